@@ -1,0 +1,1 @@
+"""cdk8s Charts: the deployment units, one per concern, parameterised by (env, cluster)."""

@@ -1,0 +1,47 @@
+"""The charts of one (environment, cluster): each one concern, each a dist/ sub-folder.
+
+Every primary cluster gets the same policy objects: nothing below depends on the cluster
+except the network label of the mesh root namespace.
+"""
+
+from __future__ import annotations
+
+import cdk8s
+
+from charts_py import contract
+from charts_py.config.environment import Environment
+from charts_py.config.model import Cluster
+from charts_py.constructs import access, baseline, external, gateways, monitoring, traffic, workload
+
+
+def build(env: Environment, cluster: Cluster) -> cdk8s.App:
+    """One cdk8s App holding every chart of `cluster` in `env`."""
+    app = cdk8s.App()
+
+    def chart(name: str) -> cdk8s.Chart:
+        return cdk8s.Chart(app, name, labels=contract.labels(env.name, cluster.name, name))
+
+    baseline.Namespaces(chart("namespaces"), env=env, cluster=cluster)
+    baseline.MeshBaseline(chart("mesh-baseline"), env=env)
+    _gateways(chart("gateways"), env)
+    services = chart("services")
+    for svc in env.spec.services:
+        workload.Workload(services, env=env, service=svc)
+        traffic.Traffic(services, env=env, service=svc)
+        access.Access(services, env=env, service=svc)
+    if env.spec.external_services:
+        externals = chart("external-services")
+        for ext in env.spec.external_services:
+            external.External(externals, env=env, external=ext)
+    monitoring.Monitoring(chart("monitoring"), env=env)
+    return app
+
+
+def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
+    gateways.IngressGateway(scope, env=env)
+    if env.multi_cluster:
+        gateways.EastWestGateway(scope)
+    sensitive = [e.host for e in env.spec.external_services
+                 if external.via_egress_gateway(env, e)]
+    if sensitive:
+        gateways.EgressGateway(scope, hosts=sensitive)

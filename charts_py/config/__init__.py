@@ -1,0 +1,1 @@
+"""Environment files -> typed, validated model (pydantic, extra=forbid)."""

@@ -1,0 +1,207 @@
+"""Load environment files into validated `Environment`s, or fail with one precise line.
+
+Validation happens in three passes, each naming file, field and line on failure:
+the YAML itself (source.py), the typed shape (model.py), then cross-references and profile
+rules that need the whole file (here).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
+from charts_py.config import profiles, source
+from charts_py.config.model import (
+    Alerts,
+    Autoscaling,
+    EnvironmentFile,
+    OutlierDetection,
+    Policy,
+    Resources,
+    Retries,
+    Service,
+    seconds,
+)
+from charts_py.errors import ConfigError
+
+T = TypeVar("T", EnvironmentFile, Policy)
+
+ENV_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """A service's effective resilience, sizing and alerting: its own values, else the policy's."""
+
+    resources: Resources
+    autoscaling: Autoscaling | None
+    timeout: str
+    retries: Retries
+    outlier_detection: OutlierDetection | None
+    alerts: Alerts
+
+
+@dataclass(frozen=True)
+class Environment:
+    """One validated environment: the file's content with its profile's policy applied."""
+
+    name: str
+    file: str
+    spec: EnvironmentFile
+    policy: Policy
+
+    @property
+    def multi_cluster(self) -> bool:
+        return len(self.spec.clusters) > 1
+
+    def settings(self, service: Service) -> Settings:
+        """Effective settings of `service` (service fields override the policy)."""
+        autoscaling: Autoscaling | None = (
+            None if service.autoscaling is False else service.autoscaling or self.policy.autoscaling
+        )
+        return Settings(
+            resources=service.resources or self.policy.resources,
+            autoscaling=autoscaling,
+            timeout=service.timeout or self.policy.timeout,
+            retries=service.retries or self.policy.retries,
+            outlier_detection=service.outlier_detection or self.policy.outlier_detection,
+            alerts=service.alerts or self.policy.alerts,
+        )
+
+
+def load(path: Path, display: str | None = None) -> Environment:
+    """Read and validate one environment file; the environment is named after the file."""
+    shown = display or str(path)
+    name = path.stem
+    if not ENV_NAME.match(name):
+        raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
+    src = source.read(path, shown)
+    if not isinstance(src.data, dict):
+        raise ConfigError(shown, "", "expected a mapping at the top level", 1)
+    spec = _validate(EnvironmentFile, src.data, src, ())
+    policy_data = profiles.merged(spec.profile, dict(spec.policy))
+    policy = _validate(Policy, policy_data, src, ("policy",))
+    env = Environment(name=name, file=shown, spec=spec, policy=policy)
+    for field_path, reason in _problems(env):
+        raise ConfigError(shown, _dotted(field_path), reason, src.line_of(field_path))
+    return env
+
+
+def load_all(directory: Path, root: Path | None = None) -> dict[str, Environment]:
+    """Every `*.yaml` environment in `directory`, by name, checked for agreement."""
+    files = sorted(directory.glob("*.yaml"))
+    if not files:
+        raise ConfigError(str(directory), "", "no environment files (*.yaml) found")
+    envs = {}
+    for file in files:
+        shown = str(file.relative_to(root)) if root else str(file)
+        env = load(file, shown)
+        envs[env.name] = env
+    _check_shared(list(envs.values()))
+    return envs
+
+
+def _validate(
+    model: type[T], data: object, src: source.Source, prefix: source.FieldPath
+) -> T:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        detail: ErrorDetails = exc.errors()[0]
+        loc = (*prefix, *detail["loc"])
+        message = detail["msg"].removeprefix("Value error, ")
+        if detail["type"] == "extra_forbidden":
+            message = "unknown field"
+        elif detail["type"] == "literal_error":
+            message = f"{message} (got {detail['input']!r})"
+        raise ConfigError(src.file, _dotted(loc), message, src.line_of(loc)) from None
+
+
+def _dotted(path: source.FieldPath) -> str:
+    out = ""
+    for part in path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
+    return out
+
+
+def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
+    """Cross-field rules: unique names, resolvable references, profile limits."""
+    spec = env.spec
+    yield from _duplicates("clusters", [c.name for c in spec.clusters], "cluster")
+    yield from _duplicates("externalServices", [e.name for e in spec.external_services], "name")
+    yield from _duplicates("services", [s.name for s in spec.services], "service")
+    for i, ext in enumerate(spec.external_services):
+        if ext.sensitive and env.policy.egress_gateway and ext.protocol not in ("TLS", "HTTPS"):
+            yield ("externalServices", i, "protocol"), (
+                "a sensitive host leaves through the egress gateway, which passes TLS only"
+            )
+    services = {s.name for s in spec.services}
+    externals = {e.name for e in spec.external_services}
+    for i, svc in enumerate(spec.services):
+        yield from _service_problems(env, i, svc, services, externals)
+    if env.multi_cluster and env.policy.outlier_detection is None:
+        yield ("policy", "outlierDetection"), (
+            "locality failover across clusters requires outlier detection"
+        )
+    if not any(s.ingress for s in spec.services):
+        yield ("services",), "no service has an `ingress` route: the ingress would serve nothing"
+
+
+def _service_problems(
+    env: Environment, i: int, svc: Service, services: set[str], externals: set[str]
+) -> Iterator[tuple[source.FieldPath, str]]:
+    at: source.FieldPath = ("services", i)
+    for j, callee in enumerate(svc.calls):
+        if callee not in services:
+            yield (*at, "calls", j), f"unknown service {callee!r}"
+        elif callee == svc.name:
+            yield (*at, "calls", j), "a service does not need to call itself through the mesh"
+    for j, ext in enumerate(svc.externals):
+        if ext not in externals:
+            yield (*at, "externals", j), f"unknown external service {ext!r}"
+    if svc.queue and svc.queue.broker not in externals:
+        yield (*at, "queue", "broker"), f"unknown external service {svc.queue.broker!r}"
+    if svc.fault:
+        mode = env.policy.fault_injection
+        if mode == "forbidden":
+            yield (*at, "fault"), f"fault injection is forbidden by the {env.spec.profile} profile"
+        elif mode == "header-gated" and not svc.fault.header:
+            yield (*at, "fault", "header"), f"the {env.spec.profile} profile requires a header gate"
+    settings = env.settings(svc)
+    budget = seconds(settings.retries.per_try_timeout) * (settings.retries.attempts + 1)
+    if seconds(settings.timeout) < budget:
+        yield (*at, "timeout"), (
+            f"route timeout {settings.timeout} is shorter than the retry budget "
+            f"{settings.retries.attempts + 1} x {settings.retries.per_try_timeout}"
+        )
+
+
+def _duplicates(field: str, names: list[str], what: str) -> Iterator[tuple[source.FieldPath, str]]:
+    first: dict[str, int] = {}
+    for i, name in enumerate(names):
+        if name in first:
+            yield (field, i, "name"), f"duplicate {what} {name!r} (first at {field}[{first[name]}])"
+        first.setdefault(name, i)
+
+
+def _check_shared(envs: list[Environment]) -> None:
+    """Settings the single Argo CD bootstrap needs must agree across environments."""
+    first = envs[0]
+    for env in envs[1:]:
+        if env.spec.argocd != first.spec.argocd:
+            raise ConfigError(
+                env.file, "argocd", f"must match {first.file}: one ApplicationSet serves all"
+            )
+    seen: dict[str, str] = {}
+    for env in envs:
+        for cluster in env.spec.clusters:
+            if cluster.name in seen:
+                reason = f"cluster {cluster.name!r} is also in {seen[cluster.name]}"
+                raise ConfigError(env.file, "clusters", reason)
+            seen[cluster.name] = env.file

@@ -1,0 +1,245 @@
+"""The typed environment model: what one `environments/<env>.yaml` may say.
+
+Every model forbids unknown keys (a typo must fail, not vanish) and is frozen (inputs are
+never mutated downstream). Field names are camelCase in YAML, like Kubernetes manifests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic.alias_generators import to_camel
+
+DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
+DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
+QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
+HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
+
+Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=52)]
+Duration = Annotated[str, Field(pattern=DURATION)]
+Quantity = Annotated[str, Field(pattern=QUANTITY)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+Profile = Literal["dev", "staging", "prod"]
+
+
+def seconds(duration: str) -> float:
+    """Seconds in an Istio/Kubernetes duration string such as `250ms` or `3s`."""
+    number, unit = re.fullmatch(r"([0-9.]+)(ms|s|m|h)", duration).groups()  # type: ignore[union-attr]
+    return float(number) * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+
+
+class Model(BaseModel):
+    """Base: camelCase aliases, unknown keys rejected, immutable."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
+    )
+
+
+class Retries(Model):
+    """Istio HTTPRetry: `attempts` retries after the first try, each bounded by perTryTimeout."""
+
+    attempts: Annotated[int, Field(ge=0, le=10)]
+    per_try_timeout: Duration
+    retry_on: str = "5xx,reset,connect-failure,refused-stream"
+
+
+class OutlierDetection(Model):
+    """Eject a host after consecutive 5xx errors (Istio outlierDetection)."""
+
+    consecutive_5xx_errors: Annotated[int, Field(ge=1, alias="consecutive5xxErrors")]
+    interval: Duration
+    base_ejection_time: Duration
+    max_ejection_percent: Annotated[int, Field(ge=1, le=100)]
+
+
+class ConnectionPool(Model):
+    """Caps on connections and queued requests per upstream host."""
+
+    max_connections: Annotated[int, Field(ge=1)]
+    http1_max_pending_requests: Annotated[int, Field(ge=1, alias="http1MaxPendingRequests")]
+    http2_max_requests: Annotated[int, Field(ge=1, alias="http2MaxRequests")]
+
+
+class Autoscaling(Model):
+    """HPA bounds and targets: CPU and memory utilisation, requests per second per pod."""
+
+    min: Annotated[int, Field(ge=1)]
+    max: Annotated[int, Field(ge=1)]
+    cpu: Percent = 70
+    memory: Percent = 80
+    requests_per_second: Annotated[int, Field(ge=1)] = 100
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Autoscaling:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class Resources(Model):
+    """Container requests; memory is also the limit (no CPU limit: throttling hurts latency)."""
+
+    cpu: Quantity
+    memory: Quantity
+
+
+class Alerts(Model):
+    """Alert thresholds: ratio of 5xx responses and p99 latency, over 5 minutes."""
+
+    error_ratio: Annotated[float, Field(gt=0, lt=1)]
+    p99_latency_ms: Annotated[int, Field(ge=1)]
+
+
+class Policy(Model):
+    """Mesh-wide behaviour. Each profile supplies all of it; an environment may override parts."""
+
+    mtls_mode: Literal["STRICT", "PERMISSIVE"]
+    authorization: bool
+    outbound_traffic: Literal["ALLOW_ANY", "REGISTRY_ONLY"]
+    egress_gateway: bool
+    load_balancer: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
+    outlier_detection: OutlierDetection | None
+    connection_pool: ConnectionPool
+    timeout: Duration
+    retries: Retries
+    fault_injection: Literal["allowed", "header-gated", "forbidden"]
+    tracing_sampling: Percent
+    access_log: Literal["all", "errors"]
+    autoscaling: Autoscaling
+    pdb_max_unavailable: Annotated[int, Field(ge=1)] | None
+    resources: Resources
+    proxy: Resources
+    alerts: Alerts
+
+
+class Cluster(Model):
+    """One Kubernetes cluster of the environment; in multi-primary each runs its own istiod."""
+
+    name: Name
+    region: str = Field(min_length=1)
+    network: Name
+
+
+class Jwt(Model):
+    """End-user JWT validation at the ingress gateway (RequestAuthentication)."""
+
+    issuer: str = Field(min_length=1)
+    jwks_uri: str = Field(pattern=r"^https://")
+    paths: list[str] = Field(default_factory=list)
+
+
+class Ingress(Model):
+    """The public entry: hosts served by the ingress gateway over TLS."""
+
+    hosts: list[Annotated[str, Field(pattern=HOSTNAME)]] = Field(min_length=1)
+    tls_secret: Name
+    jwt: Jwt | None = None
+
+
+class ExternalService(Model):
+    """A dependency outside the mesh, reached through a ServiceEntry."""
+
+    name: Name
+    host: Annotated[str, Field(pattern=HOSTNAME)]
+    port: Annotated[int, Field(ge=1, le=65535)]
+    protocol: Literal["TLS", "HTTPS", "HTTP", "TCP"]
+    sensitive: bool = False
+
+
+class Version(Model):
+    """A subset of a service (Deployment per version); weight is its share of traffic in %."""
+
+    name: Name
+    weight: Annotated[int, Field(ge=0, le=100)]
+    image: str | None = None
+
+
+class Fault(Model):
+    """Injected delay and/or abort for a share of requests, gated by a request header."""
+
+    percent: Annotated[float, Field(gt=0, le=100)]
+    delay: Duration | None = None
+    abort: Annotated[int, Field(ge=400, le=599)] | None = None
+    header: str | None = Field(default="x-meshops-fault", pattern=r"^[a-z0-9-]+$")
+
+    @model_validator(mode="after")
+    def _some_fault(self) -> Fault:
+        if self.delay is None and self.abort is None:
+            raise ValueError("set delay, abort or both")
+        return self
+
+
+class Queue(Model):
+    """A message queue the service consumes; its backlog drives autoscaling."""
+
+    broker: Name
+    name: str = Field(min_length=1)
+    target_backlog: Annotated[int, Field(ge=1)] = 30
+
+
+class IngressRoute(Model):
+    """Expose the service at a path prefix on the ingress hosts."""
+
+    path: str = Field(pattern=r"^/")
+
+
+class Service(Model):
+    """One workload of the mesh: Deployment(s), Service, policies, routing and alerts."""
+
+    name: Name
+    image: str = Field(pattern=r"^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+    protocol: Literal["http", "grpc"] = "http"
+    port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    health_path: str = Field(default="/healthz", pattern=r"^/")
+    calls: list[Name] = Field(default_factory=list)
+    externals: list[Name] = Field(default_factory=list)
+    ingress: IngressRoute | None = None
+    versions: list[Version] = Field(default_factory=lambda: [Version(name="v1", weight=100)])
+    resources: Resources | None = None
+    autoscaling: Autoscaling | Literal[False] | None = None
+    timeout: Duration | None = None
+    retries: Retries | None = None
+    outlier_detection: OutlierDetection | None = None
+    fault: Fault | None = None
+    queue: Queue | None = None
+    alerts: Alerts | None = None
+    env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
+        default_factory=dict
+    )
+
+    @field_validator("versions")
+    @classmethod
+    def _weights(cls, versions: list[Version]) -> list[Version]:
+        if not versions:
+            raise ValueError("at least one version is required")
+        names = [v.name for v in versions]
+        if len(set(names)) != len(names):
+            raise ValueError(f"version names must be unique, got {names}")
+        total = sum(v.weight for v in versions)
+        if total != 100:
+            raise ValueError(f"weights must sum to 100, got {total}")
+        return versions
+
+
+class ArgoCD(Model):
+    """Where Argo CD reads this repository from."""
+
+    repo_url: str = Field(min_length=1, alias="repoURL")
+    revision: str = "HEAD"
+    namespace: Name = "argocd"
+
+
+class EnvironmentFile(Model):
+    """Exactly what an environment file contains (before profile defaults are applied)."""
+
+    profile: Profile
+    namespace: Name
+    clusters: list[Cluster] = Field(min_length=1)
+    ingress: Ingress
+    argocd: ArgoCD
+    policy: dict[str, object] = Field(default_factory=dict)
+    external_services: list[ExternalService] = Field(default_factory=list)
+    services: list[Service] = Field(min_length=1)

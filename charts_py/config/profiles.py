@@ -1,0 +1,105 @@
+"""Per-profile defaults (dev loose, staging close to prod, prod strict).
+
+Written in the same camelCase shape as an environment file's `policy:` block, which is
+deep-merged over them. The table follows REFERENCE.md's profile table, with one deliberate
+reading: Istio's `attempts` counts retries after the first try, so "3 x 3s within 10s" is
+`attempts: 2, perTryTimeout: 3s` (3 tries x 3s = 9s <= 10s route timeout).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_OUTLIER = {
+    "consecutive5xxErrors": 5,
+    "interval": "10s",
+    "baseEjectionTime": "30s",
+    "maxEjectionPercent": 50,
+}
+
+PROFILES: dict[str, dict[str, Any]] = {
+    "dev": {
+        "mtlsMode": "PERMISSIVE",
+        "authorization": False,
+        "outboundTraffic": "ALLOW_ANY",
+        "egressGateway": False,
+        "loadBalancer": "ROUND_ROBIN",
+        "outlierDetection": None,
+        "connectionPool": {
+            "maxConnections": 100,
+            "http1MaxPendingRequests": 100,
+            "http2MaxRequests": 1000,
+        },
+        "timeout": "30s",
+        "retries": {"attempts": 2, "perTryTimeout": "10s"},
+        "faultInjection": "allowed",
+        "tracingSampling": 100.0,
+        "accessLog": "all",
+        "autoscaling": {"min": 1, "max": 3},
+        "pdbMaxUnavailable": None,
+        "resources": {"cpu": "100m", "memory": "128Mi"},
+        "proxy": {"cpu": "50m", "memory": "64Mi"},
+        "alerts": {"errorRatio": 0.1, "p99LatencyMs": 2000},
+    },
+    "staging": {
+        "mtlsMode": "STRICT",
+        "authorization": True,
+        "outboundTraffic": "REGISTRY_ONLY",
+        "egressGateway": False,
+        "loadBalancer": "LEAST_REQUEST",
+        "outlierDetection": _OUTLIER,
+        "connectionPool": {
+            "maxConnections": 200,
+            "http1MaxPendingRequests": 100,
+            "http2MaxRequests": 1000,
+        },
+        "timeout": "10s",
+        "retries": {"attempts": 2, "perTryTimeout": "3s"},
+        "faultInjection": "header-gated",
+        "tracingSampling": 10.0,
+        "accessLog": "all",
+        "autoscaling": {"min": 2, "max": 6},
+        "pdbMaxUnavailable": 1,
+        "resources": {"cpu": "200m", "memory": "256Mi"},
+        "proxy": {"cpu": "100m", "memory": "128Mi"},
+        "alerts": {"errorRatio": 0.05, "p99LatencyMs": 1000},
+    },
+    "prod": {
+        "mtlsMode": "STRICT",
+        "authorization": True,
+        "outboundTraffic": "REGISTRY_ONLY",
+        "egressGateway": True,
+        "loadBalancer": "LEAST_REQUEST",
+        "outlierDetection": _OUTLIER,
+        "connectionPool": {
+            "maxConnections": 500,
+            "http1MaxPendingRequests": 200,
+            "http2MaxRequests": 2000,
+        },
+        "timeout": "10s",
+        "retries": {"attempts": 2, "perTryTimeout": "3s"},
+        "faultInjection": "forbidden",
+        "tracingSampling": 1.0,
+        "accessLog": "errors",
+        "autoscaling": {"min": 3, "max": 12},
+        "pdbMaxUnavailable": 1,
+        "resources": {"cpu": "250m", "memory": "256Mi"},
+        "proxy": {"cpu": "100m", "memory": "128Mi"},
+        "alerts": {"errorRatio": 0.02, "p99LatencyMs": 500},
+    },
+}
+
+
+def merged(profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The profile's policy with an environment's `policy:` overrides deep-merged on top."""
+    return _merge(PROFILES[profile], overrides)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            out[key] = _merge(base[key], value)
+        else:
+            out[key] = value
+    return out

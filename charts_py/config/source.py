@@ -1,0 +1,72 @@
+"""Read one YAML file into plain data plus a map from field path to line number.
+
+PyYAML silently keeps the last of two duplicate keys and forgets positions; both matter for
+error messages that name the line a user must fix, so we walk the composed node tree ourselves.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from charts_py.errors import ConfigError
+
+FieldPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """Parsed content of one YAML file and where each field was written."""
+
+    file: str
+    data: Any
+    lines: dict[FieldPath, int]
+
+    def line_of(self, path: FieldPath) -> int | None:
+        """The line of `path`, or of its nearest written ancestor."""
+        for end in range(len(path), -1, -1):
+            line = self.lines.get(path[:end])
+            if line is not None:
+                return line
+        return None
+
+
+def read(path: Path, display: str) -> Source:
+    """Parse `path` (a single YAML document) or raise ConfigError naming `display`."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(display, "", f"cannot read file: {exc.strerror}") from exc
+    try:
+        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+    except yaml.MarkedYAMLError as exc:
+        line = exc.problem_mark.line + 1 if exc.problem_mark else None
+        raise ConfigError(display, "", f"malformed YAML: {exc.problem}", line) from exc
+    if len(nodes) != 1 or nodes[0] is None:
+        reason = "file is empty" if not nodes or nodes[0] is None else "expected one YAML document"
+        raise ConfigError(display, "", reason)
+    lines: dict[FieldPath, int] = {}
+    data = _convert(nodes[0], (), lines, display)
+    return Source(display, data, lines)
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _convert(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], file: str) -> Any:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            key = _SCALARS.construct_object(key_node)
+            if key in result:
+                field = ".".join(str(p) for p in (*path, key))
+                raise ConfigError(file, field, "duplicate key", key_node.start_mark.line + 1)
+            result[key] = _convert(value_node, (*path, str(key)), lines, file)
+        return result
+    if isinstance(node, yaml.SequenceNode):
+        return [_convert(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
+    return _SCALARS.construct_object(node)

@@ -1,0 +1,1 @@
+"""Reusable cdk8s constructs: one mesh service, the mesh baseline, gateways, external services."""

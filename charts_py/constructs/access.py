@@ -1,0 +1,52 @@
+"""Who may call a service (AuthorizationPolicy) and what it may reach (Sidecar scoping)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from charts_py.config.environment import Environment
+from charts_py.config.model import Service
+from charts_py.constructs import kinds, naming
+from charts_py.constructs.objects import emit
+
+
+class Access(Construct):
+    """Positive ALLOW rules for known callers; egress scoped to declared dependencies."""
+
+    def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
+        super().__init__(scope, f"access-{service.name}")
+        ns = env.spec.namespace
+        callers = sorted(
+            naming.principal(s.name, ns) for s in env.spec.services if service.name in s.calls
+        )
+        if service.ingress:
+            callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+        if env.policy.authorization and callers:
+            rule = {
+                "from": [{"source": {"principals": callers}}],
+                "to": [{"operation": {"ports": [str(service.port)]}}],
+            }
+            policy = {"selector": {"matchLabels": {"app": service.name}}, "action": "ALLOW",
+                      "rules": [rule]}
+            emit(self, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
+        emit(self, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
+
+
+def egress_hosts(env: Environment, service: Service) -> list[str]:
+    """The `namespace/host` entries a service's proxy needs: callees, externals, the mesh root."""
+    ns = env.spec.namespace
+    by_name = {e.name: e for e in env.spec.external_services}
+    hosts = {f"{ns}/{naming.fqdn(callee, ns)}" for callee in service.calls}
+    hosts |= {f"{ns}/{by_name[name].host}" for name in service.externals}
+    hosts.add(f"{naming.MESH_ROOT}/*")
+    return sorted(hosts)
+
+
+def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
+    return {
+        "workloadSelector": {"labels": {"app": service.name}},
+        "egress": [{"hosts": egress_hosts(env, service)}],
+        "outboundTrafficPolicy": {"mode": env.policy.outbound_traffic},
+    }

@@ -1,0 +1,80 @@
+"""Traffic entering and leaving the mesh: ingress, east-west (multi-network) and egress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from charts_py.config.environment import Environment
+from charts_py.constructs import kinds, naming
+from charts_py.constructs.objects import emit
+
+
+class IngressGateway(Construct):
+    """TLS ingress for the environment's hosts, routes by path, JWT where the file asks."""
+
+    def __init__(self, scope: Construct, *, env: Environment) -> None:
+        super().__init__(scope, "ingress")
+        ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
+        hosts = list(ingress.hosts)
+        servers = [
+            {"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": hosts,
+             "tls": {"mode": "SIMPLE", "credentialName": ingress.tls_secret}},
+            {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": hosts,
+             "tls": {"httpsRedirect": True}},
+        ]
+        gateway = {"selector": naming.INGRESS_GATEWAY_SELECTOR, "servers": servers}
+        emit(self, kinds.GATEWAY, naming.INGRESS_GATEWAY, {"spec": gateway}, namespace=root)
+        routes = {"hosts": hosts, "gateways": [f"{root}/{naming.INGRESS_GATEWAY}"],
+                  "http": _path_routes(env)}
+        emit(self, kinds.VIRTUAL_SERVICE, "ingress", {"spec": routes}, namespace=ns)
+        if ingress.jwt:
+            selector = {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}
+            rules = [{"issuer": ingress.jwt.issuer, "jwksUri": ingress.jwt.jwks_uri}]
+            emit(self, kinds.REQUEST_AUTHENTICATION, "ingress-jwt",
+                 {"spec": {"selector": selector, "jwtRules": rules}}, namespace=root)
+            if ingress.jwt.paths:
+                # RequestAuthentication only rejects invalid tokens; requests without one
+                # must be denied explicitly on the paths that need an end user.
+                deny = {"from": [{"source": {"notRequestPrincipals": ["*"]}}],
+                        "to": [{"operation": {"paths": list(ingress.jwt.paths)}}]}
+                emit(self, kinds.AUTHORIZATION_POLICY, "ingress-require-jwt",
+                     {"spec": {"selector": selector, "action": "DENY", "rules": [deny]}},
+                     namespace=root)
+
+
+def _path_routes(env: Environment) -> list[dict[str, Any]]:
+    """Longest prefix first, so `/api/` is matched before `/`."""
+    exposed = [s for s in env.spec.services if s.ingress]
+    exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
+    ns = env.spec.namespace
+    return [
+        {"name": s.name, "match": [{"uri": {"prefix": s.ingress.path}}],
+         "route": [{"destination": {"host": naming.fqdn(s.name, ns),
+                                    "port": {"number": s.port}}}]}
+        for s in exposed if s.ingress
+    ]
+
+
+class EastWestGateway(Construct):
+    """Cross-network traffic between primaries: mTLS passthrough on 15443 for `*.local`."""
+
+    def __init__(self, scope: Construct) -> None:
+        super().__init__(scope, "east-west")
+        server = {"port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+                  "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}
+        spec = {"selector": naming.EASTWEST_GATEWAY_SELECTOR, "servers": [server]}
+        emit(self, kinds.GATEWAY, "cross-network", {"spec": spec}, namespace=naming.MESH_ROOT)
+
+
+class EgressGateway(Construct):
+    """One egress Gateway passing TLS through for the sensitive external hosts."""
+
+    def __init__(self, scope: Construct, *, hosts: list[str]) -> None:
+        super().__init__(scope, "egress")
+        server = {"port": {"number": 443, "name": "tls", "protocol": "TLS"},
+                  "hosts": sorted(hosts), "tls": {"mode": "PASSTHROUGH"}}
+        spec = {"selector": naming.EGRESS_GATEWAY_SELECTOR, "servers": [server]}
+        emit(self, kinds.GATEWAY, naming.EGRESS_GATEWAY, {"spec": spec},
+             namespace=naming.MESH_ROOT)

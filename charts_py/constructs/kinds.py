@@ -1,0 +1,71 @@
+"""Every kind meshops emits: API version, scope and Argo CD sync wave, in one table.
+
+Sync waves order a sync inside one Application: Namespaces first, then the CRD-backed
+baselines and identities, then workloads, then DestinationRules, then the VirtualServices
+that reference their subsets (a VirtualService naming an unknown subset drops traffic).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kind:
+    """An API kind as it is written to dist/."""
+
+    api_version: str
+    kind: str
+    namespaced: bool
+    wave: int
+
+    @property
+    def group(self) -> str:
+        """The API group, `core` for the legacy group (the dist file-name convention)."""
+        return self.api_version.rpartition("/")[0] or "core"
+
+
+NAMESPACE = Kind("v1", "Namespace", namespaced=False, wave=-10)
+SERVICE_ACCOUNT = Kind("v1", "ServiceAccount", namespaced=True, wave=-5)
+CONFIG_MAP = Kind("v1", "ConfigMap", namespaced=True, wave=-5)
+PEER_AUTHENTICATION = Kind("security.istio.io/v1", "PeerAuthentication", True, wave=-5)
+AUTHORIZATION_POLICY = Kind("security.istio.io/v1", "AuthorizationPolicy", True, wave=-5)
+REQUEST_AUTHENTICATION = Kind("security.istio.io/v1", "RequestAuthentication", True, wave=-5)
+SIDECAR = Kind("networking.istio.io/v1", "Sidecar", namespaced=True, wave=-5)
+TELEMETRY = Kind("telemetry.istio.io/v1", "Telemetry", namespaced=True, wave=-5)
+SERVICE_ENTRY = Kind("networking.istio.io/v1", "ServiceEntry", namespaced=True, wave=-5)
+GATEWAY = Kind("networking.istio.io/v1", "Gateway", namespaced=True, wave=-5)
+SERVICE_MONITOR = Kind("monitoring.coreos.com/v1", "ServiceMonitor", True, wave=-5)
+POD_MONITOR = Kind("monitoring.coreos.com/v1", "PodMonitor", namespaced=True, wave=-5)
+PROMETHEUS_RULE = Kind("monitoring.coreos.com/v1", "PrometheusRule", True, wave=-5)
+SERVICE = Kind("v1", "Service", namespaced=True, wave=0)
+DEPLOYMENT = Kind("apps/v1", "Deployment", namespaced=True, wave=0)
+HPA = Kind("autoscaling/v2", "HorizontalPodAutoscaler", namespaced=True, wave=0)
+PDB = Kind("policy/v1", "PodDisruptionBudget", namespaced=True, wave=0)
+DESTINATION_RULE = Kind("networking.istio.io/v1", "DestinationRule", namespaced=True, wave=5)
+VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=True, wave=10)
+APP_PROJECT = Kind("argoproj.io/v1alpha1", "AppProject", namespaced=True, wave=0)
+APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True, wave=0)
+
+MESH_KINDS: tuple[Kind, ...] = (
+    NAMESPACE,
+    SERVICE_ACCOUNT,
+    CONFIG_MAP,
+    PEER_AUTHENTICATION,
+    AUTHORIZATION_POLICY,
+    REQUEST_AUTHENTICATION,
+    SIDECAR,
+    TELEMETRY,
+    SERVICE_ENTRY,
+    GATEWAY,
+    SERVICE_MONITOR,
+    POD_MONITOR,
+    PROMETHEUS_RULE,
+    SERVICE,
+    DEPLOYMENT,
+    HPA,
+    PDB,
+    DESTINATION_RULE,
+    VIRTUAL_SERVICE,
+)
+"""The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""

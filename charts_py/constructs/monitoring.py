@@ -1,0 +1,126 @@
+"""Scraping, SLO alerts and a dashboard, all derived from the same service list."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from constructs import Construct
+
+from charts_py.config.environment import Environment
+from charts_py.config.model import Alerts, Service
+from charts_py.constructs import kinds, naming
+from charts_py.constructs.objects import emit
+
+WINDOW = "5m"
+
+
+def _selector(env: Environment, service: str | None) -> str:
+    labels = f'reporter="destination",destination_workload_namespace="{env.spec.namespace}"'
+    return f'{labels},destination_service_name="{service}"' if service else labels
+
+
+def error_ratio(env: Environment, service: str | None = None) -> str:
+    """PromQL: share of 5xx responses, per service or for the whole namespace."""
+    sel = _selector(env, service)
+    return (
+        f'sum(rate(istio_requests_total{{{sel},response_code=~"5.."}}[{WINDOW}]))'
+        f" / sum(rate(istio_requests_total{{{sel}}}[{WINDOW}]))"
+    )
+
+
+def p99_latency(env: Environment, service: str | None = None) -> str:
+    """PromQL: 99th percentile request duration in milliseconds."""
+    sel = _selector(env, service)
+    return (
+        "histogram_quantile(0.99, sum by (le) "
+        f"(rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{WINDOW}])))"
+    )
+
+
+def request_rate(env: Environment, service: str) -> str:
+    """PromQL: requests per second received by a service."""
+    return f"sum(rate(istio_requests_total{{{_selector(env, service)}}}[{WINDOW}]))"
+
+
+class Monitoring(Construct):
+    """Envoy and istiod scraping, per-service and mesh-level alerts, a Grafana dashboard."""
+
+    def __init__(self, scope: Construct, *, env: Environment) -> None:
+        super().__init__(scope, "monitoring")
+        ns, root = env.spec.namespace, naming.MESH_ROOT
+        envoy = {
+            "selector": {"matchExpressions": [
+                {"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
+            "podMetricsEndpoints": [
+                {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}],
+        }
+        emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=ns)
+        istiod = {"selector": {"matchLabels": {"istio": "pilot"}},
+                  "endpoints": [{"port": "http-monitoring", "interval": "30s"}]}
+        emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
+        mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts)
+        emit(self, kinds.PROMETHEUS_RULE, "mesh-slo",
+             {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}}, namespace=ns)
+        for svc in env.spec.services:
+            rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts)
+            group = {"name": f"{svc.name}-slo", "rules": rules}
+            emit(self, kinds.PROMETHEUS_RULE, f"{svc.name}-slo", {"spec": {"groups": [group]}},
+                 namespace=ns)
+        dashboard = json.dumps(_dashboard(env), indent=2, sort_keys=True)
+        emit(self, kinds.CONFIG_MAP, f"grafana-dashboard-{ns}",
+             {"data": {f"{ns}-mesh.json": dashboard}}, namespace=ns,
+             labels={"grafana_dashboard": "1"})
+
+
+def _camel(name: str) -> str:
+    return "".join(part.capitalize() for part in name.split("-"))
+
+
+def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alerts) -> list[Any]:
+    who = f"service {service}" if service else f"namespace {env.spec.namespace}"
+    severity = "critical" if env.spec.profile == "prod" else "warning"
+    labels = {"severity": severity, "environment": env.name}
+    if service:
+        labels["service"] = service
+    return [
+        {"alert": f"{prefix}HighErrorRatio",
+         "expr": f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
+         "for": WINDOW, "labels": labels,
+         "annotations": {
+             "summary": f"More than {alerts.error_ratio:.0%} of requests to {who} fail with 5xx",
+             "description": f"5xx ratio is {{{{ $value | humanizePercentage }}}} in {env.name}."}},
+        {"alert": f"{prefix}HighLatencyP99",
+         "expr": f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
+         "for": WINDOW, "labels": labels,
+         "annotations": {
+             "summary": f"p99 latency of {who} is above {alerts.p99_latency_ms} ms",
+             "description": f"p99 is {{{{ $value }}}} ms in {env.name}."}},
+    ]
+
+
+def _dashboard(env: Environment) -> dict[str, Any]:
+    panels: list[dict[str, Any]] = []
+    for row, svc in enumerate(env.spec.services):
+        panels += _service_panels(env, svc, row)
+    return {
+        "title": f"{env.spec.namespace} mesh ({env.name})",
+        "uid": f"meshops-{env.name}-{env.spec.namespace}"[:40],
+        "tags": ["meshops", "istio", env.name],
+        "schemaVersion": 39,
+        "time": {"from": "now-6h", "to": "now"},
+        "panels": panels,
+    }
+
+
+def _service_panels(env: Environment, svc: Service, row: int) -> list[dict[str, Any]]:
+    queries = [("requests/s", request_rate(env, svc.name), "reqps"),
+               ("5xx ratio", error_ratio(env, svc.name), "percentunit"),
+               ("p99 latency", p99_latency(env, svc.name), "ms")]
+    return [
+        {"id": row * 3 + col + 1, "type": "timeseries", "title": f"{svc.name}: {title}",
+         "gridPos": {"x": col * 8, "y": row * 8, "w": 8, "h": 8},
+         "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+         "targets": [{"expr": expr, "refId": "A"}]}
+        for col, (title, expr, unit) in enumerate(queries)
+    ]

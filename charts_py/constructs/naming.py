@@ -1,0 +1,29 @@
+"""Names and identities shared by several constructs, so each is spelled in one place."""
+
+from __future__ import annotations
+
+MESH_ROOT = "istio-system"
+"""Istio's root namespace: mesh-wide policy and the gateways live here."""
+
+INGRESS_GATEWAY_SELECTOR = {"istio": "ingressgateway"}
+EGRESS_GATEWAY_SELECTOR = {"istio": "egressgateway"}
+EASTWEST_GATEWAY_SELECTOR = {"istio": "eastwestgateway"}
+INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/istio-ingressgateway-service-account"
+EGRESS_GATEWAY_HOST = f"istio-egressgateway.{MESH_ROOT}.svc.cluster.local"
+INGRESS_GATEWAY = "ingress"
+EGRESS_GATEWAY = "egress"
+
+
+def fqdn(service: str, namespace: str) -> str:
+    """The in-cluster DNS name Istio uses as a host."""
+    return f"{service}.{namespace}.svc.cluster.local"
+
+
+def principal(service: str, namespace: str) -> str:
+    """The SPIFFE principal of a workload's ServiceAccount (one ServiceAccount per service)."""
+    return f"cluster.local/ns/{namespace}/sa/{service}"
+
+
+def workload(service: str, version: str) -> str:
+    """The Deployment (and HPA, PDB) name of one version of a service."""
+    return f"{service}-{version}"

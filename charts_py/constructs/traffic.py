@@ -1,0 +1,99 @@
+"""A service's traffic policy (DestinationRule) and routing (VirtualService)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from charts_py.config.environment import Environment, Settings
+from charts_py.config.model import Fault, Service
+from charts_py.constructs import kinds, naming
+from charts_py.constructs.objects import emit
+
+
+class Traffic(Construct):
+    """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
+
+    def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
+        super().__init__(scope, f"traffic-{service.name}")
+        ns = env.spec.namespace
+        host = naming.fqdn(service.name, ns)
+        settings = env.settings(service)
+        rule = {
+            "host": host,
+            "trafficPolicy": traffic_policy(env, settings),
+            "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
+        }
+        emit(self, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
+        routes = {"hosts": [host], "http": _http_routes(service, host, settings)}
+        emit(self, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+
+
+def traffic_policy(env: Environment, settings: Settings) -> dict[str, Any]:
+    """Load balancer (with locality failover across clusters), connection pool, ejection."""
+    policy = env.policy
+    balancer: dict[str, Any] = {"simple": policy.load_balancer}
+    if env.multi_cluster:
+        balancer["localityLbSetting"] = {"enabled": True, "failover": _failover(env)}
+    pool = policy.connection_pool
+    out: dict[str, Any] = {
+        "loadBalancer": balancer,
+        "connectionPool": {
+            "tcp": {"maxConnections": pool.max_connections},
+            "http": {
+                "http1MaxPendingRequests": pool.http1_max_pending_requests,
+                "http2MaxRequests": pool.http2_max_requests,
+            },
+        },
+    }
+    if settings.outlier_detection:
+        od = settings.outlier_detection
+        out["outlierDetection"] = {
+            "consecutive5xxErrors": od.consecutive_5xx_errors,
+            "interval": od.interval,
+            "baseEjectionTime": od.base_ejection_time,
+            "maxEjectionPercent": od.max_ejection_percent,
+        }
+    return out
+
+
+def _failover(env: Environment) -> list[dict[str, str]]:
+    """Each region fails over to the next one in the file, the last back to the first."""
+    regions = list(dict.fromkeys(c.region for c in env.spec.clusters))
+    return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]
+
+
+def _http_routes(service: Service, host: str, settings: Settings) -> list[dict[str, Any]]:
+    destinations = [
+        {"destination": {"host": host, "subset": v.name, "port": {"number": service.port}},
+         "weight": v.weight}
+        for v in service.versions
+    ]
+    default: dict[str, Any] = {
+        "name": "default",
+        "route": destinations,
+        "timeout": settings.timeout,
+        "retries": {
+            "attempts": settings.retries.attempts,
+            "perTryTimeout": settings.retries.per_try_timeout,
+            "retryOn": settings.retries.retry_on,
+        },
+    }
+    if service.fault is None:
+        return [default]
+    faulty = {**default, "name": "fault-injection", "fault": _fault(service.fault)}
+    if service.fault.header is None:
+        return [faulty]
+    # Header-gated: only requests that ask for the fault get it; everything else is untouched.
+    faulty["match"] = [{"headers": {service.fault.header: {"exact": service.name}}}]
+    return [faulty, default]
+
+
+def _fault(fault: Fault) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if fault.delay:
+        out["delay"] = {"fixedDelay": fault.delay, "percentage": {"value": fault.percent}}
+    if fault.abort:
+        out["abort"] = {"httpStatus": fault.abort, "percentage": {"value": fault.percent}}
+    return out

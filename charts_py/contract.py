@@ -1,0 +1,25 @@
+"""Facts of the public contract (DESIGN.md) that generation and drift both rely on."""
+
+from __future__ import annotations
+
+MANAGED_BY = "app.kubernetes.io/managed-by"
+MANAGED_BY_VALUE = "meshops"
+ENVIRONMENT = "meshops.dev/environment"
+CLUSTER = "meshops.dev/cluster"
+CHART = "meshops.dev/chart"
+
+BOOTSTRAP_DIR = "_bootstrap"
+"""dist/_bootstrap/argocd holds the Argo CD objects; it is no (env, cluster) directory."""
+
+FIELD_MANAGER = "argocd-controller"
+"""The field manager Argo CD's server-side apply uses; `meshops apply` uses it too."""
+
+
+def labels(environment: str, cluster: str, chart: str) -> dict[str, str]:
+    """The labels every generated object carries; drift finds extra objects by them."""
+    return {
+        MANAGED_BY: MANAGED_BY_VALUE,
+        ENVIRONMENT: environment,
+        CLUSTER: cluster,
+        CHART: chart,
+    }

@@ -1,0 +1,23 @@
+"""The small error hierarchy the CLI maps to exit codes and one-line messages."""
+
+from __future__ import annotations
+
+
+class MeshopsError(Exception):
+    """Base of every error meshops reports to a user (exit code 2)."""
+
+
+class ConfigError(MeshopsError):
+    """An environment file is malformed or invalid; names file, field, line and reason."""
+
+    def __init__(self, file: str, field: str, reason: str, line: int | None = None) -> None:
+        self.file = file
+        self.field = field
+        self.reason = reason
+        self.line = line
+        where = f"{file}:{line}" if line else file
+        super().__init__(f"{where}: {field}: {reason}" if field else f"{where}: {reason}")
+
+
+class RenderError(MeshopsError):
+    """The rendered objects cannot be written as the dist contract demands (e.g. collisions)."""

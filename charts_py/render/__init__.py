@@ -1,0 +1,1 @@
+"""Build one App per (env, cluster), collect objects as dicts, write dist/ deterministically."""

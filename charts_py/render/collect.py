@@ -1,0 +1,37 @@
+"""Take objects out of cdk8s Apps as plain dicts, placed at their dist/ paths.
+
+We do not call `app.synth()`: it leaves stale files, names files after construct paths and
+collides on Kind.name across namespaces. One `to_json()` per chart is also the cheapest
+way out of jsii.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import cdk8s
+
+from charts_py.errors import RenderError
+from charts_py.render.manifest import Manifest, file_name
+
+
+def manifests(app: cdk8s.App, prefix: str) -> list[Manifest]:
+    """Every object of `app`, at `<prefix>/<chart>/<file>`."""
+    out = []
+    for chart in app.charts:
+        name = chart.node.id
+        out += [Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj)
+                for obj in chart.to_json()]
+    return out
+
+
+def check_unique(items: Iterable[Manifest]) -> None:
+    """Two objects in one file would silently lose one of them: refuse instead."""
+    seen: dict[str, Manifest] = {}
+    for m in items:
+        first = seen.setdefault(m.path, m)
+        if first is not m:
+            raise RenderError(
+                f"{m.path}: {first.identity} (chart {first.chart}) and {m.identity} "
+                f"(chart {m.chart}) map to the same file"
+            )

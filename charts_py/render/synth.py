@@ -1,0 +1,65 @@
+"""The synth pipeline: environments -> Apps -> manifests -> dist/ (or a comparison with it)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from charts_py import contract
+from charts_py.charts import bootstrap, mesh
+from charts_py.config import environment
+from charts_py.config.environment import Environment
+from charts_py.errors import ConfigError
+from charts_py.render import collect, dist
+from charts_py.render.manifest import Manifest, render
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a synth produced and how it differs from dist/ before the run."""
+
+    manifests: list[Manifest]
+    changes: dist.Changes
+
+
+def select(envs: dict[str, Environment], names: Sequence[str], where: str) -> list[Environment]:
+    """The environments named (all when none are), or a ConfigError naming the unknown one."""
+    for name in names:
+        if name not in envs:
+            known = ", ".join(sorted(envs))
+            raise ConfigError(f"{where}/{name}.yaml", "", f"no such environment (known: {known})")
+    return [envs[n] for n in sorted(set(names))] if names else list(envs.values())
+
+
+def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> list[Manifest]:
+    """Every object of the selected environments plus the Argo CD bootstrap, placed."""
+    out: list[Manifest] = []
+    for env in envs:
+        for cluster in env.spec.clusters:
+            out += collect.manifests(mesh.build(env, cluster), f"{env.name}/{cluster.name}")
+    out += collect.manifests(bootstrap.build(list(all_envs)), contract.BOOTSTRAP_DIR)
+    collect.check_unique(out)
+    return out
+
+
+def run(
+    environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False,
+    root: Path | None = None,
+) -> Result:
+    """Render the selected environments; write them to `dist_dir` unless `check`."""
+    shown = str(environments.relative_to(root)) if root else str(environments)
+    envs = environment.load_all(environments, root)
+    selected = select(envs, names, shown)
+    placed = manifests(selected, list(envs.values()))
+    sources = {e.name: e.file for e in envs.values()}
+    files = {m.path: render(m.obj, _source(m.path, sources, shown)) for m in placed}
+    tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
+    if check:
+        return Result(placed, dist.compare(dist_dir, files, tops))
+    return Result(placed, dist.write(dist_dir, files, tops))
+
+
+def _source(path: str, sources: dict[str, str], environments: str) -> str:
+    top = path.split("/", 1)[0]
+    return sources.get(top, f"{environments}/*.yaml")

@@ -1,0 +1,9 @@
+//go:build tools
+
+// Package tools pins the main packages that build.sh compiles.
+package tools
+
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)

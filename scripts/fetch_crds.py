@@ -1,0 +1,574 @@
+#!/usr/bin/env python3
+"""Fetch pinned upstream CRDs, filter them, and generate typed Python classes with cdk8s.
+
+Why this script exists:
+
+* meshops emits Istio, prometheus-operator and Argo CD custom resources. Hand-writing dicts for
+  them gives no type checking, so we generate classes with ``cdk8s import``.
+* The CRDs come from the upstream *Go modules* (via ``go mod download``) rather than from
+  GitHub release assets or raw URLs: the Go module proxy serves immutable, checksum-database
+  verified zips, and we additionally pin the ``h1:`` hash of each module below, so a given
+  pin always yields the same bytes.
+* Upstream CRDs carry every served API version (Istio ships v1alpha3/v1beta1/v1 side by side).
+  We keep exactly the one version meshops emits so the generated API has one class per kind
+  (``VirtualService``, not ``VirtualServiceV1Beta1`` next to it) and the CRD files double as
+  schemas for validating what we render.
+* ``cdk8s-cli`` is pinned with ``scripts/package.json`` + ``package-lock.json`` and installed
+  with ``npm ci`` because the generated code (and the ``.jsii.tgz`` assembly it loads) depends on
+  the jsii / cdk8s versions bundled with the CLI.
+* Output must be byte-identical on every run so that ``--check`` (run in CI) can prove the
+  committed files match the pins.
+
+Outputs (both directories are owned by this script; files not produced by it are deleted):
+
+* ``charts_py/crds/<plural>.<group>.yaml``: one filtered CRD per file.
+* ``charts_py/imports/``: one Python package per API group, as laid out by ``cdk8s import``
+  (e.g. ``charts_py/imports/io/istio/networking``), plus ``__init__.py`` files for the
+  intermediate directories so everything is importable as ``charts_py.imports.*``.
+
+Usage::
+
+    python scripts/fetch_crds.py           # regenerate in place
+    python scripts/fetch_crds.py --check   # regenerate into a temp dir, exit 1 on any drift
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import copy
+import filecmp
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+@dataclass(frozen=True)
+class GoModule:
+    """A pinned Go module and the CRD files to read from it.
+
+    ``h1`` is the module hash from sum.golang.org. ``go mod download`` already verifies it
+    against the checksum database; pinning it here also catches a changed GOSUMDB/GONOSUMDB
+    setting or a mirror serving different content for the same version.
+    """
+
+    path: str
+    version: str
+    h1: str
+    globs: tuple[str, ...]
+
+    @property
+    def ref(self) -> str:
+        """``path@version`` as accepted by ``go mod download``."""
+        return f"{self.path}@{self.version}"
+
+
+# --- Pins ---------------------------------------------------------------------------------
+# Bump a version, run the script, review the CRD diff, commit. Get the new h1 with
+# `go mod download -json <module>@<version>` (field "Sum").
+ISTIO_API = GoModule(
+    path="istio.io/api",
+    version="v1.31.4",
+    h1="h1:AcnncYrlDj1PJkym7h88Gggkef4MAra8QpGaXRMsr+E=",
+    globs=("kubernetes/customresourcedefinitions.gen.yaml",),
+)
+PROMETHEUS_OPERATOR = GoModule(
+    path="github.com/prometheus-operator/prometheus-operator",
+    version="v0.85.0",
+    h1="h1:M5xLCLEoaW2IJfnuCwFzzpL+jSVQu3KGT84Pye+fW8s=",
+    globs=("example/prometheus-operator-crd/monitoring.coreos.com_*.yaml",),
+)
+# v3.6.x declares `go 1.27`, which a Go 1.26 toolchain refuses to extract (GOTOOLCHAIN=local),
+# so we stay on the newest v3.5 patch until the toolchain is bumped.
+ARGO_CD = GoModule(
+    path="github.com/argoproj/argo-cd/v3",
+    version="v3.5.7",
+    h1="h1:Xm1BF+I5OgDKUG3SDK49vn2/Y5AMyaNVko+/JT08gj0=",
+    globs=("manifests/crds/*-crd.yaml",),
+)
+PINNED_MODULES: tuple[GoModule, ...] = (ISTIO_API, PROMETHEUS_OPERATOR, ARGO_CD)
+
+
+@dataclass(frozen=True)
+class Selection:
+    """CRD kinds to keep from one module, and the single API version meshops emits for them."""
+
+    module: GoModule
+    group: str
+    version: str
+    kinds: tuple[str, ...]
+
+
+SELECTIONS: tuple[Selection, ...] = (
+    Selection(
+        ISTIO_API,
+        "networking.istio.io",
+        "v1",
+        ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "WorkloadEntry"),
+    ),
+    # EnvoyFilter has never graduated beyond v1alpha3.
+    Selection(ISTIO_API, "networking.istio.io", "v1alpha3", ("EnvoyFilter",)),
+    Selection(
+        ISTIO_API,
+        "security.istio.io",
+        "v1",
+        ("PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"),
+    ),
+    Selection(ISTIO_API, "telemetry.istio.io", "v1", ("Telemetry",)),
+    Selection(
+        PROMETHEUS_OPERATOR,
+        "monitoring.coreos.com",
+        "v1",
+        ("ServiceMonitor", "PodMonitor", "PrometheusRule"),
+    ),
+    Selection(ARGO_CD, "argoproj.io", "v1alpha1", ("Application", "ApplicationSet", "AppProject")),
+)
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+SCRIPTS_DIR = REPO_ROOT / "scripts"
+CDK8S_BIN = SCRIPTS_DIR / "node_modules" / ".bin" / "cdk8s"
+CRDS_REL = Path("charts_py") / "crds"
+IMPORTS_REL = Path("charts_py") / "imports"
+GENERATED_ROOTS: tuple[Path, ...] = (CRDS_REL, IMPORTS_REL)
+
+INIT_PY_TEXT = (
+    '"""cdk8s-generated CRD classes. Generated by scripts/fetch_crds.py; do not edit."""\n'
+)
+
+
+class FetchError(RuntimeError):
+    """A pin, an upstream file or a tool did not behave as this script expects."""
+
+
+# --- YAML ---------------------------------------------------------------------------------
+_BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _CrdLoader(_BaseLoader):  # type: ignore[valid-type,misc]
+    """Safe loader that reads a bare ``=`` as a string.
+
+    PyYAML implements the YAML 1.1 ``!!value`` type for a plain ``=`` but has no constructor
+    for it, so prometheus-operator CRDs (which list ``=`` as a matcher enum value) fail to load.
+    The libyaml-backed loader is used when available only for speed; resolution is the same.
+    """
+
+
+_CrdLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:value"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def dump_yaml(doc: Mapping[str, Any]) -> str:
+    """Serialise deterministically.
+
+    Always the pure-Python ``SafeDumper`` (never libyaml's), so output does not depend on
+    whether PyYAML was built with libyaml; sorted keys and a wide line limit keep diffs small.
+    """
+    return yaml.dump(
+        doc,
+        Dumper=yaml.SafeDumper,
+        sort_keys=True,
+        default_flow_style=False,
+        width=1000,
+        allow_unicode=True,
+        explicit_start=False,
+    )
+
+
+# --- Subprocess helpers -------------------------------------------------------------------
+def run(cmd: Sequence[str], *, cwd: Path, env: Mapping[str, str] | None = None) -> str:
+    """Run ``cmd`` and return stdout; on failure raise with the tool's own output attached."""
+    proc = subprocess.run(
+        list(cmd),
+        cwd=cwd,
+        env=dict(env) if env is not None else None,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if proc.returncode != 0:
+        raise FetchError(
+            f"command failed ({proc.returncode}): {' '.join(cmd)}\n"
+            f"--- stdout ---\n{proc.stdout}\n--- stderr ---\n{proc.stderr}"
+        )
+    return proc.stdout
+
+
+def go_env() -> dict[str, str]:
+    """Environment for ``go``: module mode, and never auto-download a newer Go toolchain."""
+    env = dict(os.environ)
+    env["GOFLAGS"] = "-mod=mod"
+    env["GO111MODULE"] = "on"
+    env["GOTOOLCHAIN"] = "local"
+    return env
+
+
+def node_env() -> dict[str, str]:
+    """Environment for npm/cdk8s: no upgrade checks or EOL banners polluting the log."""
+    env = dict(os.environ)
+    # jsii's convention: a comma-separated list of Node majors to silence, not a boolean.
+    env.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "18,20")
+    env.setdefault("JSII_SILENCE_WARNING_DEPRECATED_NODE_VERSION", "1")
+    env["CDK8S_CHECK_UPGRADE"] = "false"
+    return env
+
+
+# --- Steps --------------------------------------------------------------------------------
+def download_module(module: GoModule, workdir: Path) -> Path:
+    """Download ``module`` into the Go module cache and return its (read-only) source dir.
+
+    Runs in an empty temp dir so no surrounding ``go.mod`` can influence resolution.
+    """
+    proc = subprocess.run(
+        ["go", "mod", "download", "-json", module.ref],
+        cwd=workdir,
+        env=go_env(),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    try:
+        info: dict[str, Any] = json.loads(proc.stdout)
+    except json.JSONDecodeError as exc:
+        raise FetchError(f"go mod download {module.ref} failed:\n{proc.stderr}") from exc
+    if proc.returncode != 0 or "Error" in info:
+        raise FetchError(f"go mod download {module.ref}: {info.get('Error', proc.stderr)}")
+    if info.get("Sum") != module.h1:
+        raise FetchError(f"{module.ref}: module hash {info.get('Sum')} != pinned {module.h1}")
+    return Path(info["Dir"])
+
+
+def load_crds(module: GoModule, module_dir: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield ``(relative path, CRD object)`` for every CRD document in the module's globs."""
+    for pattern in module.globs:
+        paths = sorted(module_dir.glob(pattern))
+        if not paths:
+            raise FetchError(f"{module.ref}: no files match {pattern}")
+        for path in paths:
+            with path.open(encoding="utf-8") as fh:
+                for doc in yaml.load_all(fh, Loader=_CrdLoader):
+                    if isinstance(doc, dict) and doc.get("kind") == "CustomResourceDefinition":
+                        yield path.relative_to(module_dir).as_posix(), doc
+
+
+def _strip_templated(mapping: dict[str, Any]) -> dict[str, Any]:
+    """Drop entries that still contain Helm template syntax; they are not valid label values."""
+    return {k: v for k, v in mapping.items() if "{{" not in str(k) and "{{" not in str(v)}
+
+
+@dataclass(frozen=True)
+class FilteredCrd:
+    """One filtered CRD ready to write, with its provenance for the header comment."""
+
+    name: str
+    group: str
+    kind: str
+    version: str
+    upstream_storage: str
+    module: GoModule
+    source_path: str
+    body: dict[str, Any]
+
+    @property
+    def storage_changed(self) -> bool:
+        """True when the kept version was not the upstream storage version."""
+        return self.version != self.upstream_storage
+
+    def render(self) -> str:
+        """File text: provenance header, optional storage note, then the CRD."""
+        lines = [
+            f"# Source: {self.module.ref} {self.source_path}",
+            f"# Generated by scripts/fetch_crds.py: only {self.group}/{self.version} kept; "
+            "do not edit.",
+        ]
+        if self.storage_changed:
+            lines.append(
+                f"# NOTE: upstream storage version is {self.upstream_storage}; {self.version} is "
+                "set to storage: true here because it is the only version kept. Do not apply "
+                f"over a cluster whose CRD status.storedVersions lists {self.upstream_storage}."
+            )
+        return "\n".join(lines) + "\n" + dump_yaml(self.body)
+
+
+def filter_crd(
+    doc: Mapping[str, Any], selection: Selection, source_path: str
+) -> FilteredCrd:
+    """Reduce an upstream CRD to one served version, installable on its own."""
+    crd = copy.deepcopy(dict(doc))
+    crd.pop("status", None)
+    meta = crd.get("metadata") or {}
+    # Keep only what a CRD author sets; drop server-populated fields like creationTimestamp.
+    clean_meta: dict[str, Any] = {"name": meta["name"]}
+    for key in ("labels", "annotations"):
+        kept = _strip_templated(meta.get(key) or {})
+        if kept:
+            clean_meta[key] = kept
+    crd["metadata"] = clean_meta
+
+    spec = crd["spec"]
+    kind = spec["names"]["kind"]
+    versions: list[dict[str, Any]] = spec["versions"]
+    by_name = {v["name"]: v for v in versions}
+    if selection.version not in by_name:
+        raise FetchError(
+            f"{selection.module.ref}: {kind} has no version {selection.version} "
+            f"(has {sorted(by_name)})"
+        )
+    kept_version = by_name[selection.version]
+    if not kept_version.get("served", False):
+        raise FetchError(f"{kind} {selection.version} is not served upstream")
+    storage = [v["name"] for v in versions if v.get("storage")]
+    if len(storage) != 1:
+        raise FetchError(f"{kind}: expected one storage version upstream, got {storage}")
+    kept_version["storage"] = True
+    spec["versions"] = [kept_version]
+    # With one version there is nothing to convert; a webhook stanza would only point at a
+    # service that may not exist.
+    spec.pop("conversion", None)
+
+    expected_name = f"{spec['names']['plural']}.{spec['group']}"
+    if clean_meta["name"] != expected_name:
+        raise FetchError(f"CRD name {clean_meta['name']} != {expected_name}")
+    return FilteredCrd(
+        name=expected_name,
+        group=spec["group"],
+        kind=kind,
+        version=selection.version,
+        upstream_storage=storage[0],
+        module=selection.module,
+        source_path=source_path,
+        body=crd,
+    )
+
+
+def select_crds(module_dirs: Mapping[GoModule, Path]) -> list[FilteredCrd]:
+    """Pick exactly the kinds in SELECTIONS; fail loudly if any is missing or ambiguous."""
+    result: list[FilteredCrd] = []
+    for module, module_dir in module_dirs.items():
+        wanted = {
+            (sel.group, kind): sel for sel in SELECTIONS if sel.module == module for kind in sel.kinds
+        }
+        found: dict[tuple[str, str], FilteredCrd] = {}
+        for source_path, doc in load_crds(module, module_dir):
+            key = (doc["spec"]["group"], doc["spec"]["names"]["kind"])
+            if key not in wanted:
+                continue
+            if key in found:
+                raise FetchError(f"{module.ref}: {key} defined twice")
+            found[key] = filter_crd(doc, wanted[key], source_path)
+        missing = sorted(set(wanted) - set(found))
+        if missing:
+            raise FetchError(f"{module.ref}: CRDs not found: {missing}")
+        result.extend(found.values())
+    return sorted(result, key=lambda c: c.name)
+
+
+def cdk8s_import(group: str, crd_files: Sequence[Path], workdir: Path) -> Path:
+    """Run the pinned ``cdk8s import`` for one API group; return its private output dir.
+
+    All CRDs of a group go into one multi-document input so they land in one Python module
+    (importing them one by one would overwrite the module each time). Each group gets its own
+    output dir so imports can run in parallel without touching each other's files.
+    """
+    group_dir = workdir / group
+    group_dir.mkdir()
+    spec_file = group_dir / f"{group}.yaml"
+    spec_file.write_text(
+        "---\n".join(p.read_text(encoding="utf-8") for p in crd_files), encoding="utf-8"
+    )
+    out_dir = group_dir / "out"
+    run(
+        [
+            str(CDK8S_BIN),
+            "import",
+            str(spec_file),
+            "--language",
+            "python",
+            "--output",
+            str(out_dir),
+            "--no-save",
+            "--no-check-upgrade",
+        ],
+        cwd=group_dir,  # keep cdk8s away from any cdk8s.yaml in the caller's cwd
+        env=node_env(),
+    )
+    return out_dir
+
+
+def merge_tree(src: Path, dst: Path) -> None:
+    """Copy ``src`` into ``dst``; groups must never write the same file."""
+    for path in sorted(src.rglob("*")):
+        target = dst / path.relative_to(src)
+        if path.is_dir():
+            target.mkdir(parents=True, exist_ok=True)
+        elif target.exists():
+            raise FetchError(f"two cdk8s imports produced {target}")
+        else:
+            shutil.copyfile(path, target)
+
+
+def add_package_inits(imports_dir: Path) -> None:
+    """cdk8s writes only leaf packages (io/istio/networking); make every parent a package."""
+    for directory in [imports_dir, *sorted(p for p in imports_dir.rglob("*") if p.is_dir())]:
+        if directory.name == "_jsii":
+            continue
+        init = directory / "__init__.py"
+        if not init.exists():
+            init.write_text(INIT_PY_TEXT, encoding="utf-8")
+
+
+def generate(out_root: Path, workdir: Path) -> list[FilteredCrd]:
+    """Write CRDs and generated imports under ``out_root`` (an empty staging tree)."""
+    go_dir = workdir / "go"
+    go_dir.mkdir()
+    module_dirs = {m: download_module(m, go_dir) for m in PINNED_MODULES}
+    crds = select_crds(module_dirs)
+
+    crds_dir = out_root / CRDS_REL
+    crds_dir.mkdir(parents=True)
+    files_by_group: dict[str, list[Path]] = {}
+    for crd in crds:
+        path = crds_dir / f"{crd.name}.yaml"
+        path.write_text(crd.render(), encoding="utf-8")
+        files_by_group.setdefault(crd.group, []).append(path)
+
+    imports_dir = out_root / IMPORTS_REL
+    imports_dir.mkdir(parents=True)
+    cdk_dir = workdir / "cdk8s"
+    cdk_dir.mkdir()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(files_by_group)) as pool:
+        futures = {
+            group: pool.submit(cdk8s_import, group, files, cdk_dir)
+            for group, files in sorted(files_by_group.items())
+        }
+        for group in sorted(futures):
+            merge_tree(futures[group].result(), imports_dir)
+    add_package_inits(imports_dir)
+    for tgz_parent in {p.parent for p in imports_dir.rglob("*.jsii.tgz")}:
+        if not (tgz_parent / "__init__.py").exists():
+            raise FetchError(f"{tgz_parent}: jsii assembly without loader module")
+    if len(list(imports_dir.rglob("*.jsii.tgz"))) != len(files_by_group):
+        raise FetchError("expected one .jsii.tgz per API group")
+    return crds
+
+
+def tree_files(root: Path) -> dict[str, Path]:
+    """Relative POSIX path -> file, ignoring bytecode caches created by importing the code."""
+    if not root.exists():
+        return {}
+    return {
+        p.relative_to(root).as_posix(): p
+        for p in root.rglob("*")
+        if p.is_file() and "__pycache__" not in p.parts
+    }
+
+
+def diff_trees(new: Path, old: Path) -> tuple[list[str], list[str], list[str]]:
+    """Return (added, removed, changed) relative paths between two generated trees."""
+    new_files, old_files = tree_files(new), tree_files(old)
+    added = sorted(set(new_files) - set(old_files))
+    removed = sorted(set(old_files) - set(new_files))
+    changed = sorted(
+        rel
+        for rel in set(new_files) & set(old_files)
+        if not filecmp.cmp(new_files[rel], old_files[rel], shallow=False)
+    )
+    return added, removed, changed
+
+
+def sync(staging: Path, repo: Path) -> None:
+    """Make the repo's generated dirs equal to staging, touching only files that differ."""
+    for rel in GENERATED_ROOTS:
+        added, removed, changed = diff_trees(staging / rel, repo / rel)
+        for name in removed:
+            (repo / rel / name).unlink()
+        for name in added + changed:
+            target = repo / rel / name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(staging / rel / name, target)
+        # Remove directories left empty by deletions (bottom-up).
+        for directory in sorted((repo / rel).rglob("*"), reverse=True):
+            if directory.is_dir() and directory.name != "__pycache__":
+                leftovers = [p for p in directory.iterdir() if p.name != "__pycache__"]
+                if not leftovers:
+                    shutil.rmtree(directory)
+        for label, names in (("added", added), ("removed", removed), ("updated", changed)):
+            if names:
+                print(f"{rel}: {label} {len(names)} file(s)")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the process exit code."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="regenerate into a temp dir and exit 1 if it differs from the committed files",
+    )
+    parser.add_argument(
+        "--skip-npm-ci",
+        action="store_true",
+        help="reuse scripts/node_modules as is (faster local iteration; CI should not use it)",
+    )
+    args = parser.parse_args(argv)
+    started = time.monotonic()
+
+    if not args.skip_npm_ci:
+        run(["npm", "ci", "--prefix", str(SCRIPTS_DIR), "--no-audit", "--no-fund"],
+            cwd=REPO_ROOT, env=node_env())
+    if not CDK8S_BIN.exists():
+        raise FetchError(f"{CDK8S_BIN} missing; run without --skip-npm-ci")
+
+    with tempfile.TemporaryDirectory(prefix="fetch-crds-") as tmp:
+        tmp_path = Path(tmp)
+        staging = tmp_path / "staging"
+        work = tmp_path / "work"
+        work.mkdir()
+        crds = generate(staging, work)
+
+        for crd in crds:
+            note = (
+                f" (upstream storage {crd.upstream_storage}, flipped)"
+                if crd.storage_changed
+                else ""
+            )
+            print(f"{crd.group}/{crd.version} {crd.kind}{note}")
+
+        if args.check:
+            drift = False
+            for rel in GENERATED_ROOTS:
+                added, removed, changed = diff_trees(staging / rel, REPO_ROOT / rel)
+                for label, names in (("missing", added), ("stale", removed), ("differs", changed)):
+                    for name in names:
+                        drift = True
+                        print(f"{label}: {rel / name}", file=sys.stderr)
+            elapsed = time.monotonic() - started
+            if drift:
+                print(f"generated files are out of date ({elapsed:.1f}s); "
+                      "run scripts/fetch_crds.py", file=sys.stderr)
+                return 1
+            print(f"generated files are up to date ({elapsed:.1f}s)")
+            return 0
+
+        sync(staging, REPO_ROOT)
+    print(f"done in {time.monotonic() - started:.1f}s")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except FetchError as err:
+        print(f"fetch_crds: {err}", file=sys.stderr)
+        sys.exit(2)
