@@ -75,9 +75,9 @@ class Environment:
         )
 
 
-def load(path: Path, display: str | None = None) -> Environment:
+def load(path: Path) -> Environment:
     """Read and validate one environment file; the environment is named after the file."""
-    shown = display or str(path)
+    shown = str(path)
     name = path.stem
     if not ENV_NAME.match(name):
         raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
@@ -93,15 +93,14 @@ def load(path: Path, display: str | None = None) -> Environment:
     return env
 
 
-def load_all(directory: Path, root: Path | None = None) -> dict[str, Environment]:
+def load_all(directory: Path) -> dict[str, Environment]:
     """Every `*.yaml` environment in `directory`, by name, checked for agreement."""
     files = sorted(directory.glob("*.yaml"))
     if not files:
         raise ConfigError(str(directory), "", "no environment files (*.yaml) found")
     envs = {}
     for file in files:
-        shown = str(file.relative_to(root)) if root else str(file)
-        env = load(file, shown)
+        env = load(file)
         envs[env.name] = env
     _check_shared(list(envs.values()))
     return envs

@@ -44,16 +44,14 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
 
 
 def run(
-    environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False,
-    root: Path | None = None,
+    environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False
 ) -> Result:
     """Render the selected environments; write them to `dist_dir` unless `check`."""
-    shown = str(environments.relative_to(root)) if root else str(environments)
-    envs = environment.load_all(environments, root)
-    selected = select(envs, names, shown)
+    envs = environment.load_all(environments)
+    selected = select(envs, names, str(environments))
     placed = manifests(selected, list(envs.values()))
     sources = {e.name: e.file for e in envs.values()}
-    files = {m.path: render(m.obj, _source(m.path, sources, shown)) for m in placed}
+    files = {m.path: render(m.obj, _source(m.path, sources, str(environments))) for m in placed}
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
         return Result(placed, dist.compare(dist_dir, files, tops))
