@@ -106,9 +106,7 @@ def load_all(directory: Path) -> dict[str, Environment]:
     return envs
 
 
-def _validate(
-    model: type[T], data: object, src: source.Source, prefix: source.FieldPath
-) -> T:
+def _validate(model: type[T], data: object, src: source.Source, prefix: source.FieldPath) -> T:
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -137,16 +135,18 @@ def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
     yield from _duplicates("services", [s.name for s in spec.services], "service")
     for i, ext in enumerate(spec.external_services):
         if ext.sensitive and env.policy.egress_gateway and ext.protocol not in ("TLS", "HTTPS"):
-            yield ("externalServices", i, "protocol"), (
-                "a sensitive host leaves through the egress gateway, which passes TLS only"
+            yield (
+                ("externalServices", i, "protocol"),
+                ("a sensitive host leaves through the egress gateway, which passes TLS only"),
             )
     services = {s.name for s in spec.services}
     externals = {e.name for e in spec.external_services}
     for i, svc in enumerate(spec.services):
         yield from _service_problems(env, i, svc, services, externals)
     if env.multi_cluster and env.policy.outlier_detection is None:
-        yield ("policy", "outlierDetection"), (
-            "locality failover across clusters requires outlier detection"
+        yield (
+            ("policy", "outlierDetection"),
+            ("locality failover across clusters requires outlier detection"),
         )
     if not any(s.ingress for s in spec.services):
         yield ("services",), "no service has an `ingress` route: the ingress would serve nothing"
@@ -175,9 +175,12 @@ def _service_problems(
     settings = env.settings(svc)
     budget = seconds(settings.retries.per_try_timeout) * (settings.retries.attempts + 1)
     if seconds(settings.timeout) < budget:
-        yield (*at, "timeout"), (
-            f"route timeout {settings.timeout} is shorter than the retry budget "
-            f"{settings.retries.attempts + 1} x {settings.retries.per_try_timeout}"
+        yield (
+            (*at, "timeout"),
+            (
+                f"route timeout {settings.timeout} is shorter than the retry budget "
+                f"{settings.retries.attempts + 1} x {settings.retries.per_try_timeout}"
+            ),
         )
 
 

@@ -17,7 +17,9 @@ def schema() -> dict[str, Any]:
     policy = Policy.model_json_schema(by_alias=True)
     defs = policy.pop("$defs", {})
     policy.pop("required", None)
-    policy["description"] = "Overrides of the profile's defaults (see charts_py/config/profiles.py)."
+    policy["description"] = (
+        "Overrides of the profile's defaults (see charts_py/config/profiles.py)."
+    )
     out.setdefault("$defs", {}).update(defs)
     out["properties"]["policy"] = policy
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"

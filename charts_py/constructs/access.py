@@ -28,8 +28,11 @@ class Access(Construct):
                 "from": [{"source": {"principals": callers}}],
                 "to": [{"operation": {"ports": [str(service.port)]}}],
             }
-            policy = {"selector": {"matchLabels": {"app": service.name}}, "action": "ALLOW",
-                      "rules": [rule]}
+            policy = {
+                "selector": {"matchLabels": {"app": service.name}},
+                "action": "ALLOW",
+                "rules": [rule],
+            }
             emit(self, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
         emit(self, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
 

@@ -21,11 +21,21 @@ class Namespaces(Construct):
 
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "namespaces")
-        emit(self, kinds.NAMESPACE, env.spec.namespace, annotations=KEEP,
-             labels={"istio-injection": "enabled"})
+        emit(
+            self,
+            kinds.NAMESPACE,
+            env.spec.namespace,
+            annotations=KEEP,
+            labels={"istio-injection": "enabled"},
+        )
         # Multi-network meshes find each cluster's network from this label.
-        emit(self, kinds.NAMESPACE, naming.MESH_ROOT, annotations=KEEP,
-             labels={"istio-injection": "disabled", "topology.istio.io/network": cluster.network})
+        emit(
+            self,
+            kinds.NAMESPACE,
+            naming.MESH_ROOT,
+            annotations=KEEP,
+            labels={"istio-injection": "disabled", "topology.istio.io/network": cluster.network},
+        )
 
 
 class MeshBaseline(Construct):
@@ -35,8 +45,13 @@ class MeshBaseline(Construct):
         super().__init__(scope, "baseline")
         policy = env.policy
         root, ns = naming.MESH_ROOT, env.spec.namespace
-        emit(self, kinds.PEER_AUTHENTICATION, "default",
-             {"spec": {"mtls": {"mode": policy.mtls_mode}}}, namespace=root)
+        emit(
+            self,
+            kinds.PEER_AUTHENTICATION,
+            "default",
+            {"spec": {"mtls": {"mode": policy.mtls_mode}}},
+            namespace=root,
+        )
         emit(self, kinds.TELEMETRY, "mesh-default", {"spec": _telemetry(env)}, namespace=root)
         if policy.authorization:
             # An ALLOW policy with an empty spec matches nothing, so it denies every request

@@ -23,14 +23,26 @@ class External(Construct):
     def __init__(self, scope: Construct, *, env: Environment, external: ExternalService) -> None:
         super().__init__(scope, f"external-{external.name}")
         ns = env.spec.namespace
-        port = {"number": external.port, "name": f"{external.protocol.lower()}-{external.port}",
-                "protocol": external.protocol}
-        entry = {"hosts": [external.host], "ports": [port], "resolution": "DNS",
-                 "location": "MESH_EXTERNAL"}
+        port = {
+            "number": external.port,
+            "name": f"{external.protocol.lower()}-{external.port}",
+            "protocol": external.protocol,
+        }
+        entry = {
+            "hosts": [external.host],
+            "ports": [port],
+            "resolution": "DNS",
+            "location": "MESH_EXTERNAL",
+        }
         emit(self, kinds.SERVICE_ENTRY, external.name, {"spec": entry}, namespace=ns)
         if via_egress_gateway(env, external):
-            emit(self, kinds.VIRTUAL_SERVICE, f"egress-{external.name}",
-                 {"spec": _egress_route(external)}, namespace=ns)
+            emit(
+                self,
+                kinds.VIRTUAL_SERVICE,
+                f"egress-{external.name}",
+                {"spec": _egress_route(external)},
+                namespace=ns,
+            )
 
 
 def _egress_route(external: ExternalService) -> dict[str, Any]:
@@ -41,11 +53,17 @@ def _egress_route(external: ExternalService) -> dict[str, Any]:
         "hosts": [external.host],
         "gateways": ["mesh", gateway],
         "tls": [
-            {"match": [{"gateways": ["mesh"], "port": external.port, "sniHosts": sni}],
-             "route": [{"destination": {"host": naming.EGRESS_GATEWAY_HOST,
-                                        "port": {"number": 443}}}]},
-            {"match": [{"gateways": [gateway], "port": 443, "sniHosts": sni}],
-             "route": [{"destination": {"host": external.host,
-                                        "port": {"number": external.port}}}]},
+            {
+                "match": [{"gateways": ["mesh"], "port": external.port, "sniHosts": sni}],
+                "route": [
+                    {"destination": {"host": naming.EGRESS_GATEWAY_HOST, "port": {"number": 443}}}
+                ],
+            },
+            {
+                "match": [{"gateways": [gateway], "port": 443, "sniHosts": sni}],
+                "route": [
+                    {"destination": {"host": external.host, "port": {"number": external.port}}}
+                ],
+            },
         ],
     }

@@ -19,29 +19,49 @@ class IngressGateway(Construct):
         ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
         hosts = list(ingress.hosts)
         servers = [
-            {"port": {"number": 443, "name": "https", "protocol": "HTTPS"}, "hosts": hosts,
-             "tls": {"mode": "SIMPLE", "credentialName": ingress.tls_secret}},
-            {"port": {"number": 80, "name": "http", "protocol": "HTTP"}, "hosts": hosts,
-             "tls": {"httpsRedirect": True}},
+            {
+                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+                "hosts": hosts,
+                "tls": {"mode": "SIMPLE", "credentialName": ingress.tls_secret},
+            },
+            {
+                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+                "hosts": hosts,
+                "tls": {"httpsRedirect": True},
+            },
         ]
         gateway = {"selector": naming.INGRESS_GATEWAY_SELECTOR, "servers": servers}
         emit(self, kinds.GATEWAY, naming.INGRESS_GATEWAY, {"spec": gateway}, namespace=root)
-        routes = {"hosts": hosts, "gateways": [f"{root}/{naming.INGRESS_GATEWAY}"],
-                  "http": _path_routes(env)}
+        routes = {
+            "hosts": hosts,
+            "gateways": [f"{root}/{naming.INGRESS_GATEWAY}"],
+            "http": _path_routes(env),
+        }
         emit(self, kinds.VIRTUAL_SERVICE, "ingress", {"spec": routes}, namespace=ns)
         if ingress.jwt:
             selector = {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}
             rules = [{"issuer": ingress.jwt.issuer, "jwksUri": ingress.jwt.jwks_uri}]
-            emit(self, kinds.REQUEST_AUTHENTICATION, "ingress-jwt",
-                 {"spec": {"selector": selector, "jwtRules": rules}}, namespace=root)
+            emit(
+                self,
+                kinds.REQUEST_AUTHENTICATION,
+                "ingress-jwt",
+                {"spec": {"selector": selector, "jwtRules": rules}},
+                namespace=root,
+            )
             if ingress.jwt.paths:
                 # RequestAuthentication only rejects invalid tokens; requests without one
                 # must be denied explicitly on the paths that need an end user.
-                deny = {"from": [{"source": {"notRequestPrincipals": ["*"]}}],
-                        "to": [{"operation": {"paths": list(ingress.jwt.paths)}}]}
-                emit(self, kinds.AUTHORIZATION_POLICY, "ingress-require-jwt",
-                     {"spec": {"selector": selector, "action": "DENY", "rules": [deny]}},
-                     namespace=root)
+                deny = {
+                    "from": [{"source": {"notRequestPrincipals": ["*"]}}],
+                    "to": [{"operation": {"paths": list(ingress.jwt.paths)}}],
+                }
+                emit(
+                    self,
+                    kinds.AUTHORIZATION_POLICY,
+                    "ingress-require-jwt",
+                    {"spec": {"selector": selector, "action": "DENY", "rules": [deny]}},
+                    namespace=root,
+                )
 
 
 def _path_routes(env: Environment) -> list[dict[str, Any]]:
@@ -50,10 +70,15 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
     exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
     ns = env.spec.namespace
     return [
-        {"name": s.name, "match": [{"uri": {"prefix": s.ingress.path}}],
-         "route": [{"destination": {"host": naming.fqdn(s.name, ns),
-                                    "port": {"number": s.port}}}]}
-        for s in exposed if s.ingress
+        {
+            "name": s.name,
+            "match": [{"uri": {"prefix": s.ingress.path}}],
+            "route": [
+                {"destination": {"host": naming.fqdn(s.name, ns), "port": {"number": s.port}}}
+            ],
+        }
+        for s in exposed
+        if s.ingress
     ]
 
 
@@ -62,8 +87,11 @@ class EastWestGateway(Construct):
 
     def __init__(self, scope: Construct) -> None:
         super().__init__(scope, "east-west")
-        server = {"port": {"number": 15443, "name": "tls", "protocol": "TLS"},
-                  "tls": {"mode": "AUTO_PASSTHROUGH"}, "hosts": ["*.local"]}
+        server = {
+            "port": {"number": 15443, "name": "tls", "protocol": "TLS"},
+            "tls": {"mode": "AUTO_PASSTHROUGH"},
+            "hosts": ["*.local"],
+        }
         spec = {"selector": naming.EASTWEST_GATEWAY_SELECTOR, "servers": [server]}
         emit(self, kinds.GATEWAY, "cross-network", {"spec": spec}, namespace=naming.MESH_ROOT)
 
@@ -73,8 +101,10 @@ class EgressGateway(Construct):
 
     def __init__(self, scope: Construct, *, hosts: list[str]) -> None:
         super().__init__(scope, "egress")
-        server = {"port": {"number": 443, "name": "tls", "protocol": "TLS"},
-                  "hosts": sorted(hosts), "tls": {"mode": "PASSTHROUGH"}}
+        server = {
+            "port": {"number": 443, "name": "tls", "protocol": "TLS"},
+            "hosts": sorted(hosts),
+            "tls": {"mode": "PASSTHROUGH"},
+        }
         spec = {"selector": naming.EGRESS_GATEWAY_SELECTOR, "servers": [server]}
-        emit(self, kinds.GATEWAY, naming.EGRESS_GATEWAY, {"spec": spec},
-             namespace=naming.MESH_ROOT)
+        emit(self, kinds.GATEWAY, naming.EGRESS_GATEWAY, {"spec": spec}, namespace=naming.MESH_ROOT)

@@ -50,27 +50,46 @@ class Monitoring(Construct):
         super().__init__(scope, "monitoring")
         ns, root = env.spec.namespace, naming.MESH_ROOT
         envoy = {
-            "selector": {"matchExpressions": [
-                {"key": "security.istio.io/tlsMode", "operator": "Exists"}]},
+            "selector": {
+                "matchExpressions": [{"key": "security.istio.io/tlsMode", "operator": "Exists"}]
+            },
             "podMetricsEndpoints": [
-                {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}],
+                {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}
+            ],
         }
         emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=ns)
-        istiod = {"selector": {"matchLabels": {"istio": "pilot"}},
-                  "endpoints": [{"port": "http-monitoring", "interval": "30s"}]}
+        istiod = {
+            "selector": {"matchLabels": {"istio": "pilot"}},
+            "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
+        }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
         mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts)
-        emit(self, kinds.PROMETHEUS_RULE, "mesh-slo",
-             {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}}, namespace=ns)
+        emit(
+            self,
+            kinds.PROMETHEUS_RULE,
+            "mesh-slo",
+            {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
+            namespace=ns,
+        )
         for svc in env.spec.services:
             rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts)
             group = {"name": f"{svc.name}-slo", "rules": rules}
-            emit(self, kinds.PROMETHEUS_RULE, f"{svc.name}-slo", {"spec": {"groups": [group]}},
-                 namespace=ns)
+            emit(
+                self,
+                kinds.PROMETHEUS_RULE,
+                f"{svc.name}-slo",
+                {"spec": {"groups": [group]}},
+                namespace=ns,
+            )
         dashboard = json.dumps(_dashboard(env), indent=2, sort_keys=True)
-        emit(self, kinds.CONFIG_MAP, f"grafana-dashboard-{ns}",
-             {"data": {f"{ns}-mesh.json": dashboard}}, namespace=ns,
-             labels={"grafana_dashboard": "1"})
+        emit(
+            self,
+            kinds.CONFIG_MAP,
+            f"grafana-dashboard-{ns}",
+            {"data": {f"{ns}-mesh.json": dashboard}},
+            namespace=ns,
+            labels={"grafana_dashboard": "1"},
+        )
 
 
 def _camel(name: str) -> str:
@@ -84,18 +103,26 @@ def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alert
     if service:
         labels["service"] = service
     return [
-        {"alert": f"{prefix}HighErrorRatio",
-         "expr": f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
-         "for": WINDOW, "labels": labels,
-         "annotations": {
-             "summary": f"More than {alerts.error_ratio:.0%} of requests to {who} fail with 5xx",
-             "description": f"5xx ratio is {{{{ $value | humanizePercentage }}}} in {env.name}."}},
-        {"alert": f"{prefix}HighLatencyP99",
-         "expr": f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
-         "for": WINDOW, "labels": labels,
-         "annotations": {
-             "summary": f"p99 latency of {who} is above {alerts.p99_latency_ms} ms",
-             "description": f"p99 is {{{{ $value }}}} ms in {env.name}."}},
+        {
+            "alert": f"{prefix}HighErrorRatio",
+            "expr": f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
+            "for": WINDOW,
+            "labels": labels,
+            "annotations": {
+                "summary": f"More than {alerts.error_ratio:.0%} of requests to {who} fail with 5xx",
+                "description": f"5xx ratio is {{{{ $value | humanizePercentage }}}} in {env.name}.",
+            },
+        },
+        {
+            "alert": f"{prefix}HighLatencyP99",
+            "expr": f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
+            "for": WINDOW,
+            "labels": labels,
+            "annotations": {
+                "summary": f"p99 latency of {who} is above {alerts.p99_latency_ms} ms",
+                "description": f"p99 is {{{{ $value }}}} ms in {env.name}.",
+            },
+        },
     ]
 
 
@@ -114,13 +141,19 @@ def _dashboard(env: Environment) -> dict[str, Any]:
 
 
 def _service_panels(env: Environment, svc: Service, row: int) -> list[dict[str, Any]]:
-    queries = [("requests/s", request_rate(env, svc.name), "reqps"),
-               ("5xx ratio", error_ratio(env, svc.name), "percentunit"),
-               ("p99 latency", p99_latency(env, svc.name), "ms")]
+    queries = [
+        ("requests/s", request_rate(env, svc.name), "reqps"),
+        ("5xx ratio", error_ratio(env, svc.name), "percentunit"),
+        ("p99 latency", p99_latency(env, svc.name), "ms"),
+    ]
     return [
-        {"id": row * 3 + col + 1, "type": "timeseries", "title": f"{svc.name}: {title}",
-         "gridPos": {"x": col * 8, "y": row * 8, "w": 8, "h": 8},
-         "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
-         "targets": [{"expr": expr, "refId": "A"}]}
+        {
+            "id": row * 3 + col + 1,
+            "type": "timeseries",
+            "title": f"{svc.name}: {title}",
+            "gridPos": {"x": col * 8, "y": row * 8, "w": 8, "h": 8},
+            "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
+            "targets": [{"expr": expr, "refId": "A"}],
+        }
         for col, (title, expr, unit) in enumerate(queries)
     ]

@@ -43,8 +43,13 @@ def emit(
     if labels:
         metadata["labels"] = dict(labels)
     metadata["annotations"] = {SYNC_WAVE: str(kind.wave), **(annotations or {})}
-    obj = cdk8s.ApiObject(scope, f"{kind.kind}-{name}", api_version=kind.api_version,
-                          kind=kind.kind, metadata=metadata)
+    obj = cdk8s.ApiObject(
+        scope,
+        f"{kind.kind}-{name}",
+        api_version=kind.api_version,
+        kind=kind.kind,
+        metadata=metadata,
+    )
     if body:
         obj.add_json_patch(*(cdk8s.JsonPatch.add(f"/{key}", value) for key, value in body.items()))
     return obj

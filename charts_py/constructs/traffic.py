@@ -66,8 +66,10 @@ def _failover(env: Environment) -> list[dict[str, str]]:
 
 def _http_routes(service: Service, host: str, settings: Settings) -> list[dict[str, Any]]:
     destinations = [
-        {"destination": {"host": host, "subset": v.name, "port": {"number": service.port}},
-         "weight": v.weight}
+        {
+            "destination": {"host": host, "subset": v.name, "port": {"number": service.port}},
+            "weight": v.weight,
+        }
         for v in service.versions
     ]
     default: dict[str, Any] = {

@@ -22,8 +22,13 @@ class Workload(Construct):
         super().__init__(scope, f"workload-{service.name}")
         ns = env.spec.namespace
         settings = env.settings(service)
-        emit(self, kinds.SERVICE_ACCOUNT, service.name, {"automountServiceAccountToken": False},
-             namespace=ns)
+        emit(
+            self,
+            kinds.SERVICE_ACCOUNT,
+            service.name,
+            {"automountServiceAccountToken": False},
+            namespace=ns,
+        )
         emit(self, kinds.SERVICE, service.name, {"spec": _service_spec(service)}, namespace=ns)
         for version in service.versions:
             name = naming.workload(service.name, version.name)
@@ -34,8 +39,10 @@ class Workload(Construct):
                 hpa = _hpa_spec(env, service, name, settings.autoscaling)
                 emit(self, kinds.HPA, name, {"spec": hpa}, namespace=ns)
             if env.policy.pdb_max_unavailable is not None:
-                pdb = {"maxUnavailable": env.policy.pdb_max_unavailable,
-                       "selector": {"matchLabels": labels}}
+                pdb = {
+                    "maxUnavailable": env.policy.pdb_max_unavailable,
+                    "selector": {"matchLabels": labels},
+                }
                 emit(self, kinds.PDB, name, {"spec": pdb}, namespace=ns)
 
 
@@ -136,11 +143,16 @@ def _hpa_spec(
         },
     ]
     if service.queue:
-        metrics.append(_external(QUEUE_BACKLOG_METRIC, {"queue": service.queue.name},
-                                 service.queue.target_backlog))
+        metrics.append(
+            _external(
+                QUEUE_BACKLOG_METRIC, {"queue": service.queue.name}, service.queue.target_backlog
+            )
+        )
     else:
-        selector = {"destination_workload": name,
-                    "destination_workload_namespace": env.spec.namespace}
+        selector = {
+            "destination_workload": name,
+            "destination_workload_namespace": env.spec.namespace,
+        }
         metrics.append(_external(REQUEST_RATE_METRIC, selector, scaling.requests_per_second))
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},

@@ -20,18 +20,23 @@ def manifests(app: cdk8s.App, prefix: str) -> list[Manifest]:
     out = []
     for chart in app.charts:
         name = chart.node.id
-        out += [Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj)
-                for obj in chart.to_json()]
+        out += [Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj) for obj in chart.to_json()]
     return out
 
 
 def check_unique(items: Iterable[Manifest]) -> None:
-    """Two objects in one file would silently lose one of them: refuse instead."""
-    seen: dict[str, Manifest] = {}
+    """One object per identity per cluster: a second one would silently replace the first.
+
+    The file name encodes kind, group, namespace and name, so two manifests collide when
+    their (env/cluster, file name) pairs are equal, whichever charts they come from.
+    """
+    seen: dict[tuple[str, str], Manifest] = {}
     for m in items:
-        first = seen.setdefault(m.path, m)
+        where, _, rest = m.path.rpartition("/")
+        key = (where.rsplit("/", 1)[0], rest)
+        first = seen.setdefault(key, m)
         if first is not m:
             raise RenderError(
                 f"{m.path}: {first.identity} (chart {first.chart}) and {m.identity} "
-                f"(chart {m.chart}) map to the same file"
+                f"(chart {m.chart}) are the same object"
             )

@@ -58,8 +58,11 @@ def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> 
     dist.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dist.name}.new-", dir=dist.parent))
     try:
-        kept = {} if tops is None else {
-            p: b for p, b in read_tree(dist).items() if p.split("/", 1)[0] not in tops}
+        kept = (
+            {}
+            if tops is None
+            else {p: b for p, b in read_tree(dist).items() if p.split("/", 1)[0] not in tops}
+        )
         for rel, data in {**kept, **files}.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -50,14 +50,14 @@ def run(
     envs = environment.load_all(environments)
     selected = select(envs, names, str(environments))
     placed = manifests(selected, list(envs.values()))
-    sources = {e.name: e.file for e in envs.values()}
-    files = {m.path: render(m.obj, _source(m.path, sources, str(environments))) for m in placed}
+    files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
         return Result(placed, dist.compare(dist_dir, files, tops))
     return Result(placed, dist.write(dist_dir, files, tops))
 
 
-def _source(path: str, sources: dict[str, str], environments: str) -> str:
+def _source(path: str, environments: str) -> str:
+    """The file a manifest comes from, named the same on every machine (for its header)."""
     top = path.split("/", 1)[0]
-    return sources.get(top, f"{environments}/*.yaml")
+    return f"{environments}/{'*' if top == contract.BOOTSTRAP_DIR else top}.yaml"
