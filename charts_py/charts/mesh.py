@@ -11,7 +11,8 @@ import cdk8s
 from charts_py import contract
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
-from charts_py.constructs import access, baseline, external, gateways, monitoring, traffic, workload
+from charts_py.constructs import baseline, external, gateways, monitoring
+from charts_py.constructs.service import MeshService
 
 
 def build(env: Environment, cluster: Cluster) -> cdk8s.App:
@@ -26,9 +27,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
     _gateways(chart("gateways"), env)
     services = chart("services")
     for svc in env.spec.services:
-        workload.Workload(services, env=env, service=svc)
-        traffic.Traffic(services, env=env, service=svc)
-        access.Access(services, env=env, service=svc)
+        MeshService(services, env=env, service=svc)
     if env.spec.external_services:
         externals = chart("external-services")
         for ext in env.spec.external_services:

@@ -7,6 +7,7 @@ rules that need the whole file (here).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -59,6 +60,15 @@ class Environment:
     @property
     def multi_cluster(self) -> bool:
         return len(self.spec.clusters) > 1
+
+    @functools.cached_property
+    def callers(self) -> dict[str, list[str]]:
+        """For each service, the sorted names of the services that call it."""
+        out: dict[str, list[str]] = {s.name: [] for s in self.spec.services}
+        for svc in self.spec.services:
+            for callee in svc.calls:
+                out[callee].append(svc.name)
+        return {name: sorted(names) for name, names in out.items()}
 
     def settings(self, service: Service) -> Settings:
         """Effective settings of `service` (service fields override the policy)."""

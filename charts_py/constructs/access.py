@@ -12,29 +12,21 @@ from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 
-class Access(Construct):
+def add_access(scope: Construct, env: Environment, service: Service) -> None:
     """Positive ALLOW rules for known callers; egress scoped to declared dependencies."""
-
-    def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
-        super().__init__(scope, f"access-{service.name}")
-        ns = env.spec.namespace
-        callers = sorted(
-            naming.principal(s.name, ns) for s in env.spec.services if service.name in s.calls
-        )
-        if service.ingress:
-            callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
-        if env.policy.authorization and callers:
-            rule = {
-                "from": [{"source": {"principals": callers}}],
-                "to": [{"operation": {"ports": [str(service.port)]}}],
-            }
-            policy = {
-                "selector": {"matchLabels": {"app": service.name}},
-                "action": "ALLOW",
-                "rules": [rule],
-            }
-            emit(self, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
-        emit(self, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
+    ns = env.spec.namespace
+    callers = [naming.principal(caller, ns) for caller in env.callers[service.name]]
+    if service.ingress:
+        callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+    if env.policy.authorization and callers:
+        rule = {
+            "from": [{"source": {"principals": callers}}],
+            "to": [{"operation": {"ports": [str(service.port)]}}],
+        }
+        selector = {"matchLabels": {"app": service.name}}
+        policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
+        emit(scope, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
+    emit(scope, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
 
 
 def egress_hosts(env: Environment, service: Service) -> list[str]:

@@ -12,22 +12,19 @@ from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 
-class Traffic(Construct):
+def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
-
-    def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
-        super().__init__(scope, f"traffic-{service.name}")
-        ns = env.spec.namespace
-        host = naming.fqdn(service.name, ns)
-        settings = env.settings(service)
-        rule = {
-            "host": host,
-            "trafficPolicy": traffic_policy(env, settings),
-            "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
-        }
-        emit(self, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
-        routes = {"hosts": [host], "http": _http_routes(service, host, settings)}
-        emit(self, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+    ns = env.spec.namespace
+    host = naming.fqdn(service.name, ns)
+    settings = env.settings(service)
+    rule = {
+        "host": host,
+        "trafficPolicy": traffic_policy(env, settings),
+        "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
+    }
+    emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
+    routes = {"hosts": [host], "http": _http_routes(service, host, settings)}
+    emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
 
 
 def traffic_policy(env: Environment, settings: Settings) -> dict[str, Any]:

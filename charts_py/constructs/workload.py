@@ -15,35 +15,25 @@ QUEUE_BACKLOG_METRIC = "rabbitmq_queue_messages_ready"
 REQUEST_RATE_METRIC = "istio_requests_per_second"
 
 
-class Workload(Construct):
-    """Runs one service: its identity, pods per version, a stable Service, scaling bounds."""
-
-    def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
-        super().__init__(scope, f"workload-{service.name}")
-        ns = env.spec.namespace
-        settings = env.settings(service)
-        emit(
-            self,
-            kinds.SERVICE_ACCOUNT,
-            service.name,
-            {"automountServiceAccountToken": False},
-            namespace=ns,
-        )
-        emit(self, kinds.SERVICE, service.name, {"spec": _service_spec(service)}, namespace=ns)
-        for version in service.versions:
-            name = naming.workload(service.name, version.name)
-            labels = {"app": service.name, "version": version.name}
-            spec = _deployment_spec(env, service, version, settings, labels)
-            emit(self, kinds.DEPLOYMENT, name, {"spec": spec}, namespace=ns, labels=labels)
-            if settings.autoscaling:
-                hpa = _hpa_spec(env, service, name, settings.autoscaling)
-                emit(self, kinds.HPA, name, {"spec": hpa}, namespace=ns)
-            if env.policy.pdb_max_unavailable is not None:
-                pdb = {
-                    "maxUnavailable": env.policy.pdb_max_unavailable,
-                    "selector": {"matchLabels": labels},
-                }
-                emit(self, kinds.PDB, name, {"spec": pdb}, namespace=ns)
+def add_workload(scope: Construct, env: Environment, service: Service) -> None:
+    """Run one service: its identity, pods per version, a stable Service, scaling bounds."""
+    ns = env.spec.namespace
+    settings = env.settings(service)
+    account = {"automountServiceAccountToken": False}
+    emit(scope, kinds.SERVICE_ACCOUNT, service.name, account, namespace=ns)
+    emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(service)}, namespace=ns)
+    for version in service.versions:
+        name = naming.workload(service.name, version.name)
+        labels = {"app": service.name, "version": version.name}
+        spec = _deployment_spec(env, service, version, settings, labels)
+        emit(scope, kinds.DEPLOYMENT, name, {"spec": spec}, namespace=ns, labels=labels)
+        if settings.autoscaling:
+            hpa = _hpa_spec(env, service, name, settings.autoscaling)
+            emit(scope, kinds.HPA, name, {"spec": hpa}, namespace=ns)
+        if env.policy.pdb_max_unavailable is not None:
+            selector = {"matchLabels": labels}
+            pdb = {"maxUnavailable": env.policy.pdb_max_unavailable, "selector": selector}
+            emit(scope, kinds.PDB, name, {"spec": pdb}, namespace=ns)
 
 
 def port_name(service: Service) -> str:

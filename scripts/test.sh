@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test command: set up, lint (ruff), type-check (mypy), then run the test suite.
+# Extra arguments go to pytest (e.g. `scripts/test.sh -k drift`).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+
+echo "== ruff" >&2
+.venv/bin/ruff check charts_py tests scripts
+.venv/bin/ruff format --check charts_py tests scripts
+echo "== mypy" >&2
+.venv/bin/mypy
+echo "== pytest" >&2
+.venv/bin/pytest "$@"
