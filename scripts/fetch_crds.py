@@ -114,7 +114,14 @@ SELECTIONS: tuple[Selection, ...] = (
         ISTIO_API,
         "networking.istio.io",
         "v1",
-        ("VirtualService", "DestinationRule", "Gateway", "ServiceEntry", "Sidecar", "WorkloadEntry"),
+        (
+            "VirtualService",
+            "DestinationRule",
+            "Gateway",
+            "ServiceEntry",
+            "Sidecar",
+            "WorkloadEntry",
+        ),
     ),
     # EnvoyFilter has never graduated beyond v1alpha3.
     Selection(ISTIO_API, "networking.istio.io", "v1alpha3", ("EnvoyFilter",)),
@@ -301,9 +308,7 @@ class FilteredCrd:
         return "\n".join(lines) + "\n" + dump_yaml(self.body)
 
 
-def filter_crd(
-    doc: Mapping[str, Any], selection: Selection, source_path: str
-) -> FilteredCrd:
+def filter_crd(doc: Mapping[str, Any], selection: Selection, source_path: str) -> FilteredCrd:
     """Reduce an upstream CRD to one served version, installable on its own."""
     crd = copy.deepcopy(dict(doc))
     crd.pop("status", None)
@@ -357,7 +362,10 @@ def select_crds(module_dirs: Mapping[GoModule, Path]) -> list[FilteredCrd]:
     result: list[FilteredCrd] = []
     for module, module_dir in module_dirs.items():
         wanted = {
-            (sel.group, kind): sel for sel in SELECTIONS if sel.module == module for kind in sel.kinds
+            (sel.group, kind): sel
+            for sel in SELECTIONS
+            if sel.module == module
+            for kind in sel.kinds
         }
         found: dict[tuple[str, str], FilteredCrd] = {}
         for source_path, doc in load_crds(module, module_dir):
@@ -525,8 +533,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.monotonic()
 
     if not args.skip_npm_ci:
-        run(["npm", "ci", "--prefix", str(SCRIPTS_DIR), "--no-audit", "--no-fund"],
-            cwd=REPO_ROOT, env=node_env())
+        run(
+            ["npm", "ci", "--prefix", str(SCRIPTS_DIR), "--no-audit", "--no-fund"],
+            cwd=REPO_ROOT,
+            env=node_env(),
+        )
     if not CDK8S_BIN.exists():
         raise FetchError(f"{CDK8S_BIN} missing; run without --skip-npm-ci")
 
@@ -555,8 +566,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                         print(f"{label}: {rel / name}", file=sys.stderr)
             elapsed = time.monotonic() - started
             if drift:
-                print(f"generated files are out of date ({elapsed:.1f}s); "
-                      "run scripts/fetch_crds.py", file=sys.stderr)
+                print(
+                    f"generated files are out of date ({elapsed:.1f}s); run scripts/fetch_crds.py",
+                    file=sys.stderr,
+                )
                 return 1
             print(f"generated files are up to date ({elapsed:.1f}s)")
             return 0
