@@ -31,8 +31,13 @@ REPO = Path(__file__).resolve().parent.parent
 def estate(services: int, clusters: int) -> dict[str, Any]:
     """A large, realistic-shaped environment: chains of callers, canaries, externals."""
     externals = [
-        {"name": f"ext-{i:02d}", "host": f"api{i}.partner.example.com", "port": 443,
-         "protocol": "TLS", "sensitive": i % 3 == 0}
+        {
+            "name": f"ext-{i:02d}",
+            "host": f"api{i}.partner.example.com",
+            "port": 443,
+            "protocol": "TLS",
+            "sensitive": i % 3 == 0,
+        }
         for i in range(20)
     ]
     svcs = []
@@ -51,8 +56,10 @@ def estate(services: int, clusters: int) -> dict[str, Any]:
     return {
         "profile": "prod",
         "namespace": "estate",
-        "clusters": [{"name": f"estate-{c}", "region": f"region-{c}", "network": f"net-{c}"}
-                     for c in range(clusters)],
+        "clusters": [
+            {"name": f"estate-{c}", "region": f"region-{c}", "network": f"net-{c}"}
+            for c in range(clusters)
+        ],
         "argocd": {"repoURL": "https://git.example.com/estate.git"},
         "ingress": {"hosts": ["estate.example.com"], "tlsSecret": "estate-tls"},
         "externalServices": externals,
@@ -80,9 +87,18 @@ def cli_sample_seconds(runs: int = 3) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(runs):
             started = time.perf_counter()
-            subprocess.run([str(REPO / ".venv/bin/meshops"), "synth", "--environments",
-                            str(REPO / "environments"), "--dist", f"{tmp}/dist"],
-                           check=True, capture_output=True)
+            subprocess.run(
+                [
+                    str(REPO / ".venv/bin/meshops"),
+                    "synth",
+                    "--environments",
+                    str(REPO / "environments"),
+                    "--dist",
+                    f"{tmp}/dist",
+                ],
+                check=True,
+                capture_output=True,
+            )
             best = min(best, time.perf_counter() - started)
     return best
 
@@ -105,14 +121,17 @@ def main() -> int:
         files = len(dist.read_tree(work / "dist"))
         shutil.rmtree(work / "dist")
     sample_s = cli_sample_seconds()
-    print(f"estate: {args.services} services x {args.clusters} clusters = {count} objects "
-          f"({files} files)")
+    print(
+        f"estate: {args.services} services x {args.clusters} clusters = {count} objects "
+        f"({files} files)"
+    )
     print(f"  config load + validation: {load_s:.2f}s")
     print(f"  meshops synth (in process): {synth_s:.2f}s")
     print(f"  floor (dicts + C YAML dumper + write): {floor_s:.2f}s")
     print(f"  ratio synth / floor: {synth_s / floor_s:.1f}x (target <= 10x)")
-    print(f"sample: `meshops synth` CLI, all environments, best of 3: {sample_s:.2f}s "
-          "(target < 3 s)")
+    print(
+        f"sample: `meshops synth` CLI, all environments, best of 3: {sample_s:.2f}s (target < 3 s)"
+    )
     return 0
 
 

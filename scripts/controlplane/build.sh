@@ -48,6 +48,7 @@ command -v go >/dev/null || { log "go is not on PATH"; exit 1; }
 
 mkdir -p "$cache_root"
 tmp="$(mktemp -d "$cache_root/.build.XXXXXX")"
+chmod 0755 "$tmp"
 trap 'rm -rf "$tmp"' EXIT
 
 # Hermetic-ish settings: ignore any go.work, never touch go.mod/go.sum, no cgo,
