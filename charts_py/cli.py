@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -64,7 +65,80 @@ def _parser() -> argparse.ArgumentParser:
         help="default: charts_py/config/environment.schema.json",
     )
     schema.set_defaults(handler=_schema)
+    _add_cluster(commands)
+    _add_apply(commands)
+    _add_drift(commands)
+    _add_validate(commands)
+    _add_audit(commands)
     return parser
+
+
+def _add_cluster(commands: Any) -> None:
+    cluster = commands.add_parser("cluster", help="the local control plane (kube-apiserver+etcd)")
+    cluster.add_argument("action", choices=["up", "down", "status"])
+    cluster.add_argument(
+        "--kubeconfig",
+        type=Path,
+        default=None,
+        metavar="F",
+        help="where `up` writes the kubeconfig (default: in the state folder)",
+    )
+    cluster.add_argument(
+        "--state-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="default: $MESHOPS_CLUSTER_DIR or ~/.local/state/meshops/local-cluster",
+    )
+    cluster.set_defaults(handler=_cluster)
+
+
+def _add_drift(commands: Any) -> None:
+    drift = commands.add_parser("drift", help="compare a cluster with dist/<env>/<cluster> in git")
+    drift.add_argument("--env", required=True, metavar="E")
+    drift.add_argument("--cluster", default=None, metavar="C")
+    drift.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        metavar="P",
+        help="git repository (default: the one around the current directory)",
+    )
+    drift.add_argument("--ref", default="HEAD", metavar="R", help="git ref of the desired state")
+    drift.add_argument("--dist", default="dist", metavar="DIR", help="dist folder in the repo")
+    drift.add_argument("--kubeconfig", default=None, metavar="F")
+    drift.add_argument("--context", default=None, metavar="X")
+    drift.add_argument(
+        "--live-dir",
+        type=Path,
+        default=None,
+        metavar="D",
+        help="compare with a `kubectl get -o yaml` dump instead of a cluster",
+    )
+    drift.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text")
+    drift.add_argument("--output", type=Path, default=None, metavar="F")
+    drift.add_argument("--details", action="store_true", help="text: list every difference")
+    drift.add_argument(
+        "--snapshot",
+        action="store_true",
+        help="commit the report and divergent live objects to the snapshot branch",
+    )
+    drift.add_argument("--snapshot-branch", default="meshops/snapshots", metavar="B")
+    drift.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
+    drift.set_defaults(handler=_drift)
+
+
+def _add_apply(commands: Any) -> None:
+    apply = commands.add_parser(
+        "apply", help="server-side apply dist/<env>/<cluster> (Argo CD-style)"
+    )
+    apply.add_argument("--env", required=True, metavar="E")
+    apply.add_argument("--cluster", default=None, metavar="C")
+    apply.add_argument("--kubeconfig", default=None, metavar="F")
+    apply.add_argument("--context", default=None, metavar="X")
+    apply.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
+    apply.add_argument("--dry-run", action="store_true", help="server-side dry-run: change nothing")
+    apply.set_defaults(handler=_apply)
 
 
 def _synth(args: argparse.Namespace) -> int:
@@ -73,6 +147,7 @@ def _synth(args: argparse.Namespace) -> int:
     started = time.monotonic()
     result = synth.run(args.environments, args.dist, args.env, check=args.check)
     seconds = time.monotonic() - started
+    _print_warnings(result.warnings)
     changes = result.changes
     counts = (
         f"{len(changes.added)} added, {len(changes.changed)} changed, "
@@ -110,3 +185,148 @@ def _schema(args: argparse.Namespace) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    from charts_py.cluster import controlplane
+
+    state = args.state_dir or controlplane.default_state_dir()
+    if args.action == "up":
+        started = time.monotonic()
+        with err.status("starting kube-apiserver and etcd, installing CRDs..."):
+            cluster = controlplane.up(state, args.kubeconfig)
+        out.print(
+            f"local control plane ready at {cluster.server} ({time.monotonic() - started:.1f}s)"
+        )
+        out.print(f"export KUBECONFIG={cluster.kubeconfig}", markup=False)
+        return EXIT_OK
+    if args.action == "down":
+        stopped = controlplane.down(state)
+        out.print("stopped" if stopped else "no local control plane was running")
+        return EXIT_OK
+    running = controlplane.LocalCluster.load(state)
+    if running and controlplane.ready(state):
+        out.print(
+            f"running at {running.server}; export KUBECONFIG={running.kubeconfig}", markup=False
+        )
+        return EXIT_OK
+    out.print("not running")
+    return EXIT_DIFFERENT
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from charts_py import apply, distdir, kubeapi
+
+    folder = distdir.cluster_dir(args.dist, args.env, args.cluster)
+    objects = [p.obj for p in distdir.read(folder)]
+    cluster = kubeapi.Cluster.connect(args.kubeconfig, args.context)
+    verb = "dry-run" if args.dry_run else "apply"
+    with err.status(f"{verb} {folder}...") as status:
+        summary = apply.apply(
+            cluster,
+            objects,
+            dry_run=args.dry_run,
+            progress=lambda name: status.update(f"{verb} {name}"),
+        )
+    for label, names in (("created", summary.created), ("configured", summary.configured)):
+        for name in names:
+            out.print(f"  {name} {label}{' (dry run)' if args.dry_run else ''}", markup=False)
+    out.print(
+        f"{verb} {folder} -> {cluster.server}: {len(summary.created)} created, "
+        f"{len(summary.configured)} configured, {len(summary.unchanged)} unchanged"
+    )
+    return EXIT_OK
+
+
+def _add_validate(commands: Any) -> None:
+    validate = commands.add_parser("validate", help="check manifests: schemas and mesh rules")
+    validate.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="YAML files or folders; default: every dist/<env> under its environment's profile",
+    )
+    validate.add_argument(
+        "--env",
+        default=None,
+        metavar="E",
+        help="with PATHs: use this environment's (or profile's) rules; default: prod. "
+        "Without: only dist/E",
+    )
+    validate.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
+    validate.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
+    validate.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
+    validate.set_defaults(handler=_validate)
+
+
+def _add_audit(commands: Any) -> None:
+    audit = commands.add_parser("audit", help="compliance report of dist/<env> by control")
+    audit.add_argument("--env", required=True, metavar="E")
+    audit.add_argument("--format", choices=("markdown", "json"), default="markdown")
+    audit.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
+    audit.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
+    audit.set_defaults(handler=_audit)
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from charts_py.validate import report, targets
+
+    if args.paths:
+        profile = targets.profile_of(args.env, args.environments)
+        chosen = targets.for_paths(args.paths, profile)
+    else:
+        chosen = targets.for_dist(args.dist, args.environments, [args.env] if args.env else [])
+    result = targets.run(chosen)
+    sys.stdout.write(report.render(result, args.format))
+    return EXIT_DIFFERENT if result.errors else EXIT_OK
+
+
+def _audit(args: argparse.Namespace) -> int:
+    from charts_py.validate import audit, targets
+
+    [target] = targets.for_dist(args.dist, args.environments, [args.env])
+    sys.stdout.write(audit.render(audit.build(args.env, target), args.format))
+    return EXIT_OK
+
+
+def _print_warnings(warnings: Sequence[Any]) -> None:
+    for warning in warnings:
+        err.print(f"meshops: {warning.text}", markup=False)
+
+
+def _drift(args: argparse.Namespace) -> int:
+    from charts_py.drift import formats, run, snapshot
+
+    options = run.Options(
+        args.env,
+        args.cluster,
+        args.repo,
+        args.ref,
+        args.dist,
+        args.kubeconfig,
+        args.context,
+        args.live_dir,
+    )
+    with err.status(f"drift {args.env}: reading git and the cluster..."):
+        report, live = run.run(options)
+    if args.format == "text" and args.output is None:
+        formats.text(report, out, details=args.details)
+    else:
+        rendered = {
+            "json": formats.json_text,
+            "markdown": formats.markdown,
+            "junit": formats.junit,
+            "text": formats.markdown,
+        }[args.format](report)
+        if args.output:
+            args.output.write_text(rendered, encoding="utf-8")
+        else:
+            sys.stdout.write(rendered)
+    if args.snapshot:
+        sha = snapshot.commit(
+            report, live, repo=args.repo, branch=args.snapshot_branch, push=args.push
+        )
+        err.print(f"snapshot {sha[:12]} on {args.snapshot_branch}", markup=False)
+    code: int = report.exit_code()
+    return code

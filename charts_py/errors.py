@@ -21,3 +21,27 @@ class ConfigError(MeshopsError):
 
 class RenderError(MeshopsError):
     """The rendered objects cannot be written as the dist contract demands (e.g. collisions)."""
+
+
+class ClusterError(MeshopsError):
+    """The local control plane could not be started, stopped or found."""
+
+
+class ClusterUnreachable(MeshopsError):
+    """The Kubernetes API server did not answer (or refused our credentials)."""
+
+
+class Forbidden(MeshopsError):
+    """RBAC denied a request; names the verb and resource."""
+
+
+class ObjectRejected(MeshopsError):
+    """The API server refused an object; names the object and the server's reason."""
+
+
+class UnknownKind(MeshopsError):
+    """The cluster does not serve an apiVersion/kind (missing CRD?)."""
+
+
+class SnapshotError(MeshopsError):
+    """A drift snapshot could not be written, committed or pushed; names the branch and why."""

@@ -10,5 +10,7 @@ echo "== ruff" >&2
 .venv/bin/ruff format --check charts_py tests scripts
 echo "== mypy" >&2
 .venv/bin/mypy
+echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
+bash scripts/controlplane/build.sh >/dev/null
 echo "== pytest" >&2
 .venv/bin/pytest "$@"

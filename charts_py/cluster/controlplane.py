@@ -1,0 +1,291 @@
+"""Start, stop and inspect a local kube-apiserver + etcd, envtest-style.
+
+The processes run in their own sessions, so they outlive `meshops cluster up`; their pids,
+logs, data and credentials live in one state folder, and `down` stops exactly the processes
+whose pids it recorded there (after checking they are still ours).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from charts_py.cluster import binaries, pki
+from charts_py.errors import ClusterError
+
+READY_TIMEOUT = 60.0
+LOG_TAIL = 20
+CRD_MANAGER = "meshops"
+
+
+def default_state_dir() -> Path:
+    """`$MESHOPS_CLUSTER_DIR`, else `$XDG_STATE_HOME/meshops/local-cluster`."""
+    if "MESHOPS_CLUSTER_DIR" in os.environ:
+        return Path(os.environ["MESHOPS_CLUSTER_DIR"])
+    base = os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state"
+    return Path(base) / "meshops" / "local-cluster"
+
+
+@dataclass(frozen=True)
+class LocalCluster:
+    """A running control plane, as recorded in its state folder."""
+
+    state_dir: str
+    server: str
+    kubeconfig: str
+    etcd_pid: int
+    apiserver_pid: int
+
+    @classmethod
+    def load(cls, state_dir: Path) -> LocalCluster | None:
+        try:
+            return cls(**json.loads((state_dir / "cluster.json").read_text()))
+        except (OSError, ValueError, TypeError):
+            return None
+
+
+def up(state_dir: Path, kubeconfig: Path | None = None) -> LocalCluster:
+    """Start a fresh control plane (or return the running one) with the CRDs installed."""
+    running = LocalCluster.load(state_dir)
+    if running and ready(state_dir):
+        return running
+    down(state_dir)
+    bins = binaries.locate()
+    state_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        return _launch(state_dir, bins, kubeconfig or state_dir / "kubeconfig")
+    except BaseException:
+        down(state_dir)  # a failed start leaves no process and no state behind
+        raise
+
+
+def _launch(state_dir: Path, bins: Path, kubeconfig: Path) -> LocalCluster:
+    creds = pki.create(state_dir / "pki")
+    etcd_port, api_port = free_port(), free_port()
+    etcd = _start(state_dir, "etcd", [str(bins / "etcd"), *_etcd_flags(state_dir, etcd_port)])
+    api = _start(
+        state_dir,
+        "kube-apiserver",
+        [str(bins / "kube-apiserver"), *_apiserver_flags(creds, etcd_port, api_port)],
+    )
+    server = f"https://127.0.0.1:{api_port}"
+    cluster = LocalCluster(str(state_dir), server, str(kubeconfig), etcd.pid, api.pid)
+    (state_dir / "cluster.json").write_text(json.dumps(asdict(cluster), indent=2))
+    _wait_ready(state_dir, cluster, creds)
+    write_kubeconfig(kubeconfig, server, creds.ca_cert, creds.admin_token)
+    install_crds(str(kubeconfig))
+    return cluster
+
+
+def down(state_dir: Path) -> bool:
+    """Stop the recorded processes and remove the state folder; False if nothing ran."""
+    cluster = LocalCluster.load(state_dir)
+    stopped = False
+    if cluster:
+        for pid, name in ((cluster.apiserver_pid, "kube-apiserver"), (cluster.etcd_pid, "etcd")):
+            stopped |= _stop(pid, name)
+    if state_dir.is_dir() and (cluster or (state_dir / "pki").is_dir()):
+        shutil.rmtree(state_dir, ignore_errors=True)
+    return stopped
+
+
+def ready(state_dir: Path) -> bool:
+    """True while the recorded API server answers /readyz."""
+    cluster = LocalCluster.load(state_dir)
+    if cluster is None:
+        return False
+    token = (state_dir / "pki" / "tokens.csv").read_text().split(",", 1)[0]
+    return _readyz(cluster.server, state_dir / "pki" / "ca.crt", token)
+
+
+def log_tail(state_dir: Path, name: str, lines: int = LOG_TAIL) -> str:
+    """The last lines of a process log (for crash reports and failed tests)."""
+    try:
+        text = (state_dir / f"{name}.log").read_text(errors="replace")
+    except OSError:
+        return ""
+    return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:
+    """A kubeconfig with one context, `meshops-local`, authenticating with the admin token."""
+    import base64
+
+    config = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [
+            {
+                "name": "meshops-local",
+                "cluster": {
+                    "server": server,
+                    "certificate-authority-data": base64.b64encode(ca.read_bytes()).decode(),
+                },
+            }
+        ],
+        "users": [{"name": "meshops-admin", "user": {"token": token}}],
+        "contexts": [
+            {
+                "name": "meshops-local",
+                "context": {"cluster": "meshops-local", "user": "meshops-admin"},
+            }
+        ],
+        "current-context": "meshops-local",
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+    path.chmod(0o600)
+
+
+def install_crds(kubeconfig: str) -> int:
+    """Server-side apply the packaged CRDs and wait until they are established."""
+    from charts_py import kubeapi
+
+    cluster = kubeapi.Cluster.connect(kubeconfig)
+    crds = [
+        yaml.safe_load(f.read_text(encoding="utf-8"))
+        for f in sorted((resources.files("charts_py") / "crds").iterdir(), key=lambda f: f.name)
+        if f.name.endswith(".yaml")
+    ]
+    for crd in crds:
+        cluster.apply(crd, field_manager=CRD_MANAGER)
+    names = {crd["metadata"]["name"] for crd in crds}
+    resource = cluster.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
+    deadline = time.monotonic() + READY_TIMEOUT
+    while names - _established(cluster.list(resource)):
+        if time.monotonic() > deadline:
+            raise ClusterError(f"CRDs not established after {READY_TIMEOUT:.0f}s")
+        time.sleep(0.2)
+    return len(crds)
+
+
+def _established(items: Iterable[dict[str, Any]]) -> set[str]:
+    out = set()
+    for crd in items:
+        for cond in (crd.get("status") or {}).get("conditions") or []:
+            if cond["type"] == "Established" and cond["status"] == "True":
+                out.add(crd["metadata"]["name"])
+    return out
+
+
+def _etcd_flags(state_dir: Path, port: int) -> list[str]:
+    url = f"http://127.0.0.1:{port}"
+    return [
+        f"--data-dir={state_dir / 'etcd-data'}",
+        f"--listen-client-urls={url}",
+        f"--advertise-client-urls={url}",
+        "--listen-peer-urls=http://127.0.0.1:0",
+        "--unsafe-no-fsync=true",
+        "--log-level=warn",
+    ]
+
+
+def _apiserver_flags(creds: pki.Credentials, etcd_port: int, port: int) -> list[str]:
+    return [
+        f"--etcd-servers=http://127.0.0.1:{etcd_port}",
+        "--bind-address=127.0.0.1",
+        "--advertise-address=127.0.0.1",
+        f"--secure-port={port}",
+        f"--cert-dir={creds.ca_cert.parent}",
+        f"--tls-cert-file={creds.serving_cert}",
+        f"--tls-private-key-file={creds.serving_key}",
+        f"--client-ca-file={creds.ca_cert}",
+        "--authorization-mode=RBAC",
+        "--anonymous-auth=false",
+        f"--token-auth-file={creds.token_file}",
+        f"--service-account-issuer=https://127.0.0.1:{port}",
+        f"--service-account-key-file={creds.sa_public}",
+        f"--service-account-signing-key-file={creds.sa_private}",
+        "--service-cluster-ip-range=10.0.0.0/24",
+        # No nodes: the default reconciler would keep failing to publish a loopback endpoint.
+        "--endpoint-reconciler-type=none",
+    ]
+
+
+def _start(state_dir: Path, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
+    log = (state_dir / f"{name}.log").open("ab")
+    proc = subprocess.Popen(
+        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
+    )
+    (state_dir / f"{name}.pid").write_text(f"{proc.pid}\n")
+    return proc
+
+
+def _wait_ready(state_dir: Path, cluster: LocalCluster, creds: pki.Credentials) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    while not _readyz(cluster.server, creds.ca_cert, creds.admin_token):
+        for pid, name in ((cluster.etcd_pid, "etcd"), (cluster.apiserver_pid, "kube-apiserver")):
+            if not _alive(pid):
+                tail = log_tail(state_dir, name)
+                raise ClusterError(f"{name} exited during start-up; last log lines:\n{tail}")
+        if time.monotonic() > deadline:
+            tail = log_tail(state_dir, "kube-apiserver")
+            raise ClusterError(f"API server not ready after {READY_TIMEOUT:.0f}s:\n{tail}")
+        time.sleep(0.1)
+
+
+def _readyz(server: str, ca: Path, token: str) -> bool:
+    context = ssl.create_default_context(cafile=str(ca))
+    request = urllib.request.Request(
+        f"{server}/readyz", headers={"Authorization": f"Bearer {token}"}
+    )
+    try:
+        with urllib.request.urlopen(request, context=context, timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, OSError, ssl.SSLError):
+        return False
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child of ours has exited; reap it.
+    try:
+        waited, _ = os.waitpid(pid, os.WNOHANG)
+        return waited == 0
+    except ChildProcessError:
+        return True
+
+
+def _stop(pid: int, name: str) -> bool:
+    """SIGTERM, then SIGKILL after 10 s; only if /proc says the pid still runs `name`."""
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
+    except OSError:
+        return False
+    if not cmdline.endswith(name.encode()):
+        return False  # the pid was recycled by another program: not ours to kill
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + 10
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    return True
