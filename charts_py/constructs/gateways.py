@@ -76,6 +76,8 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
             "route": [
                 {"destination": {"host": naming.fqdn(s.name, ns), "port": {"number": s.port}}}
             ],
+            # The edge gives up when the service would: its own route timeout.
+            "timeout": env.settings(s).timeout,
         }
         for s in exposed
         if s.ingress

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from charts_py import contract
@@ -13,6 +13,8 @@ from charts_py.config.environment import Environment
 from charts_py.errors import ConfigError
 from charts_py.render import collect, dist
 from charts_py.render.manifest import Manifest, render
+from charts_py.validate import engine, targets
+from charts_py.validate.findings import Finding, Severity
 
 
 @dataclass(frozen=True)
@@ -21,6 +23,8 @@ class Result:
 
     manifests: list[Manifest]
     changes: dist.Changes
+    warnings: list[Finding] = field(default_factory=list)
+    """Validation warnings of the rendered objects (errors stop a synth instead)."""
 
 
 def select(envs: dict[str, Environment], names: Sequence[str], where: str) -> list[Environment]:
@@ -50,11 +54,25 @@ def run(
     envs = environment.load_all(environments)
     selected = select(envs, names, str(environments))
     placed = manifests(selected, list(envs.values()))
+    warnings = validated(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
-        return Result(placed, dist.compare(dist_dir, files, tops))
-    return Result(placed, dist.write(dist_dir, files, tops))
+        return Result(placed, dist.compare(dist_dir, files, tops), warnings)
+    return Result(placed, dist.write(dist_dir, files, tops), warnings)
+
+
+def validated(
+    placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path
+) -> list[Finding]:
+    """Check the rendered objects under each environment's profile before anything is
+    written: errors raise ValidationFailed (listing all of them); warnings are returned."""
+    profiles = {name: env.spec.profile for name, env in envs.items()}
+    items = ((m.path, m.obj) for m in placed)
+    report = targets.run(targets.for_rendered(items, profiles, f"{dist_dir}/"))
+    if report.errors:
+        raise engine.ValidationFailed(report)
+    return [f for f in report.findings if f.severity is Severity.WARNING]
 
 
 def _source(path: str, environments: str) -> str:

@@ -18,6 +18,11 @@ import yaml
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
 
+try:  # libyaml parses the (large) Argo CD CRDs ~5x faster
+    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
+except AttributeError:  # pragma: no cover - PyYAML wheels ship libyaml
+    _Loader = yaml.SafeLoader
+
 
 @functools.cache
 def validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
@@ -26,7 +31,7 @@ def validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     for entry in (resources.files("charts_py") / "crds").iterdir():
         if not entry.name.endswith(".yaml"):
             continue
-        crd = yaml.safe_load(entry.read_text(encoding="utf-8"))
+        crd = yaml.load(entry.read_text(encoding="utf-8"), Loader=_Loader)
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
             schema = _closed(version["schema"]["openAPIV3Schema"], top=True)

@@ -1,0 +1,70 @@
+"""What a check returns and how checks are registered under their rule ids.
+
+A check looks at one Scope (one cluster) and yields an Outcome per thing it judged: a
+failure, or, where an audit control needs evidence, a pass. `meshops validate` keeps the
+failures; `meshops audit` shows both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+
+from charts_py.validate.documents import Document
+from charts_py.validate.scope import Scope
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One judgement of one object at a JSON Pointer: failed (with how) or passed.
+
+    `evidence` and `evidence_path` name another object's field when that is what shows the
+    pass (the HorizontalPodAutoscaler that scales a Deployment, for instance).
+    """
+
+    doc: Document
+    path: str
+    message: str
+    passed: bool = False
+    evidence: Document | None = None
+    evidence_path: str = ""
+
+
+def fail(doc: Document, path: str, message: str) -> Outcome:
+    """A violation of the rule by `doc` at `path`; `message` says what and how to fix."""
+    return Outcome(doc, path, message)
+
+
+def ok(
+    doc: Document, path: str, message: str, *, evidence: Document | None = None, at: str = ""
+) -> Outcome:
+    """A pass, shown by `doc` at `path` (or by `evidence` at `at`)."""
+    return Outcome(doc, path, message, True, evidence, at)
+
+
+ScopeCheck = Callable[[Scope], Iterator[Outcome]]
+EstateCheck = Callable[[Sequence[Scope]], Iterator[Outcome]]
+
+SCOPE_CHECKS: dict[str, ScopeCheck] = {}
+ESTATE_CHECKS: dict[str, EstateCheck] = {}
+"""Checks over several clusters at once (an environment's primaries)."""
+
+
+def check(rule: str) -> Callable[[ScopeCheck], ScopeCheck]:
+    """Register a per-cluster check under `rule` (an id of catalog.RULES)."""
+
+    def register(function: ScopeCheck) -> ScopeCheck:
+        SCOPE_CHECKS[rule] = function
+        return function
+
+    return register
+
+
+def estate_check(rule: str) -> Callable[[EstateCheck], EstateCheck]:
+    """Register a check that compares clusters under `rule`."""
+
+    def register(function: EstateCheck) -> EstateCheck:
+        ESTATE_CHECKS[rule] = function
+        return function
+
+    return register

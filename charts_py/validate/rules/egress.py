@@ -1,0 +1,70 @@
+"""Sidecar and Telemetry defaults, and what leaves the mesh (REGISTRY_ONLY)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from charts_py.validate.documents import Document, pointer
+from charts_py.validate.rules.base import Outcome, check, fail, ok
+from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, namespace
+
+
+def _selectorless(scope: Scope, kind: str, *selectors: str) -> Iterator[Outcome]:
+    first: dict[str, Document] = {}
+    for doc in scope.of(kind):
+        if any(doc.spec.get(s) for s in selectors):
+            continue
+        other = first.setdefault(namespace(doc), doc)
+        if other is not doc:
+            message = f"second {kind} without selector in {namespace(doc)} (first: {other.name})"
+            yield fail(doc, "/spec", f"{message}: Istio picks one of them arbitrarily")
+
+
+@check("sidecar-unique")
+def sidecar_unique(scope: Scope) -> Iterator[Outcome]:
+    yield from _selectorless(scope, "Sidecar", "workloadSelector")
+
+
+@check("telemetry-unique")
+def telemetry_unique(scope: Scope) -> Iterator[Outcome]:
+    yield from _selectorless(scope, "Telemetry", "selector", "targetRef", "targetRefs")
+
+
+@check("egress-restricted")
+def egress_restricted(scope: Scope) -> Iterator[Outcome]:
+    for sidecar in scope.of("Sidecar"):
+        mode = dig(sidecar.spec, "outboundTrafficPolicy", "mode")
+        at = "/spec/outboundTrafficPolicy/mode"
+        if mode == "REGISTRY_ONLY":
+            yield ok(sidecar, at, "REGISTRY_ONLY")
+        else:
+            shown = mode or "unset (mesh default: ALLOW_ANY)"
+            yield fail(sidecar, at, f"outbound traffic {shown} reaches any host")
+    for ns in scope.injected_namespaces():
+        defaults = [
+            s
+            for s in scope.of("Sidecar")
+            if namespace(s) in (ns.name, ROOT_NAMESPACE) and not s.spec.get("workloadSelector")
+        ]
+        if not defaults:
+            message = f"no default Sidecar in {ns.name}: outbound traffic is the mesh default"
+            yield fail(ns, "/metadata/name", message)
+
+
+@check("registry-only-service-entry")
+def registry_only_service_entry(scope: Scope) -> Iterator[Outcome]:
+    for sidecar in scope.of("Sidecar"):
+        if dig(sidecar.spec, "outboundTrafficPolicy", "mode") != "REGISTRY_ONLY":
+            continue
+        for i, listener in enumerate(items(sidecar.spec.get("egress"))):
+            hosts = listener.get("hosts") if isinstance(listener, dict) else None
+            for j, entry in enumerate(items(hosts)):
+                host = str(entry).rpartition("/")[2]
+                if "*" in host or host in ("", "~"):
+                    continue
+                at = pointer("spec", "egress", i, "hosts", j)
+                if scope.resolves(host):
+                    yield ok(sidecar, at, f"{host} is registered")
+                else:
+                    message = f"REGISTRY_ONLY blocks {host}: no ServiceEntry or Service for it"
+                    yield fail(sidecar, at, message)

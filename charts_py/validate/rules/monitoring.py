@@ -1,0 +1,59 @@
+"""Monitoring: every mesh Service alerted on, every alert expression valid."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from charts_py.validate import promql
+from charts_py.validate.documents import Document, pointer
+from charts_py.validate.rules.base import Outcome, check, fail, ok
+from charts_py.validate.scope import Scope, fqdn, items, mapping, namespace
+
+SERVICE_LABELS = ("destination_service_name", "destination_app", "service", "app", "job")
+"""Label names an alert selects a service by (Istio's standard metrics, Kubernetes SD)."""
+
+
+def _expressions(rule: Document) -> Iterator[tuple[str, str]]:
+    for i, group in enumerate(items(rule.spec.get("groups"))):
+        for j, item in enumerate(items(mapping(group).get("rules"))):
+            if isinstance(item, dict) and item.get("alert") and item.get("expr"):
+                yield pointer("spec", "groups", i, "rules", j, "expr"), str(item["expr"])
+
+
+def _alerts_on(service: Document, expr: str) -> bool:
+    names = "|".join(SERVICE_LABELS)
+    if re.search(rf'\b({names})\s*=\s*"{re.escape(service.name)}"', expr):
+        return True
+    host = re.escape(fqdn(service.name, namespace(service)))
+    return re.search(rf'\bdestination_service\s*=\s*"{host}"', expr) is not None
+
+
+@check("service-alerts")
+def service_alerts(scope: Scope) -> Iterator[Outcome]:
+    meshed = {ns.name for ns in scope.injected_namespaces()}
+    alerts = [(r, at, e) for r in scope.of("PrometheusRule") for at, e in _expressions(r)]
+    for service in scope.of("Service"):
+        if namespace(service) not in meshed:
+            continue
+        hit = next(((r, at) for r, at, e in alerts if _alerts_on(service, e)), None)
+        if hit is None:
+            yield fail(service, "/metadata/name", "no PrometheusRule alert selects this service")
+        else:
+            message = f"alert in PrometheusRule {hit[0].name}"
+            yield ok(service, "/metadata/name", message, evidence=hit[0], at=hit[1])
+
+
+@check("prometheus-rule-expr")
+def prometheus_rule_expr(scope: Scope) -> Iterator[Outcome]:
+    rules = scope.of("PrometheusRule")
+    specs: list[dict[str, Any]] = [r.spec for r in rules]
+    found = promql.problems(specs) if specs else []
+    bad = {index for index, _, _ in found}
+    for index, at, message in found:
+        yield fail(rules[index], at, message)
+    for index, rule in enumerate(rules):
+        if index not in bad:
+            count = sum(1 for _ in _expressions(rule))
+            yield ok(rule, "/spec/groups", f"{count} alert expressions pass {promql.engine()}")

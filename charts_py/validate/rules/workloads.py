@@ -1,0 +1,151 @@
+"""Workloads: autoscaling targets, disruption budgets, resources and security context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from charts_py.validate.documents import Document
+from charts_py.validate.rules.base import Outcome, check, fail, ok
+from charts_py.validate.scope import (
+    POD_KINDS,
+    Scope,
+    containers,
+    dig,
+    items,
+    mapping,
+    namespace,
+    pod_labels,
+    pod_spec,
+    selects,
+)
+
+ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
+
+
+def _target(scope: Scope, hpa: Document) -> Document | None:
+    ref = mapping(hpa.spec.get("scaleTargetRef"))
+    for doc in scope.of(str(ref.get("kind", ""))):
+        if doc.name == ref.get("name") and namespace(doc) == namespace(hpa):
+            return doc
+    return None
+
+
+def _scaler(scope: Scope, workload: Document) -> Document | None:
+    return next(
+        (h for h in scope.of("HorizontalPodAutoscaler") if _target(scope, h) is workload), None
+    )
+
+
+def _budgets(scope: Scope, workload: Document) -> list[Document]:
+    labels = pod_labels(workload)
+    return [
+        pdb
+        for pdb in scope.of("PodDisruptionBudget")
+        if namespace(pdb) == namespace(workload) and selects(pdb.spec.get("selector"), labels)
+    ]
+
+
+@check("hpa-target")
+def hpa_target(scope: Scope) -> Iterator[Outcome]:
+    for hpa in scope.of("HorizontalPodAutoscaler"):
+        ref = mapping(hpa.spec.get("scaleTargetRef"))
+        if _target(scope, hpa) is None:
+            message = (
+                f"scales {ref.get('kind')}/{ref.get('name')}, which is not in {namespace(hpa)}"
+            )
+            yield fail(hpa, "/spec/scaleTargetRef", message)
+
+
+@check("hpa-replicas")
+def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
+    for hpa in scope.of("HorizontalPodAutoscaler"):
+        target = _target(scope, hpa)
+        if target is not None and "replicas" in target.spec:
+            message = f"HorizontalPodAutoscaler {hpa.name} owns the replica count"
+            yield fail(target, "/spec/replicas", f"{message}; every sync would reset it")
+
+
+@check("pdb-selects-one")
+def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
+    for pdb in scope.of("PodDisruptionBudget"):
+        selector = pdb.spec.get("selector")
+        hits = [w.name for w in scope.workloads(namespace(pdb)) if selects(selector, pod_labels(w))]
+        if len(hits) != 1:
+            shown = ", ".join(hits) or "none"
+            yield fail(pdb, "/spec/selector", f"selects {len(hits)} workloads ({shown}), not one")
+
+
+@check("autoscaling")
+def autoscaling(scope: Scope) -> Iterator[Outcome]:
+    for workload in scope.of("Deployment", "StatefulSet"):
+        hpa = _scaler(scope, workload)
+        if hpa is None:
+            yield fail(workload, "/spec", "no HorizontalPodAutoscaler scales it")
+        else:
+            message = f"HorizontalPodAutoscaler {hpa.name}"
+            yield ok(workload, "/spec", message, evidence=hpa, at="/spec/scaleTargetRef")
+
+
+@check("disruption-budget")
+def disruption_budget(scope: Scope) -> Iterator[Outcome]:
+    for workload in scope.of("Deployment", "StatefulSet"):
+        budgets = _budgets(scope, workload)
+        if not budgets:
+            at = "/spec/template/metadata/labels"
+            yield fail(workload, at, "no PodDisruptionBudget selects its pods")
+        else:
+            message = f"PodDisruptionBudget {budgets[0].name}"
+            yield ok(workload, "/spec", message, evidence=budgets[0], at="/spec/selector")
+
+
+@check("workload-resources")
+def workload_resources(scope: Scope) -> Iterator[Outcome]:
+    for workload in scope.of(*POD_KINDS):
+        for at, container in containers(workload):
+            resources = mapping(container.get("resources"))
+            requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
+            missing = [f"requests.{r}" for r in ("cpu", "memory") if r not in requests]
+            missing += ["limits.memory"] if "memory" not in limits else []
+            name = container.get("name")
+            if missing:
+                yield fail(
+                    workload, f"{at}/resources", f"container {name}: no {', '.join(missing)}"
+                )
+            else:
+                yield ok(
+                    workload, f"{at}/resources", f"container {name}: requests and memory limit"
+                )
+
+
+@check("workload-security")
+def workload_security(scope: Scope) -> Iterator[Outcome]:
+    for workload in scope.of(*POD_KINDS):
+        spec_at, pod = pod_spec(workload)
+        for field in ("hostNetwork", "hostPID", "hostIPC"):
+            if pod.get(field):
+                yield fail(workload, f"{spec_at}/{field}", f"{field} shares the node's")
+        for at, container in containers(workload):
+            problems = _insecure(mapping(pod.get("securityContext")), container)
+            name = container.get("name")
+            if problems:
+                yield fail(
+                    workload, f"{at}/securityContext", f"container {name}: {'; '.join(problems)}"
+                )
+            else:
+                yield ok(workload, f"{at}/securityContext", f"container {name}: restricted")
+
+
+def _insecure(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
+    context = mapping(container.get("securityContext"))
+    problems = []
+    if context.get("privileged"):
+        problems.append("privileged")
+    if context.get("allowPrivilegeEscalation") is not False:
+        problems.append("allowPrivilegeEscalation is not false")
+    if not context.get("runAsNonRoot", pod.get("runAsNonRoot")):
+        problems.append("may run as root (runAsNonRoot is not true)")
+    added = {str(c) for c in items(dig(context, "capabilities", "add"))} - ALLOWED_CAPABILITIES
+    if added:
+        problems.append(f"adds capabilities {sorted(added)}")
+    return problems

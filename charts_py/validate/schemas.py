@@ -1,0 +1,154 @@
+"""Every object against the OpenAPI schema of its kind: built-ins and packaged CRDs.
+
+Built-in kinds use the JSON Schemas that the `kubernetes-validate` package ships offline,
+generated from Kubernetes' own OpenAPI document, in their *strict* flavour (unknown fields
+rejected: the API server would prune them silently). The version is pinned to the one the
+project targets (cdk8s-plus-34: Kubernetes 1.34). Custom resources use crd_schema.py.
+
+Kubernetes' OpenAPI v2 document carries no `enum`s, so the few enumerations a mesh manifest
+commonly gets wrong are added from the API reference (ENUMS below); everything else is the
+upstream schema unchanged.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterator
+from importlib import resources
+from typing import Any
+
+import jsonschema
+import referencing
+
+from charts_py.validate import crd_schema
+from charts_py.validate.documents import escape
+
+KUBERNETES_VERSION = "1.34.0"
+_DIR = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"
+_DEFINITIONS_URI = "https://kubernetes.io/api/_definitions.json"
+
+_PROTOCOLS = ["TCP", "UDP", "SCTP"]
+ENUMS: dict[tuple[str, str], list[str]] = {
+    ("io.k8s.api.core.v1.ServicePort", "protocol"): _PROTOCOLS,
+    ("io.k8s.api.core.v1.ContainerPort", "protocol"): _PROTOCOLS,
+    ("io.k8s.api.core.v1.ServiceSpec", "type"): [
+        "ClusterIP",
+        "NodePort",
+        "LoadBalancer",
+        "ExternalName",
+    ],
+    ("io.k8s.api.core.v1.ServiceSpec", "sessionAffinity"): ["ClientIP", "None"],
+    ("io.k8s.api.core.v1.ServiceSpec", "externalTrafficPolicy"): ["Cluster", "Local"],
+    ("io.k8s.api.core.v1.ServiceSpec", "internalTrafficPolicy"): ["Cluster", "Local"],
+    ("io.k8s.api.core.v1.Container", "imagePullPolicy"): ["Always", "Never", "IfNotPresent"],
+    ("io.k8s.api.core.v1.PodSpec", "restartPolicy"): ["Always", "OnFailure", "Never"],
+    ("io.k8s.api.core.v1.PodSpec", "dnsPolicy"): [
+        "ClusterFirst",
+        "ClusterFirstWithHostNet",
+        "Default",
+        "None",
+    ],
+    ("io.k8s.api.core.v1.SeccompProfile", "type"): ["Localhost", "RuntimeDefault", "Unconfined"],
+    ("io.k8s.api.apps.v1.DeploymentStrategy", "type"): ["Recreate", "RollingUpdate"],
+    ("io.k8s.api.autoscaling.v2.MetricSpec", "type"): [
+        "ContainerResource",
+        "External",
+        "Object",
+        "Pods",
+        "Resource",
+    ],
+    ("io.k8s.api.autoscaling.v2.MetricTarget", "type"): ["Utilization", "Value", "AverageValue"],
+    ("io.k8s.api.policy.v1.PodDisruptionBudgetSpec", "unhealthyPodEvictionPolicy"): [
+        "IfHealthyBudget",
+        "AlwaysAllow",
+    ],
+    ("io.k8s.apimachinery.pkg.apis.meta.v1.LabelSelectorRequirement", "operator"): [
+        "In",
+        "NotIn",
+        "Exists",
+        "DoesNotExist",
+    ],
+}
+
+
+def _read(name: str) -> Any:
+    entry = resources.files("kubernetes_validate") / _DIR / name
+    return json.loads(entry.read_text(encoding="utf-8"))
+
+
+@functools.cache
+def _registry() -> referencing.Registry[Any]:
+    definitions = copy.deepcopy(_read("_definitions.json"))
+    for (definition, prop), values in ENUMS.items():
+        # null is allowed wherever the upstream schema allows it: it means "unset".
+        definitions["$defs"][definition]["properties"][prop]["enum"] = [*values, None]
+    resource: referencing.Resource[Any] = referencing.Resource.from_contents(definitions)
+    registry: referencing.Registry[Any] = referencing.Registry().with_resource(
+        _DEFINITIONS_URI, resource
+    )
+    return registry
+
+
+def _file_name(api_version: str, kind: str) -> str:
+    """kubernetes-validate's naming: `deployment-apps-v1.json`, `service-v1.json`."""
+    group, _, version = api_version.rpartition("/")
+    prefix = f"{group.split('.', 1)[0]}-" if group else ""
+    return f"{kind.lower()}-{prefix}{version}.json"
+
+
+@functools.cache
+def _builtin(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    if not re.fullmatch(r"[A-Za-z0-9.-]*/?v[0-9]+[a-z0-9]*", api_version) or not kind.isalnum():
+        return None
+    try:
+        schema = _read(_file_name(api_version, kind))
+    except FileNotFoundError:
+        return None
+    group, _, version = api_version.rpartition("/")
+    gvks = schema.get("x-kubernetes-group-version-kind", [])
+    if {"group": group, "kind": kind, "version": version} not in gvks:
+        return None  # e.g. `apps.example.com/v1 Deployment` is not apps/v1
+    return jsonschema.Draft202012Validator(schema, registry=_registry())
+
+
+def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    """The validator of a kind: a packaged CRD, else a Kubernetes built-in, else None."""
+    crd = crd_schema.validators().get((api_version, kind))
+    return crd if crd is not None else _builtin(api_version, kind)
+
+
+def violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(JSON Pointer, message) per violation, unknown fields pointed at one by one."""
+    check = validator(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    if check is None:
+        return
+    for error in sorted(check.iter_errors(obj), key=lambda e: [str(p) for p in e.absolute_path]):
+        at = "".join(f"/{escape(p)}" for p in error.absolute_path)
+        yield from _explained(error, at)
+
+
+def _explained(error: jsonschema.ValidationError, at: str) -> Iterator[tuple[str, str]]:
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        declared = set(schema.get("properties", {}))
+        for key in sorted(set(error.instance) - declared):
+            hint = _closest(key, declared)
+            yield f"{at}/{escape(key)}", f"unknown field {key!r}{hint}"
+        return
+    if error.validator == "required":
+        yield at or "/", error.message.replace("is a required property", "is required")
+        return
+    if error.validator == "enum" and isinstance(error.validator_value, list):
+        allowed = ", ".join(repr(v) for v in error.validator_value if v is not None)
+        yield at, f"{error.instance!r} is not one of {allowed}"
+        return
+    yield at or "/", error.message
+
+
+def _closest(key: str, declared: set[str]) -> str:
+    match = difflib.get_close_matches(key, sorted(declared), n=1)
+    return f" (did you mean {match[0]!r}?)" if match else " (the API server would drop it)"

@@ -1,0 +1,243 @@
+"""One cluster's worth of objects, indexed the way mesh rules look things up.
+
+Istio resolves references inside one cluster: a VirtualService's hosts, a DestinationRule's
+subsets, a Sidecar's egress hosts. So rules see one `Scope` at a time: the objects of one
+`meshops.dev/cluster` (generated manifests carry it), or every object handed over (manifests
+written by hand). Lookups follow Istio's conventions, each noted where it is implemented.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from charts_py.validate.documents import Document, pointer
+
+ROOT_NAMESPACE = "istio-system"
+"""Istio's default root namespace: mesh-wide policy lives here."""
+
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+CLUSTER_LABEL = "meshops.dev/cluster"
+ENVIRONMENT_LABEL = "meshops.dev/environment"
+
+ISTIO_HOSTS = frozenset(
+    f"{name}.{ROOT_NAMESPACE}.svc.cluster.local"
+    for name in ("istiod", "istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
+)
+"""Services of Istio's own installation: not in the manifests, present in every mesh."""
+
+WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
+POD_KINDS = (*WORKLOAD_KINDS, "Job", "CronJob")
+"""Kinds with a pod template (a CronJob's sits under its jobTemplate)."""
+_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
+
+
+@dataclass(frozen=True, eq=False)
+class Scope:
+    """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty)."""
+
+    name: str
+    environment: str
+    docs: Sequence[Document]
+
+    @functools.cached_property
+    def _by_kind(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = {}
+        for doc in self.docs:
+            out.setdefault(doc.kind, []).append(doc)
+        return out
+
+    def of(self, *kinds: str) -> list[Document]:
+        """The objects of these kinds, in input order."""
+        return [doc for kind in kinds for doc in self._by_kind.get(kind, [])]
+
+    @functools.cached_property
+    def registry(self) -> dict[str, Document]:
+        """Hosts of the mesh's service registry: Service FQDNs and ServiceEntry hosts."""
+        out = {fqdn(d.name, namespace(d)): d for d in self.of("Service")}
+        for entry in self.of("ServiceEntry"):
+            for host in items(entry.spec.get("hosts")):
+                out.setdefault(str(host), entry)
+        return out
+
+    def resolves(self, host: str) -> bool:
+        """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or Istio's own."""
+        if host in self.registry or host in ISTIO_HOSTS:
+            return True
+        return any(known.startswith("*.") and host.endswith(known[1:]) for known in self.registry)
+
+    def destination_rule(self, host: str, client_namespace: str) -> Document | None:
+        """The DestinationRule Istio applies to `host` for a client in `client_namespace`:
+        the client's namespace first, then the host's, then the root namespace."""
+        host_ns = host.split(".")[1] if host.endswith(".svc.cluster.local") else None
+        for ns in (client_namespace, host_ns, ROOT_NAMESPACE):
+            for rule in self.of("DestinationRule"):
+                if namespace(rule) == ns and resolve(str(rule.spec.get("host", "")), ns) == host:
+                    return rule
+        return None
+
+    def workloads(self, ns: str) -> list[Document]:
+        """Objects that run pods in namespace `ns`."""
+        return [d for d in self.of(*WORKLOAD_KINDS) if namespace(d) == ns]
+
+    def injected_namespaces(self) -> list[Document]:
+        """Namespaces whose pods get a sidecar: the ones mesh policy must cover."""
+        return [
+            d
+            for d in self.of("Namespace")
+            if d.labels.get("istio-injection") == "enabled" or "istio.io/rev" in d.labels
+        ]
+
+    def mtls_mode(self, ns: str) -> str | None:
+        """The namespace-wide PeerAuthentication mode of `ns`, else the mesh-wide one."""
+        for where in (ns, ROOT_NAMESPACE):
+            for policy in self.of("PeerAuthentication"):
+                if namespace(policy) == where and not policy.spec.get("selector"):
+                    mode = dig(policy.spec, "mtls", "mode")
+                    if mode not in (None, "UNSET"):
+                        return str(mode)
+        return None
+
+
+def mapping(value: object) -> dict[str, Any]:
+    """`value` if it is a mapping, else empty: checks never crash on a mistyped field (the
+    schema rule reports it)."""
+    return value if isinstance(value, dict) else {}
+
+
+def items(value: object) -> list[Any]:
+    """`value` if it is a list, else empty (see mapping())."""
+    return value if isinstance(value, list) else []
+
+
+def dig(value: object, *keys: str) -> Any:
+    """The value at `keys` inside nested mappings, or None where a step is missing or mistyped."""
+    for key in keys:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def namespace(doc: Document) -> str:
+    """The namespace an object lands in; `default` when a manifest leaves it to kubectl."""
+    return doc.namespace or "default"
+
+
+def fqdn(name: str, ns: str) -> str:
+    return f"{name}.{ns}.svc.cluster.local"
+
+
+def resolve(host: str, ns: str) -> str:
+    """Istio reads a host without dots as a Service in the referring object's namespace."""
+    return host if "." in host or "*" in host else fqdn(host, ns)
+
+
+def wave(doc: Document) -> int:
+    """The Argo CD sync wave (0 when unset; Argo CD rejects non-integers)."""
+    try:
+        return int(doc.annotations.get(SYNC_WAVE, "0"))
+    except ValueError:
+        return 0
+
+
+def duration(text: object) -> float | None:
+    """Seconds in a duration such as `1.5s`, `250ms` or `1m30s`; None if not one."""
+    if not isinstance(text, str) or not text:
+        return None
+    total, end = 0.0, 0
+    for match in _DURATION.finditer(text):
+        if match.start() != end:
+            return None
+        total += float(match.group(1)) * _UNITS[match.group(2)]
+        end = match.end()
+    return total if end == len(text) else None
+
+
+def selects(selector: object, labels: dict[str, str]) -> bool:
+    """Whether a Kubernetes LabelSelector matches `labels` (an empty selector matches all)."""
+    if not isinstance(selector, dict):
+        return False
+    for key, value in mapping(selector.get("matchLabels")).items():
+        if labels.get(key) != str(value):
+            return False
+    return all(_requirement(req, labels) for req in items(selector.get("matchExpressions")))
+
+
+def _requirement(req: dict[str, Any], labels: dict[str, str]) -> bool:
+    key, op, values = req.get("key"), req.get("operator"), items(req.get("values"))
+    if op == "In":
+        return labels.get(str(key)) in values
+    if op == "NotIn":
+        return labels.get(str(key)) not in values
+    if op == "Exists":
+        return key in labels
+    return op == "DoesNotExist" and key not in labels
+
+
+def pod_labels(workload: Document) -> dict[str, str]:
+    template = mapping(dig(workload.spec, "template", "metadata"))
+    return {str(k): str(v) for k, v in mapping(template.get("labels")).items()}
+
+
+def pod_spec(workload: Document) -> tuple[str, dict[str, Any]]:
+    """(pointer, pod spec) of the object's pod template."""
+    if workload.kind == "CronJob":
+        keys: tuple[str, ...] = ("spec", "jobTemplate", "spec", "template", "spec")
+    else:
+        keys = ("spec", "template", "spec")
+    return pointer(*keys), mapping(dig(workload.obj, *keys))
+
+
+def containers(workload: Document) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, container) for every container and init container of a pod template."""
+    at, pod = pod_spec(workload)
+    for field in ("initContainers", "containers"):
+        for i, container in enumerate(items(pod.get(field))):
+            if isinstance(container, dict):
+                yield f"{at}{pointer(field, i)}", container
+
+
+def mesh_bound(virtual_service: Document) -> bool:
+    """A VirtualService applies to sidecars when it names no gateways or names `mesh`."""
+    gateways = items(virtual_service.spec.get("gateways"))
+    return not gateways or "mesh" in gateways
+
+
+def http_routes(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, route) for each HTTP route of a VirtualService."""
+    for i, route in enumerate(items(virtual_service.spec.get("http"))):
+        if isinstance(route, dict):
+            yield pointer("spec", "http", i), route
+
+
+def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, destination) for each route destination (HTTP, TLS, TCP) and mirror."""
+    for protocol in ("http", "tls", "tcp"):
+        for i, route in enumerate(items(virtual_service.spec.get(protocol))):
+            if not isinstance(route, dict):
+                continue
+            for j, target in enumerate(items(route.get("route"))):
+                if isinstance(target, dict) and isinstance(target.get("destination"), dict):
+                    yield (
+                        pointer("spec", protocol, i, "route", j, "destination"),
+                        target["destination"],
+                    )
+            if isinstance(route.get("mirror"), dict):
+                yield pointer("spec", protocol, i, "mirror"), route["mirror"]
+
+
+def scopes(docs: Sequence[Document]) -> list[Scope]:
+    """Objects grouped by their cluster label; unlabelled objects form one scope."""
+    groups: dict[tuple[str, str], list[Document]] = {}
+    for doc in docs:
+        key = (doc.labels.get(ENVIRONMENT_LABEL, ""), doc.labels.get(CLUSTER_LABEL, ""))
+        groups.setdefault(key, []).append(doc)
+    return [
+        Scope(f"{env}/{cluster}" if cluster else "", env, group)
+        for (env, cluster), group in sorted(groups.items())
+    ]

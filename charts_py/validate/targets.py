@@ -1,0 +1,96 @@
+"""What to validate under which profile: paths given by a user, dist/, or a fresh render.
+
+dist/<env> is checked under the profile of environments/<env>.yaml; every other top-level
+folder of dist/ (the Argo CD bootstrap) under the strictest profile. Manifests given as
+paths are checked under the profile of `--env` (an environment or a profile name), else
+the strictest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from charts_py.config import environment
+from charts_py.errors import ConfigError
+from charts_py.validate import documents, engine
+from charts_py.validate.documents import Document, DocumentError
+from charts_py.validate.findings import Report
+from charts_py.validate.rules.catalog import PROFILES, STRICTEST
+
+
+@dataclass(frozen=True)
+class Target:
+    """Objects checked together under one profile (one environment's clusters)."""
+
+    label: str
+    profile: str
+    docs: list[Document]
+
+
+def profile_of(env: str | None, environments: Path) -> str:
+    """The profile of environment `env` (its file), or `env` itself if it names a profile."""
+    if env is None:
+        return STRICTEST
+    file = environments / f"{env}.yaml"
+    if file.is_file():
+        return environment.load(file).spec.profile
+    if env in PROFILES:
+        return env
+    known = ", ".join(sorted(p.stem for p in environments.glob("*.yaml"))) or "none"
+    raise ConfigError(
+        str(file), "", f"no such environment (known: {known}; or a profile: dev, staging, prod)"
+    )
+
+
+def for_paths(paths: Sequence[Path], profile: str) -> list[Target]:
+    """The manifests in `paths`, together, under `profile`."""
+    return [Target(", ".join(str(p) for p in paths), profile, documents.load(paths))]
+
+
+def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[Target]:
+    """Each top-level folder of `dist` (only `names`' if given) under its profile."""
+    envs = environment.load_all(environments)
+    if not dist.is_dir():
+        raise DocumentError(f"{dist}: no such directory (run `meshops synth` first)")
+    folders = sorted(p for p in dist.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if names:
+        unknown = sorted(set(names) - set(envs))
+        if unknown:
+            known = ", ".join(sorted(envs))
+            raise ConfigError(
+                f"{environments}/{unknown[0]}.yaml", "", f"no such environment (known: {known})"
+            )
+        missing = sorted(set(names) - {p.name for p in folders})
+        if missing:
+            raise DocumentError(f"{dist}/{missing[0]}: no such directory")
+        folders = [p for p in folders if p.name in names]
+    out = []
+    for folder in folders:
+        env = envs.get(folder.name)
+        profile = env.spec.profile if env else STRICTEST
+        out.append(Target(str(folder), profile, documents.load([folder])))
+    return out
+
+
+def for_rendered(
+    items: Iterable[tuple[str, dict[str, Any]]], profiles: Mapping[str, str], prefix: str
+) -> list[Target]:
+    """Rendered objects by dist path (`<env>/<cluster>/...`), each env under its profile."""
+    by_top: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+    for path, obj in items:
+        by_top.setdefault(path.split("/", 1)[0], []).append((f"{prefix}{path}", obj))
+    return [
+        Target(top, profiles.get(top, STRICTEST), documents.from_objects(group))
+        for top, group in sorted(by_top.items())
+    ]
+
+
+def run(targets: Sequence[Target]) -> Report:
+    """Validate every target under its profile; one report for all."""
+    report = Report()
+    for target in targets:
+        report = report.merged(engine.validate(target.docs, target.profile))
+    return report

@@ -1,0 +1,260 @@
+"""`meshops validate` / `meshops audit` end to end: the committed dist, formats, exit codes,
+and synth refusing to write manifests that break a rule."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from charts_py import cli
+from charts_py.config import environment
+from charts_py.render import synth
+from charts_py.render.manifest import Manifest
+from charts_py.validate import documents, engine
+from charts_py.validate.findings import Severity
+from charts_py.validate.rules.catalog import RULES
+from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, sample, write_envs
+
+CASES = REPO / "tests" / "testdata" / "validate"
+DIST = ["--dist", str(REPO / "dist"), "--environments", str(SAMPLE_ENVIRONMENTS)]
+CONTRACT_KEYS = {"rule", "severity", "apiVersion", "kind", "namespace", "name", "path", "message"}
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = cli.main(list(args))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_committed_dist_has_no_errors_or_warnings(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "validate", "--format", "json", *DIST)
+    body = json.loads(out)
+    assert code == 0
+    assert body["summary"]["error"] == 0 and body["summary"]["warning"] == 0, body["findings"]
+    # dev and staging inject faults on purpose (header-gated in staging): info only.
+    assert {(f["rule"], f["name"]) for f in body["findings"]} == {
+        ("fault-injection", "reviews"),
+        ("fault-injection", "payment"),
+    }
+
+
+def test_rendered_manifests_pass_the_synth_hook(rendered: list[Manifest]) -> None:
+    envs = environment.load_all(SAMPLE_ENVIRONMENTS)
+    warnings = synth.validated(rendered, envs, Path("dist"))
+    assert warnings == []
+
+
+def test_json_format_keeps_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
+    path = CASES / "route-weights" / "sum-fail.yaml"
+    code, out, _ = run(capsys, "validate", str(path), "--format", "json")
+    body = json.loads(out)
+    assert code == 1
+    assert set(body["summary"]) == {"error", "warning", "info"}
+    assert body["summary"]["error"] == sum(1 for f in body["findings"] if f["severity"] == "error")
+    for finding in body["findings"]:
+        assert set(finding) >= CONTRACT_KEYS
+        assert finding["severity"] in ("error", "warning", "info")
+        assert finding["path"].startswith("/")
+        assert finding["file"] == str(path)
+    weights = next(f for f in body["findings"] if f["rule"] == "route-weights")
+    assert weights | {"message": ""} == {
+        "rule": "route-weights",
+        "severity": "error",
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "namespace": "shop",
+        "name": "reviews",
+        "path": "/spec/http/0/route",
+        "message": "",
+        "file": str(path),
+        "line": 9,
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "code"), [(None, 1), ("prod", 1), ("staging", 0), ("dev", 0)], ids=str
+)
+def test_profile_comes_from_env(
+    capsys: pytest.CaptureFixture[str], env: str | None, code: int
+) -> None:
+    path = str(CASES / "mtls-strict" / "permissive-fail.yaml")
+    args = ["--env", env] if env else []
+    assert run(capsys, "validate", path, *args, "--environments", str(SAMPLE_ENVIRONMENTS))[0] == (
+        code
+    )
+
+
+def test_profile_name_without_environment_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    path = str(CASES / "mtls-strict" / "permissive-fail.yaml")
+    assert run(capsys, "validate", path, "--env", "dev", "--environments", str(tmp_path))[0] == 0
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        ("kind: [unclosed\n", "malformed YAML"),
+        ("a: 1\na: 2\n", "duplicate key 'a'"),
+        ("- just\n- a list\n", "is not a Kubernetes object"),
+        (b"\xff\xfe", "cannot read file"),
+    ],
+    ids=["malformed", "duplicate-key", "not-an-object", "not-utf8"],
+)
+def test_unusable_input_exits_2_with_one_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | bytes, reason: str
+) -> None:
+    file = tmp_path / "bad.yaml"
+    if isinstance(content, bytes):
+        file.write_bytes(content)
+    else:
+        file.write_text(content)
+    code, out, err = run(capsys, "validate", str(file))
+    assert code == 2
+    assert out == ""
+    assert err.count("\n") == 1 and str(file) in err and reason in err
+    assert "Traceback" not in err
+
+
+def test_missing_path_and_unknown_env_exit_2(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run(capsys, "validate", str(tmp_path / "nope.yaml"))[0] == 2
+    code, _, err = run(capsys, "validate", "--env", "qa", *DIST)
+    assert code == 2 and "no such environment" in err
+
+
+def test_folders_lists_and_multi_document_files(tmp_path: Path) -> None:
+    shutil.copy(CASES / "no-secrets" / "secret-fail.yaml", tmp_path / "list.yaml")
+    shutil.copy(CASES / "subset-exists" / "unknown-subset-fail.yaml", tmp_path / "two.yml")
+    (tmp_path / "notes.txt").write_text("not a manifest")
+    docs = documents.load([tmp_path])
+    assert [(d.kind, d.base) for d in docs] == [
+        ("Secret", "/items/0"),
+        ("DestinationRule", ""),
+        ("VirtualService", ""),
+    ]
+    assert docs[0].line_of("/kind") == 6
+    assert docs[2].line_of("/spec/http/0/route/1/destination/subset") == 17
+
+
+def test_sarif_has_one_descriptor_per_rule_and_located_results(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(CASES / "route-weights" / "sum-fail.yaml")
+    code, out, _ = run(capsys, "validate", path, "--format", "sarif")
+    body = json.loads(out)
+    assert code == 1 and body["version"] == "2.1.0"
+    [sarif_run] = body["runs"]
+    ids = [r["id"] for r in sarif_run["tool"]["driver"]["rules"]]
+    assert ids == [r.id for r in RULES]
+    result = next(r for r in sarif_run["results"] if r["ruleId"] == "route-weights")
+    assert result["level"] == "error"
+    assert ids[result["ruleIndex"]] == "route-weights"
+    location = result["locations"][0]["physicalLocation"]
+    assert location == {"artifactLocation": {"uri": path}, "region": {"startLine": 9}}
+
+
+def test_junit_has_a_testcase_per_object_and_failures_for_errors(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = str(CASES / "subset-exists" / "unknown-subset-fail.yaml")
+    code, out, _ = run(capsys, "validate", path, "--format", "junit")
+    suites = ET.fromstring(out)
+    cases = suites.findall("./testsuite/testcase")
+    assert code == 1
+    assert [c.get("name") for c in cases] == [
+        "DestinationRule/shop/reviews",
+        "VirtualService/shop/reviews",
+    ]
+    failure = cases[1].find("failure")
+    assert failure is not None and "subset-exists" in (failure.text or "")
+    assert suites.get("failures") == "1"
+
+
+def test_text_format_counts_suppressions(capsys: pytest.CaptureFixture[str]) -> None:
+    path = str(CASES / "suppression-invalid" / "with-reason-pass.yaml")
+    code, out, _ = run(capsys, "validate", path)
+    assert code == 0
+    assert out.splitlines()[-1] == "1 objects: 0 errors, 0 warnings, 0 info, 0 suppressed"
+
+
+def test_synth_refuses_to_write_when_a_rule_errors(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """A prod environment may override mTLS in its policy (the config allows it); the
+    prod rules do not, so nothing is written and every error is listed."""
+    prod = sample("prod")
+    prod["policy"] = {"mtlsMode": "PERMISSIVE", "tracingSampling": 20}
+    envs = write_envs(tmp_path / "envs", prod=prod)
+    dist = tmp_path / "dist"
+    code, out, err = run(capsys, "synth", "--environments", str(envs), "--dist", str(dist))
+    assert code == 2
+    assert not dist.exists()
+    lines = err.splitlines()
+    assert all(line.startswith("meshops: error: ") for line in lines)
+    assert {line.rsplit("[", 1)[1] for line in lines} == {"mtls-strict]", "tracing-sampling]"}
+    assert len(lines) == 4  # two rules x two clusters
+    assert "Traceback" not in err and out == ""
+
+
+def test_validation_failed_lists_every_error() -> None:
+    docs = documents.read(CASES / "peer-authentication-unique" / "two-mesh-wide-fail.yaml")
+    report = engine.validate(docs, "prod")
+    error = engine.ValidationFailed(report)
+    assert str(error).count("\nmeshops: error: ") == len(report.errors) - 1
+    assert all(f.severity is Severity.ERROR for f in report.errors)
+
+
+def test_audit_reports_controls_with_evidence(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "audit", "--env", "prod", "--format", "json", *DIST)
+    body = json.loads(out)
+    assert code == 0 and body["profile"] == "prod"
+    controls = {c["id"]: c for c in body["controls"]}
+    assert list(controls) == [
+        "mtls",
+        "authorization",
+        "egress",
+        "resilience",
+        "scaling",
+        "monitoring",
+        "workloads",
+    ]
+    assert controls["mtls"]["status"] == "pass"
+    strict = next(c for c in controls["mtls"]["checks"] if c["rule"] == "mtls-strict")
+    assert strict["path"] == "/spec/mtls/mode" and strict["file"].endswith(
+        "PeerAuthentication.security.istio.io.istio-system.default.yaml"
+    )
+    scaled = next(c for c in controls["scaling"]["checks"] if c["rule"] == "autoscaling")
+    assert scaled["kind"] == "Deployment" and "HorizontalPodAutoscaler" in scaled["file"]
+    assert {c["status"] for c in body["controls"]} == {"pass"}
+
+
+def test_audit_markdown_shows_suppressions_with_reasons(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Staging samples 10% of traces: not a staging error, but a failed audit check,
+    which an annotated reason turns into a listed suppression."""
+    dist = tmp_path / "dist"
+    shutil.copytree(REPO / "dist" / "staging", dist / "staging")
+    telemetry = next((dist / "staging").rglob("Telemetry.*.mesh-default.yaml"))
+    reason = "staging samples 10% to debug releases"
+    text = telemetry.read_text().replace(
+        "  annotations:\n",
+        f'  annotations:\n    meshops.dev/suppress: "tracing-sampling: {reason}"\n',
+        1,
+    )
+    telemetry.write_text(text)
+    args = ["--dist", str(dist), "--environments", str(SAMPLE_ENVIRONMENTS)]
+    code, out, _ = run(capsys, "audit", "--env", "staging", *args)
+    assert code == 0
+    assert "| Monitoring and alerts | pass |" in out
+    row = "| suppressed | Telemetry istio-system/mesh-default (staging-1) | tracing-sampling |"
+    assert row in out
+    assert (
+        f"| Telemetry istio-system/mesh-default (staging-1) | tracing-sampling | {reason} |" in out
+    )
