@@ -12,6 +12,7 @@ from charts_py import contract
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs import baseline, external, gateways, monitoring
+from charts_py.constructs.drift_job import DriftJob
 from charts_py.constructs.service import MeshService
 
 
@@ -33,6 +34,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
         for ext in env.spec.external_services:
             external.External(externals, env=env, external=ext)
     monitoring.Monitoring(chart("monitoring"), env=env)
+    DriftJob(chart("drift-job"), env=env, cluster=cluster)
     return app
 
 

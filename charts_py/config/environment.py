@@ -87,11 +87,18 @@ class Environment:
 
 def load(path: Path) -> Environment:
     """Read and validate one environment file; the environment is named after the file."""
-    shown = str(path)
-    name = path.stem
+    return _load(source.read(path, str(path)), path.stem)
+
+
+def load_text(text: str, name: str, display: str) -> Environment:
+    """Validate an environment file's content (e.g. read from a git commit)."""
+    return _load(source.parse(text, display), name)
+
+
+def _load(src: source.Source, name: str) -> Environment:
+    shown = src.file
     if not ENV_NAME.match(name):
         raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
-    src = source.read(path, shown)
     if not isinstance(src.data, dict):
         raise ConfigError(shown, "", "expected a mapping at the top level", 1)
     spec = _validate(EnvironmentFile, src.data, src, ())

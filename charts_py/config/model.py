@@ -232,6 +232,34 @@ class ArgoCD(Model):
     namespace: Name = "argocd"
 
 
+class DriftIgnore(Model):
+    """Silence drift by kind/namespace/name globs plus a JSON Pointer prefix or a manager."""
+
+    kind: str = "*"
+    namespace: str = "*"
+    name: str = "*"
+    path: str | None = Field(default=None, pattern=r"^/")
+    manager: str | None = None
+
+
+class DriftSeverity(Model):
+    """Severity for differences of a kind under a JSON Pointer glob (first match wins)."""
+
+    kind: str = "*"
+    path: str = "*"
+    severity: Literal["critical", "high", "medium", "low"]
+
+
+class Drift(Model):
+    """The nightly drift job of this environment, and how its findings are judged."""
+
+    schedule: str = Field(default="17 3 * * *", pattern=r"^(\S+\s+){4}\S+$")
+    image: str = Field(default="ghcr.io/meshops/meshops:0.1.0", pattern=r"^[^\s:@]+[:@]\S+$")
+    ignore: list[DriftIgnore] = Field(default_factory=list)
+    severity: list[DriftSeverity] = Field(default_factory=list)
+    controllers: list[str] = Field(default_factory=list)
+
+
 class EnvironmentFile(Model):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
@@ -243,3 +271,4 @@ class EnvironmentFile(Model):
     policy: dict[str, object] = Field(default_factory=dict)
     external_services: list[ExternalService] = Field(default_factory=list)
     services: list[Service] = Field(min_length=1)
+    drift: Drift = Field(default_factory=Drift)

@@ -40,6 +40,11 @@ def read(path: Path, display: str) -> Source:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ConfigError(display, "", f"cannot read file: {exc.strerror}") from exc
+    return parse(text, display)
+
+
+def parse(text: str, display: str) -> Source:
+    """Parse YAML text (a single document) or raise ConfigError naming `display`."""
     try:
         nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
     except yaml.MarkedYAMLError as exc:

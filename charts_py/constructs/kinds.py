@@ -18,6 +18,17 @@ class Kind:
     kind: str
     namespaced: bool
     wave: int
+    plural: str = ""
+
+    @property
+    def resource(self) -> str:
+        """The lower-case plural used in URLs and RBAC rules."""
+        if self.plural:
+            return self.plural
+        lower = self.kind.lower()
+        if lower.endswith("y") and lower[-2] not in "aeiou":
+            return lower[:-1] + "ies"  # policy -> policies, but gateway -> gateways
+        return lower + ("es" if lower.endswith("s") else "s")
 
     @property
     def group(self) -> str:
@@ -40,10 +51,21 @@ POD_MONITOR = Kind("monitoring.coreos.com/v1", "PodMonitor", namespaced=True, wa
 PROMETHEUS_RULE = Kind("monitoring.coreos.com/v1", "PrometheusRule", True, wave=-5)
 SERVICE = Kind("v1", "Service", namespaced=True, wave=0)
 DEPLOYMENT = Kind("apps/v1", "Deployment", namespaced=True, wave=0)
-HPA = Kind("autoscaling/v2", "HorizontalPodAutoscaler", namespaced=True, wave=0)
+HPA = Kind(
+    "autoscaling/v2",
+    "HorizontalPodAutoscaler",
+    namespaced=True,
+    wave=0,
+    plural="horizontalpodautoscalers",
+)
 PDB = Kind("policy/v1", "PodDisruptionBudget", namespaced=True, wave=0)
 DESTINATION_RULE = Kind("networking.istio.io/v1", "DestinationRule", namespaced=True, wave=5)
 VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=True, wave=10)
+CRON_JOB = Kind("batch/v1", "CronJob", namespaced=True, wave=0)
+CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, wave=-5)
+CLUSTER_ROLE_BINDING = Kind(
+    "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5
+)
 APP_PROJECT = Kind("argoproj.io/v1alpha1", "AppProject", namespaced=True, wave=0)
 APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True, wave=0)
 
@@ -67,5 +89,8 @@ MESH_KINDS: tuple[Kind, ...] = (
     PDB,
     DESTINATION_RULE,
     VIRTUAL_SERVICE,
+    CRON_JOB,
+    CLUSTER_ROLE,
+    CLUSTER_ROLE_BINDING,
 )
 """The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""

@@ -10,6 +10,8 @@ EGRESS_GATEWAY_SELECTOR = {"istio": "egressgateway"}
 EASTWEST_GATEWAY_SELECTOR = {"istio": "eastwestgateway"}
 INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/istio-ingressgateway-service-account"
 EGRESS_GATEWAY_HOST = f"istio-egressgateway.{MESH_ROOT}.svc.cluster.local"
+DRIFT_NAMESPACE = "meshops-system"
+"""Where the nightly drift job runs in every cluster."""
 INGRESS_GATEWAY = "ingress"
 EGRESS_GATEWAY = "egress"
 

@@ -233,7 +233,9 @@ def test_identical_policy_in_every_primary(rendered: list[Manifest]) -> None:
         return {
             m.path.removeprefix(prefix): {k: v for k, v in m.obj.items() if k != "metadata"}
             for m in rendered
-            if m.path.startswith(prefix + "/") and m.obj["kind"] != "Namespace"
+            if m.path.startswith(prefix + "/")
+            and m.obj["kind"] != "Namespace"
+            and m.chart != "drift-job"  # the job names the cluster it checks
         }
 
     assert policies(EAST) == policies(WEST)
@@ -278,11 +280,31 @@ def test_argocd_bootstrap(rendered: list[Manifest]) -> None:
         "prod-east",
         "prod-west",
     }
-    assert project["clusterResourceWhitelist"] == [{"group": "", "kind": "Namespace"}]
+    assert project["clusterResourceWhitelist"] == [
+        {"group": "", "kind": "Namespace"},
+        {"group": "rbac.authorization.k8s.io", "kind": "ClusterRole"},
+        {"group": "rbac.authorization.k8s.io", "kind": "ClusterRoleBinding"},
+    ]
     rendered_kinds = {
         (m.obj["apiVersion"].rpartition("/")[0], m.obj["kind"])
         for m in rendered
-        if not m.path.startswith("_bootstrap") and m.obj["kind"] != "Namespace"
+        if not m.path.startswith("_bootstrap") and "namespace" in m.obj["metadata"]
     }
     allowed = {(k["group"], k["kind"]) for k in project["namespaceResourceWhitelist"]}
     assert rendered_kinds <= allowed
+
+
+def test_nightly_drift_job_is_read_only(rendered: list[Manifest]) -> None:
+    role = find(rendered, EAST, "ClusterRole", "meshops-drift")
+    verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
+    assert verbs == {"get", "list", "watch"}
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert "secrets" not in resources and "gateways" in resources
+    job = find(rendered, EAST, "CronJob", "meshops-drift")["spec"]
+    assert job["schedule"] == "17 3 * * *" and job["concurrencyPolicy"] == "Forbid"
+    command = job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][-1]
+    assert "meshops drift --env prod --cluster prod-east --snapshot" in command
+    binding = find(rendered, EAST, "ClusterRoleBinding", "meshops-drift")
+    assert binding["subjects"] == [
+        {"kind": "ServiceAccount", "name": "meshops-drift", "namespace": "meshops-system"}
+    ]

@@ -1,0 +1,103 @@
+"""The nightly drift job in each cluster: read-only identity, a CronJob, its namespace."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from charts_py.config.environment import Environment
+from charts_py.config.model import Cluster
+from charts_py.constructs import kinds, naming
+from charts_py.constructs.baseline import KEEP
+from charts_py.constructs.objects import emit
+
+NAMESPACE = naming.DRIFT_NAMESPACE
+NAME = "meshops-drift"
+GIT_SECRET = "meshops-drift-git"
+"""Created out of band: GIT_URL with credentials to clone and push the snapshot branch."""
+
+
+class DriftJob(Construct):
+    """`meshops drift --snapshot` every night, with get/list/watch on what meshops manages."""
+
+    def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
+        super().__init__(scope, "drift-job")
+        emit(
+            self,
+            kinds.NAMESPACE,
+            NAMESPACE,
+            annotations=KEEP,
+            labels={"istio-injection": "disabled"},
+        )
+        emit(self, kinds.SERVICE_ACCOUNT, NAME, namespace=NAMESPACE)
+        emit(self, kinds.CLUSTER_ROLE, NAME, {"rules": read_only_rules()})
+        binding = {
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "ClusterRole",
+                "name": NAME,
+            },
+            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
+        }
+        emit(self, kinds.CLUSTER_ROLE_BINDING, NAME, binding)
+        emit(self, kinds.CRON_JOB, NAME, {"spec": _cron_job(env, cluster)}, namespace=NAMESPACE)
+
+
+def read_only_rules() -> list[dict[str, Any]]:
+    """get/list/watch on exactly the kinds meshops emits, grouped by API group; no Secrets."""
+    groups: dict[str, set[str]] = {}
+    for kind in kinds.MESH_KINDS:
+        groups.setdefault("" if kind.group == "core" else kind.group, set()).add(kind.resource)
+    return [
+        {"apiGroups": [group], "resources": sorted(resources), "verbs": ["get", "list", "watch"]}
+        for group, resources in sorted(groups.items())
+    ]
+
+
+def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
+    drift = env.spec.drift
+    script = (
+        'git clone --quiet --branch "$GIT_REVISION" "$GIT_URL" /work/repo && cd /work/repo && '
+        f"meshops drift --env {env.name} --cluster {cluster.name} --snapshot --push origin "
+        "--format markdown --output /work/drift-report.md; code=$?; "
+        'cat /work/drift-report.md; [ "$code" -le 1 ]'
+    )
+    container = {
+        "name": "drift",
+        "image": drift.image,
+        "imagePullPolicy": "IfNotPresent",
+        "command": ["/bin/sh", "-c", script],
+        "env": [{"name": "GIT_REVISION", "value": env.spec.argocd.revision}],
+        "envFrom": [{"secretRef": {"name": GIT_SECRET}}],
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"memory": "512Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "capabilities": {"drop": ["ALL"]},
+        },
+        "volumeMounts": [{"name": "work", "mountPath": "/work"}],
+    }
+    pod = {
+        "serviceAccountName": NAME,
+        "restartPolicy": "Never",
+        "securityContext": {
+            "runAsNonRoot": True,
+            "runAsUser": 10001,
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "containers": [container],
+        "volumes": [{"name": "work", "emptyDir": {}}],
+    }
+    return {
+        "schedule": drift.schedule,
+        "concurrencyPolicy": "Forbid",
+        "successfulJobsHistoryLimit": 3,
+        "failedJobsHistoryLimit": 3,
+        "jobTemplate": {
+            "spec": {"backoffLimit": 1, "activeDeadlineSeconds": 1800, "template": {"spec": pod}}
+        },
+    }

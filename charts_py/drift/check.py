@@ -1,0 +1,165 @@
+"""Judge each object: compare, attribute to a manager, rate, apply ignore rules.
+
+Objects are judged in parallel (bounded): most are settled locally; only those where the
+local comparison finds something cost a server-side apply dry-run.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+from charts_py import contract, kubeapi
+from charts_py.drift import compare, fetch, fields, mask, normalize
+from charts_py.drift.model import Change, Difference, ObjectRef, Result, Status
+from charts_py.drift.policy import Policy
+from charts_py.errors import Forbidden, MeshopsError, UnknownKind
+
+OURS = contract.FIELD_MANAGER
+
+
+def judge_all(
+    desired: Sequence[dict[str, Any]],
+    live: fetch.Live,
+    policy: Policy,
+    *,
+    env: str,
+    cluster_name: str,
+    server: kubeapi.Cluster | None,
+    workers: int = fetch.MAX_IN_FLIGHT,
+) -> list[Result]:
+    """A Result for every desired object and every extra object carrying our labels."""
+    wanted = {ObjectRef.of(o).key: o for o in desired}
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        results = list(pool.map(lambda o: judge(o, live, policy, server), wanted.values()))
+    for key, obj in sorted(live.objects.items()):
+        if key not in wanted and _ours(obj, env, cluster_name):
+            results.append(_absent_or_extra(ObjectRef.of(obj), Status.EXTRA, policy))
+    return results
+
+
+def judge(
+    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: kubeapi.Cluster | None
+) -> Result:
+    """The verdict on one desired object."""
+    ref = ObjectRef.of(obj)
+    error = live.errors.get((ref.group, ref.kind))
+    if error:
+        return Result(ref, Status.UNKNOWN, error=error)
+    current = live.objects.get(ref.key)
+    if current is None:
+        return _absent_or_extra(ref, Status.MISSING, policy)
+    desired = mask.secret(obj)
+    try:
+        raw = differences(desired, current, policy, server)
+    except MeshopsError as exc:  # the dry-run failed for another reason than RBAC
+        return Result(ref, Status.UNKNOWN, error=str(exc))
+    return _verdict(ref, raw, policy)
+
+
+def differences(
+    desired: dict[str, Any], live: dict[str, Any], policy: Policy, server: kubeapi.Cluster | None
+) -> list[Difference]:
+    """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift."""
+    builtin = ObjectRef.of(desired).group in fields.BUILTIN_GROUPS
+    live_c = normalize.canonical(normalize.strip(live))
+    diffs = compare.local(normalize.canonical(normalize.strip(desired)), live_c, builtin)
+    if diffs and server is not None:
+        try:
+            predicted = server.apply(desired, field_manager=OURS, dry_run=True)
+            diffs = compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c)
+        except (Forbidden, UnknownKind):
+            pass  # read-only RBAC, or git's version not served: the local result stands
+    owners = fields.owners(live)
+    out = [_attribute(d, owners) for d in diffs]
+    seen = {d.path for d in out}
+    for diff, owner in compare.ownership(live, desired, OURS, policy.controllers):
+        if diff.path not in seen:
+            out.append(_with_owner(diff, owner))
+    if owners and not any(o.manager == OURS for o in owners):
+        out.append(_not_ours(owners))
+    return [dataclasses.replace(d, desired=_plain(d.desired), live=_plain(d.live)) for d in out]
+
+
+def _attribute(diff: Difference, owners: list[fields.Owner]) -> Difference:
+    """The manager owning the changed path; for a removed field, the last hand edit."""
+    best: fields.Owner | None = None
+    for owner in owners:
+        owns = any(_related(diff.path, p) for p in owner.pointers)
+        if owns and (best is None or (best.manager == OURS and owner.manager != OURS)):
+            best = owner
+    if best is None:
+        foreign = [o for o in owners if o.manager != OURS and o.operation == "Update"]
+        best = max(foreign, key=lambda o: o.time or "", default=None)
+    return _with_owner(diff, best) if best else diff
+
+
+def _related(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def _with_owner(diff: Difference, owner: fields.Owner) -> Difference:
+    return dataclasses.replace(
+        diff, manager=owner.manager, operation=owner.operation, time=owner.time
+    )
+
+
+def _not_ours(owners: list[fields.Owner]) -> Difference:
+    """Live but never applied by the syncer: recreated or adopted by hand."""
+    first = min(owners, key=lambda o: o.time or "")
+    return Difference(
+        "/metadata/managedFields",
+        Change.CHANGED,
+        OURS,
+        sorted({o.manager for o in owners}),
+        first.manager,
+        first.operation,
+        first.time,
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready values: canonical quantities (Decimal) back to plain numbers as text."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if type(value).__name__ == "Decimal":
+        return format(value, "f") if value == value.to_integral() else str(value)
+    return value
+
+
+def _verdict(ref: ObjectRef, raw: list[Difference], policy: Policy) -> Result:
+    kept, ignored = [], 0
+    for diff in raw:
+        if any(rule.silences(ref, diff) for rule in policy.ignore):
+            ignored += 1
+        else:
+            kept.append(dataclasses.replace(diff, severity=policy.severity_of(ref.kind, diff.path)))
+    if not kept:
+        return Result(ref, Status.IN_SYNC, ignored=ignored)
+    worst = min((d.severity for d in kept), key=lambda s: s.rank)
+    return Result(
+        ref,
+        Status.MODIFIED,
+        tuple(sorted(kept, key=lambda d: d.path)),
+        ignored=ignored,
+        severity=worst,
+    )
+
+
+def _absent_or_extra(ref: ObjectRef, status: Status, policy: Policy) -> Result:
+    if policy.whole_object_ignored(ref):
+        return Result(ref, Status.IN_SYNC, ignored=1)
+    return Result(ref, status, severity=policy.object_severity(ref.kind))
+
+
+def _ours(obj: dict[str, Any], env: str, cluster: str) -> bool:
+    labels = (obj.get("metadata") or {}).get("labels") or {}
+    return (
+        labels.get(contract.MANAGED_BY) == contract.MANAGED_BY_VALUE
+        and labels.get(contract.ENVIRONMENT) == env
+        and labels.get(contract.CLUSTER) == cluster
+    )

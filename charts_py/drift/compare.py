@@ -1,0 +1,142 @@
+"""Where live differs from desired, in three ways, each returning Differences:
+
+1. `local`: desired must be a subset of live (server defaults may add, never change);
+   cheap, no request, and exact when it finds nothing.
+2. `predicted`: the server-side apply dry-run result vs live: what a sync would change
+   (the authority whenever the local comparison found something).
+3. `ownership`: fields live holds that git no longer declares but our manager still owns
+   (a sync would delete them), and fields owned by managers that are neither ours nor
+   known controllers (hand edits a sync would keep: Argo CD misses these).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from deepdiff import DeepDiff
+
+from charts_py.drift import fields
+from charts_py.drift.model import Change, Difference
+from charts_py.drift.normalize import BOOKKEEPING_ANNOTATIONS
+
+
+def pointer_step(key: str | int) -> str:
+    return "/" + str(key).replace("~", "~0").replace("/", "~1")
+
+
+def local(desired: Any, live: Any, builtin: bool) -> list[Difference]:
+    """Paths where canonical `desired` is not contained in canonical `live`."""
+    return list(_subset(desired, live, "", (), builtin))
+
+
+def _subset(d: Any, lv: Any, ptr: str, path: fields.Path, builtin: bool) -> Iterator[Difference]:
+    if isinstance(d, dict):
+        if not isinstance(lv, dict):
+            yield Difference(ptr or "/", Change.CHANGED, d, lv)
+            return
+        for key, value in d.items():
+            if key not in lv:
+                yield Difference(ptr + pointer_step(key), Change.REMOVED, value, None)
+            else:
+                yield from _subset(value, lv[key], ptr + pointer_step(key), (*path, key), builtin)
+    elif isinstance(d, list):
+        keys = fields.list_keys(path) if builtin else None
+        if keys and isinstance(lv, list):
+            yield from _subset_map_list(d, lv, ptr, path, keys, builtin)
+        elif not isinstance(lv, list) or len(lv) != len(d):
+            yield Difference(ptr, Change.CHANGED, d, lv)
+        else:
+            for i, (di, li) in enumerate(zip(d, lv, strict=True)):
+                yield from _subset(di, li, f"{ptr}/{i}", (*path, str(i)), builtin)
+    elif d != lv:
+        yield Difference(ptr, Change.CHANGED, d, lv)
+
+
+def _subset_map_list(
+    d: list[Any], lv: list[Any], ptr: str, path: fields.Path, keys: tuple[str, ...], builtin: bool
+) -> Iterator[Difference]:
+    """Lists Kubernetes merges by key: match items by key, not position."""
+    index = {tuple(fields.key_value(item, k) for k in keys): i for i, item in enumerate(lv)}
+    for item in d:
+        at = index.get(tuple(fields.key_value(item, k) for k in keys))
+        if at is None:
+            yield Difference(f"{ptr}/-", Change.REMOVED, item, None)
+        else:
+            step = ("k", "")  # merge-key step: its exact text does not matter below
+            yield from _subset(item, lv[at], f"{ptr}/{at}", (*path, step), builtin)
+
+
+def predicted(predicted_obj: Any, live: Any) -> list[Difference]:
+    """Every difference between the dry-run result and live (both canonical)."""
+    diff = DeepDiff(live, predicted_obj, view="tree", ignore_order=False)
+    out = []
+    for report_type, items in diff.items():
+        change = _CHANGE_OF.get(report_type)
+        if change is None:
+            continue
+        for level in items:
+            ptr = "".join(pointer_step(k) for k in level.path(output_format="list"))
+            out.append(Difference(ptr or "/", change, _present(level.t2), _present(level.t1)))
+    return sorted(out, key=lambda d: d.path)
+
+
+_CHANGE_OF = {
+    "values_changed": Change.CHANGED,
+    "type_changes": Change.CHANGED,
+    "dictionary_item_added": Change.REMOVED,  # in the prediction, not in live
+    "iterable_item_added": Change.REMOVED,
+    "dictionary_item_removed": Change.ADDED,  # in live, a sync would remove it
+    "iterable_item_removed": Change.ADDED,
+}
+
+
+def _present(value: Any) -> Any:
+    """deepdiff marks the missing side of an added/removed item with a NotPresent object."""
+    return None if type(value).__name__ == "NotPresent" else value
+
+
+def ownership(
+    live: dict[str, Any], desired: dict[str, Any], ours: str, allowed: frozenset[str]
+) -> list[tuple[Difference, fields.Owner]]:
+    """Fields live holds beyond what git declares, with the manager that owns each."""
+    leaves = fields.desired_paths(desired)
+    inner = {path[:n] for path in leaves for n in range(1, len(path))}
+    out = []
+    for owner in fields.owners(live):
+        if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
+            continue
+        anchors = {
+            _anchor(p, inner)
+            for p in owner.paths
+            if not _bookkeeping(p) and not _covered(p, leaves, inner)
+        }
+        for path in sorted(anchors, key=str):
+            ptr = fields.to_pointer(path, live)
+            out.append((Difference(ptr, Change.ADDED, None, fields.value_at(live, path)), owner))
+    return out
+
+
+def _anchor(path: fields.Path, inner: set[fields.Path]) -> fields.Path:
+    """The outermost part of `path` that desired does not have: an added env var is
+    reported as the whole `env` list (or list item), not as its `name` and `value` leaves."""
+    for n in range(1, len(path) + 1):
+        if path[:n] not in inner:
+            return path[:n]
+    return path
+
+
+def _bookkeeping(path: fields.Path) -> bool:
+    if not path or path[0] == "status":
+        return True
+    return (
+        path[:2] == ("metadata", "annotations")
+        and len(path) > 2
+        and (path[2] in BOOKKEEPING_ANNOTATIONS)
+    )
+
+
+def _covered(path: fields.Path, leaves: set[fields.Path], inner: set[fields.Path]) -> bool:
+    """Desired declares this path, a descendant of it (`inner`: every proper prefix of a
+    desired leaf) or an atomic ancestor (a leaf): the value comparison already judges it."""
+    return path in inner or any(path[:n] in leaves for n in range(1, len(path) + 1))

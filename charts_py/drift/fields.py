@@ -1,0 +1,153 @@
+"""managedFields (fieldsV1) as paths, and the same paths for a desired object.
+
+A path is a tuple of steps: a field name (`f:name` -> "name"), a list item by its merge key
+(`k:{"name":"app"}` -> ("k", '{"name":"app"}')) or a set value (`v:"x"` -> ("v", '"x"')).
+Who owns which path is what attributes a change to kubectl-edit or a dashboard.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, cast
+
+Step = str | tuple[str, str]
+Path = tuple[Step, ...]
+
+# Lists that Kubernetes merges by key (x-kubernetes-list-type: map) in the built-in kinds we
+# emit; every other list (all Istio CRD lists included) is atomic: owned and replaced whole.
+MAP_LISTS = {
+    "containers": ("name",),
+    "initContainers": ("name",),
+    "ephemeralContainers": ("name",),
+    "env": ("name",),
+    "volumes": ("name",),
+    "volumeMounts": ("mountPath",),
+    "imagePullSecrets": ("name",),
+}
+BUILTIN_GROUPS = {"", "apps", "autoscaling", "policy", "batch", "rbac.authorization.k8s.io"}
+
+
+@dataclass(frozen=True)
+class Owner:
+    """One managedFields entry."""
+
+    manager: str
+    operation: str
+    time: str | None
+    subresource: str
+    paths: frozenset[Path]
+    pointers: frozenset[str]
+
+
+def owners(obj: dict[str, Any]) -> list[Owner]:
+    """Every manager of a live object with the leaf paths it owns."""
+    out = []
+    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
+        paths = frozenset(_leaves(entry.get("fieldsV1") or {}, ()))
+        pointers = frozenset(to_pointer(p, obj) for p in paths)
+        out.append(
+            Owner(
+                entry.get("manager", "?"),
+                entry.get("operation", "?"),
+                entry.get("time"),
+                entry.get("subresource", ""),
+                paths,
+                pointers,
+            )
+        )
+    return out
+
+
+def _leaves(tree: dict[str, Any], prefix: Path) -> Iterator[Path]:
+    children = [k for k in tree if k != "."]
+    if not children:
+        yield prefix
+        return
+    for key in children:
+        kind, _, rest = key.partition(":")
+        step: Step = rest if kind == "f" else (kind, rest)
+        yield from _leaves(tree[key] or {}, (*prefix, step))
+
+
+def desired_paths(obj: dict[str, Any]) -> set[Path]:
+    """The leaf paths an apply of `obj` would own (the same shape as fieldsV1 leaves)."""
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    out: set[Path] = set()
+    _walk(obj, (), group in BUILTIN_GROUPS, out)
+    return out
+
+
+def _walk(value: Any, prefix: Path, builtin: bool, out: set[Path]) -> None:
+    if isinstance(value, dict) and value:
+        for key, child in value.items():
+            _walk(child, (*prefix, key), builtin, out)
+        return
+    keys = list_keys(prefix) if builtin else None
+    if isinstance(value, list) and keys:
+        for item in value:
+            step = (
+                "k",
+                json.dumps(
+                    {k: key_value(item, k) for k in keys}, separators=(",", ":"), sort_keys=True
+                ),
+            )
+            _walk(item, (*prefix, step), builtin, out)
+        return
+    out.add(prefix)
+
+
+def list_keys(prefix: Path) -> tuple[str, ...] | None:
+    """Merge keys of a built-in list at `prefix`; None for atomic lists."""
+    last = prefix[-1] if prefix else ""
+    if last == "ports" and len(prefix) >= 2 and isinstance(prefix[-2], tuple):
+        return ("containerPort", "protocol")  # a container's ports
+    if last == "ports" and prefix == ("spec", "ports"):
+        return ("port", "protocol")  # a Service's ports
+    return MAP_LISTS.get(last) if isinstance(last, str) else None
+
+
+def key_value(item: Any, key: str) -> Any:
+    """Protocol defaults to TCP in merge keys, as the API server fills it."""
+    value = item.get(key) if isinstance(item, dict) else None
+    return "TCP" if key == "protocol" and value is None else value
+
+
+def to_pointer(path: Path, obj: dict[str, Any]) -> str:
+    """JSON Pointer of `path` inside `obj` (list items by their index in `obj`)."""
+    out, node = "", cast(Any, obj)
+    for step in path:
+        if isinstance(step, tuple):
+            index, node = _find(node, step)
+            out += f"/{index}"
+        else:
+            out += "/" + step.replace("~", "~0").replace("/", "~1")
+            node = node.get(step) if isinstance(node, dict) else None
+    return out
+
+
+def _find(node: Any, step: tuple[str, str]) -> tuple[str, Any]:
+    kind, raw = step
+    if not isinstance(node, list):
+        return "-", None
+    wanted = json.loads(raw)
+    for i, item in enumerate(node):
+        if kind == "v" and item == wanted:
+            return str(i), item
+        if kind == "k" and all(key_value(item, k) == v for k, v in wanted.items()):
+            return str(i), item
+    return "-", None
+
+
+def value_at(obj: Any, path: Path) -> Any:
+    """The value at `path`, or None."""
+    node = obj
+    for step in path:
+        if isinstance(step, tuple):
+            node = _find(node, step)[1]
+        else:
+            node = node.get(step) if isinstance(node, dict) else None
+        if node is None:
+            return None
+    return node

@@ -1,0 +1,324 @@
+"""A drift Report, rendered: JSON (the contract), Markdown (the nightly report people read),
+JUnit XML (for CI dashboards) and a rich terminal table.
+
+Pure functions of a Report: no I/O except printing to the console given to `text`. Values are
+already masked by the pipeline; here they are only shortened for reading.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from charts_py.drift.model import Change, Difference, Report, Result, Severity, Status
+
+VALUE_WIDTH = 80  # longer values are cut with an ellipsis: the snapshot keeps the full object
+ABSENT = "(absent)"
+DIVERGENT = (Status.MODIFIED, Status.MISSING, Status.EXTRA)
+STYLE: dict[Severity | None, str] = {
+    Severity.CRITICAL: "bold red",
+    Severity.HIGH: "red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    None: "default",
+}
+_STATUS_NOTE = {
+    Status.MISSING: "In git, missing from the cluster.",
+    Status.EXTRA: "In the cluster with our labels, not in git.",
+}
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def json_text(report: Report) -> str:
+    """The report JSON of the contract (`--format json`), ending with a newline."""
+    return json.dumps(report.to_json(), indent=2, sort_keys=False) + "\n"
+
+
+def verdict(report: Report) -> str:
+    """One line: in sync, drift found, or INCOMPLETE (never a clean verdict if anything failed)."""
+    counts = report.summary()
+    total, divergent = counts["objects"], sum(counts[str(s)] for s in DIVERGENT)
+    if not report.complete:
+        what = [f"{counts['unknown']} of {_n(total, 'object')}"] if counts["unknown"] else []
+        what += [f"{_n(len(report.errors), 'run error')}"] if report.errors else []
+        found = f"; drift found in {_n(divergent, 'object')}" if divergent else ""
+        return f"INCOMPLETE: could not check {' and '.join(what)}{found}"
+    if divergent:
+        return f"Drift found: {divergent} of {_n(total, 'object')} differ from git"
+    return f"In sync: all {_n(total, 'object')} match git"
+
+
+def value(diff: Difference, side: str) -> str:
+    """`desired` or `live` of a difference as compact JSON, cut to VALUE_WIDTH characters."""
+    absent = (side == "desired" and diff.change == Change.ADDED) or (
+        side == "live" and diff.change == Change.REMOVED
+    )
+    if absent:
+        return ABSENT
+    raw: Any = getattr(diff, side)
+    text = json.dumps(raw, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
+    return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def difference_line(diff: Difference) -> str:
+    """`/path: changed "a" → "b" (manager, operation, time)`, for plain-text contexts."""
+    who = ", ".join(x for x in (diff.manager, diff.operation, diff.time) if x)
+    line = f"{diff.path}: {diff.change} {value(diff, 'desired')} → {value(diff, 'live')}"
+    return f"{line} ({who})" if who else line
+
+
+# --- Markdown -----------------------------------------------------------------------------
+
+
+def markdown(report: Report) -> str:
+    """The nightly report: verdict, source, summary, then each divergent object by severity."""
+    lines = [f"# Drift report: {report.env} / {report.cluster}", "", f"**{verdict(report)}**", ""]
+    lines += _md_source(report) + _md_summary(report) + _md_errors(report)
+    for severity, results in _by_severity(report):
+        lines += [f"## {str(severity).capitalize() if severity else 'Unrated'}", ""]
+        for result in results:
+            lines += _md_object(result)
+    lines += _md_unknown(report)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _md_source(report: Report) -> list[str]:
+    git = report.git
+    window = f"{report.started_at} → {report.finished_at}"
+    seconds = _duration(report)
+    took = f" ({seconds:.0f}s)" if seconds is not None else ""
+    return [
+        f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
+        f"- Checked: {window}{took}",
+        "",
+    ]
+
+
+def _md_summary(report: Report) -> list[str]:
+    counts = report.summary()
+    rows = [f"| {status} | {counts[str(status)]} |" for status in Status]
+    return [
+        "## Summary",
+        "",
+        "| Status | Objects |",
+        "|---|---:|",
+        *rows,
+        f"| **total** | **{counts['objects']}** |",
+        "",
+        f"Differences ignored by rules: {counts['ignored']}",
+        "",
+    ]
+
+
+def _md_errors(report: Report) -> list[str]:
+    if not report.errors:
+        return []
+    return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), ""]
+
+
+def _md_object(result: Result) -> list[str]:
+    lines = [f"### {str(result.status).capitalize()}: {_code(result.ref.kind)} {_name(result)}", ""]
+    if result.status in _STATUS_NOTE:
+        lines += [_STATUS_NOTE[result.status], ""]
+    if result.differences:
+        lines += [
+            "| Path | Change | Desired | Live | Manager | Operation | Time |",
+            "|---|---|---|---|---|---|---|",
+            *(_md_row(d) for d in result.differences),
+            "",
+        ]
+    if result.ignored:
+        lines += [f"_{_n(result.ignored, 'difference')} ignored by rules._", ""]
+    return lines
+
+
+def _md_row(diff: Difference) -> str:
+    cells = [
+        _code(diff.path),
+        str(diff.change),
+        _md_value(value(diff, "desired")),
+        _md_value(value(diff, "live")),
+        diff.manager or "",
+        diff.operation or "",
+        diff.time or "",
+    ]
+    return "| " + " | ".join(_cell(c) for c in cells) + " |"
+
+
+def _md_unknown(report: Report) -> list[str]:
+    unknown = sorted((r for r in report.results if r.status == Status.UNKNOWN), key=_ref)
+    if not unknown:
+        return []
+    items = [
+        f"- {_code(r.ref.kind)} {_name(r)}: {_cell(r.error or 'no reason given')}" for r in unknown
+    ]
+    return ["## Could not check", "", *items, ""]
+
+
+def _md_value(text: str) -> str:
+    return text if text == ABSENT else _code(text)  # JSON values are never bare words
+
+
+def _code(text: str) -> str:
+    """A Markdown code span that survives backticks in `text`."""
+    return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _cell(text: str) -> str:
+    """`text` safe inside a Markdown table cell or list item: one line, pipes escaped."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+# --- JUnit --------------------------------------------------------------------------------
+
+
+def junit(report: Report) -> str:
+    """JUnit XML: one testcase per object; drift fails it, could-not-check errors it."""
+    results = sorted(report.results, key=_ref)
+    failures = sum(1 for r in results if r.status in DIVERGENT)
+    errors = sum(1 for r in results if r.status == Status.UNKNOWN) + bool(report.errors)
+    attrib = {
+        "name": f"meshops drift {report.env}/{report.cluster}",
+        "tests": str(len(results) + bool(report.errors)),
+        "failures": str(failures),
+        "errors": str(errors),
+    }
+    suites = ET.Element("testsuites", attrib)
+    suite = ET.SubElement(suites, "testsuite", {**attrib, "skipped": "0"})
+    suite.set("timestamp", report.started_at)
+    seconds = _duration(report)
+    if seconds is not None:
+        suite.set("time", f"{seconds:.3f}")
+    for result in results:
+        _junit_case(suite, report, result)
+    if report.errors:
+        case = _case(suite, f"{report.env}.{report.cluster}", "run")
+        _problem(case, "error", f"{_n(len(report.errors), 'run error')}", "run", report.errors)
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+def _junit_case(suite: ET.Element, report: Report, result: Result) -> None:
+    ref = result.ref
+    case = _case(suite, f"{report.env}.{report.cluster}.{ref.kind}", _name(result))
+    if result.status == Status.UNKNOWN:
+        _problem(case, "error", result.error or "could not check", str(result.status), ())
+    elif result.status in DIVERGENT:
+        severity = f" ({result.severity})" if result.severity else ""
+        note = _STATUS_NOTE.get(result.status)
+        count = _n(len(result.differences), "difference")
+        message = f"{result.status}{severity}: {count if result.differences or not note else note}"
+        details = [difference_line(d) for d in result.differences] + ([note] if note else [])
+        _problem(case, "failure", message, str(result.status), details)
+
+
+def _case(suite: ET.Element, classname: str, name: str) -> ET.Element:
+    return ET.SubElement(suite, "testcase", classname=_xml(classname), name=_xml(name))
+
+
+def _problem(
+    case: ET.Element, tag: str, message: str, kind: str, lines: tuple[str, ...] | list[str]
+) -> None:
+    element = ET.SubElement(case, tag, message=_xml(message), type=kind)
+    element.text = _xml("\n".join(lines or [message]))
+
+
+def _xml(text: str) -> str:
+    """`text` without the control characters XML 1.0 cannot carry (ElementTree writes them)."""
+    return _XML_INVALID.sub("\ufffd", text)
+
+
+# --- terminal -----------------------------------------------------------------------------
+
+
+def text(report: Report, console: Console, *, details: bool) -> None:
+    """A table of the objects that are not in sync, their differences if asked, a summary."""
+    shown = [r for _, group in _by_severity(report) for r in group]
+    shown += sorted((r for r in report.results if r.status == Status.UNKNOWN), key=_ref)
+    if shown:
+        console.print(_table(shown))
+    if details:
+        for result in shown:
+            _print_details(console, result)
+    style = "bold magenta" if not report.complete else "bold red" if report.drifted else "green"
+    console.print(Text(_summary_line(report), style=style))
+
+
+def _table(results: list[Result]) -> Table:
+    table = Table(title=None, show_lines=False)
+    for column in ("Kind", "Object", "Status", "Severity", "Differences", "Manager"):
+        table.add_column(column, justify="right" if column == "Differences" else "left")
+    for r in results:
+        cells = [r.ref.kind, _name(r), str(r.status), str(r.severity or "-")]
+        cells += [str(len(r.differences)), _top_manager(r) or "-"]
+        style = "magenta" if r.status == Status.UNKNOWN else STYLE[r.severity]
+        table.add_row(*(Text(c) for c in cells), style=style)  # Text: no markup in names
+    return table
+
+
+def _print_details(console: Console, result: Result) -> None:
+    style = "magenta" if result.status == Status.UNKNOWN else STYLE[result.severity]
+    console.print(Text(f"{result.ref} ({result.status})", style=f"bold {style}"))
+    lines = [difference_line(d) for d in result.differences]
+    lines += [_STATUS_NOTE[result.status]] if result.status in _STATUS_NOTE else []
+    lines += [f"error: {result.error}"] if result.error else []
+    for line in lines:
+        console.print(Text(f"  {line}"))
+
+
+def _summary_line(report: Report) -> str:
+    counts = report.summary()
+    parts = ", ".join(f"{counts[str(s)]} {s}" for s in Status)
+    return (
+        f"{report.env}/{report.cluster}: {verdict(report)} ({parts}; "
+        f"{_n(counts['ignored'], 'difference')} ignored)"
+    )
+
+
+def _top_manager(result: Result) -> str | None:
+    """The field manager behind most of the object's differences (first seen on a tie)."""
+    managers = Counter(d.manager for d in result.differences if d.manager)
+    return managers.most_common(1)[0][0] if managers else None
+
+
+# --- shared -------------------------------------------------------------------------------
+
+
+def _by_severity(report: Report) -> Iterator[tuple[Severity | None, list[Result]]]:
+    """Divergent results grouped by severity, critical first, unrated last; sorted by ref."""
+    for severity in (*Severity, None):
+        group = [r for r in report.results if r.status in DIVERGENT and r.severity == severity]
+        if group:
+            yield severity, sorted(group, key=_ref)
+
+
+def _duration(report: Report) -> float | None:
+    """Seconds between start and finish, when both are ISO 8601 timestamps with a zone."""
+    try:
+        start = datetime.fromisoformat(report.started_at)
+        finish = datetime.fromisoformat(report.finished_at)
+        return (finish - start).total_seconds()
+    except (ValueError, TypeError):  # naive/offset-aware mix or free text: show no duration
+        return None
+
+
+def _ref(result: Result) -> tuple[str, str, str, str]:
+    return result.ref.kind, result.ref.namespace, result.ref.name, result.ref.api_version
+
+
+def _name(result: Result) -> str:
+    ref = result.ref
+    return f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
+
+
+def _n(count: int, word: str) -> str:
+    return f"{count} {word}{'' if count == 1 else 's'}"

@@ -1,0 +1,39 @@
+"""Secret values never leave this module: replaced by stable per-value tokens.
+
+Equal values get equal tokens within a run (and across runs when MESHOPS_MASK_KEY is set),
+so a report can say *that* a Secret changed without saying *what* it holds. Tokens are
+HMACs, not plain hashes, so low-entropy values cannot be looked up in a dictionary.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import os
+import secrets
+from typing import Any
+
+PREFIX = "<masked:"
+_KEY = os.environ.get("MESHOPS_MASK_KEY", "").encode() or secrets.token_bytes(32)
+_LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"
+
+
+def token(value: str) -> str:
+    """The mask of one value."""
+    digest = hmac.new(_KEY, value.encode("utf-8"), hashlib.sha256).hexdigest()[:16]
+    return f"{PREFIX}{digest}>"
+
+
+def secret(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `obj` whose Secret payload is masked (other kinds returned as they are)."""
+    if obj.get("kind") != "Secret":
+        return obj
+    out = copy.deepcopy(obj)
+    for field in ("data", "stringData"):
+        if isinstance(out.get(field), dict):
+            out[field] = {k: token(str(v)) for k, v in out[field].items()}
+    annotations = (out.get("metadata") or {}).get("annotations") or {}
+    if _LAST_APPLIED in annotations:  # kubectl keeps the whole applied Secret here
+        annotations[_LAST_APPLIED] = token(annotations[_LAST_APPLIED])
+    return out

@@ -1,0 +1,111 @@
+"""Make live and desired comparable: drop bookkeeping, canonicalise what the server rewrites.
+
+Each rule is a small function with the reason it exists. Inputs are never mutated.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+# Written by the API server or controllers on every object; never part of desired state.
+BOOKKEEPING_METADATA = (
+    "managedFields",
+    "resourceVersion",
+    "uid",
+    "generation",
+    "creationTimestamp",
+    "selfLink",
+    "deletionTimestamp",
+    "deletionGracePeriodSeconds",
+)
+# Annotations tools add to track what they applied (REFERENCE.md: must not be drift).
+BOOKKEEPING_ANNOTATIONS = (
+    "kubectl.kubernetes.io/last-applied-configuration",
+    "deployment.kubernetes.io/revision",
+    "argocd.argoproj.io/tracking-id",
+)
+
+_SUFFIX = {
+    "n": Decimal("1e-9"),
+    "u": Decimal("1e-6"),
+    "m": Decimal("1e-3"),
+    "": Decimal(1),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "P": Decimal(10**15),
+    "E": Decimal(10**18),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+    "Pi": Decimal(2**50),
+    "Ei": Decimal(2**60),
+}
+_QUANTITY = re.compile(
+    r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+)
+# Fields whose string values are resource.Quantity: the server stores them canonically
+# (`1000m` -> `1`, `0.5` -> `500m`), so equal amounts must compare equal.
+QUANTITY_PARENTS = {"requests", "limits", "capacity", "allocatable", "hard"}
+QUANTITY_KEYS = {"averageValue", "value", "storage", "sizeLimit"}
+
+
+def strip(obj: dict[str, Any]) -> dict[str, Any]:
+    """A copy without status, apiVersion and bookkeeping metadata."""
+    # apiVersion too: identity is matched by group, and git may lag the served version.
+    out = {k: copy.deepcopy(v) for k, v in obj.items() if k not in ("status", "apiVersion")}
+    meta = {k: v for k, v in (out.get("metadata") or {}).items() if k not in BOOKKEEPING_METADATA}
+    annotations = {
+        k: v for k, v in (meta.get("annotations") or {}).items() if k not in BOOKKEEPING_ANNOTATIONS
+    }
+    if annotations:
+        meta["annotations"] = annotations
+    else:
+        meta.pop("annotations", None)
+    out["metadata"] = meta
+    if out.get("kind") == "Namespace":
+        _namespace_finalizer(out)
+    return out
+
+
+def _namespace_finalizer(ns: dict[str, Any]) -> None:
+    """The API server adds `spec.finalizers: [kubernetes]` to every Namespace."""
+    if (ns.get("spec") or {}).get("finalizers") == ["kubernetes"]:
+        ns["spec"].pop("finalizers")
+        if not ns["spec"]:
+            ns.pop("spec")
+
+
+def canonical(value: Any, key: str = "", parent: str = "") -> Any:
+    """Comparable form: empty maps/lists/None dropped (empty == null == absent), integral
+    floats as ints (JSON round trips), quantities as numbers."""
+    if isinstance(value, dict):
+        out = {}
+        for k, v in value.items():
+            c = canonical(v, k, key)
+            if c is not None and c != {} and c != []:
+                out[k] = c
+        return out
+    if isinstance(value, list):
+        return [canonical(v, "", key) for v in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and (parent in QUANTITY_PARENTS or key in QUANTITY_KEYS):
+        return quantity(value)
+    return value
+
+
+def quantity(text: str) -> Any:
+    """`Decimal` amount of a Kubernetes quantity string, or the string if it is not one."""
+    match = _QUANTITY.match(text.strip())
+    if not match:
+        return text
+    try:
+        return (Decimal(match.group(1)) * _SUFFIX[match.group(2) or ""]).normalize()
+    except InvalidOperation:
+        return text

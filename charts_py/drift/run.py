@@ -1,0 +1,71 @@
+"""One drift run for one (env, cluster): read desired and live, judge, build the Report."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from charts_py import kubeapi
+from charts_py.config import environment
+from charts_py.drift import check, fetch
+from charts_py.drift.model import Report, Severity
+from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to compare: the contract's CLI options."""
+
+    env: str
+    cluster: str | None = None
+    repo: Path | None = None
+    ref: str = "HEAD"
+    dist: str = "dist"
+    kubeconfig: str | None = None
+    context: str | None = None
+    live_dir: Path | None = None
+
+
+def now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def run(options: Options) -> tuple[Report, fetch.Live]:
+    """The Report, and the live objects it judged (masked; for snapshots)."""
+    started = now()
+    desired = fetch.desired(options.repo, options.ref, options.dist, options.env, options.cluster)
+    policy = policy_for(desired, options.env)
+    server: kubeapi.Cluster | None = None
+    if options.live_dir is not None:
+        live = fetch.from_dir(options.live_dir)
+    else:
+        server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
+        live = fetch.from_cluster(server, desired.objects, options.env, desired.cluster)
+    results = check.judge_all(
+        desired.objects, live, policy, env=options.env, cluster_name=desired.cluster, server=server
+    )
+    errors = tuple(
+        f"{kind} ({group or 'core'}): {reason}"
+        for (group, kind), reason in sorted(live.errors.items())
+    )
+    report = Report(
+        options.env, desired.cluster, desired.git, started, now(), tuple(results), errors
+    )
+    return report, live
+
+
+def policy_for(desired: fetch.Desired, env: str) -> Policy:
+    """Drift rules from the environment file at the same commit (defaults without one)."""
+    if desired.environment_text is None:
+        return Policy()
+    drift = environment.load_text(
+        desired.environment_text, env, f"environments/{env}.yaml@{desired.git.commit[:12]}"
+    ).spec.drift
+    severity = tuple(SeverityRule(r.kind, r.path, Severity(r.severity)) for r in drift.severity)
+    ignore = tuple(IgnoreRule(r.kind, r.namespace, r.name, r.path, r.manager) for r in drift.ignore)
+    return Policy(
+        severity=severity + DEFAULT_SEVERITY,
+        ignore=ignore,
+        controllers=Policy().controllers | frozenset(drift.controllers),
+    )

@@ -1,0 +1,320 @@
+"""Git, for drift: read the desired state at a ref, commit and push snapshots.
+
+The only module that imports `git` (GitPython). Reads come from the object database at one
+commit, never from the working tree, so a dirty checkout cannot change a verdict. Snapshots are
+written with plumbing only: blobs with `hash-object -w`, a tree built in a private index
+(GIT_INDEX_FILE in a temporary directory), `commit-tree`, then a compare-and-swap
+`update-ref <ref> <new> <old>`. The working tree, the real index and the checked-out branch are
+never touched, and concurrent writers (processes or clones) retry instead of losing commits.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from pathlib import Path, PurePosixPath
+from typing import BinaryIO
+
+import git
+
+from charts_py.errors import ConfigError, SnapshotError
+
+AUTHOR_NAME = "meshops"
+AUTHOR_EMAIL = "meshops@localhost"
+_FETCHED = "refs/meshops/fetched/"  # private refs: a remote's tip, fetched to replay onto
+
+
+def open_repo(path: Path | None = None) -> git.Repo:
+    """The repository containing `path` (default: the current directory), as `--repo` says."""
+    where = path if path is not None else Path.cwd()
+    try:
+        return git.Repo(where, search_parent_directories=True)
+    except (git.InvalidGitRepositoryError, git.NoSuchPathError) as e:
+        raise ConfigError(str(where), "--repo", "not a git repository") from e
+
+
+def resolve(repo: git.Repo, ref: str = "HEAD") -> str:
+    """The full commit sha of `ref`, so one run reads one commit even if the branch moves."""
+    code, out, err = _run(repo, "rev-parse", "--verify", "--end-of-options", f"{ref}^{{commit}}")
+    if code == 0:
+        return out.strip()
+    raise ConfigError(_where(repo), "--ref", _unresolved(repo, ref, err))
+
+
+def read_tree(repo: git.Repo, commit: str, path: str) -> dict[str, bytes]:
+    """Every blob under `path` at `commit` (relative paths, sorted), from the object database."""
+    sha = resolve(repo, commit)
+    folder = path.strip("/")
+    tree = repo.commit(sha).tree
+    try:
+        node = tree / folder if folder not in ("", ".") else tree
+    except KeyError:
+        raise ConfigError(_where(repo), path, f"not found at commit {sha[:12]}") from None
+    if not isinstance(node, git.Tree):
+        raise ConfigError(_where(repo), path, f"not a directory at commit {sha[:12]}")
+    start = len(str(node.path)) + 1 if node.path else 0
+    blobs = [item for item in node.traverse() if isinstance(item, git.Blob)]
+    return dict(sorted((str(b.path)[start:], _data(b)) for b in blobs))
+
+
+def commit_snapshot(
+    repo: git.Repo,
+    branch: str,
+    prefix: str,
+    files: dict[str, bytes],
+    message: str,
+    *,
+    attempts: int = 10,
+) -> str:
+    """Add `files` under `prefix/` on `branch` (created if absent); the new commit's sha.
+
+    Never touches the working tree, the index or HEAD; retries from the new tip when another
+    writer moved the branch between our read and our compare-and-swap.
+    """
+    ref = _branch_ref(repo, branch)
+    folder = _clean(prefix, "prefix")
+    if not files:
+        raise SnapshotError(f"{branch}: nothing to commit under {folder}/")
+    entries = {f"{folder}/{_clean(name, 'file name')}": data for name, data in files.items()}
+    return _advance(
+        repo, ref, lambda tip: _commit_on(repo, tip, entries, message, [folder]), attempts
+    )
+
+
+def push(repo: git.Repo, remote: str, branch: str, *, attempts: int = 5) -> None:
+    """Push the snapshot branch; if someone pushed first, replay ours onto their tip and retry."""
+    ref = _branch_ref(repo, branch)
+    for attempt in range(attempts):
+        code, out, err = _run(repo, "push", "--porcelain", remote, f"{ref}:{ref}")
+        if code == 0:
+            return
+        if not _lost_race(out, err):
+            raise SnapshotError(f"git push {remote} {branch}: {_push_failure(out, err)}")
+        _rebase(repo, remote, ref)
+        time.sleep(random.uniform(0.01, 0.1) * (attempt + 1))  # let the winner finish
+    raise SnapshotError(
+        f"git push {remote} {branch}: still rejected after {attempts} attempts "
+        "(others keep pushing); the snapshot is committed locally, push again later"
+    )
+
+
+# --- reading ------------------------------------------------------------------------------
+
+
+def _unresolved(repo: git.Repo, ref: str, stderr: str) -> str:
+    """Why `ref` does not name a commit, in words: corrupt ref, not a commit, or unknown."""
+    for line in stderr.splitlines():
+        if "ignoring broken ref" in line:
+            name = line.rsplit(" ", 1)[-1]
+            if name == ref or name.endswith("/" + ref):
+                return f"corrupt ref '{name}' (its file does not hold an object name)"
+    code, sha, _ = _run(repo, "rev-parse", "--verify", "--quiet", "--end-of-options", ref)
+    if code != 0:
+        return f"unknown revision '{ref}'"
+    code, kind, _ = _run(repo, "cat-file", "-t", sha.strip())
+    if code == 0:
+        return f"'{ref}' is a {kind.strip()}, not a commit"
+    return f"'{ref}' points to {sha.strip()}, which is not in the repository (corrupt ref?)"
+
+
+def _data(blob: git.Blob) -> bytes:
+    return bytes(blob.data_stream.read())
+
+
+def _where(repo: git.Repo) -> str:
+    return str(repo.working_tree_dir or repo.git_dir)
+
+
+# --- writing ------------------------------------------------------------------------------
+
+
+def _advance(repo: git.Repo, ref: str, build: Callable[[str | None], str], attempts: int) -> str:
+    """Compare-and-swap `ref` from its tip to `build(tip)`, re-reading the tip when it moved."""
+    for attempt in range(attempts):
+        old = _tip(repo, ref)
+        new = build(old)
+        if _swap(repo, ref, new, old):
+            return new
+        time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # let the other writer finish
+    raise SnapshotError(f"{ref}: moved on each of {attempts} attempts; snapshot not committed")
+
+
+def _swap(repo: git.Repo, ref: str, new: str, old: str | None) -> bool:
+    """`update-ref ref new old`: False when another writer won (ref moved or locked)."""
+    # An empty old value means "must not exist yet", so two first snapshots cannot both win.
+    code, _, err = _run(repo, "update-ref", "-m", "meshops snapshot", ref, new, old or "")
+    if code == 0:
+        return True
+    if _tip(repo, ref) != old or ".lock" in err:
+        return False
+    raise SnapshotError(f"{ref}: git update-ref failed: {_last_line(err)}")
+
+
+def _commit_on(
+    repo: git.Repo, parent: str | None, entries: dict[str, bytes], message: str, guard: list[str]
+) -> str:
+    """A new commit: `parent`'s tree plus `entries`; refuses to overwrite paths in `guard`."""
+    if parent and guard:
+        taken = _out(repo, "ls-tree", "-z", "--name-only", parent, "--", *guard).split("\0")
+        if any(taken):
+            raise SnapshotError(
+                f"{taken[0]}/ already exists on the snapshot branch; refusing to overwrite it"
+            )
+    tree = _tree_with(repo, parent, entries)
+    parents = ["-p", parent] if parent else []
+    return _out(repo, "commit-tree", tree, *parents, "-m", message, env=_identity(repo))
+
+
+def _tree_with(repo: git.Repo, parent: str | None, entries: dict[str, bytes]) -> str:
+    """Write the tree of `parent` plus `entries`, built in a private, temporary index."""
+    with tempfile.TemporaryDirectory(prefix="meshops-snapshot-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
+        if parent:
+            _out(repo, "read-tree", parent, env=env)
+        shas = _hash_blobs(repo, entries.values(), Path(tmp))
+        info = Path(tmp, "index-info")
+        info.write_bytes(
+            b"".join(
+                b"100644 %s\t%s\0" % (s.encode(), p.encode())
+                for p, s in zip(entries, shas, strict=True)
+            )
+        )
+        with info.open("rb") as stream:
+            _out(repo, "update-index", "--add", "-z", "--index-info", env=env, istream=stream)
+        return _out(repo, "write-tree", env=env)
+
+
+def _hash_blobs(repo: git.Repo, blobs: Iterable[bytes], tmp: Path) -> list[str]:
+    """Store `blobs` in the object database with one `hash-object -w`; their shas in order."""
+    paths = []
+    for i, data in enumerate(blobs):
+        paths.append(tmp / f"blob-{i}")
+        paths[-1].write_bytes(data)
+    listing = tmp / "blobs"
+    listing.write_text("".join(f"{p}\n" for p in paths))
+    with listing.open("rb") as stream:
+        # --no-filters: store the exact bytes (no .gitattributes/autocrlf conversion).
+        out = _out(repo, "hash-object", "-w", "--no-filters", "--stdin-paths", istream=stream)
+    return out.split()
+
+
+def _identity(repo: git.Repo) -> dict[str, str]:
+    """Author/committer environment: the repo's configured user, else meshops@localhost."""
+    env: dict[str, str] = {}
+    for key, default in (("name", AUTHOR_NAME), ("email", AUTHOR_EMAIL)):
+        if _run(repo, "config", "--get", f"user.{key}")[1].strip():
+            continue
+        for role in ("AUTHOR", "COMMITTER"):
+            var = f"GIT_{role}_{key.upper()}"
+            if var not in os.environ:
+                env[var] = default
+    return env
+
+
+def _branch_ref(repo: git.Repo, branch: str) -> str:
+    """`refs/heads/<branch>`, refusing bad names and the checked-out branch (HEAD stays put)."""
+    ref = f"refs/heads/{branch}"
+    if _run(repo, "check-ref-format", ref)[0] != 0:
+        raise SnapshotError(f"'{branch}' is not a valid branch name")
+    if _run(repo, "symbolic-ref", "--quiet", "HEAD")[1].strip() == ref:
+        raise SnapshotError(
+            f"branch '{branch}' is checked out in {_where(repo)}; snapshots go to a branch "
+            "that is not checked out (default meshops/snapshots)"
+        )
+    return ref
+
+
+def _clean(path: str, what: str) -> str:
+    """`path` as a relative POSIX path inside the snapshot, or a SnapshotError saying why not."""
+    parts = path.removesuffix("/").split("/")
+    if any(p in ("", ".", "..") or "\\" in p or "\n" in p for p in parts):
+        raise SnapshotError(f"{what} {path!r} is not a plain relative path")
+    return "/".join(parts)
+
+
+# --- pushing ------------------------------------------------------------------------------
+
+
+def _lost_race(porcelain: str, stderr: str) -> bool:
+    """True when another push won: non-fast-forward, or the remote ref moved while we pushed."""
+    rejected = [line for line in porcelain.splitlines() if line.startswith("!")]
+    if any("[rejected]" in line for line in rejected):
+        return True
+    # The remote took the ref lock or compared the old value while another push updated it.
+    return any("[remote rejected]" in line for line in rejected) and "cannot lock ref" in stderr
+
+
+def _push_failure(porcelain: str, stderr: str) -> str:
+    """The reason git gave for the refused ref (porcelain `!` line), else its last error line."""
+    for line in porcelain.splitlines():
+        if line.startswith("!"):
+            return line.rsplit("\t", 1)[-1]
+    return _last_line(stderr or porcelain)
+
+
+def _rebase(repo: git.Repo, remote: str, ref: str) -> None:
+    """Fetch the remote's tip and move our local-only snapshot commits on top of it (CAS)."""
+    fetched = _FETCHED + ref.removeprefix("refs/heads/")
+    _out(repo, "fetch", "--quiet", "--no-write-fetch-head", remote, f"+{ref}:{fetched}")
+    base = _tip(repo, fetched)
+    if base is None:
+        raise SnapshotError(f"git fetch {remote} {ref}: no such branch on the remote")
+    _advance(repo, ref, lambda local: _replay(repo, base, local, ref), attempts=10)
+
+
+def _replay(repo: git.Repo, base: str, local: str | None, ref: str) -> str:
+    """Re-create the commits of `local` that `base` lacks on top of `base` (files they added)."""
+    if local is None:
+        raise SnapshotError(f"{ref} vanished while pushing")
+    head = base
+    for sha in _out(repo, "rev-list", "--reverse", "--no-merges", local, "--not", base).split():
+        entries = _added(repo, sha)
+        guard = sorted({str(PurePosixPath(p).parent) for p in entries})
+        message = _out(repo, "log", "-1", "--format=%B", sha)
+        head = _commit_on(repo, head, entries, message, guard) if entries else head
+    return head
+
+
+def _added(repo: git.Repo, sha: str) -> dict[str, bytes]:
+    """The files commit `sha` added or modified, with their bytes."""
+    names = _out(repo, "diff-tree", "-r", "-z", "--root", "--no-commit-id", "--name-only",
+                 "--diff-filter=AM", sha).split("\0")  # fmt: skip
+    tree = repo.commit(sha).tree
+    return {
+        name: _data(blob) for name in names if name and isinstance(blob := tree / name, git.Blob)
+    }
+
+
+# --- running git --------------------------------------------------------------------------
+
+
+def _tip(repo: git.Repo, ref: str) -> str | None:
+    code, out, _ = _run(repo, "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}")
+    return out.strip() if code == 0 else None
+
+
+def _run(
+    repo: git.Repo, *args: str, env: dict[str, str] | None = None, istream: BinaryIO | None = None
+) -> tuple[int, str, str]:
+    """Run git in `repo`: exit code, stdout, stderr (English: GitPython sets LC_ALL=C)."""
+    return repo.git.execute(
+        ["git", *args], istream=istream, with_extended_output=True, with_exceptions=False, env=env
+    )
+
+
+def _out(
+    repo: git.Repo, *args: str, env: dict[str, str] | None = None, istream: BinaryIO | None = None
+) -> str:
+    """Stdout of a git command that must succeed; otherwise a one-line SnapshotError."""
+    code, out, err = _run(repo, *args, env=env, istream=istream)
+    if code != 0:
+        raise SnapshotError(f"git {args[0]} failed in {_where(repo)}: {_last_line(err or out)}")
+    return out
+
+
+def _last_line(text: str) -> str:
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else "no output"
