@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import contract
+from charts_py import contract, yamlio
 from charts_py.errors import ConfigError
 
 
@@ -42,7 +42,7 @@ def read(folder: Path) -> list[Placed]:
     for path in sorted(folder.rglob("*.yaml")):
         rel = path.relative_to(folder.parent.parent).as_posix()
         try:
-            obj = yaml.safe_load(path.read_text(encoding="utf-8"))
+            obj = yamlio.load(path.read_text(encoding="utf-8"))
         except yaml.YAMLError as exc:
             raise ConfigError(rel, "", f"malformed YAML: {exc}") from None
         if not isinstance(obj, dict) or "kind" not in obj or "metadata" not in obj:

@@ -10,8 +10,10 @@ never touched, and concurrent writers (processes or clones) retry instead of los
 
 from __future__ import annotations
 
+import io
 import os
 import random
+import tarfile
 import tempfile
 import time
 from collections.abc import Callable, Iterable
@@ -55,9 +57,22 @@ def read_tree(repo: git.Repo, commit: str, path: str) -> dict[str, bytes]:
         raise ConfigError(_where(repo), path, f"not found at commit {sha[:12]}") from None
     if not isinstance(node, git.Tree):
         raise ConfigError(_where(repo), path, f"not a directory at commit {sha[:12]}")
-    start = len(str(node.path)) + 1 if node.path else 0
-    blobs = [item for item in node.traverse() if isinstance(item, git.Blob)]
-    return dict(sorted((str(b.path)[start:], _data(b)) for b in blobs))
+    return _archive(repo, sha, str(node.path))
+
+
+def _archive(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
+    """All files under `folder` in one `git archive` (one process, not one read per blob:
+    thousands of objects are read in a fraction of a second)."""
+    args = ["git", "archive", "--format=tar", sha] + ([folder] if folder else [])
+    data = repo.git.execute(args, stdout_as_string=False)
+    start = len(folder) + 1 if folder else 0
+    out = {}
+    with tarfile.open(fileobj=io.BytesIO(bytes(data)), mode="r:") as tar:
+        for member in tar:
+            if member.isfile():
+                handle = tar.extractfile(member)
+                out[member.name[start:]] = handle.read() if handle else b""
+    return dict(sorted(out.items()))
 
 
 def commit_snapshot(

@@ -32,8 +32,16 @@ def judge_all(
 ) -> list[Result]:
     """A Result for every desired object and every extra object carrying our labels."""
     wanted = {ObjectRef.of(o).key: o for o in desired}
-    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda o: judge(o, live, policy, server), wanted.values()))
+    # First without the server: most objects are settled locally, and threads only add
+    # lock contention to pure-Python work. Then the rest, with dry-runs, in parallel.
+    objects = list(wanted.values())
+    results = [judge(o, live, policy, None) for o in objects]
+    if server is not None:
+        again = [i for i, r in enumerate(results) if r.status == Status.MODIFIED]
+        with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+            confirmed = pool.map(lambda i: judge(objects[i], live, policy, server), again)
+            for i, result in zip(again, confirmed, strict=True):
+                results[i] = result
     for key, obj in sorted(live.objects.items()):
         if key not in wanted and _ours(obj, env, cluster_name):
             results.append(_absent_or_extra(ObjectRef.of(obj), Status.EXTRA, policy))
@@ -45,7 +53,9 @@ def judge(
 ) -> Result:
     """The verdict on one desired object."""
     ref = ObjectRef.of(obj)
-    error = live.errors.get((ref.group, ref.kind))
+    error = live.errors.get(ref.group_kind)
+    if ref.group_kind in live.unserved:
+        error = f"the cluster does not serve {ref.api_version} {ref.kind}"
     if error:
         return Result(ref, Status.UNKNOWN, error=error)
     current = live.objects.get(ref.key)
@@ -73,9 +83,9 @@ def differences(
         except (Forbidden, UnknownKind):
             pass  # read-only RBAC, or git's version not served: the local result stands
     owners = fields.owners(live)
-    out = [_attribute(d, owners) for d in diffs]
+    out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
-    for diff, owner in compare.ownership(live, desired, OURS, policy.controllers):
+    for diff, owner in compare.ownership(live, owners, desired, OURS, policy.controllers):
         if diff.path not in seen:
             out.append(_with_owner(diff, owner))
     if owners and not any(o.manager == OURS for o in owners):
@@ -83,11 +93,11 @@ def differences(
     return [dataclasses.replace(d, desired=_plain(d.desired), live=_plain(d.live)) for d in out]
 
 
-def _attribute(diff: Difference, owners: list[fields.Owner]) -> Difference:
+def _attribute(diff: Difference, owners: list[fields.Owner], live: dict[str, Any]) -> Difference:
     """The manager owning the changed path; for a removed field, the last hand edit."""
     best: fields.Owner | None = None
     for owner in owners:
-        owns = any(_related(diff.path, p) for p in owner.pointers)
+        owns = any(_related(diff.path, fields.to_pointer(p, live)) for p in owner.paths)
         if owns and (best is None or (best.manager == OURS and owner.manager != OURS)):
             best = owner
     if best is None:

@@ -97,13 +97,17 @@ def _present(value: Any) -> Any:
 
 
 def ownership(
-    live: dict[str, Any], desired: dict[str, Any], ours: str, allowed: frozenset[str]
+    live: dict[str, Any],
+    owners: list[fields.Owner],
+    desired: dict[str, Any],
+    ours: str,
+    allowed: frozenset[str],
 ) -> list[tuple[Difference, fields.Owner]]:
     """Fields live holds beyond what git declares, with the manager that owns each."""
     leaves = fields.desired_paths(desired)
     inner = {path[:n] for path in leaves for n in range(1, len(path))}
     out = []
-    for owner in fields.owners(live):
+    for owner in owners:
         if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
             continue
         anchors = {

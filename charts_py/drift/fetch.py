@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import contract, gitrepo, kubeapi
+from charts_py import gitrepo, kubeapi, yamlio
 from charts_py.constructs import kinds
 from charts_py.drift import mask
 from charts_py.drift.model import GitSource, ObjectRef
@@ -36,6 +36,7 @@ class Live:
 
     objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    unserved: set[tuple[str, str]] = field(default_factory=set)
 
 
 def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
@@ -69,7 +70,7 @@ def _optional(repo: Any, commit: str, path: str) -> dict[str, bytes]:
 
 def _parse(name: str, data: bytes) -> dict[str, Any]:
     try:
-        obj = yaml.safe_load(data)
+        obj = yamlio.load(data)
     except yaml.YAMLError as exc:
         raise ConfigError(name, "", f"malformed YAML: {exc}") from None
     if not isinstance(obj, dict) or not {"apiVersion", "kind", "metadata"} <= obj.keys():
@@ -77,41 +78,45 @@ def _parse(name: str, data: bytes) -> dict[str, Any]:
     return obj
 
 
-def ours_selector(env: str, cluster: str) -> str:
-    """The label selector of every object meshops generated for (env, cluster)."""
-    return (
-        f"{contract.MANAGED_BY}={contract.MANAGED_BY_VALUE},"
-        f"{contract.ENVIRONMENT}={env},{contract.CLUSTER}={cluster}"
-    )
+KNOWN_KINDS = frozenset((k.api_version, k.kind) for k in kinds.MESH_KINDS)
+"""Listed on every run, desired or not, so extra objects of any kind we emit are found."""
 
 
-def from_cluster(
-    cluster: kubeapi.Cluster, wanted: Iterable[dict[str, Any]], env: str, cluster_name: str
-) -> Live:
-    """One paginated LIST per desired kind, one LIST by our labels per other kind we emit."""
-    desired_kinds = {(o["apiVersion"], o["kind"]) for o in wanted}
-    other = {(k.api_version, k.kind) for k in kinds.MESH_KINDS} - desired_kinds
-    jobs: list[tuple[tuple[str, str], str | None]] = [(k, None) for k in sorted(desired_kinds)]
-    jobs += [(kind, ours_selector(env, cluster_name)) for kind in sorted(other)]
+def from_cluster(cluster: kubeapi.Cluster, wanted: Iterable[tuple[str, str]]) -> Live:
+    """One paginated LIST per kind, all namespaces, a bounded number in flight.
+
+    Unfiltered on purpose: an object whose labels were edited away is still found, and extra
+    objects are told apart by their labels afterwards. A kind the server does not serve is
+    noted (`unserved`); a kind that cannot be read is an error (never silently skipped).
+    """
     live = Live()
     with concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
-        futures = {
-            pool.submit(_list, cluster, kind, selector): (kind, selector) for kind, selector in jobs
-        }
+        futures = {pool.submit(_list, cluster, kind): kind for kind in sorted(set(wanted))}
         for future in concurrent.futures.as_completed(futures):
-            (api_version, kind), selector = futures[future]
+            api_version, kind = futures[future]
+            group = api_version.rpartition("/")[0]
             try:
                 for item in future.result():
                     live.objects[ObjectRef.of(item).key] = item
-            except (Forbidden, UnknownKind, ClusterUnreachable) as exc:
-                if selector is None:  # an optional extra-object scan may not be served
-                    live.errors[(api_version.rpartition("/")[0], kind)] = str(exc)
+            except UnknownKind:
+                live.unserved.add((group, kind))
+            except (Forbidden, ClusterUnreachable) as exc:
+                live.errors[(group, kind)] = str(exc)
     return live
 
 
-def _list(cluster: kubeapi.Cluster, kind: tuple[str, str], selector: str | None) -> list[Any]:
+def merge(first: Live, second: Live) -> Live:
+    """Both LIST results as one."""
+    return Live(
+        {**first.objects, **second.objects},
+        {**first.errors, **second.errors},
+        first.unserved | second.unserved,
+    )
+
+
+def _list(cluster: kubeapi.Cluster, kind: tuple[str, str]) -> list[Any]:
     resource = cluster.served(*kind)
-    return [mask.secret(item) for item in cluster.list(resource, label_selector=selector)]
+    return [mask.secret(item) for item in cluster.list(resource)]
 
 
 def from_dir(folder: Path) -> Live:
@@ -126,7 +131,7 @@ def from_dir(folder: Path) -> Live:
         raise ConfigError(str(folder), "--live-dir", "no YAML or JSON files found")
     for file in files:
         try:
-            docs = list(yaml.safe_load_all(file.read_text(encoding="utf-8")))
+            docs = list(yamlio.load_all(file.read_text(encoding="utf-8")))
         except (yaml.YAMLError, OSError) as exc:
             raise ConfigError(str(file), "--live-dir", f"cannot read: {exc}") from None
         for doc in docs:

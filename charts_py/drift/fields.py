@@ -38,7 +38,6 @@ class Owner:
     time: str | None
     subresource: str
     paths: frozenset[Path]
-    pointers: frozenset[str]
 
 
 def owners(obj: dict[str, Any]) -> list[Owner]:
@@ -46,7 +45,6 @@ def owners(obj: dict[str, Any]) -> list[Owner]:
     out = []
     for entry in (obj.get("metadata") or {}).get("managedFields") or []:
         paths = frozenset(_leaves(entry.get("fieldsV1") or {}, ()))
-        pointers = frozenset(to_pointer(p, obj) for p in paths)
         out.append(
             Owner(
                 entry.get("manager", "?"),
@@ -54,7 +52,6 @@ def owners(obj: dict[str, Any]) -> list[Owner]:
                 entry.get("time"),
                 entry.get("subresource", ""),
                 paths,
-                pointers,
             )
         )
     return out

@@ -54,6 +54,10 @@ class ObjectRef:
         return self.api_version.rpartition("/")[0]
 
     @property
+    def group_kind(self) -> tuple[str, str]:
+        return self.group, self.kind
+
+    @property
     def key(self) -> tuple[str, str, str, str]:
         """Identity across API versions of the same group (git v1beta1 == live v1)."""
         return self.group, self.kind, self.namespace, self.name

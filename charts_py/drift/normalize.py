@@ -5,7 +5,6 @@ Each rule is a small function with the reason it exists. Inputs are never mutate
 
 from __future__ import annotations
 
-import copy
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -56,9 +55,10 @@ QUANTITY_KEYS = {"averageValue", "value", "storage", "sizeLimit"}
 
 
 def strip(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy without status, apiVersion and bookkeeping metadata."""
+    """A shallow copy without status, apiVersion and bookkeeping metadata (what it shares
+    with `obj` is never mutated: `canonical` builds new containers)."""
     # apiVersion too: identity is matched by group, and git may lag the served version.
-    out = {k: copy.deepcopy(v) for k, v in obj.items() if k not in ("status", "apiVersion")}
+    out = {k: v for k, v in obj.items() if k not in ("status", "apiVersion")}
     meta = {k: v for k, v in (out.get("metadata") or {}).items() if k not in BOOKKEEPING_METADATA}
     annotations = {
         k: v for k, v in (meta.get("annotations") or {}).items() if k not in BOOKKEEPING_ANNOTATIONS
@@ -76,8 +76,10 @@ def strip(obj: dict[str, Any]) -> dict[str, Any]:
 def _namespace_finalizer(ns: dict[str, Any]) -> None:
     """The API server adds `spec.finalizers: [kubernetes]` to every Namespace."""
     if (ns.get("spec") or {}).get("finalizers") == ["kubernetes"]:
-        ns["spec"].pop("finalizers")
-        if not ns["spec"]:
+        spec = {k: v for k, v in ns["spec"].items() if k != "finalizers"}
+        if spec:
+            ns["spec"] = spec
+        else:
             ns.pop("spec")
 
 

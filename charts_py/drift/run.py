@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from charts_py import kubeapi
 from charts_py.config import environment
 from charts_py.drift import check, fetch
-from charts_py.drift.model import Report, Severity
+from charts_py.drift.model import ObjectRef, Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
 
 
@@ -34,25 +35,35 @@ def now() -> str:
 def run(options: Options) -> tuple[Report, fetch.Live]:
     """The Report, and the live objects it judged (masked; for snapshots)."""
     started = now()
-    desired = fetch.desired(options.repo, options.ref, options.dist, options.env, options.cluster)
-    policy = policy_for(desired, options.env)
-    server: kubeapi.Cluster | None = None
     if options.live_dir is not None:
-        live = fetch.from_dir(options.live_dir)
+        server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
     else:
         server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
-        live = fetch.from_cluster(server, desired.objects, options.env, desired.cluster)
+        # LIST the kinds meshops emits while git is read and parsed (I/O under CPU work).
+        with concurrent.futures.ThreadPoolExecutor(1) as background:
+            early = background.submit(fetch.from_cluster, server, fetch.KNOWN_KINDS)
+            desired = _desired(options)
+            live = early.result()
+        others = {(o["apiVersion"], o["kind"]) for o in desired.objects} - fetch.KNOWN_KINDS
+        live = fetch.merge(live, fetch.from_cluster(server, others))
+    policy = policy_for(desired, options.env)
+    wanted = {ObjectRef.of(o).group_kind for o in desired.objects}
     results = check.judge_all(
         desired.objects, live, policy, env=options.env, cluster_name=desired.cluster, server=server
     )
+    unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
     errors = tuple(
         f"{kind} ({group or 'core'}): {reason}"
-        for (group, kind), reason in sorted(live.errors.items())
+        for (group, kind), reason in sorted({**live.errors, **unserved}.items())
     )
     report = Report(
         options.env, desired.cluster, desired.git, started, now(), tuple(results), errors
     )
     return report, live
+
+
+def _desired(options: Options) -> fetch.Desired:
+    return fetch.desired(options.repo, options.ref, options.dist, options.env, options.cluster)
 
 
 def policy_for(desired: fetch.Desired, env: str) -> Policy:

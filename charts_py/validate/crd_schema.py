@@ -14,14 +14,10 @@ from importlib import resources
 from typing import Any
 
 import jsonschema
-import yaml
+
+from charts_py import yamlio
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
-
-try:  # libyaml parses the (large) Argo CD CRDs ~5x faster
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML wheels ship libyaml
-    _Loader = yaml.SafeLoader
 
 
 @functools.cache
@@ -31,7 +27,7 @@ def validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
     for entry in (resources.files("charts_py") / "crds").iterdir():
         if not entry.name.endswith(".yaml"):
             continue
-        crd = yaml.load(entry.read_text(encoding="utf-8"), Loader=_Loader)
+        crd = yamlio.load(entry.read_text(encoding="utf-8"))  # libyaml: large Argo CD CRDs
         group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
             schema = _closed(version["schema"]["openAPIV3Schema"], top=True)

@@ -15,16 +15,14 @@ from typing import Any
 
 import yaml
 
+from charts_py import yamlio
 from charts_py.errors import MeshopsError
 from charts_py.validate.findings import ObjectRef
 
 SUFFIXES = (".yaml", ".yml", ".json")
 """What Argo CD's directory source reads; everything else in a folder is ignored."""
 
-try:  # libyaml composes ~10x faster; the node tree is the same.
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - PyYAML wheels ship libyaml
-    _Loader = yaml.SafeLoader
+_Loader = yamlio.LOADER  # libyaml composes ~10x faster; the node tree is the same
 _SCALARS = yaml.SafeLoader("")
 _TIMESTAMP = "tag:yaml.org,2002:timestamp"
 
