@@ -18,7 +18,8 @@ from charts_py.errors import MeshopsError
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
-out = Console(highlight=False, soft_wrap=True)
+# Off a terminal (CI logs, pipes) rich would assume 80 columns and cut table cells.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 

@@ -482,3 +482,63 @@ def _service_account_kubeconfig(
         token["status"]["token"],
     )
     return config
+
+
+def test_snapshot_commits_report_and_masked_live_objects(
+    scenario: Scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import git
+
+    repo = git.Repo(scenario.repo)
+    (scenario.repo / "uncommitted.txt").write_text("work in progress\n")
+    head, status = repo.head.commit.hexsha, repo.git.status("--porcelain")
+    scenario.kubectl("set", "image", "deployment/payment-v1", "payment=evil:1")
+    args = [
+        "drift",
+        "--env",
+        "staging",
+        "--cluster",
+        scenario.cluster,
+        "--repo",
+        str(scenario.repo),
+        "--kubeconfig",
+        scenario.kubeconfig,
+        "--snapshot",
+        "--format",
+        "markdown",
+    ]
+    assert cli.main(args) == 1
+    assert "payment-v1" in capsys.readouterr().out
+    tree = repo.commit("meshops/snapshots").tree
+    (run_folder,) = [t for t in (tree / "staging" / scenario.cluster).trees]
+    names = {b.name for b in run_folder.blobs}
+    assert {"report.json", "report.md"} <= names
+    assert f"Deployment.apps.{scenario.namespace}.payment-v1.yaml" in names
+    report = json.loads((run_folder / "report.json").data_stream.read())
+    assert report["summary"]["modified"] == 1 and report["git"]["commit"] == head
+    # The checked-out branch, the index and the working tree are untouched.
+    assert repo.head.commit.hexsha == head and repo.active_branch.name == "main"
+    assert repo.git.status("--porcelain") == status
+
+
+def test_text_output_lists_divergent_objects(
+    scenario: Scenario, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario.kubectl("label", "service/cart", "team=x")
+    code = cli.main(
+        [
+            "drift",
+            "--env",
+            "staging",
+            "--cluster",
+            scenario.cluster,
+            "--repo",
+            str(scenario.repo),
+            "--kubeconfig",
+            scenario.kubeconfig,
+            "--details",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "cart" in out and "/metadata/labels/team" in out and "kubectl-label" in out
