@@ -105,14 +105,19 @@ def ownership(
 ) -> list[tuple[Difference, fields.Owner]]:
     """Fields live holds beyond what git declares, with the manager that owns each."""
     leaves = fields.desired_paths(desired)
-    inner = {path[:n] for path in leaves for n in range(1, len(path))}
+    inner: set[fields.Path] | None = None  # built only when some owned field is not a leaf
     out = []
     for owner in owners:
         if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
             continue
+        beyond = owner.paths - leaves  # the common case, an in-sync object: empty
+        if not beyond:
+            continue
+        if inner is None:
+            inner = {path[:n] for path in leaves for n in range(1, len(path))}
         anchors = {
             _anchor(p, inner)
-            for p in owner.paths
+            for p in beyond
             if not _bookkeeping(p) and not _covered(p, leaves, inner)
         }
         for path in sorted(anchors, key=str):

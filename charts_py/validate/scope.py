@@ -56,6 +56,50 @@ class Scope:
         return [doc for kind in kinds for doc in self._by_kind.get(kind, [])]
 
     @functools.cached_property
+    def _by_name(self) -> dict[tuple[str, str, str], Document]:
+        out: dict[tuple[str, str, str], Document] = {}
+        for doc in self.docs:
+            out.setdefault((doc.kind, namespace(doc), doc.name), doc)
+        return out
+
+    def find(self, kind: str, ns: str, name: str) -> Document | None:
+        """The first object of `kind` named `name` in namespace `ns` (an index, not a scan)."""
+        return self._by_name.get((kind, ns, name))
+
+    def scale_target(self, hpa: Document) -> Document | None:
+        """The object an HPA's scaleTargetRef names, in the HPA's namespace."""
+        ref = mapping(hpa.spec.get("scaleTargetRef"))
+        return self.find(str(ref.get("kind", "")), namespace(hpa), str(ref.get("name", "")))
+
+    @functools.cached_property
+    def _scalers(self) -> dict[int, Document]:
+        out: dict[int, Document] = {}
+        for hpa in self.of("HorizontalPodAutoscaler"):
+            target = self.scale_target(hpa)
+            if target is not None:
+                out.setdefault(id(target), hpa)
+        return out
+
+    def scaler(self, workload: Document) -> Document | None:
+        """The (first) HPA that scales `workload`."""
+        return self._scalers.get(id(workload))
+
+    @functools.cached_property
+    def _workloads_by_namespace(self) -> dict[str, list[Document]]:
+        out: dict[str, list[Document]] = {}
+        for doc in self.of(*WORKLOAD_KINDS):
+            out.setdefault(namespace(doc), []).append(doc)
+        return out
+
+    @functools.cached_property
+    def _rules_by_host(self) -> dict[tuple[str, str], Document]:
+        out: dict[tuple[str, str], Document] = {}
+        for rule in self.of("DestinationRule"):
+            ns = namespace(rule)
+            out.setdefault((ns, resolve(str(rule.spec.get("host", "")), ns)), rule)
+        return out
+
+    @functools.cached_property
     def registry(self) -> dict[str, Document]:
         """Hosts of the mesh's service registry: Service FQDNs and ServiceEntry hosts."""
         out = {fqdn(d.name, namespace(d)): d for d in self.of("Service")}
@@ -75,14 +119,14 @@ class Scope:
         the client's namespace first, then the host's, then the root namespace."""
         host_ns = host.split(".")[1] if host.endswith(".svc.cluster.local") else None
         for ns in (client_namespace, host_ns, ROOT_NAMESPACE):
-            for rule in self.of("DestinationRule"):
-                if namespace(rule) == ns and resolve(str(rule.spec.get("host", "")), ns) == host:
-                    return rule
+            rule = self._rules_by_host.get((ns or "", host))
+            if rule is not None:
+                return rule
         return None
 
     def workloads(self, ns: str) -> list[Document]:
         """Objects that run pods in namespace `ns`."""
-        return [d for d in self.of(*WORKLOAD_KINDS) if namespace(d) == ns]
+        return self._workloads_by_namespace.get(ns, [])
 
     def injected_namespaces(self) -> list[Document]:
         """Namespaces whose pods get a sidecar: the ones mesh policy must cover."""

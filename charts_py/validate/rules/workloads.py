@@ -24,17 +24,11 @@ ALLOWED_CAPABILITIES = {"NET_BIND_SERVICE"}
 
 
 def _target(scope: Scope, hpa: Document) -> Document | None:
-    ref = mapping(hpa.spec.get("scaleTargetRef"))
-    for doc in scope.of(str(ref.get("kind", ""))):
-        if doc.name == ref.get("name") and namespace(doc) == namespace(hpa):
-            return doc
-    return None
+    return scope.scale_target(hpa)
 
 
 def _scaler(scope: Scope, workload: Document) -> Document | None:
-    return next(
-        (h for h in scope.of("HorizontalPodAutoscaler") if _target(scope, h) is workload), None
-    )
+    return scope.scaler(workload)
 
 
 def _budgets(scope: Scope, workload: Document) -> list[Document]:
