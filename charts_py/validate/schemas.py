@@ -121,8 +121,34 @@ def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | N
     return crd if crd is not None else _builtin(api_version, kind)
 
 
+_SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
+_SEEN_MAX = 50_000
+
+
 def violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """(JSON Pointer, message) per violation, unknown fields pointed at one by one."""
+    """(JSON Pointer, message) per violation, unknown fields pointed at one by one.
+
+    Objects that differ only in label values (the same policy in every cluster of an
+    environment) are validated once: schemas constrain label values to strings, nothing more.
+    """
+    key = _shape(obj)
+    found = _SEEN.get(key)
+    if found is None:
+        found = tuple(_violations(obj))
+        if len(_SEEN) < _SEEN_MAX:
+            _SEEN[key] = found
+    yield from found
+
+
+def _shape(obj: dict[str, Any]) -> str:
+    meta = obj.get("metadata")
+    if isinstance(meta, dict) and isinstance(meta.get("labels"), dict):
+        labels = {k: "" if isinstance(v, str) else v for k, v in meta["labels"].items()}
+        obj = {**obj, "metadata": {**meta, "labels": labels}}
+    return json.dumps(obj, sort_keys=True, default=repr)
+
+
+def _violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
     check = validator(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
     if check is None:
         return

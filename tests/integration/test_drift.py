@@ -374,19 +374,7 @@ def test_live_dir_dump(scenario: Scenario, tmp_path: Path) -> None:
 
 
 def test_cli_exit_codes_and_bad_ref(scenario: Scenario, capsys: pytest.CaptureFixture[str]) -> None:
-    base = [
-        "drift",
-        "--env",
-        "staging",
-        "--cluster",
-        scenario.cluster,
-        "--repo",
-        str(scenario.repo),
-        "--kubeconfig",
-        scenario.kubeconfig,
-        "--format",
-        "json",
-    ]
+    base = scenario.cli_args("--format", "json")
     assert cli.main(base) == 0
     assert json.loads(capsys.readouterr().out)["complete"] is True
     scenario.kubectl("label", "service/cart", "team=x")
@@ -409,19 +397,7 @@ def test_unreachable_server(
         Path(control_plane.state_dir) / "pki" / "ca.crt",
         "x",
     )
-    code = cli.main(
-        [
-            "drift",
-            "--env",
-            "staging",
-            "--cluster",
-            scenario.cluster,
-            "--repo",
-            str(scenario.repo),
-            "--kubeconfig",
-            str(config),
-        ]
-    )
+    code = cli.main(scenario.cli_args(kubeconfig=str(config)))
     assert code == 2
     assert "meshops: error:" in capsys.readouterr().err
 
@@ -493,20 +469,7 @@ def test_snapshot_commits_report_and_masked_live_objects(
     (scenario.repo / "uncommitted.txt").write_text("work in progress\n")
     head, status = repo.head.commit.hexsha, repo.git.status("--porcelain")
     scenario.kubectl("set", "image", "deployment/payment-v1", "payment=evil:1")
-    args = [
-        "drift",
-        "--env",
-        "staging",
-        "--cluster",
-        scenario.cluster,
-        "--repo",
-        str(scenario.repo),
-        "--kubeconfig",
-        scenario.kubeconfig,
-        "--snapshot",
-        "--format",
-        "markdown",
-    ]
+    args = scenario.cli_args("--snapshot", "--format", "markdown")
     assert cli.main(args) == 1
     assert "payment-v1" in capsys.readouterr().out
     tree = repo.commit("meshops/snapshots").tree
@@ -525,20 +488,7 @@ def test_text_output_lists_divergent_objects(
     scenario: Scenario, capsys: pytest.CaptureFixture[str]
 ) -> None:
     scenario.kubectl("label", "service/cart", "team=x")
-    code = cli.main(
-        [
-            "drift",
-            "--env",
-            "staging",
-            "--cluster",
-            scenario.cluster,
-            "--repo",
-            str(scenario.repo),
-            "--kubeconfig",
-            scenario.kubeconfig,
-            "--details",
-        ]
-    )
+    code = cli.main(scenario.cli_args("--details"))
     out = capsys.readouterr().out
     assert code == 1
     assert "cart" in out and "/metadata/labels/team" in out and "kubectl-label" in out
