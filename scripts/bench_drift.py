@@ -27,14 +27,14 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_synth  # noqa: E402  (the estate generator is shared with the synth benchmark)
+import bench_synth  # the estate generator, shared with the synth benchmark
 
-from charts_py import apply, contract, kubeapi  # noqa: E402
-from charts_py.cluster import controlplane  # noqa: E402
-from charts_py.config import environment  # noqa: E402
-from charts_py.drift import run  # noqa: E402
-from charts_py.render import synth  # noqa: E402
-from charts_py.render.manifest import render  # noqa: E402
+from charts_py import apply, contract, kubeapi
+from charts_py.cluster import controlplane
+from charts_py.config import environment
+from charts_py.drift import run
+from charts_py.render import synth
+from charts_py.render.manifest import render
 
 WORKERS = 8
 

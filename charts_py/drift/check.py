@@ -61,31 +61,36 @@ def judge(
     current = live.objects.get(ref.key)
     if current is None:
         return _absent_or_extra(ref, Status.MISSING, policy)
-    desired = mask.secret(obj)
     try:
-        raw = differences(desired, current, policy, server)
+        raw = differences(obj, current, policy, server)
     except MeshopsError as exc:  # the dry-run failed for another reason than RBAC
         return Result(ref, Status.UNKNOWN, error=str(exc))
     return _verdict(ref, raw, policy)
 
 
 def differences(
-    desired: dict[str, Any], live: dict[str, Any], policy: Policy, server: kubeapi.Cluster | None
+    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: kubeapi.Cluster | None
 ) -> list[Difference]:
-    """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift."""
+    """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift.
+
+    Values are compared masked (`desired`); field ownership is judged on the object as a
+    sync applies it (`applied`: a Secret's `stringData` is owned as `stringData`).
+    """
+    desired = mask.secret(applied)
     builtin = ObjectRef.of(desired).group in fields.BUILTIN_GROUPS
     live_c = normalize.canonical(normalize.strip(live))
     diffs = compare.local(normalize.canonical(normalize.strip(desired)), live_c, builtin)
-    if diffs and server is not None:
+    # Never for Secrets: a dry-run would send their values and answer with them unmasked.
+    if diffs and server is not None and desired.get("kind") != "Secret":
         try:
-            predicted = server.apply(desired, field_manager=OURS, dry_run=True)
+            predicted = server.apply(applied, field_manager=OURS, dry_run=True)
             diffs = compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c)
         except (Forbidden, UnknownKind):
             pass  # read-only RBAC, or git's version not served: the local result stands
     owners = fields.owners(live)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
-    for diff, owner in compare.ownership(live, owners, desired, OURS, policy.controllers):
+    for diff, owner in compare.ownership(live, owners, applied, OURS, policy.controllers):
         if diff.path not in seen:
             out.append(_with_owner(diff, owner))
     if owners and not any(o.manager == OURS for o in owners):

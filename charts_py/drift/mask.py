@@ -7,6 +7,7 @@ HMACs, not plain hashes, so low-entropy values cannot be looked up in a dictiona
 
 from __future__ import annotations
 
+import base64
 import copy
 import hashlib
 import hmac
@@ -26,13 +27,19 @@ def token(value: str) -> str:
 
 
 def secret(obj: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `obj` whose Secret payload is masked (other kinds returned as they are)."""
+    """A copy of `obj` whose Secret payload is masked (other kinds returned as they are);
+    `stringData` is folded into `data` first, as the API server does."""
     if obj.get("kind") != "Secret":
         return obj
     out = copy.deepcopy(obj)
-    for field in ("data", "stringData"):
-        if isinstance(out.get(field), dict):
-            out[field] = {k: token(str(v)) for k, v in out[field].items()}
+    # The API server stores stringData base64-encoded under data: fold it the same way so
+    # equal values get equal tokens on both sides.
+    plain = out.pop("stringData", None)
+    if isinstance(plain, dict):
+        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
+        out["data"] = {**(out.get("data") or {}), **encoded}
+    if isinstance(out.get("data"), dict):
+        out["data"] = {k: token(str(v)) for k, v in out["data"].items()}
     annotations = (out.get("metadata") or {}).get("annotations") or {}
     if _LAST_APPLIED in annotations:  # kubectl keeps the whole applied Secret here
         annotations[_LAST_APPLIED] = token(annotations[_LAST_APPLIED])

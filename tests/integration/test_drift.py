@@ -312,6 +312,7 @@ def test_secret_values_never_leave_the_report(scenario: Scenario) -> None:
     }
     scenario.commit([*scenario.objects, secret])
     scenario.sync()
+    assert diverged(scenario.drift()) == {}  # stringData in git vs data live: equal values
     scenario.kubectl(
         "patch", "secret/api-key", "--type=merge", "-p", '{"stringData":{"key":"hunter3-changed"}}'
     )
