@@ -63,6 +63,12 @@ class Scenario:
         )
         return run.run(opts)[0]
 
+    def cli_args(self, *extra: str, kubeconfig: str | None = None) -> list[str]:
+        """`meshops drift` arguments for this scenario."""
+        config = kubeconfig or self.kubeconfig
+        return ["drift", "--env", ENV, "--cluster", self.cluster, "--repo", str(self.repo),
+                "--kubeconfig", config, *extra]  # fmt: skip
+
     def kubectl(
         self, *args: str, stdin: str | None = None, env: dict[str, str] | None = None
     ) -> str:
