@@ -9,6 +9,7 @@ import argparse
 import sys
 import time
 from collections.abc import Sequence
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -311,15 +312,13 @@ def _drift(args: argparse.Namespace) -> int:
     )
     with err.status(f"drift {args.env}: reading git and the cluster..."):
         report, live = run.run(options)
-    if args.format == "text" and args.output is None:
-        formats.text(report, out, details=args.details)
+    if args.format == "text":
+        with args.output.open("w", encoding="utf-8") if args.output else nullcontext() as file:
+            console = Console(file=file, highlight=False, width=160) if file else out
+            formats.text(report, console, details=args.details)
     else:
-        rendered = {
-            "json": formats.json_text,
-            "markdown": formats.markdown,
-            "junit": formats.junit,
-            "text": formats.markdown,
-        }[args.format](report)
+        render = {"json": formats.json_text, "markdown": formats.markdown, "junit": formats.junit}
+        rendered = render[args.format](report)
         if args.output:
             args.output.write_text(rendered, encoding="utf-8")
         else:

@@ -7,6 +7,7 @@ whose pids it recorded there (after checking they are still ours).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -132,8 +133,6 @@ def free_port() -> int:
 
 def write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:
     """A kubeconfig with one context, `meshops-local`, authenticating with the admin token."""
-    import base64
-
     config = {
         "apiVersion": "v1",
         "kind": "Config",
