@@ -118,7 +118,7 @@ def ownership(
         anchors = {
             _anchor(p, inner)
             for p in beyond
-            if not _bookkeeping(p) and not _covered(p, leaves, inner)
+            if not _bookkeeping(p, owner.manager == ours) and not _covered(p, leaves, inner)
         }
         for path in sorted(anchors, key=str):
             ptr = fields.to_pointer(path, live)
@@ -135,8 +135,15 @@ def _anchor(path: fields.Path, inner: set[fields.Path]) -> fields.Path:
     return path
 
 
-def _bookkeeping(path: fields.Path) -> bool:
+ARGOCD_TRACKING_LABEL = ("metadata", "labels", "app.kubernetes.io/instance")
+"""Argo CD's label tracking method adds this label to what it applies (argo-cd docs,
+"Resource Tracking"): ours when the syncer owns it, a hand edit otherwise."""
+
+
+def _bookkeeping(path: fields.Path, by_syncer: bool) -> bool:
     if not path or path[0] == "status":
+        return True
+    if by_syncer and path == ARGOCD_TRACKING_LABEL:
         return True
     return (
         path[:2] == ("metadata", "annotations")

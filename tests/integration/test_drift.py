@@ -493,3 +493,20 @@ def test_text_output_lists_divergent_objects(
     out = capsys.readouterr().out
     assert code == 1
     assert "cart" in out and "/metadata/labels/team" in out and "kubectl-label" in out
+
+
+def test_argocd_tracking_label_is_not_drift(scenario: Scenario) -> None:
+    """Argo CD's label tracking adds app.kubernetes.io/instance to everything it applies."""
+    committed = [json.loads(json.dumps(o)) for o in scenario.objects]
+    for obj in scenario.objects:
+        obj["metadata"]["labels"]["app.kubernetes.io/instance"] = "meshops-staging-x"
+    scenario.sync()
+    scenario.commit(committed)
+    assert diverged(scenario.drift()) == {}
+    scenario.kubectl("label", "service/cart", "app.kubernetes.io/instance=hand", "--overwrite")
+    (diff,) = diverged(scenario.drift())[("Service", "cart")].differences
+    assert (diff.path, diff.live, diff.manager) == (
+        "/metadata/labels/app.kubernetes.io~1instance",
+        "hand",
+        "kubectl-label",
+    )
