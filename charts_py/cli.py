@@ -11,11 +11,14 @@ import time
 from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
 from charts_py.errors import MeshopsError
+
+if TYPE_CHECKING:
+    from charts_py.drift.model import Report
 
 EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
@@ -72,6 +75,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_drift(commands)
     _add_validate(commands)
     _add_audit(commands)
+    _add_cost(commands)
     return parser
 
 
@@ -117,7 +121,9 @@ def _add_drift(commands: Any) -> None:
         metavar="D",
         help="compare with a `kubectl get -o yaml` dump instead of a cluster",
     )
-    drift.add_argument("--format", choices=("text", "json", "markdown", "junit"), default="text")
+    drift.add_argument(
+        "--format", choices=("text", "json", "markdown", "junit", "html"), default="text"
+    )
     drift.add_argument("--output", type=Path, default=None, metavar="F")
     drift.add_argument("--details", action="store_true", help="text: list every difference")
     drift.add_argument(
@@ -127,7 +133,37 @@ def _add_drift(commands: Any) -> None:
     )
     drift.add_argument("--snapshot-branch", default="meshops/snapshots", metavar="B")
     drift.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
+    _add_delivery(drift)
     drift.set_defaults(handler=_drift)
+
+
+def _add_delivery(drift: Any) -> None:
+    """Report delivery: best effort, never changes the exit code (a warning when it fails)."""
+    drift.add_argument(
+        "--notify",
+        type=_notify_url,
+        default=None,
+        metavar="URL",
+        help="POST a JSON summary of the report to this webhook",
+    )
+    drift.add_argument("--notify-format", choices=("json", "slack"), default="json")
+    drift.add_argument(
+        "--metrics-file",
+        type=Path,
+        default=None,
+        metavar="F",
+        help="write Prometheus metrics for node_exporter's textfile collector (*.prom)",
+    )
+
+
+def _notify_url(url: str) -> str:
+    """Reject a URL that can never be delivered to before the run, not after it."""
+    from charts_py.drift import notify
+
+    try:
+        return notify.check_url(url)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _add_apply(commands: Any) -> None:
@@ -183,10 +219,6 @@ def _schema(args: argparse.Namespace) -> int:
     target.write_text(schema.text(), encoding="utf-8")
     out.print(f"wrote {target}")
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())
 
 
 def _cluster(args: argparse.Namespace) -> int:
@@ -292,13 +324,37 @@ def _audit(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _add_cost(commands: Any) -> None:
+    cost = commands.add_parser("cost", help="monthly cost of requests; what Sidecar scoping saves")
+    cost.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="E",
+        help="only this environment (repeatable); default: all",
+    )
+    cost.add_argument("--format", choices=("text", "json", "markdown"), default="text")
+    cost.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
+    cost.set_defaults(handler=_cost)
+
+
+def _cost(args: argparse.Namespace) -> int:
+    from charts_py.config import environment
+    from charts_py.cost import estimate, formats
+
+    envs = environment.load_all(args.environments)
+    selected = environment.select(envs, args.env, str(args.environments))
+    sys.stdout.write(formats.RENDERERS[args.format](estimate.estimate_all(selected)))
+    return EXIT_OK
+
+
 def _print_warnings(warnings: Sequence[Any]) -> None:
     for warning in warnings:
         err.print(f"meshops: {warning.text}", markup=False)
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from charts_py.drift import formats, run, snapshot
+    from charts_py.drift import formats, html, run, snapshot
 
     options = run.Options(
         args.env,
@@ -310,19 +366,27 @@ def _drift(args: argparse.Namespace) -> int:
         args.context,
         args.live_dir,
     )
+    started = time.monotonic()
     with err.status(f"drift {args.env}: reading git and the cluster..."):
         report, live = run.run(options)
+    seconds = time.monotonic() - started
     if args.format == "text":
         with args.output.open("w", encoding="utf-8") if args.output else nullcontext() as file:
             console = Console(file=file, highlight=False, width=160) if file else out
             formats.text(report, console, details=args.details)
     else:
-        render = {"json": formats.json_text, "markdown": formats.markdown, "junit": formats.junit}
+        render = {
+            "json": formats.json_text,
+            "markdown": formats.markdown,
+            "junit": formats.junit,
+            "html": html.page,
+        }
         rendered = render[args.format](report)
         if args.output:
             args.output.write_text(rendered, encoding="utf-8")
         else:
             sys.stdout.write(rendered)
+    _deliver(args, report, seconds)
     if args.snapshot:
         sha = snapshot.commit(
             report, live, repo=args.repo, branch=args.snapshot_branch, push=args.push
@@ -330,3 +394,27 @@ def _drift(args: argparse.Namespace) -> int:
         err.print(f"snapshot {sha[:12]} on {args.snapshot_branch}", markup=False)
     code: int = report.exit_code()
     return code
+
+
+def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
+    """Metrics file and webhook; a failure is one warning line, never a different exit code."""
+    from charts_py.drift import metrics, notify
+
+    if args.metrics_file:
+        try:
+            metrics.write(report, args.metrics_file, seconds)
+        except OSError as exc:
+            reason = exc.strerror or str(exc)
+            err.print(f"meshops: warning: metrics {args.metrics_file}: {reason}", markup=False)
+    if args.notify:
+        sent = notify.deliver(report, args.notify, args.notify_format)
+        where = notify.redact(args.notify)
+        tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
+        if sent.ok:
+            err.print(f"notify {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
+        else:
+            err.print(f"meshops: warning: notify {where}: {sent.reason} ({tries})", markup=False)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
@@ -121,6 +121,16 @@ def load_all(directory: Path) -> dict[str, Environment]:
         envs[env.name] = env
     _check_shared(list(envs.values()))
     return envs
+
+
+def select(envs: dict[str, Environment], names: Sequence[str], where: str) -> list[Environment]:
+    """The environments named (all when none are), or a ConfigError naming the unknown one;
+    `where` is the environments folder, for the message."""
+    for name in names:
+        if name not in envs:
+            known = ", ".join(sorted(envs))
+            raise ConfigError(f"{where}/{name}.yaml", "", f"no such environment (known: {known})")
+    return [envs[n] for n in sorted(set(names))] if names else list(envs.values())
 
 
 def _validate(model: type[T], data: object, src: source.Source, prefix: source.FieldPath) -> T:

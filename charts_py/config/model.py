@@ -260,6 +260,19 @@ class Drift(Model):
     controllers: list[str] = Field(default_factory=list)
 
 
+class Cost(Model):
+    """Prices for `meshops cost`, per requested resource; every field is optional.
+
+    The defaults are round on-demand list prices of a general-purpose cloud VM split per
+    resource (USD 0.031 per vCPU-hour, USD 0.0042 per GiB-hour): a yardstick to compare
+    environments and changes, not a bill. Set the organisation's own rates here.
+    """
+
+    cpu_per_core_hour: Annotated[float, Field(ge=0)] = 0.031
+    memory_per_gib_hour: Annotated[float, Field(ge=0, alias="memoryPerGiBHour")] = 0.0042
+    currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+
+
 class EnvironmentFile(Model):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
@@ -272,3 +285,4 @@ class EnvironmentFile(Model):
     external_services: list[ExternalService] = Field(default_factory=list)
     services: list[Service] = Field(min_length=1)
     drift: Drift = Field(default_factory=Drift)
+    cost: Cost = Field(default_factory=Cost)

@@ -92,14 +92,18 @@ class Monitoring(Construct):
         )
 
 
+def severity(env: Environment) -> str:
+    """Alerts page someone in prod; elsewhere they are warnings."""
+    return "critical" if env.spec.profile == "prod" else "warning"
+
+
 def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
 def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alerts) -> list[Any]:
     who = f"service {service}" if service else f"namespace {env.spec.namespace}"
-    severity = "critical" if env.spec.profile == "prod" else "warning"
-    labels = {"severity": severity, "environment": env.name}
+    labels = {"severity": severity(env), "environment": env.name}
     if service:
         labels["service"] = service
     return [

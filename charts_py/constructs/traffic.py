@@ -32,7 +32,7 @@ def traffic_policy(env: Environment, settings: Settings) -> dict[str, Any]:
     policy = env.policy
     balancer: dict[str, Any] = {"simple": policy.load_balancer}
     if env.multi_cluster:
-        balancer["localityLbSetting"] = {"enabled": True, "failover": _failover(env)}
+        balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
     pool = policy.connection_pool
     out: dict[str, Any] = {
         "loadBalancer": balancer,
@@ -55,7 +55,7 @@ def traffic_policy(env: Environment, settings: Settings) -> dict[str, Any]:
     return out
 
 
-def _failover(env: Environment) -> list[dict[str, str]]:
+def failover(env: Environment) -> list[dict[str, str]]:
     """Each region fails over to the next one in the file, the last back to the first."""
     regions = list(dict.fromkeys(c.region for c in env.spec.clusters))
     return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]

@@ -31,7 +31,7 @@ STYLE: dict[Severity | None, str] = {
     Severity.LOW: "cyan",
     None: "default",
 }
-_STATUS_NOTE = {
+STATUS_NOTE = {
     Status.MISSING: "In git, missing from the cluster.",
     Status.EXTRA: "In the cluster with our labels, not in git.",
 }
@@ -59,14 +59,18 @@ def verdict(report: Report) -> str:
 
 def value(diff: Difference, side: str) -> str:
     """`desired` or `live` of a difference as compact JSON, cut to VALUE_WIDTH characters."""
-    absent = (side == "desired" and diff.change == Change.ADDED) or (
-        side == "live" and diff.change == Change.REMOVED
-    )
-    if absent:
+    if absent(diff, side):
         return ABSENT
     raw: Any = getattr(diff, side)
     text = json.dumps(raw, separators=(",", ":"), sort_keys=True, ensure_ascii=False, default=str)
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
+
+
+def absent(diff: Difference, side: str) -> bool:
+    """True when `side` has no value at the path (added in live, or removed from live)."""
+    return (side == "desired" and diff.change == Change.ADDED) or (
+        side == "live" and diff.change == Change.REMOVED
+    )
 
 
 def difference_line(diff: Difference) -> str:
@@ -83,7 +87,7 @@ def markdown(report: Report) -> str:
     """The nightly report: verdict, source, summary, then each divergent object by severity."""
     lines = [f"# Drift report: {report.env} / {report.cluster}", "", f"**{verdict(report)}**", ""]
     lines += _md_source(report) + _md_summary(report) + _md_errors(report)
-    for severity, results in _by_severity(report):
+    for severity, results in by_severity(report):
         lines += [f"## {str(severity).capitalize() if severity else 'Unrated'}", ""]
         for result in results:
             lines += _md_object(result)
@@ -94,7 +98,7 @@ def markdown(report: Report) -> str:
 def _md_source(report: Report) -> list[str]:
     git = report.git
     window = f"{report.started_at} → {report.finished_at}"
-    seconds = _duration(report)
+    seconds = duration(report)
     took = f" ({seconds:.0f}s)" if seconds is not None else ""
     return [
         f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
@@ -126,9 +130,12 @@ def _md_errors(report: Report) -> list[str]:
 
 
 def _md_object(result: Result) -> list[str]:
-    lines = [f"### {str(result.status).capitalize()}: {_code(result.ref.kind)} {_name(result)}", ""]
-    if result.status in _STATUS_NOTE:
-        lines += [_STATUS_NOTE[result.status], ""]
+    lines = [
+        f"### {str(result.status).capitalize()}: {_code(result.ref.kind)} {object_name(result)}",
+        "",
+    ]
+    if result.status in STATUS_NOTE:
+        lines += [STATUS_NOTE[result.status], ""]
     if result.differences:
         lines += [
             "| Path | Change | Desired | Live | Manager | Operation | Time |",
@@ -155,11 +162,12 @@ def _md_row(diff: Difference) -> str:
 
 
 def _md_unknown(report: Report) -> list[str]:
-    unknown = sorted((r for r in report.results if r.status == Status.UNKNOWN), key=_ref)
+    unknown = sorted((r for r in report.results if r.status == Status.UNKNOWN), key=sort_key)
     if not unknown:
         return []
     items = [
-        f"- {_code(r.ref.kind)} {_name(r)}: {_cell(r.error or 'no reason given')}" for r in unknown
+        f"- {_code(r.ref.kind)} {object_name(r)}: {_cell(r.error or 'no reason given')}"
+        for r in unknown
     ]
     return ["## Could not check", "", *items, ""]
 
@@ -183,7 +191,7 @@ def _cell(text: str) -> str:
 
 def junit(report: Report) -> str:
     """JUnit XML: one testcase per object; drift fails it, could-not-check errors it."""
-    results = sorted(report.results, key=_ref)
+    results = sorted(report.results, key=sort_key)
     failures = sum(1 for r in results if r.status in DIVERGENT)
     errors = sum(1 for r in results if r.status == Status.UNKNOWN) + bool(report.errors)
     attrib = {
@@ -195,7 +203,7 @@ def junit(report: Report) -> str:
     suites = ET.Element("testsuites", attrib)
     suite = ET.SubElement(suites, "testsuite", {**attrib, "skipped": "0"})
     suite.set("timestamp", report.started_at)
-    seconds = _duration(report)
+    seconds = duration(report)
     if seconds is not None:
         suite.set("time", f"{seconds:.3f}")
     for result in results:
@@ -209,12 +217,12 @@ def junit(report: Report) -> str:
 
 def _junit_case(suite: ET.Element, report: Report, result: Result) -> None:
     ref = result.ref
-    case = _case(suite, f"{report.env}.{report.cluster}.{ref.kind}", _name(result))
+    case = _case(suite, f"{report.env}.{report.cluster}.{ref.kind}", object_name(result))
     if result.status == Status.UNKNOWN:
         _problem(case, "error", result.error or "could not check", str(result.status), ())
     elif result.status in DIVERGENT:
         severity = f" ({result.severity})" if result.severity else ""
-        note = _STATUS_NOTE.get(result.status)
+        note = STATUS_NOTE.get(result.status)
         count = _n(len(result.differences), "difference")
         message = f"{result.status}{severity}: {count if result.differences or not note else note}"
         details = [difference_line(d) for d in result.differences] + ([note] if note else [])
@@ -242,8 +250,8 @@ def _xml(text: str) -> str:
 
 def text(report: Report, console: Console, *, details: bool) -> None:
     """A table of the objects that are not in sync, their differences if asked, a summary."""
-    shown = [r for _, group in _by_severity(report) for r in group]
-    shown += sorted((r for r in report.results if r.status == Status.UNKNOWN), key=_ref)
+    shown = [r for _, group in by_severity(report) for r in group]
+    shown += sorted((r for r in report.results if r.status == Status.UNKNOWN), key=sort_key)
     if shown:
         console.print(_table(shown))
     if details:
@@ -258,8 +266,8 @@ def _table(results: list[Result]) -> Table:
     for column in ("Kind", "Object", "Status", "Severity", "Differences", "Manager"):
         table.add_column(column, justify="right" if column == "Differences" else "left")
     for r in results:
-        cells = [r.ref.kind, _name(r), str(r.status), str(r.severity or "-")]
-        cells += [str(len(r.differences)), _top_manager(r) or "-"]
+        cells = [r.ref.kind, object_name(r), str(r.status), str(r.severity or "-")]
+        cells += [str(len(r.differences)), top_manager(r) or "-"]
         style = "magenta" if r.status == Status.UNKNOWN else STYLE[r.severity]
         table.add_row(*(Text(c) for c in cells), style=style)  # Text: no markup in names
     return table
@@ -269,7 +277,7 @@ def _print_details(console: Console, result: Result) -> None:
     style = "magenta" if result.status == Status.UNKNOWN else STYLE[result.severity]
     console.print(Text(f"{result.ref} ({result.status})", style=f"bold {style}"))
     lines = [difference_line(d) for d in result.differences]
-    lines += [_STATUS_NOTE[result.status]] if result.status in _STATUS_NOTE else []
+    lines += [STATUS_NOTE[result.status]] if result.status in STATUS_NOTE else []
     lines += [f"error: {result.error}"] if result.error else []
     for line in lines:
         console.print(Text(f"  {line}"))
@@ -284,7 +292,7 @@ def _summary_line(report: Report) -> str:
     )
 
 
-def _top_manager(result: Result) -> str | None:
+def top_manager(result: Result) -> str | None:
     """The field manager behind most of the object's differences (first seen on a tie)."""
     managers = Counter(d.manager for d in result.differences if d.manager)
     return managers.most_common(1)[0][0] if managers else None
@@ -293,15 +301,15 @@ def _top_manager(result: Result) -> str | None:
 # --- shared -------------------------------------------------------------------------------
 
 
-def _by_severity(report: Report) -> Iterator[tuple[Severity | None, list[Result]]]:
+def by_severity(report: Report) -> Iterator[tuple[Severity | None, list[Result]]]:
     """Divergent results grouped by severity, critical first, unrated last; sorted by ref."""
     for severity in (*Severity, None):
         group = [r for r in report.results if r.status in DIVERGENT and r.severity == severity]
         if group:
-            yield severity, sorted(group, key=_ref)
+            yield severity, sorted(group, key=sort_key)
 
 
-def _duration(report: Report) -> float | None:
+def duration(report: Report) -> float | None:
     """Seconds between start and finish, when both are ISO 8601 timestamps with a zone."""
     try:
         start = datetime.fromisoformat(report.started_at)
@@ -311,11 +319,13 @@ def _duration(report: Report) -> float | None:
         return None
 
 
-def _ref(result: Result) -> tuple[str, str, str, str]:
+def sort_key(result: Result) -> tuple[str, str, str, str]:
+    """Reports list objects by kind, namespace, name: stable across runs."""
     return result.ref.kind, result.ref.namespace, result.ref.name, result.ref.api_version
 
 
-def _name(result: Result) -> str:
+def object_name(result: Result) -> str:
+    """`namespace/name`, or `name` for cluster-scoped objects."""
     ref = result.ref
     return f"{ref.namespace}/{ref.name}" if ref.namespace else ref.name
 

@@ -5,9 +5,9 @@ Each rule is a small function with the reason it exists. Inputs are never mutate
 
 from __future__ import annotations
 
-import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
+
+from charts_py import quantity
 
 # Written by the API server or controllers on every object; never part of desired state.
 BOOKKEEPING_METADATA = (
@@ -27,27 +27,6 @@ BOOKKEEPING_ANNOTATIONS = (
     "argocd.argoproj.io/tracking-id",
 )
 
-_SUFFIX = {
-    "n": Decimal("1e-9"),
-    "u": Decimal("1e-6"),
-    "m": Decimal("1e-3"),
-    "": Decimal(1),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "P": Decimal(10**15),
-    "E": Decimal(10**18),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-    "Pi": Decimal(2**50),
-    "Ei": Decimal(2**60),
-}
-_QUANTITY = re.compile(
-    r"^([+-]?[0-9.]+(?:[eE][+-]?[0-9]+)?)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
-)
 # Fields whose string values are resource.Quantity: the server stores them canonically
 # (`1000m` -> `1`, `0.5` -> `500m`), so equal amounts must compare equal.
 QUANTITY_PARENTS = {"requests", "limits", "capacity", "allocatable", "hard"}
@@ -98,16 +77,5 @@ def canonical(value: Any, key: str = "", parent: str = "") -> Any:
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, str) and (parent in QUANTITY_PARENTS or key in QUANTITY_KEYS):
-        return quantity(value)
+        return quantity.comparable(value)
     return value
-
-
-def quantity(text: str) -> Any:
-    """`Decimal` amount of a Kubernetes quantity string, or the string if it is not one."""
-    match = _QUANTITY.match(text.strip())
-    if not match:
-        return text
-    try:
-        return (Decimal(match.group(1)) * _SUFFIX[match.group(2) or ""]).normalize()
-    except InvalidOperation:
-        return text

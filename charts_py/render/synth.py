@@ -11,7 +11,7 @@ from charts_py import contract
 from charts_py.charts import bootstrap, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
-from charts_py.errors import ConfigError
+from charts_py.docs import environment as docs
 from charts_py.render import collect, dist
 from charts_py.render.manifest import Manifest, render
 from charts_py.validate import crd_schema, engine, targets
@@ -26,15 +26,6 @@ class Result:
     changes: dist.Changes
     warnings: list[Finding] = field(default_factory=list)
     """Validation warnings of the rendered objects (errors stop a synth instead)."""
-
-
-def select(envs: dict[str, Environment], names: Sequence[str], where: str) -> list[Environment]:
-    """The environments named (all when none are), or a ConfigError naming the unknown one."""
-    for name in names:
-        if name not in envs:
-            known = ", ".join(sorted(envs))
-            raise ConfigError(f"{where}/{name}.yaml", "", f"no such environment (known: {known})")
-    return [envs[n] for n in sorted(set(names))] if names else list(envs.values())
 
 
 def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> list[Manifest]:
@@ -53,17 +44,24 @@ def run(
 ) -> Result:
     """Render the selected environments; write them to `dist_dir` unless `check`."""
     envs = environment.load_all(environments)
-    selected = select(envs, names, str(environments))
+    selected = environment.select(envs, names, str(environments))
     # Parsing the CRD schemas is pure Python; rendering mostly waits on jsii's node process.
     # Overlapping them takes most of the schema load off a synth's wall time.
     threading.Thread(target=crd_schema.validators, daemon=True).start()
     placed = manifests(selected, list(envs.values()))
     warnings = validated(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
+    files |= pages(selected, environments.name)
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
         return Result(placed, dist.compare(dist_dir, files, tops), warnings)
     return Result(placed, dist.write(dist_dir, files, tops), warnings)
+
+
+def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
+    """Each environment's generated `README.md` (dist/<env>/, beside its cluster folders), so
+    the documentation is written and checked with the manifests it describes."""
+    return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
 
 
 def validated(

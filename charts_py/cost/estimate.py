@@ -1,0 +1,233 @@
+"""Monthly cost of an environment's requested CPU and memory, per cluster and service.
+
+Method: a pod requests its app container's resources (the service's, else the profile's) plus
+the Envoy sidecar's (the profile's `proxy`). A service runs one Deployment per version, each
+scaled between its HPA's min and max (or a fixed replica count without HPA). Cost is requests
+x replicas x rate x 730 hours, at the minimum and at the maximum. Requests, not usage: that
+is what the scheduler reserves and what a cluster is sized (and billed) for.
+
+Sidecar scoping is an estimate. Envoy's configuration memory grows roughly linearly with the
+hosts (clusters and their endpoints) it is told about: per proxy, BASE_MIB + MIB_PER_HOST x
+hosts. Without scoping a proxy sees what the namespace's default Sidecar exposes (every
+service and external service of the namespace, plus the mesh root); with scoping, its
+service's own egress hosts. Both constants are assumptions, not measurements.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal
+
+from charts_py import quantity
+from charts_py.config.environment import Environment
+from charts_py.config.model import Resources, Service
+from charts_py.constructs import access
+
+HOURS_PER_MONTH = Decimal(730)
+"""365 x 24 / 12, the usual cloud-pricing month."""
+BASE_MIB = Decimal(20)
+"""Assumed Envoy configuration memory with no hosts (listeners, bootstrap, stats)."""
+MIB_PER_HOST = Decimal("0.5")
+"""Assumed configuration memory per visible host (cluster, endpoints, routes)."""
+MIB = Decimal(2**20)
+GIB = Decimal(2**30)
+
+Measure = Literal["cpu", "memory", "monthly", "saved_memory"]
+"""What a total sums: cores, bytes, money, or bytes of proxy memory scoping saves."""
+
+
+@dataclass(frozen=True)
+class Rates:
+    """Prices per requested resource, from the environment file's `cost:` block."""
+
+    cpu_per_core_hour: Decimal
+    memory_per_gib_hour: Decimal
+    currency: str
+
+    def monthly(self, cores: Decimal, memory_bytes: Decimal) -> Decimal:
+        """The price of holding `cores` and `memory_bytes` for a month."""
+        hourly = cores * self.cpu_per_core_hour + memory_bytes / GIB * self.memory_per_gib_hour
+        return hourly * HOURS_PER_MONTH
+
+
+@dataclass(frozen=True)
+class Requests:
+    """CPU (cores) and memory (bytes) requested by one container."""
+
+    cpu: Decimal
+    memory: Decimal
+
+    @classmethod
+    def of(cls, resources: Resources) -> Requests:
+        return cls(quantity.amount(resources.cpu), quantity.amount(resources.memory))
+
+    def __add__(self, other: Requests) -> Requests:
+        return Requests(self.cpu + other.cpu, self.memory + other.memory)
+
+    def __mul__(self, times: int) -> Requests:
+        return Requests(self.cpu * times, self.memory * times)
+
+
+@dataclass(frozen=True)
+class Scoping:
+    """Hosts one proxy of the service knows about, without and with its Sidecar."""
+
+    hosts_without: int
+    hosts_with: int
+
+    @property
+    def saved_mib_per_proxy(self) -> Decimal:
+        return MIB_PER_HOST * (self.hosts_without - self.hosts_with)
+
+    def proxy_mib(self, scoped: bool) -> Decimal:
+        """Estimated configuration memory of one proxy (MiB)."""
+        return BASE_MIB + MIB_PER_HOST * (self.hosts_with if scoped else self.hosts_without)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A quantity at the minimum and at the maximum replica counts."""
+
+    min: Decimal
+    max: Decimal
+
+    def __add__(self, other: Range) -> Range:
+        return Range(self.min + other.min, self.max + other.max)
+
+
+ZERO = Range(Decimal(0), Decimal(0))
+
+
+@dataclass(frozen=True)
+class ServiceCost:
+    """One service in one cluster: its pods, replica bounds and what they cost."""
+
+    service: str
+    deployments: int
+    autoscaled: bool
+    min_replicas: int
+    max_replicas: int
+    app: Requests
+    proxy: Requests
+    scoping: Scoping
+    rates: Rates
+
+    @property
+    def pod(self) -> Requests:
+        return self.app + self.proxy
+
+    def _at(self, replicas: int) -> Requests:
+        return self.pod * replicas
+
+    @property
+    def cpu(self) -> Range:
+        return Range(self._at(self.min_replicas).cpu, self._at(self.max_replicas).cpu)
+
+    @property
+    def memory(self) -> Range:
+        return Range(self._at(self.min_replicas).memory, self._at(self.max_replicas).memory)
+
+    @property
+    def monthly(self) -> Range:
+        low, high = self._at(self.min_replicas), self._at(self.max_replicas)
+        return Range(
+            self.rates.monthly(low.cpu, low.memory), self.rates.monthly(high.cpu, high.memory)
+        )
+
+    @property
+    def saved_memory(self) -> Range:
+        """Estimated proxy memory (bytes) scoping saves across the service's pods."""
+        per_proxy = self.scoping.saved_mib_per_proxy * MIB
+        return Range(per_proxy * self.min_replicas, per_proxy * self.max_replicas)
+
+
+@dataclass(frozen=True)
+class ClusterCost:
+    """Every service of the environment as it runs in one cluster."""
+
+    cluster: str
+    services: list[ServiceCost]
+
+    def total(self, what: Measure) -> Range:
+        """The sum of one measure over the cluster's services."""
+        out = ZERO
+        for svc in self.services:
+            value: Range = getattr(svc, what)
+            out += value
+        return out
+
+
+@dataclass(frozen=True)
+class EnvironmentCost:
+    """An environment's cost per cluster (each primary runs every service)."""
+
+    env: str
+    profile: str
+    rates: Rates
+    clusters: list[ClusterCost]
+
+    def total(self, what: Measure) -> Range:
+        """The sum of one measure over the environment's clusters."""
+        out = ZERO
+        for cluster in self.clusters:
+            out += cluster.total(what)
+        return out
+
+    def saved_monthly(self) -> Range:
+        """What the estimated proxy memory saving would be worth if requests were lowered."""
+        saved = self.total("saved_memory")
+        zero = Decimal(0)
+        return Range(self.rates.monthly(zero, saved.min), self.rates.monthly(zero, saved.max))
+
+
+def rates(env: Environment) -> Rates:
+    """The environment's prices (Decimal from the YAML number's shortest text: 0.031 stays)."""
+    cost = env.spec.cost
+    return Rates(
+        Decimal(str(cost.cpu_per_core_hour)), Decimal(str(cost.memory_per_gib_hour)), cost.currency
+    )
+
+
+def service_cost(env: Environment, svc: Service, prices: Rates) -> ServiceCost:
+    """Pods, replica bounds (summed over the service's Deployments) and scoping of `svc`."""
+    settings = env.settings(svc)
+    scaling = settings.autoscaling
+    # Without an HPA the Deployment gets the profile's minimum as a fixed replica count.
+    low = scaling.min if scaling else env.policy.autoscaling.min
+    high = scaling.max if scaling else low
+    deployments = len(svc.versions)
+    return ServiceCost(
+        service=svc.name,
+        deployments=deployments,
+        autoscaled=scaling is not None,
+        min_replicas=low * deployments,
+        max_replicas=high * deployments,
+        app=Requests.of(settings.resources),
+        proxy=Requests.of(env.policy.proxy),
+        scoping=scoping(env, svc),
+        rates=prices,
+    )
+
+
+def scoping(env: Environment, svc: Service) -> Scoping:
+    """Hosts visible through the namespace's default Sidecar vs the service's own."""
+    # The default Sidecar exposes `./*` (every service and ServiceEntry of the namespace)
+    # and the mesh root; the service's Sidecar its callees, externals and the mesh root.
+    without = len(env.spec.services) + len(env.spec.external_services) + 1
+    return Scoping(hosts_without=without, hosts_with=len(access.egress_hosts(env, svc)))
+
+
+def estimate(env: Environment) -> EnvironmentCost:
+    """The cost of `env`, per cluster, services sorted by name."""
+    prices = rates(env)
+    services = sorted(env.spec.services, key=lambda s: s.name)
+    per_cluster = [service_cost(env, svc, prices) for svc in services]
+    clusters = [ClusterCost(c.name, per_cluster) for c in env.spec.clusters]
+    return EnvironmentCost(env.name, env.spec.profile, prices, clusters)
+
+
+def estimate_all(envs: Sequence[Environment]) -> list[EnvironmentCost]:
+    """The cost of each environment, in the order given."""
+    return [estimate(env) for env in envs]
