@@ -76,6 +76,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_validate(commands)
     _add_audit(commands)
     _add_cost(commands)
+    _add_backup(commands)
+    _add_restore(commands)
     return parser
 
 
@@ -414,6 +416,91 @@ def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
             err.print(f"notify {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
         else:
             err.print(f"meshops: warning: notify {where}: {sent.reason} ({tries})", markup=False)
+
+
+def _add_backup(commands: Any) -> None:
+    backup = commands.add_parser(
+        "backup", help="commit the live state meshops manages to the snapshot branch"
+    )
+    _add_recovery_common(backup)
+    backup.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
+    backup.set_defaults(handler=_backup)
+
+
+def _add_restore(commands: Any) -> None:
+    restore = commands.add_parser(
+        "restore", help="re-apply a backup (or git) Argo CD-style, then verify with drift"
+    )
+    _add_recovery_common(restore)
+    restore.add_argument(
+        "--from",
+        dest="source",
+        required=True,
+        metavar="REF|latest|git",
+        help="latest backup, a backup folder <env>/<cluster>/backup-..., a revision of the "
+        "snapshot branch (its newest backup), or git: dist/<env>/<cluster> at HEAD",
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="server-side dry-run: change nothing"
+    )
+    restore.set_defaults(handler=_restore)
+
+
+def _add_recovery_common(parser: Any) -> None:
+    parser.add_argument("--env", required=True, metavar="E")
+    parser.add_argument("--cluster", default=None, metavar="C")
+    parser.add_argument("--repo", type=Path, default=None, metavar="P")
+    parser.add_argument("--kubeconfig", default=None, metavar="F")
+    parser.add_argument("--context", default=None, metavar="X")
+    parser.add_argument("--branch", default="meshops/snapshots", metavar="B")
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from charts_py.recovery import backup
+
+    options = backup.Options(
+        args.env, args.cluster, args.repo, args.kubeconfig, args.context, args.branch, args.push
+    )
+    with err.status(f"backup {args.env}: reading git and the cluster..."):
+        taken = backup.take(options)
+    for name in taken.missing:
+        out.print(f"  {name}: in git but not in the cluster (not backed up)", markup=False)
+    for needed in taken.secrets:
+        out.print(f"  {needed}: not backed up", markup=False)
+    out.print(
+        f"backup {taken.folder}: {taken.objects} objects, {len(taken.secrets)} Secrets named "
+        f"(not stored) -> {args.branch} {taken.commit[:12]}",
+        markup=False,
+    )
+    return EXIT_OK
+
+
+def _restore(args: argparse.Namespace) -> int:
+    from charts_py.drift import formats
+    from charts_py.recovery import restore
+
+    options = restore.Options(
+        args.env, args.source, args.cluster, args.repo, args.kubeconfig, args.context,
+        args.dry_run, args.branch,
+    )  # fmt: skip
+    verb = "dry-run" if args.dry_run else "restore"
+    with err.status(f"{verb} {args.env} from {args.source}...") as status:
+        done = restore.restore(options, progress=lambda name: status.update(f"{verb} {name}"))
+    summary, suffix = done.summary, " (dry run)" if args.dry_run else ""
+    for label, names in (("created", summary.created), ("configured", summary.configured)):
+        for name in names:
+            out.print(f"  {name} {label}{suffix}", markup=False)
+    out.print(
+        f"{verb} {done.source.description} -> {done.server}: {len(summary.created)} created, "
+        f"{len(summary.configured)} configured, {len(summary.unchanged)} unchanged",
+        markup=False,
+    )
+    for needed in done.source.secrets:
+        out.print(f"  not restored, provide out of band: {needed}", markup=False)
+    if done.report is not None:
+        out.print(f"verify (drift {done.report.env}/{done.report.cluster}):", markup=False)
+        formats.text(done.report, out, details=True)
+    return done.exit_code
 
 
 if __name__ == "__main__":

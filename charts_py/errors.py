@@ -45,3 +45,11 @@ class UnknownKind(MeshopsError):
 
 class SnapshotError(MeshopsError):
     """A drift snapshot could not be written, committed or pushed; names the branch and why."""
+
+
+class BackupNotFound(SnapshotError):
+    """No backup matches what restore was asked for (unknown ref, no backup for env/cluster)."""
+
+
+class CorruptBackup(SnapshotError):
+    """A backup folder cannot be read back: manifest or object files missing or malformed."""

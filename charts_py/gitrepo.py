@@ -28,6 +28,9 @@ AUTHOR_NAME = "meshops"
 AUTHOR_EMAIL = "meshops@localhost"
 _FETCHED = "refs/meshops/fetched/"  # private refs: a remote's tip, fetched to replay onto
 
+Repo = git.Repo
+"""The repository type, for annotations in modules that must not import `git` themselves."""
+
 
 def open_repo(path: Path | None = None) -> git.Repo:
     """The repository containing `path` (default: the current directory), as `--repo` says."""
@@ -58,6 +61,17 @@ def read_tree(repo: git.Repo, commit: str, path: str) -> dict[str, bytes]:
     if not isinstance(node, git.Tree):
         raise ConfigError(_where(repo), path, f"not a directory at commit {sha[:12]}")
     return _archive(repo, sha, str(node.path))
+
+
+def folders(repo: git.Repo, commit: str, path: str) -> list[str]:
+    """Names of the folders directly under `path` at `commit`, sorted ([] when absent): lets a
+    restore pick one backup without reading every snapshot's blobs."""
+    tree = repo.commit(resolve(repo, commit)).tree
+    try:
+        node = tree / path.strip("/")
+    except KeyError:
+        return []
+    return sorted(t.name for t in node.trees) if isinstance(node, git.Tree) else []
 
 
 def _archive(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:

@@ -13,6 +13,7 @@ from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs import baseline, external, gateways, monitoring
 from charts_py.constructs.drift_job import DriftJob
+from charts_py.constructs.load_test import LoadTests
 from charts_py.constructs.service import MeshService
 
 
@@ -35,6 +36,8 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
             external.External(externals, env=env, external=ext)
     monitoring.Monitoring(chart("monitoring"), env=env)
     DriftJob(chart("drift-job"), env=env, cluster=cluster)
+    if env.spec.load_tests:
+        LoadTests(chart("load-tests"), env=env)
     return app
 
 

@@ -218,7 +218,8 @@ def _apiserver_flags(creds: pki.Credentials, etcd_port: int, port: int) -> list[
         f"--service-account-issuer=https://127.0.0.1:{port}",
         f"--service-account-key-file={creds.sa_public}",
         f"--service-account-signing-key-file={creds.sa_private}",
-        "--service-cluster-ip-range=10.0.0.0/24",
+        # No controllers run, so deleted test namespaces keep their Services: leave room.
+        "--service-cluster-ip-range=10.96.0.0/16",
         # No nodes: the default reconciler would keep failing to publish a loopback endpoint.
         "--endpoint-reconciler-type=none",
     ]

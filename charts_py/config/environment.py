@@ -17,11 +17,12 @@ from typing import TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from charts_py.config import profiles, source
+from charts_py.config import exercises, profiles, source
 from charts_py.config.model import (
     Alerts,
     Autoscaling,
     EnvironmentFile,
+    Experiment,
     OutlierDetection,
     Policy,
     Resources,
@@ -69,6 +70,14 @@ class Environment:
             for callee in svc.calls:
                 out[callee].append(svc.name)
         return {name: sorted(names) for name, names in out.items()}
+
+    def experiments(self, service: Service) -> list[Experiment]:
+        """Fault experiments on `service`, its `fault:` shorthand included (exercises.py)."""
+        return exercises.of_service(self.spec, service)
+
+    def load_tested(self, service: Service) -> bool:
+        """Whether a load test of this environment targets `service` (it must admit the Job)."""
+        return any(t.target == service.name for t in self.spec.load_tests)
 
     def settings(self, service: Service) -> Settings:
         """Effective settings of `service` (service fields override the policy)."""
@@ -160,6 +169,8 @@ def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
     yield from _duplicates("clusters", [c.name for c in spec.clusters], "cluster")
     yield from _duplicates("externalServices", [e.name for e in spec.external_services], "name")
     yield from _duplicates("services", [s.name for s in spec.services], "service")
+    yield from _duplicates("experiments", [e.name for e in spec.experiments], "experiment")
+    yield from _duplicates("loadTests", [t.name for t in spec.load_tests], "load test")
     for i, ext in enumerate(spec.external_services):
         if ext.sensitive and env.policy.egress_gateway and ext.protocol not in ("TLS", "HTTPS"):
             yield (
@@ -170,6 +181,8 @@ def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
     externals = {e.name for e in spec.external_services}
     for i, svc in enumerate(spec.services):
         yield from _service_problems(env, i, svc, services, externals)
+    yield from exercises.experiment_problems(spec, env.policy)
+    yield from exercises.load_test_problems(spec)
     if env.multi_cluster and env.policy.outlier_detection is None:
         yield (
             ("policy", "outlierDetection"),

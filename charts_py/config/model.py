@@ -158,7 +158,8 @@ class Version(Model):
 
 
 class Fault(Model):
-    """Injected delay and/or abort for a share of requests, gated by a request header."""
+    """Shorthand for one `Experiment` on this service (see config/exercises.py): named
+    `fault-injection`, gated by `<header>: <service name>`, ungated when `header` is null."""
 
     percent: Annotated[float, Field(gt=0, le=100)]
     delay: Duration | None = None
@@ -170,6 +171,54 @@ class Fault(Model):
         if self.delay is None and self.abort is None:
             raise ValueError("set delay, abort or both")
         return self
+
+
+class HeaderMatch(Model):
+    """A request header that opts a request into an experiment (exact value match)."""
+
+    name: str = Field(pattern=r"^[a-z0-9-]+$")
+    value: str = Field(min_length=1)
+
+
+class Experiment(Model):
+    """A fault experiment on one service's routes: the general form of a service's `fault:`.
+
+    Without `header` every request is exposed (only where the profile allows ungated faults).
+    """
+
+    name: Name
+    service: Name
+    percent: Annotated[float, Field(gt=0, le=100)]
+    delay: Duration | None = None
+    abort: Annotated[int, Field(ge=400, le=599)] | None = None
+    header: HeaderMatch | None = None
+
+    @model_validator(mode="after")
+    def _some_fault(self) -> Experiment:
+        if self.delay is None and self.abort is None:
+            raise ValueError("set delay, abort or both")
+        return self
+
+
+MAX_LOAD_TEST_SECONDS = 1800
+
+
+class LoadTest(Model):
+    """A bounded fortio run against one HTTP service, emitted as a Kubernetes Job."""
+
+    name: Name
+    target: Name
+    qps: Annotated[int, Field(gt=0, le=5000)]
+    duration: Duration
+    connections: Annotated[int, Field(ge=1, le=64)]
+    path: str = Field(default="/", pattern=r"^/\S*$")
+
+    @field_validator("duration")
+    @classmethod
+    def _bounded(cls, duration: str) -> str:
+        if not 1 <= seconds(duration) <= MAX_LOAD_TEST_SECONDS:
+            raise ValueError(f"must be between 1s and 30m, got {duration}")
+        return duration
 
 
 class Queue(Model):
@@ -284,5 +333,7 @@ class EnvironmentFile(Model):
     policy: dict[str, object] = Field(default_factory=dict)
     external_services: list[ExternalService] = Field(default_factory=list)
     services: list[Service] = Field(min_length=1)
+    experiments: list[Experiment] = Field(default_factory=list)
+    load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)
     cost: Cost = Field(default_factory=Cost)

@@ -18,6 +18,8 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
     callers = [naming.principal(caller, ns) for caller in env.callers[service.name]]
     if service.ingress:
         callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+    if env.load_tested(service):
+        callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, ns))
     if env.policy.authorization and callers:
         rule = {
             "from": [{"source": {"principals": callers}}],

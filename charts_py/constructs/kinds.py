@@ -62,6 +62,8 @@ PDB = Kind("policy/v1", "PodDisruptionBudget", namespaced=True, wave=0)
 DESTINATION_RULE = Kind("networking.istio.io/v1", "DestinationRule", namespaced=True, wave=5)
 VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=True, wave=10)
 CRON_JOB = Kind("batch/v1", "CronJob", namespaced=True, wave=0)
+JOB = Kind("batch/v1", "Job", namespaced=True, wave=20)
+"""Load tests: last, so they hit a mesh whose routes and policies are already synced."""
 CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, wave=-5)
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5
@@ -92,5 +94,6 @@ MESH_KINDS: tuple[Kind, ...] = (
     CRON_JOB,
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,
+    JOB,
 )
 """The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""

@@ -13,6 +13,12 @@ from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
+DRIFT_RULE = "meshops-drift"
+DRIFT_OBJECTS = "meshops_drift_objects"
+DRIFT_COMPLETE = "meshops_drift_complete"
+DRIFT_LAST_RUN = "meshops_drift_last_run_timestamp_seconds"
+"""Metric names written by drift/metrics.py (a unit test keeps the two in step)."""
+DRIFT_STALE_SECONDS = 2 * 86400
 
 
 def _selector(env: Environment, service: str | None) -> str:
@@ -81,6 +87,8 @@ class Monitoring(Construct):
                 {"spec": {"groups": [group]}},
                 namespace=ns,
             )
+        drift = {"groups": [{"name": DRIFT_RULE, "rules": drift_rules(env)}]}
+        emit(self, kinds.PROMETHEUS_RULE, DRIFT_RULE, {"spec": drift}, namespace=ns)
         dashboard = json.dumps(_dashboard(env), indent=2, sort_keys=True)
         emit(
             self,
@@ -95,6 +103,44 @@ class Monitoring(Construct):
 def severity(env: Environment) -> str:
     """Alerts page someone in prod; elsewhere they are warnings."""
     return "critical" if env.spec.profile == "prod" else "warning"
+
+
+def drift_rules(env: Environment) -> list[Any]:
+    """Alerts on the nightly drift job's metrics (drift/metrics.py): critical drift, a run
+    that could not check everything, and no run for two days (a silent job is no all-clear)."""
+    sel = f'env="{env.name}"'
+    labels = {"severity": severity(env), "environment": env.name}
+    rules = [
+        (
+            "MeshopsDriftCritical",
+            f'sum by (env, cluster) ({DRIFT_OBJECTS}{{{sel},status!="in-sync",'
+            'severity="critical"}) > 0',
+            "Critical drift in {{ $labels.env }}/{{ $labels.cluster }}",
+            "{{ $value }} objects differ from git with critical severity: see the drift report.",
+        ),
+        (
+            "MeshopsDriftIncomplete",
+            f"min by (env, cluster) ({DRIFT_COMPLETE}{{{sel}}}) == 0",
+            "The last drift run in {{ $labels.env }}/{{ $labels.cluster }} was incomplete",
+            "Some objects could not be checked (RBAC, timeout, unknown kind): not an all-clear.",
+        ),
+        (
+            "MeshopsDriftStale",
+            f"time() - max by (env, cluster) ({DRIFT_LAST_RUN}{{{sel}}}) > {DRIFT_STALE_SECONDS}",
+            "No drift run in {{ $labels.env }}/{{ $labels.cluster }} for two days",
+            "The last run finished {{ $value | humanizeDuration }} ago: check the CronJob.",
+        ),
+    ]
+    return [
+        {
+            "alert": alert,
+            "expr": expr,
+            "for": "15m",
+            "labels": labels,
+            "annotations": {"summary": summary, "description": description},
+        }
+        for alert, expr, summary, description in rules
+    ]
 
 
 def _camel(name: str) -> str:

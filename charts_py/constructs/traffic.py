@@ -7,7 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py.config.environment import Environment, Settings
-from charts_py.config.model import Fault, Service
+from charts_py.config.model import Experiment, Service
 from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
@@ -23,7 +23,7 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
         "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
     }
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
-    routes = {"hosts": [host], "http": _http_routes(service, host, settings)}
+    routes = {"hosts": [host], "http": _http_routes(env, service, host, settings)}
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
 
 
@@ -61,7 +61,11 @@ def failover(env: Environment) -> list[dict[str, str]]:
     return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]
 
 
-def _http_routes(service: Service, host: str, settings: Settings) -> list[dict[str, Any]]:
+def _http_routes(
+    env: Environment, service: Service, host: str, settings: Settings
+) -> list[dict[str, Any]]:
+    """Gated experiment routes first (a request that asks for a fault gets it), then the
+    default route, which an ungated experiment replaces (it then faults every request)."""
     destinations = [
         {
             "destination": {"host": host, "subset": v.name, "port": {"number": service.port}},
@@ -79,20 +83,24 @@ def _http_routes(service: Service, host: str, settings: Settings) -> list[dict[s
             "retryOn": settings.retries.retry_on,
         },
     }
-    if service.fault is None:
-        return [default]
-    faulty = {**default, "name": "fault-injection", "fault": _fault(service.fault)}
-    if service.fault.header is None:
-        return [faulty]
-    # Header-gated: only requests that ask for the fault get it; everything else is untouched.
-    faulty["match"] = [{"headers": {service.fault.header: {"exact": service.name}}}]
-    return [faulty, default]
+    routes: list[dict[str, Any]] = []
+    for exp in env.experiments(service):
+        faulty = {**default, "name": exp.name, "fault": _fault(exp)}
+        if exp.header is None:
+            default = faulty
+        else:
+            routes.append(
+                {**faulty, "match": [{"headers": {exp.header.name: {"exact": exp.header.value}}}]}
+            )
+    return [*routes, default]
 
 
-def _fault(fault: Fault) -> dict[str, Any]:
+def _fault(experiment: Experiment) -> dict[str, Any]:
+    """Istio's HTTPFaultInjection: the one rendering of a fault, shorthand or experiment."""
+    percentage = {"value": experiment.percent}
     out: dict[str, Any] = {}
-    if fault.delay:
-        out["delay"] = {"fixedDelay": fault.delay, "percentage": {"value": fault.percent}}
-    if fault.abort:
-        out["abort"] = {"httpStatus": fault.abort, "percentage": {"value": fault.percent}}
+    if experiment.delay:
+        out["delay"] = {"fixedDelay": experiment.delay, "percentage": percentage}
+    if experiment.abort:
+        out["abort"] = {"httpStatus": experiment.abort, "percentage": percentage}
     return out

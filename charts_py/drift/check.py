@@ -79,7 +79,11 @@ def differences(
     desired = mask.secret(applied)
     builtin = ObjectRef.of(desired).group in fields.BUILTIN_GROUPS
     live_c = normalize.canonical(normalize.strip(live))
-    diffs = compare.local(normalize.canonical(normalize.strip(desired)), live_c, builtin)
+    desired_c = normalize.canonical(normalize.strip(desired))
+    owners = fields.owners(live)
+    diffs = compare.local(desired_c, live_c, builtin) or compare.taken(
+        desired_c, live_c, owners, OURS, policy.controllers
+    )
     # Never for Secrets: a dry-run would send their values and answer with them unmasked.
     if diffs and server is not None and desired.get("kind") != "Secret":
         try:
@@ -87,7 +91,6 @@ def differences(
             diffs = compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c)
         except (Forbidden, UnknownKind):
             pass  # read-only RBAC, or git's version not served: the local result stands
-    owners = fields.owners(live)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
     for diff, owner in compare.ownership(live, owners, applied, OURS, policy.controllers):
@@ -152,7 +155,7 @@ def _verdict(ref: ObjectRef, raw: list[Difference], policy: Policy) -> Result:
         if any(rule.silences(ref, diff) for rule in policy.ignore):
             ignored += 1
         else:
-            kept.append(dataclasses.replace(diff, severity=policy.severity_of(ref.kind, diff.path)))
+            kept.append(dataclasses.replace(diff, severity=policy.change_severity(ref.kind, diff)))
     if not kept:
         return Result(ref, Status.IN_SYNC, ignored=ignored)
     worst = min((d.severity for d in kept), key=lambda s: s.rank)

@@ -126,6 +126,29 @@ def ownership(
     return out
 
 
+def taken(
+    desired: Any, live: Any, owners: list[fields.Owner], ours: str, allowed: frozenset[str]
+) -> list[Difference]:
+    """Desired atomic fields (e.g. an Istio route list) a foreign manager took over and left
+    different from git, compared exactly (both canonical).
+
+    `local` lets live add keys inside list items (server defaults); but an Update that changes
+    an atomic field takes its ownership, and a sync replaces it whole, so an added `fault` in
+    a route is drift that the subset comparison would hide.
+    """
+    leaves = fields.desired_paths(desired)
+    out = []
+    for owner in owners:
+        if owner.manager in allowed or owner.manager == ours:
+            continue
+        for path in sorted(owner.paths & leaves, key=str):
+            want, have = fields.value_at(desired, path), fields.value_at(live, path)
+            if isinstance(want, list) and want != have:
+                ptr = fields.to_pointer(path, live)
+                out.append(Difference(ptr, Change.CHANGED, want, have))
+    return out
+
+
 def _anchor(path: fields.Path, inner: set[fields.Path]) -> fields.Path:
     """The outermost part of `path` that desired does not have: an added env var is
     reported as the whole `env` list (or list item), not as its `name` and `value` leaves."""

@@ -7,7 +7,9 @@ match wins), so a team can raise, lower or silence exactly what it means to.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from charts_py.drift.model import Difference, ObjectRef, Severity
 
@@ -112,9 +114,38 @@ class Policy:
                 return rule.severity
         return MEDIUM
 
+    def change_severity(self, kind: str, diff: Difference) -> Severity:
+        """The worst of the difference's path and of every leaf that differs inside its
+        values: a replaced `/spec/http` list that adds a fault route is a fault change."""
+        found = [self.severity_of(kind, diff.path)]
+        for pointer in _differing_leaves(diff.desired, diff.live, diff.path.rstrip("/")):
+            found.append(self.severity_of(kind, pointer))
+        return min(found, key=lambda s: s.rank)
+
     def object_severity(self, kind: str) -> Severity:
         """A missing or extra object: as a change of its whole spec."""
         return self.severity_of(kind, "/spec")
 
     def whole_object_ignored(self, ref: ObjectRef) -> bool:
         return any(r.path is None and r.manager is None and r.selects(ref) for r in self.ignore)
+
+
+_ABSENT = object()
+
+
+def _differing_leaves(desired: Any, live: Any, at: str) -> Iterator[str]:
+    """JSON Pointers below `at` where the two values differ (leaves, or a side's absence)."""
+    if isinstance(desired, dict) or isinstance(live, dict):
+        d = desired if isinstance(desired, dict) else {}
+        lv = live if isinstance(live, dict) else {}
+        for key in sorted(set(d) | set(lv), key=str):
+            yield from _differing_leaves(d.get(key, _ABSENT), lv.get(key, _ABSENT), f"{at}/{key}")
+    elif isinstance(desired, list) or isinstance(live, list):
+        d_items = desired if isinstance(desired, list) else []
+        l_items = live if isinstance(live, list) else []
+        for i in range(max(len(d_items), len(l_items))):
+            d_item = d_items[i] if i < len(d_items) else _ABSENT
+            l_item = l_items[i] if i < len(l_items) else _ABSENT
+            yield from _differing_leaves(d_item, l_item, f"{at}/{i}")
+    elif desired != live:
+        yield at

@@ -129,9 +129,13 @@ def test_kubectl_edit_virtual_service_weights(scenario: Scenario) -> None:
     scenario.kubectl("edit", "virtualservice/reviews", env={"KUBE_EDITOR": editor})
     result = diverged(scenario.drift())[("VirtualService", "reviews")]
     paths = {(d.path, d.desired, d.live, d.manager) for d in result.differences}
+    # Route 0 is staging's reviews-latency experiment, route 1 the default: the editor sets
+    # the first weight to 70 and every other one to 30.
     assert paths == {
         ("/spec/http/0/route/0/weight", 50, 70, "kubectl-edit"),
         ("/spec/http/0/route/1/weight", 50, 30, "kubectl-edit"),
+        ("/spec/http/1/route/0/weight", 50, 30, "kubectl-edit"),
+        ("/spec/http/1/route/1/weight", 50, 30, "kubectl-edit"),
     }
     assert result.severity == "high"
 
