@@ -9,8 +9,9 @@ the page sits next to the manifests without becoming one.
 
 from __future__ import annotations
 
+from charts_py.config import exercises
 from charts_py.config.environment import Environment
-from charts_py.config.model import Autoscaling, OutlierDetection, Retries, Service
+from charts_py.config.model import Autoscaling, Experiment, OutlierDetection, Retries, Service
 from charts_py.constructs import external, monitoring, naming, traffic
 from charts_py.docs import topology
 from charts_py.docs.markdown import percent, table
@@ -34,6 +35,7 @@ def render(env: Environment, source: str) -> bytes:
         _externals(env),
         _routing(env),
         _scaling(env),
+        _load_tests(env),
         _alerts(env),
     ]
     text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
@@ -220,7 +222,7 @@ def _routing_row(env: Environment, svc: Service) -> list[str]:
         _retries(settings.retries),
         _outlier(settings.outlier_detection),
         balancer,
-        _fault(svc),
+        "; ".join(_experiment(e) for e in exercises.of_service(env.spec, svc)),
     ]
 
 
@@ -237,17 +239,28 @@ def _outlier(od: OutlierDetection | None) -> str:
     )
 
 
-def _fault(svc: Service) -> str:
-    fault = svc.fault
-    if fault is None:
-        return ""
-    kinds = []
-    if fault.delay:
-        kinds.append(f"delay {fault.delay}")
-    if fault.abort:
-        kinds.append(f"abort {fault.abort}")
-    gate = f"header `{fault.header}: {svc.name}`" if fault.header else "every request"
-    return f"{fault.percent:g}% {' + '.join(kinds)}, {gate}"
+def _experiment(exp: Experiment) -> str:
+    """One fault experiment (a service's `fault:` shorthand included), as the route has it."""
+    kinds = [f"delay {exp.delay}"] if exp.delay else []
+    kinds += [f"abort {exp.abort}"] if exp.abort else []
+    gate = f"header `{exp.header.name}: {exp.header.value}`" if exp.header else "every request"
+    return f"{exp.name}: {exp.percent:g}% {' + '.join(kinds)}, {gate}"
+
+
+def _load_tests(env: Environment) -> list[str]:
+    tests = sorted(env.spec.load_tests, key=lambda t: t.name)
+    if not tests:
+        return []
+    rows = [[t.name, t.target, f"`{t.path}`", str(t.qps), t.duration, str(t.connections)]
+            for t in tests]  # fmt: skip
+    return [
+        "## Load tests",
+        "",
+        "Bounded fortio Jobs; results in `kubectl -n "
+        f"{env.spec.namespace} logs job/<name>`. A changed test needs a new name.",
+        "",
+        *table(["job", "target", "path", "qps", "duration", "connections"], rows),
+    ]
 
 
 def _scaling(env: Environment) -> list[str]:

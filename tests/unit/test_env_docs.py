@@ -137,3 +137,12 @@ def test_validate_and_apply_read_only_manifests_beside_the_page(tmp_path: Path) 
     assert cli.main(["validate", *args]) == 0
     assert distdir.cluster_dir(dist, "dev", None) == dist / "dev" / "dev-1"
     assert all(p.file.endswith(".yaml") for p in distdir.read(dist / "dev" / "dev-1"))
+
+
+def test_experiments_and_load_tests_are_documented(envs: dict[str, Environment]) -> None:
+    staging = page(envs["staging"])
+    assert "reviews-latency: 100% delay 2s, header `x-meshops-chaos: reviews-latency`" in staging
+    assert "fault-injection: 5% abort 503, header `x-meshops-fault: payment`" in staging
+    assert "| frontend-baseline | frontend | `/` | 50 | 2m | 8 |" in section(staging, "Load tests")
+    prod = page(envs["prod"])
+    assert "## Load tests" not in prod and "delay" not in section(prod, "Routing and resilience")
