@@ -1,84 +1,27 @@
-"""The `meshops` command: parse arguments, call the library, map outcomes to exit codes.
-
-Exit codes: 0 success, 1 a check found differences, 2 could not run (bad input).
-"""
+"""Commands that talk to clusters and git: cluster, apply, drift, backup, restore.
+Parse, call the library, map outcomes to exit codes; nothing else."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from charts_py.errors import MeshopsError
+from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 if TYPE_CHECKING:
     from charts_py.drift.model import Report
 
-EXIT_OK, EXIT_DIFFERENT, EXIT_ERROR = 0, 1, 2
 
-# Off a terminal (CI logs, pipes) rich would assume 80 columns and cut table cells.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the console script."""
-    args = _parser().parse_args(argv)
-    try:
-        code: int = args.handler(args)
-        return code
-    except MeshopsError as exc:
-        err.print(f"meshops: error: {exc}", markup=False)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        return EXIT_ERROR
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="meshops", description=__doc__.splitlines()[0])
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    synth = commands.add_parser("synth", help="render environments/*.yaml into dist/")
-    synth.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="E",
-        help="only this environment (repeatable); default: all",
-    )
-    synth.add_argument(
-        "--check",
-        action="store_true",
-        help="write nothing; exit 1 if dist/ differs from a fresh render",
-    )
-    synth.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    synth.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
-    synth.set_defaults(handler=_synth)
-
-    schema = commands.add_parser("schema", help="write the environment JSON Schema for editors")
-    schema.add_argument(
-        "--output",
-        type=Path,
-        default=None,
-        metavar="F",
-        help="default: charts_py/config/environment.schema.json",
-    )
-    schema.set_defaults(handler=_schema)
-    _add_cluster(commands)
-    _add_apply(commands)
-    _add_drift(commands)
-    _add_validate(commands)
-    _add_audit(commands)
-    _add_cost(commands)
-    _add_backup(commands)
-    _add_restore(commands)
-    return parser
+def register(commands: Any) -> None:
+    """Add this module's subcommands."""
+    for add in (_add_cluster, _add_apply, _add_drift, _add_backup, _add_restore):
+        add(commands)
 
 
 def _add_cluster(commands: Any) -> None:
@@ -181,48 +124,6 @@ def _add_apply(commands: Any) -> None:
     apply.set_defaults(handler=_apply)
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from charts_py.render import synth  # imports cdk8s (starts node): only when needed
-
-    started = time.monotonic()
-    result = synth.run(args.environments, args.dist, args.env, check=args.check)
-    seconds = time.monotonic() - started
-    _print_warnings(result.warnings)
-    changes = result.changes
-    counts = (
-        f"{len(changes.added)} added, {len(changes.changed)} changed, "
-        f"{len(changes.removed)} removed"
-    )
-    if args.check:
-        if changes.empty:
-            out.print(
-                f"{args.dist}/ is up to date ({len(result.manifests)} objects, {seconds:.1f}s)"
-            )
-            return EXIT_OK
-        for label, paths in (
-            ("added", changes.added),
-            ("changed", changes.changed),
-            ("removed", changes.removed),
-        ):
-            for path in paths:
-                out.print(f"  would be {label}: {args.dist}/{path}", markup=False)
-        err.print(f"meshops: {args.dist}/ is stale ({counts}): run `meshops synth` and commit")
-        return EXIT_DIFFERENT
-    out.print(
-        f"synth: {len(result.manifests)} objects -> {args.dist}/ ({counts}) in {seconds:.1f}s"
-    )
-    return EXIT_OK
-
-
-def _schema(args: argparse.Namespace) -> int:
-    from charts_py.config import schema
-
-    target = args.output or schema.SCHEMA_FILE
-    target.write_text(schema.text(), encoding="utf-8")
-    out.print(f"wrote {target}")
-    return EXIT_OK
-
-
 def _cluster(args: argparse.Namespace) -> int:
     from charts_py.cluster import controlplane
 
@@ -272,87 +173,6 @@ def _apply(args: argparse.Namespace) -> int:
         f"{len(summary.configured)} configured, {len(summary.unchanged)} unchanged"
     )
     return EXIT_OK
-
-
-def _add_validate(commands: Any) -> None:
-    validate = commands.add_parser("validate", help="check manifests: schemas and mesh rules")
-    validate.add_argument(
-        "paths",
-        nargs="*",
-        type=Path,
-        metavar="PATH",
-        help="YAML files or folders; default: every dist/<env> under its environment's profile",
-    )
-    validate.add_argument(
-        "--env",
-        default=None,
-        metavar="E",
-        help="with PATHs: use this environment's (or profile's) rules; default: prod. "
-        "Without: only dist/E",
-    )
-    validate.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
-    validate.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    validate.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
-    validate.set_defaults(handler=_validate)
-
-
-def _add_audit(commands: Any) -> None:
-    audit = commands.add_parser("audit", help="compliance report of dist/<env> by control")
-    audit.add_argument("--env", required=True, metavar="E")
-    audit.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    audit.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    audit.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
-    audit.set_defaults(handler=_audit)
-
-
-def _validate(args: argparse.Namespace) -> int:
-    from charts_py.validate import report, targets
-
-    if args.paths:
-        profile = targets.profile_of(args.env, args.environments)
-        chosen = targets.for_paths(args.paths, profile)
-    else:
-        chosen = targets.for_dist(args.dist, args.environments, [args.env] if args.env else [])
-    result = targets.run(chosen)
-    sys.stdout.write(report.render(result, args.format))
-    return EXIT_DIFFERENT if result.errors else EXIT_OK
-
-
-def _audit(args: argparse.Namespace) -> int:
-    from charts_py.validate import audit, targets
-
-    [target] = targets.for_dist(args.dist, args.environments, [args.env])
-    sys.stdout.write(audit.render(audit.build(args.env, target), args.format))
-    return EXIT_OK
-
-
-def _add_cost(commands: Any) -> None:
-    cost = commands.add_parser("cost", help="monthly cost of requests; what Sidecar scoping saves")
-    cost.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="E",
-        help="only this environment (repeatable); default: all",
-    )
-    cost.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    cost.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    cost.set_defaults(handler=_cost)
-
-
-def _cost(args: argparse.Namespace) -> int:
-    from charts_py.config import environment
-    from charts_py.cost import estimate, formats
-
-    envs = environment.load_all(args.environments)
-    selected = environment.select(envs, args.env, str(args.environments))
-    sys.stdout.write(formats.RENDERERS[args.format](estimate.estimate_all(selected)))
-    return EXIT_OK
-
-
-def _print_warnings(warnings: Sequence[Any]) -> None:
-    for warning in warnings:
-        err.print(f"meshops: {warning.text}", markup=False)
 
 
 def _drift(args: argparse.Namespace) -> int:
@@ -501,7 +321,3 @@ def _restore(args: argparse.Namespace) -> int:
         out.print(f"verify (drift {done.report.env}/{done.report.cluster}):", markup=False)
         formats.text(done.report, out, details=True)
     return done.exit_code
-
-
-if __name__ == "__main__":
-    sys.exit(main())
