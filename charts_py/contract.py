@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 MANAGED_BY = "app.kubernetes.io/managed-by"
 MANAGED_BY_VALUE = "meshops"
 ENVIRONMENT = "meshops.dev/environment"
@@ -13,6 +15,21 @@ BOOTSTRAP_DIR = "_bootstrap"
 
 FIELD_MANAGER = "argocd-controller"
 """The field manager Argo CD's server-side apply uses; `meshops apply` uses it too."""
+
+
+SNAPSHOT_BRANCH = "meshops/snapshots"
+"""Where drift snapshots and backups are committed (overridable on the command line)."""
+
+
+def is_ours(obj: dict[str, Any], environment: str, cluster: str) -> bool:
+    """Labelled by meshops for (environment, cluster): drift calls such an object extra when
+    git lacks it, and backups keep it."""
+    found = (obj.get("metadata") or {}).get("labels") or {}
+    return (
+        found.get(MANAGED_BY) == MANAGED_BY_VALUE
+        and found.get(ENVIRONMENT) == environment
+        and found.get(CLUSTER) == cluster
+    )
 
 
 def labels(environment: str, cluster: str, chart: str) -> dict[str, str]:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
+from charts_py import contract
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 if TYPE_CHECKING:
@@ -76,7 +77,7 @@ def _add_drift(commands: Any) -> None:
         action="store_true",
         help="commit the report and divergent live objects to the snapshot branch",
     )
-    drift.add_argument("--snapshot-branch", default="meshops/snapshots", metavar="B")
+    drift.add_argument("--snapshot-branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
     drift.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
     _add_delivery(drift)
     drift.set_defaults(handler=_drift)
@@ -272,7 +273,7 @@ def _add_recovery_common(parser: Any) -> None:
     parser.add_argument("--repo", type=Path, default=None, metavar="P")
     parser.add_argument("--kubeconfig", default=None, metavar="F")
     parser.add_argument("--context", default=None, metavar="X")
-    parser.add_argument("--branch", default="meshops/snapshots", metavar="B")
+    parser.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
 
 
 def _backup(args: argparse.Namespace) -> int:

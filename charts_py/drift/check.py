@@ -1,7 +1,8 @@
 """Judge each object: compare, attribute to a manager, rate, apply ignore rules.
 
-Objects are judged in parallel (bounded): most are settled locally; only those where the
-local comparison finds something cost a server-side apply dry-run.
+Every object is first judged locally (no request); only those where the local comparison
+finds something are judged again with a server-side apply dry-run, a bounded number in
+parallel.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def judge_all(
             for i, result in zip(again, confirmed, strict=True):
                 results[i] = result
     for key, obj in sorted(live.objects.items()):
-        if key not in wanted and _ours(obj, env, cluster_name):
+        if key not in wanted and contract.is_ours(obj, env, cluster_name):
             results.append(_absent_or_extra(ObjectRef.of(obj), Status.EXTRA, policy))
     return results
 
@@ -172,12 +173,3 @@ def _absent_or_extra(ref: ObjectRef, status: Status, policy: Policy) -> Result:
     if policy.whole_object_ignored(ref):
         return Result(ref, Status.IN_SYNC, ignored=1)
     return Result(ref, status, severity=policy.object_severity(ref.kind))
-
-
-def _ours(obj: dict[str, Any], env: str, cluster: str) -> bool:
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return (
-        labels.get(contract.MANAGED_BY) == contract.MANAGED_BY_VALUE
-        and labels.get(contract.ENVIRONMENT) == env
-        and labels.get(contract.CLUSTER) == cluster
-    )

@@ -35,7 +35,7 @@ class Options:
     repo: Path | None = None
     kubeconfig: str | None = None
     context: str | None = None
-    branch: str = "meshops/snapshots"
+    branch: str = contract.SNAPSHOT_BRANCH
     push: str | None = None
     dist: str = "dist"
 
@@ -105,17 +105,11 @@ def select(
     cluster: str,
 ) -> list[dict[str, Any]]:
     """Live objects that are in git or carry our labels, in identity order."""
-    return [obj for key, obj in sorted(live.items()) if key in desired or ours(obj, env, cluster)]
-
-
-def ours(obj: dict[str, Any], env: str, cluster: str) -> bool:
-    """Labelled by meshops for this (env, cluster): drift calls such an object extra."""
-    labels = (obj.get("metadata") or {}).get("labels") or {}
-    return (
-        labels.get(contract.MANAGED_BY) == contract.MANAGED_BY_VALUE
-        and labels.get(contract.ENVIRONMENT) == env
-        and labels.get(contract.CLUSTER) == cluster
-    )
+    return [
+        obj
+        for key, obj in sorted(live.items())
+        if key in desired or contract.is_ours(obj, env, cluster)
+    ]
 
 
 def labelled_secrets(server: kubeapi.Cluster, env: str, cluster: str) -> list[secrets.Needed]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import apply, gitrepo, kubeapi, yamlio
+from charts_py import apply, contract, gitrepo, kubeapi, yamlio
 from charts_py.drift import fetch, mask, run
 from charts_py.drift.model import Report
 from charts_py.errors import BackupNotFound, ConfigError, CorruptBackup
@@ -40,7 +40,7 @@ class Options:
     kubeconfig: str | None = None
     context: str | None = None
     dry_run: bool = False
-    branch: str = "meshops/snapshots"
+    branch: str = contract.SNAPSHOT_BRANCH
     dist: str = "dist"
 
 
