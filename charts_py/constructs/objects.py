@@ -2,7 +2,7 @@
 
 Each object costs three jsii calls (create, patch op, patch) however large its body: passing
 the body as one JSON patch is the cheapest path into cdk8s we measured (typed L1 classes
-cost ~3 ms per object, mostly struct conversion; see README "Performance").
+cost ~3 ms per object, mostly struct conversion; see docs/development.md "Performance").
 """
 
 from __future__ import annotations
