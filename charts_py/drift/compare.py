@@ -16,13 +16,10 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
+from charts_py import jsonpointer
 from charts_py.drift import fields
 from charts_py.drift.model import Change, Difference
 from charts_py.drift.normalize import BOOKKEEPING_ANNOTATIONS
-
-
-def pointer_step(key: str | int) -> str:
-    return "/" + str(key).replace("~", "~0").replace("/", "~1")
 
 
 def local(desired: Any, live: Any, builtin: bool) -> list[Difference]:
@@ -37,9 +34,11 @@ def _subset(d: Any, lv: Any, ptr: str, path: fields.Path, builtin: bool) -> Iter
             return
         for key, value in d.items():
             if key not in lv:
-                yield Difference(ptr + pointer_step(key), Change.REMOVED, value, None)
+                yield Difference(ptr + jsonpointer.step(key), Change.REMOVED, value, None)
             else:
-                yield from _subset(value, lv[key], ptr + pointer_step(key), (*path, key), builtin)
+                yield from _subset(
+                    value, lv[key], ptr + jsonpointer.step(key), (*path, key), builtin
+                )
     elif isinstance(d, list):
         keys = fields.list_keys(path) if builtin else None
         if keys and isinstance(lv, list):
@@ -76,7 +75,7 @@ def predicted(predicted_obj: Any, live: Any) -> list[Difference]:
         if change is None:
             continue
         for level in items:
-            ptr = "".join(pointer_step(k) for k in level.path(output_format="list"))
+            ptr = jsonpointer.pointer(*level.path(output_format="list"))
             out.append(Difference(ptr or "/", change, _present(level.t2), _present(level.t1)))
     return sorted(out, key=lambda d: d.path)
 

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, cast
 
+from charts_py import jsonpointer
+
 Step = str | tuple[str, str]
 Path = tuple[Step, ...]
 
@@ -119,7 +121,7 @@ def to_pointer(path: Path, obj: dict[str, Any]) -> str:
             index, node = _find(node, step)
             out += f"/{index}"
         else:
-            out += "/" + step.replace("~", "~0").replace("/", "~1")
+            out += jsonpointer.step(step)
             node = node.get(step) if isinstance(node, dict) else None
     return out
 

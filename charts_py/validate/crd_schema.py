@@ -15,7 +15,7 @@ from typing import Any
 
 import jsonschema
 
-from charts_py import yamlio
+from charts_py import jsonpointer, yamlio
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
 
@@ -41,12 +41,8 @@ def errors(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
     if validator is None:
         return
     for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
-        pointer = "".join(f"/{_escape(part)}" for part in error.absolute_path)
+        pointer = jsonpointer.pointer(*error.absolute_path)
         yield pointer or "/", error.message
-
-
-def _escape(part: object) -> str:
-    return str(part).replace("~", "~0").replace("/", "~1")
 
 
 def _closed(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:

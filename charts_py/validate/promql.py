@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from charts_py.validate.documents import pointer
+from charts_py.jsonpointer import pointer
 
 Problem = tuple[int, str, str]
 """(index of the object checked, JSON Pointer into it, message)."""

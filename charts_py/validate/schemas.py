@@ -24,8 +24,8 @@ from typing import Any
 import jsonschema
 import referencing
 
+from charts_py.jsonpointer import escape
 from charts_py.validate import crd_schema
-from charts_py.validate.documents import escape
 
 KUBERNETES_VERSION = "1.34.0"
 _DIR = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"

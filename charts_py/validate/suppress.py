@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
-from charts_py.validate.documents import Document, pointer
+from charts_py.jsonpointer import pointer
+from charts_py.validate.documents import Document
 
 ANNOTATION = "meshops.dev/suppress"
 PATH = pointer("metadata", "annotations", ANNOTATION)

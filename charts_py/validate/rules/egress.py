@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from charts_py.validate.documents import Document, pointer
+from charts_py.jsonpointer import pointer
+from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, namespace
 

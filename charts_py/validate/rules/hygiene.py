@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from charts_py.jsonpointer import pointer
 from charts_py.validate import schemas
-from charts_py.validate.documents import pointer
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, items
 

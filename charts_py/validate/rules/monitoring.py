@@ -6,8 +6,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from charts_py.jsonpointer import pointer
 from charts_py.validate import promql
-from charts_py.validate.documents import Document, pointer
+from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, fqdn, items, mapping, namespace
 

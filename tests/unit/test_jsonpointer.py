@@ -1,0 +1,40 @@
+"""One JSON Pointer codec (RFC 6901) for drift, validate and their reports."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from charts_py import jsonpointer
+
+# Keys drawn to hit the escapes: `~`, `/` and the escape sequences themselves, often.
+KEYS = st.text(alphabet=st.sampled_from(["~", "/", "0", "1", "a", "é", "-", " "]), max_size=8)
+
+
+@given(st.lists(KEYS, max_size=6))
+def test_pointer_round_trip(keys: list[str]) -> None:
+    assert jsonpointer.tokens(jsonpointer.pointer(*keys)) == keys
+
+
+@given(KEYS)
+def test_token_round_trip(key: str) -> None:
+    escaped = jsonpointer.escape(key)
+    assert "/" not in escaped
+    assert jsonpointer.unescape(escaped) == key
+
+
+def test_rfc6901_examples() -> None:
+    """Section 5 of RFC 6901: `/a~1b` names key `a/b`, `/m~0n` names `m~n`, `~01` is `~1`."""
+    assert jsonpointer.tokens("/a~1b") == ["a/b"]
+    assert jsonpointer.tokens("/m~0n") == ["m~n"]
+    assert jsonpointer.tokens("/~01") == ["~1"]
+    assert jsonpointer.tokens("/") == [""]
+    assert jsonpointer.tokens("") == []
+    assert jsonpointer.pointer("spec", "http", 0) == "/spec/http/0"
+
+
+@pytest.mark.parametrize("bad", ["spec", "/a~2", "/a~", "/~~01"])
+def test_malformed_pointers_are_refused(bad: str) -> None:
+    with pytest.raises(ValueError, match="JSON Pointer"):
+        jsonpointer.tokens(bad)
