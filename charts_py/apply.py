@@ -13,7 +13,7 @@ from typing import Any
 
 from charts_py import contract, kubeapi
 from charts_py.constructs import kinds
-from charts_py.constructs.objects import SYNC_WAVE
+from charts_py.objectref import ObjectRef
 
 KIND_ORDER = {k.kind: i for i, k in enumerate(kinds.MESH_KINDS)}
 IGNORED_FOR_CHANGE = ("managedFields", "resourceVersion", "generation")
@@ -37,7 +37,7 @@ def order(objects: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
     def key(obj: dict[str, Any]) -> tuple[int, int, str, str]:
         meta = obj["metadata"]
-        wave = int((meta.get("annotations") or {}).get(SYNC_WAVE, "0"))
+        wave = int((meta.get("annotations") or {}).get(contract.SYNC_WAVE, "0"))
         rank = KIND_ORDER.get(obj["kind"], len(KIND_ORDER))
         return wave, rank, meta.get("namespace", ""), meta["name"]
 
@@ -56,7 +56,7 @@ def apply(
     live = _live_index(cluster, ordered)
     summary = Summary()
     for obj in ordered:
-        name = kubeapi.identity(obj)
+        name = str(ObjectRef.of(obj))
         progress(name)
         before = live.get(_key(obj))
         after = cluster.apply(obj, field_manager=contract.FIELD_MANAGER, dry_run=dry_run)

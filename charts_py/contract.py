@@ -10,6 +10,9 @@ ENVIRONMENT = "meshops.dev/environment"
 CLUSTER = "meshops.dev/cluster"
 CHART = "meshops.dev/chart"
 
+SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+"""The annotation that orders a sync inside one Argo CD Application (kinds.py holds the waves)."""
+
 BOOTSTRAP_DIR = "_bootstrap"
 """dist/_bootstrap/argocd holds the Argo CD objects; it is no (env, cluster) directory."""
 

@@ -21,6 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from charts_py.errors import ClusterUnreachable, Forbidden, ObjectRejected, UnknownKind
+from charts_py.objectref import ObjectRef
 
 PAGE_SIZE = 500
 TIMEOUT = (5, 60)  # seconds: connect, read
@@ -41,13 +42,6 @@ class Resource:
             base += f"/namespaces/{namespace}"
         base += f"/{self.plural}"
         return f"{base}/{name}" if name else base
-
-
-def identity(obj: dict[str, Any]) -> str:
-    """`Kind namespace/name` of an object, for messages."""
-    meta = obj.get("metadata", {})
-    ns = meta.get("namespace")
-    return f"{obj.get('kind')} {ns + '/' if ns else ''}{meta.get('name')}"
 
 
 class Cluster:
@@ -182,7 +176,7 @@ class Cluster:
                 "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml"
             )
         except ObjectRejected as exc:
-            raise ObjectRejected(f"{identity(obj)}: {exc}") from None
+            raise ObjectRejected(f"{ObjectRef.of(obj)}: {exc}") from None
         return result
 
 

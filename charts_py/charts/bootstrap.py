@@ -48,7 +48,7 @@ def _project(envs: list[Environment]) -> dict[str, Any]:
 
     def allowed(namespaced: bool) -> list[dict[str, str]]:
         return [
-            {"group": "" if k.group == "core" else k.group, "kind": k.kind}
+            {"group": k.group, "kind": k.kind}
             for k in kinds.MESH_KINDS
             if k.namespaced == namespaced
         ]

@@ -48,7 +48,7 @@ def read_only_rules() -> list[dict[str, Any]]:
     """get/list/watch on exactly the kinds meshops emits, grouped by API group; no Secrets."""
     groups: dict[str, set[str]] = {}
     for kind in kinds.MESH_KINDS:
-        groups.setdefault("" if kind.group == "core" else kind.group, set()).add(kind.resource)
+        groups.setdefault(kind.group, set()).add(kind.resource)
     return [
         {"apiGroups": [group], "resources": sorted(resources), "verbs": ["get", "list", "watch"]}
         for group, resources in sorted(groups.items())

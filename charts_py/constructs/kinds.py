@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from charts_py.objectref import group_of
+
 
 @dataclass(frozen=True)
 class Kind:
@@ -32,8 +34,8 @@ class Kind:
 
     @property
     def group(self) -> str:
-        """The API group, `core` for the legacy group (the dist file-name convention)."""
-        return self.api_version.rpartition("/")[0] or "core"
+        """The API group as Kubernetes spells it (`""` for the legacy group)."""
+        return group_of(self.api_version)
 
 
 NAMESPACE = Kind("v1", "Namespace", namespaced=False, wave=-10)

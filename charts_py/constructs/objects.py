@@ -14,8 +14,7 @@ import cdk8s
 from constructs import Construct
 
 from charts_py.constructs.kinds import Kind
-
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
+from charts_py.contract import SYNC_WAVE
 
 Body = Mapping[str, Any]
 

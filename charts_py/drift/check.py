@@ -14,9 +14,10 @@ from typing import Any
 
 from charts_py import contract, kubeapi
 from charts_py.drift import compare, fetch, fields, mask, normalize
-from charts_py.drift.model import Change, Difference, ObjectRef, Result, Status
+from charts_py.drift.model import Change, Difference, Result, Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import Forbidden, MeshopsError, UnknownKind
+from charts_py.objectref import ObjectRef
 
 OURS = contract.FIELD_MANAGER
 

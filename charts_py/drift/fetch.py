@@ -13,10 +13,10 @@ import yaml
 from charts_py import gitrepo, kubeapi, yamlio
 from charts_py.constructs import kinds
 from charts_py.drift import mask
-from charts_py.drift.model import GitSource, ObjectRef
+from charts_py.drift.model import GitSource
 from charts_py.errors import ClusterUnreachable, ConfigError, Forbidden, UnknownKind
+from charts_py.objectref import Key, ObjectRef
 
-Key = tuple[str, str, str, str]
 MAX_IN_FLIGHT = 8
 
 

@@ -6,6 +6,8 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from charts_py.objectref import ObjectRef
+
 SCHEMA_VERSION = 1
 
 
@@ -38,37 +40,6 @@ class Change(enum.StrEnum):
     CHANGED = "changed"
     ADDED = "added"
     REMOVED = "removed"
-
-
-@dataclass(frozen=True, order=True)
-class ObjectRef:
-    """Identity of an object in one cluster."""
-
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-
-    @property
-    def group(self) -> str:
-        return self.api_version.rpartition("/")[0]
-
-    @property
-    def group_kind(self) -> tuple[str, str]:
-        return self.group, self.kind
-
-    @property
-    def key(self) -> tuple[str, str, str, str]:
-        """Identity across API versions of the same group (git v1beta1 == live v1)."""
-        return self.group, self.kind, self.namespace, self.name
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name}"
-
-    @classmethod
-    def of(cls, obj: dict[str, Any]) -> ObjectRef:
-        meta = obj.get("metadata") or {}
-        return cls(obj["apiVersion"], obj["kind"], meta.get("namespace") or "", meta["name"])
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py.drift.model import Difference, ObjectRef, Severity
+from charts_py import jsonpointer
+from charts_py.drift.model import Difference, Severity
+from charts_py.objectref import ObjectRef
 
 # Managers that write fields as part of normal operation, never by a person's hand.
 KNOWN_CONTROLLERS = frozenset(
@@ -139,7 +141,9 @@ def _differing_leaves(desired: Any, live: Any, at: str) -> Iterator[str]:
         d = desired if isinstance(desired, dict) else {}
         lv = live if isinstance(live, dict) else {}
         for key in sorted(set(d) | set(lv), key=str):
-            yield from _differing_leaves(d.get(key, _ABSENT), lv.get(key, _ABSENT), f"{at}/{key}")
+            yield from _differing_leaves(
+                d.get(key, _ABSENT), lv.get(key, _ABSENT), at + jsonpointer.step(key)
+            )
     elif isinstance(desired, list) or isinstance(live, list):
         d_items = desired if isinstance(desired, list) else []
         l_items = live if isinstance(live, list) else []

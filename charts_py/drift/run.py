@@ -10,8 +10,9 @@ from pathlib import Path
 from charts_py import kubeapi
 from charts_py.config import environment
 from charts_py.drift import check, fetch
-from charts_py.drift.model import ObjectRef, Report, Severity
+from charts_py.drift.model import Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
+from charts_py.objectref import ObjectRef, group_label
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
     )
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
     errors = tuple(
-        f"{kind} ({group or 'core'}): {reason}"
+        f"{kind} ({group_label(group)}): {reason}"
         for (group, kind), reason in sorted({**live.errors, **unserved}.items())
     )
     report = Report(

@@ -16,8 +16,9 @@ import yaml
 
 from charts_py import gitrepo
 from charts_py.drift import formats
-from charts_py.drift.model import ObjectRef, Report, Status
+from charts_py.drift.model import Report, Status
 from charts_py.errors import SnapshotError
+from charts_py.objectref import ObjectRef
 
 MASK_PREFIX = "<masked:"
 SNAPSHOT_STATUSES = (Status.MODIFIED, Status.EXTRA)  # the ones with a live object to keep
@@ -69,10 +70,10 @@ def files(report: Report, live_objects: dict[ObjectRef, dict[str, Any]]) -> dict
 
 def file_name(ref: ObjectRef) -> str:
     """`<Kind>.<group|core>.<namespace|_cluster>.<name>.yaml`: one flat, sortable folder."""
-    parts = [ref.kind, ref.group or "core", ref.namespace or "_cluster", ref.name]
+    parts = [ref.kind, ref.namespace or "_cluster", ref.name]
     if any(not p or "/" in p or p in (".", "..") for p in parts):
         raise SnapshotError(f"{ref}: cannot be written as a snapshot file name")
-    return ".".join(parts) + ".yaml"
+    return ref.file_name()
 
 
 def folder(env: str, cluster: str, started_at: str | datetime) -> str:

@@ -19,8 +19,8 @@ import yaml
 
 from charts_py import contract, gitrepo, kubeapi
 from charts_py.drift import fetch, mask, snapshot
-from charts_py.drift.model import ObjectRef
 from charts_py.errors import ClusterUnreachable, Forbidden, SnapshotError
+from charts_py.objectref import Key, ObjectRef, group_label
 from charts_py.recovery import clean, layout, secrets
 
 SECRET = ("v1", "Secret")
@@ -94,13 +94,15 @@ def read_live(server: kubeapi.Cluster, desired: fetch.Desired) -> fetch.Live:
     live = fetch.from_cluster(server, kinds - {SECRET})
     if live.errors:
         (group, kind), reason = sorted(live.errors.items())[0]
-        raise SnapshotError(f"cannot LIST {kind} ({group or 'core'}): {reason}; no backup written")
+        raise SnapshotError(
+            f"cannot LIST {kind} ({group_label(group)}): {reason}; no backup written"
+        )
     return live
 
 
 def select(
-    live: dict[fetch.Key, dict[str, Any]],
-    desired: dict[fetch.Key, dict[str, Any]],
+    live: dict[Key, dict[str, Any]],
+    desired: dict[Key, dict[str, Any]],
     env: str,
     cluster: str,
 ) -> list[dict[str, Any]]:
@@ -156,7 +158,7 @@ def safe_yaml(ref: ObjectRef, obj: dict[str, Any]) -> bytes:
     return text.encode()
 
 
-def entry(ref: ObjectRef, desired: dict[fetch.Key, dict[str, Any]]) -> dict[str, Any]:
+def entry(ref: ObjectRef, desired: dict[Key, dict[str, Any]]) -> dict[str, Any]:
     """The manifest line of one object; `inGit` false marks an extra (labelled, not in git)."""
     return {
         "apiVersion": ref.api_version,

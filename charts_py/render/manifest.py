@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from charts_py import yamlio
+from charts_py.objectref import ObjectRef
 
 
 class Dumper(yamlio.DUMPER):  # type: ignore[misc,valid-type]
@@ -33,16 +34,12 @@ class Manifest:
     @property
     def identity(self) -> str:
         """`Kind/namespace/name` (or `Kind/name`), for messages."""
-        meta = self.obj.get("metadata", {})
-        parts = [self.obj.get("kind", "?"), meta.get("namespace"), meta.get("name", "?")]
-        return "/".join(p for p in parts if p)
+        return ObjectRef.of(self.obj).identity
 
 
 def file_name(obj: dict[str, Any]) -> str:
     """`<Kind>.<group|core>.<namespace|_cluster>.<name>.yaml` (the dist contract)."""
-    group = obj["apiVersion"].rpartition("/")[0] or "core"
-    meta = obj["metadata"]
-    return f"{obj['kind']}.{group}.{meta.get('namespace') or '_cluster'}.{meta['name']}.yaml"
+    return ObjectRef.of(obj).file_name()
 
 
 def render(obj: dict[str, Any], source: str) -> bytes:

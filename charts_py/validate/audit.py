@@ -12,10 +12,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py.contract import CLUSTER
 from charts_py.validate import engine
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.catalog import CONTROLS
-from charts_py.validate.scope import CLUSTER_LABEL, scopes
+from charts_py.validate.scope import scopes
 from charts_py.validate.targets import Target
 
 FORMATS = ("markdown", "json")
@@ -89,7 +90,7 @@ def build(env: str, target: Target) -> Audit:
 
 
 def _object(doc: Document) -> str:
-    cluster = doc.labels.get(CLUSTER_LABEL)
+    cluster = doc.labels.get(CLUSTER)
     ident = f"{doc.kind} {doc.namespace + '/' if doc.namespace else ''}{doc.name}"
     return f"{ident} ({cluster})" if cluster else ident
 
@@ -166,7 +167,7 @@ def _identity(doc: Document) -> dict[str, Any]:
         "kind": doc.kind,
         "namespace": doc.namespace,
         "name": doc.name,
-        "cluster": doc.labels.get(CLUSTER_LABEL, ""),
+        "cluster": doc.labels.get(CLUSTER, ""),
     }
 
 

@@ -15,9 +15,10 @@ from typing import Any
 
 import yaml
 
-from charts_py import yamlio
+from charts_py import jsonpointer, yamlio
 from charts_py.errors import MeshopsError
-from charts_py.validate.findings import ObjectRef
+from charts_py.objectref import ObjectRef
+from charts_py.validate.findings import Located
 
 SUFFIXES = (".yaml", ".yml", ".json")
 """What Argo CD's directory source reads; everything else in a folder is ignored."""
@@ -77,8 +78,9 @@ class Document:
         return spec if isinstance(spec, dict) else {}
 
     @property
-    def ref(self) -> ObjectRef:
-        return ObjectRef(self.file, self.api_version, self.kind, self.namespace, self.name)
+    def located(self) -> Located:
+        ref = ObjectRef(self.api_version, self.kind, self.namespace, self.name)
+        return Located(self.file, ref)
 
     def line_of(self, pointer: str) -> int | None:
         """The line of `pointer` in this object, or of its nearest written ancestor."""
@@ -94,16 +96,6 @@ def _str_map(value: object) -> dict[str, str]:
     if not isinstance(value, dict):
         return {}
     return {str(k): str(v) for k, v in value.items()}
-
-
-def escape(part: object) -> str:
-    """One JSON Pointer reference token (RFC 6901)."""
-    return str(part).replace("~", "~0").replace("/", "~1")
-
-
-def pointer(*parts: object) -> str:
-    """A JSON Pointer from its tokens: pointer("spec", "http", 0) == "/spec/http/0"."""
-    return "".join(f"/{escape(p)}" for p in parts)
 
 
 def load(paths: Sequence[Path]) -> list[Document]:
@@ -184,7 +176,7 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> An
             if key in result:
                 line = key_node.start_mark.line + 1
                 raise DocumentError(f"{file}:{line}: malformed YAML: duplicate key {key!r}")
-            result[key] = _convert(value_node, f"{path}/{escape(key)}", lines, file)
+            result[key] = _convert(value_node, path + jsonpointer.step(key), lines, file)
         return result
     if isinstance(node, yaml.SequenceNode):
         return [_convert(item, f"{path}/{i}", lines, file) for i, item in enumerate(node.value)]

@@ -68,7 +68,7 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
-        finding = Finding(rule.id, severity, doc.ref, outcome.path, message, line)
+        finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
         waiver = opted_out.get(doc)
         if waiver is not None and rule.id in waiver.rules:
             silenced.append(Suppressed(finding, waiver.reason))
@@ -79,7 +79,7 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
     return Report(
         findings=sorted(unique.values(), key=lambda f: f.sort_key),
         suppressed=silenced,
-        objects=sorted({d.ref for d in docs}),
+        objects=sorted({d.located for d in docs}),
     )
 
 
@@ -91,7 +91,7 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
         problem = suppress.parse(doc, BY_ID)[1]
         if problem is not None and severity is not None:
             line = doc.line_of(suppress.PATH)
-            out.append(Finding(rule.id, severity, doc.ref, suppress.PATH, problem, line))
+            out.append(Finding(rule.id, severity, doc.located, suppress.PATH, problem, line))
     return out
 
 

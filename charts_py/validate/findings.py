@@ -6,6 +6,8 @@ import enum
 from collections import Counter
 from dataclasses import dataclass, field
 
+from charts_py.objectref import ObjectRef
+
 
 class Severity(enum.Enum):
     """How bad a finding is; only errors fail a run (exit 1, or stop a synth)."""
@@ -21,19 +23,11 @@ class Severity(enum.Enum):
 
 
 @dataclass(frozen=True, order=True)
-class ObjectRef:
-    """Which object a finding is about and where it was read from."""
+class Located:
+    """Which object a finding is about and the file it was read from (sorts by file first)."""
 
     file: str
-    api_version: str
-    kind: str
-    namespace: str
-    name: str
-
-    @property
-    def identity(self) -> str:
-        """`Kind/namespace/name` (or `Kind/name`), for messages."""
-        return "/".join(p for p in (self.kind, self.namespace, self.name) if p)
+    ref: ObjectRef
 
 
 @dataclass(frozen=True)
@@ -42,7 +36,7 @@ class Finding:
 
     rule: str
     severity: Severity
-    obj: ObjectRef
+    obj: Located
     path: str
     message: str
     line: int | None = None
@@ -55,7 +49,7 @@ class Finding:
     def text(self) -> str:
         """One line: `file:line: severity: Kind/ns/name /pointer: message [rule]`."""
         where = f"{self.obj.file}:{self.line}" if self.line else self.obj.file
-        what = f"{self.obj.identity} {self.path}".rstrip()
+        what = f"{self.obj.ref.identity} {self.path}".rstrip()
         return f"{where}: {self.severity.value}: {what}: {self.message} [{self.rule}]"
 
 
@@ -73,7 +67,7 @@ class Report:
 
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
-    objects: list[ObjectRef] = field(default_factory=list)
+    objects: list[Located] = field(default_factory=list)
 
     @property
     def summary(self) -> dict[str, int]:

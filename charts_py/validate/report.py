@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from charts_py import __version__
-from charts_py.validate.findings import Finding, ObjectRef, Report, Severity
+from charts_py.validate.findings import Finding, Located, Report, Severity
 from charts_py.validate.rules.catalog import RULES
 
 FORMATS = ("text", "json", "sarif", "junit")
@@ -41,17 +41,17 @@ def text(report: Report) -> str:
 
 def finding_json(finding: Finding) -> dict[str, Any]:
     """The contract keys of a finding, plus `file` and `line` (where it was read)."""
-    obj = finding.obj
+    ref = finding.obj.ref
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
-        "apiVersion": obj.api_version,
-        "kind": obj.kind,
-        "namespace": obj.namespace,
-        "name": obj.name,
+        "apiVersion": ref.api_version,
+        "kind": ref.kind,
+        "namespace": ref.namespace,
+        "name": ref.name,
         "path": finding.path,
         "message": finding.message,
-        "file": obj.file,
+        "file": finding.obj.file,
         "line": finding.line,
     }
 
@@ -102,12 +102,12 @@ def _sarif_result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
         "ruleId": finding.rule,
         "ruleIndex": index[finding.rule],
         "level": _SARIF_LEVEL[finding.severity],
-        "message": {"text": f"{finding.obj.identity} {finding.path}: {finding.message}"},
+        "message": {"text": f"{finding.obj.ref.identity} {finding.path}: {finding.message}"},
         "locations": [
             {
                 "physicalLocation": location,
                 "logicalLocations": [
-                    {"fullyQualifiedName": f"{finding.obj.identity}{finding.path}"}
+                    {"fullyQualifiedName": f"{finding.obj.ref.identity}{finding.path}"}
                 ],
             }
         ],
@@ -116,7 +116,7 @@ def _sarif_result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
 
 def junit(report: Report) -> str:
     """JUnit XML: one testcase per object; its errors are the failure, the rest its output."""
-    by_object: dict[ObjectRef, list[Finding]] = {ref: [] for ref in report.objects}
+    by_object: dict[Located, list[Finding]] = {obj: [] for obj in report.objects}
     for finding in report.findings:
         by_object.setdefault(finding.obj, []).append(finding)
     failed = sum(1 for fs in by_object.values() if any(f.severity is Severity.ERROR for f in fs))
@@ -130,8 +130,9 @@ def junit(report: Report) -> str:
         tests=str(len(by_object)),
         failures=str(failed),
     )
-    for ref, found in by_object.items():
-        case = ET.SubElement(suite, "testcase", classname=ref.file, name=ref.identity or ref.file)
+    for obj, found in by_object.items():
+        name = obj.ref.identity or obj.file
+        case = ET.SubElement(suite, "testcase", classname=obj.file, name=name)
         errors = [f for f in found if f.severity is Severity.ERROR]
         if errors:
             failure = ET.SubElement(case, "failure", message=errors[0].message, type=errors[0].rule)

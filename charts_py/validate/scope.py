@@ -14,14 +14,13 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py.validate.documents import Document, pointer
+from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
+from charts_py.jsonpointer import pointer
+from charts_py.validate.documents import Document
 
 ROOT_NAMESPACE = "istio-system"
 """Istio's default root namespace: mesh-wide policy lives here."""
 
-SYNC_WAVE = "argocd.argoproj.io/sync-wave"
-CLUSTER_LABEL = "meshops.dev/cluster"
-ENVIRONMENT_LABEL = "meshops.dev/environment"
 
 ISTIO_HOSTS = frozenset(
     f"{name}.{ROOT_NAMESPACE}.svc.cluster.local"
@@ -279,7 +278,7 @@ def scopes(docs: Sequence[Document]) -> list[Scope]:
     """Objects grouped by their cluster label; unlabelled objects form one scope."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
-        key = (doc.labels.get(ENVIRONMENT_LABEL, ""), doc.labels.get(CLUSTER_LABEL, ""))
+        key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
         groups.setdefault(key, []).append(doc)
     return [
         Scope(f"{env}/{cluster}" if cluster else "", env, group)

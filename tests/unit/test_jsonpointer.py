@@ -7,6 +7,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from charts_py import jsonpointer
+from charts_py.drift import policy
+from charts_py.drift.model import Change, Difference, Severity
 
 # Keys drawn to hit the escapes: `~`, `/` and the escape sequences themselves, often.
 KEYS = st.text(alphabet=st.sampled_from(["~", "/", "0", "1", "a", "é", "-", " "]), max_size=8)
@@ -38,3 +40,19 @@ def test_rfc6901_examples() -> None:
 def test_malformed_pointers_are_refused(bad: str) -> None:
     with pytest.raises(ValueError, match="JSON Pointer"):
         jsonpointer.tokens(bad)
+
+
+def test_severity_paths_escape_keys() -> None:
+    """A changed annotation whose key holds `/` is reported at an escaped pointer."""
+    wave = "argocd.argoproj.io/sync-wave"
+    diff = Difference(
+        "/metadata/annotations", Change.CHANGED, desired={wave: "5"}, live={wave: "10"}
+    )
+    rules = (
+        policy.SeverityRule(
+            "*", "/metadata/annotations/argocd.argoproj.io~1sync-wave", Severity.CRITICAL
+        ),
+    )
+    assert policy.Policy(severity=rules).change_severity("VirtualService", diff) is (
+        Severity.CRITICAL
+    )

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from charts_py.validate.documents import Document, pointer
+from charts_py.contract import CLUSTER
+from charts_py.jsonpointer import pointer
+from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, estate_check, fail, ok
-from charts_py.validate.scope import CLUSTER_LABEL, Scope, mapping, namespace
+from charts_py.validate.scope import Scope, mapping, namespace
 
 POLICY_KINDS = (
     "PeerAuthentication",
@@ -58,7 +60,7 @@ def _compare(clusters: list[Scope]) -> Iterator[Outcome]:
 
 def _normalised(obj: dict[str, Any]) -> dict[str, Any]:
     meta = dict(mapping(obj.get("metadata")))
-    meta["labels"] = {k: v for k, v in mapping(meta.get("labels")).items() if k != CLUSTER_LABEL}
+    meta["labels"] = {k: v for k, v in mapping(meta.get("labels")).items() if k != CLUSTER}
     return {**obj, "metadata": meta}
 
 
