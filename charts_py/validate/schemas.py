@@ -3,7 +3,8 @@
 Built-in kinds use the JSON Schemas that the `kubernetes-validate` package ships offline,
 generated from Kubernetes' own OpenAPI document, in their *strict* flavour (unknown fields
 rejected: the API server would prune them silently). The version is pinned to the one the
-project targets (cdk8s-plus-34: Kubernetes 1.34). Custom resources use crd_schema.py.
+project targets (Kubernetes 1.34, as the `kubernetes` client pin). Custom resources use
+crd_schema.py.
 
 Kubernetes' OpenAPI v2 document carries no `enum`s, so the few enumerations a mesh manifest
 commonly gets wrong are added from the API reference (ENUMS below); everything else is the
