@@ -11,8 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from charts_py import contract, kubeapi
-from charts_py.constructs import kinds
+from charts_py import contract, kinds, kubeapi
 from charts_py.objectref import ObjectRef
 
 KIND_ORDER = {k.kind: i for i, k in enumerate(kinds.MESH_KINDS)}

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command: set up, lint (ruff), type-check (mypy), then run the test suite.
+# The test command: set up, lint (ruff), type-check (mypy), check the layer contracts
+# (import-linter, [tool.importlinter] in pyproject.toml), then run the test suite.
 # Extra arguments go to pytest (e.g. `scripts/test.sh -k drift`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,6 +11,8 @@ echo "== ruff" >&2
 .venv/bin/ruff format --check charts_py tests scripts
 echo "== mypy" >&2
 .venv/bin/mypy
+echo "== import-linter (layers)" >&2
+.venv/bin/lint-imports --no-cache
 echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
 bash scripts/controlplane/build.sh >/dev/null
 echo "== pytest" >&2

@@ -6,9 +6,8 @@ from typing import Any
 
 import cdk8s
 
-from charts_py import contract
+from charts_py import contract, kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 PROJECT = "meshops"

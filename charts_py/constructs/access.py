@@ -6,9 +6,9 @@ from typing import Any
 
 from constructs import Construct
 
+from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 
@@ -31,19 +31,9 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
     emit(scope, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
 
 
-def egress_hosts(env: Environment, service: Service) -> list[str]:
-    """The `namespace/host` entries a service's proxy needs: callees, externals, the mesh root."""
-    ns = env.spec.namespace
-    by_name = {e.name: e for e in env.spec.external_services}
-    hosts = {f"{ns}/{naming.fqdn(callee, ns)}" for callee in service.calls}
-    hosts |= {f"{ns}/{by_name[name].host}" for name in service.externals}
-    hosts.add(f"{naming.MESH_ROOT}/*")
-    return sorted(hosts)
-
-
 def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
     return {
         "workloadSelector": {"labels": {"app": service.name}},
-        "egress": [{"hosts": egress_hosts(env, service)}],
+        "egress": [{"hosts": naming.egress_hosts(env, service)}],
         "outboundTrafficPolicy": {"mode": env.policy.outbound_traffic},
     }

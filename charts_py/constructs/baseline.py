@@ -6,9 +6,9 @@ from typing import Any
 
 from constructs import Construct
 
+from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 # Never let a sync prune or an Application deletion remove a namespace (and every workload

@@ -6,8 +6,8 @@ from typing import Any
 
 from constructs import Construct
 
+from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 

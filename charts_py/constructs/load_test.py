@@ -14,9 +14,9 @@ from typing import Any
 
 from constructs import Construct
 
+from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import LoadTest, seconds
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 FORTIO_IMAGE = "fortio/fortio:1.69.5"

@@ -13,8 +13,8 @@ from typing import Any
 import cdk8s
 from constructs import Construct
 
-from charts_py.constructs.kinds import Kind
 from charts_py.contract import SYNC_WAVE
+from charts_py.kinds import Kind
 
 Body = Mapping[str, Any]
 

@@ -6,9 +6,9 @@ from typing import Any
 
 from constructs import Construct
 
+from charts_py import kinds, naming
 from charts_py.config.environment import Environment, Settings
 from charts_py.config.model import Autoscaling, Service, Version
-from charts_py.constructs import kinds, naming
 from charts_py.constructs.objects import emit
 
 QUEUE_BACKLOG_METRIC = "rabbitmq_queue_messages_ready"

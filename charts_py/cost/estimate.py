@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Literal
 
-from charts_py import quantity
+from charts_py import naming, quantity
 from charts_py.config.environment import Environment
 from charts_py.config.model import Resources, Service
-from charts_py.constructs import access
 
 HOURS_PER_MONTH = Decimal(730)
 """365 x 24 / 12, the usual cloud-pricing month."""
@@ -216,7 +215,7 @@ def scoping(env: Environment, svc: Service) -> Scoping:
     # The default Sidecar exposes `./*` (every service and ServiceEntry of the namespace)
     # and the mesh root; the service's Sidecar its callees, externals and the mesh root.
     without = len(env.spec.services) + len(env.spec.external_services) + 1
-    return Scoping(hosts_without=without, hosts_with=len(access.egress_hosts(env, svc)))
+    return Scoping(hosts_without=without, hosts_with=len(naming.egress_hosts(env, svc)))
 
 
 def estimate(env: Environment) -> EnvironmentCost:

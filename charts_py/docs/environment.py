@@ -9,10 +9,11 @@ the page sits next to the manifests without becoming one.
 
 from __future__ import annotations
 
+from charts_py import naming
 from charts_py.config import exercises
 from charts_py.config.environment import Environment
 from charts_py.config.model import Autoscaling, Experiment, OutlierDetection, Retries, Service
-from charts_py.constructs import external, monitoring, naming, traffic
+from charts_py.constructs import external, monitoring, traffic
 from charts_py.docs import topology
 from charts_py.docs.markdown import percent, table
 

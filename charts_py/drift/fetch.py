@@ -10,8 +10,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import gitrepo, kubeapi, yamlio
-from charts_py.constructs import kinds
+from charts_py import gitrepo, kinds, kubeapi, yamlio
 from charts_py.drift import mask
 from charts_py.drift.model import GitSource
 from charts_py.errors import ClusterUnreachable, ConfigError, Forbidden, UnknownKind

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from charts_py.constructs import kinds
+from charts_py import kinds
 from charts_py.objectref import group_of
 from charts_py.render.manifest import Manifest
 from charts_py.validate import crd_schema

@@ -1,6 +1,13 @@
-"""Names and identities shared by several constructs, so each is spelled in one place."""
+"""Names and identities shared by constructs, docs, cost and drift, spelled in one place.
+
+Plain data and functions of the Environment: no cdk8s, so `meshops cost` and drift use it
+without starting Node.
+"""
 
 from __future__ import annotations
+
+from charts_py.config.environment import Environment
+from charts_py.config.model import Service
 
 MESH_ROOT = "istio-system"
 """Istio's root namespace: mesh-wide policy and the gateways live here."""
@@ -31,3 +38,13 @@ def principal(service: str, namespace: str) -> str:
 def workload(service: str, version: str) -> str:
     """The Deployment (and HPA, PDB) name of one version of a service."""
     return f"{service}-{version}"
+
+
+def egress_hosts(env: Environment, service: Service) -> list[str]:
+    """The `namespace/host` entries a service's proxy needs: callees, externals, the mesh root."""
+    ns = env.spec.namespace
+    by_name = {e.name: e for e in env.spec.external_services}
+    hosts = {f"{ns}/{fqdn(callee, ns)}" for callee in service.calls}
+    hosts |= {f"{ns}/{by_name[name].host}" for name in service.externals}
+    hosts.add(f"{MESH_ROOT}/*")
+    return sorted(hosts)
