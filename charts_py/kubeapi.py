@@ -21,7 +21,7 @@ from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
 from charts_py.errors import ClusterUnreachable, Forbidden, ObjectRejected, UnknownKind
-from charts_py.objectref import ObjectRef
+from charts_py.objectref import ObjectRef, group_of
 
 PAGE_SIZE = 500
 TIMEOUT = (5, 60)  # seconds: connect, read
@@ -112,7 +112,7 @@ class Cluster:
                     continue  # subresources, and kinds that cannot be listed
                 resource = Resource(api_version, res["kind"], res["name"], res["namespaced"])
                 found.setdefault((api_version, res["kind"]), resource)
-                found.setdefault((_group(api_version) + "/*", res["kind"]), resource)
+                found.setdefault((group_of(api_version) + "/*", res["kind"]), resource)
         return found
 
     def resource(self, api_version: str, kind: str) -> Resource:
@@ -126,7 +126,7 @@ class Cluster:
         """`kind` at `api_version` if served, else at its group's preferred version: git may
         say `v1beta1` where the cluster now serves `v1` (the same objects)."""
         found = self._discovery.get((api_version, kind)) or self._discovery.get(
-            (_group(api_version) + "/*", kind)
+            (group_of(api_version) + "/*", kind)
         )
         if found is None:
             raise UnknownKind(f"the cluster does not serve {api_version} {kind}")
@@ -178,10 +178,6 @@ class Cluster:
         except ObjectRejected as exc:
             raise ObjectRejected(f"{ObjectRef.of(obj)}: {exc}") from None
         return result
-
-
-def _group(api_version: str) -> str:
-    return api_version.rpartition("/")[0]
 
 
 def _in_cluster() -> bool:

@@ -19,7 +19,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -61,10 +61,18 @@ class LocalCluster:
 
 
 def up(state_dir: Path, kubeconfig: Path | None = None) -> LocalCluster:
-    """Start a fresh control plane (or return the running one) with the CRDs installed."""
+    """Start a fresh control plane (or return the running one) with the CRDs installed.
+
+    A `kubeconfig` path is written either way: asked for while an earlier `up` is still
+    running, it gets a kubeconfig for that control plane.
+    """
     running = LocalCluster.load(state_dir)
     if running and ready(state_dir):
-        return running
+        if kubeconfig is None:
+            return running
+        pki_dir = state_dir / "pki"
+        write_kubeconfig(kubeconfig, running.server, pki_dir / "ca.crt", _admin_token(pki_dir))
+        return replace(running, kubeconfig=str(kubeconfig))
     down(state_dir)
     bins = binaries.locate()
     state_dir.mkdir(parents=True, exist_ok=True)
@@ -110,8 +118,13 @@ def ready(state_dir: Path) -> bool:
     cluster = LocalCluster.load(state_dir)
     if cluster is None:
         return False
-    token = (state_dir / "pki" / "tokens.csv").read_text().split(",", 1)[0]
-    return _readyz(cluster.server, state_dir / "pki" / "ca.crt", token)
+    pki_dir = state_dir / "pki"
+    return _readyz(cluster.server, pki_dir / "ca.crt", _admin_token(pki_dir))
+
+
+def _admin_token(pki_dir: Path) -> str:
+    """The admin token recorded in the API server's token file (written by pki.create)."""
+    return (pki_dir / "tokens.csv").read_text().split(",", 1)[0]
 
 
 def log_tail(state_dir: Path, name: str, lines: int = LOG_TAIL) -> str:

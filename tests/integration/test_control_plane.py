@@ -199,6 +199,33 @@ def test_cluster_up_status_down(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert cli.main(["cluster", "status", "--state-dir", str(state)]) == 1
 
 
+def test_cluster_up_with_a_kubeconfig_while_running_writes_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A second `up --kubeconfig F` reuses the running control plane and still writes F."""
+    state = tmp_path / "state"
+    assert cli.main(["cluster", "up", "--state-dir", str(state)]) == 0
+    first = controlplane.LocalCluster.load(state)
+    assert first is not None
+    wanted = tmp_path / "elsewhere" / "kubeconfig"
+    capsys.readouterr()
+    try:
+        assert (
+            cli.main(["cluster", "up", "--state-dir", str(state), "--kubeconfig", str(wanted)]) == 0
+        )
+        assert f"export KUBECONFIG={wanted}" in capsys.readouterr().out
+        assert controlplane.LocalCluster.load(state) == first  # the same processes, reused
+        assert stat.S_IMODE(wanted.stat().st_mode) == 0o600
+        assert yaml.safe_load(wanted.read_text())["clusters"][0]["cluster"]["server"] == (
+            first.server
+        )
+        kube = kubeapi.Cluster.connect(str(wanted))
+        names = {n["metadata"]["name"] for n in kube.list(kube.resource("v1", "Namespace"))}
+        assert "kube-system" in names  # the written file authenticates to the running server
+    finally:
+        assert cli.main(["cluster", "down", "--state-dir", str(state)]) == 0
+
+
 def test_a_crashing_api_server_is_reported_with_its_log(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
