@@ -17,7 +17,7 @@ from charts_py.errors import MeshopsError
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script."""
-    args = _parser().parse_args(argv)
+    args = parser().parse_args(argv)
     try:
         code: int = args.handler(args)
         return code
@@ -28,13 +28,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def _parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
+    """The whole command line: every subcommand with its options (docs are checked against it)."""
     description = (charts_py.__doc__ or "").splitlines()[0]
-    parser = argparse.ArgumentParser(prog="meshops", description=description)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    top = argparse.ArgumentParser(prog="meshops", description=description)
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     author.register(commands)
     operate.register(commands)
-    return parser
+    return top
 
 
 if __name__ == "__main__":
