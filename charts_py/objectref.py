@@ -61,6 +61,15 @@ class ObjectRef:
         parts = (self.kind, group_label(self.group), self.namespace or "_cluster", self.name)
         return ".".join(parts) + ".yaml"
 
+    def to_json(self) -> dict[str, str]:
+        """The identity keys of the JSON reports (drift, validate, audit), in their order."""
+        return {
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+        }
+
     def __str__(self) -> str:
         return f"{self.kind} {self.namespace + '/' if self.namespace else ''}{self.name}"
 

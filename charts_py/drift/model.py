@@ -81,10 +81,7 @@ class Result:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "apiVersion": self.ref.api_version,
-            "kind": self.ref.kind,
-            "namespace": self.ref.namespace,
-            "name": self.ref.name,
+            **self.ref.to_json(),
             "status": str(self.status),
             "severity": str(self.severity) if self.severity else None,
             "differences": [d.to_json() for d in self.differences],

@@ -162,13 +162,7 @@ def to_json(audit: Audit) -> str:
 
 
 def _identity(doc: Document) -> dict[str, Any]:
-    return {
-        "apiVersion": doc.api_version,
-        "kind": doc.kind,
-        "namespace": doc.namespace,
-        "name": doc.name,
-        "cluster": doc.labels.get(CLUSTER, ""),
-    }
+    return {**doc.located.ref.to_json(), "cluster": doc.labels.get(CLUSTER, "")}
 
 
 def _check_json(check: Check) -> dict[str, Any]:

@@ -41,14 +41,10 @@ def text(report: Report) -> str:
 
 def finding_json(finding: Finding) -> dict[str, Any]:
     """The contract keys of a finding, plus `file` and `line` (where it was read)."""
-    ref = finding.obj.ref
     return {
         "rule": finding.rule,
         "severity": finding.severity.value,
-        "apiVersion": ref.api_version,
-        "kind": ref.kind,
-        "namespace": ref.namespace,
-        "name": ref.name,
+        **finding.obj.ref.to_json(),
         "path": finding.path,
         "message": finding.message,
         "file": finding.obj.file,

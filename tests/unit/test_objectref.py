@@ -23,3 +23,13 @@ def test_dist_file_names_and_identity_come_from_the_ref() -> None:
     placed = manifest.Manifest("dev/dev/mesh/x.yaml", "mesh", obj)
     assert placed.identity == "VirtualService/shop/reviews"
     assert str(ObjectRef.of(obj)) == "VirtualService shop/reviews"
+
+
+def test_reports_spell_identity_the_same_way() -> None:
+    ref = ObjectRef("apps/v1", "Deployment", "shop", "cart-v1")
+    assert list(ref.to_json().items()) == [
+        ("apiVersion", "apps/v1"),
+        ("kind", "Deployment"),
+        ("namespace", "shop"),
+        ("name", "cart-v1"),
+    ]
