@@ -14,7 +14,13 @@ from charts_py import gitrepo, kubeapi, yamlio
 from charts_py.constructs import kinds
 from charts_py.drift import mask
 from charts_py.drift.model import GitSource, ObjectRef
-from charts_py.errors import ClusterUnreachable, ConfigError, Forbidden, UnknownKind
+from charts_py.errors import (
+    ClusterUnreachable,
+    ConfigError,
+    Forbidden,
+    RetryableApiError,
+    UnknownKind,
+)
 
 Key = tuple[str, str, str, str]
 MAX_IN_FLIGHT = 8
@@ -100,7 +106,7 @@ def from_cluster(cluster: kubeapi.Cluster, wanted: Iterable[tuple[str, str]]) ->
                     live.objects[ObjectRef.of(item).key] = item
             except UnknownKind:
                 live.unserved.add((group, kind))
-            except (Forbidden, ClusterUnreachable) as exc:
+            except (Forbidden, ClusterUnreachable, RetryableApiError) as exc:
                 live.errors[(group, kind)] = str(exc)
     return live
 

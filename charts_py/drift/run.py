@@ -26,6 +26,7 @@ class Options:
     kubeconfig: str | None = None
     context: str | None = None
     live_dir: Path | None = None
+    retry: kubeapi.RetryPolicy | None = None
 
 
 def now() -> str:
@@ -38,7 +39,7 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
     if options.live_dir is not None:
         server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
     else:
-        server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
+        server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
         # LIST the kinds meshops emits while git is read and parsed (I/O under CPU work).
         with concurrent.futures.ThreadPoolExecutor(1) as background:
             early = background.submit(fetch.from_cluster, server, fetch.KNOWN_KINDS)

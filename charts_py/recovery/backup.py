@@ -20,7 +20,7 @@ import yaml
 from charts_py import contract, gitrepo, kubeapi
 from charts_py.drift import fetch, mask, snapshot
 from charts_py.drift.model import ObjectRef
-from charts_py.errors import ClusterUnreachable, Forbidden, SnapshotError
+from charts_py.errors import ClusterUnreachable, Forbidden, RetryableApiError, SnapshotError
 from charts_py.recovery import clean, layout, secrets
 
 SECRET = ("v1", "Secret")
@@ -121,7 +121,7 @@ def labelled_secrets(server: kubeapi.Cluster, env: str, cluster: str) -> list[se
     try:
         items = server.list(server.resource(*SECRET), label_selector=selector)
         refs = sorted(ObjectRef.of(mask.secret(item)) for item in items)
-    except (Forbidden, ClusterUnreachable) as exc:
+    except (Forbidden, ClusterUnreachable, RetryableApiError) as exc:
         raise SnapshotError(f"cannot LIST Secrets to name them: {exc}; no backup written") from None
     return [secrets.Needed(r.namespace, r.name, "labelled by meshops; not backed up") for r in refs]
 
