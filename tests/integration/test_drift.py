@@ -10,6 +10,7 @@ import pytest
 
 from charts_py import cli, contract
 from charts_py.cluster import controlplane
+from charts_py.drift import model
 from tests.integration.drift_env import Scenario, diverged, payload, results
 
 
@@ -103,6 +104,8 @@ def test_kubectl_set_image(scenario: Scenario) -> None:
         "high",
     )
     assert diff.desired == "registry.example.com/shop/payment:2.0.7"
+    assert result.confirmed_by == model.DRY_RUN
+    assert results(report)[("Service", "cart")].confirmed_by == model.NOT_NEEDED
     assert report.exit_code() == 1
 
 
@@ -357,7 +360,10 @@ def test_read_only_job_identity_still_finds_hand_edits(
     assert diverged(scenario.drift(kubeconfig=str(config))) == {}
     scenario.kubectl("set", "image", "deployment/payment-v1", "payment=evil:1")
     report = scenario.drift(kubeconfig=str(config))
-    (diff,) = diverged(report)[("Deployment", "payment-v1")].differences
+    result = diverged(report)[("Deployment", "payment-v1")]
+    assert result.confirmed_by == model.FORBIDDEN  # said so, not a silent fallback
+    assert report.to_json()["confirmedBy"]["localReasons"]["forbidden"] == 1
+    (diff,) = result.differences
     assert (diff.path, diff.live, diff.manager) == (
         "/spec/template/spec/containers/0/image",
         "evil:1",
