@@ -60,14 +60,14 @@ def drifted() -> Report:
             ignored=3,
             severity=Severity.MEDIUM,
             confirmed_by=model.FORBIDDEN,
-        ),  # fmt: skip
+        ),
         Result(
             PEER_AUTH,
             Status.MODIFIED,
             (MTLS,),
             severity=Severity.CRITICAL,
             confirmed_by=model.DRY_RUN,
-        ),  # fmt: skip
+        ),
         Result(RATINGS, Status.MISSING, severity=Severity.HIGH),
         Result(STRAY, Status.EXTRA, severity=Severity.LOW),
         Result(NAMESPACE, Status.IN_SYNC),
