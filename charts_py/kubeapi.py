@@ -213,6 +213,7 @@ class Cluster:
         *,
         namespace: str | None = None,
         label_selector: str | None = None,
+        field_selector: str | None = None,
         keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
     ) -> Objects:
         """All objects of a kind (in `namespace`, else across namespaces), page by page.
@@ -225,7 +226,7 @@ class Cluster:
         attempts = max(self.retry.attempts, 1)
         for _ in range(attempts):
             try:
-                return self._list_once(resource, namespace, label_selector, keep)
+                return self._list_once(resource, namespace, label_selector, field_selector, keep)
             except ContinuationExpired:
                 continue
         where = resource.path(namespace)
@@ -238,11 +239,14 @@ class Cluster:
         resource: Resource,
         namespace: str | None,
         label_selector: str | None,
+        field_selector: str | None,
         keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None,
     ) -> Objects:
         query: list[tuple[str, Any]] = [("limit", self.page_size)]
         if label_selector:
             query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
         out: Objects = []
         token = None
         while True:
@@ -280,6 +284,17 @@ class Cluster:
             result: dict[str, Any] = self.request(
                 "PATCH", path, query=query, body=obj, content_type="application/apply-patch+yaml"
             )
+        except ObjectRejected as exc:
+            raise ObjectRejected(f"{identity(obj)}: {exc}") from None
+        return result
+
+    def create_dry_run(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A server-side dry-run create: `obj` as the server would store it, defaults and
+        all, with nothing persisted (needs the `create` verb)."""
+        res = self.served(obj["apiVersion"], obj["kind"])
+        path = res.path(obj["metadata"].get("namespace"))
+        try:
+            result: dict[str, Any] = self.request("POST", path, query=[("dryRun", "All")], body=obj)
         except ObjectRejected as exc:
             raise ObjectRejected(f"{identity(obj)}: {exc}") from None
         return result

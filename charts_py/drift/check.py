@@ -10,15 +10,24 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from charts_py import contract, kubeapi
-from charts_py.drift import compare, fetch, fields, mask, model, normalize
+from charts_py import contract
+from charts_py.drift import compare, defaults, fetch, fields, mask, model, normalize
 from charts_py.drift.model import Change, Confirmation, Difference, ObjectRef, Result, Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import Forbidden, MeshopsError, UnknownKind
 
 OURS = contract.FIELD_MANAGER
+
+
+class DryRunner(Protocol):
+    """What judging needs of a server: a server-side apply dry-run (`kubeapi.Cluster`; the
+    unit tier answers from recorded objects)."""
+
+    def apply(
+        self, obj: dict[str, Any], *, field_manager: str, dry_run: bool = ..., force: bool = ...
+    ) -> dict[str, Any]: ...
 
 
 def judge_all(
@@ -28,7 +37,7 @@ def judge_all(
     *,
     env: str,
     cluster_name: str,
-    server: kubeapi.Cluster | None,
+    server: DryRunner | None,
     workers: int = fetch.MAX_IN_FLIGHT,
 ) -> list[Result]:
     """A Result for every desired object and every extra object carrying our labels."""
@@ -58,7 +67,7 @@ def _asked_nothing(result: Result) -> Result:
 
 
 def judge(
-    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: kubeapi.Cluster | None
+    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: DryRunner | None
 ) -> Result:
     """The verdict on one desired object."""
     ref = ObjectRef.of(obj)
@@ -78,7 +87,7 @@ def judge(
 
 
 def differences(
-    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: kubeapi.Cluster | None
+    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: DryRunner | None
 ) -> tuple[list[Difference], Confirmation]:
     """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift, and
     how they were confirmed.
@@ -91,13 +100,18 @@ def differences(
     live_c = normalize.canonical(normalize.strip(live))
     desired_c = normalize.canonical(normalize.strip(desired))
     owners = fields.owners(live)
+    # git's object with the server's defaults filled in: what an old manager may own and
+    # still be in sync (an adopted object), judged against the same values.
+    defaulted = defaults.fill(applied)
+    defaulted_c = normalize.canonical(normalize.strip(mask.secret(defaulted)))
     diffs = compare.local(desired_c, live_c, builtin) or compare.taken(
-        desired_c, live_c, owners, OURS, policy.controllers
+        defaulted_c, live_c, owners, OURS, policy.controllers
     )
     diffs, confirmation = _confirm(diffs, applied, live_c, server)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
-    for diff, owner in compare.ownership(live, owners, applied, OURS, policy.controllers):
+    found = compare.ownership(live, owners, applied, defaulted, OURS, policy.controllers)
+    for diff, owner in found:
         if diff.path not in seen:
             out.append(_with_owner(diff, owner))
     if owners and not any(o.manager == OURS for o in owners):
@@ -110,7 +124,7 @@ def _confirm(
     diffs: list[Difference],
     applied: dict[str, Any],
     live_c: dict[str, Any],
-    server: kubeapi.Cluster | None,
+    server: DryRunner | None,
 ) -> tuple[list[Difference], Confirmation]:
     """The dry-run's differences instead of the local ones, when it can be asked; else the
     local ones, with the reason they stand (never a silent fallback)."""

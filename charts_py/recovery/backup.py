@@ -56,7 +56,7 @@ def take(options: Options, *, now: datetime.datetime | None = None) -> Taken:
     when = now or datetime.datetime.now(datetime.UTC)
     desired = fetch.desired(options.repo, "HEAD", options.dist, options.env, options.cluster)
     server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
-    live = read_live(server, desired)
+    live = read_live(server, desired, options.env)
     keys = {ObjectRef.of(o).key: o for o in desired.objects}
     managed = select(live.objects, keys, options.env, desired.cluster)
     missing = [
@@ -88,10 +88,11 @@ def take(options: Options, *, now: datetime.datetime | None = None) -> Taken:
     return Taken(sha, folder, len(entries), tuple(missing), tuple(needed))
 
 
-def read_live(server: kubeapi.Cluster, desired: fetch.Desired) -> fetch.Live:
-    """Drift's LIST per kind (every kind meshops emits, and git's); Secrets are not read here."""
+def read_live(server: kubeapi.Cluster, desired: fetch.Desired, env: str) -> fetch.Live:
+    """Drift's LISTs (every kind meshops emits, and git's); Secrets are not read here."""
     kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
-    live = fetch.from_cluster(server, kinds - {SECRET})
+    scope = fetch.Scope.of(desired.objects, env, desired.cluster)
+    live = fetch.from_cluster(server, kinds - {SECRET}, scope)
     if live.errors:
         (group, kind), reason = sorted(live.errors.items())[0]
         raise SnapshotError(f"cannot LIST {kind} ({group or 'core'}): {reason}; no backup written")
