@@ -85,7 +85,10 @@ def argocd_adopts(bench: Bench, objects: list[Obj]) -> None:
 def extra_env_var(bench: Bench, objects: list[Obj]) -> None:
     """An out-of-band change a sync keeps: Argo CD calls it Synced, drift must not."""
     name = objects[0]["metadata"]["name"]
-    patch = '[{"op":"add","path":"/spec/template/spec/containers/0/env","value":[{"name":"DEBUG","value":"1"}]}]'
+    patch = (
+        '[{"op":"add","path":"/spec/template/spec/containers/0/env",'
+        '"value":[{"name":"DEBUG","value":"1"}]}]'
+    )
     bench.kubectl("patch", f"deployment/{name}", "--type=json", "-p", patch)
 
 
