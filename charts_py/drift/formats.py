@@ -138,9 +138,10 @@ def _md_summary(report: Report) -> list[str]:
 
 
 def _md_errors(report: Report) -> list[str]:
+    notes = ["## Notes", "", *(f"- {_cell(n)}" for n in report.notes), ""] if report.notes else []
     if not report.errors:
-        return []
-    return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), ""]
+        return notes
+    return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), "", *notes]
 
 
 def _md_object(result: Result) -> list[str]:
@@ -221,6 +222,8 @@ def junit(report: Report) -> str:
     suite.set("timestamp", report.started_at)
     properties = ET.SubElement(suite, "properties")
     ET.SubElement(properties, "property", name="confirmedBy", value=confirmation_line(report))
+    for note in report.notes:
+        ET.SubElement(properties, "property", name="note", value=_xml(note))
     seconds = duration(report)
     if seconds is not None:
         suite.set("time", f"{seconds:.3f}")
@@ -279,6 +282,8 @@ def text(report: Report, console: Console, *, details: bool) -> None:
         for result in shown:
             _print_details(console, result)
     style = "bold magenta" if not report.complete else "bold red" if report.drifted else "green"
+    for note in report.notes:
+        console.print(Text(f"note: {note}"))
     console.print(Text(f"Verdicts {confirmation_line(report)}"))
     console.print(Text(_summary_line(report), style=style))
 

@@ -110,10 +110,12 @@ def _summary(report: Report) -> str:
 
 
 def _run_errors(report: Report) -> str:
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+    notes = f'<h2>Notes</h2>\n<ul class="notes">{notes}</ul>' if notes else ""
     if not report.errors:
-        return ""
+        return notes
     items = "".join(f"<li>{_e(error)}</li>" for error in report.errors)
-    return f'<h2>Run errors</h2>\n<ul class="errors">{items}</ul>'
+    return f'<h2>Run errors</h2>\n<ul class="errors">{items}</ul>{notes}'
 
 
 def _severity_section(severity: Severity | None, results: list[Result]) -> str:

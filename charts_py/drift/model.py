@@ -229,5 +229,6 @@ class Report:
             "summary": self.summary(),
             "errors": list(self.errors),
             "confirmedBy": self.confirmations(),
+            "notes": list(self.notes),
             "resources": [r.to_json() for r in sorted(self.results, key=lambda r: r.ref)],
         }

@@ -370,6 +370,9 @@ def test_read_only_job_identity_still_finds_hand_edits(
         "kubectl-set",
     )
     assert report.complete
+    # Roles only: extra objects outside the managed namespaces could not be sought, and
+    # the report says so instead of pretending it looked.
+    assert any("not searched" in note for note in report.notes)
 
 
 def test_live_dir_dump(scenario: Scenario, tmp_path: Path) -> None:
@@ -416,42 +419,41 @@ def test_unreachable_server(
 def _service_account_kubeconfig(
     scenario: Scenario, control_plane: controlplane.LocalCluster, tmp_path: Path, skip: str | None
 ) -> Path:
-    """A kubeconfig for a ServiceAccount bound to the drift job's read-only ClusterRole
-    (minus one resource when `skip` is set), with a token from the TokenRequest API."""
-    from charts_py.constructs.drift_job import read_only_rules
+    """A kubeconfig for a ServiceAccount with the drift job's generated RBAC (a Role in the
+    scenario's namespace, the ClusterRole for cluster-scoped kinds; minus one resource when
+    `skip` is set), with a token from the TokenRequest API."""
+    from charts_py.constructs.drift_job import cluster_rules, namespaced_rules
 
     kube, ns = scenario.kube, scenario.namespace
     name = f"reader-{skip or 'all'}"
     rules = [
-        {**r, "resources": [x for x in r["resources"] if x != skip]} for r in read_only_rules()
+        {**r, "resources": [x for x in r["resources"] if x != skip]} for r in namespaced_rules()
     ]
     kube.apply(
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
         field_manager="tests",
     )
-    kube.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": f"{ns}-{name}"},
-            "rules": rules,
-        },
-        field_manager="tests",
-    )
-    kube.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"{ns}-{name}"},
+    rbac = "rbac.authorization.k8s.io/v1"
+    subjects = [{"kind": "ServiceAccount", "name": name, "namespace": ns}]
+    for kind, meta, body in (
+        ("Role", {"name": name, "namespace": ns}, {"rules": rules}),
+        ("ClusterRole", {"name": f"{ns}-{name}"}, {"rules": cluster_rules()}),
+    ):
+        kube.apply(
+            {"apiVersion": rbac, "kind": kind, "metadata": meta, **body}, field_manager="tests"
+        )
+        binding = {
+            "apiVersion": rbac,
+            "kind": f"{kind}Binding",
+            "metadata": meta,
             "roleRef": {
                 "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": f"{ns}-{name}",
+                "kind": kind,
+                "name": meta["name"],
             },
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
-        },
-        field_manager="tests",
-    )
+            "subjects": subjects,
+        }
+        kube.apply(binding, field_manager="tests")
     token = kube.request(
         "POST",
         f"/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",

@@ -97,7 +97,7 @@ def test_json_has_the_contract_shape() -> None:
     data = json.loads(text)
     assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 2,')
     # Every version-1 key, plus these additive ones (readers of version 1 ignore them).
-    assert set(data) == TOP | {"errors", "confirmedBy"}
+    assert set(data) == TOP | {"errors", "confirmedBy", "notes"}
     assert set(data["summary"]) == SUMMARY | {"ignored"}
     assert all(set(r) == RESOURCE | {"ignored", "confirmedBy"} for r in data["resources"])
     differences = [d for r in data["resources"] for d in r["differences"]]
@@ -313,3 +313,11 @@ def test_every_format_says_how_each_verdict_was_confirmed() -> None:
     out = io.StringIO()
     formats.text(rep, Console(file=out, width=300), details=True)
     assert line in out.getvalue() and "confirmed by: local (forbidden)" in out.getvalue()
+
+
+def test_notes_are_in_every_format() -> None:
+    note = "extra objects outside the managed namespaces not searched: ConfigMap"
+    rep = dataclasses.replace(drifted(), notes=(note,))
+    assert json.loads(formats.json_text(rep))["notes"] == [note]
+    assert note in formats.markdown(rep) and note in html.page(rep)
+    assert note in formats.junit(rep) and note in render_text(rep, details=False)
