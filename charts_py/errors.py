@@ -31,16 +31,46 @@ class ClusterUnreachable(MeshopsError):
     """The Kubernetes API server did not answer (or refused our credentials)."""
 
 
-class Forbidden(MeshopsError):
+class PermanentApiError(MeshopsError):
+    """The API server answered and asking again will not change the answer."""
+
+
+class Forbidden(PermanentApiError):
     """RBAC denied a request; names the verb and resource."""
 
 
-class ObjectRejected(MeshopsError):
+class ObjectRejected(PermanentApiError):
     """The API server refused an object; names the object and the server's reason."""
 
 
-class UnknownKind(MeshopsError):
+class UnknownKind(PermanentApiError):
     """The cluster does not serve an apiVersion/kind (missing CRD?)."""
+
+
+class RetryableApiError(MeshopsError):
+    """A transient failure (throttled, overloaded, slow, expired LIST continuation):
+    `kubeapi` retries it with bounded backoff and raises it only once retries are spent."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Throttled(RetryableApiError):
+    """HTTP 429: the server asks us to slow down, often with a Retry-After."""
+
+
+class ServerUnavailable(RetryableApiError):
+    """HTTP 5xx, or the connection dropped mid-answer."""
+
+
+class ApiTimeout(RetryableApiError):
+    """No answer within the request timeout."""
+
+
+class ContinuationExpired(RetryableApiError):
+    """HTTP 410 on a LIST continuation: the snapshot it paged through was compacted; the
+    only fix is to restart that LIST from its first page."""
 
 
 class SnapshotError(MeshopsError):

@@ -70,6 +70,8 @@ CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=Fa
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5
 )
+ROLE = Kind("rbac.authorization.k8s.io/v1", "Role", namespaced=True, wave=-5)
+ROLE_BINDING = Kind("rbac.authorization.k8s.io/v1", "RoleBinding", namespaced=True, wave=-5)
 APP_PROJECT = Kind("argoproj.io/v1alpha1", "AppProject", namespaced=True, wave=0)
 APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True, wave=0)
 
@@ -96,6 +98,8 @@ MESH_KINDS: tuple[Kind, ...] = (
     CRON_JOB,
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,
+    ROLE,
+    ROLE_BINDING,
     JOB,
 )
 """The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""

@@ -11,7 +11,8 @@ import contextlib
 import functools
 import json
 import os
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,11 +21,43 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
-from charts_py.errors import ClusterUnreachable, Forbidden, ObjectRejected, UnknownKind
+from charts_py.errors import (
+    ApiTimeout,
+    ClusterUnreachable,
+    ContinuationExpired,
+    Forbidden,
+    ObjectRejected,
+    RetryableApiError,
+    ServerUnavailable,
+    Throttled,
+    UnknownKind,
+)
 from charts_py.objectref import ObjectRef, group_of
 
 PAGE_SIZE = 500
-TIMEOUT = (5, 60)  # seconds: connect, read
+Objects = list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before a request (or a kind's LIST) is given up as transient failure.
+
+    Exponential backoff from `base` doubling up to `cap` seconds; a 429's Retry-After is
+    honoured up to `max_retry_after`, so a stalled server costs a bounded time, never a hang.
+    """
+
+    attempts: int = 5
+    base: float = 0.25
+    cap: float = 4.0
+    max_retry_after: float = 30.0
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        """Seconds to wait before attempt `attempt + 1` (0-based `attempt` just failed)."""
+        if retry_after is not None:
+            return min(max(retry_after, 0.0), self.max_retry_after)
+        return float(min(self.cap, self.base * 2**attempt))
 
 
 @dataclass(frozen=True)
@@ -47,12 +80,21 @@ class Resource:
 class Cluster:
     """A connection to one API server (one kubeconfig context)."""
 
-    def __init__(self, api: client.ApiClient, server: str) -> None:
+    def __init__(
+        self, api: client.ApiClient, server: str, retry: RetryPolicy | None = None
+    ) -> None:
         self._api = api
         self.server = server
+        self.retry = retry or RetryPolicy()
+        self.page_size = PAGE_SIZE
 
     @classmethod
-    def connect(cls, kubeconfig: str | None = None, context: str | None = None) -> Cluster:
+    def connect(
+        cls,
+        kubeconfig: str | None = None,
+        context: str | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> Cluster:
         """Load credentials (kubeconfig, else in-cluster) and check the server answers."""
         configuration = client.Configuration()
         try:
@@ -63,8 +105,8 @@ class Cluster:
         except (ConfigException, OSError, TypeError) as exc:
             where = kubeconfig or "the default kubeconfig"
             raise ClusterUnreachable(f"{where}: cannot load credentials: {exc}") from None
-        configuration.retries = 1
-        cluster = cls(client.ApiClient(configuration), configuration.host)
+        configuration.retries = False  # retried here, by kind of failure, not by urllib3
+        cluster = cls(client.ApiClient(configuration), configuration.host, retry)
         cluster.request("GET", "/version")
         return cluster
 
@@ -77,23 +119,46 @@ class Cluster:
         body: Any = None,
         content_type: str = "application/json",
     ) -> Any:
-        """One HTTP call; JSON in, JSON out; errors translated."""
+        """One HTTP call; JSON in, JSON out; errors translated; transient failures retried
+        with bounded backoff, then raised as the RetryableApiError of the last attempt."""
+        attempts = max(self.retry.attempts, 1)
+        for attempt in range(attempts):
+            try:
+                return self._once(method, path, query or [], body, content_type)
+            except ContinuationExpired:
+                raise  # asking again with the same token cannot help: the caller restarts
+            except RetryableApiError as exc:
+                if attempt + 1 == attempts:
+                    raise type(exc)(f"{exc} (gave up after {attempts} attempts)") from None
+                time.sleep(self.retry.delay(attempt, exc.retry_after))
+        raise AssertionError("unreachable")  # pragma: no cover: the loop returns or raises
+
+    def _once(
+        self, method: str, path: str, query: list[tuple[str, Any]], body: Any, content_type: str
+    ) -> Any:
+        timeout = (self.retry.connect_timeout, self.retry.read_timeout)
         try:
             response = self._api.call_api(
                 path,
                 method,
-                query_params=query or [],
+                query_params=query,
                 body=body,
                 header_params={"Accept": "application/json", "Content-Type": content_type},
                 auth_settings=["BearerToken"],
                 _preload_content=False,
-                _request_timeout=TIMEOUT,
+                _request_timeout=timeout,
             )
+            data = response[0].data
         except ApiException as exc:
-            raise _translate(exc, method, path) from None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            raise _translate(exc, method, path, query) from None
+        except urllib3.exceptions.HTTPError as exc:
+            raise _transport(exc, self.server, method, path) from None
+        except OSError as exc:
             raise ClusterUnreachable(f"{self.server}: {type(exc).__name__}: {exc}") from None
-        return json.loads(response[0].data or b"null")
+        try:
+            return json.loads(data or b"null")
+        except ValueError:
+            raise ServerUnavailable(f"{method} {path}: the answer is not JSON") from None
 
     @functools.cached_property
     def _discovery(self) -> dict[tuple[str, str], Resource]:
@@ -137,24 +202,62 @@ class Cluster:
         self.__dict__.pop("_discovery", None)
 
     def list(
-        self, resource: Resource, *, label_selector: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """All objects of a kind across namespaces, page by page (one LIST, paginated)."""
-        query: list[tuple[str, Any]] = [("limit", PAGE_SIZE)]
+        self,
+        resource: Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> Objects:
+        """All objects of a kind (in `namespace`, else across namespaces), page by page.
+
+        Each item passes through `keep` as its page arrives (None drops it), so a caller that
+        needs a few objects of a busy kind never holds the rest. A 410 on a continuation means
+        the paged snapshot was compacted away: the LIST restarts from its first page, up to
+        the policy's attempts.
+        """
+        attempts = max(self.retry.attempts, 1)
+        for _ in range(attempts):
+            try:
+                return self._list_once(resource, namespace, label_selector, field_selector, keep)
+            except ContinuationExpired:
+                continue
+        where = resource.path(namespace)
+        raise ContinuationExpired(
+            f"LIST {where}: continuation expired on each of {attempts} attempts"
+        )
+
+    def _list_once(
+        self,
+        resource: Resource,
+        namespace: str | None,
+        label_selector: str | None,
+        field_selector: str | None,
+        keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None,
+    ) -> Objects:
+        query: list[tuple[str, Any]] = [("limit", self.page_size)]
         if label_selector:
             query.append(("labelSelector", label_selector))
+        if field_selector:
+            query.append(("fieldSelector", field_selector))
+        out: Objects = []
         token = None
         while True:
             page = self.request(
-                "GET", resource.path(), query=query + ([("continue", token)] if token else [])
+                "GET",
+                resource.path(namespace),
+                query=query + ([("continue", token)] if token else []),
             )
-            for item in page.get("items", []):
+            for item in page.get("items") or []:
                 item.setdefault("apiVersion", resource.api_version)
                 item.setdefault("kind", resource.kind)
-                yield item
-            token = page.get("metadata", {}).get("continue")
+                kept = keep(item) if keep else item
+                if kept is not None:
+                    out.append(kept)
+            token = (page.get("metadata") or {}).get("continue")
             if not token:
-                return
+                return out
 
     def apply(
         self,
@@ -179,19 +282,60 @@ class Cluster:
             raise ObjectRejected(f"{ObjectRef.of(obj)}: {exc}") from None
         return result
 
+    def create_dry_run(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """A server-side dry-run create: `obj` as the server would store it, defaults and
+        all, with nothing persisted (needs the `create` verb)."""
+        res = self.served(obj["apiVersion"], obj["kind"])
+        path = res.path(obj["metadata"].get("namespace"))
+        try:
+            result: dict[str, Any] = self.request("POST", path, query=[("dryRun", "All")], body=obj)
+        except ObjectRejected as exc:
+            raise ObjectRejected(f"{ObjectRef.of(obj)}: {exc}") from None
+        return result
+
 
 def _in_cluster() -> bool:
     return "KUBERNETES_SERVICE_HOST" in os.environ
 
 
-def _translate(exc: ApiException, method: str, path: str) -> Exception:
+def _translate(
+    exc: ApiException, method: str, path: str, query: list[tuple[str, Any]]
+) -> Exception:
+    """An HTTP error answer as a permanent or retryable error of ours."""
     reason = exc.reason
     with contextlib.suppress(ValueError, AttributeError):
         reason = json.loads(exc.body or "{}").get("message", reason)
-    if exc.status == 401:
+    status = exc.status or 0
+    if status == 401:
         return ClusterUnreachable(f"unauthorized: {reason}")
-    if exc.status == 403:
+    if status == 403:
         return Forbidden(f"{method} {path}: {reason}")
-    if exc.status == 404 and method == "GET":
+    if status == 404 and method == "GET":
         return UnknownKind(f"{path}: not found")
-    return ObjectRejected(f"{reason} (HTTP {exc.status})")
+    if status == 410 and any(k == "continue" for k, _ in query):
+        return ContinuationExpired(f"{method} {path}: {reason} (HTTP 410)")
+    if status == 429:
+        return Throttled(f"{method} {path}: throttled (HTTP 429)", _retry_after(exc))
+    if status >= 500:
+        return ServerUnavailable(f"{method} {path}: {reason} (HTTP {status})", _retry_after(exc))
+    return ObjectRejected(f"{reason} (HTTP {status})")
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    """Retry-After in seconds (the API server sends seconds, never an HTTP date)."""
+    value = (exc.headers or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _transport(exc: urllib3.exceptions.HTTPError, server: str, method: str, path: str) -> Exception:
+    """No HTTP answer: slow is transient, a dropped connection too; refused is not."""
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):  # before TimeoutError: a subclass
+        return ClusterUnreachable(f"{server}: {exc}")
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return ApiTimeout(f"{method} {path}: no answer in time ({type(exc).__name__})")
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        return ServerUnavailable(f"{method} {path}: connection dropped ({exc})")
+    return ClusterUnreachable(f"{server}: {type(exc).__name__}: {exc}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from constructs import Construct
@@ -19,7 +20,8 @@ GIT_SECRET = "meshops-drift-git"
 
 
 class DriftJob(Construct):
-    """`meshops drift --snapshot` every night, with get/list/watch on what meshops manages."""
+    """`meshops drift --snapshot` every night, with get/list/watch on what meshops manages:
+    Roles in the managed namespaces, a ClusterRole only for cluster-scoped kinds."""
 
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "drift-job")
@@ -31,23 +33,43 @@ class DriftJob(Construct):
             labels={"istio-injection": "disabled"},
         )
         emit(self, kinds.SERVICE_ACCOUNT, NAME, namespace=NAMESPACE)
-        emit(self, kinds.CLUSTER_ROLE, NAME, {"rules": read_only_rules()})
-        binding = {
-            "roleRef": {
-                "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": NAME,
-            },
-            "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
-        }
-        emit(self, kinds.CLUSTER_ROLE_BINDING, NAME, binding)
+        emit(self, kinds.CLUSTER_ROLE, NAME, {"rules": cluster_rules()})
+        emit(self, kinds.CLUSTER_ROLE_BINDING, NAME, _binding("ClusterRole"))
+        for namespace in managed_namespaces(env):
+            reader = Construct(self, f"read-{namespace}")
+            emit(reader, kinds.ROLE, NAME, {"rules": namespaced_rules()}, namespace=namespace)
+            emit(reader, kinds.ROLE_BINDING, NAME, _binding("Role"), namespace=namespace)
         emit(self, kinds.CRON_JOB, NAME, {"spec": _cron_job(env, cluster)}, namespace=NAMESPACE)
 
 
-def read_only_rules() -> list[dict[str, Any]]:
-    """get/list/watch on exactly the kinds meshops emits, grouped by API group; no Secrets."""
+def managed_namespaces(env: Environment) -> list[str]:
+    """Every namespace a cluster's dist/ puts objects in: drift LISTs only these, so the
+    job may read only these (a unit test holds it to dist/)."""
+    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE})
+
+
+def _binding(role_kind: str) -> dict[str, Any]:
+    return {
+        "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": role_kind, "name": NAME},
+        "subjects": [{"kind": "ServiceAccount", "name": NAME, "namespace": NAMESPACE}],
+    }
+
+
+def namespaced_rules() -> list[dict[str, Any]]:
+    """get/list/watch on the namespaced kinds meshops emits, for a Role in each managed
+    namespace; no Secrets, nothing in namespaces meshops does not use."""
+    return _rules(k for k in kinds.MESH_KINDS if k.namespaced)
+
+
+def cluster_rules() -> list[dict[str, Any]]:
+    """get/list/watch on the cluster-scoped kinds meshops emits (drift reads them by label
+    and by name): the ClusterRole holds nothing namespaced."""
+    return _rules(k for k in kinds.MESH_KINDS if not k.namespaced)
+
+
+def _rules(selected: Iterable[kinds.Kind]) -> list[dict[str, Any]]:
     groups: dict[str, set[str]] = {}
-    for kind in kinds.MESH_KINDS:
+    for kind in selected:
         groups.setdefault(kind.group, set()).add(kind.resource)
     return [
         {"apiGroups": [group], "resources": sorted(resources), "verbs": ["get", "list", "watch"]}

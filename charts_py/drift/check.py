@@ -10,16 +10,25 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 
-from charts_py import contract, kubeapi
-from charts_py.drift import compare, fetch, fields, mask, normalize
-from charts_py.drift.model import Change, Difference, Result, Status
+from charts_py import contract
+from charts_py.drift import compare, defaults, fetch, fields, mask, model, normalize
+from charts_py.drift.model import Change, Confirmation, Difference, Result, Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import Forbidden, MeshopsError, UnknownKind
 from charts_py.objectref import ObjectRef
 
 OURS = contract.FIELD_MANAGER
+
+
+class DryRunner(Protocol):
+    """What judging needs of a server: a server-side apply dry-run (`kubeapi.Cluster`; the
+    unit tier answers from recorded objects)."""
+
+    def apply(
+        self, obj: dict[str, Any], *, field_manager: str, dry_run: bool = ..., force: bool = ...
+    ) -> dict[str, Any]: ...
 
 
 def judge_all(
@@ -29,7 +38,7 @@ def judge_all(
     *,
     env: str,
     cluster_name: str,
-    server: kubeapi.Cluster | None,
+    server: DryRunner | None,
     workers: int = fetch.MAX_IN_FLIGHT,
 ) -> list[Result]:
     """A Result for every desired object and every extra object carrying our labels."""
@@ -39,6 +48,7 @@ def judge_all(
     objects = list(wanted.values())
     results = [judge(o, live, policy, None) for o in objects]
     if server is not None:
+        results = [_asked_nothing(r) for r in results]
         again = [i for i, r in enumerate(results) if r.status == Status.MODIFIED]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             confirmed = pool.map(lambda i: judge(objects[i], live, policy, server), again)
@@ -50,8 +60,15 @@ def judge_all(
     return results
 
 
+def _asked_nothing(result: Result) -> Result:
+    """Judged locally with a server at hand: there was nothing a dry-run had to confirm."""
+    if result.confirmed_by == model.NO_SERVER:
+        return dataclasses.replace(result, confirmed_by=model.NOT_NEEDED)
+    return result
+
+
 def judge(
-    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: kubeapi.Cluster | None
+    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: DryRunner | None
 ) -> Result:
     """The verdict on one desired object."""
     ref = ObjectRef.of(obj)
@@ -64,16 +81,17 @@ def judge(
     if current is None:
         return _absent_or_extra(ref, Status.MISSING, policy)
     try:
-        raw = differences(obj, current, policy, server)
+        raw, confirmation = differences(obj, current, policy, server)
     except MeshopsError as exc:  # the dry-run failed for another reason than RBAC
         return Result(ref, Status.UNKNOWN, error=str(exc))
-    return _verdict(ref, raw, policy)
+    return dataclasses.replace(_verdict(ref, raw, policy), confirmed_by=confirmation)
 
 
 def differences(
-    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: kubeapi.Cluster | None
-) -> list[Difference]:
-    """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift.
+    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: DryRunner | None
+) -> tuple[list[Difference], Confirmation]:
+    """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift, and
+    how they were confirmed.
 
     Values are compared masked (`desired`); field ownership is judged on the object as a
     sync applies it (`applied`: a Secret's `stringData` is owned as `stringData`).
@@ -83,24 +101,47 @@ def differences(
     live_c = normalize.canonical(normalize.strip(live))
     desired_c = normalize.canonical(normalize.strip(desired))
     owners = fields.owners(live)
+    # git's object with the server's defaults filled in: what an old manager may own and
+    # still be in sync (an adopted object), judged against the same values.
+    defaulted = defaults.fill(applied)
+    defaulted_c = normalize.canonical(normalize.strip(mask.secret(defaulted)))
     diffs = compare.local(desired_c, live_c, builtin) or compare.taken(
-        desired_c, live_c, owners, OURS, policy.controllers
+        defaulted_c, live_c, owners, OURS, policy.controllers
     )
-    # Never for Secrets: a dry-run would send their values and answer with them unmasked.
-    if diffs and server is not None and desired.get("kind") != "Secret":
-        try:
-            predicted = server.apply(applied, field_manager=OURS, dry_run=True)
-            diffs = compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c)
-        except (Forbidden, UnknownKind):
-            pass  # read-only RBAC, or git's version not served: the local result stands
+    diffs, confirmation = _confirm(diffs, applied, live_c, server)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
-    for diff, owner in compare.ownership(live, owners, applied, OURS, policy.controllers):
+    found = compare.ownership(live, owners, applied, defaulted, OURS, policy.controllers)
+    for diff, owner in found:
         if diff.path not in seen:
             out.append(_with_owner(diff, owner))
     if owners and not any(o.manager == OURS for o in owners):
         out.append(_not_ours(owners))
-    return [dataclasses.replace(d, desired=_plain(d.desired), live=_plain(d.live)) for d in out]
+    plain = [dataclasses.replace(d, desired=_plain(d.desired), live=_plain(d.live)) for d in out]
+    return plain, confirmation
+
+
+def _confirm(
+    diffs: list[Difference],
+    applied: dict[str, Any],
+    live_c: dict[str, Any],
+    server: DryRunner | None,
+) -> tuple[list[Difference], Confirmation]:
+    """The dry-run's differences instead of the local ones, when it can be asked; else the
+    local ones, with the reason they stand (never a silent fallback)."""
+    if server is None:
+        return diffs, model.NO_SERVER
+    if not diffs:
+        return diffs, model.NOT_NEEDED
+    if applied.get("kind") == "Secret":  # a dry-run would answer with the values unmasked
+        return diffs, model.SECRET
+    try:
+        predicted = server.apply(applied, field_manager=OURS, dry_run=True)
+    except Forbidden:
+        return diffs, model.FORBIDDEN  # read-only RBAC: the nightly job's normal case
+    except UnknownKind:
+        return diffs, model.NOT_SERVED  # git's apiVersion is not served any more
+    return compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c), model.DRY_RUN
 
 
 def _attribute(diff: Difference, owners: list[fields.Owner], live: dict[str, Any]) -> Difference:

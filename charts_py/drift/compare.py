@@ -11,13 +11,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
 from deepdiff import DeepDiff
 
 from charts_py import jsonpointer
-from charts_py.drift import fields
+from charts_py.drift import fields, normalize
 from charts_py.drift.model import Change, Difference
 from charts_py.drift.normalize import BOOKKEEPING_ANNOTATIONS
 
@@ -99,10 +100,14 @@ def ownership(
     live: dict[str, Any],
     owners: list[fields.Owner],
     desired: dict[str, Any],
+    defaulted: dict[str, Any],
     ours: str,
     allowed: frozenset[str],
 ) -> list[tuple[Difference, fields.Owner]]:
-    """Fields live holds beyond what git declares, with the manager that owns each."""
+    """Fields live holds beyond what git declares, with the manager that owns each; a field
+    whose live value is the server's default for git's object (`defaulted`) is no drift,
+    whoever owns it (an object adopted from kubectl or Helm), nor is a list item's key field
+    (its value is the key git's item was matched by)."""
     leaves = fields.desired_paths(desired)
     inner: set[fields.Path] | None = None  # built only when some owned field is not a leaf
     out = []
@@ -110,6 +115,9 @@ def ownership(
         if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
             continue
         beyond = owner.paths - leaves  # the common case, an in-sync object: empty
+        beyond = frozenset(
+            p for p in beyond if not _key_field(p) and not _is_default(p, defaulted, live)
+        )
         if not beyond:
             continue
         if inner is None:
@@ -123,6 +131,20 @@ def ownership(
             ptr = fields.to_pointer(path, live)
             out.append((Difference(ptr, Change.ADDED, None, fields.value_at(live, path)), owner))
     return out
+
+
+def _key_field(path: fields.Path) -> bool:
+    """`ports[k:{port:80,protocol:TCP}].protocol`: part of the key the item matched by."""
+    if len(path) < 2 or not isinstance(path[-2], tuple) or path[-2][0] != "k":
+        return False
+    return isinstance(path[-1], str) and path[-1] in json.loads(path[-2][1])
+
+
+def _is_default(path: fields.Path, defaulted: dict[str, Any], live: dict[str, Any]) -> bool:
+    want = fields.value_at(defaulted, path)
+    if want is None:
+        return False
+    return bool(normalize.canonical(want) == normalize.canonical(fields.value_at(live, path)))
 
 
 def taken(

@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import concurrent.futures
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
 import yaml
 
-from charts_py import gitrepo, kinds, kubeapi, yamlio
+from charts_py import contract, gitrepo, kinds, kubeapi, yamlio
 from charts_py.drift import mask
 from charts_py.drift.model import GitSource
-from charts_py.errors import ClusterUnreachable, ConfigError, Forbidden, UnknownKind
+from charts_py.errors import (
+    ClusterUnreachable,
+    ConfigError,
+    Forbidden,
+    RetryableApiError,
+    UnknownKind,
+)
 from charts_py.objectref import Key, ObjectRef
 
 MAX_IN_FLIGHT = 8
@@ -36,6 +42,8 @@ class Live:
     objects: dict[Key, dict[str, Any]] = field(default_factory=dict)
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
     unserved: set[tuple[str, str]] = field(default_factory=set)
+    unsearched: set[str] = field(default_factory=set)
+    """Kinds whose extra objects outside the managed namespaces RBAC kept us from seeking."""
 
 
 def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
@@ -81,27 +89,120 @@ KNOWN_KINDS = frozenset((k.api_version, k.kind) for k in kinds.MESH_KINDS)
 """Listed on every run, desired or not, so extra objects of any kind we emit are found."""
 
 
-def from_cluster(cluster: kubeapi.Cluster, wanted: Iterable[tuple[str, str]]) -> Live:
-    """One paginated LIST per kind, all namespaces, a bounded number in flight.
+class LiveReader(Protocol):
+    """What reading live state needs of a server (`kubeapi.Cluster`)."""
 
-    Unfiltered on purpose: an object whose labels were edited away is still found, and extra
-    objects are told apart by their labels afterwards. A kind the server does not serve is
-    noted (`unserved`); a kind that cannot be read is an error (never silently skipped).
+    def served(self, api_version: str, kind: str) -> kubeapi.Resource: ...
+
+    def list(
+        self,
+        resource: kubeapi.Resource,
+        *,
+        namespace: str | None = None,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        keep: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What meshops manages in one cluster, which is all drift reads: the namespaces and
+    cluster-scoped names of git's objects, and the labels that mark extra objects."""
+
+    env: str
+    cluster: str
+    namespaces: frozenset[str]
+    cluster_names: frozenset[tuple[str, str, str]]  # (group, kind, name)
+    wanted: frozenset[Key]
+
+    @classmethod
+    def of(cls, objects: Iterable[dict[str, Any]], env: str, cluster: str) -> Scope:
+        refs = [ObjectRef.of(o) for o in objects]
+        namespaces = {r.namespace for r in refs if r.namespace}
+        namespaces |= {r.name for r in refs if r.kind == "Namespace" and not r.group}
+        names = {(r.group, r.kind, r.name) for r in refs if not r.namespace}
+        return cls(
+            env, cluster, frozenset(namespaces), frozenset(names), frozenset(r.key for r in refs)
+        )
+
+    @property
+    def selector(self) -> str:
+        return ",".join(
+            f"{k}={v}"
+            for k, v in (
+                (contract.MANAGED_BY, contract.MANAGED_BY_VALUE),
+                (contract.ENVIRONMENT, self.env),
+                (contract.CLUSTER, self.cluster),
+            )
+        )
+
+    def keep(self, item: dict[str, Any]) -> dict[str, Any] | None:
+        """What judging needs of a page item: git's objects and ours, masked; nothing else."""
+        if ObjectRef.of(item).key in self.wanted or contract.is_ours(item, self.env, self.cluster):
+            return mask.secret(item)
+        return None
+
+
+def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: Scope) -> Live:
+    """LISTs proportional to what meshops manages, a bounded number in flight.
+
+    Namespaced kinds: one LIST per managed namespace, unfiltered (an object whose labels were
+    edited away is still found), then one cluster-wide LIST by our labels for extra objects
+    elsewhere, only where RBAC allows it (the nightly job's Roles do not: then a note says
+    so). Cluster-scoped kinds: by our labels, and by name for git's objects. Pages stream
+    through `scope.keep`, so foreign objects are never held. A kind the server does not
+    serve is noted (`unserved`); a kind that cannot be read is an error, never skipped.
     """
     live = Live()
     with concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
-        futures = {pool.submit(_list, cluster, kind): kind for kind in sorted(set(wanted))}
+        futures = {
+            pool.submit(_read_kind, reader, kind, scope): kind for kind in sorted(set(wanted))
+        }
         for future in concurrent.futures.as_completed(futures):
             api_version, kind = futures[future]
             group = api_version.rpartition("/")[0]
             try:
-                for item in future.result():
-                    live.objects[ObjectRef.of(item).key] = item
+                items, note = future.result()
             except UnknownKind:
                 live.unserved.add((group, kind))
-            except (Forbidden, ClusterUnreachable) as exc:
+                continue
+            except (Forbidden, ClusterUnreachable, RetryableApiError) as exc:
                 live.errors[(group, kind)] = str(exc)
+                continue
+            for item in items:
+                live.objects[ObjectRef.of(item).key] = item
+            if note:
+                live.unsearched.add(note)
     return live
+
+
+def _read_kind(
+    reader: LiveReader, kind: tuple[str, str], scope: Scope
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Every object of one kind judging needs, and the kind's name if the label-selected
+    search outside the managed namespaces was forbidden."""
+    resource = reader.served(*kind)
+    if not resource.namespaced:
+        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        group = kind[0].rpartition("/")[0]
+        found = {o["metadata"]["name"] for o in items}
+        for g, k, name in sorted(scope.cluster_names):
+            if (g, k) == (group, kind[1]) and name not in found:
+                items += reader.list(
+                    resource, field_selector=f"metadata.name={name}", keep=scope.keep
+                )
+        return items, None
+    items = []
+    for namespace in sorted(scope.namespaces):
+        items += reader.list(resource, namespace=namespace, keep=scope.keep)
+    try:
+        elsewhere = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+    except Forbidden:
+        return items, kind[1]
+    return items + [
+        o for o in elsewhere if o["metadata"].get("namespace") not in scope.namespaces
+    ], None
 
 
 def merge(first: Live, second: Live) -> Live:
@@ -110,12 +211,8 @@ def merge(first: Live, second: Live) -> Live:
         {**first.objects, **second.objects},
         {**first.errors, **second.errors},
         first.unserved | second.unserved,
+        first.unsearched | second.unsearched,
     )
-
-
-def _list(cluster: kubeapi.Cluster, kind: tuple[str, str]) -> list[Any]:
-    resource = cluster.served(*kind)
-    return [mask.secret(item) for item in cluster.list(resource)]
 
 
 def from_dir(folder: Path) -> Live:

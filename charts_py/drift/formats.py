@@ -57,6 +57,19 @@ def verdict(report: Report) -> str:
     return f"In sync: all {_n(total, 'object')} match git"
 
 
+def confirmation_line(report: Report) -> str:
+    """Per run: how many verdicts a dry-run confirmed and why the rest stand locally."""
+    counts = report.confirmations()
+    reasons = ", ".join(f"{n} {why}" for why, n in counts["localReasons"].items())
+    local = f"{counts['local']} local" + (f" ({reasons})" if reasons else "")
+    return f"confirmed by server-dry-run: {counts['server-dry-run']}; {local}"
+
+
+def confirmed(result: Result) -> str:
+    """Per object: `server-dry-run`, `local (forbidden)`, ... or `-` (nothing compared)."""
+    return str(result.confirmed_by) if result.confirmed_by else "-"
+
+
 def value(diff: Difference, side: str) -> str:
     """`desired` or `live` of a difference as compact JSON, cut to VALUE_WIDTH characters."""
     if absent(diff, side):
@@ -103,6 +116,7 @@ def _md_source(report: Report) -> list[str]:
     return [
         f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
         f"- Checked: {window}{took}",
+        f"- Verdicts {confirmation_line(report)}",
         "",
     ]
 
@@ -124,9 +138,10 @@ def _md_summary(report: Report) -> list[str]:
 
 
 def _md_errors(report: Report) -> list[str]:
+    notes = ["## Notes", "", *(f"- {_cell(n)}" for n in report.notes), ""] if report.notes else []
     if not report.errors:
-        return []
-    return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), ""]
+        return notes
+    return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), "", *notes]
 
 
 def _md_object(result: Result) -> list[str]:
@@ -136,6 +151,8 @@ def _md_object(result: Result) -> list[str]:
     ]
     if result.status in STATUS_NOTE:
         lines += [STATUS_NOTE[result.status], ""]
+    if result.confirmed_by:
+        lines += [f"Confirmed by: {result.confirmed_by}", ""]
     if result.differences:
         lines += [
             "| Path | Change | Desired | Live | Manager | Operation | Time |",
@@ -203,6 +220,10 @@ def junit(report: Report) -> str:
     suites = ET.Element("testsuites", attrib)
     suite = ET.SubElement(suites, "testsuite", {**attrib, "skipped": "0"})
     suite.set("timestamp", report.started_at)
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="confirmedBy", value=confirmation_line(report))
+    for note in report.notes:
+        ET.SubElement(properties, "property", name="note", value=_xml(note))
     seconds = duration(report)
     if seconds is not None:
         suite.set("time", f"{seconds:.3f}")
@@ -218,6 +239,9 @@ def junit(report: Report) -> str:
 def _junit_case(suite: ET.Element, report: Report, result: Result) -> None:
     ref = result.ref
     case = _case(suite, f"{report.env}.{report.cluster}.{ref.kind}", object_name(result))
+    if result.confirmed_by:
+        properties = ET.SubElement(case, "properties")
+        ET.SubElement(properties, "property", name="confirmedBy", value=str(result.confirmed_by))
     if result.status == Status.UNKNOWN:
         _problem(case, "error", result.error or "could not check", str(result.status), ())
     elif result.status in DIVERGENT:
@@ -258,16 +282,19 @@ def text(report: Report, console: Console, *, details: bool) -> None:
         for result in shown:
             _print_details(console, result)
     style = "bold magenta" if not report.complete else "bold red" if report.drifted else "green"
+    for note in report.notes:
+        console.print(Text(f"note: {note}"))
+    console.print(Text(f"Verdicts {confirmation_line(report)}"))
     console.print(Text(_summary_line(report), style=style))
 
 
 def _table(results: list[Result]) -> Table:
     table = Table(title=None, show_lines=False)
-    for column in ("Kind", "Object", "Status", "Severity", "Differences", "Manager"):
+    for column in ("Kind", "Object", "Status", "Severity", "Differences", "Manager", "Confirmed"):
         table.add_column(column, justify="right" if column == "Differences" else "left")
     for r in results:
         cells = [r.ref.kind, object_name(r), str(r.status), str(r.severity or "-")]
-        cells += [str(len(r.differences)), top_manager(r) or "-"]
+        cells += [str(len(r.differences)), top_manager(r) or "-", confirmed(r)]
         style = "magenta" if r.status == Status.UNKNOWN else STYLE[r.severity]
         table.add_row(*(Text(c) for c in cells), style=style)  # Text: no markup in names
     return table
@@ -279,6 +306,7 @@ def _print_details(console: Console, result: Result) -> None:
     lines = [difference_line(d) for d in result.differences]
     lines += [STATUS_NOTE[result.status]] if result.status in STATUS_NOTE else []
     lines += [f"error: {result.error}"] if result.error else []
+    lines += [f"confirmed by: {result.confirmed_by}"] if result.confirmed_by else []
     for line in lines:
         console.print(Text(f"  {line}"))
 

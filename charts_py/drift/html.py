@@ -92,6 +92,7 @@ def _source(report: Report) -> str:
         ("Commit", f"<code>{_e(git.commit)}</code>"),
         ("Path", f"<code>{_e(git.path)}</code>"),
         ("Checked", f"{_e(report.started_at)} → {_e(report.finished_at)}{_e(took)}"),
+        ("Verdicts", _e(formats.confirmation_line(report))),
     ]
     items = "".join(f"<dt>{name}</dt><dd>{text}</dd>" for name, text in rows)
     return f'<dl class="source">{items}</dl>'
@@ -109,10 +110,12 @@ def _summary(report: Report) -> str:
 
 
 def _run_errors(report: Report) -> str:
+    notes = "".join(f"<li>{_e(note)}</li>" for note in report.notes)
+    notes = f'<h2>Notes</h2>\n<ul class="notes">{notes}</ul>' if notes else ""
     if not report.errors:
-        return ""
+        return notes
     items = "".join(f"<li>{_e(error)}</li>" for error in report.errors)
-    return f'<h2>Run errors</h2>\n<ul class="errors">{items}</ul>'
+    return f'<h2>Run errors</h2>\n<ul class="errors">{items}</ul>{notes}'
 
 
 def _severity_section(severity: Severity | None, results: list[Result]) -> str:
@@ -132,6 +135,8 @@ def _object(result: Result) -> str:
     ]
     if result.status in formats.STATUS_NOTE:
         parts.append(f'<p class="note">{_e(formats.STATUS_NOTE[result.status])}</p>')
+    if result.confirmed_by:
+        parts.append(f'<p class="note">Confirmed by: {_e(str(result.confirmed_by))}</p>')
     if result.differences:
         parts.append(_differences(result.differences))
     if result.ignored:
@@ -193,7 +198,9 @@ def _in_sync(report: Report) -> str:
         (r for r in report.results if r.status == Status.IN_SYNC), key=formats.sort_key
     )
     items = "".join(
-        f"<li><code>{_e(r.ref.kind)}</code> {_e(formats.object_name(r))}</li>" for r in in_sync
+        f"<li><code>{_e(r.ref.kind)}</code> {_e(formats.object_name(r))}"
+        f' <span class="who">{_e(formats.confirmed(r))}</span></li>'
+        for r in in_sync
     )
     count = f"{len(in_sync)} object{'' if len(in_sync) == 1 else 's'}"
     return f"<details><summary>In sync ({count})</summary><ul>{items}</ul></details>"

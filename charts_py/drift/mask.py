@@ -36,11 +36,17 @@ def secret(obj: dict[str, Any]) -> dict[str, Any]:
     # equal values get equal tokens on both sides.
     plain = out.pop("stringData", None)
     if isinstance(plain, dict):
-        encoded = {k: base64.b64encode(str(v).encode()).decode() for k, v in plain.items()}
+        encoded = {k: base64.b64encode(_text(v).encode()).decode() for k, v in plain.items()}
         out["data"] = {**(out.get("data") or {}), **encoded}
     if isinstance(out.get("data"), dict):
-        out["data"] = {k: token(str(v)) for k, v in out["data"].items()}
+        out["data"] = {k: token(_text(v)) for k, v in out["data"].items()}
     annotations = (out.get("metadata") or {}).get("annotations") or {}
     if _LAST_APPLIED in annotations:  # kubectl keeps the whole applied Secret here
         annotations[_LAST_APPLIED] = token(annotations[_LAST_APPLIED])
     return out
+
+
+def _text(value: object) -> str:
+    """A value as the API server stores it: `null` is the empty value (Go's nil []byte), so
+    `null` and `""` mask alike (gitops-engine treats them as equal too)."""
+    return "" if value is None else str(value)

@@ -1,4 +1,9 @@
-"""Typed results of a drift run, and their JSON form (the report contract, schemaVersion 1)."""
+"""Typed results of a drift run, and their JSON form (the report contract).
+
+schemaVersion 2 keeps every key of version 1 with its meaning and adds `confirmedBy`, per
+object and per run: whether a server-side dry-run confirmed the verdict or it stands on the
+local comparison, and why.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ from typing import Any
 
 from charts_py.objectref import ObjectRef
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Status(enum.StrEnum):
@@ -40,6 +45,35 @@ class Change(enum.StrEnum):
     CHANGED = "changed"
     ADDED = "added"
     REMOVED = "removed"
+
+
+class Method(enum.StrEnum):
+    """How a verdict was reached."""
+
+    SERVER_DRY_RUN = "server-dry-run"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """How one comparison was confirmed; `reason` says why it stands on the local one."""
+
+    method: Method
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"method": str(self.method), "reason": self.reason}
+
+    def __str__(self) -> str:
+        return f"{self.method} ({self.reason})" if self.reason else str(self.method)
+
+
+DRY_RUN = Confirmation(Method.SERVER_DRY_RUN)
+NOT_NEEDED = Confirmation(Method.LOCAL, "not needed")  # nothing found locally to confirm
+FORBIDDEN = Confirmation(Method.LOCAL, "forbidden")  # RBAC refused the dry-run (read-only job)
+NOT_SERVED = Confirmation(Method.LOCAL, "not served")  # git's apiVersion is not served
+SECRET = Confirmation(Method.LOCAL, "secret")  # never sent: the answer would carry values
+NO_SERVER = Confirmation(Method.LOCAL, "no server")  # --live-dir: nothing to ask
 
 
 @dataclass(frozen=True)
@@ -78,6 +112,8 @@ class Result:
     error: str | None = None
     ignored: int = 0
     severity: Severity | None = None
+    confirmed_by: Confirmation | None = None
+    """None where nothing was compared: missing, extra and unknown objects."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -87,6 +123,7 @@ class Result:
             "differences": [d.to_json() for d in self.differences],
             "ignored": self.ignored,
             "error": self.error,
+            "confirmedBy": self.confirmed_by.to_json() if self.confirmed_by else None,
         }
 
 
@@ -130,6 +167,18 @@ class Report:
         counts["ignored"] = sum(r.ignored for r in self.results)
         return counts
 
+    def confirmations(self) -> dict[str, Any]:
+        """Per run: objects confirmed by a dry-run, objects left to the local comparison,
+        and the local ones by reason."""
+        reasons: dict[str, int] = {}
+        counts = {str(m): 0 for m in Method}
+        for r in self.results:
+            if r.confirmed_by is not None:
+                counts[str(r.confirmed_by.method)] += 1
+                if r.confirmed_by.reason:
+                    reasons[r.confirmed_by.reason] = reasons.get(r.confirmed_by.reason, 0) + 1
+        return {**counts, "localReasons": dict(sorted(reasons.items()))}
+
     def exit_code(self) -> int:
         """0 in sync, 1 drift found, 2 could not complete (the contract)."""
         if not self.complete:
@@ -147,5 +196,7 @@ class Report:
             "complete": self.complete,
             "summary": self.summary(),
             "errors": list(self.errors),
+            "confirmedBy": self.confirmations(),
+            "notes": list(self.notes),
             "resources": [r.to_json() for r in sorted(self.results, key=lambda r: r.ref)],
         }

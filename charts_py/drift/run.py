@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import concurrent.futures
 import datetime
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +26,7 @@ class Options:
     kubeconfig: str | None = None
     context: str | None = None
     live_dir: Path | None = None
+    retry: kubeapi.RetryPolicy | None = None
 
 
 def now() -> str:
@@ -39,14 +39,11 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
     if options.live_dir is not None:
         server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
     else:
-        server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
-        # LIST the kinds meshops emits while git is read and parsed (I/O under CPU work).
-        with concurrent.futures.ThreadPoolExecutor(1) as background:
-            early = background.submit(fetch.from_cluster, server, fetch.KNOWN_KINDS)
-            desired = _desired(options)
-            live = early.result()
-        others = {(o["apiVersion"], o["kind"]) for o in desired.objects} - fetch.KNOWN_KINDS
-        live = fetch.merge(live, fetch.from_cluster(server, others))
+        server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
+        desired = _desired(options)
+        scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
+        kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
+        live = fetch.from_cluster(server, kinds, scope)
     policy = policy_for(desired, options.env)
     wanted = {ObjectRef.of(o).group_kind for o in desired.objects}
     results = check.judge_all(
@@ -57,8 +54,15 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
         f"{kind} ({group_label(group)}): {reason}"
         for (group, kind), reason in sorted({**live.errors, **unserved}.items())
     )
+    unsearched = ", ".join(sorted(live.unsearched))
+    notes = (
+        (f"extra objects outside the managed namespaces not searched (RBAC allows no "
+         f"cluster-wide LIST): {unsearched}",)
+        if unsearched
+        else ()
+    )  # fmt: skip
     report = Report(
-        options.env, desired.cluster, desired.git, started, now(), tuple(results), errors
+        options.env, desired.cluster, desired.git, started, now(), tuple(results), errors, notes
     )
     return report, live
 

@@ -19,7 +19,7 @@ import yaml
 
 from charts_py import contract, gitrepo, kubeapi
 from charts_py.drift import fetch, mask, snapshot
-from charts_py.errors import ClusterUnreachable, Forbidden, SnapshotError
+from charts_py.errors import ClusterUnreachable, Forbidden, RetryableApiError, SnapshotError
 from charts_py.objectref import Key, ObjectRef, group_label
 from charts_py.recovery import clean, layout, secrets
 
@@ -56,7 +56,7 @@ def take(options: Options, *, now: datetime.datetime | None = None) -> Taken:
     when = now or datetime.datetime.now(datetime.UTC)
     desired = fetch.desired(options.repo, "HEAD", options.dist, options.env, options.cluster)
     server = kubeapi.Cluster.connect(options.kubeconfig, options.context)
-    live = read_live(server, desired)
+    live = read_live(server, desired, options.env)
     keys = {ObjectRef.of(o).key: o for o in desired.objects}
     managed = select(live.objects, keys, options.env, desired.cluster)
     missing = [
@@ -88,10 +88,11 @@ def take(options: Options, *, now: datetime.datetime | None = None) -> Taken:
     return Taken(sha, folder, len(entries), tuple(missing), tuple(needed))
 
 
-def read_live(server: kubeapi.Cluster, desired: fetch.Desired) -> fetch.Live:
-    """Drift's LIST per kind (every kind meshops emits, and git's); Secrets are not read here."""
+def read_live(server: kubeapi.Cluster, desired: fetch.Desired, env: str) -> fetch.Live:
+    """Drift's LISTs (every kind meshops emits, and git's); Secrets are not read here."""
     kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
-    live = fetch.from_cluster(server, kinds - {SECRET})
+    scope = fetch.Scope.of(desired.objects, env, desired.cluster)
+    live = fetch.from_cluster(server, kinds - {SECRET}, scope)
     if live.errors:
         (group, kind), reason = sorted(live.errors.items())[0]
         raise SnapshotError(
@@ -123,7 +124,7 @@ def labelled_secrets(server: kubeapi.Cluster, env: str, cluster: str) -> list[se
     try:
         items = server.list(server.resource(*SECRET), label_selector=selector)
         refs = sorted(ObjectRef.of(mask.secret(item)) for item in items)
-    except (Forbidden, ClusterUnreachable) as exc:
+    except (Forbidden, ClusterUnreachable, RetryableApiError) as exc:
         raise SnapshotError(f"cannot LIST Secrets to name them: {exc}; no backup written") from None
     return [secrets.Needed(r.namespace, r.name, "labelled by meshops; not backed up") for r in refs]
 

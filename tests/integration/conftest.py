@@ -6,6 +6,7 @@ that needs isolation gets its own namespace; a failing test gets the API server'
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,7 +36,8 @@ def kube(control_plane: controlplane.LocalCluster) -> kubeapi.Cluster:
 @pytest.fixture
 def namespace(kube: kubeapi.Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace named after the test, deleted afterwards."""
-    name = f"t-{request.node.name[:40].lower().replace('_', '-').strip('-')}-{uuid.uuid4().hex[:6]}"
+    base = re.sub(r"[^a-z0-9-]+", "-", request.node.name[:40].lower().replace("_", "-"))
+    name = f"t-{base.strip('-')}-{uuid.uuid4().hex[:6]}"
     ns = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
     kube.apply(ns, field_manager="meshops-tests")
     yield name

@@ -10,6 +10,7 @@ import pytest
 
 from charts_py import cli, contract
 from charts_py.cluster import controlplane
+from charts_py.drift import model
 from tests.integration.drift_env import Scenario, diverged, payload, results
 
 
@@ -103,6 +104,8 @@ def test_kubectl_set_image(scenario: Scenario) -> None:
         "high",
     )
     assert diff.desired == "registry.example.com/shop/payment:2.0.7"
+    assert result.confirmed_by == model.DRY_RUN
+    assert results(report)[("Service", "cart")].confirmed_by == model.NOT_NEEDED
     assert report.exit_code() == 1
 
 
@@ -357,13 +360,19 @@ def test_read_only_job_identity_still_finds_hand_edits(
     assert diverged(scenario.drift(kubeconfig=str(config))) == {}
     scenario.kubectl("set", "image", "deployment/payment-v1", "payment=evil:1")
     report = scenario.drift(kubeconfig=str(config))
-    (diff,) = diverged(report)[("Deployment", "payment-v1")].differences
+    result = diverged(report)[("Deployment", "payment-v1")]
+    assert result.confirmed_by == model.FORBIDDEN  # said so, not a silent fallback
+    assert report.to_json()["confirmedBy"]["localReasons"]["forbidden"] == 1
+    (diff,) = result.differences
     assert (diff.path, diff.live, diff.manager) == (
         "/spec/template/spec/containers/0/image",
         "evil:1",
         "kubectl-set",
     )
     assert report.complete
+    # Roles only: extra objects outside the managed namespaces could not be sought, and
+    # the report says so instead of pretending it looked.
+    assert any("not searched" in note for note in report.notes)
 
 
 def test_live_dir_dump(scenario: Scenario, tmp_path: Path) -> None:
@@ -410,42 +419,41 @@ def test_unreachable_server(
 def _service_account_kubeconfig(
     scenario: Scenario, control_plane: controlplane.LocalCluster, tmp_path: Path, skip: str | None
 ) -> Path:
-    """A kubeconfig for a ServiceAccount bound to the drift job's read-only ClusterRole
-    (minus one resource when `skip` is set), with a token from the TokenRequest API."""
-    from charts_py.constructs.drift_job import read_only_rules
+    """A kubeconfig for a ServiceAccount with the drift job's generated RBAC (a Role in the
+    scenario's namespace, the ClusterRole for cluster-scoped kinds; minus one resource when
+    `skip` is set), with a token from the TokenRequest API."""
+    from charts_py.constructs.drift_job import cluster_rules, namespaced_rules
 
     kube, ns = scenario.kube, scenario.namespace
     name = f"reader-{skip or 'all'}"
     rules = [
-        {**r, "resources": [x for x in r["resources"] if x != skip]} for r in read_only_rules()
+        {**r, "resources": [x for x in r["resources"] if x != skip]} for r in namespaced_rules()
     ]
     kube.apply(
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
         field_manager="tests",
     )
-    kube.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRole",
-            "metadata": {"name": f"{ns}-{name}"},
-            "rules": rules,
-        },
-        field_manager="tests",
-    )
-    kube.apply(
-        {
-            "apiVersion": "rbac.authorization.k8s.io/v1",
-            "kind": "ClusterRoleBinding",
-            "metadata": {"name": f"{ns}-{name}"},
+    rbac = "rbac.authorization.k8s.io/v1"
+    subjects = [{"kind": "ServiceAccount", "name": name, "namespace": ns}]
+    for kind, meta, body in (
+        ("Role", {"name": name, "namespace": ns}, {"rules": rules}),
+        ("ClusterRole", {"name": f"{ns}-{name}"}, {"rules": cluster_rules()}),
+    ):
+        kube.apply(
+            {"apiVersion": rbac, "kind": kind, "metadata": meta, **body}, field_manager="tests"
+        )
+        binding = {
+            "apiVersion": rbac,
+            "kind": f"{kind}Binding",
+            "metadata": meta,
             "roleRef": {
                 "apiGroup": "rbac.authorization.k8s.io",
-                "kind": "ClusterRole",
-                "name": f"{ns}-{name}",
+                "kind": kind,
+                "name": meta["name"],
             },
-            "subjects": [{"kind": "ServiceAccount", "name": name, "namespace": ns}],
-        },
-        field_manager="tests",
-    )
+            "subjects": subjects,
+        }
+        kube.apply(binding, field_manager="tests")
     token = kube.request(
         "POST",
         f"/api/v1/namespaces/{ns}/serviceaccounts/{name}/token",

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from rich.console import Console
 
-from charts_py.drift import formats
+from charts_py.drift import formats, html, model
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -52,9 +52,22 @@ def report(*results: Result, errors: tuple[str, ...] = ()) -> Report:
 
 def drifted() -> Report:
     return report(
-        Result(ACCOUNT, Status.IN_SYNC),
-        Result(REVIEWS, Status.MODIFIED, (DEBUG_ENV, LONG), ignored=3, severity=Severity.MEDIUM),
-        Result(PEER_AUTH, Status.MODIFIED, (MTLS,), severity=Severity.CRITICAL),
+        Result(ACCOUNT, Status.IN_SYNC, confirmed_by=model.NOT_NEEDED),
+        Result(
+            REVIEWS,
+            Status.MODIFIED,
+            (DEBUG_ENV, LONG),
+            ignored=3,
+            severity=Severity.MEDIUM,
+            confirmed_by=model.FORBIDDEN,
+        ),
+        Result(
+            PEER_AUTH,
+            Status.MODIFIED,
+            (MTLS,),
+            severity=Severity.CRITICAL,
+            confirmed_by=model.DRY_RUN,
+        ),
         Result(RATINGS, Status.MISSING, severity=Severity.HIGH),
         Result(STRAY, Status.EXTRA, severity=Severity.LOW),
         Result(NAMESPACE, Status.IN_SYNC),
@@ -82,11 +95,11 @@ DIFFERENCE = {"path", "change", "desired", "live", "manager", "operation", "time
 def test_json_has_the_contract_shape() -> None:
     text = formats.json_text(drifted())
     data = json.loads(text)
-    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 1,')
-    # Exactly the contract's keys, plus these additive ones (readers of the contract ignore them).
-    assert set(data) == TOP | {"errors"}
+    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 2,')
+    # Every version-1 key, plus these additive ones (readers of version 1 ignore them).
+    assert set(data) == TOP | {"errors", "confirmedBy", "notes"}
     assert set(data["summary"]) == SUMMARY | {"ignored"}
-    assert all(set(r) == RESOURCE | {"ignored"} for r in data["resources"])
+    assert all(set(r) == RESOURCE | {"ignored", "confirmedBy"} for r in data["resources"])
     differences = [d for r in data["resources"] for d in r["differences"]]
     assert len(differences) == 3
     assert all(set(d) == DIFFERENCE | {"severity"} for d in differences)
@@ -203,7 +216,7 @@ def test_junit_has_a_testcase_per_object_and_failures_for_drift() -> None:
     assert stray is not None and stray.get("type") == "extra"
     assert stray.get("message") == "extra (low): In the cluster with our labels, not in git."
     passing = next(c for c in cases if c.get("name") == "bookinfo/in-sync-account")
-    assert list(passing) == []
+    assert [c.tag for c in passing] == ["properties"]  # no failure or error, just confirmedBy
     assert (
         next(c for c in cases if c.get("classname") == "prod.prod-east.Namespace").get("name")
         == "bookinfo"
@@ -258,9 +271,10 @@ def test_text_details_show_each_difference() -> None:
     assert "  error: forbidden: list authorizationpolicies" in out
 
 
-def test_text_of_a_clean_run_is_one_summary_line() -> None:
+def test_text_of_a_clean_run_is_how_it_was_confirmed_and_one_summary_line() -> None:
     out = render_text(clean(), details=True)
     assert out.strip() == (
+        "Verdicts confirmed by server-dry-run: 0; 0 local\n"
         "prod/prod-east: In sync: all 2 objects match git (2 in-sync, 0 modified, 0 missing, "
         "0 extra, 0 unknown; 0 differences ignored)"
     )
@@ -272,3 +286,38 @@ def test_values_show_absence_and_stay_short() -> None:
     assert formats.value(removed, "live") == "(absent)"
     assert formats.value(Difference("/spec/y", Change.CHANGED, None, 1), "desired") == "null"
     assert len(formats.value(LONG, "live")) == formats.VALUE_WIDTH
+
+
+def test_every_format_says_how_each_verdict_was_confirmed() -> None:
+    rep = drifted()
+    data = json.loads(formats.json_text(rep))
+    assert data["confirmedBy"] == {
+        "server-dry-run": 1, "local": 2, "localReasons": {"forbidden": 1, "not needed": 1}
+    }  # fmt: skip
+    by_name = {r["name"]: r["confirmedBy"] for r in data["resources"]}
+    assert by_name["default"] == {"method": "server-dry-run", "reason": None}
+    assert by_name["reviews-v1"] == {"method": "local", "reason": "forbidden"}
+    assert by_name["ratings"] is None  # missing: nothing was compared
+    line = "confirmed by server-dry-run: 1; 2 local (1 forbidden, 1 not needed)"
+    md = formats.markdown(rep)
+    assert line in md and "Confirmed by: local (forbidden)" in md
+    page = html.page(rep)
+    assert line in page and "Confirmed by: local (forbidden)" in page
+    suite = ET.fromstring(formats.junit(rep)).find("testsuite")
+    assert suite is not None
+    (props,) = suite.findall("properties")  # the suite's own, not its test cases'
+    assert [(p.get("name"), p.get("value")) for p in props] == [("confirmedBy", line)]
+    case = next(c for c in suite.iter("testcase") if c.get("name") == "bookinfo/reviews-v1")
+    (prop,) = case.iter("property")
+    assert prop.get("value") == "local (forbidden)"
+    out = io.StringIO()
+    formats.text(rep, Console(file=out, width=300), details=True)
+    assert line in out.getvalue() and "confirmed by: local (forbidden)" in out.getvalue()
+
+
+def test_notes_are_in_every_format() -> None:
+    note = "extra objects outside the managed namespaces not searched: ConfigMap"
+    rep = dataclasses.replace(drifted(), notes=(note,))
+    assert json.loads(formats.json_text(rep))["notes"] == [note]
+    assert note in formats.markdown(rep) and note in html.page(rep)
+    assert note in formats.junit(rep) and note in render_text(rep, details=False)

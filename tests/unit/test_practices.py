@@ -296,10 +296,13 @@ def test_argocd_bootstrap(rendered: list[Manifest]) -> None:
 
 def test_nightly_drift_job_is_read_only(rendered: list[Manifest]) -> None:
     role = find(rendered, EAST, "ClusterRole", "meshops-drift")
-    verbs = {verb for rule in role["rules"] for verb in rule["verbs"]}
-    assert verbs == {"get", "list", "watch"}
-    resources = {r for rule in role["rules"] for r in rule["resources"]}
-    assert "secrets" not in resources and "gateways" in resources
+    roles = [m.obj for m in rendered if m.path.startswith(EAST) and m.obj["kind"] == "Role"]
+    assert {r["metadata"]["namespace"] for r in roles} == {"istio-system", "meshops-system", "shop"}
+    for rules in [role["rules"], *(r["rules"] for r in roles)]:
+        assert {verb for rule in rules for verb in rule["verbs"]} == {"get", "list", "watch"}
+        assert "secrets" not in {r for rule in rules for r in rule["resources"]}
+    assert "gateways" in {r for rule in roles[0]["rules"] for r in rule["resources"]}
+    assert "gateways" not in {r for rule in role["rules"] for r in rule["resources"]}
     job = find(rendered, EAST, "CronJob", "meshops-drift")["spec"]
     assert job["schedule"] == "17 3 * * *" and job["concurrencyPolicy"] == "Forbid"
     command = job["jobTemplate"]["spec"]["template"]["spec"]["containers"][0]["command"][-1]

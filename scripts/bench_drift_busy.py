@@ -1,0 +1,145 @@
+"""Benchmark `meshops drift` in a quiet cluster and in a busy one full of other people's
+objects, in one run, and print the time and peak-memory ratios busy / quiet (target 1.2x).
+
+Starts its own local control plane, applies an estate (default 12 services, about 130
+objects, prod-east's size) as Argo CD would, then times drift (best of 3, each run in a
+fresh process so its peak RSS is its own). Then it fills the cluster: `--configmaps` foreign
+ConfigMaps of 4 KiB and `--others` each of Services, Deployments and Jobs, spread over
+`--namespaces` namespaces meshops does not manage (created 8 at a time), and times again.
+
+    .venv/bin/python scripts/bench_drift_busy.py [--services 12] [--configmaps 20000]
+        [--others 2000] [--namespaces 40]
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_drift  # the estate in a scratch repository, shared with the speed benchmark
+
+from charts_py import apply, kubeapi
+from charts_py.cluster import controlplane
+
+WORKERS = 8
+PAYLOAD = "x" * 4096
+CHILD = """
+import json, sys, time
+from pathlib import Path
+from charts_py.drift import run
+options = run.Options(env="estate", repo=Path(sys.argv[1]), kubeconfig=sys.argv[2])
+started = time.perf_counter()
+report = run.run(options)[0]
+print(json.dumps({"seconds": time.perf_counter() - started, "summary": report.summary()}))
+"""
+
+
+def one_run(repo: Path, kubeconfig: str) -> tuple[float, float, dict[str, int]]:
+    """(seconds in drift, peak RSS in MiB, summary) of one drift in a fresh process."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", CHILD, str(repo), kubeconfig], stdout=subprocess.PIPE, text=True
+    )
+    out = child.stdout.read() if child.stdout else ""
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    if child.returncode != 0:
+        raise SystemExit(f"drift run failed ({child.returncode})")
+    data = json.loads(out)
+    return data["seconds"], usage.ru_maxrss / 1024, data["summary"]
+
+
+def measure(repo: Path, kubeconfig: str, runs: int = 3) -> tuple[float, float, dict[str, int]]:
+    results = [one_run(repo, kubeconfig) for _ in range(runs)]
+    return min(r[0] for r in results), min(r[1] for r in results), results[0][2]
+
+
+def foreign(kind: str, namespace: str, name: str) -> dict[str, Any]:
+    meta = {"name": name, "namespace": namespace, "labels": {"team": "someone-else"}}
+    labels = {"app": name}
+    pod = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "c", "image": "x:1"}]}}
+    if kind == "ConfigMap":
+        return {"apiVersion": "v1", "kind": kind, "metadata": meta, "data": {"blob": PAYLOAD}}
+    if kind == "Service":
+        spec = {"selector": labels, "ports": [{"port": 80}]}
+        return {"apiVersion": "v1", "kind": kind, "metadata": meta, "spec": spec}
+    if kind == "Deployment":
+        spec = {"selector": {"matchLabels": labels}, "template": pod}
+        return {"apiVersion": "apps/v1", "kind": kind, "metadata": meta, "spec": spec}
+    job_pod = {**pod, "spec": {**pod["spec"], "restartPolicy": "Never"}}
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta,
+        "spec": {"template": job_pod},
+    }
+
+
+def fill(cluster: kubeapi.Cluster, configmaps: int, others: int, namespaces: int) -> float:
+    """Create the foreign objects; return how long it took."""
+    started = time.perf_counter()
+    names = [f"foreign-{i:02d}" for i in range(namespaces)]
+    for ns in names:
+        cluster.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
+                      field_manager="someone-else")  # fmt: skip
+    todo = [("ConfigMap", i) for i in range(configmaps)]
+    todo += [(kind, i) for kind in ("Service", "Deployment", "Job") for i in range(others)]
+
+    def create(item: tuple[str, int]) -> None:
+        kind, i = item
+        obj = foreign(kind, names[i % namespaces], f"{kind.lower()}-{i:05d}")
+        res = cluster.served(obj["apiVersion"], kind)
+        cluster.request("POST", res.path(obj["metadata"]["namespace"]), body=obj)
+
+    with concurrent.futures.ThreadPoolExecutor(WORKERS) as pool:
+        for done, _ in enumerate(pool.map(create, todo), 1):
+            if done % 5000 == 0:
+                print(f"  created {done}/{len(todo)} foreign objects", flush=True)
+    return time.perf_counter() - started
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--services", type=int, default=12)
+    parser.add_argument("--configmaps", type=int, default=20000)
+    parser.add_argument("--others", type=int, default=2000)
+    parser.add_argument("--namespaces", type=int, default=40)
+    parser.add_argument("--kubeconfig", default=None, help="an empty cluster to use instead")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        state = work / "control-plane"
+        kubeconfig = args.kubeconfig or controlplane.up(state).kubeconfig
+        try:
+            repo, objects = bench_drift.prepare(work, args.services)
+            cluster = kubeapi.Cluster.connect(kubeconfig)
+            apply.apply(cluster, objects)
+            quiet = measure(repo, kubeconfig)
+            print(f"quiet: {len(objects)} meshops objects: {quiet[0]:.2f}s, {quiet[1]:.0f} MiB")
+            filled = fill(cluster, args.configmaps, args.others, args.namespaces)
+            print(f"filled in {filled:.0f}s")
+            busy = measure(repo, kubeconfig)
+        finally:
+            if not args.kubeconfig:
+                controlplane.down(state)
+    total = args.configmaps + 3 * args.others
+    print(f"drift verdict quiet: {quiet[2]}")
+    print(f"drift verdict busy:  {busy[2]}")
+    print(f"  quiet ({len(objects)} objects):          {quiet[0]:.2f}s  {quiet[1]:.0f} MiB peak")
+    print(f"  busy (+{total} foreign objects):   {busy[0]:.2f}s  {busy[1]:.0f} MiB peak")
+    print(f"  time   busy / quiet: {busy[0] / quiet[0]:.2f}x (target <= 1.2x)")
+    print(f"  memory busy / quiet: {busy[1] / quiet[1]:.2f}x (target <= 1.2x)")
+    return 0 if quiet[2] == busy[2] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
