@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from charts_py import yamlio
+from charts_py import kinds, yamlio
 from charts_py.config import environment
-from charts_py.constructs import drift_job, kinds
+from charts_py.constructs import drift_job
 
 ROOT = Path(__file__).resolve().parents[2]
 ENVS = environment.load_all(ROOT / "environments")
