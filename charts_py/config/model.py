@@ -12,6 +12,8 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from charts_py import jsonpointer
+
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
 QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
@@ -289,6 +291,14 @@ class DriftIgnore(Model):
     name: str = "*"
     path: str | None = Field(default=None, pattern=r"^/")
     manager: str | None = None
+
+    @field_validator("path")
+    @classmethod
+    def _pointer(cls, value: str | None) -> str | None:
+        """A JSON Pointer as drift reports it (`~` only as `~0`/`~1`), or it never matches."""
+        if value is not None:
+            jsonpointer.tokens(value)
+        return value
 
 
 class DriftSeverity(Model):

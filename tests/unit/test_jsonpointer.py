@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from charts_py import jsonpointer
+from charts_py import cli, jsonpointer
 from charts_py.drift import policy
 from charts_py.drift.model import Change, Difference, Severity
+from tests.conftest import sample, write_envs
 
 # Keys drawn to hit the escapes: `~`, `/` and the escape sequences themselves, often.
 KEYS = st.text(alphabet=st.sampled_from(["~", "/", "0", "1", "a", "é", "-", " "]), max_size=8)
@@ -56,3 +59,16 @@ def test_severity_paths_escape_keys() -> None:
     assert policy.Policy(severity=rules).change_severity("VirtualService", diff) is (
         Severity.CRITICAL
     )
+
+
+def test_a_malformed_ignore_pointer_is_bad_input(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ignore rule whose path can never match a reported pointer is refused, exit 2."""
+    data = sample("dev")
+    data["drift"] = {"ignore": [{"kind": "ConfigMap", "path": "/data/a~b"}]}
+    envs = write_envs(tmp_path / "envs", dev=data)
+    assert cli.main(["cost", "--environments", str(envs), "--env", "dev"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "dev.yaml:" in err and "drift.ignore[0].path: JSON Pointer '/data/a~b'" in err
