@@ -1,8 +1,8 @@
 """The rule table: id, what it checks, how to fix it, severity per profile, audit control.
 
 This is the one source of truth: `meshops validate` reports by it, `meshops audit` groups
-by its `control` column, the rule table in docs/validate.md is checked against it. A severity of None
-means the rule does not apply under that profile (audit still shows the outcome).
+by its `control` column, the rule table in docs/validate.md is checked against it. A severity
+of None means the rule does not apply under that profile (audit still shows the outcome).
 """
 
 from __future__ import annotations
@@ -28,6 +28,8 @@ class Rule:
     staging: Severity | None
     prod: Severity | None
     control: str = ""
+    istio: str = ""
+    """What `istioctl analyze` reports for the same mistake (message codes), empty if nothing."""
 
     def severity(self, profile: str) -> Severity | None:
         """The severity under `profile` (dev, staging or prod); None: not reported."""
@@ -47,10 +49,13 @@ CONTROLS = {
 """Audit controls, in report order; each rule names the one it gives evidence for."""
 
 
-def _rule(rule_id: str, severities: str, title: str, fix: str, control: str = "") -> Rule:
-    """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off)."""
+def _rule(
+    rule_id: str, severities: str, title: str, fix: str, control: str = "", istio: str = ""
+) -> Rule:
+    """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
+    `istio` the istioctl analyze codes for the same mistake."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control)
+    return Rule(rule_id, title, fix, dev, staging, prod, control, istio)
 
 
 RULES: tuple[Rule, ...] = (
@@ -126,9 +131,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "sync-wave-order",
-        "W E E",
-        "DestinationRules sync in an earlier wave than the VirtualServices using them",
-        "give the DestinationRule a lower argocd.argoproj.io/sync-wave than the VirtualService",
+        "W W W",
+        "no DestinationRule syncs in a later wave than a VirtualService routing to its host",
+        "give the DestinationRule the VirtualService's sync-wave or a lower one (or neither)",
     ),
     _rule(
         "fault-injection",
@@ -271,12 +276,12 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "namespace-injection",
         "E E E",
-        "a Namespace carries exactly one of `istio-injection` / `istio.io/rev`",
+        "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
         "label the namespace with istio-injection or istio.io/rev, not both",
     ),
     _rule(
         "service-port-protocol",
-        "W E E",
+        "W W W",
         "Service ports are named by protocol (http-, grpc-, tcp-, ...) or set appProtocol",
         "name the port `<protocol>[-suffix]` or set appProtocol",
     ),
@@ -313,6 +318,93 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "policy objects are identical in every primary cluster of an environment",
         "render every primary from the same policy; only the cluster label may differ",
+    ),
+    _rule(
+        "destination-tls-verify",
+        "W W W",
+        "a DestinationRule originating TLS (SIMPLE, MUTUAL) names the CA that verifies the server",
+        "set tls.caCertificates (or credentialName with a workloadSelector)",
+        istio="IST0128",
+    ),
+    _rule(
+        "service-entry-addresses",
+        "E E E",
+        "a TCP ServiceEntry without addresses does not share its port with another ServiceEntry",
+        "give the ServiceEntry `addresses` or a port of its own (else it captures the port)",
+        "egress",
+        istio="IST0134",
+    ),
+    _rule(
+        "gateway-exists",
+        "E E E",
+        "every Gateway a VirtualService binds to exists",
+        "fix the gateway reference (`<namespace>/<name>`) or add the Gateway",
+        istio="IST0101",
+    ),
+    _rule(
+        "gateway-serves-host",
+        "E E E",
+        "each Gateway a VirtualService binds to serves at least one of its hosts",
+        "add the host to a server of the Gateway, or bind the VirtualService elsewhere",
+        istio="IST0132",
+    ),
+    _rule(
+        "route-unreachable",
+        "W E E",
+        "no route rule is shadowed by an earlier rule without `match` or with the same matches",
+        "put catch-all rules last and drop rules whose matches an earlier rule already takes",
+        istio="IST0130",
+    ),
+    _rule(
+        "subset-selects-pods",
+        "E E E",
+        "every DestinationRule subset selects pods of a workload behind the host's Service",
+        "fix the subset labels or deploy the version they name (requests to it fail 503 UH)",
+        istio="IST0173",
+    ),
+    _rule(
+        "gateway-service-port",
+        "E E E",
+        "a Gateway listens only on ports its workload's Service exposes",
+        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        istio="IST0162",
+    ),
+    _rule(
+        "destination-port",
+        "E E E",
+        "a route to a Service or ServiceEntry with several ports names the port",
+        "set destination.port.number",
+        istio="IST0112",
+    ),
+    _rule(
+        "proxy-uid",
+        "E E E",
+        "no application container runs as UID 1337, the sidecar's own user",
+        "run the app as another UID: traffic of UID 1337 bypasses the sidecar",
+        "workloads",
+        istio="IST0144",
+    ),
+    _rule(
+        "istio-annotation",
+        "W E E",
+        "annotations in `*.istio.io/` are ones Istio knows (a misspelt one is ignored)",
+        "fix the spelling (Istio's annotations: istio.io/latest/docs/reference/config/annotations)",
+        istio="IST0108",
+    ),
+    _rule(
+        "deny-http-only",
+        "W E E",
+        "a DENY AuthorizationPolicy rule with only HTTP attributes names its ports",
+        "add to.operation.ports (the HTTP ports): on TCP ports the rule denies everything",
+        "authorization",
+        istio="IST0133",
+    ),
+    _rule(
+        "gateway-route-subsets",
+        "W E E",
+        "gateway-bound routes keep the subsets and retries of the service's mesh routing",
+        "route to the same subsets with the same retries as the service's VirtualService",
+        istio="IST0140",
     ),
 )
 
