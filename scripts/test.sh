@@ -12,5 +12,8 @@ echo "== mypy" >&2
 .venv/bin/mypy
 echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
 bash scripts/controlplane/build.sh >/dev/null
+echo "== istioctl (built once from the pinned istio.io/istio module, then cached)" >&2
+MESHOPS_TEST_ISTIOCTL="$(bash scripts/istioctl/build.sh)"
+export MESHOPS_TEST_ISTIOCTL
 echo "== pytest" >&2
 .venv/bin/pytest "$@"
