@@ -147,6 +147,16 @@ class Scope:
                 return [p.port for p in external.ports]
         return []
 
+    def pods_behind(self, host: str) -> list[dict[str, str]]:
+        """Pod labels of the workloads behind the Service of `host`, as far as the manifests
+        show them (empty: no such Service here, or none of its workloads)."""
+        service = self.service(host)
+        chosen = mapping(service.spec.get("selector")) if service is not None else {}
+        if service is None or not chosen:
+            return []
+        labels = [pod_labels(w) for w in self.workloads(namespace(service))]
+        return [pods for pods in labels if _subset(chosen, pods)]
+
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band
         Service (Istio's own)."""

@@ -13,14 +13,14 @@ suppressed finding, each shown with its reason, never dropped:
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from charts_py.config.out_of_band import External
 from charts_py.validate import engine, istioctl
 from charts_py.validate.documents import Document
 from charts_py.validate.findings import Finding, ObjectRef, Report, Severity, Suppressed, istio_rule
-from charts_py.validate.scope import Scope, namespace, scopes
+from charts_py.validate.scope import Scope, namespace, resolve, scopes
 from charts_py.validate.targets import Target
 
 LEVELS = {"Error": Severity.ERROR, "Warning": Severity.WARNING, "Info": Severity.INFO}
@@ -33,11 +33,18 @@ _REFERENCE = re.compile(r'^Referenced (?P<what>[a-zA-Z+ ]+) not found: "(?P<valu
 
 @dataclass(frozen=True)
 class Blind:
-    """A message offline istioctl gives because it cannot see what a cluster has."""
+    """A message offline istioctl gives because it cannot see what a cluster has, and when
+    the native rule that can see it has judged the object (so its silence is a pass)."""
 
     code: str
     kind: str
     reason: str
+    judged: Callable[[Scope, Document], bool]
+
+
+def _pods_visible(scope: Scope, rule: Document) -> bool:
+    """subset-selects-pods judges a DestinationRule whose host's workloads are in the files."""
+    return bool(scope.pods_behind(resolve(str(rule.spec.get("host", "")), namespace(rule))))
 
 
 OFFLINE = (
@@ -45,7 +52,8 @@ OFFLINE = (
         "IST0173",
         "DestinationRule",
         "offline istioctl reads no Pods (controllers make them from the workloads in these "
-        "files); the native rule subset-selects-pods checks the pod templates instead",
+        "files); the native rule subset-selects-pods checked the pod templates instead",
+        _pods_visible,
     ),
 )
 """Messages offline istioctl gives on correct manifests, with the native rule that decides."""
@@ -74,7 +82,7 @@ def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:
         finding = _finding(message, doc)
         waiver = waivers.get(doc) if doc is not None else None
         reason = waiver.reason if waiver and finding.rule in waiver.rules else None
-        reason = reason or _out_of_band(scope.external, message) or _blind(message)
+        reason = reason or _out_of_band(scope.external, message) or _blind(scope, message, doc)
         if reason:
             silenced.append(Suppressed(finding, reason))
         else:
@@ -119,7 +127,8 @@ def _selected(selector: str, item: External) -> bool:
     return bool(pairs) and all(item.labels.get(k) == v for k, _, v in pairs)
 
 
-def _blind(message: istioctl.Message) -> str | None:
-    return next(
-        (b.reason for b in OFFLINE if (b.code, b.kind) == (message.code, message.kind)), None
-    )
+def _blind(scope: Scope, message: istioctl.Message, doc: Document | None) -> str | None:
+    for blind in OFFLINE:
+        if (blind.code, blind.kind) == (message.code, message.kind) and doc is not None:
+            return blind.reason if blind.judged(scope, doc) else None
+    return None

@@ -152,3 +152,20 @@ def test_istio_findings_get_sarif_rule_descriptors(scope: Scope) -> None:
     descriptor = sarif["tool"]["driver"]["rules"][result["ruleIndex"]]
     assert descriptor["id"] == result["ruleId"] == "istio/IST0130"
     assert descriptor["helpUri"].endswith("/ist0130/")
+
+
+def test_no_pods_offline_is_suppressed_only_where_the_native_rule_could_judge() -> None:
+    """Offline istioctl reads no Pods, so it flags every subset (IST0173). Where the files hold
+    the host's Service and workloads, subset-selects-pods judged the pod templates; elsewhere
+    (ratings: no Service here) istioctl's message stands."""
+    case = Path(__file__).resolve().parent.parent / "testdata/validate/subset-selects-pods"
+    [only] = scopes(documents.read(case / "selected-pass.yaml"))
+    text = "The Subset v1 defined in the DestinationRule does not select any pods."
+    said = [
+        message("IST0173", "Error", "DestinationRule", "shop", "reviews", text),
+        message("IST0173", "Error", "DestinationRule", "shop", "ratings", text),
+    ]
+    judged = second_opinion.judge(only, said)
+    assert [s.finding.obj.name for s in judged.suppressed] == ["reviews"]
+    assert "subset-selects-pods" in judged.suppressed[0].reason
+    assert [f.obj.name for f in judged.findings] == ["ratings"]

@@ -175,15 +175,7 @@ def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
     a subset of a service deployed elsewhere cannot be checked from here."""
     for rule in scope.of("DestinationRule"):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
-        service = scope.service(host)
-        chosen = mapping(service.spec.get("selector")) if service else {}
-        if service is None or not chosen:
-            continue
-        behind = [
-            pod_labels(w)
-            for w in scope.workloads(namespace(service))
-            if selects({"matchLabels": chosen}, pod_labels(w))
-        ]
+        behind = scope.pods_behind(host)
         if not behind:
             continue
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
