@@ -82,24 +82,28 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "route weights are integers summing to 100",
         "give each destination of a multi-destination route an integer weight, adding up to 100",
+        istio="IST0106",
     ),
     _rule(
         "subset-exists",
         "E E E",
         "every referenced subset exists in the DestinationRule for that host",
         "add the subset to the DestinationRule of the host, or route without it",
+        istio="IST0101",
     ),
     _rule(
         "host-resolves",
         "E E E",
         "VirtualService hosts and destinations resolve to a Service or ServiceEntry",
         "fix the host name, or add the Service/ServiceEntry it refers to",
+        istio="IST0101",
     ),
     _rule(
         "virtualservice-host-unique",
         "E E E",
         "one mesh-bound VirtualService per host",
         "merge the routes into one VirtualService per host",
+        istio="IST0109",
     ),
     _rule(
         "route-budget",
@@ -180,12 +184,14 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "at most one selector-less Sidecar per namespace",
         "keep one default Sidecar; give the others a workloadSelector",
+        istio="IST0111",
     ),
     _rule(
         "telemetry-unique",
         "E E E",
         "at most one selector-less Telemetry per namespace",
         "keep one default Telemetry; give the others a selector",
+        istio="IST0160",
     ),
     _rule(
         "egress-restricted",
@@ -231,12 +237,14 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "port names are unique within a Gateway",
         "give each server port its own name",
+        istio="IST0106",
     ),
     _rule(
         "gateway-host-port",
         "E E E",
         "no host:port served by two Gateways with the same selector",
         "serve each host:port from one Gateway per gateway deployment",
+        istio="IST0145",
     ),
     _rule(
         "hpa-target",
@@ -278,12 +286,14 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
         "label the namespace with istio-injection or istio.io/rev, not both",
+        istio="IST0123",
     ),
     _rule(
         "service-port-protocol",
         "W W W",
         "Service ports are named by protocol (http-, grpc-, tcp-, ...) or set appProtocol",
         "name the port `<protocol>[-suffix]` or set appProtocol",
+        istio="IST0118",
     ),
     _rule(
         "workload-resources",
@@ -324,7 +334,7 @@ RULES: tuple[Rule, ...] = (
         "W W W",
         "a DestinationRule originating TLS (SIMPLE, MUTUAL) names the CA that verifies the server",
         "set tls.caCertificates (or credentialName with a workloadSelector)",
-        istio="IST0128",
+        istio="IST0128,IST0129",
     ),
     _rule(
         "service-entry-addresses",
@@ -353,7 +363,7 @@ RULES: tuple[Rule, ...] = (
         "W E E",
         "no route rule is shadowed by an earlier rule without `match` or with the same matches",
         "put catch-all rules last and drop rules whose matches an earlier rule already takes",
-        istio="IST0130",
+        istio="IST0130,IST0131",
     ),
     _rule(
         "subset-selects-pods",
