@@ -43,7 +43,12 @@ class Message:
     file: str
     line: int | None
     text: str
-    url: str
+
+    @property
+    def url(self) -> str:
+        """Istio's page for the code (istioctl's own link carries its version, v0.0 for a
+        pseudo-version build)."""
+        return f"https://istio.io/latest/docs/reference/config/analysis/{self.code.lower()}/"
 
 
 def locate() -> str | None:
@@ -58,23 +63,35 @@ def locate() -> str | None:
 
 def version(binary: str) -> str:
     """The client version istioctl reports (`--remote=false`: no cluster is asked)."""
-    out = _run([binary, "version", "--remote=false", "--short"], "version")
-    return out.strip().splitlines()[0] if out.strip() else "unknown"
+    out = _run([binary, "version", "--remote=false", "--short"], "version").strip()
+    return out.splitlines()[0].removeprefix("client version: ") if out else "unknown"
 
 
-def analyze(binary: str, files: Sequence[str]) -> list[Message]:
+@dataclass(frozen=True)
+class Analysis:
+    """istioctl's messages, and what it logged about files it could not read (skipped)."""
+
+    messages: list[Message]
+    skipped: list[str]
+
+
+def analyze(binary: str, files: Sequence[str]) -> Analysis:
     """istioctl's messages about the objects in `files` (read together, as one cluster)."""
     if not files:
-        return []
+        return Analysis([], [])
     command = [binary, "analyze", "--use-kube=false", "--all-namespaces", "--output", "json"]
     out = _run([*command, *files], "analyze")
+    # istioctl logs a line per object it cannot parse on stdout, before the JSON.
+    lines = out.splitlines()
+    start = next((i for i, line in enumerate(lines) if line.startswith("[")), len(lines))
+    logged = [line.split("\t")[-1] for line in lines[:start] if "\twarn\t" in line]
     try:
-        raw = json.loads(out or "[]")
+        raw = json.loads("\n".join(lines[start:]) or "[]")
     except json.JSONDecodeError as e:
         raise IstioctlError(f"istioctl analyze: output is not JSON ({e}): {out[:200]!r}") from e
     if not isinstance(raw, list):
         raise IstioctlError(f"istioctl analyze: expected a JSON list, got {type(raw).__name__}")
-    return [_message(item) for item in raw if isinstance(item, dict)]
+    return Analysis([_message(item) for item in raw if isinstance(item, dict)], logged)
 
 
 def _run(command: list[str], what: str) -> str:
@@ -106,5 +123,4 @@ def _message(item: dict[str, object]) -> Message:
         file=file,
         line=int(line) if line else None,
         text=str(item.get("message", "")),
-        url=str(item.get("documentationUrl", "")),
     )

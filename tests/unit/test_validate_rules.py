@@ -158,13 +158,14 @@ def test_docs_rule_table_matches_the_catalog() -> None:
         r"^\| `([a-z-]+)` \| (.*) \| (.*) \| (\S+) \| (\S+) \| (\S+) \|$", readme, re.MULTILINE
     )
     shown = {
-        rule: (title, sorted(re.findall(r"IST\d{4}", istio)), *levels)
+        rule: (title, sorted(re.findall(r"IST\d{4}", istio)), "live cluster only" in istio, *levels)
         for rule, title, istio, *levels in rows
     }
     expected = {
         r.id: (
             r.title,
             sorted(c for c in r.istio.split(",") if c),
+            r.istio_live,
             *(s.value if s else "-" for s in (r.dev, r.staging, r.prod)),
         )
         for r in RULES

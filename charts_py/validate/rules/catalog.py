@@ -30,6 +30,9 @@ class Rule:
     control: str = ""
     istio: str = ""
     """What `istioctl analyze` reports for the same mistake (message codes), empty if nothing."""
+    istio_live: bool = False
+    """istioctl reports it only against a live cluster: offline it skips the analyzer, which
+    needs Pods, Services, Namespaces, Deployments or Secrets (it reads none from files)."""
 
     def severity(self, profile: str) -> Severity | None:
         """The severity under `profile` (dev, staging or prod); None: not reported."""
@@ -50,12 +53,18 @@ CONTROLS = {
 
 
 def _rule(
-    rule_id: str, severities: str, title: str, fix: str, control: str = "", istio: str = ""
+    rule_id: str,
+    severities: str,
+    title: str,
+    fix: str,
+    control: str = "",
+    istio: str = "",
+    live: bool = False,
 ) -> Rule:
     """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
-    `istio` the istioctl analyze codes for the same mistake."""
+    `istio` the istioctl analyze codes for the same mistake, `live` if only with a cluster."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control, istio)
+    return Rule(rule_id, title, fix, dev, staging, prod, control, istio, live)
 
 
 RULES: tuple[Rule, ...] = (
@@ -82,7 +91,6 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "route weights are integers summing to 100",
         "give each destination of a multi-destination route an integer weight, adding up to 100",
-        istio="IST0106",
     ),
     _rule(
         "subset-exists",
@@ -97,6 +105,7 @@ RULES: tuple[Rule, ...] = (
         "VirtualService hosts and destinations resolve to a Service or ServiceEntry",
         "fix the host name, or add the Service/ServiceEntry it refers to",
         istio="IST0101",
+        live=True,
     ),
     _rule(
         "virtualservice-host-unique",
@@ -132,6 +141,7 @@ RULES: tuple[Rule, ...] = (
         "locality failover comes with outlierDetection",
         "add outlierDetection next to localityLbSetting: failover never triggers without it",
         "resilience",
+        istio="IST0133",
     ),
     _rule(
         "sync-wave-order",
@@ -185,6 +195,7 @@ RULES: tuple[Rule, ...] = (
         "at most one selector-less Sidecar per namespace",
         "keep one default Sidecar; give the others a workloadSelector",
         istio="IST0111",
+        live=True,
     ),
     _rule(
         "telemetry-unique",
@@ -212,6 +223,7 @@ RULES: tuple[Rule, ...] = (
         "I W E",
         "no EnvoyFilter",
         "express it with Istio's APIs; EnvoyFilters break on upgrades",
+        istio="IST0133",
     ),
     _rule(
         "alpha-api",
@@ -245,6 +257,7 @@ RULES: tuple[Rule, ...] = (
         "no host:port served by two Gateways with the same selector",
         "serve each host:port from one Gateway per gateway deployment",
         istio="IST0145",
+        live=True,
     ),
     _rule(
         "hpa-target",
@@ -287,6 +300,7 @@ RULES: tuple[Rule, ...] = (
         "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
         "label the namespace with istio-injection or istio.io/rev, not both",
         istio="IST0123",
+        live=True,
     ),
     _rule(
         "service-port-protocol",
@@ -294,6 +308,7 @@ RULES: tuple[Rule, ...] = (
         "Service ports are named by protocol (http-, grpc-, tcp-, ...) or set appProtocol",
         "name the port `<protocol>[-suffix]` or set appProtocol",
         istio="IST0118",
+        live=True,
     ),
     _rule(
         "workload-resources",
@@ -371,6 +386,7 @@ RULES: tuple[Rule, ...] = (
         "every DestinationRule subset selects pods of a workload behind the host's Service",
         "fix the subset labels or deploy the version they name (requests to it fail 503 UH)",
         istio="IST0173",
+        live=True,
     ),
     _rule(
         "gateway-service-port",
@@ -378,6 +394,7 @@ RULES: tuple[Rule, ...] = (
         "a Gateway listens only on ports its workload's Service exposes",
         "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
         istio="IST0162",
+        live=True,
     ),
     _rule(
         "destination-port",
@@ -385,6 +402,7 @@ RULES: tuple[Rule, ...] = (
         "a route to a Service or ServiceEntry with several ports names the port",
         "set destination.port.number",
         istio="IST0112",
+        live=True,
     ),
     _rule(
         "proxy-uid",
@@ -393,6 +411,7 @@ RULES: tuple[Rule, ...] = (
         "run the app as another UID: traffic of UID 1337 bypasses the sidecar",
         "workloads",
         istio="IST0144",
+        live=True,
     ),
     _rule(
         "istio-annotation",
@@ -400,6 +419,7 @@ RULES: tuple[Rule, ...] = (
         "annotations in `*.istio.io/` are ones Istio knows (a misspelt one is ignored)",
         "fix the spelling (Istio's annotations: istio.io/latest/docs/reference/config/annotations)",
         istio="IST0108",
+        live=True,
     ),
     _rule(
         "deny-http-only",
@@ -415,6 +435,7 @@ RULES: tuple[Rule, ...] = (
         "gateway-bound routes keep the subsets and retries of the service's mesh routing",
         "route to the same subsets with the same retries as the service's VirtualService",
         istio="IST0140",
+        live=True,
     ),
 )
 

@@ -124,8 +124,8 @@ def route_unreachable(scope: Scope) -> Iterator[Outcome]:
 
 
 def _shadowed(vs: Document, protocol: str, rules: list[dict[str, Any]]) -> Iterator[Outcome]:
-    """Istio's reading: the first rule without `match` takes everything after it; a rule whose
-    every match an earlier rule already has never sees a request."""
+    """Istio's reading: the first rule without `match` takes everything after it; a match
+    block an earlier rule already has is never used (a rule made only of those, never)."""
     catch_all: int | None = None
     taken: dict[str, int] = {}
     for i, rule in enumerate(rules):
@@ -140,6 +140,11 @@ def _shadowed(vs: Document, protocol: str, rules: list[dict[str, Any]]) -> Itera
         earlier = [taken[m] for m in matches if m in taken]
         if len(earlier) == len(matches):
             yield fail(vs, at, f"unreachable: rules {sorted(set(earlier))} take all its matches")
+        else:
+            for j, m in enumerate(matches):
+                if m in taken:
+                    message = f"match {j} is never used: rule {taken[m]} has the same match"
+                    yield fail(vs, f"{at}/match/{j}", message)
         for m in matches:
             taken.setdefault(m, i)
 
