@@ -15,5 +15,8 @@ echo "== import-linter (layers)" >&2
 .venv/bin/lint-imports --no-cache
 echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
 bash scripts/controlplane/build.sh >/dev/null
+echo "== istioctl (built once from the pinned istio.io/istio module, then cached)" >&2
+MESHOPS_TEST_ISTIOCTL="$(bash scripts/istioctl/build.sh)"
+export MESHOPS_TEST_ISTIOCTL
 echo "== pytest" >&2
 .venv/bin/pytest "$@"

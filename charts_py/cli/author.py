@@ -141,14 +141,16 @@ def _schema(args: argparse.Namespace) -> int:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from charts_py.validate import report, targets
+    from charts_py.validate import report, second_opinion, targets
 
     if args.paths:
         profile = targets.profile_of(args.env, args.environments)
         chosen = targets.for_paths(args.paths, profile)
     else:
         chosen = targets.for_dist(args.dist, args.environments, [args.env] if args.env else [])
-    result = targets.run(chosen)
+    result = targets.run(chosen).merged(second_opinion.review(chosen))
+    for note in result.notes:
+        err.print(f"validate: {note}", markup=False)
     sys.stdout.write(report.render(result, args.format))
     return EXIT_DIFFERENT if result.errors else EXIT_OK
 

@@ -8,6 +8,7 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
+from charts_py.constructs import traffic
 from charts_py.constructs.objects import emit
 
 
@@ -18,7 +19,7 @@ class IngressGateway(Construct):
         super().__init__(scope, "ingress")
         ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
         hosts = list(ingress.hosts)
-        servers = [
+        servers: list[dict[str, Any]] = [
             {
                 "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                 "hosts": hosts,
@@ -51,9 +52,14 @@ class IngressGateway(Construct):
             if ingress.jwt.paths:
                 # RequestAuthentication only rejects invalid tokens; requests without one
                 # must be denied explicitly on the paths that need an end user.
+                # Scoped to the HTTP servers' ports (both: the redirect server must never
+                # serve these paths unauthenticated): a DENY rule made only of HTTP
+                # attributes would deny every TCP connection to the gateway (IST0133).
+                ports = [str(n) for n in sorted(server["port"]["number"] for server in servers)]
+                operation = {"ports": ports, "paths": list(ingress.jwt.paths)}
                 deny = {
                     "from": [{"source": {"notRequestPrincipals": ["*"]}}],
-                    "to": [{"operation": {"paths": list(ingress.jwt.paths)}}],
+                    "to": [{"operation": operation}],
                 }
                 emit(
                     self,
@@ -65,23 +71,29 @@ class IngressGateway(Construct):
 
 
 def _path_routes(env: Environment) -> list[dict[str, Any]]:
-    """Longest prefix first, so `/api/` is matched before `/`."""
+    """Each exposed service's own routing (subsets, weights, retries, timeouts) behind its
+    path prefix, longest prefix first so `/api/` is matched before `/`.
+
+    A gateway uses only the VirtualServices bound to it, so a plain route to the host would
+    bypass the service's mesh VirtualService (Istio's IST0140); Istio documents repeating the
+    subsets in the gateway's routes as the fix, and this repeats all of the service's routing.
+    """
     exposed = [s for s in env.spec.services if s.ingress]
     exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
-    ns = env.spec.namespace
     return [
-        {
-            "name": s.name,
-            "match": [{"uri": {"prefix": s.ingress.path}}],
-            "route": [
-                {"destination": {"host": naming.fqdn(s.name, ns), "port": {"number": s.port}}}
-            ],
-            # The edge gives up when the service would: its own route timeout.
-            "timeout": env.settings(s).timeout,
-        }
-        for s in exposed
-        if s.ingress
+        _behind(route, service.name, service.ingress.path)
+        for service in exposed
+        if service.ingress
+        for route in traffic.http_routes(env, service)
     ]
+
+
+def _behind(route: dict[str, Any], service: str, prefix: str) -> dict[str, Any]:
+    """A mesh route of `service` that also requires the path `prefix` (every match block)."""
+    path = {"uri": {"prefix": prefix}}
+    blocks = route.get("match") or [{}]
+    name = service if route["name"] == "default" else f"{service}-{route['name']}"
+    return {**route, "name": name, "match": [{**path, **block} for block in blocks]}
 
 
 class EastWestGateway(Construct):

@@ -23,7 +23,7 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
         "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
     }
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
-    routes = {"hosts": [host], "http": _http_routes(env, service, host, settings)}
+    routes = {"hosts": [host], "http": http_routes(env, service)}
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
 
 
@@ -61,11 +61,13 @@ def failover(env: Environment) -> list[dict[str, str]]:
     return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]
 
 
-def _http_routes(
-    env: Environment, service: Service, host: str, settings: Settings
-) -> list[dict[str, Any]]:
-    """Gated experiment routes first (a request that asks for a fault gets it), then the
+def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
+    """The service's routing, for the mesh and (behind a path) for the ingress gateway.
+
+    Gated experiment routes first (a request that asks for a fault gets it), then the
     default route, which an ungated experiment replaces (it then faults every request)."""
+    host = naming.fqdn(service.name, env.spec.namespace)
+    settings = env.settings(service)
     destinations = [
         {
             "destination": {"host": host, "subset": v.name, "port": {"number": service.port}},

@@ -69,9 +69,8 @@ def validated(
 ) -> list[Finding]:
     """Check the rendered objects under each environment's profile before anything is
     written: errors raise ValidationFailed (listing all of them); warnings are returned."""
-    profiles = {name: env.spec.profile for name, env in envs.items()}
     items = ((m.path, m.obj) for m in placed)
-    report = targets.run(targets.for_rendered(items, profiles, f"{dist_dir}/"))
+    report = targets.run(targets.for_rendered(items, envs, f"{dist_dir}/"))
     if report.errors:
         raise engine.ValidationFailed(report)
     return [f for f in report.findings if f.severity is Severity.WARNING]

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from charts_py.config import out_of_band
+from charts_py.config.out_of_band import External
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
@@ -95,6 +97,11 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
     return out
 
 
-def validate(docs: Sequence[Document], profile: str) -> Report:
-    """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`."""
-    return judge(docs, evaluate(scopes(docs)), profile)
+def validate(
+    docs: Sequence[Document],
+    profile: str,
+    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+) -> Report:
+    """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
+    cluster also holding the `external` (out-of-band) objects."""
+    return judge(docs, evaluate(scopes(docs, external)), profile)

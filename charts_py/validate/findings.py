@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import enum
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from charts_py.objectref import ObjectRef
+
+ISTIO_RULE = re.compile(r"^istio/IST\d{4}$")
+"""Rule ids of istioctl analyze's messages (`istio/IST0101`): valid in suppressions too."""
+
+
+def istio_rule(code: str) -> str:
+    """The rule id under which an istioctl message code is reported."""
+    return f"istio/{code}"
 
 
 class Severity(enum.Enum):
@@ -68,6 +77,8 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     suppressed: list[Suppressed] = field(default_factory=list)
     objects: list[Located] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What the run could or could not do (istioctl ran, or was not found)."""
 
     @property
     def summary(self) -> dict[str, int]:
@@ -84,5 +95,6 @@ class Report:
         return Report(
             findings=sorted([*self.findings, *other.findings], key=lambda f: f.sort_key),
             suppressed=[*self.suppressed, *other.suppressed],
-            objects=sorted([*self.objects, *other.objects]),
+            objects=sorted({*self.objects, *other.objects}),
+            notes=[*self.notes, *other.notes],
         )

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from charts_py import __version__
-from charts_py.validate.findings import Finding, Located, Report, Severity
+from charts_py.validate.findings import ISTIO_RULE, Finding, Located, Report, Severity
 from charts_py.validate.rules.catalog import RULES
 
 FORMATS = ("text", "json", "sarif", "junit")
@@ -31,6 +31,7 @@ def text(report: Report) -> str:
     """One line per finding and per suppression, then a summary line."""
     lines = [f.text for f in report.findings]
     lines += [f"{s.finding.text} (suppressed: {s.reason})" for s in report.suppressed]
+    lines += [f"note: {note}" for note in report.notes]
     counts = report.summary
     lines.append(
         f"{len(report.objects)} objects: {counts['error']} errors, {counts['warning']} warnings, "
@@ -58,36 +59,46 @@ def to_json(report: Report) -> str:
         "findings": [finding_json(f) for f in report.findings],
         "summary": report.summary,
         "suppressed": [{**finding_json(s.finding), "reason": s.reason} for s in report.suppressed],
+        "notes": report.notes,
     }
     return json.dumps(body, indent=2) + "\n"
 
 
 def sarif(report: Report) -> str:
-    """SARIF 2.1.0: one rule descriptor per rule id, results located in their files."""
-    index = {rule.id: i for i, rule in enumerate(RULES)}
+    """SARIF 2.1.0: one rule descriptor per rule id (istioctl's codes too), results located in
+    their files, the run's notes as tool notifications."""
+    descriptors = [
+        {"id": rule.id, "shortDescription": {"text": rule.title}, "help": {"text": rule.fix}}
+        for rule in RULES
+    ]
+    descriptors += [_istio_descriptor(rule) for rule in _istio_rules(report)]
+    index = {str(d["id"]): i for i, d in enumerate(descriptors)}
     results = [_sarif_result(f, index) for f in report.findings]
     for waived in report.suppressed:
         result = _sarif_result(waived.finding, index)
         result["suppressions"] = [{"kind": "inSource", "justification": waived.reason}]
         results.append(result)
-    driver = {
-        "name": "meshops",
-        "version": __version__,
-        "rules": [
-            {
-                "id": rule.id,
-                "shortDescription": {"text": rule.title},
-                "help": {"text": rule.fix},
-            }
-            for rule in RULES
-        ],
-    }
-    body = {
-        "$schema": SARIF_SCHEMA,
-        "version": "2.1.0",
-        "runs": [{"tool": {"driver": driver}, "results": results}],
-    }
+    driver = {"name": "meshops", "version": __version__, "rules": descriptors}
+    run: dict[str, Any] = {"tool": {"driver": driver}, "results": results}
+    if report.notes:
+        notes = [{"message": {"text": n}, "level": "note"} for n in report.notes]
+        run["invocations"] = [{"executionSuccessful": True, "toolExecutionNotifications": notes}]
+    body = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(body, indent=2) + "\n"
+
+
+def _istio_rules(report: Report) -> list[str]:
+    found = [f.rule for f in report.findings] + [s.finding.rule for s in report.suppressed]
+    return sorted({rule for rule in found if ISTIO_RULE.match(rule)})
+
+
+def _istio_descriptor(rule: str) -> dict[str, Any]:
+    code = rule.partition("/")[2]
+    return {
+        "id": rule,
+        "shortDescription": {"text": f"Istio analyzer message {code} (istioctl analyze)"},
+        "helpUri": f"https://istio.io/latest/docs/reference/config/analysis/{code.lower()}/",
+    }
 
 
 def _sarif_result(finding: Finding, index: dict[str, int]) -> dict[str, Any]:
@@ -126,6 +137,10 @@ def junit(report: Report) -> str:
         tests=str(len(by_object)),
         failures=str(failed),
     )
+    if report.notes:
+        properties = ET.SubElement(suite, "properties")
+        for note in report.notes:
+            ET.SubElement(properties, "property", name="note", value=note)
     for obj, found in by_object.items():
         name = obj.ref.identity or obj.file
         case = ET.SubElement(suite, "testcase", classname=obj.file, name=name)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py.config import out_of_band
+from charts_py.config.out_of_band import External
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
@@ -21,12 +23,6 @@ from charts_py.validate.documents import Document
 ROOT_NAMESPACE = "istio-system"
 """Istio's default root namespace: mesh-wide policy lives here."""
 
-
-ISTIO_HOSTS = frozenset(
-    f"{name}.{ROOT_NAMESPACE}.svc.cluster.local"
-    for name in ("istiod", "istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
-)
-"""Services of Istio's own installation: not in the manifests, present in every mesh."""
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 POD_KINDS = (*WORKLOAD_KINDS, "Job", "CronJob")
@@ -37,11 +33,13 @@ _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
 
 @dataclass(frozen=True, eq=False)
 class Scope:
-    """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty)."""
+    """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty), and what
+    the cluster has that the manifests do not contain (config/out_of_band.py)."""
 
     name: str
     environment: str
     docs: Sequence[Document]
+    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
 
     @functools.cached_property
     def _by_kind(self) -> dict[str, list[Document]]:
@@ -107,9 +105,61 @@ class Scope:
                 out.setdefault(str(host), entry)
         return out
 
+    def outside(self, kind: str) -> list[External]:
+        """The out-of-band objects of `kind`."""
+        return [e for e in self.external if e.kind == kind]
+
+    def gateway_ports(self, selector: dict[str, str]) -> set[int] | None:
+        """Ports (Service port and target port) of the Services in front of the pods that a
+        Gateway `selector` picks, in the manifests or out of band; None if it picks none."""
+        pods = [(namespace(w), pod_labels(w)) for w in self.of(*WORKLOAD_KINDS)]
+        pods += [(e.namespace, dict(e.labels)) for e in self.outside("Deployment")]
+        picked = [(ns, labels) for ns, labels in pods if _subset(selector, labels)]
+        if not picked:
+            return None
+        ports: set[int] = set()
+        for ns, labels in picked:
+            for service in self.of("Service"):
+                chosen = mapping(service.spec.get("selector"))
+                if namespace(service) == ns and chosen and _subset(chosen, labels):
+                    ports |= _port_numbers(service.spec.get("ports"))
+            for external in self.outside("Service"):
+                if external.namespace == ns and _subset(external.labels, labels):
+                    ports |= {n for p in external.ports for n in (p.port, p.target_port)}
+        return ports
+
+    def service(self, host: str) -> Document | None:
+        """The Service whose FQDN is `host`, if it is in the manifests."""
+        name, _, rest = host.partition(".")
+        ns, _, suffix = rest.partition(".")
+        return self.find("Service", ns, name) if suffix == "svc.cluster.local" else None
+
+    def ports_of(self, host: str) -> list[int]:
+        """The port numbers of the Service, ServiceEntry or out-of-band Service for `host`."""
+        found = self.registry.get(host)
+        if found is not None:
+            key = "number" if found.kind == "ServiceEntry" else "port"
+            numbers = [p.get(key) for p in items(found.spec.get("ports")) if isinstance(p, dict)]
+            return [n for n in numbers if isinstance(n, int)]
+        for external in self.outside("Service"):
+            if external.host == host:
+                return [p.port for p in external.ports]
+        return []
+
+    def pods_behind(self, host: str) -> list[dict[str, str]]:
+        """Pod labels of the workloads behind the Service of `host`, as far as the manifests
+        show them (empty: no such Service here, or none of its workloads)."""
+        service = self.service(host)
+        chosen = mapping(service.spec.get("selector")) if service is not None else {}
+        if service is None or not chosen:
+            return []
+        labels = [pod_labels(w) for w in self.workloads(namespace(service))]
+        return [pods for pods in labels if _subset(chosen, pods)]
+
     def resolves(self, host: str) -> bool:
-        """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or Istio's own."""
-        if host in self.registry or host in ISTIO_HOSTS:
+        """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band
+        Service (Istio's own)."""
+        if host in self.registry or any(e.host == host for e in self.outside("Service")):
             return True
         return any(known.startswith("*.") and host.endswith(known[1:]) for known in self.registry)
 
@@ -144,6 +194,22 @@ class Scope:
                     if mode not in (None, "UNSET"):
                         return str(mode)
         return None
+
+
+def _subset(wanted: Mapping[str, object], labels: Mapping[str, str]) -> bool:
+    """Whether `labels` has every key/value of `wanted` (a map selector)."""
+    return all(labels.get(str(k)) == str(v) for k, v in wanted.items())
+
+
+def _port_numbers(ports: object) -> set[int]:
+    """Service port numbers and integer target ports (a named target port has no number)."""
+    out: set[int] = set()
+    for port in items(ports):
+        for key in ("port", "targetPort"):
+            value = port.get(key) if isinstance(port, dict) else None
+            if isinstance(value, int) and not isinstance(value, bool):
+                out.add(value)
+    return out
 
 
 def mapping(value: object) -> dict[str, Any]:
@@ -274,13 +340,16 @@ def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any
                 yield pointer("spec", protocol, i, "mirror"), route["mirror"]
 
 
-def scopes(docs: Sequence[Document]) -> list[Scope]:
-    """Objects grouped by their cluster label; unlabelled objects form one scope."""
+def scopes(
+    docs: Sequence[Document], external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
+) -> list[Scope]:
+    """Objects grouped by their cluster label; unlabelled objects form one scope. Every
+    cluster has the `external` (out-of-band) objects."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
         key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
         groups.setdefault(key, []).append(doc)
     return [
-        Scope(f"{env}/{cluster}" if cluster else "", env, group)
+        Scope(f"{env}/{cluster}" if cluster else "", env, group, external)
         for (env, cluster), group in sorted(groups.items())
     ]

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
+from charts_py.validate.findings import ISTIO_RULE
 
 ANNOTATION = "meshops.dev/suppress"
 PATH = pointer("metadata", "annotations", ANNOTATION)
@@ -33,7 +34,7 @@ def parse(doc: Document, known: Collection[str]) -> tuple[Suppression | None, st
     rules = frozenset(r.strip() for r in ids.split(",") if r.strip())
     if not colon or not reason.strip() or not rules:
         return None, f'{value!r}: write "<rule-id>[,<rule-id>]: <reason>" (a reason is required)'
-    unknown = sorted(rules - set(known))
+    unknown = sorted(r for r in rules - set(known) if not ISTIO_RULE.match(r))
     if unknown:
         return None, f"{value!r}: unknown rule ids {unknown}"
     return Suppression(rules, reason.strip()), None

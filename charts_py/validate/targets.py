@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from charts_py.config import environment
+from charts_py.config import environment, out_of_band
+from charts_py.config.environment import Environment
+from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine
 from charts_py.validate.documents import Document, DocumentError
@@ -28,6 +30,8 @@ class Target:
     label: str
     profile: str
     docs: list[Document]
+    external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
+    """What the clusters have that the manifests do not (config/out_of_band.py)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -71,26 +75,30 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
     for folder in folders:
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
-        out.append(Target(str(folder), profile, documents.load([folder])))
+        external = out_of_band.for_environment(env)
+        out.append(Target(str(folder), profile, documents.load([folder]), external))
     return out
 
 
 def for_rendered(
-    items: Iterable[tuple[str, dict[str, Any]]], profiles: Mapping[str, str], prefix: str
+    items: Iterable[tuple[str, dict[str, Any]]], envs: Mapping[str, Environment], prefix: str
 ) -> list[Target]:
     """Rendered objects by dist path (`<env>/<cluster>/...`), each env under its profile."""
     by_top: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for path, obj in items:
         by_top.setdefault(path.split("/", 1)[0], []).append((f"{prefix}{path}", obj))
-    return [
-        Target(top, profiles.get(top, STRICTEST), documents.from_objects(group))
-        for top, group in sorted(by_top.items())
-    ]
+    out = []
+    for top, group in sorted(by_top.items()):
+        env = envs.get(top)
+        profile = env.spec.profile if env else STRICTEST
+        docs = documents.from_objects(group)
+        out.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+    return out
 
 
 def run(targets: Sequence[Target]) -> Report:
     """Validate every target under its profile; one report for all."""
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile))
+        report = report.merged(engine.validate(target.docs, target.profile, target.external))
     return report

@@ -28,6 +28,11 @@ class Rule:
     staging: Severity | None
     prod: Severity | None
     control: str = ""
+    istio: str = ""
+    """What `istioctl analyze` reports for the same mistake (message codes), empty if nothing."""
+    istio_live: bool = False
+    """istioctl reports it only against a live cluster: offline it skips the analyzer, which
+    needs Pods, Services, Namespaces, Deployments or Secrets (it reads none from files)."""
 
     def severity(self, profile: str) -> Severity | None:
         """The severity under `profile` (dev, staging or prod); None: not reported."""
@@ -47,10 +52,19 @@ CONTROLS = {
 """Audit controls, in report order; each rule names the one it gives evidence for."""
 
 
-def _rule(rule_id: str, severities: str, title: str, fix: str, control: str = "") -> Rule:
-    """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off)."""
+def _rule(
+    rule_id: str,
+    severities: str,
+    title: str,
+    fix: str,
+    control: str = "",
+    istio: str = "",
+    live: bool = False,
+) -> Rule:
+    """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
+    `istio` the istioctl analyze codes for the same mistake, `live` if only with a cluster."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control)
+    return Rule(rule_id, title, fix, dev, staging, prod, control, istio, live)
 
 
 RULES: tuple[Rule, ...] = (
@@ -83,18 +97,22 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "every referenced subset exists in the DestinationRule for that host",
         "add the subset to the DestinationRule of the host, or route without it",
+        istio="IST0101",
     ),
     _rule(
         "host-resolves",
         "E E E",
         "VirtualService hosts and destinations resolve to a Service or ServiceEntry",
         "fix the host name, or add the Service/ServiceEntry it refers to",
+        istio="IST0101",
+        live=True,
     ),
     _rule(
         "virtualservice-host-unique",
         "E E E",
         "one mesh-bound VirtualService per host",
         "merge the routes into one VirtualService per host",
+        istio="IST0109",
     ),
     _rule(
         "route-budget",
@@ -123,12 +141,13 @@ RULES: tuple[Rule, ...] = (
         "locality failover comes with outlierDetection",
         "add outlierDetection next to localityLbSetting: failover never triggers without it",
         "resilience",
+        istio="IST0133",
     ),
     _rule(
         "sync-wave-order",
-        "W E E",
-        "DestinationRules sync in an earlier wave than the VirtualServices using them",
-        "give the DestinationRule a lower argocd.argoproj.io/sync-wave than the VirtualService",
+        "W W W",
+        "no DestinationRule syncs in a later wave than a VirtualService routing to its host",
+        "give the DestinationRule the VirtualService's sync-wave or a lower one (or neither)",
     ),
     _rule(
         "fault-injection",
@@ -175,12 +194,15 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "at most one selector-less Sidecar per namespace",
         "keep one default Sidecar; give the others a workloadSelector",
+        istio="IST0111",
+        live=True,
     ),
     _rule(
         "telemetry-unique",
         "E E E",
         "at most one selector-less Telemetry per namespace",
         "keep one default Telemetry; give the others a selector",
+        istio="IST0160",
     ),
     _rule(
         "egress-restricted",
@@ -201,6 +223,7 @@ RULES: tuple[Rule, ...] = (
         "I W E",
         "no EnvoyFilter",
         "express it with Istio's APIs; EnvoyFilters break on upgrades",
+        istio="IST0133",
     ),
     _rule(
         "alpha-api",
@@ -226,12 +249,15 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "port names are unique within a Gateway",
         "give each server port its own name",
+        istio="IST0106",
     ),
     _rule(
         "gateway-host-port",
         "E E E",
         "no host:port served by two Gateways with the same selector",
         "serve each host:port from one Gateway per gateway deployment",
+        istio="IST0145",
+        live=True,
     ),
     _rule(
         "hpa-target",
@@ -271,14 +297,18 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "namespace-injection",
         "E E E",
-        "a Namespace carries exactly one of `istio-injection` / `istio.io/rev`",
+        "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
         "label the namespace with istio-injection or istio.io/rev, not both",
+        istio="IST0123",
+        live=True,
     ),
     _rule(
         "service-port-protocol",
-        "W E E",
+        "W W W",
         "Service ports are named by protocol (http-, grpc-, tcp-, ...) or set appProtocol",
         "name the port `<protocol>[-suffix]` or set appProtocol",
+        istio="IST0118",
+        live=True,
     ),
     _rule(
         "workload-resources",
@@ -313,6 +343,99 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "policy objects are identical in every primary cluster of an environment",
         "render every primary from the same policy; only the cluster label may differ",
+    ),
+    _rule(
+        "destination-tls-verify",
+        "W W W",
+        "a DestinationRule originating TLS (SIMPLE, MUTUAL) names the CA that verifies the server",
+        "set tls.caCertificates (or credentialName with a workloadSelector)",
+        istio="IST0128,IST0129",
+    ),
+    _rule(
+        "service-entry-addresses",
+        "E E E",
+        "a TCP ServiceEntry without addresses does not share its port with another ServiceEntry",
+        "give the ServiceEntry `addresses` or a port of its own (else it captures the port)",
+        "egress",
+        istio="IST0134",
+    ),
+    _rule(
+        "gateway-exists",
+        "E E E",
+        "every Gateway a VirtualService binds to exists",
+        "fix the gateway reference (`<namespace>/<name>`) or add the Gateway",
+        istio="IST0101",
+    ),
+    _rule(
+        "gateway-serves-host",
+        "E E E",
+        "each Gateway a VirtualService binds to serves at least one of its hosts",
+        "add the host to a server of the Gateway, or bind the VirtualService elsewhere",
+        istio="IST0132",
+    ),
+    _rule(
+        "route-unreachable",
+        "W E E",
+        "no route rule is shadowed by an earlier rule without `match` or with the same matches",
+        "put catch-all rules last and drop rules whose matches an earlier rule already takes",
+        istio="IST0130,IST0131",
+    ),
+    _rule(
+        "subset-selects-pods",
+        "E E E",
+        "every DestinationRule subset selects pods of a workload behind the host's Service",
+        "fix the subset labels or deploy the version they name (requests to it fail 503 UH)",
+        istio="IST0173",
+        live=True,
+    ),
+    _rule(
+        "gateway-service-port",
+        "E E E",
+        "a Gateway listens only on ports its workload's Service exposes",
+        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        istio="IST0162",
+        live=True,
+    ),
+    _rule(
+        "destination-port",
+        "E E E",
+        "a route to a Service or ServiceEntry with several ports names the port",
+        "set destination.port.number",
+        istio="IST0112",
+        live=True,
+    ),
+    _rule(
+        "proxy-uid",
+        "E E E",
+        "no application container runs as UID 1337, the sidecar's own user",
+        "run the app as another UID: traffic of UID 1337 bypasses the sidecar",
+        "workloads",
+        istio="IST0144",
+        live=True,
+    ),
+    _rule(
+        "istio-annotation",
+        "W E E",
+        "annotations in `*.istio.io/` are ones Istio knows (a misspelt one is ignored)",
+        "fix the spelling (Istio's annotations: istio.io/latest/docs/reference/config/annotations)",
+        istio="IST0108",
+        live=True,
+    ),
+    _rule(
+        "deny-http-only",
+        "W E E",
+        "a DENY AuthorizationPolicy rule with only HTTP attributes names its ports",
+        "add to.operation.ports (the HTTP ports): on TCP ports the rule denies everything",
+        "authorization",
+        istio="IST0133",
+    ),
+    _rule(
+        "gateway-route-subsets",
+        "W E E",
+        "gateway-bound routes keep the subsets and retries of the service's mesh routing",
+        "route to the same subsets with the same retries as the service's VirtualService",
+        istio="IST0140",
+        live=True,
     ),
 )
 

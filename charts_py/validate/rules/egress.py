@@ -69,3 +69,33 @@ def registry_only_service_entry(scope: Scope) -> Iterator[Outcome]:
                 else:
                     message = f"REGISTRY_ONLY blocks {host}: no ServiceEntry or Service for it"
                     yield fail(sidecar, at, message)
+
+
+TCP_PROTOCOLS = ("", "TCP", "MONGO", "MYSQL", "REDIS")
+"""ServiceEntry port protocols routed by destination address and port alone (no Host, no SNI)."""
+
+
+@check("service-entry-addresses")
+def service_entry_addresses(scope: Scope) -> Iterator[Outcome]:
+    """Without `addresses`, a TCP ServiceEntry's listener is 0.0.0.0:<port>: two of them on one
+    port collide, and one takes the other's traffic."""
+    first: dict[int, Document] = {}
+    for entry in scope.of("ServiceEntry"):
+        if items(entry.spec.get("addresses")):
+            continue
+        for i, port in enumerate(items(entry.spec.get("ports"))):
+            if (
+                not isinstance(port, dict)
+                or str(port.get("protocol") or "").upper() not in TCP_PROTOCOLS
+            ):
+                continue
+            number = port.get("number")
+            if not isinstance(number, int):
+                continue
+            other = first.setdefault(number, entry)
+            if other is not entry:
+                where = f"ServiceEntry {namespace(other)}/{other.name}"
+                message = (
+                    f"TCP port {number} without addresses is also {where}'s: one captures both"
+                )
+                yield fail(entry, pointer("spec", "ports", i), message)

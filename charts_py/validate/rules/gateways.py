@@ -1,4 +1,5 @@
-"""Gateways: server port names, and one Gateway per host:port on a gateway deployment."""
+"""Gateways: port names, one Gateway per host:port, bindings of VirtualServices, and the
+ports of the gateway workload's Service."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterator
 from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail
-from charts_py.validate.scope import Scope, items, mapping
+from charts_py.validate.scope import Scope, items, mapping, namespace
 
 
 def _servers(gateway: Document) -> Iterator[tuple[str, dict[str, object], dict[str, object]]]:
@@ -42,3 +43,80 @@ def gateway_host_port(scope: Scope) -> Iterator[Outcome]:
                     where = f"Gateway {other.namespace}/{other.name}"
                     message = f"{key[1]}:{key[2]} is also served by {where} on the same workloads"
                     yield fail(gateway, f"{at}/hosts/{j}", message)
+
+
+def bound_gateway(scope: Scope, vs: Document, ref: str) -> tuple[str, Document | None]:
+    """(`namespace/name`, the Gateway) a VirtualService's `gateways` entry names; a name
+    without a namespace is in the VirtualService's namespace."""
+    ns, _, name = ref.rpartition("/")
+    full = f"{ns or namespace(vs)}/{name}"
+    return full, scope.find("Gateway", ns or namespace(vs), name)
+
+
+def _bindings(scope: Scope, vs: Document) -> Iterator[tuple[str, str, Document | None]]:
+    """(pointer, `namespace/name`, Gateway or None) for each gateway but `mesh`."""
+    for i, ref in enumerate(items(vs.spec.get("gateways"))):
+        if ref != "mesh":
+            yield (pointer("spec", "gateways", i), *bound_gateway(scope, vs, str(ref)))
+
+
+@check("gateway-exists")
+def gateway_exists(scope: Scope) -> Iterator[Outcome]:
+    for vs in scope.of("VirtualService"):
+        for at, full, gateway in _bindings(scope, vs):
+            if gateway is None:
+                yield fail(
+                    vs, at, f"Gateway {full} is not in the manifests: the routes never apply"
+                )
+
+
+@check("gateway-serves-host")
+def gateway_serves_host(scope: Scope) -> Iterator[Outcome]:
+    for vs in scope.of("VirtualService"):
+        hosts = [str(h) for h in items(vs.spec.get("hosts"))]
+        for at, full, gateway in _bindings(scope, vs):
+            if gateway is None:
+                continue
+            served = _served_hosts(gateway, namespace(vs))
+            if not any(_host_matches(g, h) for g in served for h in hosts):
+                message = f"Gateway {full} serves none of {hosts} (it serves {served})"
+                yield fail(vs, at, message)
+
+
+def _served_hosts(gateway: Document, vs_namespace: str) -> list[str]:
+    """The server hosts of a Gateway that a VirtualService in `vs_namespace` may bind:
+    `<ns>/<host>` limits a host to one namespace (`.`: the Gateway's, `*`: any)."""
+    out = []
+    for _, server, _ in _servers(gateway):
+        for entry in items(server.get("hosts")):
+            ns, _, host = str(entry).rpartition("/")
+            ns = namespace(gateway) if ns == "." else ns
+            if ns in ("", "*", vs_namespace):
+                out.append(host)
+    return out
+
+
+def _host_matches(served: str, host: str) -> bool:
+    """Istio's host matching: equal, `*`, or a `*.` wildcard on either side covering the other."""
+    if served in ("*", host):
+        return True
+    if served.startswith("*.") and host.endswith(served[1:]):
+        return True
+    return host.startswith("*.") and served.endswith(host[1:])
+
+
+@check("gateway-service-port")
+def gateway_service_port(scope: Scope) -> Iterator[Outcome]:
+    for gateway in scope.of("Gateway"):
+        selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
+        ports = scope.gateway_ports(selector)
+        if ports is None:
+            continue  # no workload known for the selector: nothing to compare with
+        for at, _, port in _servers(gateway):
+            number = port.get("number")
+            if isinstance(number, int) and number not in ports:
+                message = (
+                    f"port {number} is not exposed by the Service of the workloads {selector} "
+                    f"(it exposes {sorted(ports)}): the server is unreachable"
+                )
+                yield fail(gateway, f"{at}/port/number", message)

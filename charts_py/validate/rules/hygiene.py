@@ -1,14 +1,17 @@
-"""Object-level hygiene: schemas, forbidden kinds and APIs, sampling, namespaces, ports."""
+"""Object-level hygiene: schemas, forbidden kinds and APIs, sampling, namespaces, ports,
+Istio annotation names."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
 
-from charts_py.jsonpointer import pointer
+from charts_py.jsonpointer import escape, pointer
 from charts_py.validate import schemas
+from charts_py.validate.documents import Document
+from charts_py.validate.istio_annotations import ANNOTATIONS
 from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import Scope, items
+from charts_py.validate.scope import POD_KINDS, Scope, dig, items, mapping
 
 MAX_SAMPLING = 5.0
 INJECTION_LABELS = ("istio-injection", "istio.io/rev")
@@ -84,13 +87,11 @@ def no_secrets(scope: Scope) -> Iterator[Outcome]:
 
 @check("namespace-injection")
 def namespace_injection(scope: Scope) -> Iterator[Outcome]:
+    """Neither label is a namespace outside the mesh, a choice; both is ambiguous."""
     for doc in scope.of("Namespace"):
-        present = [label for label in INJECTION_LABELS if label in doc.labels]
-        if len(present) == 1:
-            continue
-        what = "both" if present else "neither"
-        message = f"{what} of {' / '.join(INJECTION_LABELS)}: sidecar injection is ambiguous"
-        yield fail(doc, "/metadata/labels", message)
+        if all(label in doc.labels for label in INJECTION_LABELS):
+            message = f"both {' and '.join(INJECTION_LABELS)}: sidecar injection is ambiguous"
+            yield fail(doc, "/metadata/labels", message)
 
 
 @check("service-port-protocol")
@@ -104,3 +105,28 @@ def service_port_protocol(scope: Scope) -> Iterator[Outcome]:
             if not named.match(name):
                 message = f"port {name or port.get('port')!r}: Istio cannot tell its protocol"
                 yield fail(doc, pointer("spec", "ports", i, "name"), message)
+
+
+@check("istio-annotation")
+def istio_annotation(scope: Scope) -> Iterator[Outcome]:
+    """Like IST0108 (Istio's list: validate/istio_annotations.py), and pod templates too,
+    where sidecar annotations actually go."""
+    for doc in scope.docs:
+        places: list[tuple[str, dict[str, object]]] = [
+            ("/metadata/annotations", dict(doc.annotations))
+        ]
+        if doc.kind in POD_KINDS:
+            places.append(_template_annotations(doc))
+        for at, found in places:
+            for key in sorted(found):
+                if key.partition("/")[0].endswith("istio.io") and key not in ANNOTATIONS:
+                    message = f"{key} is not an Istio annotation: Istio ignores it"
+                    yield fail(doc, f"{at}/{escape(key)}", message)
+
+
+def _template_annotations(doc: Document) -> tuple[str, dict[str, object]]:
+    """(pointer, annotations) of an object's pod template."""
+    keys: tuple[str, ...] = ("spec", "template", "metadata", "annotations")
+    if doc.kind == "CronJob":
+        keys = ("spec", "jobTemplate", *keys)
+    return pointer(*keys), mapping(dig(doc.obj, *keys))

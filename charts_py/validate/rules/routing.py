@@ -1,7 +1,9 @@
-"""Routing references: weights, subsets, hosts, one VirtualService per host, sync order."""
+"""Routing: weights, subsets, hosts, one VirtualService per host, sync order, unreachable
+rules, destination ports, and gateway routes that bypass the mesh routing."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,6 +13,7 @@ from charts_py.validate.rules.base import Outcome, check, fail
 from charts_py.validate.scope import (
     Scope,
     destinations,
+    http_routes,
     items,
     mesh_bound,
     namespace,
@@ -95,17 +98,121 @@ def virtualservice_host_unique(scope: Scope) -> Iterator[Outcome]:
 
 @check("sync-wave-order")
 def sync_wave_order(scope: Scope) -> Iterator[Outcome]:
+    """Only an inverted order is a finding: Argo CD applies one wave together, so objects
+    without sync-wave annotations (wave 0 alike) are fine."""
     for vs in scope.of("VirtualService"):
         ns = namespace(vs)
         seen: set[str] = set()
         for at, dest in destinations(vs):
             host = resolve(str(dest.get("host", "")), ns)
             rule = scope.destination_rule(host, ns)
-            if rule is None or host in seen or wave(rule) < wave(vs):
+            if rule is None or host in seen or wave(rule) <= wave(vs):
                 continue
             seen.add(host)
             message = (
-                f"DestinationRule {namespace(rule)}/{rule.name} syncs in wave {wave(rule)}, "
-                f"not before this VirtualService (wave {wave(vs)})"
+                f"DestinationRule {namespace(rule)}/{rule.name} syncs in wave {wave(rule)}, after "
+                f"this VirtualService (wave {wave(vs)}): until it lands, new subsets fail (503 NR)"
             )
             yield fail(vs, at, message)
+
+
+@check("route-unreachable")
+def route_unreachable(scope: Scope) -> Iterator[Outcome]:
+    for vs in scope.of("VirtualService"):
+        for protocol in ("http", "tls", "tcp"):
+            rules = [r for r in items(vs.spec.get(protocol)) if isinstance(r, dict)]
+            yield from _shadowed(vs, protocol, rules)
+
+
+def _shadowed(vs: Document, protocol: str, rules: list[dict[str, Any]]) -> Iterator[Outcome]:
+    """Istio's reading: the first rule without `match` takes everything after it; a match
+    block an earlier rule already has is never used (a rule made only of those, never)."""
+    catch_all: int | None = None
+    taken: dict[str, int] = {}
+    for i, rule in enumerate(rules):
+        at = pointer("spec", protocol, i)
+        matches = [json.dumps(m, sort_keys=True) for m in items(rule.get("match"))]
+        if catch_all is not None:
+            yield fail(vs, at, f"unreachable: rule {catch_all} before it has no match")
+            continue
+        if not matches:
+            catch_all = i
+            continue
+        earlier = [taken[m] for m in matches if m in taken]
+        if len(earlier) == len(matches):
+            yield fail(vs, at, f"unreachable: rules {sorted(set(earlier))} take all its matches")
+        else:
+            for j, m in enumerate(matches):
+                if m in taken:
+                    message = f"match {j} is never used: rule {taken[m]} has the same match"
+                    yield fail(vs, f"{at}/match/{j}", message)
+        for m in matches:
+            taken.setdefault(m, i)
+
+
+@check("destination-port")
+def destination_port(scope: Scope) -> Iterator[Outcome]:
+    for vs in scope.of("VirtualService"):
+        ns = namespace(vs)
+        for at, dest in destinations(vs):
+            if isinstance(dest.get("port"), dict):
+                continue
+            host = resolve(str(dest.get("host", "")), ns)
+            ports = scope.ports_of(host)
+            if len(ports) > 1:
+                message = f"{host} has ports {ports}: which one the route means is undefined"
+                yield fail(vs, at, message)
+
+
+@check("gateway-route-subsets")
+def gateway_route_subsets(scope: Scope) -> Iterator[Outcome]:
+    meshed = [vs for vs in scope.of("VirtualService") if mesh_bound(vs)]
+    for vs in scope.of("VirtualService"):
+        if mesh_bound(vs):
+            continue
+        ns = namespace(vs)
+        for at, route in http_routes(vs):
+            for j, target in enumerate(items(route.get("route"))):
+                dest = target.get("destination") if isinstance(target, dict) else None
+                if not isinstance(dest, dict):
+                    continue
+                host = resolve(str(dest.get("host", "")), ns)
+                where = f"{at}/route/{j}/destination"
+                yield from _bypassed(vs, where, route, dest, host, meshed)
+
+
+def _bypassed(
+    vs: Document,
+    at: str,
+    route: dict[str, Any],
+    dest: dict[str, Any],
+    host: str,
+    meshed: list[Document],
+) -> Iterator[Outcome]:
+    """A gateway only uses the VirtualServices bound to it: the mesh routing of `host`
+    (subsets, retries) does not apply to its requests unless the route repeats it."""
+    for mesh_vs in meshed:
+        own = _routes_to(mesh_vs, host)
+        if not own:
+            continue
+        name = f"VirtualService {namespace(mesh_vs)}/{mesh_vs.name}"
+        subsets = sorted({str(d["subset"]) for _, d in own if d.get("subset")})
+        if subsets and not dest.get("subset"):
+            message = f"no subset: requests reach every version of {host}, not {name}'s {subsets}"
+            yield fail(vs, f"{at}/subset", message)
+        if any(r.get("retries") for r, _ in own) and not route.get("retries"):
+            yield fail(vs, at.rsplit("/route/", 1)[0], f"no retries where {name} retries {host}")
+
+
+def _routes_to(vs: Document, host: str) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    """(route, destination) of a mesh VirtualService's HTTP routes toward its own `host`."""
+    ns = namespace(vs)
+    if host not in {resolve(str(h), ns) for h in items(vs.spec.get("hosts"))}:
+        return []
+    out = []
+    for _, route in http_routes(vs):
+        for target in items(route.get("route")):
+            dest = target.get("destination") if isinstance(target, dict) else None
+            if isinstance(dest, dict) and resolve(str(dest.get("host", "")), ns) == host:
+                out.append((route, dest))
+    return out

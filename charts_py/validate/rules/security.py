@@ -108,3 +108,65 @@ def _allow_nothing(policy: Document) -> bool:
         and not spec.get("rules")
         and not spec.get("provider")
     )
+
+
+_TCP_SOURCE = (
+    "principals",
+    "notPrincipals",
+    "ipBlocks",
+    "notIpBlocks",
+    "remoteIpBlocks",
+    "notRemoteIpBlocks",
+    "namespaces",
+    "notNamespaces",
+    "serviceAccounts",
+    "notServiceAccounts",
+)
+"""Source fields a TCP connection carries; the others (request principals) need HTTP."""
+
+
+@check("deny-http-only")
+def deny_http_only(scope: Scope) -> Iterator[Outcome]:
+    """Istio's reading (its validation warns likewise): on a TCP port an HTTP attribute
+    cannot be evaluated, so a DENY rule made only of them matches every connection."""
+    for policy in scope.of("AuthorizationPolicy"):
+        if policy.spec.get("action") != "DENY":
+            continue
+        for i, rule in enumerate(items(policy.spec.get("rules"))):
+            if isinstance(rule, dict) and _http_only(rule):
+                message = "DENY rule with only HTTP attributes denies all TCP traffic it selects"
+                yield fail(policy, pointer("spec", "rules", i), f"{message}: name its ports")
+
+
+def _http_only(rule: dict[str, object]) -> bool:
+    sources = [
+        f["source"] for f in items(rule.get("from")) if isinstance(mapping(f).get("source"), dict)
+    ]
+    operations = [
+        t["operation"]
+        for t in items(rule.get("to"))
+        if isinstance(mapping(t).get("operation"), dict)
+    ]
+    tcp_from = any(s.get(k) is not None for s in sources for k in _TCP_SOURCE)
+    tcp_to = any(o.get(k) is not None for o in operations for k in ("ports", "notPorts"))
+    if operations:
+        return not tcp_to
+    return bool(sources) and not tcp_from
+
+
+@check("destination-tls-verify")
+def destination_tls_verify(scope: Scope) -> Iterator[Outcome]:
+    for rule in scope.of("DestinationRule"):
+        selected = bool(rule.spec.get("workloadSelector"))
+        for at, tls in _tls_settings(rule):
+            mode = tls.get("mode")
+            if mode not in ("SIMPLE", "MUTUAL") or tls.get("caCertificates"):
+                continue
+            if tls.get("credentialName") and selected:
+                continue
+            host = rule.spec.get("host")
+            message = (
+                f"{mode} TLS toward {host} without caCertificates: the server is checked "
+                "only against the proxy's system roots, or not at all with insecureSkipVerify"
+            )
+            yield fail(rule, at, message)

@@ -1,10 +1,12 @@
-"""Workloads: autoscaling targets, disruption budgets, resources and security context."""
+"""Workloads: autoscaling targets, disruption budgets, resources, security context, the
+proxy's UID, and the pods that DestinationRule subsets select."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from typing import Any
 
+from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import (
@@ -17,6 +19,7 @@ from charts_py.validate.scope import (
     namespace,
     pod_labels,
     pod_spec,
+    resolve,
     selects,
 )
 
@@ -143,3 +146,42 @@ def _insecure(pod: dict[str, Any], container: dict[str, Any]) -> list[str]:
     if added:
         problems.append(f"adds capabilities {sorted(added)}")
     return problems
+
+
+PROXY_UID = 1337
+"""The sidecar's user: Istio's iptables rules let this UID's traffic out uncaptured."""
+
+
+@check("proxy-uid")
+def proxy_uid(scope: Scope) -> Iterator[Outcome]:
+    for workload in scope.of(*POD_KINDS):
+        if "istio" in pod_labels(workload):
+            continue  # Istio's own gateways and istiod run as the proxy user on purpose
+        spec_at, pod = pod_spec(workload)
+        if dig(pod, "securityContext", "runAsUser") == PROXY_UID:
+            yield fail(workload, f"{spec_at}/securityContext/runAsUser", _UID_MESSAGE)
+        for at, container in containers(workload):
+            if container.get("name") == "istio-proxy":
+                continue
+            if dig(container, "securityContext", "runAsUser") == PROXY_UID:
+                yield fail(workload, f"{at}/securityContext/runAsUser", _UID_MESSAGE)
+
+
+_UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses the proxy"
+
+
+@check("subset-selects-pods")
+def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
+    """Judged only where the manifests hold the host's Service and some of its workloads:
+    a subset of a service deployed elsewhere cannot be checked from here."""
+    for rule in scope.of("DestinationRule"):
+        host = resolve(str(rule.spec.get("host", "")), namespace(rule))
+        behind = scope.pods_behind(host)
+        if not behind:
+            continue
+        for i, subset in enumerate(items(rule.spec.get("subsets"))):
+            labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
+            if not any(selects({"matchLabels": labels}, pods) for pods in behind):
+                name = subset.get("name") if isinstance(subset, dict) else i
+                message = f"subset {name} {labels} selects no pods behind {host} (503 UH)"
+                yield fail(rule, pointer("spec", "subsets", i, "labels"), message)

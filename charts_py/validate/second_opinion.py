@@ -1,0 +1,79 @@
+"""Istio's analyzers as a second opinion: istioctl's messages merged as findings.
+
+Each cluster's files go to `istioctl analyze` together (validate/istioctl.py runs it). A
+message becomes a finding `istio/<code>` on the object it names, at Istio's level (Error,
+Warning, Info -> error, warning, info), in every report format; the object's
+`meshops.dev/suppress` annotation may name `istio/<code>` with a reason.
+
+Offline, istioctl skips every analyzer that needs Pods, Services, Namespaces, Deployments or
+Secrets (it reads none of them from files): annotations, UID 1337, subsets without pods,
+gateway ports and credentials, destination hosts and ports, IST0140. The native rules read
+those objects and stay the authority; the docs' table says which codes only a live cluster gets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from charts_py.objectref import ObjectRef
+from charts_py.validate import engine, istioctl
+from charts_py.validate.documents import Document
+from charts_py.validate.findings import Finding, Located, Report, Severity, Suppressed, istio_rule
+from charts_py.validate.scope import Scope, namespace, scopes
+from charts_py.validate.targets import Target
+
+LEVELS = {"Error": Severity.ERROR, "Warning": Severity.WARNING, "Info": Severity.INFO}
+ABSENT = (
+    "istioctl not found: Istio's analyzers did not run (set ISTIOCTL or put istioctl on "
+    "PATH; scripts/istioctl/build.sh builds the pinned one)"
+)
+
+
+def review(targets: Sequence[Target]) -> Report:
+    """istioctl's findings on every cluster of `targets`; a note if istioctl is absent."""
+    binary = istioctl.locate()
+    if binary is None:
+        return Report(notes=[ABSENT])
+    report = Report(notes=[f"istioctl analyze ({istioctl.version(binary)}) ran on each cluster"])
+    for target in targets:
+        for scope in scopes(target.docs, target.external):
+            files = sorted({doc.file for doc in scope.docs})
+            analysis = istioctl.analyze(binary, files)
+            notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]
+            report = report.merged(judge(scope, analysis.messages)).merged(Report(notes=notes))
+    return report
+
+
+def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:
+    """Findings of one cluster's messages, minus the suppressed ones (kept with reasons)."""
+    waivers = engine.suppressions(scope.docs)
+    findings: list[Finding] = []
+    silenced: list[Suppressed] = []
+    for message in messages:
+        doc = _document(scope, message)
+        finding = _finding(message, doc)
+        waiver = waivers.get(doc) if doc is not None else None
+        if waiver is not None and finding.rule in waiver.rules:
+            silenced.append(Suppressed(finding, waiver.reason))
+        else:
+            findings.append(finding)
+    return Report(findings=sorted(findings, key=lambda f: f.sort_key), suppressed=silenced)
+
+
+def _document(scope: Scope, message: istioctl.Message) -> Document | None:
+    """The object a message is about (istioctl puts unqualified objects in `default`)."""
+    for doc in scope.of(message.kind):
+        if doc.name == message.name and message.namespace in (doc.namespace, namespace(doc)):
+            return doc
+    return None
+
+
+def _finding(message: istioctl.Message, doc: Document | None) -> Finding:
+    if doc is not None:
+        where = doc.located
+    else:
+        ref = ObjectRef("", message.kind, message.namespace, message.name)
+        where = Located(message.file, ref)
+    text = f"{message.text} (istioctl analyze: {message.url})"
+    severity = LEVELS.get(message.level, Severity.WARNING)
+    return Finding(istio_rule(message.code), severity, where, "", text, message.line)

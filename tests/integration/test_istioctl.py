@@ -1,0 +1,118 @@
+"""The real istioctl (built from the pinned istio.io/istio module) on our dist and test cases.
+
+scripts/test.sh builds it (scripts/istioctl/build.sh) and names it in MESHOPS_TEST_ISTIOCTL;
+ISTIOCTL or istioctl on PATH also work. With CI=true a missing istioctl fails these tests
+instead of skipping them: CI must prove dist/ clean under Istio's analyzers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from charts_py.validate import istio_annotations, istioctl, second_opinion, targets
+from charts_py.validate.rules.catalog import RULES, Rule
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+CASES = ROOT / "tests" / "testdata" / "validate"
+
+
+@pytest.fixture(scope="module")
+def binary() -> str:
+    found = (
+        os.environ.get("MESHOPS_TEST_ISTIOCTL")
+        or os.environ.get(istioctl.ENV)
+        or shutil.which("istioctl")
+    )
+    if found:
+        return found
+    if os.environ.get("CI") == "true":
+        pytest.fail("CI=true but istioctl is missing: run scripts/istioctl/build.sh")
+    pytest.skip("istioctl not built (scripts/istioctl/build.sh; CI builds it)")
+
+
+@pytest.fixture
+def with_istioctl(binary: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv(istioctl.ENV, binary)
+    return binary
+
+
+def test_dist_leaves_no_istio_message_unexplained(with_istioctl: str) -> None:
+    """Every dist/<env>/<cluster> through istioctl analyze: no finding left, and each
+    suppressed message carries its reason (an out-of-band declaration or a blind spot)."""
+    chosen = targets.for_dist(ROOT / "dist", ROOT / "environments")
+    report = second_opinion.review(chosen)
+    assert report.notes and "ran on each cluster" in report.notes[0]
+    assert [f.text for f in report.findings] == []
+    for waived in report.suppressed:
+        assert waived.reason.strip(), waived.finding.text
+
+
+def _codes(binary: str, path: Path) -> set[str]:
+    return {m.code for m in istioctl.analyze(binary, [str(path)]).messages}
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.istio], ids=lambda r: r.id)
+def test_istioctl_reports_the_code_the_catalog_names(binary: str, rule: Rule) -> None:
+    """The docs' "istioctl analyze" column is what offline istioctl says about each rule's
+    failing cases (and not about its passing ones). A code marked "live cluster only" it
+    does not report offline (it skips the analyzer): there the native rule is the only check
+    meshops has on files."""
+    fails = sorted((CASES / rule.id).glob("*-fail.yaml"))
+    said = set().union(*(_codes(binary, p) for p in fails))
+    codes = set(rule.istio.split(","))
+    if rule.istio_live:
+        assert not said & codes, f"offline istioctl does report {sorted(said & codes)}"
+        return
+    assert said & codes, f"istioctl said {sorted(said)} for {rule.id}"
+    for case in sorted((CASES / rule.id).glob("*-pass.yaml")):
+        assert not _codes(binary, case) & codes, f"istioctl disagrees on {case.name}"
+
+
+def test_validate_merges_istioctl_into_sarif_and_json(with_istioctl: str) -> None:
+    case = CASES / "gateway-exists" / "missing-fail.yaml"
+    command = [str(Path(sys.executable).parent / "meshops"), "validate", str(case)]
+    sarif = json.loads(_run([*command, "--format", "sarif"]))
+    run = sarif["runs"][0]
+    results = {r["ruleId"] for r in run["results"]}
+    assert {"gateway-exists", "istio/IST0101"} <= results
+    ids = {d["id"] for d in run["tool"]["driver"]["rules"]}
+    assert "istio/IST0101" in ids
+    notes = run["invocations"][0]["toolExecutionNotifications"]
+    assert "istioctl analyze" in notes[0]["message"]["text"]
+    body = json.loads(_run([*command, "--format", "json"]))
+    istio = [f for f in body["findings"] if f["rule"] == "istio/IST0101"]
+    assert istio and istio[0]["kind"] == "VirtualService" and istio[0]["name"] == "ingress"
+
+
+def _run(command: list[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, check=False)
+    assert done.returncode in (0, 1), done.stderr
+    return done.stdout
+
+
+def test_annotation_names_match_the_pinned_istio_api() -> None:
+    """validate/istio_annotations.py is the list of the istio.io/api that istioctl is built
+    with (scripts/istioctl/go.sum), read from the Go module cache the build filled."""
+    go_sum = (ROOT / "scripts" / "istioctl" / "go.sum").read_text()
+    pinned = re.search(r"^istio\.io/api (v\S+) h1:", go_sum, re.MULTILINE)
+    assert pinned and pinned[1] == istio_annotations.API_VERSION
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go is not installed")
+    cache = subprocess.run([go, "env", "GOMODCACHE"], capture_output=True, text=True, check=True)
+    source = Path(cache.stdout.strip()) / f"istio.io/api@{pinned[1]}/annotation/annotations.yaml"
+    if not source.is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{source} missing: scripts/istioctl/build.sh downloads it")
+        pytest.skip(f"{source} not downloaded")
+    names = {a["name"] for a in yaml.safe_load(source.read_text())["annotations"]}
+    assert names == set(istio_annotations.ANNOTATIONS)
