@@ -116,6 +116,11 @@ class Scope:
     cluster_names: frozenset[tuple[str, str, str]]  # (group, kind, name)
     wanted: frozenset[Key]
 
+    def namespaces_of(self, kind: tuple[str, str]) -> frozenset[str]:
+        """The namespaces holding git's objects of `kind` (apiVersion, kind)."""
+        group = kind[0].rpartition("/")[0]
+        return frozenset(ns for g, k, ns, _ in self.wanted if (g, k) == (group, kind[1]) and ns)
+
     @classmethod
     def of(cls, objects: Iterable[dict[str, Any]], env: str, cluster: str) -> Scope:
         refs = [ObjectRef.of(o) for o in objects]
@@ -147,12 +152,14 @@ class Scope:
 def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: Scope) -> Live:
     """LISTs proportional to what meshops manages, a bounded number in flight.
 
-    Namespaced kinds: one LIST per managed namespace, unfiltered (an object whose labels were
-    edited away is still found), then one cluster-wide LIST by our labels for extra objects
-    elsewhere, only where RBAC allows it (the nightly job's Roles do not: then a note says
-    so). Cluster-scoped kinds: by our labels, and by name for git's objects. Pages stream
-    through `scope.keep`, so foreign objects are never held. A kind the server does not
-    serve is noted (`unserved`); a kind that cannot be read is an error, never skipped.
+    Namespaced kinds: one cluster-wide LIST by our labels finds extra objects anywhere, then
+    one unfiltered LIST per namespace holding git's objects of the kind (an object whose
+    labels were edited away is still found). Where RBAC forbids the cluster-wide LIST (the
+    nightly job's Roles), every managed namespace is LISTed unfiltered instead, and a note
+    says extra objects elsewhere were not sought. Cluster-scoped kinds: by our labels, and
+    by name for git's objects. Pages stream through `scope.keep`, so foreign objects are
+    never held. A kind the server does not serve is noted (`unserved`); a kind that cannot
+    be read is an error, never skipped.
     """
     live = Live()
     with concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
@@ -193,16 +200,14 @@ def _read_kind(
                     resource, field_selector=f"metadata.name={name}", keep=scope.keep
                 )
         return items, None
-    items = []
-    for namespace in sorted(scope.namespaces):
+    try:  # extra objects anywhere, by our labels; then git's objects by namespace
+        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        namespaces, note = scope.namespaces_of(kind), None
+    except Forbidden:  # Roles only: extra objects can be sought in the managed namespaces
+        items, namespaces, note = [], scope.namespaces, kind[1]
+    for namespace in sorted(namespaces):
         items += reader.list(resource, namespace=namespace, keep=scope.keep)
-    try:
-        elsewhere = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
-    except Forbidden:
-        return items, kind[1]
-    return items + [
-        o for o in elsewhere if o["metadata"].get("namespace") not in scope.namespaces
-    ], None
+    return items, note
 
 
 def merge(first: Live, second: Live) -> Live:
