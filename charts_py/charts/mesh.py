@@ -34,7 +34,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
         externals = chart("external-services")
         for ext in env.spec.external_services:
             external.External(externals, env=env, external=ext)
-    monitoring.Monitoring(chart("monitoring"), env=env)
+    monitoring.Monitoring(chart("monitoring"), env=env, cluster=cluster)
     DriftJob(chart("drift-job"), env=env, cluster=cluster)
     if env.spec.load_tests:
         LoadTests(chart("load-tests"), env=env)
