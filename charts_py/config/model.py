@@ -313,6 +313,13 @@ class DriftNotify(Model):
     secret_ref: SecretKeyRef
     format: Literal["json", "slack"] = "json"
 
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_url(cls, data: object) -> object:
+        if isinstance(data, dict) and "url" in data:
+            raise ValueError("never inline the webhook URL (it is a credential): use secretRef")
+        return data
+
 
 class Drift(Model):
     """The nightly drift job of this environment, and how its findings are judged.
