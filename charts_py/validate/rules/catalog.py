@@ -1,8 +1,8 @@
 """The rule table: id, what it checks, how to fix it, severity per profile, audit control.
 
 This is the one source of truth: `meshops validate` reports by it, `meshops audit` groups
-by its `control` column, the rule table in docs/validate.md is checked against it. A severity of None
-means the rule does not apply under that profile (audit still shows the outcome).
+by its `control` column, the rule table in docs/validate.md is checked against it. A severity
+of None means the rule does not apply under that profile (audit still shows the outcome).
 """
 
 from __future__ import annotations
@@ -238,6 +238,13 @@ RULES: tuple[Rule, ...] = (
         "E E E",
         "an HPA's scaleTargetRef exists",
         "fix scaleTargetRef or add the workload",
+        "scaling",
+    ),
+    _rule(
+        "hpa-metric-served",
+        "E E E",
+        "every External/Object metric an HPA uses is served",
+        "add a prometheus-adapter rule naming the metric (meshops renders adapter-config)",
         "scaling",
     ),
     _rule(
