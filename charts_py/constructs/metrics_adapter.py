@@ -19,6 +19,7 @@ from constructs import Construct
 
 from charts_py.config.environment import Environment
 from charts_py.constructs import kinds, naming
+from charts_py.constructs.baseline import KEEP
 from charts_py.constructs.objects import emit
 
 REQUEST_RATE_METRIC = "istio_requests_per_second"
@@ -35,7 +36,11 @@ RULES: dict[str, dict[str, Any]] = {
         'destination_workload!="",destination_workload_namespace!=""}',
         "resources": {"overrides": {"destination_workload_namespace": {"resource": "namespace"}}},
         "name": {"matches": "^istio_requests_total$", "as": REQUEST_RATE_METRIC},
-        "metricsQuery": f"sum(rate(<<.Series>>{{<<.LabelMatchers>>}}[{RATE_WINDOW}]))",
+        # seriesQuery only discovers series: the adapter's query sees just the HPA's selector
+        # and the namespace, so the reporter filter is repeated here (else both sidecars of
+        # every call are counted, and the source side of calls from outside the namespace).
+        "metricsQuery": 'sum(rate(<<.Series>>{reporter="destination",<<.LabelMatchers>>}'
+        f"[{RATE_WINDOW}]))",
     },
     QUEUE_BACKLOG_METRIC: {
         # Messages ready for delivery, per queue, from RabbitMQ's Prometheus plugin (per-object
@@ -68,6 +73,15 @@ class MetricsAdapterRules(Construct):
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, "metrics-adapter")
         if used_metrics(env):
+            # Shared with Prometheus (installed out of band): never pruned or deleted by a sync.
+            # Not injected: kube-apiserver calls the adapter directly over TLS, not via mTLS.
+            emit(
+                self,
+                kinds.NAMESPACE,
+                naming.ADAPTER_NAMESPACE,
+                annotations=KEEP,
+                labels={"istio-injection": "disabled"},
+            )
             emit(
                 self,
                 kinds.CONFIG_MAP,
