@@ -12,5 +12,7 @@ echo "== mypy" >&2
 .venv/bin/mypy
 echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
 bash scripts/controlplane/build.sh >/dev/null
+echo "== adapter-check (prometheus-adapter's config loader, pinned Go module, cached)" >&2
+bash scripts/adapter_check/build.sh >/dev/null
 echo "== pytest" >&2
 .venv/bin/pytest "$@"

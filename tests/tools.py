@@ -14,6 +14,7 @@ import pytest
 INSTALL = {
     "promtool": "apt-get install prometheus (Debian package; .ci/run installs it)",
     "prometheus-pushgateway": "apt-get install prometheus-pushgateway (.ci/run installs it)",
+    "go": "install Go (the control-plane build needs it too)",
 }
 
 

@@ -44,8 +44,11 @@ RULES: dict[str, dict[str, Any]] = {
     },
     QUEUE_BACKLOG_METRIC: {
         # Messages ready for delivery, per queue, from RabbitMQ's Prometheus plugin (per-object
-        # metrics) or its exporter. The broker is outside the cluster: no namespace mapping.
+        # metrics) or its exporter. The broker is outside the cluster: its series carry no
+        # namespace, and adapter rules are namespaced unless they say otherwise (the adapter
+        # then fails every request: "unable to convert resource namespaces into label").
         "seriesQuery": 'rabbitmq_queue_messages_ready{queue!=""}',
+        "resources": {"namespaced": False},
         "name": {"matches": "^rabbitmq_queue_messages_ready$", "as": QUEUE_BACKLOG_METRIC},
         "metricsQuery": "sum(<<.Series>>{<<.LabelMatchers>>})",
     },
