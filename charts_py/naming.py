@@ -19,6 +19,10 @@ INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/istio-ingressgatew
 EGRESS_GATEWAY_HOST = f"istio-egressgateway.{MESH_ROOT}.svc.cluster.local"
 DRIFT_NAMESPACE = "meshops-system"
 """Where the nightly drift job runs in every cluster."""
+ADAPTER_NAMESPACE = "monitoring"
+ADAPTER_CONFIG = "adapter-config"
+"""prometheus-adapter's namespace and config ConfigMap, as its own deploy manifests name them
+(installed out of band beside Prometheus; meshops renders only the rules)."""
 LOAD_TEST_ACCOUNT = "meshops-load-test"
 """The ServiceAccount (and `app` label) of load-test Jobs; targets admit its principal."""
 INGRESS_GATEWAY = "ingress"

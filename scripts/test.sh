@@ -18,5 +18,7 @@ bash scripts/controlplane/build.sh >/dev/null
 echo "== istioctl (built once from the pinned istio.io/istio module, then cached)" >&2
 MESHOPS_TEST_ISTIOCTL="$(bash scripts/istioctl/build.sh)"
 export MESHOPS_TEST_ISTIOCTL
+echo "== adapter-check (prometheus-adapter's config loader, pinned Go module, cached)" >&2
+bash scripts/adapter_check/build.sh >/dev/null
 echo "== pytest" >&2
 .venv/bin/pytest "$@"

@@ -40,7 +40,12 @@ def _project(envs: list[Environment]) -> dict[str, Any]:
             {"name": c.name, "namespace": ns}
             for env in envs
             for c in env.spec.clusters
-            for ns in (env.spec.namespace, naming.MESH_ROOT, naming.DRIFT_NAMESPACE)
+            for ns in (
+                env.spec.namespace,
+                naming.MESH_ROOT,
+                naming.DRIFT_NAMESPACE,
+                naming.ADAPTER_NAMESPACE,
+            )
         ),
         key=lambda d: (d["name"], d["namespace"]),
     )

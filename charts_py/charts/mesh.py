@@ -14,6 +14,7 @@ from charts_py.config.model import Cluster
 from charts_py.constructs import baseline, external, gateways, monitoring
 from charts_py.constructs.drift_job import DriftJob
 from charts_py.constructs.load_test import LoadTests
+from charts_py.constructs.metrics_adapter import MetricsAdapterRules
 from charts_py.constructs.service import MeshService
 
 
@@ -34,7 +35,9 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
         externals = chart("external-services")
         for ext in env.spec.external_services:
             external.External(externals, env=env, external=ext)
-    monitoring.Monitoring(chart("monitoring"), env=env)
+    metrics = chart("monitoring")
+    monitoring.Monitoring(metrics, env=env, cluster=cluster)
+    MetricsAdapterRules(metrics, env=env)
     DriftJob(chart("drift-job"), env=env, cluster=cluster)
     if env.spec.load_tests:
         LoadTests(chart("load-tests"), env=env)

@@ -4,6 +4,7 @@ Parse, call the library, map outcomes to exit codes; nothing else."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from contextlib import nullcontext
@@ -17,6 +18,7 @@ from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 if TYPE_CHECKING:
     from charts_py.drift.model import Report
+    from charts_py.drift.notify import Delivery
 
 
 def register(commands: Any) -> None:
@@ -85,12 +87,21 @@ def _add_drift(commands: Any) -> None:
 
 def _add_delivery(drift: Any) -> None:
     """Report delivery: best effort, never changes the exit code (a warning when it fails)."""
-    drift.add_argument(
+    webhook = drift.add_mutually_exclusive_group()
+    webhook.add_argument(
         "--notify",
         type=_notify_url,
         default=None,
         metavar="URL",
         help="POST a JSON summary of the report to this webhook",
+    )
+    webhook.add_argument(
+        "--notify-from-env",
+        type=_notify_url_from_env,
+        default=None,
+        dest="notify",
+        metavar="VAR",
+        help="like --notify, the URL read from environment variable VAR (kept out of argv)",
     )
     drift.add_argument("--notify-format", choices=("json", "slack"), default="json")
     drift.add_argument(
@@ -99,6 +110,13 @@ def _add_delivery(drift: Any) -> None:
         default=None,
         metavar="F",
         help="write Prometheus metrics for node_exporter's textfile collector (*.prom)",
+    )
+    drift.add_argument(
+        "--pushgateway",
+        type=_notify_url,
+        default=None,
+        metavar="URL",
+        help="push the metrics to this Prometheus Pushgateway (group job/env/cluster)",
     )
 
 
@@ -110,6 +128,14 @@ def _notify_url(url: str) -> str:
         return notify.check_url(url)
     except ValueError as exc:
         raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _notify_url_from_env(name: str) -> str:
+    """The webhook URL from `$name` (a Secret mounted as env var): never in argv or in dist."""
+    url = os.environ.get(name, "")
+    if not url:
+        raise argparse.ArgumentTypeError(f"environment variable {name} is not set or empty")
+    return _notify_url(url)
 
 
 def _add_apply(commands: Any) -> None:
@@ -220,8 +246,9 @@ def _drift(args: argparse.Namespace) -> int:
 
 
 def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
-    """Metrics file and webhook; a failure is one warning line, never a different exit code."""
-    from charts_py.drift import metrics, notify
+    """Metrics file, Pushgateway and webhook; a failure is one warning line, never a different
+    exit code."""
+    from charts_py.drift import metrics, notify, pushgateway
 
     if args.metrics_file:
         try:
@@ -229,14 +256,22 @@ def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
         except OSError as exc:
             reason = exc.strerror or str(exc)
             err.print(f"meshops: warning: metrics {args.metrics_file}: {reason}", markup=False)
+    if args.pushgateway:
+        _said("pushgateway", args.pushgateway, pushgateway.push(report, args.pushgateway, seconds))
     if args.notify:
-        sent = notify.deliver(report, args.notify, args.notify_format)
-        where = notify.redact(args.notify)
-        tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
-        if sent.ok:
-            err.print(f"notify {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
-        else:
-            err.print(f"meshops: warning: notify {where}: {sent.reason} ({tries})", markup=False)
+        _said("notify", args.notify, notify.deliver(report, args.notify, args.notify_format))
+
+
+def _said(what: str, url: str, sent: Delivery) -> None:
+    """One stderr line per delivery, the URL redacted (webhook paths carry their secret)."""
+    from charts_py.drift import notify
+
+    where = notify.redact(url)
+    tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
+    if sent.ok:
+        err.print(f"{what} {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
+    else:
+        err.print(f"meshops: warning: {what} {where}: {sent.reason} ({tries})", markup=False)
 
 
 def _add_backup(commands: Any) -> None:

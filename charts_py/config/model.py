@@ -309,14 +309,42 @@ class DriftSeverity(Model):
     severity: Literal["critical", "high", "medium", "low"]
 
 
+class SecretKeyRef(Model):
+    """A key of a Secret in the drift job's namespace, created out of band (never in dist)."""
+
+    name: Name
+    key: str = Field(pattern=r"^[-._a-zA-Z0-9]+$")
+
+
+class DriftNotify(Model):
+    """Where the nightly job sends its summary: a webhook whose URL (which carries its own
+    credential, e.g. Slack's /services/T…/B…/token) is read from a Secret, never written here."""
+
+    secret_ref: SecretKeyRef
+    format: Literal["json", "slack"] = "json"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_inline_url(cls, data: object) -> object:
+        if isinstance(data, dict) and "url" in data:
+            raise ValueError("never inline the webhook URL (it is a credential): use secretRef")
+        return data
+
+
 class Drift(Model):
-    """The nightly drift job of this environment, and how its findings are judged."""
+    """The nightly drift job of this environment, and how its findings are judged.
+
+    `pushgateway` is the Prometheus Pushgateway the job pushes its metrics to (the `meshops-drift`
+    alerts read them); it must not carry credentials: it lands in dist/.
+    """
 
     schedule: str = Field(default="17 3 * * *", pattern=r"^(\S+\s+){4}\S+$")
     image: str = Field(default="ghcr.io/meshops/meshops:0.1.0", pattern=r"^[^\s:@]+[:@]\S+$")
     ignore: list[DriftIgnore] = Field(default_factory=list)
     severity: list[DriftSeverity] = Field(default_factory=list)
     controllers: list[str] = Field(default_factory=list)
+    notify: DriftNotify | None = None
+    pushgateway: str | None = Field(default=None, pattern=r"^https?://[^\s/@?#]+(/[^\s@?#]*)?$")
 
 
 class Cost(Model):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable
 from typing import Any
 
@@ -9,7 +10,8 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.config.model import Cluster
+from charts_py.config.model import Cluster, Drift
+from charts_py.constructs import metrics_adapter
 from charts_py.constructs.baseline import KEEP
 from charts_py.constructs.objects import emit
 
@@ -17,6 +19,8 @@ NAMESPACE = naming.DRIFT_NAMESPACE
 NAME = "meshops-drift"
 GIT_SECRET = "meshops-drift-git"
 """Created out of band: GIT_URL with credentials to clone and push the snapshot branch."""
+NOTIFY_ENV = "MESHOPS_NOTIFY_URL"
+"""The webhook URL, from the Secret `drift.notify.secretRef` names (`--notify-from-env`)."""
 
 
 class DriftJob(Construct):
@@ -45,7 +49,8 @@ class DriftJob(Construct):
 def managed_namespaces(env: Environment) -> list[str]:
     """Every namespace a cluster's dist/ puts objects in: drift LISTs only these, so the
     job may read only these (a unit test holds it to dist/)."""
-    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE})
+    adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
+    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
 
 
 def _binding(role_kind: str) -> dict[str, Any]:
@@ -77,12 +82,32 @@ def _rules(selected: Iterable[kinds.Kind]) -> list[dict[str, Any]]:
     ]
 
 
+def delivery_args(drift: Drift) -> str:
+    """`meshops drift` flags that deliver the report where the environment says; the webhook
+    URL stays in the NOTIFY_ENV variable (from the Secret), out of dist and of the process args."""
+    args = ""
+    if drift.pushgateway:
+        args += f" --pushgateway {shlex.quote(drift.pushgateway)}"
+    if drift.notify:
+        args += f" --notify-from-env {NOTIFY_ENV} --notify-format {drift.notify.format}"
+    return args
+
+
+def _env(env: Environment) -> list[dict[str, Any]]:
+    variables: list[dict[str, Any]] = [{"name": "GIT_REVISION", "value": env.spec.argocd.revision}]
+    notify = env.spec.drift.notify
+    if notify:
+        ref = {"name": notify.secret_ref.name, "key": notify.secret_ref.key}
+        variables.append({"name": NOTIFY_ENV, "valueFrom": {"secretKeyRef": ref}})
+    return variables
+
+
 def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     drift = env.spec.drift
     script = (
         'git clone --quiet --branch "$GIT_REVISION" "$GIT_URL" /work/repo && cd /work/repo && '
         f"meshops drift --env {env.name} --cluster {cluster.name} --snapshot --push origin "
-        "--format markdown --output /work/drift-report.md; code=$?; "
+        f"--format markdown --output /work/drift-report.md{delivery_args(drift)}; code=$?; "
         'cat /work/drift-report.md; [ "$code" -le 1 ]'
     )
     container = {
@@ -90,7 +115,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "image": drift.image,
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
-        "env": [{"name": "GIT_REVISION", "value": env.spec.argocd.revision}],
+        "env": _env(env),
         "envFrom": [{"secretRef": {"name": GIT_SECRET}}],
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},

@@ -9,7 +9,7 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.config.model import Alerts, Service
+from charts_py.config.model import Alerts, Cluster, Service
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -18,6 +18,7 @@ DRIFT_OBJECTS = "meshops_drift_objects"
 DRIFT_COMPLETE = "meshops_drift_complete"
 DRIFT_LAST_RUN = "meshops_drift_last_run_timestamp_seconds"
 """Metric names written by drift/metrics.py (a unit test keeps the two in step)."""
+DRIFT_STALE = "2d"
 DRIFT_STALE_SECONDS = 2 * 86400
 
 
@@ -52,7 +53,7 @@ def request_rate(env: Environment, service: str) -> str:
 class Monitoring(Construct):
     """Envoy and istiod scraping, per-service and mesh-level alerts, a Grafana dashboard."""
 
-    def __init__(self, scope: Construct, *, env: Environment) -> None:
+    def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "monitoring")
         ns, root = env.spec.namespace, naming.MESH_ROOT
         envoy = {
@@ -87,7 +88,7 @@ class Monitoring(Construct):
                 {"spec": {"groups": [group]}},
                 namespace=ns,
             )
-        drift = {"groups": [{"name": DRIFT_RULE, "rules": drift_rules(env)}]}
+        drift = {"groups": [{"name": DRIFT_RULE, "rules": drift_rules(env, cluster)}]}
         emit(self, kinds.PROMETHEUS_RULE, DRIFT_RULE, {"spec": drift}, namespace=ns)
         dashboard = json.dumps(_dashboard(env), indent=2, sort_keys=True)
         emit(
@@ -105,30 +106,38 @@ def severity(env: Environment) -> str:
     return "critical" if env.spec.profile == "prod" else "warning"
 
 
-def drift_rules(env: Environment) -> list[Any]:
-    """Alerts on the nightly drift job's metrics (drift/metrics.py): critical drift, a run
-    that could not check everything, and no run for two days (a silent job is no all-clear)."""
-    sel = f'env="{env.name}"'
+def drift_rules(env: Environment, cluster: Cluster) -> list[Any]:
+    """Alerts on the nightly drift job's metrics (drift/metrics.py) for this cluster: critical
+    drift, a run that could not check everything, and no run for two days.
+
+    Stale has two halves because an absent series yields no alert at all: `time() - max(...)`
+    catches an old run, `absent_over_time` a job that never pushed, or whose series vanished
+    (a Pushgateway restarted without persistence) two days ago. A silent job is no all-clear.
+    """
+    sel = f'env="{env.name}",cluster="{cluster.name}"'
     labels = {"severity": severity(env), "environment": env.name}
+    where = "{{ $labels.env }}/{{ $labels.cluster }}"
     rules = [
         (
             "MeshopsDriftCritical",
             f'sum by (env, cluster) ({DRIFT_OBJECTS}{{{sel},status!="in-sync",'
             'severity="critical"}) > 0',
-            "Critical drift in {{ $labels.env }}/{{ $labels.cluster }}",
+            f"Critical drift in {where}",
             "{{ $value }} objects differ from git with critical severity: see the drift report.",
         ),
         (
             "MeshopsDriftIncomplete",
             f"min by (env, cluster) ({DRIFT_COMPLETE}{{{sel}}}) == 0",
-            "The last drift run in {{ $labels.env }}/{{ $labels.cluster }} was incomplete",
+            f"The last drift run in {where} was incomplete",
             "Some objects could not be checked (RBAC, timeout, unknown kind): not an all-clear.",
         ),
         (
             "MeshopsDriftStale",
-            f"time() - max by (env, cluster) ({DRIFT_LAST_RUN}{{{sel}}}) > {DRIFT_STALE_SECONDS}",
-            "No drift run in {{ $labels.env }}/{{ $labels.cluster }} for two days",
-            "The last run finished {{ $value | humanizeDuration }} ago: check the CronJob.",
+            f"time() - max by (env, cluster) ({DRIFT_LAST_RUN}{{{sel}}}) > {DRIFT_STALE_SECONDS}"
+            f" or absent_over_time({DRIFT_LAST_RUN}{{{sel}}}[{DRIFT_STALE}])",
+            f"No drift run reported in {where} for two days",
+            f"{DRIFT_LAST_RUN} is older than two days or absent: check the CronJob, its log"
+            " and the Pushgateway.",
         ),
     ]
     return [

@@ -9,10 +9,8 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment, Settings
 from charts_py.config.model import Autoscaling, Service, Version
+from charts_py.constructs.metrics_adapter import QUEUE_BACKLOG_METRIC, REQUEST_RATE_METRIC
 from charts_py.constructs.objects import emit
-
-QUEUE_BACKLOG_METRIC = "rabbitmq_queue_messages_ready"
-REQUEST_RATE_METRIC = "istio_requests_per_second"
 
 
 def add_workload(scope: Construct, env: Environment, service: Service) -> None:
@@ -153,7 +151,7 @@ def _hpa_spec(
 
 
 def _external(metric: str, selector: dict[str, str], average: int) -> dict[str, Any]:
-    """An External metric (from a Prometheus adapter) averaged over the target's pods."""
+    """An External metric (served by metrics_adapter.RULES) averaged over the target's pods."""
     return {
         "type": "External",
         "external": {

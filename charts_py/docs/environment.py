@@ -287,7 +287,9 @@ def _scaling(env: Environment) -> list[str]:
         "## Scaling",
         "",
         f"Every pod also runs the Envoy sidecar, requesting {proxy.cpu} CPU and "
-        f"{proxy.memory} memory (the memory request is also its limit).",
+        f"{proxy.memory} memory (the memory request is also its limit). Request rate and "
+        "queue backlog are External metrics served by prometheus-adapter rules in "
+        f"`{naming.ADAPTER_NAMESPACE}/{naming.ADAPTER_CONFIG}` (docs/synth.md).",
         "",
         *table(header, rows),
     ]

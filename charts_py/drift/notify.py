@@ -1,4 +1,5 @@
 """Deliver a compact drift summary to a webhook (`--notify URL`): plain JSON or Slack's shape.
+The bounded HTTP transport (`send`) also carries the Pushgateway's metrics (pushgateway.py).
 
 Delivery is best effort by design: it never changes the verdict or the exit code of a run, so
 a flaky chat service cannot turn a nightly drift check red (or green). It is bounded: a timeout
@@ -146,21 +147,31 @@ def deliver(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
     """POST the summary; `len(backoff) + 1` attempts at most. Never raises for delivery."""
-    request = _request(url, payload(report, kind))
+    body = payload(report, kind)
+    return send(request(url, body, "POST", "application/json"), timeout, backoff, sleep)
+
+
+def send(
+    prepared: urllib.request.Request,
+    timeout: float = TIMEOUT,
+    backoff: Sequence[float] = BACKOFF,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Delivery:
+    """Send `request` with bounded retries (also the Pushgateway's transport). Never raises."""
     result = Delivery(False, 0)
     for attempt, pause in enumerate((0.0, *backoff), start=1):
         if pause:
             sleep(pause)
-        result, retry = _attempt(request, timeout, attempt)
+        result, retry = _attempt(prepared, timeout, attempt)
         if result.ok or not retry:
             break
     return result
 
 
-def _request(url: str, body: bytes) -> urllib.request.Request:
-    """A POST with credentials of the URL moved into a Basic Authorization header."""
+def request(url: str, body: bytes, method: str, content_type: str) -> urllib.request.Request:
+    """A request with credentials of the URL moved into a Basic Authorization header."""
     parts = urllib.parse.urlsplit(url)
-    headers = {"Content-Type": "application/json", "User-Agent": "meshops-drift"}
+    headers = {"Content-Type": content_type, "User-Agent": "meshops-drift"}
     if parts.username is not None:
         user = urllib.parse.unquote(parts.username)
         secret = urllib.parse.unquote(parts.password or "")
@@ -168,17 +179,17 @@ def _request(url: str, body: bytes) -> urllib.request.Request:
         headers["Authorization"] = f"Basic {token}"
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     target = urllib.parse.urlunsplit(parts)
-    return urllib.request.Request(target, data=body, headers=headers, method="POST")
+    return urllib.request.Request(target, data=body, headers=headers, method=method)
 
 
 def _attempt(
-    request: urllib.request.Request, timeout: float, attempt: int
+    prepared: urllib.request.Request, timeout: float, attempt: int
 ) -> tuple[Delivery, bool]:
-    """One POST: the outcome, and whether another attempt could help (not after a 4xx)."""
+    """One request: the outcome, and whether another attempt could help (not after a 4xx)."""
     try:
         # Built per attempt: proxy settings (HTTPS_PROXY, NO_PROXY) are read from the environment.
         opener = urllib.request.build_opener(_NoRedirect)
-        with opener.open(request, timeout=timeout) as response:
+        with opener.open(prepared, timeout=timeout) as response:
             return Delivery(True, attempt, response.status), False
     except urllib.error.HTTPError as exc:
         exc.close()

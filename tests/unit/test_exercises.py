@@ -198,13 +198,15 @@ def test_drift_alerts_use_the_drift_job_metrics(rendered: list[Manifest]) -> Non
             "MeshopsDriftIncomplete",
             "MeshopsDriftStale",
         }
-        env = prefix.split("/")[0]
+        env, cluster = prefix.split("/")
+        sel = f'env="{env}",cluster="{cluster}"'
         assert (
-            f'meshops_drift_objects{{env="{env}",status!="in-sync",severity="critical"}}'
+            f'meshops_drift_objects{{{sel},status!="in-sync",severity="critical"}}'
             in (alerts["MeshopsDriftCritical"])
         )
         assert "meshops_drift_complete" in alerts["MeshopsDriftIncomplete"]
-        assert alerts["MeshopsDriftStale"].endswith("> 172800")
+        stale = alerts["MeshopsDriftStale"]
+        assert "> 172800 or absent_over_time(" in stale, "an absent series must alert too"
         for expr in alerts.values():
             names = {n for n in metrics.HELP if n in expr}
             assert names, f"{expr} names no metric the drift job writes"

@@ -5,6 +5,7 @@ from charts_py.validate.rules import (  # noqa: F401  (imported to register thei
     estate,
     gateways,
     hygiene,
+    metrics,
     monitoring,
     resilience,
     routing,

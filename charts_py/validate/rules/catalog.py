@@ -267,6 +267,13 @@ RULES: tuple[Rule, ...] = (
         "scaling",
     ),
     _rule(
+        "hpa-metric-served",
+        "E E E",
+        "every External/Object metric an HPA uses is served",
+        "add a prometheus-adapter rule naming the metric (meshops renders adapter-config)",
+        "scaling",
+    ),
+    _rule(
         "hpa-replicas",
         "E E E",
         "workloads scaled by an HPA set no `replicas`",
