@@ -82,7 +82,7 @@ def _rules(selected: Iterable[kinds.Kind]) -> list[dict[str, Any]]:
     ]
 
 
-def delivery_args(drift: Drift) -> str:
+def _delivery_args(drift: Drift) -> str:
     """`meshops drift` flags that deliver the report where the environment says; the webhook
     URL stays in the NOTIFY_ENV variable (from the Secret), out of dist and of the process args."""
     args = ""
@@ -107,7 +107,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     script = (
         'git clone --quiet --branch "$GIT_REVISION" "$GIT_URL" /work/repo && cd /work/repo && '
         f"meshops drift --env {env.name} --cluster {cluster.name} --snapshot --push origin "
-        f"--format markdown --output /work/drift-report.md{delivery_args(drift)}; code=$?; "
+        f"--format markdown --output /work/drift-report.md{_delivery_args(drift)}; code=$?; "
         'cat /work/drift-report.md; [ "$code" -le 1 ]'
     )
     container = {
