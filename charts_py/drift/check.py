@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
+import functools
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -102,12 +103,13 @@ def differences(
     desired_c = normalize.canonical(normalize.strip(desired))
     owners = fields.owners(live)
     # git's object with the server's defaults filled in: what an old manager may own and
-    # still be in sync (an adopted object), judged against the same values.
-    defaulted = defaults.fill(applied)
-    defaulted_c = normalize.canonical(normalize.strip(mask.secret(defaulted)))
-    diffs = compare.local(desired_c, live_c, builtin) or compare.taken(
-        defaulted_c, live_c, owners, OURS, policy.controllers
-    )
+    # still be in sync (an adopted object). Only needed where a foreign manager owns fields.
+    defaulted = functools.cache(lambda: defaults.fill(applied))
+    foreign = any(o.manager != OURS and o.manager not in policy.controllers for o in owners)
+    diffs = compare.local(desired_c, live_c, builtin)
+    if not diffs and foreign:
+        defaulted_c = normalize.canonical(normalize.strip(mask.secret(defaulted())))
+        diffs = compare.taken(defaulted_c, live_c, owners, OURS, policy.controllers)
     diffs, confirmation = _confirm(diffs, applied, live_c, server)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from deepdiff import DeepDiff
@@ -100,12 +100,13 @@ def ownership(
     live: dict[str, Any],
     owners: list[fields.Owner],
     desired: dict[str, Any],
-    defaulted: dict[str, Any],
+    defaulted: Callable[[], dict[str, Any]],
     ours: str,
     allowed: frozenset[str],
 ) -> list[tuple[Difference, fields.Owner]]:
     """Fields live holds beyond what git declares, with the manager that owns each; a field
-    whose live value is the server's default for git's object (`defaulted`) is no drift,
+    whose live value is the server's default for git's object (`defaulted()`, computed only
+    when some manager owns fields beyond git) is no drift,
     whoever owns it (an object adopted from kubectl or Helm), nor is a list item's key field
     (its value is the key git's item was matched by)."""
     leaves = fields.desired_paths(desired)
@@ -115,8 +116,10 @@ def ownership(
         if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
             continue
         beyond = owner.paths - leaves  # the common case, an in-sync object: empty
+        if not beyond:
+            continue
         beyond = frozenset(
-            p for p in beyond if not _key_field(p) and not _is_default(p, defaulted, live)
+            p for p in beyond if not _key_field(p) and not _is_default(p, defaulted(), live)
         )
         if not beyond:
             continue

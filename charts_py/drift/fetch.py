@@ -116,10 +116,16 @@ class Scope:
     cluster_names: frozenset[tuple[str, str, str]]  # (group, kind, name)
     wanted: frozenset[Key]
 
-    def namespaces_of(self, kind: tuple[str, str]) -> frozenset[str]:
-        """The namespaces holding git's objects of `kind` (apiVersion, kind)."""
+    def unfound(self, kind: tuple[str, str], found: list[dict[str, Any]]) -> set[str]:
+        """Namespaces holding git's objects of `kind` (apiVersion, kind) that `found` lacks:
+        their labels were edited away, so only an unfiltered LIST there can find them."""
         group = kind[0].rpartition("/")[0]
-        return frozenset(ns for g, k, ns, _ in self.wanted if (g, k) == (group, kind[1]) and ns)
+        have = {ObjectRef.of(o).key for o in found}
+        return {
+            key[2]
+            for key in self.wanted
+            if key[:2] == (group, kind[1]) and key[2] and key not in have
+        }
 
     @classmethod
     def of(cls, objects: Iterable[dict[str, Any]], env: str, cluster: str) -> Scope:
@@ -152,10 +158,11 @@ class Scope:
 def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: Scope) -> Live:
     """LISTs proportional to what meshops manages, a bounded number in flight.
 
-    Namespaced kinds: one cluster-wide LIST by our labels finds extra objects anywhere, then
-    one unfiltered LIST per namespace holding git's objects of the kind (an object whose
-    labels were edited away is still found). Where RBAC forbids the cluster-wide LIST (the
-    nightly job's Roles), every managed namespace is LISTed unfiltered instead, and a note
+    Namespaced kinds: one cluster-wide LIST by our labels finds ours anywhere; only where
+    git's objects are not among them (labels edited away) is their namespace LISTed
+    unfiltered, so a steady-state run reads each object once. Where RBAC forbids the
+    cluster-wide LIST (the nightly job's Roles), every managed namespace is LISTed
+    unfiltered instead, and a note
     says extra objects elsewhere were not sought. Cluster-scoped kinds: by our labels, and
     by name for git's objects. Pages stream through `scope.keep`, so foreign objects are
     never held. A kind the server does not serve is noted (`unserved`); a kind that cannot
@@ -200,11 +207,11 @@ def _read_kind(
                     resource, field_selector=f"metadata.name={name}", keep=scope.keep
                 )
         return items, None
-    try:  # extra objects anywhere, by our labels; then git's objects by namespace
+    try:  # ours anywhere, by our labels; then where git's objects were not among them
         items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
-        namespaces, note = scope.namespaces_of(kind), None
+        namespaces, note = scope.unfound(kind, items), None
     except Forbidden:  # Roles only: extra objects can be sought in the managed namespaces
-        items, namespaces, note = [], scope.namespaces, kind[1]
+        items, namespaces, note = [], set(scope.namespaces), kind[1]
     for namespace in sorted(namespaces):
         items += reader.list(resource, namespace=namespace, keep=scope.keep)
     return items, note

@@ -522,3 +522,13 @@ def test_argocd_tracking_label_is_not_drift(scenario: Scenario) -> None:
         "hand",
         "kubectl-label",
     )
+
+
+def test_object_whose_labels_were_edited_away_is_still_found(scenario: Scenario) -> None:
+    """Found by the unfiltered LIST of its namespace, not reported missing."""
+    scenario.kubectl("label", "service/cart", f"{contract.CLUSTER}-")
+    result = diverged(scenario.drift())[("Service", "cart")]
+    assert result.status == "modified"
+    assert [(d.path, d.change) for d in result.differences] == [
+        ("/metadata/labels/meshops.dev~1cluster", "removed")
+    ]
