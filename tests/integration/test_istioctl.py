@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from charts_py import kubeapi
+from charts_py.cluster import controlplane
 from charts_py.validate import istio_annotations, istioctl, second_opinion, targets
 from charts_py.validate.rules.catalog import RULES, Rule
 
@@ -116,3 +118,48 @@ def test_annotation_names_match_the_pinned_istio_api() -> None:
         pytest.skip(f"{source} not downloaded")
     names = {a["name"] for a in yaml.safe_load(source.read_text())["annotations"]}
     assert names == set(istio_annotations.ANNOTATIONS)
+
+
+def _live_codes(binary: str, kubeconfig: str, files: list[Path]) -> list[tuple[str, str]]:
+    """(code, origin) of istioctl analyze against the local API server plus `files`."""
+    command = [binary, "analyze", "-A", "--kubeconfig", kubeconfig, "-o", "json"]
+    done = subprocess.run([*command, *map(str, files)], capture_output=True, text=True, check=False)
+    out = done.stdout[done.stdout.index("[") :]
+    return [(m["code"], m["origin"]) for m in json.loads(out)]
+
+
+def _into(namespace: str, source: Path, target: Path) -> Path:
+    """`source` with namespace `shop` moved to `namespace` (each test owns its namespace)."""
+    text = source.read_text().replace("namespace: shop", f"namespace: {namespace}")
+    target.write_text(text.replace(".shop.svc.cluster.local", f".{namespace}.svc.cluster.local"))
+    return target
+
+
+def test_a_live_api_server_lets_istioctl_see_ist0140_and_our_dist_is_clear_of_it(
+    binary: str,
+    control_plane: controlplane.LocalCluster,
+    kube: kubeapi.Cluster,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """With Services served by a real API server, istioctl runs the analyzer it skips offline
+    (the catalog's "live cluster only"): it reports IST0140 on the rule's failing case, and
+    neither IST0140 nor IST0133 on the ingress of dist/prod/prod-east with its services."""
+    case = _into(
+        namespace, CASES / "gateway-route-subsets" / "no-subset-fail.yaml", tmp_path / "c.yaml"
+    )
+    cluster = ROOT / "dist" / "prod" / "prod-east"
+    picked = [
+        *sorted((cluster / "gateways").glob("*.yaml")),
+        *sorted((cluster / "services").glob("*.yaml")),
+    ]
+    ours = [_into(namespace, p, tmp_path / p.name) for p in picked]
+    for path in [case, *ours]:
+        for obj in yaml.safe_load_all(path.read_text()):
+            if obj["kind"] == "Service":
+                kube.apply(obj, field_manager="meshops-tests")
+    said = _live_codes(binary, control_plane.kubeconfig, [case])
+    assert ("IST0140", f"VirtualService {namespace}/reviews-ingress") in said
+    said = _live_codes(binary, control_plane.kubeconfig, ours)
+    assert {code for code, _ in said} & {"IST0140", "IST0133"} == set(), said
+    assert ("IST0173", f"DestinationRule {namespace}/frontend") in said  # no controllers, no pods

@@ -83,19 +83,18 @@ def service_entry_addresses(scope: Scope) -> Iterator[Outcome]:
     for entry in scope.of("ServiceEntry"):
         if items(entry.spec.get("addresses")):
             continue
-        for i, port in enumerate(items(entry.spec.get("ports"))):
-            if (
-                not isinstance(port, dict)
-                or str(port.get("protocol") or "").upper() not in TCP_PROTOCOLS
-            ):
-                continue
-            number = port.get("number")
-            if not isinstance(number, int):
-                continue
+        for i, number in _tcp_ports(entry):
             other = first.setdefault(number, entry)
             if other is not entry:
                 where = f"ServiceEntry {namespace(other)}/{other.name}"
-                message = (
-                    f"TCP port {number} without addresses is also {where}'s: one captures both"
-                )
-                yield fail(entry, pointer("spec", "ports", i), message)
+                message = f"TCP port {number} without addresses is also {where}'s"
+                yield fail(entry, pointer("spec", "ports", i), f"{message}: one captures both")
+
+
+def _tcp_ports(entry: Document) -> Iterator[tuple[int, int]]:
+    """(index, number) of the ServiceEntry's ports routed by address and port alone."""
+    for i, port in enumerate(items(entry.spec.get("ports"))):
+        if not isinstance(port, dict) or not isinstance(port.get("number"), int):
+            continue
+        if str(port.get("protocol") or "").upper() in TCP_PROTOCOLS:
+            yield i, port["number"]
