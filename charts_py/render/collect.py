@@ -1,8 +1,8 @@
 """Take objects out of cdk8s Apps as plain dicts, placed at their dist/ paths.
 
 We do not call `app.synth()`: it leaves stale files, names files after construct paths and
-collides on Kind.name across namespaces. One `to_json()` per chart is also the cheapest
-way out of jsii.
+collides on Kind.name across namespaces. One `Chart.toJson()` per chart, returned as one
+JSON string (objectset.chart_json), is also the cheapest way out of jsii.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 import cdk8s
 
+from charts_py.constructs import objectset
 from charts_py.errors import RenderError
 from charts_py.render.manifest import Manifest, file_name
 
@@ -20,7 +21,10 @@ def manifests(app: cdk8s.App, prefix: str) -> list[Manifest]:
     out = []
     for chart in app.charts:
         name = chart.node.id
-        out += [Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj) for obj in chart.to_json()]
+        out += [
+            Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj)
+            for obj in objectset.chart_json(chart)
+        ]
     return out
 
 

@@ -11,6 +11,7 @@ from charts_py import contract
 from charts_py.charts import bootstrap, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
+from charts_py.constructs import objects
 from charts_py.docs import environment as docs
 from charts_py.render import collect, dist
 from charts_py.render.manifest import Manifest, render
@@ -33,8 +34,12 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
     out: list[Manifest] = []
     for env in envs:
         for cluster in env.spec.clusters:
-            out += collect.manifests(mesh.build(env, cluster), f"{env.name}/{cluster.name}")
-    out += collect.manifests(bootstrap.build(list(all_envs)), contract.BOOTSTRAP_DIR)
+            with objects.batch():
+                app = mesh.build(env, cluster)
+            out += collect.manifests(app, f"{env.name}/{cluster.name}")
+    with objects.batch():
+        app = bootstrap.build(list(all_envs))
+    out += collect.manifests(app, contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
     return out
 
