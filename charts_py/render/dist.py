@@ -63,10 +63,11 @@ def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> 
             if tops is None
             else {p: b for p, b in read_tree(dist).items() if p.split("/", 1)[0] not in tops}
         )
-        for rel, data in {**kept, **files}.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        everything = {**kept, **files}
+        for folder in sorted({(staging / rel).parent for rel in everything}):
+            folder.mkdir(parents=True, exist_ok=True)  # once per folder, not per file
+        for rel, data in everything.items():
+            (staging / rel).write_bytes(data)
         _swap(staging, dist)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -11,11 +11,11 @@ from charts_py import contract
 from charts_py.charts import bootstrap, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
-from charts_py.constructs import objects
+from charts_py.constructs import kinds, objects
 from charts_py.docs import environment as docs
 from charts_py.render import collect, dist
 from charts_py.render.manifest import Manifest, render
-from charts_py.validate import crd_schema, engine, targets
+from charts_py.validate import engine, schemas, targets
 from charts_py.validate.findings import Finding, Severity
 
 
@@ -50,10 +50,12 @@ def run(
     """Render the selected environments; write them to `dist_dir` unless `check`."""
     envs = environment.load_all(environments)
     selected = environment.select(envs, names, str(environments))
-    # Parsing the CRD schemas is pure Python; rendering mostly waits on jsii's node process.
+    # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
     # Overlapping them takes most of the schema load off a synth's wall time.
-    threading.Thread(target=crd_schema.validators, daemon=True).start()
+    loading = threading.Thread(target=_load_schemas, daemon=True)
+    loading.start()
     placed = manifests(selected, list(envs.values()))
+    loading.join()
     warnings = validated(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
     files |= pages(selected, environments.name)
@@ -80,6 +82,12 @@ def validated(
     if report.errors:
         raise engine.ValidationFailed(report)
     return [f for f in report.findings if f.severity is Severity.WARNING]
+
+
+def _load_schemas() -> None:
+    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
+    for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
+        schemas.validator(kind.api_version, kind.kind)
 
 
 def _source(path: str, environments: str) -> str:

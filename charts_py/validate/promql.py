@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -151,16 +152,26 @@ def problems(specs: Sequence[dict[str, Any]]) -> list[Problem]:
     if promtool is None:
         return [p for i, spec in enumerate(specs) for p in _fallback(i, spec)]
     keys = [(promtool, json.dumps(spec, sort_keys=True)) for spec in specs]
-    unseen = {key: spec for key, spec in zip(keys, specs, strict=True) if key not in _CHECKED}
-    found = _promtool(promtool, list(unseen.values()))
-    for i, key in enumerate(unseen):
-        _CHECKED[key] = [(at, message) for index, at, message in found if index == i]
+    with _RUNNING:
+        unseen = {key: spec for key, spec in zip(keys, specs, strict=True) if key not in _CHECKED}
+        found = _promtool(promtool, list(unseen.values()))
+        for i, key in enumerate(unseen):
+            _CHECKED[key] = [(at, message) for index, at, message in found if index == i]
     return [(i, at, message) for i, key in enumerate(keys) for at, message in _CHECKED[key]]
+
+
+def prefetch(specs: Sequence[dict[str, Any]]) -> None:
+    """Start checking `specs` with promtool in the background (a no-op without promtool):
+    one promtool run for every rule of a validation, overlapping the other checks, and
+    `problems` then finds the answers (or waits for them)."""
+    if specs and shutil.which("promtool") is not None:
+        threading.Thread(target=problems, args=(list(specs),), daemon=True).start()
 
 
 _CHECKED: dict[tuple[str, str], list[tuple[str, str]]] = {}
 """promtool's verdict per (binary, spec): every cluster of an environment carries the same
 rules, so a synth of four clusters runs promtool once for them, not four times."""
+_RUNNING = threading.Lock()
 
 
 def _promtool(binary: str, specs: Sequence[dict[str, Any]]) -> list[Problem]:
