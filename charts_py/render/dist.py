@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +50,20 @@ def compare(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -
     )
 
 
-def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> Changes:
-    """Replace `dist` with `files`; with `tops`, only those top-level folders are replaced."""
+def write(
+    dist: Path,
+    files: dict[str, bytes],
+    tops: Collection[str] | None,
+    gate: Callable[[], object] = lambda: None,
+) -> Changes:
+    """Replace `dist` with `files`; with `tops`, only those top-level folders are replaced.
+
+    `gate` is called once the new tree is staged, just before it is swapped in: if it
+    raises, dist/ stays as it was (synth waits for validation there, so both overlap).
+    """
     changes = compare(dist, files, tops)
     if changes.empty and dist.is_dir():
+        gate()
         return changes
     dist.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dist.name}.new-", dir=dist.parent))
@@ -68,6 +78,7 @@ def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> 
             folder.mkdir(parents=True, exist_ok=True)  # once per folder, not per file
         for rel, data in everything.items():
             (staging / rel).write_bytes(data)
+        gate()
         _swap(staging, dist)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

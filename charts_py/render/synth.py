@@ -13,10 +13,10 @@ from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.constructs import kinds, objects
 from charts_py.docs import environment as docs
-from charts_py.render import collect, dist
+from charts_py.render import checks, collect, dist
 from charts_py.render.manifest import Manifest, render
-from charts_py.validate import engine, schemas, targets
-from charts_py.validate.findings import Finding, Severity
+from charts_py.validate import schemas
+from charts_py.validate.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -56,32 +56,21 @@ def run(
     loading.start()
     placed = manifests(selected, list(envs.values()))
     loading.join()
-    warnings = validated(placed, envs, dist_dir)
+    verdict = checks.in_background(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
     files |= pages(selected, environments.name)
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
-        return Result(placed, dist.compare(dist_dir, files, tops), warnings)
-    return Result(placed, dist.write(dist_dir, files, tops), warnings)
+        changes = dist.compare(dist_dir, files, tops)
+    else:
+        changes = dist.write(dist_dir, files, tops, gate=verdict)
+    return Result(placed, changes, verdict())
 
 
 def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
     """Each environment's generated `README.md` (dist/<env>/, beside its cluster folders), so
     the documentation is written and checked with the manifests it describes."""
     return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
-
-
-def validated(
-    placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path
-) -> list[Finding]:
-    """Check the rendered objects under each environment's profile before anything is
-    written: errors raise ValidationFailed (listing all of them); warnings are returned."""
-    profiles = {name: env.spec.profile for name, env in envs.items()}
-    items = ((m.path, m.obj) for m in placed)
-    report = targets.run(targets.for_rendered(items, profiles, f"{dist_dir}/"))
-    if report.errors:
-        raise engine.ValidationFailed(report)
-    return [f for f in report.findings if f.severity is Severity.WARNING]
 
 
 def _load_schemas() -> None:
