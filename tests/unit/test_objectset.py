@@ -40,7 +40,7 @@ def _app() -> tuple[cdk8s.App, cdk8s.Chart, Construct]:
 
 def test_emitted_objects_are_api_objects_under_their_construct() -> None:
     with objects.batch():
-        _, chart, cart = _app()
+        app, chart, cart = _app()
         body = {"spec": {"ports": [{"port": 80}], "selector": {"app": "cart"}}}
         objects.emit(cart, kinds.SERVICE, "cart", body, namespace="shop", labels={"app": "cart"})
         objects.emit(chart, kinds.NAMESPACE, "shop")
@@ -49,7 +49,9 @@ def test_emitted_objects_are_api_objects_under_their_construct() -> None:
         "services/Namespace-shop",
         "services/cart/Service-cart",
     ]
-    service = next(o for o in objectset.chart_json(chart) if o["kind"] == "Service")
+    [(name, rendered)] = objectset.app_json(app)
+    assert name == "services"
+    service = next(o for o in rendered if o["kind"] == "Service")
     assert service == {
         "apiVersion": "v1",
         "kind": "Service",
@@ -70,8 +72,8 @@ def test_emit_outside_a_batch_is_refused() -> None:
 
 
 def test_a_failed_batch_adds_nothing() -> None:
-    _, chart, _ = _app()
+    app, chart, _ = _app()
     with pytest.raises(ValueError, match="namespace must be set"), objects.batch():
         objects.emit(chart, kinds.NAMESPACE, "shop")
         objects.emit(chart, kinds.SERVICE, "cart")  # namespaced kind without a namespace
-    assert objectset.chart_json(chart) == []
+    assert objectset.app_json(app) == [("services", [])]

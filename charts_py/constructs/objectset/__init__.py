@@ -1,10 +1,10 @@
-"""Many ApiObjects into a cdk8s tree, and a chart's objects out, in one jsii call each.
+"""Many ApiObjects into a cdk8s tree, and an App's objects out, in one jsii call each.
 
 Every jsii call is a round trip to jsii's node process plus a walk of its arguments on both
 sides; three calls per object (create, patch op, patch) were ~90% of synth's time. This
 module loads a small jsii assembly of our own (`index.js` beside this file; the assembly
 spec below is its type information) whose static methods take and return JSON strings, so
-a whole App's objects cross once and each chart's rendering crosses once. The objects are
+a whole App's objects cross once on the way in and once on the way out. The objects are
 still `cdk8s.ApiObject`s under the constructs that emitted them, synthesized by cdk8s.
 """
 
@@ -18,7 +18,7 @@ import tarfile
 import tempfile
 from collections.abc import Sequence
 from importlib import resources
-from typing import Any, cast
+from typing import Any
 
 import cdk8s
 import jsii
@@ -33,7 +33,7 @@ _ASSEMBLY: dict[str, Any] = {
     "schema": "jsii/0.10.0",
     "name": NAME,
     "version": VERSION,
-    "description": "Define many cdk8s ApiObjects, and render a chart, in one call each",
+    "description": "Define many cdk8s ApiObjects, and render an App, in one call each",
     "license": "Apache-2.0",
     "homepage": "https://github.com/meshops/meshops",
     "repository": {"type": "git", "url": "https://github.com/meshops/meshops.git"},
@@ -66,9 +66,9 @@ _ASSEMBLY: dict[str, Any] = {
                     ],
                 },
                 {
-                    "name": "chartJson",
+                    "name": "appJson",
                     "static": True,
-                    "parameters": [{"name": "chart", "type": {"fqn": "cdk8s.Chart"}}],
+                    "parameters": [{"name": "app", "type": {"fqn": "cdk8s.App"}}],
                     "returns": {"type": {"primitive": "string"}},
                 },
             ],
@@ -122,9 +122,11 @@ def define(entries: Sequence[tuple[Construct, str, dict[str, Any]]]) -> None:
     jsii.sinvoke(_ObjectSet, "define", [scopes, json.dumps(rows, separators=(",", ":"))])
 
 
-def chart_json(chart: cdk8s.Chart) -> list[dict[str, Any]]:
-    """`chart.to_json()` (every object of the chart, synthesized by cdk8s), in one call."""
-    return cast(list[dict[str, Any]], json.loads(jsii.sinvoke(_ObjectSet, "chartJson", [chart])))
+def app_json(app: cdk8s.App) -> list[tuple[str, list[dict[str, Any]]]]:
+    """(chart id, `chart.to_json()`) for every chart of `app` (each object synthesized by
+    cdk8s), in one call: not three per chart (charts, id, objects)."""
+    charts = json.loads(jsii.sinvoke(_ObjectSet, "appJson", [app]))
+    return [(name, objects) for name, objects in charts]
 
 
 _load()

@@ -3,7 +3,7 @@
 //
 // A jsii call costs a round trip to this node process and a walk of its arguments on both
 // sides, so the per-object calls (create, patch op, patch) were nearly all of synth's time.
-// Here the objects cross as one JSON string per App and leave as one JSON string per chart;
+// Here the objects cross as one JSON string per App, in and out;
 // every object is still a real ApiObject in the cdk8s construct tree, under the construct
 // that emitted it, labelled by its chart and synthesized by cdk8s (Chart.toJson).
 const { ApiObject } = require("cdk8s");
@@ -19,9 +19,9 @@ class ObjectSet {
     }
   }
 
-  /** `chart.toJson()` as one JSON string. */
-  static chartJson(chart) {
-    return JSON.stringify(chart.toJson());
+  /** `[[chart id, chart.toJson()], ...]` for every chart of `app`, as one JSON string. */
+  static appJson(app) {
+    return JSON.stringify(app.charts.map((chart) => [chart.node.id, chart.toJson()]));
   }
 }
 
