@@ -1,22 +1,42 @@
 """The one way a construct emits a Kubernetes object into a cdk8s tree.
 
-Each object costs three jsii calls (create, patch op, patch) however large its body: passing
-the body as one JSON patch is the cheapest path into cdk8s we measured (typed L1 classes
-cost ~3 ms per object, mostly struct conversion; see docs/development.md "Performance").
+Objects are emitted inside `batch()`, which defines all of them in the cdk8s tree with one
+jsii call when it ends (see objectset: per-object calls were nearly all of synth's time).
+Each object is a `cdk8s.ApiObject` holding its whole manifest, under the construct that
+emitted it, so cdk8s still applies chart labels and renders it (docs/development.md
+"Performance").
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
-import cdk8s
 from constructs import Construct
 
+from charts_py.constructs import objectset
 from charts_py.contract import SYNC_WAVE
 from charts_py.kinds import Kind
 
 Body = Mapping[str, Any]
+
+_Pending = list[tuple[Construct, str, dict[str, Any]]]
+_pending: ContextVar[_Pending | None] = ContextVar("pending_objects", default=None)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Collect what `emit` is called with inside, and add it all to the tree on the way out
+    (nothing, if the block raised). Build an App inside one, and render it after."""
+    pending: _Pending = []
+    token = _pending.set(pending)
+    try:
+        yield
+    finally:
+        _pending.reset(token)
+    objectset.define(pending)
 
 
 def emit(
@@ -28,7 +48,7 @@ def emit(
     namespace: str | None = None,
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
-) -> cdk8s.ApiObject:
+) -> None:
     """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...).
 
     The construct id is `<Kind>-<name>`, unique per scope, so renaming a construct never
@@ -36,19 +56,15 @@ def emit(
     """
     if kind.namespaced != (namespace is not None):
         raise ValueError(f"{kind.kind}/{name}: namespace must be set iff the kind is namespaced")
+    pending = _pending.get()
+    if pending is None:
+        raise RuntimeError(f"{kind.kind}/{name}: emit() outside objects.batch()")
     metadata: dict[str, Any] = {"name": name}
     if namespace is not None:
         metadata["namespace"] = namespace
     if labels:
         metadata["labels"] = dict(labels)
     metadata["annotations"] = {SYNC_WAVE: str(kind.wave), **(annotations or {})}
-    obj = cdk8s.ApiObject(
-        scope,
-        f"{kind.kind}-{name}",
-        api_version=kind.api_version,
-        kind=kind.kind,
-        metadata=metadata,
-    )
-    if body:
-        obj.add_json_patch(*(cdk8s.JsonPatch.add(f"/{key}", value) for key, value in body.items()))
-    return obj
+    manifest = {**body} if body else {}
+    manifest |= {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": metadata}
+    pending.append((scope, f"{kind.kind}-{name}", manifest))

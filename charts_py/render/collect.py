@@ -1,8 +1,8 @@
 """Take objects out of cdk8s Apps as plain dicts, placed at their dist/ paths.
 
 We do not call `app.synth()`: it leaves stale files, names files after construct paths and
-collides on Kind.name across namespaces. One `to_json()` per chart is also the cheapest
-way out of jsii.
+collides on Kind.name across namespaces. Every chart's `Chart.toJson()`, returned as one
+JSON string per App (objectset.app_json), is also the cheapest way out of jsii.
 """
 
 from __future__ import annotations
@@ -11,17 +11,18 @@ from collections.abc import Iterable
 
 import cdk8s
 
+from charts_py.constructs import objectset
 from charts_py.errors import RenderError
 from charts_py.render.manifest import Manifest, file_name
 
 
 def manifests(app: cdk8s.App, prefix: str) -> list[Manifest]:
     """Every object of `app`, at `<prefix>/<chart>/<file>`."""
-    out = []
-    for chart in app.charts:
-        name = chart.node.id
-        out += [Manifest(f"{prefix}/{name}/{file_name(obj)}", name, obj) for obj in chart.to_json()]
-    return out
+    return [
+        Manifest(f"{prefix}/{chart}/{file_name(obj)}", chart, obj)
+        for chart, objects in objectset.app_json(app)
+        for obj in objects
+    ]
 
 
 def check_unique(items: Iterable[Manifest]) -> None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -50,10 +50,20 @@ def compare(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -
     )
 
 
-def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> Changes:
-    """Replace `dist` with `files`; with `tops`, only those top-level folders are replaced."""
+def write(
+    dist: Path,
+    files: dict[str, bytes],
+    tops: Collection[str] | None,
+    gate: Callable[[], object] = lambda: None,
+) -> Changes:
+    """Replace `dist` with `files`; with `tops`, only those top-level folders are replaced.
+
+    `gate` is called once the new tree is staged, just before it is swapped in: if it
+    raises, dist/ stays as it was (synth waits for validation there, so both overlap).
+    """
     changes = compare(dist, files, tops)
     if changes.empty and dist.is_dir():
+        gate()
         return changes
     dist.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{dist.name}.new-", dir=dist.parent))
@@ -63,10 +73,12 @@ def write(dist: Path, files: dict[str, bytes], tops: Collection[str] | None) -> 
             if tops is None
             else {p: b for p, b in read_tree(dist).items() if p.split("/", 1)[0] not in tops}
         )
-        for rel, data in {**kept, **files}.items():
-            target = staging / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+        everything = {**kept, **files}
+        for folder in sorted({(staging / rel).parent for rel in everything}):
+            folder.mkdir(parents=True, exist_ok=True)  # once per folder, not per file
+        for rel, data in everything.items():
+            (staging / rel).write_bytes(data)
+        gate()
         _swap(staging, dist)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

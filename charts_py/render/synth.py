@@ -7,15 +7,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charts_py import contract
+from charts_py import contract, kinds
 from charts_py.charts import bootstrap, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
+from charts_py.constructs import objects
 from charts_py.docs import environment as docs
-from charts_py.render import collect, dist
+from charts_py.render import checks, collect, dist
 from charts_py.render.manifest import Manifest, render
-from charts_py.validate import crd_schema, engine, targets
-from charts_py.validate.findings import Finding, Severity
+from charts_py.validate import schemas
+from charts_py.validate.findings import Finding
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,12 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
     out: list[Manifest] = []
     for env in envs:
         for cluster in env.spec.clusters:
-            out += collect.manifests(mesh.build(env, cluster), f"{env.name}/{cluster.name}")
-    out += collect.manifests(bootstrap.build(list(all_envs)), contract.BOOTSTRAP_DIR)
+            with objects.batch():
+                app = mesh.build(env, cluster)
+            out += collect.manifests(app, f"{env.name}/{cluster.name}")
+    with objects.batch():
+        app = bootstrap.build(list(all_envs))
+    out += collect.manifests(app, contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
     return out
 
@@ -45,17 +50,21 @@ def run(
     """Render the selected environments; write them to `dist_dir` unless `check`."""
     envs = environment.load_all(environments)
     selected = environment.select(envs, names, str(environments))
-    # Parsing the CRD schemas is pure Python; rendering mostly waits on jsii's node process.
+    # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
     # Overlapping them takes most of the schema load off a synth's wall time.
-    threading.Thread(target=crd_schema.validators, daemon=True).start()
+    loading = threading.Thread(target=_load_schemas, daemon=True)
+    loading.start()
     placed = manifests(selected, list(envs.values()))
-    warnings = validated(placed, envs, dist_dir)
+    loading.join()
+    verdict = checks.in_background(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
     files |= pages(selected, environments.name)
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
-        return Result(placed, dist.compare(dist_dir, files, tops), warnings)
-    return Result(placed, dist.write(dist_dir, files, tops), warnings)
+        changes = dist.compare(dist_dir, files, tops)
+    else:
+        changes = dist.write(dist_dir, files, tops, gate=verdict)
+    return Result(placed, changes, verdict())
 
 
 def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
@@ -64,16 +73,10 @@ def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
     return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
 
 
-def validated(
-    placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path
-) -> list[Finding]:
-    """Check the rendered objects under each environment's profile before anything is
-    written: errors raise ValidationFailed (listing all of them); warnings are returned."""
-    items = ((m.path, m.obj) for m in placed)
-    report = targets.run(targets.for_rendered(items, envs, f"{dist_dir}/"))
-    if report.errors:
-        raise engine.ValidationFailed(report)
-    return [f for f in report.findings if f.severity is Severity.WARNING]
+def _load_schemas() -> None:
+    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
+    for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
+        schemas.validator(kind.api_version, kind.kind)
 
 
 def _source(path: str, environments: str) -> str:

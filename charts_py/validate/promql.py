@@ -10,16 +10,19 @@ never mistaken for promtool's.
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from charts_py import yamlio
 from charts_py.jsonpointer import pointer
 
 Problem = tuple[int, str, str]
@@ -148,15 +151,38 @@ def problems(specs: Sequence[dict[str, Any]]) -> list[Problem]:
     promtool = shutil.which("promtool")
     if promtool is None:
         return [p for i, spec in enumerate(specs) for p in _fallback(i, spec)]
-    return _promtool(promtool, specs)
+    keys = [(promtool, json.dumps(spec, sort_keys=True)) for spec in specs]
+    with _RUNNING:
+        unseen = {key: spec for key, spec in zip(keys, specs, strict=True) if key not in _CHECKED}
+        found = _promtool(promtool, list(unseen.values()))
+        for i, key in enumerate(unseen):
+            _CHECKED[key] = [(at, message) for index, at, message in found if index == i]
+    return [(i, at, message) for i, key in enumerate(keys) for at, message in _CHECKED[key]]
+
+
+def prefetch(specs: Sequence[dict[str, Any]]) -> None:
+    """Start checking `specs` with promtool in the background (a no-op without promtool):
+    one promtool run for every rule of a validation, overlapping the other checks, and
+    `problems` then finds the answers (or waits for them)."""
+    if specs and shutil.which("promtool") is not None:
+        threading.Thread(target=problems, args=(list(specs),), daemon=True).start()
+
+
+_CHECKED: dict[tuple[str, str], list[tuple[str, str]]] = {}
+"""promtool's verdict per (binary, spec): every cluster of an environment carries the same
+rules, so a synth of four clusters runs promtool once for them, not four times."""
+_RUNNING = threading.Lock()
 
 
 def _promtool(binary: str, specs: Sequence[dict[str, Any]]) -> list[Problem]:
+    if not specs:
+        return []
     with tempfile.TemporaryDirectory(prefix="meshops-promtool-") as tmp:
         files = []
         for i, spec in enumerate(specs):
             file = Path(tmp) / f"{i}.yaml"
-            file.write_text(yaml.safe_dump({"groups": spec.get("groups") or []}), encoding="utf-8")
+            groups = {"groups": spec.get("groups") or []}
+            file.write_text(yaml.dump(groups, Dumper=yamlio.DUMPER), encoding="utf-8")
             files.append(str(file))
         run = subprocess.run(
             [binary, "check", "rules", "--lint=none", *files],

@@ -177,6 +177,51 @@ class Scope:
         """Objects that run pods in namespace `ns`."""
         return self._workloads_by_namespace.get(ns, [])
 
+    @functools.cached_property
+    def _workloads_by_label(self) -> dict[tuple[str, str, str], list[Document]]:
+        out: dict[tuple[str, str, str], list[Document]] = {}
+        for doc in self.of(*WORKLOAD_KINDS):
+            for key, value in pod_labels(doc).items():
+                out.setdefault((namespace(doc), key, value), []).append(doc)
+        return out
+
+    def selected_workloads(self, selector: object, ns: str) -> list[Document]:
+        """Workloads in `ns` whose pods `selector` selects, in input order. Only those
+        carrying the selector's first matchLabels pair can match, so that is an index
+        lookup, not a scan of every workload."""
+        pairs = mapping(selector.get("matchLabels")) if isinstance(selector, dict) else {}
+        if pairs:
+            key, value = next(iter(pairs.items()))
+            candidates = self._workloads_by_label.get((ns, str(key), str(value)), [])
+        else:
+            candidates = self.workloads(ns)
+        return [w for w in candidates if selects(selector, pod_labels(w))]
+
+    @functools.cached_property
+    def _budgets_by_label(self) -> dict[tuple[str, str, str] | str, list[int]]:
+        """PodDisruptionBudget positions by (namespace, first matchLabels pair), or by
+        namespace alone for those without matchLabels."""
+        out: dict[tuple[str, str, str] | str, list[int]] = {}
+        for i, pdb in enumerate(self.of("PodDisruptionBudget")):
+            selector = pdb.spec.get("selector")
+            pairs = mapping(selector.get("matchLabels")) if isinstance(selector, dict) else {}
+            key, value = next(iter(pairs.items())) if pairs else (None, None)
+            at = namespace(pdb) if key is None else (namespace(pdb), str(key), str(value))
+            out.setdefault(at, []).append(i)
+        return out
+
+    def disruption_budgets(self, workload: Document) -> list[Document]:
+        """The PodDisruptionBudgets selecting `workload`'s pods, in input order (looked up
+        by the workload's labels, as `selected_workloads` is)."""
+        ns, labels, index = namespace(workload), pod_labels(workload), self._budgets_by_label
+        found = set(index.get(ns, []))
+        for key, value in labels.items():
+            found.update(index.get((ns, key, value), []))
+        budgets = self.of("PodDisruptionBudget")
+        return [
+            budgets[i] for i in sorted(found) if selects(budgets[i].spec.get("selector"), labels)
+        ]
+
     def injected_namespaces(self) -> list[Document]:
         """Namespaces whose pods get a sidecar: the ones mesh policy must cover."""
         return [

@@ -17,7 +17,7 @@ from charts_py.config import environment, out_of_band
 from charts_py.config.environment import Environment
 from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
-from charts_py.validate import documents, engine
+from charts_py.validate import documents, engine, promql
 from charts_py.validate.documents import Document, DocumentError
 from charts_py.validate.findings import Report
 from charts_py.validate.rules.catalog import PROFILES, STRICTEST
@@ -98,6 +98,7 @@ def for_rendered(
 
 def run(targets: Sequence[Target]) -> Report:
     """Validate every target under its profile; one report for all."""
+    promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
     report = Report()
     for target in targets:
         report = report.merged(engine.validate(target.docs, target.profile, target.external))

@@ -12,9 +12,10 @@ import pytest
 
 from charts_py import cli
 from charts_py.config import environment
-from charts_py.render import synth
+from charts_py.render import checks
+from charts_py.render.dist import read_tree
 from charts_py.render.manifest import Manifest
-from charts_py.validate import documents, engine
+from charts_py.validate import documents, engine, targets
 from charts_py.validate.findings import Severity
 from charts_py.validate.rules.catalog import RULES
 from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, sample, write_envs
@@ -45,7 +46,7 @@ def test_committed_dist_has_no_errors_or_warnings(capsys: pytest.CaptureFixture[
 
 def test_rendered_manifests_pass_the_synth_hook(rendered: list[Manifest]) -> None:
     envs = environment.load_all(SAMPLE_ENVIRONMENTS)
-    warnings = synth.validated(rendered, envs, Path("dist"))
+    warnings = checks.validated(rendered, envs, Path("dist"))
     assert warnings == []
 
 
@@ -201,6 +202,39 @@ def test_synth_refuses_to_write_when_a_rule_errors(
     assert {line.rsplit("[", 1)[1] for line in lines} == {"mtls-strict]", "tracing-sampling]"}
     assert len(lines) == 4  # two rules x two clusters
     assert "Traceback" not in err and out == ""
+
+
+def test_a_rule_error_leaves_an_existing_dist_as_it_was(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """Validation runs in a worker while the new tree is staged: on errors the staged tree
+    is dropped, never swapped in."""
+    envs = write_envs(tmp_path / "envs", prod=sample("prod"))
+    dist = tmp_path / "dist"
+    synth = ("synth", "--environments", str(envs), "--dist", str(dist))
+    assert run(capsys, *synth)[0] == 0
+    before = read_tree(dist)
+    prod = sample("prod")
+    prod["policy"] = {"mtlsMode": "PERMISSIVE", "tracingSampling": 20}
+    write_envs(envs, prod=prod)
+    code, _, err = run(capsys, *synth)
+    assert code == 2 and "[mtls-strict]" in err
+    assert read_tree(dist) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "envs"]  # no staging left
+
+
+def test_a_failing_validation_worker_fails_the_synth(
+    rendered: list[Manifest], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(_: object) -> None:
+        raise ValueError("rule crashed")
+
+    monkeypatch.setattr(targets, "run", broken)  # the forked worker inherits it
+    verdict = checks.in_background(
+        rendered, environment.load_all(SAMPLE_ENVIRONMENTS), REPO / "dist"
+    )
+    with pytest.raises(ValueError, match="rule crashed"):
+        verdict()
 
 
 def test_validation_failed_lists_every_error() -> None:

@@ -31,14 +31,37 @@ def _alerts_on(service: Document, expr: str) -> bool:
     return re.search(rf'\bdestination_service\s*=\s*"{host}"', expr) is not None
 
 
+_MATCHER = re.compile(rf'\b({"|".join(SERVICE_LABELS)}|destination_service)\s*=\s*"([^"]*)"')
+"""An expression's `label="value"` matchers that can select a service (by name or host)."""
+
+
+def _first_alerts(exprs: list[str]) -> dict[tuple[bool, str], int]:
+    """(by host?, value) -> index of the first expression with that matcher.
+
+    With one PrometheusRule per service, testing every service against every expression was
+    quadratic; this makes it a lookup. Each matcher found here is one `_alerts_on` finds too;
+    services found nowhere are rescanned with `_alerts_on`, so each passes or fails as before.
+    """
+    first: dict[tuple[bool, str], int] = {}
+    for i, expr in enumerate(exprs):
+        for label, value in _MATCHER.findall(expr):
+            first.setdefault((label == "destination_service", value), i)
+    return first
+
+
 @check("service-alerts")
 def service_alerts(scope: Scope) -> Iterator[Outcome]:
     meshed = {ns.name for ns in scope.injected_namespaces()}
     alerts = [(r, at, e) for r in scope.of("PrometheusRule") for at, e in _expressions(r)]
+    first = _first_alerts([e for _, _, e in alerts])
     for service in scope.of("Service"):
         if namespace(service) not in meshed:
             continue
-        hit = next(((r, at) for r, at, e in alerts if _alerts_on(service, e)), None)
+        keys = ((False, service.name), (True, fqdn(service.name, namespace(service))))
+        found = [first[k] for k in keys if k in first]
+        hit = alerts[min(found)] if found else None
+        if hit is None:
+            hit = next((a for a in alerts if _alerts_on(service, a[2])), None)
         if hit is None:
             yield fail(service, "/metadata/name", "no PrometheusRule alert selects this service")
         else:

@@ -34,15 +34,6 @@ def _scaler(scope: Scope, workload: Document) -> Document | None:
     return scope.scaler(workload)
 
 
-def _budgets(scope: Scope, workload: Document) -> list[Document]:
-    labels = pod_labels(workload)
-    return [
-        pdb
-        for pdb in scope.of("PodDisruptionBudget")
-        if namespace(pdb) == namespace(workload) and selects(pdb.spec.get("selector"), labels)
-    ]
-
-
 @check("hpa-target")
 def hpa_target(scope: Scope) -> Iterator[Outcome]:
     for hpa in scope.of("HorizontalPodAutoscaler"):
@@ -66,8 +57,7 @@ def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
 @check("pdb-selects-one")
 def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
     for pdb in scope.of("PodDisruptionBudget"):
-        selector = pdb.spec.get("selector")
-        hits = [w.name for w in scope.workloads(namespace(pdb)) if selects(selector, pod_labels(w))]
+        hits = [w.name for w in scope.selected_workloads(pdb.spec.get("selector"), namespace(pdb))]
         if len(hits) != 1:
             shown = ", ".join(hits) or "none"
             yield fail(pdb, "/spec/selector", f"selects {len(hits)} workloads ({shown}), not one")
@@ -87,7 +77,7 @@ def autoscaling(scope: Scope) -> Iterator[Outcome]:
 @check("disruption-budget")
 def disruption_budget(scope: Scope) -> Iterator[Outcome]:
     for workload in scope.of("Deployment", "StatefulSet"):
-        budgets = _budgets(scope, workload)
+        budgets = scope.disruption_budgets(workload)
         if not budgets:
             at = "/spec/template/metadata/labels"
             yield fail(workload, at, "no PodDisruptionBudget selects its pods")
