@@ -10,7 +10,8 @@ import cdk8s
 import pytest
 from constructs import Construct
 
-from charts_py.constructs import kinds, objects, objectset
+from charts_py import kinds
+from charts_py.constructs import objects, objectset
 
 
 def test_the_assembly_passes_jsiis_own_validation() -> None:

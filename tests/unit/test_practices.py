@@ -298,7 +298,8 @@ def test_argocd_bootstrap(rendered: list[Manifest]) -> None:
 def test_nightly_drift_job_is_read_only(rendered: list[Manifest]) -> None:
     role = find(rendered, EAST, "ClusterRole", "meshops-drift")
     roles = [m.obj for m in rendered if m.path.startswith(EAST) and m.obj["kind"] == "Role"]
-    assert {r["metadata"]["namespace"] for r in roles} == {"istio-system", "meshops-system", "shop"}
+    managed = {"istio-system", "meshops-system", "monitoring", "shop"}  # monitoring: adapter rules
+    assert {r["metadata"]["namespace"] for r in roles} == managed
     for rules in [role["rules"], *(r["rules"] for r in roles)]:
         assert {verb for rule in rules for verb in rule["verbs"]} == {"get", "list", "watch"}
         assert "secrets" not in {r for rule in rules for r in rule["resources"]}
