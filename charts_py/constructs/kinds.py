@@ -70,6 +70,8 @@ CLUSTER_ROLE_BINDING = Kind(
 )
 APP_PROJECT = Kind("argoproj.io/v1alpha1", "AppProject", namespaced=True, wave=0)
 APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True, wave=0)
+APPLICATION = Kind("argoproj.io/v1alpha1", "Application", namespaced=True, wave=0)
+"""The control-plane Applications set their own waves (constructs/control_plane.py)."""
 
 MESH_KINDS: tuple[Kind, ...] = (
     NAMESPACE,

@@ -8,12 +8,20 @@ MESH_ROOT = "istio-system"
 INGRESS_GATEWAY_SELECTOR = {"istio": "ingressgateway"}
 EGRESS_GATEWAY_SELECTOR = {"istio": "egressgateway"}
 EASTWEST_GATEWAY_SELECTOR = {"istio": "eastwestgateway"}
-INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/istio-ingressgateway-service-account"
-EGRESS_GATEWAY_HOST = f"istio-egressgateway.{MESH_ROOT}.svc.cluster.local"
+INGRESS_GATEWAY_ACCOUNT = "istio-ingressgateway-service-account"
+"""The ingress gateway pods' ServiceAccount (set in its Helm values; services admit it)."""
+INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY_ACCOUNT}"
+EGRESS_GATEWAY_SERVICE = "istio-egressgateway"
+"""The egress gateway's Helm release, hence its Service (and ServiceAccount) name."""
+EGRESS_GATEWAY_HOST = f"{EGRESS_GATEWAY_SERVICE}.{MESH_ROOT}.svc.cluster.local"
+NETWORK_LABEL = "topology.istio.io/network"
+"""Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
 DRIFT_NAMESPACE = "meshops-system"
 """Where the nightly drift job runs in every cluster."""
 LOAD_TEST_ACCOUNT = "meshops-load-test"
 """The ServiceAccount (and `app` label) of load-test Jobs; targets admit its principal."""
+ACCESS_LOG_PROVIDER = "json-access-log"
+"""The mesh configuration's access-log extension provider, named by the mesh Telemetry."""
 INGRESS_GATEWAY = "ingress"
 EGRESS_GATEWAY = "egress"
 

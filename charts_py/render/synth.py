@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charts_py import contract
-from charts_py.charts import bootstrap, mesh
+from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.docs import environment as docs
@@ -35,6 +35,7 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
         for cluster in env.spec.clusters:
             out += collect.manifests(mesh.build(env, cluster), f"{env.name}/{cluster.name}")
     out += collect.manifests(bootstrap.build(list(all_envs)), contract.BOOTSTRAP_DIR)
+    out += collect.manifests(control_plane.build(list(all_envs)), contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
     return out
 

@@ -1,8 +1,8 @@
 """The rule table: id, what it checks, how to fix it, severity per profile, audit control.
 
 This is the one source of truth: `meshops validate` reports by it, `meshops audit` groups
-by its `control` column, the rule table in docs/validate.md is checked against it. A severity of None
-means the rule does not apply under that profile (audit still shows the outcome).
+by its `control` column, the rule table in docs/validate.md is checked against it. A severity
+of None means the rule does not apply under that profile (audit still shows the outcome).
 """
 
 from __future__ import annotations
@@ -271,7 +271,7 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "namespace-injection",
         "E E E",
-        "a Namespace carries exactly one of `istio-injection` / `istio.io/rev`",
+        "one of `istio-injection` / `istio.io/rev` per Namespace (istio-system may omit both)",
         "label the namespace with istio-injection or istio.io/rev, not both",
     ),
     _rule(

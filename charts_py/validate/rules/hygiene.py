@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from charts_py.validate import schemas
 from charts_py.validate.documents import pointer
 from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import Scope, items
+from charts_py.validate.scope import ROOT_NAMESPACE, Scope, items
 
 MAX_SAMPLING = 5.0
 INJECTION_LABELS = ("istio-injection", "istio.io/rev")
@@ -86,7 +86,9 @@ def no_secrets(scope: Scope) -> Iterator[Outcome]:
 def namespace_injection(scope: Scope) -> Iterator[Outcome]:
     for doc in scope.of("Namespace"):
         present = [label for label in INJECTION_LABELS if label in doc.labels]
-        if len(present) == 1:
+        # The root namespace may carry neither: istiod and the gateways pick their revision
+        # pod by pod, which a namespace label would override (Istio's injection webhooks).
+        if len(present) == 1 or (not present and doc.name == ROOT_NAMESPACE):
             continue
         what = "both" if present else "neither"
         message = f"{what} of {' / '.join(INJECTION_LABELS)}: sidecar injection is ambiguous"
