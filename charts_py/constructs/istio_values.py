@@ -15,9 +15,6 @@ from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, MeshRevision, Resources
 from charts_py.constructs import naming
 
-BUILTIN_PROVIDERS = ("prometheus", "stackdriver", "envoy")
-"""Extension providers every istiod defines whatever its meshConfig (pkg/config/mesh)."""
-
 ACCESS_LOG_FORMAT = {
     "start_time": "%START_TIME%",
     "method": "%REQ(:METHOD)%",

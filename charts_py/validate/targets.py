@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from charts_py import contract
 from charts_py.config import environment
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine
@@ -72,7 +73,10 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
         out.append(Target(str(folder), profile, documents.load([folder])))
-    return out
+    bootstrap = dist / contract.BOOTSTRAP_DIR
+    if names and bootstrap.is_dir():
+        out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
+    return _joined(out, set(envs), keep_bootstrap=not names)
 
 
 def for_rendered(
@@ -82,10 +86,38 @@ def for_rendered(
     by_top: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for path, obj in items:
         by_top.setdefault(path.split("/", 1)[0], []).append((f"{prefix}{path}", obj))
-    return [
+    targets = [
         Target(top, profiles.get(top, STRICTEST), documents.from_objects(group))
         for top, group in sorted(by_top.items())
     ]
+    return _joined(targets, set(profiles), keep_bootstrap=True)
+
+
+def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> list[Target]:
+    """Objects of dist/_bootstrap labelled for an environment (its control-plane Applications)
+    are checked with that environment's objects, under its profile: rules relate them
+    (revisions, telemetry providers). Those of environments not checked are left out."""
+    moved: dict[str, list[Document]] = {}
+    out = []
+    for target in targets:
+        if _env_of(target.label) != contract.BOOTSTRAP_DIR:
+            out.append(target)
+            continue
+        kept = []
+        for doc in target.docs:
+            env = doc.labels.get(contract.ENVIRONMENT, "")
+            if env in known:
+                moved.setdefault(env, []).append(doc)
+            else:
+                kept.append(doc)
+        if keep_bootstrap and kept:
+            out.append(Target(target.label, target.profile, kept))
+    return [Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])]) for t in out]
+
+
+def _env_of(label: str) -> str:
+    """The environment of a target label (`dist/prod`, or `prod` for rendered objects)."""
+    return label.rstrip("/").rpartition("/")[2]
 
 
 def run(targets: Sequence[Target]) -> Report:

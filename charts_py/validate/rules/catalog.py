@@ -309,6 +309,19 @@ RULES: tuple[Rule, ...] = (
         "monitoring",
     ),
     _rule(
+        "revision-exists",
+        "E E E",
+        "namespaces and gateways use a revision an istiod Application installs",
+        "declare the revision in the environment's mesh.revisions, or move to an installed one",
+    ),
+    _rule(
+        "telemetry-provider-defined",
+        "E E E",
+        "Telemetry names providers that every istiod's meshConfig defines (or Istio's built-ins)",
+        "add the provider to meshConfig.extensionProviders of each istiod, or name a defined one",
+        "monitoring",
+    ),
+    _rule(
         "policy-identical",
         "E E E",
         "policy objects are identical in every primary cluster of an environment",

@@ -1,0 +1,134 @@
+"""The control plane in the manifests: revisions in use exist, Telemetry providers are defined.
+
+The istiod and gateway installations are Argo CD Applications of Istio's Helm charts
+(dist/_bootstrap/control-plane, checked with the environment they are labelled for). Their
+Helm values say which revisions run and what each mesh configuration defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from charts_py.validate.documents import Document, pointer
+from charts_py.validate.rules.base import Outcome, check, fail, ok
+from charts_py.validate.scope import Scope, dig, items, mapping
+
+BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
+"""Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
+TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
+DEFAULT = "default"
+"""The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One Helm chart installed by an Argo CD Application, with its values."""
+
+    doc: Document
+    chart: str
+    values: dict[str, Any]
+    at: str
+    """JSON Pointer of the source inside the Application."""
+
+    @property
+    def revision(self) -> str:
+        return str(self.values.get("revision") or DEFAULT)
+
+
+def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
+    """Every source of `chart` (any repository) among the scope's Applications."""
+    out = []
+    for app in scope.of("Application"):
+        sources = [("/spec/source", mapping(app.spec.get("source")))]
+        sources += [(pointer("spec", "sources", i), mapping(s)) for i, s in _sources(app)]
+        for at, source in sources:
+            if source.get("chart") == chart:
+                out.append(HelmRelease(app, chart, _values(mapping(source.get("helm"))), at))
+    return out
+
+
+def _sources(app: Document) -> Iterator[tuple[int, Any]]:
+    yield from enumerate(items(app.spec.get("sources")))
+
+
+def _values(helm: dict[str, Any]) -> dict[str, Any]:
+    """`valuesObject` over `values` (a YAML string), as Argo CD merges them."""
+    text = helm.get("values")
+    try:
+        parsed = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        parsed = None  # the schema and Argo CD report unparsable values
+    return {**mapping(parsed), **mapping(helm.get("valuesObject"))}
+
+
+def installed_revisions(istiods: list[HelmRelease]) -> set[str]:
+    """Revisions and revision tags the istiod releases serve."""
+    out = {r.revision for r in istiods}
+    for release in istiods:
+        out |= {str(t) for t in items(release.values.get("revisionTags"))}
+    return out
+
+
+@check("revision-exists")
+def revision_exists(scope: Scope) -> Iterator[Outcome]:
+    istiods = helm_releases(scope, "istiod")
+    if not istiods:
+        return  # the control plane is installed out of band: nothing to compare with
+    known = installed_revisions(istiods)
+    listed = ", ".join(sorted(known))
+    for ns in scope.of("Namespace"):
+        wanted = ns.labels.get("istio.io/rev")
+        if wanted is None and ns.labels.get("istio-injection") == "enabled":
+            wanted = DEFAULT
+        if wanted is None:
+            continue
+        at = "/metadata/labels"
+        if wanted in known:
+            yield ok(ns, at, f"revision {wanted} is installed")
+        else:
+            message = f"revision {wanted!r} is not installed here (istiod revisions: {listed})"
+            yield fail(ns, at, f"{message}: its pods would start without a sidecar")
+    for gateway in helm_releases(scope, "gateway"):
+        at = f"{gateway.at}/helm/valuesObject/revision"
+        if gateway.revision in known:
+            yield ok(gateway.doc, at, f"revision {gateway.revision} is installed")
+        else:
+            message = f"gateway on revision {gateway.revision!r}, not installed (have: {listed})"
+            yield fail(gateway.doc, at, f"{message}: its pods would not be injected")
+
+
+@check("telemetry-provider-defined")
+def telemetry_provider_defined(scope: Scope) -> Iterator[Outcome]:
+    configs = [(release, _provider_names(release)) for release in helm_releases(scope, "istiod")]
+    for telemetry in scope.of("Telemetry"):
+        for at, name in _named_providers(telemetry):
+            missing = [r.revision for r, names in configs if name not in names]
+            if name in BUILTIN_PROVIDERS and not missing:
+                yield ok(telemetry, at, f"{name} is built into istiod")
+            elif not configs and name not in BUILTIN_PROVIDERS:
+                message = f"provider {name!r}: no istiod Application in these manifests defines it"
+                yield fail(telemetry, at, f"{message} (check dist/ with dist/_bootstrap)")
+            elif missing:
+                revisions = ", ".join(missing)
+                message = f"provider {name!r} is not in meshConfig.extensionProviders of istiod"
+                yield fail(telemetry, at, f"{message} {revisions}: Istio ignores this setting")
+            else:
+                yield ok(telemetry, at, f"{name} is defined by every istiod revision")
+
+
+def _provider_names(release: HelmRelease) -> set[str]:
+    providers = items(dig(release.values, "meshConfig", "extensionProviders"))
+    return BUILTIN_PROVIDERS | {str(p.get("name")) for p in providers if isinstance(p, dict)}
+
+
+def _named_providers(telemetry: Document) -> Iterator[tuple[str, str]]:
+    for section in TELEMETRY_SECTIONS:
+        for i, entry in enumerate(items(telemetry.spec.get(section))):
+            for j, provider in enumerate(items(mapping(entry).get("providers"))):
+                name = mapping(provider).get("name")
+                if isinstance(name, str):
+                    yield pointer("spec", section, i, "providers", j, "name"), name
