@@ -120,7 +120,7 @@ def telemetry_provider_defined(scope: Scope) -> Iterator[Outcome]:
                 yield ok(telemetry, at, f"{name} is defined by every istiod revision")
 
 
-def _provider_names(release: HelmRelease) -> set[str]:
+def _provider_names(release: HelmRelease) -> frozenset[str]:
     providers = items(dig(release.values, "meshConfig", "extensionProviders"))
     return BUILTIN_PROVIDERS | {str(p.get("name")) for p in providers if isinstance(p, dict)}
 
