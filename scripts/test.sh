@@ -12,5 +12,7 @@ echo "== mypy" >&2
 .venv/bin/mypy
 echo "== control-plane binaries (built once from pinned Go modules, then cached)" >&2
 bash scripts/controlplane/build.sh >/dev/null
+echo "== Istio chart values (pinned istio.io/istio module, cached by release)" >&2
+.venv/bin/python scripts/fetch_istio_charts.py
 echo "== pytest" >&2
 .venv/bin/pytest "$@"
