@@ -13,7 +13,7 @@ from charts_py.config import exercises
 from charts_py.config.environment import Environment
 from charts_py.config.model import Autoscaling, Experiment, OutlierDetection, Retries, Service
 from charts_py.constructs import external, monitoring, naming, traffic
-from charts_py.docs import topology
+from charts_py.docs import control_plane, topology
 from charts_py.docs.markdown import percent, table
 
 FILE_NAME = "README.md"
@@ -31,6 +31,7 @@ def render(env: Environment, source: str) -> bytes:
     sections = [
         _intro(env, source),
         _topology(env),
+        control_plane.section(env, source),
         _security(env),
         _externals(env),
         _routing(env),
