@@ -7,7 +7,7 @@ tests/unit/test_istio_values.py checks every key against the files this script c
 
 Source: the `istio.io/istio` Go module at the pseudo-version pinned per release in
 charts_py/config/releases.py (`go mod download`, verified against sum.golang.org and the pinned
-`h1:`), its `manifests/charts/{base,istio-control/istio-discovery,gateway}/values.yaml`; and the
+`h1:`), its `manifests/charts/{base,istio-control/istio-discovery,gateway}`; and the
 MeshConfig API (`mesh/v1alpha1/config.proto`) of the `istio.io/api` version that module
 requires, since `meshConfig` values are passed to istiod as a MeshConfig.
 
@@ -34,13 +34,14 @@ sys.path.insert(0, str(REPO))
 
 from charts_py.config import releases  # noqa: E402  (the pins live in the package)
 
-CHART_FILES = {
-    "base": "manifests/charts/base/values.yaml",
-    "istiod": "manifests/charts/istio-control/istio-discovery/values.yaml",
-    "gateway": "manifests/charts/gateway/values.yaml",
+CHART_DIRS = {
+    "base": "manifests/charts/base",
+    "istiod": "manifests/charts/istio-control/istio-discovery",
+    "gateway": "manifests/charts/gateway",
 }
 MESH_CONFIG_PROTO = "mesh/v1alpha1/config.proto"
-DONE = "source.json"
+DONE = "charts.json"
+"""Written last: a folder without it is incomplete and fetched again."""
 
 
 class FetchError(RuntimeError):
@@ -54,7 +55,7 @@ def cache_root() -> Path:
 
 
 def release_dir(release: releases.Release) -> Path:
-    """The cache folder of one release: `<chart>/values.yaml`, `meshconfig.proto`."""
+    """The cache folder of one release: `<chart>/` (the chart), `meshconfig.proto`."""
     return cache_root() / release.version
 
 
@@ -94,14 +95,14 @@ def fetch(release: releases.Release) -> Path:
         print(f"fetch_istio_charts: go mod download {api_ref}", file=sys.stderr)
         api = Path(_download(api_ref, Path(tmp))["Dir"])
         staging = Path(tempfile.mkdtemp(prefix=f".{release.version}-", dir=_parent(target)))
-        for chart, rel in CHART_FILES.items():
-            (staging / chart).mkdir()
-            shutil.copyfile(istio / rel, staging / chart / "values.yaml")
+        for chart, rel in CHART_DIRS.items():
+            # The module cache is read-only; plain copies stay removable.
+            shutil.copytree(istio / rel, staging / chart, copy_function=shutil.copyfile)
         shutil.copyfile(api / MESH_CONFIG_PROTO, staging / "meshconfig.proto")
         source = {
             "istio": ref,
             "api": api_ref,
-            "charts": CHART_FILES,
+            "charts": CHART_DIRS,
             "meshConfig": MESH_CONFIG_PROTO,
         }
         (staging / DONE).write_text(json.dumps(source, indent=2, sort_keys=True) + "\n")

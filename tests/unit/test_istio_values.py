@@ -31,7 +31,7 @@ def release_dir(version: str) -> Path:
     root = os.environ.get("MESHOPS_ISTIO_CHARTS")
     base = Path(root) if root else Path.home() / ".cache" / "meshops" / "istio-charts"
     folder = base / version
-    if not (folder / "source.json").is_file():
+    if not (folder / "charts.json").is_file():
         reason = f"Istio {version} chart values not cached: run scripts/fetch_istio_charts.py"
         if os.environ.get("CI") == "true":
             pytest.fail(reason)
