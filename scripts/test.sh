@@ -14,5 +14,7 @@ echo "== control-plane binaries (built once from pinned Go modules, then cached)
 bash scripts/controlplane/build.sh >/dev/null
 echo "== Istio chart values (pinned istio.io/istio module, cached by release)" >&2
 .venv/bin/python scripts/fetch_istio_charts.py
+echo "== helm (renders Istio's charts in the tests; built once from its pinned Go module)" >&2
+bash scripts/helm/build.sh >/dev/null
 echo "== pytest" >&2
 .venv/bin/pytest "$@"
