@@ -322,6 +322,12 @@ RULES: tuple[Rule, ...] = (
         "monitoring",
     ),
     _rule(
+        "mesh-identity",
+        "E E E",
+        "every cluster's istiod: one meshID and trust domain, its own clusterName, its network",
+        "render every cluster's control plane from one environment (mesh.meshID, trustDomain)",
+    ),
+    _rule(
         "policy-identical",
         "E E E",
         "policy objects are identical in every primary cluster of an environment",

@@ -7,19 +7,20 @@ Helm values say which revisions run and what each mesh configuration defines.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import yaml
 
 from charts_py.validate.documents import Document, pointer
-from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import Scope, dig, items, mapping
+from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
+from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, mapping
 
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
 TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
+NETWORK_LABEL = "topology.istio.io/network"
 DEFAULT = "default"
 """The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
 
@@ -132,3 +133,58 @@ def _named_providers(telemetry: Document) -> Iterator[tuple[str, str]]:
                 name = mapping(provider).get("name")
                 if isinstance(name, str):
                     yield pointer("spec", section, i, "providers", j, "name"), name
+
+
+@estate_check("mesh-identity")
+def mesh_identity(scopes: Sequence[Scope]) -> Iterator[Outcome]:
+    """Multi-primary: one meshID and trust domain, one clusterName per cluster, and each
+    istiod on the network its cluster's root namespace declares."""
+    by_env: dict[str, list[Scope]] = {}
+    for scope in scopes:
+        if scope.environment and scope.name:
+            by_env.setdefault(scope.environment, []).append(scope)
+    for clusters in by_env.values():
+        istiods = [(s, r) for s in clusters for r in helm_releases(s, "istiod")]
+        yield from _shared(istiods, ("global", "meshID"), "meshID")
+        yield from _shared(istiods, ("meshConfig", "trustDomain"), "trust domain")
+        yield from _cluster_names(istiods)
+        for scope, release in istiods:
+            yield from _network(scope, release)
+
+
+def _shared(
+    istiods: list[tuple[Scope, HelmRelease]], keys: tuple[str, ...], what: str
+) -> Iterator[Outcome]:
+    first: tuple[Scope, object] | None = None
+    for scope, release in istiods:
+        value = dig(release.values, *keys)
+        at = f"{release.at}/helm/valuesObject{pointer(*keys)}"
+        if first is None:
+            first = (scope, value)
+        elif value != first[1]:
+            message = f"{what} {value!r} differs from {first[1]!r} in {first[0].name}"
+            yield fail(release.doc, at, f"{message}: the clusters would not form one mesh")
+        else:
+            yield ok(release.doc, at, f"{what} shared with {first[0].name}")
+
+
+def _cluster_names(istiods: list[tuple[Scope, HelmRelease]]) -> Iterator[Outcome]:
+    owner: dict[object, str] = {}
+    at_keys = ("global", "multiCluster", "clusterName")
+    for scope, release in istiods:
+        name = dig(release.values, *at_keys)
+        at = f"{release.at}/helm/valuesObject{pointer(*at_keys)}"
+        other = owner.setdefault(name, scope.name)
+        if not name or other != scope.name:
+            message = f"clusterName {name!r} is also {other}'s" if name else "no clusterName"
+            yield fail(release.doc, at, f"{message}: endpoints would be attributed wrongly")
+
+
+def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
+    root = next((d for d in scope.of("Namespace") if d.name == ROOT_NAMESPACE), None)
+    declared = root.labels.get(NETWORK_LABEL) if root is not None else None
+    network = dig(release.values, "global", "network")
+    at = f"{release.at}/helm/valuesObject/global/network"
+    if declared is not None and network != declared:
+        message = f"network {network!r}, but {ROOT_NAMESPACE} is labelled {declared!r}"
+        yield fail(release.doc, at, f"{message}: cross-network traffic would not be routed")
