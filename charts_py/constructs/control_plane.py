@@ -70,7 +70,9 @@ NAMESPACED_KINDS = (
 class ControlPlane(Construct):
     """base, one istiod per declared revision, and the gateways the cluster's Gateways select."""
 
-    def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster, egress: bool):
+    def __init__(
+        self, scope: Construct, *, env: Environment, cluster: Cluster, egress: bool
+    ) -> None:
         super().__init__(scope, cluster.name)
         self._env, self._cluster = env, cluster
         newest = max(
