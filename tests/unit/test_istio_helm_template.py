@@ -13,6 +13,7 @@ import functools
 import json
 import os
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +55,16 @@ def template(app: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all(done.stdout) if d]
 
 
+Charts = Callable[[str], dict[str, Any]]
+
+
+@pytest.fixture(scope="module")
+def charts(rendered: list[Manifest], tmp_path_factory: pytest.TempPathFactory) -> Charts:
+    """Rendered charts per cluster, each cluster rendered once (helm takes ~1 s a chart)."""
+    folder = tmp_path_factory.mktemp("helm")
+    return functools.cache(lambda cluster: rendered_charts(rendered, cluster, folder))
+
+
 def rendered_charts(rendered: list[Manifest], cluster: str, tmp_path: Path) -> dict[str, Any]:
     """Objects per Helm release of the cluster's control plane, by (kind, name)."""
     out: dict[str, Any] = {}
@@ -84,11 +95,11 @@ def injects(webhooks: list[dict[str, Any]], ns: dict[str, str], pod: dict[str, s
 
 @pytest.mark.parametrize("env", sorted(CLUSTERS))
 def test_gateway_pods_match_our_gateways_and_are_injected_by_their_revision(
-    rendered: list[Manifest], env: str, tmp_path: Path
+    rendered: list[Manifest], charts: Charts, env: str
 ) -> None:
     cluster = CLUSTERS[env]
-    charts = rendered_charts(rendered, cluster, tmp_path)
-    istiods = {r: o for r, o in charts.items() if r.startswith("istiod-")}
+    releases = charts(cluster)
+    istiods = {r: o for r, o in releases.items() if r.startswith("istiod-")}
     [(istiod_release, istiod)] = istiods.items()
     revision = istiod_release.removeprefix("istiod-")
     [webhook] = [o for (k, _), o in istiod.items() if k == "MutatingWebhookConfiguration"]
@@ -96,11 +107,14 @@ def test_gateway_pods_match_our_gateways_and_are_injected_by_their_revision(
     gateways = [m.obj for m in rendered if m.path.startswith(f"{env}/{cluster}/")]
     for gateway in (o for o in gateways if o["kind"] == "Gateway"):
         selector = gateway["spec"]["selector"]
-        releases = [
-            r for r, o in charts.items() if "gateway" in r if selector.items() <= pods_of(o).items()
+        matched = [
+            r
+            for r, o in releases.items()
+            if "gateway" in r
+            if selector.items() <= pods_of(o).items()
         ]
-        assert len(releases) == 1, f"{gateway['metadata']['name']}: {selector} -> {releases}"
-        pod = pods_of(charts[releases[0]])
+        assert len(matched) == 1, f"{gateway['metadata']['name']}: {selector} -> {matched}"
+        pod = pods_of(releases[matched[0]])
         assert pod["istio.io/rev"] == revision
         assert injects(
             webhook["webhooks"], {**root, "kubernetes.io/metadata.name": "istio-system"}, pod
@@ -112,18 +126,18 @@ def test_gateway_pods_match_our_gateways_and_are_injected_by_their_revision(
 
 
 def test_ingress_account_and_egress_service_are_what_policy_names(
-    rendered: list[Manifest], tmp_path: Path
+    rendered: list[Manifest], charts: Charts
 ) -> None:
-    charts = rendered_charts(rendered, "prod-east", tmp_path)
-    ingress = charts["istio-ingressgateway"]
+    releases = charts("prod-east")
+    ingress = releases["istio-ingressgateway"]
     assert ("ServiceAccount", "istio-ingressgateway-service-account") in ingress
     frontend = find(rendered, "prod/prod-east", "AuthorizationPolicy", "frontend")["spec"]
     assert frontend["rules"][0]["from"][0]["source"]["principals"] == [
         "cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"
     ]
-    egress = charts["istio-egressgateway"][("Service", "istio-egressgateway")]
+    egress = releases["istio-egressgateway"][("Service", "istio-egressgateway")]
     assert egress["spec"]["type"] == "ClusterIP"
-    eastwest = charts["istio-eastwestgateway"]
+    eastwest = releases["istio-eastwestgateway"]
     assert pods_of(eastwest)["topology.istio.io/network"] == "net-east"
     ports = {p["port"] for p in eastwest[("Service", "istio-eastwestgateway")]["spec"]["ports"]}
     assert {15443, 15012, 15017} <= ports
@@ -132,11 +146,11 @@ def test_ingress_account_and_egress_service_are_what_policy_names(
 
 @pytest.mark.parametrize(("env", "pdb"), [("dev", None), ("staging", 1), ("prod", 2)])
 def test_istiod_mesh_config_and_disruption_budget(
-    rendered: list[Manifest], env: str, pdb: int | None, tmp_path: Path
+    rendered: list[Manifest], charts: Charts, env: str, pdb: int | None
 ) -> None:
     cluster = CLUSTERS[env]
-    charts = rendered_charts(rendered, cluster, tmp_path)
-    [(release, istiod)] = [(r, o) for r, o in charts.items() if r.startswith("istiod-")]
+    releases = charts(cluster)
+    [(release, istiod)] = [(r, o) for r, o in releases.items() if r.startswith("istiod-")]
     revision = release.removeprefix("istiod-")
     assert ("Deployment", f"istiod-{revision}") in istiod
     budgets = [o for (k, _), o in istiod.items() if k == "PodDisruptionBudget"]
@@ -154,5 +168,5 @@ def test_istiod_mesh_config_and_disruption_budget(
     values = yaml.safe_load(istiod[("ConfigMap", f"values-{revision}")]["data"]["merged-values"])
     assert values["global"]["meshID"] == env
     assert values["global"]["multiCluster"]["clusterName"] == cluster
-    base = charts["istio-base"][("ValidatingWebhookConfiguration", "istiod-default-validator")]
+    base = releases["istio-base"][("ValidatingWebhookConfiguration", "istiod-default-validator")]
     assert base["webhooks"][0]["clientConfig"]["service"]["name"] == f"istiod-{revision}"
