@@ -170,3 +170,29 @@ def test_istiod_mesh_config_and_disruption_budget(
     assert values["global"]["multiCluster"]["clusterName"] == cluster
     base = releases["istio-base"][("ValidatingWebhookConfiguration", "istiod-default-validator")]
     assert base["webhooks"][0]["clientConfig"]["service"]["name"] == f"istiod-{revision}"
+
+
+def test_the_app_project_admits_every_kind_the_charts_render(
+    rendered: list[Manifest], charts: Charts
+) -> None:
+    project = next(
+        m.obj["spec"]
+        for m in rendered
+        if m.obj["kind"] == "AppProject" and m.obj["metadata"]["name"] == "meshops-control-plane"
+    )
+    allowed = {
+        (k["group"], k["kind"], scope)
+        for scope, field in (
+            (False, "clusterResourceWhitelist"),
+            (True, "namespaceResourceWhitelist"),
+        )
+        for k in project[field]
+    }
+    found = {
+        (obj["apiVersion"].rpartition("/")[0], obj["kind"], "namespace" in obj["metadata"])
+        for cluster in CLUSTERS.values()
+        for objects in charts(cluster).values()
+        for obj in objects.values()
+    }
+    assert len(found) >= 12
+    assert found <= allowed, found - allowed
