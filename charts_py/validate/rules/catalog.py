@@ -315,6 +315,12 @@ RULES: tuple[Rule, ...] = (
         "declare the revision in the environment's mesh.revisions, or move to an installed one",
     ),
     _rule(
+        "gateway-workload-exists",
+        "E E E",
+        "a Gateway's selector matches the pods of a gateway Application (when any is present)",
+        "give the gateway release the Gateway's selector labels, or fix the selector",
+    ),
+    _rule(
         "telemetry-provider-defined",
         "E E E",
         "Telemetry names providers that every istiod's meshConfig defines (or Istio's built-ins)",

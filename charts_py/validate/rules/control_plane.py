@@ -34,6 +34,8 @@ class HelmRelease:
     values: dict[str, Any]
     at: str
     """JSON Pointer of the source inside the Application."""
+    release: str
+    """The Helm release name (Argo CD's default: the Application's name)."""
 
     @property
     def revision(self) -> str:
@@ -48,7 +50,9 @@ def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
         sources += [(pointer("spec", "sources", i), mapping(s)) for i, s in _sources(app)]
         for at, source in sources:
             if source.get("chart") == chart:
-                out.append(HelmRelease(app, chart, _values(mapping(source.get("helm"))), at))
+                helm = mapping(source.get("helm"))
+                release = str(helm.get("releaseName") or app.name)
+                out.append(HelmRelease(app, chart, _values(helm), at, release))
     return out
 
 
@@ -188,3 +192,37 @@ def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
     if declared is not None and network != declared:
         message = f"network {network!r}, but {ROOT_NAMESPACE} is labelled {declared!r}"
         yield fail(release.doc, at, f"{message}: cross-network traffic would not be routed")
+
+
+@check("gateway-workload-exists")
+def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
+    """A Gateway whose selector no gateway release's pods match configures nothing."""
+    releases = helm_releases(scope, "gateway")
+    if not releases:
+        return  # gateways installed out of band: their pods are not in the manifests
+    pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
+    for gateway in scope.of("Gateway"):
+        selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
+        matched = sorted(
+            name for name, labels in pods.items() if selector.items() <= labels.items()
+        )
+        if matched:
+            yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
+        else:
+            message = (
+                f"no gateway release's pods carry {selector} (have: {', '.join(sorted(pods))})"
+            )
+            yield fail(gateway, "/spec/selector", f"{message}: the Gateway configures nothing")
+
+
+def _release_name(release: HelmRelease) -> str:
+    """The gateway chart names its Deployment `name` if set, else after the release."""
+    return str(release.values.get("name") or release.release)
+
+
+def _gateway_pod_labels(release: HelmRelease) -> dict[str, str]:
+    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
+    (`istio-` trimmed) unless `labels` overrides them, plus every other entry of `labels`."""
+    name = _release_name(release)
+    labels = {str(k): str(v) for k, v in mapping(release.values.get("labels")).items()}
+    return {"app": name, "istio": name.removeprefix("istio-"), **labels}
