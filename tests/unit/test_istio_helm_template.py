@@ -196,3 +196,23 @@ def test_the_app_project_admits_every_kind_the_charts_render(
     }
     assert len(found) >= 12
     assert found <= allowed, found - allowed
+
+
+def test_validates_model_of_gateway_pod_labels_is_the_charts(
+    rendered: list[Manifest], charts: Charts
+) -> None:
+    """gateway-workload-exists predicts pod labels from the values; helm has the last word."""
+    from charts_py.validate import documents
+    from charts_py.validate.rules import control_plane
+    from charts_py.validate.scope import Scope
+
+    apps = [(m.path, m.obj) for m in rendered if m.chart == "control-plane"]
+    scope = Scope("", "", documents.from_objects(apps))
+    predicted = {
+        (r.doc.obj["spec"]["destination"]["name"], r.release): control_plane._gateway_pod_labels(r)
+        for r in control_plane.helm_releases(scope, "gateway")
+    }
+    assert len(predicted) == 8  # ingress in 4 clusters; egress and east-west in prod x2
+    for (cluster, release), labels in predicted.items():
+        actual = pods_of(charts(cluster)[release])
+        assert labels.items() <= actual.items(), (cluster, release)
