@@ -74,6 +74,8 @@ ROLE = Kind("rbac.authorization.k8s.io/v1", "Role", namespaced=True, wave=-5)
 ROLE_BINDING = Kind("rbac.authorization.k8s.io/v1", "RoleBinding", namespaced=True, wave=-5)
 APP_PROJECT = Kind("argoproj.io/v1alpha1", "AppProject", namespaced=True, wave=0)
 APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True, wave=0)
+APPLICATION = Kind("argoproj.io/v1alpha1", "Application", namespaced=True, wave=0)
+"""The control-plane Applications set their own waves (constructs/control_plane.py)."""
 
 MESH_KINDS: tuple[Kind, ...] = (
     NAMESPACE,

@@ -20,5 +20,9 @@ MESHOPS_TEST_ISTIOCTL="$(bash scripts/istioctl/build.sh)"
 export MESHOPS_TEST_ISTIOCTL
 echo "== adapter-check (prometheus-adapter's config loader, pinned Go module, cached)" >&2
 bash scripts/adapter_check/build.sh >/dev/null
+echo "== Istio chart values (pinned istio.io/istio module, cached by release)" >&2
+.venv/bin/python scripts/fetch_istio_charts.py
+echo "== helm (renders Istio's charts in the tests; built once from its pinned Go module)" >&2
+bash scripts/helm/build.sh >/dev/null
 echo "== pytest" >&2
 .venv/bin/pytest "$@"

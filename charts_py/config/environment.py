@@ -17,12 +17,13 @@ from typing import TypeVar
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from charts_py.config import exercises, profiles, source
+from charts_py.config import exercises, profiles, releases, source
 from charts_py.config.model import (
     Alerts,
     Autoscaling,
     EnvironmentFile,
     Experiment,
+    Mesh,
     OutlierDetection,
     Policy,
     Resources,
@@ -32,7 +33,7 @@ from charts_py.config.model import (
 )
 from charts_py.errors import ConfigError
 
-T = TypeVar("T", EnvironmentFile, Policy)
+T = TypeVar("T", EnvironmentFile, Policy, Mesh)
 
 ENV_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$")
 
@@ -57,6 +58,12 @@ class Environment:
     file: str
     spec: EnvironmentFile
     policy: Policy
+    mesh: Mesh
+
+    @property
+    def mesh_id(self) -> str:
+        """The meshID every cluster of the environment shares (multi-primary needs one)."""
+        return self.mesh.mesh_id or self.name
 
     @property
     def multi_cluster(self) -> bool:
@@ -113,7 +120,9 @@ def _load(src: source.Source, name: str) -> Environment:
     spec = _validate(EnvironmentFile, src.data, src, ())
     policy_data = profiles.merged(spec.profile, dict(spec.policy))
     policy = _validate(Policy, policy_data, src, ("policy",))
-    env = Environment(name=name, file=shown, spec=spec, policy=policy)
+    mesh_data = profiles.merged_mesh(spec.profile, dict(spec.mesh))
+    mesh = _validate(Mesh, mesh_data, src, ("mesh",))
+    env = Environment(name=name, file=shown, spec=spec, policy=policy, mesh=mesh)
     for field_path, reason in _problems(env):
         raise ConfigError(shown, _dotted(field_path), reason, src.line_of(field_path))
     return env
@@ -181,6 +190,7 @@ def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
     externals = {e.name for e in spec.external_services}
     for i, svc in enumerate(spec.services):
         yield from _service_problems(env, i, svc, services, externals)
+    yield from _mesh_problems(env.mesh)
     yield from exercises.experiment_problems(spec, env.policy)
     yield from exercises.load_test_problems(spec)
     if env.multi_cluster and env.policy.outlier_detection is None:
@@ -222,6 +232,29 @@ def _service_problems(
                 f"{settings.retries.attempts + 1} x {settings.retries.per_try_timeout}"
             ),
         )
+
+
+def _mesh_problems(mesh: Mesh) -> Iterator[tuple[source.FieldPath, str]]:
+    """Revisions name known releases, and the revision in use is one of them."""
+    first: dict[str, int] = {}
+    for i, revision in enumerate(mesh.revisions):
+        if first.setdefault(revision.name, i) != i:
+            where = f"mesh.revisions[{first[revision.name]}]"
+            yield ("mesh", "revisions", i, "name"), f"duplicate revision (first at {where})"
+        if revision.version not in releases.RELEASES:
+            known = ", ".join(sorted(releases.RELEASES))
+            yield (
+                ("mesh", "revisions", i, "version"),
+                f"Istio {revision.version} is not in charts_py/config/releases.py (known: {known})",
+            )
+    names = [r.name for r in mesh.revisions]
+    if mesh.revision is None and len(names) > 1:
+        yield ("mesh", "revision"), f"say which of {names} namespaces and gateways use"
+    elif mesh.revision is not None and mesh.revision not in names:
+        yield ("mesh", "revision"), f"{mesh.revision!r} is not a declared revision ({names})"
+    if mesh.gateway_revision_ is not None and mesh.gateway_revision_ not in names:
+        reason = f"{mesh.gateway_revision_!r} is not a declared revision ({names})"
+        yield ("mesh", "gatewayRevision"), reason
 
 
 def _duplicates(field: str, names: list[str], what: str) -> Iterator[tuple[source.FieldPath, str]]:

@@ -117,6 +117,76 @@ class Policy(Model):
     alerts: Alerts
 
 
+REVISION = r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$"
+ENDPOINT = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?:[0-9]{1,5}$"
+
+
+class MeshRevision(Model):
+    """One istiod of the mesh: its revision (the `istio.io/rev` value) and its Istio release."""
+
+    name: str = Field(pattern=REVISION)
+    version: str = Field(min_length=1)
+    """A release of charts_py/config/releases.py (checked with the whole file)."""
+
+
+class Tracing(Model):
+    """Where proxies send spans: an extension provider of the mesh configuration."""
+
+    provider: Literal["opentelemetry", "zipkin"]
+    endpoint: str = Field(pattern=ENDPOINT)
+    """`host:port` of the collector (OTLP/gRPC for opentelemetry)."""
+
+    @property
+    def service(self) -> str:
+        return self.endpoint.rpartition(":")[0]
+
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rpartition(":")[2])
+
+
+class Replicas(Model):
+    """HPA bounds of a control-plane Deployment (istiod, a gateway)."""
+
+    min: Annotated[int, Field(ge=1)]
+    max: Annotated[int, Field(ge=1)]
+
+    @model_validator(mode="after")
+    def _bounds(self) -> Replicas:
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) is below min ({self.min})")
+        return self
+
+
+class Mesh(Model):
+    """The Istio control plane of every cluster of the environment. Each profile supplies all
+    of it (charts_py/config/profiles.py); an environment's `mesh:` overrides parts."""
+
+    revisions: list[MeshRevision] = Field(min_length=1)
+    revision: str | None = None
+    """The revision namespaces use; may be omitted with a single revision."""
+    gateway_revision_: str | None = Field(default=None, alias="gatewayRevision")
+    """The revision the gateways use (default: `revision`): they may move after the
+    namespaces, as the last step of a canary upgrade."""
+    trust_domain: str = Field(min_length=1)
+    mesh_id: str | None = Field(default=None, pattern=DNS_LABEL, alias="meshID")
+    """Shared by every cluster of the environment; default: the environment's name."""
+    tracing: Tracing | None
+    istiod_resources: Resources
+    istiod_replicas: Replicas
+    gateway_replicas: Replicas
+
+    @property
+    def default_revision(self) -> str:
+        """The revision namespaces are on (checked to exist when loaded)."""
+        return self.revision or self.revisions[0].name
+
+    @property
+    def gateway_revision(self) -> str:
+        """The revision the gateways are on (checked to exist when loaded)."""
+        return self.gateway_revision_ or self.default_revision
+
+
 class Cluster(Model):
     """One Kubernetes cluster of the environment; in multi-primary each runs its own istiod."""
 
@@ -369,6 +439,7 @@ class EnvironmentFile(Model):
     ingress: Ingress
     argocd: ArgoCD
     policy: dict[str, object] = Field(default_factory=dict)
+    mesh: dict[str, object] = Field(default_factory=dict)
     external_services: list[ExternalService] = Field(default_factory=list)
     services: list[Service] = Field(min_length=1)
     experiments: list[Experiment] = Field(default_factory=list)

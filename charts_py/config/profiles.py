@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from charts_py.config import releases
+
 _OUTLIER = {
     "consecutive5xxErrors": 5,
     "interval": "10s",
@@ -90,9 +92,40 @@ PROFILES: dict[str, dict[str, Any]] = {
 }
 
 
+_TRACING = {
+    "provider": "opentelemetry",
+    "endpoint": "opentelemetry-collector.observability.svc.cluster.local:4317",
+}
+
+
+def _mesh(istiod: dict[str, str], replicas: tuple[int, int], gateways: tuple[int, int]) -> Any:
+    return {
+        "revisions": [{"name": releases.CURRENT.revision, "version": releases.CURRENT.version}],
+        "trustDomain": "cluster.local",
+        "tracing": _TRACING,
+        "istiodResources": istiod,
+        "istiodReplicas": {"min": replicas[0], "max": replicas[1]},
+        "gatewayReplicas": {"min": gateways[0], "max": gateways[1]},
+    }
+
+
+MESH: dict[str, dict[str, Any]] = {
+    "dev": _mesh({"cpu": "100m", "memory": "256Mi"}, (1, 2), (1, 2)),
+    "staging": _mesh({"cpu": "250m", "memory": "512Mi"}, (2, 4), (2, 4)),
+    "prod": _mesh({"cpu": "500m", "memory": "2Gi"}, (3, 8), (3, 10)),
+}
+"""The control plane per profile (the `mesh:` block): istiod and gateways sized and spread
+like the workloads (one replica in dev, two in staging, three in prod), the current release."""
+
+
 def merged(profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
     """The profile's policy with an environment's `policy:` overrides deep-merged on top."""
     return _merge(PROFILES[profile], overrides)
+
+
+def merged_mesh(profile: str, overrides: dict[str, Any]) -> dict[str, Any]:
+    """The profile's control plane with an environment's `mesh:` deep-merged on top."""
+    return _merge(MESH[profile], overrides)
 
 
 def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

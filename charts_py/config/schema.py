@@ -6,25 +6,30 @@ import json
 from pathlib import Path
 from typing import Any
 
-from charts_py.config.model import EnvironmentFile, Policy
+from pydantic import BaseModel
+
+from charts_py.config.model import EnvironmentFile, Mesh, Policy
 
 SCHEMA_FILE = Path(__file__).with_name("environment.schema.json")
 
 
 def schema() -> dict[str, Any]:
-    """EnvironmentFile's schema, with `policy` typed as a partial Policy (every key optional)."""
+    """EnvironmentFile's schema, with `policy` and `mesh` typed as partial Policy and Mesh
+    (every key optional: the profile supplies the rest)."""
     out = EnvironmentFile.model_json_schema(by_alias=True)
-    policy = Policy.model_json_schema(by_alias=True)
-    defs = policy.pop("$defs", {})
-    policy.pop("required", None)
-    policy["description"] = (
-        "Overrides of the profile's defaults (see charts_py/config/profiles.py)."
-    )
-    out.setdefault("$defs", {}).update(defs)
-    out["properties"]["policy"] = policy
+    for field, model in (("policy", Policy), ("mesh", Mesh)):
+        out["properties"][field] = _partial(model, out.setdefault("$defs", {}))
     out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     out["title"] = "meshops environment"
     return out
+
+
+def _partial(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
+    part = model.model_json_schema(by_alias=True)
+    defs.update(part.pop("$defs", {}))
+    part.pop("required", None)
+    part["description"] = "Overrides of the profile's defaults (see charts_py/config/profiles.py)."
+    return part
 
 
 def text() -> str:

@@ -11,13 +11,16 @@ from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs.objects import emit
 
+REVISION_LABEL = "istio.io/rev"
+"""Which istiod revision injects a namespace's pods."""
+
 # Never let a sync prune or an Application deletion remove a namespace (and every workload
 # in it); removing a namespace is an explicit, manual decision.
 KEEP = {"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
 
 
 class Namespaces(Construct):
-    """The application namespace (sidecar injection on) and Istio's root namespace."""
+    """The application namespace (injected by the revision in use) and Istio's root namespace."""
 
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "namespaces")
@@ -26,15 +29,20 @@ class Namespaces(Construct):
             kinds.NAMESPACE,
             env.spec.namespace,
             annotations=KEEP,
-            labels={"istio-injection": "enabled"},
+            # A revision label, never `istio-injection` as well: with both, Istio's webhooks
+            # let the legacy label win and a canary move would silently not happen.
+            labels={REVISION_LABEL: env.mesh.default_revision},
         )
-        # Multi-network meshes find each cluster's network from this label.
+        # Multi-network meshes find each cluster's network from this label. No injection
+        # label: istiod and the gateways choose their revision pod by pod (`istio.io/rev` on
+        # the gateway pods); a namespace label would override the gateways' own revision,
+        # and `istio-injection: disabled` would leave the gateway pods uninjected.
         emit(
             self,
             kinds.NAMESPACE,
             naming.MESH_ROOT,
             annotations=KEEP,
-            labels={"istio-injection": "disabled", "topology.istio.io/network": cluster.network},
+            labels={naming.NETWORK_LABEL: cluster.network},
         )
 
 
@@ -65,10 +73,16 @@ class MeshBaseline(Construct):
 
 
 def _telemetry(env: Environment) -> dict[str, Any]:
-    access_log: dict[str, Any] = {"providers": [{"name": "envoy"}]}
+    """Providers by name: each is defined in the mesh configuration (istio_values.py)."""
+    access_log: dict[str, Any] = {"providers": [{"name": naming.ACCESS_LOG_PROVIDER}]}
     if env.policy.access_log == "errors":
         access_log["filter"] = {"expression": "response.code >= 400"}
-    return {
-        "tracing": [{"randomSamplingPercentage": env.policy.tracing_sampling}],
-        "accessLogging": [access_log],
-    }
+    out: dict[str, Any] = {"accessLogging": [access_log]}
+    if env.mesh.tracing is not None:
+        out["tracing"] = [
+            {
+                "providers": [{"name": env.mesh.tracing.provider}],
+                "randomSamplingPercentage": env.policy.tracing_sampling,
+            }
+        ]
+    return out

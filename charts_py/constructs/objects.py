@@ -9,7 +9,7 @@ emitted it, so cdk8s still applies chart labels and renders it (docs/development
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
@@ -48,6 +48,7 @@ def emit(
     namespace: str | None = None,
     labels: Mapping[str, str] | None = None,
     annotations: Mapping[str, str] | None = None,
+    finalizers: Sequence[str] = (),
 ) -> None:
     """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...).
 
@@ -65,6 +66,8 @@ def emit(
     if labels:
         metadata["labels"] = dict(labels)
     metadata["annotations"] = {SYNC_WAVE: str(kind.wave), **(annotations or {})}
+    if finalizers:
+        metadata["finalizers"] = list(finalizers)
     manifest = {**body} if body else {}
     manifest |= {"apiVersion": kind.api_version, "kind": kind.kind, "metadata": metadata}
     pending.append((scope, f"{kind.kind}-{name}", manifest))

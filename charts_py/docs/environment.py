@@ -14,7 +14,7 @@ from charts_py.config import exercises
 from charts_py.config.environment import Environment
 from charts_py.config.model import Autoscaling, Experiment, OutlierDetection, Retries, Service
 from charts_py.constructs import external, monitoring, traffic
-from charts_py.docs import topology
+from charts_py.docs import control_plane, topology
 from charts_py.docs.markdown import percent, table
 
 FILE_NAME = "README.md"
@@ -32,6 +32,7 @@ def render(env: Environment, source: str) -> bytes:
     sections = [
         _intro(env, source),
         _topology(env),
+        control_plane.section(env, source),
         _security(env),
         _externals(env),
         _routing(env),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from charts_py import contract, kinds
-from charts_py.charts import bootstrap, mesh
+from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.constructs import objects
@@ -39,6 +39,9 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
             out += collect.manifests(app, f"{env.name}/{cluster.name}")
     with objects.batch():
         app = bootstrap.build(list(all_envs))
+    out += collect.manifests(app, contract.BOOTSTRAP_DIR)
+    with objects.batch():
+        app = control_plane.build(list(all_envs))
     out += collect.manifests(app, contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
     return out

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from charts_py import contract
 from charts_py.config import environment, out_of_band
 from charts_py.config.environment import Environment
 from charts_py.config.out_of_band import External
@@ -77,7 +78,10 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
         profile = env.spec.profile if env else STRICTEST
         external = out_of_band.for_environment(env)
         out.append(Target(str(folder), profile, documents.load([folder]), external))
-    return out
+    bootstrap = dist / contract.BOOTSTRAP_DIR
+    if names and bootstrap.is_dir():
+        out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
+    return _joined(out, set(envs), keep_bootstrap=not names)
 
 
 def for_rendered(
@@ -87,13 +91,43 @@ def for_rendered(
     by_top: dict[str, list[tuple[str, dict[str, Any]]]] = {}
     for path, obj in items:
         by_top.setdefault(path.split("/", 1)[0], []).append((f"{prefix}{path}", obj))
-    out = []
+    targets = []
     for top, group in sorted(by_top.items()):
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        out.append(Target(top, profile, docs, out_of_band.for_environment(env)))
-    return out
+        targets.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+    return _joined(targets, set(envs), keep_bootstrap=True)
+
+
+def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> list[Target]:
+    """Objects of dist/_bootstrap labelled for an environment (its control-plane Applications)
+    are checked with that environment's objects, under its profile: rules relate them
+    (revisions, telemetry providers). Those of environments not checked are left out."""
+    moved: dict[str, list[Document]] = {}
+    out = []
+    for target in targets:
+        if _env_of(target.label) != contract.BOOTSTRAP_DIR:
+            out.append(target)
+            continue
+        kept = []
+        for doc in target.docs:
+            env = doc.labels.get(contract.ENVIRONMENT, "")
+            if env in known:
+                moved.setdefault(env, []).append(doc)
+            else:
+                kept.append(doc)
+        if keep_bootstrap and kept:
+            out.append(Target(target.label, target.profile, kept, target.external))
+    return [
+        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external)
+        for t in out
+    ]
+
+
+def _env_of(label: str) -> str:
+    """The environment of a target label (`dist/prod`, or `prod` for rendered objects)."""
+    return label.rstrip("/").rpartition("/")[2]
 
 
 def run(targets: Sequence[Target]) -> Report:

@@ -222,10 +222,9 @@ def test_multi_cluster_east_west_and_network_labels(rendered: list[Manifest]) ->
         for p in (EAST, WEST)
     ]
     assert networks == ["net-east", "net-west"]
-    assert (
-        find(rendered, EAST, "Namespace", "shop")["metadata"]["labels"]["istio-injection"]
-        == "enabled"
-    )
+    shop = find(rendered, EAST, "Namespace", "shop")["metadata"]["labels"]
+    assert shop["istio.io/rev"] == "1-31"
+    assert "istio-injection" not in shop
 
 
 def test_identical_policy_in_every_primary(rendered: list[Manifest]) -> None:

@@ -276,6 +276,8 @@ def test_audit_markdown_shows_suppressions_with_reasons(
     which an annotated reason turns into a listed suppression."""
     dist = tmp_path / "dist"
     shutil.copytree(REPO / "dist" / "staging", dist / "staging")
+    # The control plane defines the Telemetry's providers (telemetry-provider-defined).
+    shutil.copytree(REPO / "dist" / "_bootstrap", dist / "_bootstrap")
     telemetry = next((dist / "staging").rglob("Telemetry.*.mesh-default.yaml"))
     reason = "staging samples 10% to debug releases"
     text = telemetry.read_text().replace(

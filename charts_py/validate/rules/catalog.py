@@ -346,6 +346,31 @@ RULES: tuple[Rule, ...] = (
         "monitoring",
     ),
     _rule(
+        "revision-exists",
+        "E E E",
+        "namespaces and gateways use a revision an istiod Application installs",
+        "declare the revision in the environment's mesh.revisions, or move to an installed one",
+    ),
+    _rule(
+        "gateway-workload-exists",
+        "E E E",
+        "a Gateway's selector matches the pods of a gateway Application (when any is present)",
+        "give the gateway release the Gateway's selector labels, or fix the selector",
+    ),
+    _rule(
+        "telemetry-provider-defined",
+        "E E E",
+        "Telemetry names providers that every istiod's meshConfig defines (or Istio's built-ins)",
+        "add the provider to meshConfig.extensionProviders of each istiod, or name a defined one",
+        "monitoring",
+    ),
+    _rule(
+        "mesh-identity",
+        "E E E",
+        "every cluster's istiod: one meshID and trust domain, its own clusterName, its network",
+        "render every cluster's control plane from one environment (mesh.meshID, trustDomain)",
+    ),
+    _rule(
         "policy-identical",
         "E E E",
         "policy objects are identical in every primary cluster of an environment",

@@ -1,0 +1,29 @@
+"""dist/_bootstrap/control-plane: every cluster's Istio control plane as Argo CD Applications.
+
+Rendered for all environments at once, like the bootstrap beside it: the Applications live
+in the cluster Argo CD runs in, not in the clusters they install into.
+"""
+
+from __future__ import annotations
+
+import cdk8s
+
+from charts_py import contract, kinds
+from charts_py.config.environment import Environment
+from charts_py.constructs import external
+from charts_py.constructs.control_plane import CHART_LABEL, PROJECT, ControlPlane, project
+from charts_py.constructs.objects import emit
+
+
+def build(envs: list[Environment]) -> cdk8s.App:
+    """The control-plane AppProject and each cluster's Applications."""
+    app = cdk8s.App()
+    labels = {contract.MANAGED_BY: contract.MANAGED_BY_VALUE, contract.CHART: CHART_LABEL}
+    chart = cdk8s.Chart(app, CHART_LABEL, labels=labels)
+    namespace = envs[0].spec.argocd.namespace
+    emit(chart, kinds.APP_PROJECT, PROJECT, {"spec": project(envs)}, namespace=namespace)
+    for env in envs:
+        egress = any(external.via_egress_gateway(env, e) for e in env.spec.external_services)
+        for cluster in env.spec.clusters:
+            ControlPlane(chart, env=env, cluster=cluster, egress=egress)
+    return app

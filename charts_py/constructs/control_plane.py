@@ -1,0 +1,146 @@
+"""The Istio control plane of one cluster as Argo CD Applications of Istio's Helm charts.
+
+They live in Argo CD's namespace in the cluster Argo CD runs in (dist/_bootstrap/), with the
+target cluster as destination: dist/<env>/<cluster>/ is synced *into* that cluster, where no
+Argo CD may run (hub and spoke). Sync waves order them when an app of apps syncs
+dist/_bootstrap (CRDs, then istiod, then gateways, then the ApplicationSet of mesh config);
+retries with backoff make them converge when they are applied at once instead.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from constructs import Construct
+
+from charts_py import contract, kinds, naming
+from charts_py.config import releases
+from charts_py.config.environment import Environment
+from charts_py.config.model import Cluster
+from charts_py.constructs import istio_values
+from charts_py.constructs.objects import emit
+from charts_py.contract import SYNC_WAVE
+
+PROJECT = "meshops-control-plane"
+CHART_LABEL = "control-plane"
+WAVES = {"base": "-30", "istiod": "-20", "gateway": "-10"}
+"""Before the ApplicationSet (wave 0) whose Applications sync the mesh configuration."""
+FINALIZER = "resources-finalizer.argocd.argoproj.io"
+"""Deleting the Application deletes what it installed: how a removed revision goes away."""
+RETRY = {"limit": 10, "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"}}
+
+# istiod rewrites these after install (it owns the CA bundle and flips the validation
+# webhook to Fail once it serves): Istio's documented Argo CD ignoreDifferences.
+WEBHOOK_FIELDS = [
+    {
+        "group": "admissionregistration.k8s.io",
+        "kind": kind,
+        "jqPathExpressions": [
+            ".webhooks[]?.clientConfig.caBundle",
+            ".webhooks[]?.failurePolicy",
+        ],
+    }
+    for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+]
+
+CLUSTER_KINDS = (
+    ("", "Namespace"),
+    ("apiextensions.k8s.io", "CustomResourceDefinition"),
+    ("rbac.authorization.k8s.io", "ClusterRole"),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding"),
+    ("admissionregistration.k8s.io", "MutatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingWebhookConfiguration"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicy"),
+    ("admissionregistration.k8s.io", "ValidatingAdmissionPolicyBinding"),
+)
+NAMESPACED_KINDS = (
+    ("", "ServiceAccount"),
+    ("", "ConfigMap"),
+    ("", "Service"),
+    ("apps", "Deployment"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("policy", "PodDisruptionBudget"),
+    ("rbac.authorization.k8s.io", "Role"),
+    ("rbac.authorization.k8s.io", "RoleBinding"),
+    ("networking.k8s.io", "NetworkPolicy"),
+)
+"""What the base, istiod and gateway charts create (their templates/), and nothing else."""
+
+
+class ControlPlane(Construct):
+    """base, one istiod per declared revision, and the gateways the cluster's Gateways select."""
+
+    def __init__(
+        self, scope: Construct, *, env: Environment, cluster: Cluster, egress: bool
+    ) -> None:
+        super().__init__(scope, cluster.name)
+        self._env, self._cluster = env, cluster
+        newest = max(
+            (releases.RELEASES[r.version] for r in env.mesh.revisions),
+            key=lambda r: tuple(int(p) for p in r.version.split(".")),
+        )
+        # CRDs are backward compatible, so base comes from the newest declared release.
+        self._app("istio-base", "base", newest.version, istio_values.base(env), finalizer=False)
+        for revision in env.mesh.revisions:
+            values = istio_values.istiod(env, cluster, revision)
+            self._app(f"istiod-{revision.name}", "istiod", revision.version, values)
+        version = _version_of(env, env.mesh.gateway_revision)
+        for spec in istio_values.gateways(env, cluster, egress=egress):
+            self._app(spec.release, "gateway", version, istio_values.gateway(env, spec))
+
+    def _app(
+        self, release: str, chart: str, version: str, values: Any, *, finalizer: bool = True
+    ) -> None:
+        env, cluster = self._env, self._cluster
+        sync: dict[str, Any] = {
+            "automated": {"prune": True, "selfHeal": True},
+            "syncOptions": ["ServerSideApply=true", "RespectIgnoreDifferences=true"],
+            "retry": RETRY,
+        }
+        if chart == "base":
+            # The namespace is also in dist/<env>/<cluster>/namespaces (with its labels);
+            # creating it here lets the CRDs land before that Application's first sync.
+            sync["syncOptions"] = ["CreateNamespace=true", *sync["syncOptions"]]
+        spec: dict[str, Any] = {
+            "project": PROJECT,
+            "source": {
+                "repoURL": releases.CHART_REPOSITORY,
+                "chart": chart,
+                "targetRevision": version,
+                "helm": {"releaseName": release, "valuesObject": values},
+            },
+            "destination": {"name": cluster.name, "namespace": naming.MESH_ROOT},
+            "syncPolicy": sync,
+        }
+        if chart != "gateway":
+            spec["ignoreDifferences"] = WEBHOOK_FIELDS
+        emit(
+            self,
+            kinds.APPLICATION,
+            f"{cluster.name}-{release}",
+            {"spec": spec},
+            namespace=env.spec.argocd.namespace,
+            labels={contract.ENVIRONMENT: env.name, contract.CLUSTER: cluster.name},
+            annotations={SYNC_WAVE: WAVES[chart]},
+            finalizers=[FINALIZER] if finalizer else (),
+        )
+
+
+def project(envs: list[Environment]) -> dict[str, Any]:
+    """The AppProject of the control-plane Applications: Istio's chart repository, the mesh
+    root namespace of every cluster, and exactly the kinds Istio's charts create."""
+    destinations = sorted(
+        ({"name": c.name, "namespace": naming.MESH_ROOT} for e in envs for c in e.spec.clusters),
+        key=lambda d: d["name"],
+    )
+    return {
+        "description": "Istio control plane (Helm charts base, istiod, gateway) per cluster",
+        "sourceRepos": [releases.CHART_REPOSITORY],
+        "destinations": destinations,
+        "clusterResourceWhitelist": [{"group": g, "kind": k} for g, k in CLUSTER_KINDS],
+        "namespaceResourceWhitelist": [{"group": g, "kind": k} for g, k in NAMESPACED_KINDS],
+    }
+
+
+def _version_of(env: Environment, revision: str) -> str:
+    return next(r.version for r in env.mesh.revisions if r.name == revision)

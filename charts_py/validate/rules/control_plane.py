@@ -1,0 +1,229 @@
+"""The control plane in the manifests: revisions in use exist, Telemetry providers are defined.
+
+The istiod and gateway installations are Argo CD Applications of Istio's Helm charts
+(dist/_bootstrap/control-plane, checked with the environment they are labelled for). Their
+Helm values say which revisions run and what each mesh configuration defines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from charts_py.jsonpointer import pointer
+from charts_py.validate.documents import Document
+from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
+from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, mapping
+
+BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
+"""Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
+TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
+NETWORK_LABEL = "topology.istio.io/network"
+DEFAULT = "default"
+"""The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
+
+
+@dataclass(frozen=True)
+class HelmRelease:
+    """One Helm chart installed by an Argo CD Application, with its values."""
+
+    doc: Document
+    chart: str
+    values: dict[str, Any]
+    at: str
+    """JSON Pointer of the source inside the Application."""
+    release: str
+    """The Helm release name (Argo CD's default: the Application's name)."""
+
+    @property
+    def revision(self) -> str:
+        return str(self.values.get("revision") or DEFAULT)
+
+
+def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
+    """Every source of `chart` (any repository) among the scope's Applications."""
+    out = []
+    for app in scope.of("Application"):
+        sources = [("/spec/source", mapping(app.spec.get("source")))]
+        sources += [(pointer("spec", "sources", i), mapping(s)) for i, s in _sources(app)]
+        for at, source in sources:
+            if source.get("chart") == chart:
+                helm = mapping(source.get("helm"))
+                release = str(helm.get("releaseName") or app.name)
+                out.append(HelmRelease(app, chart, _values(helm), at, release))
+    return out
+
+
+def _sources(app: Document) -> Iterator[tuple[int, Any]]:
+    yield from enumerate(items(app.spec.get("sources")))
+
+
+def _values(helm: dict[str, Any]) -> dict[str, Any]:
+    """`valuesObject` over `values` (a YAML string), as Argo CD merges them."""
+    text = helm.get("values")
+    try:
+        parsed = yaml.safe_load(text) if isinstance(text, str) else None
+    except yaml.YAMLError:
+        parsed = None  # the schema and Argo CD report unparsable values
+    return {**mapping(parsed), **mapping(helm.get("valuesObject"))}
+
+
+def installed_revisions(istiods: list[HelmRelease]) -> set[str]:
+    """Revisions and revision tags the istiod releases serve."""
+    out = {r.revision for r in istiods}
+    for release in istiods:
+        out |= {str(t) for t in items(release.values.get("revisionTags"))}
+    return out
+
+
+@check("revision-exists")
+def revision_exists(scope: Scope) -> Iterator[Outcome]:
+    istiods = helm_releases(scope, "istiod")
+    if not istiods:
+        return  # the control plane is installed out of band: nothing to compare with
+    known = installed_revisions(istiods)
+    listed = ", ".join(sorted(known))
+    for ns in scope.of("Namespace"):
+        wanted = ns.labels.get("istio.io/rev")
+        if wanted is None and ns.labels.get("istio-injection") == "enabled":
+            wanted = DEFAULT
+        if wanted is None:
+            continue
+        at = "/metadata/labels"
+        if wanted in known:
+            yield ok(ns, at, f"revision {wanted} is installed")
+        else:
+            message = f"revision {wanted!r} is not installed here (istiod revisions: {listed})"
+            yield fail(ns, at, f"{message}: its pods would start without a sidecar")
+    for gateway in helm_releases(scope, "gateway"):
+        at = f"{gateway.at}/helm/valuesObject/revision"
+        if gateway.revision in known:
+            yield ok(gateway.doc, at, f"revision {gateway.revision} is installed")
+        else:
+            message = f"gateway on revision {gateway.revision!r}, not installed (have: {listed})"
+            yield fail(gateway.doc, at, f"{message}: its pods would not be injected")
+
+
+@check("telemetry-provider-defined")
+def telemetry_provider_defined(scope: Scope) -> Iterator[Outcome]:
+    configs = [(release, _provider_names(release)) for release in helm_releases(scope, "istiod")]
+    for telemetry in scope.of("Telemetry"):
+        for at, name in _named_providers(telemetry):
+            missing = [r.revision for r, names in configs if name not in names]
+            if name in BUILTIN_PROVIDERS and not missing:
+                yield ok(telemetry, at, f"{name} is built into istiod")
+            elif not configs and name not in BUILTIN_PROVIDERS:
+                message = f"provider {name!r}: no istiod Application in these manifests defines it"
+                yield fail(telemetry, at, f"{message} (check dist/ with dist/_bootstrap)")
+            elif missing:
+                revisions = ", ".join(missing)
+                message = f"provider {name!r} is not in meshConfig.extensionProviders of istiod"
+                yield fail(telemetry, at, f"{message} {revisions}: Istio ignores this setting")
+            else:
+                yield ok(telemetry, at, f"{name} is defined by every istiod revision")
+
+
+def _provider_names(release: HelmRelease) -> frozenset[str]:
+    providers = items(dig(release.values, "meshConfig", "extensionProviders"))
+    return BUILTIN_PROVIDERS | {str(p.get("name")) for p in providers if isinstance(p, dict)}
+
+
+def _named_providers(telemetry: Document) -> Iterator[tuple[str, str]]:
+    for section in TELEMETRY_SECTIONS:
+        for i, entry in enumerate(items(telemetry.spec.get(section))):
+            for j, provider in enumerate(items(mapping(entry).get("providers"))):
+                name = mapping(provider).get("name")
+                if isinstance(name, str):
+                    yield pointer("spec", section, i, "providers", j, "name"), name
+
+
+@estate_check("mesh-identity")
+def mesh_identity(scopes: Sequence[Scope]) -> Iterator[Outcome]:
+    """Multi-primary: one meshID and trust domain, one clusterName per cluster, and each
+    istiod on the network its cluster's root namespace declares."""
+    by_env: dict[str, list[Scope]] = {}
+    for scope in scopes:
+        if scope.environment and scope.name:
+            by_env.setdefault(scope.environment, []).append(scope)
+    for clusters in by_env.values():
+        istiods = [(s, r) for s in clusters for r in helm_releases(s, "istiod")]
+        yield from _shared(istiods, ("global", "meshID"), "meshID")
+        yield from _shared(istiods, ("meshConfig", "trustDomain"), "trust domain")
+        yield from _cluster_names(istiods)
+        for scope, release in istiods:
+            yield from _network(scope, release)
+
+
+def _shared(
+    istiods: list[tuple[Scope, HelmRelease]], keys: tuple[str, ...], what: str
+) -> Iterator[Outcome]:
+    first: tuple[Scope, object] | None = None
+    for scope, release in istiods:
+        value = dig(release.values, *keys)
+        at = f"{release.at}/helm/valuesObject{pointer(*keys)}"
+        if first is None:
+            first = (scope, value)
+        elif value != first[1]:
+            message = f"{what} {value!r} differs from {first[1]!r} in {first[0].name}"
+            yield fail(release.doc, at, f"{message}: the clusters would not form one mesh")
+        else:
+            yield ok(release.doc, at, f"{what} shared with {first[0].name}")
+
+
+def _cluster_names(istiods: list[tuple[Scope, HelmRelease]]) -> Iterator[Outcome]:
+    owner: dict[object, str] = {}
+    at_keys = ("global", "multiCluster", "clusterName")
+    for scope, release in istiods:
+        name = dig(release.values, *at_keys)
+        at = f"{release.at}/helm/valuesObject{pointer(*at_keys)}"
+        other = owner.setdefault(name, scope.name)
+        if not name or other != scope.name:
+            message = f"clusterName {name!r} is also {other}'s" if name else "no clusterName"
+            yield fail(release.doc, at, f"{message}: endpoints would be attributed wrongly")
+
+
+def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
+    root = next((d for d in scope.of("Namespace") if d.name == ROOT_NAMESPACE), None)
+    declared = root.labels.get(NETWORK_LABEL) if root is not None else None
+    network = dig(release.values, "global", "network")
+    at = f"{release.at}/helm/valuesObject/global/network"
+    if declared is not None and network != declared:
+        message = f"network {network!r}, but {ROOT_NAMESPACE} is labelled {declared!r}"
+        yield fail(release.doc, at, f"{message}: cross-network traffic would not be routed")
+
+
+@check("gateway-workload-exists")
+def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
+    """A Gateway whose selector no gateway release's pods match configures nothing."""
+    releases = helm_releases(scope, "gateway")
+    if not releases:
+        return  # gateways installed out of band: their pods are not in the manifests
+    pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
+    for gateway in scope.of("Gateway"):
+        selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
+        matched = sorted(
+            name for name, labels in pods.items() if selector.items() <= labels.items()
+        )
+        if matched:
+            yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
+        else:
+            message = (
+                f"no gateway release's pods carry {selector} (have: {', '.join(sorted(pods))})"
+            )
+            yield fail(gateway, "/spec/selector", f"{message}: the Gateway configures nothing")
+
+
+def _release_name(release: HelmRelease) -> str:
+    """The gateway chart names its Deployment `name` if set, else after the release."""
+    return str(release.values.get("name") or release.release)
+
+
+def _gateway_pod_labels(release: HelmRelease) -> dict[str, str]:
+    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
+    (`istio-` trimmed) unless `labels` overrides them, plus every other entry of `labels`."""
+    name = _release_name(release)
+    labels = {str(k): str(v) for k, v in mapping(release.values.get("labels")).items()}
+    return {"app": name, "istio": name.removeprefix("istio-"), **labels}
