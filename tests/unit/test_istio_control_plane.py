@@ -9,6 +9,7 @@ import pytest
 
 from charts_py import contract
 from charts_py.config import environment, releases
+from charts_py.config.environment import Environment
 from charts_py.errors import ConfigError
 from charts_py.render import synth
 from charts_py.render.manifest import Manifest
@@ -35,9 +36,18 @@ def values(app: dict[str, Any]) -> dict[str, Any]:
     return found
 
 
+def load(tmp_path: Path, **envs: dict[str, Any]) -> dict[str, Environment]:
+    return environment.load_all(write_envs(tmp_path / "environments", **envs))
+
+
 def render(tmp_path: Path, **envs: dict[str, Any]) -> list[Manifest]:
-    loaded = list(environment.load_all(write_envs(tmp_path / "environments", **envs)).values())
+    loaded = list(load(tmp_path, **envs).values())
     return synth.manifests(loaded, loaded)
+
+
+def prod_only(tmp_path: Path) -> dict[str, Environment]:
+    """The prod environment as rendered (its file was written by `render`)."""
+    return {"prod": environment.load(tmp_path / "environments" / "prod.yaml")}
 
 
 @pytest.mark.parametrize(
@@ -224,7 +234,7 @@ def test_a_second_revision_renders_a_second_istiod_beside_the_first(tmp_path: Pa
         assert labels["istio.io/rev"] == "canary"
         assert "istio-injection" not in labels
     report = targets.run(
-        targets.for_rendered(((m.path, m.obj) for m in manifests), {"prod": "prod"}, "")
+        targets.for_rendered(((m.path, m.obj) for m in manifests), prod_only(tmp_path), "")
     )
     assert [f.rule for f in report.errors] == []
 
@@ -275,8 +285,8 @@ def test_validate_refuses_removing_a_revision_still_in_use(tmp_path: Path) -> No
         for m in manifests
         if not m.obj["metadata"]["name"].endswith(f"istiod-{REVISION}")
     ]
-    report = targets.run(targets.for_rendered(kept, {"prod": "prod"}, ""))
-    failed = {(f.rule, f.obj.kind, f.obj.name) for f in report.errors}
+    report = targets.run(targets.for_rendered(kept, prod_only(tmp_path), ""))
+    failed = {(f.rule, f.obj.ref.kind, f.obj.ref.name) for f in report.errors}
     assert failed == {
         ("revision-exists", "Application", f"{c}-{g}")
         for c in CLUSTERS["prod"]

@@ -151,6 +151,7 @@ def test_every_values_key_exists_in_the_pinned_chart(
 
 def test_a_canary_revision_sets_only_known_keys(tmp_path: Path) -> None:
     from charts_py.charts import control_plane as chart
+    from charts_py.constructs import objects
     from charts_py.render import collect
 
     prod = sample("prod")
@@ -164,7 +165,9 @@ def test_a_canary_revision_sets_only_known_keys(tmp_path: Path) -> None:
         "tracing": {"provider": "zipkin", "endpoint": "zipkin.observability:9411"},
     }
     envs = environment.load_all(write_envs(tmp_path / "environments", prod=prod))
-    manifests = collect.manifests(chart.build(list(envs.values())), "_bootstrap")
+    with objects.batch():
+        app = chart.build(list(envs.values()))
+    manifests = collect.manifests(app, "_bootstrap")
     assert_keys_exist(control_plane(manifests))
 
 
