@@ -1,7 +1,7 @@
 """The one way a construct emits a Kubernetes object into a cdk8s tree.
 
 Objects are emitted inside `batch()`, which defines all of them in the cdk8s tree with one
-jsii call when it ends (see objectset: per-object calls were nearly all of synth's time).
+jsii call when it ends (see objectset: per-object calls were most of synth's time).
 Each object is a `cdk8s.ApiObject` holding its whole manifest, under the construct that
 emitted it, so cdk8s still applies chart labels and renders it (docs/development.md
 "Performance").

@@ -1,7 +1,7 @@
 """Many ApiObjects into a cdk8s tree, and an App's objects out, in one jsii call each.
 
 Every jsii call is a round trip to jsii's node process plus a walk of its arguments on both
-sides; three calls per object (create, patch op, patch) were ~90% of synth's time. This
+sides; three calls per object (create, patch op, patch) were most of synth's time. This
 module loads a small jsii assembly of our own (`index.js` beside this file; the assembly
 spec below is its type information) whose static methods take and return JSON strings, so
 a whole App's objects cross once on the way in and once on the way out. The objects are
