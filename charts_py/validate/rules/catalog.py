@@ -1,8 +1,9 @@
 """The rule table: id, what it checks, how to fix it, severity per profile, audit control.
 
 This is the one source of truth: `meshops validate` reports by it, `meshops audit` groups
-by its `control` column, the rule table in docs/validate.md is checked against it. A severity of None
-means the rule does not apply under that profile (audit still shows the outcome).
+by its `control` column, the rule table in docs/validate.md is checked against it. A
+severity of None means the rule does not apply under that profile (audit still shows the
+outcome).
 """
 
 from __future__ import annotations
@@ -129,6 +130,27 @@ RULES: tuple[Rule, ...] = (
         "W E E",
         "DestinationRules sync in an earlier wave than the VirtualServices using them",
         "give the DestinationRule a lower argocd.argoproj.io/sync-wave than the VirtualService",
+    ),
+    _rule(
+        "sync-wave-health",
+        "E E E",
+        "nothing syncs in a later wave than an object whose health Argo CD waits for",
+        "put workloads (Deployments, HPAs, PDBs, Jobs) in the last sync wave: Argo CD starts a "
+        "wave only when the earlier ones are Healthy",
+    ),
+    _rule(
+        "argocd-destination",
+        "E E E",
+        "each Argo CD Application's destination (cluster, namespace) is one its AppProject allows",
+        "set the Application's (or ApplicationSet template's) destination namespace to one "
+        "listed for that cluster in the AppProject's destinations",
+    ),
+    _rule(
+        "argocd-project-permits",
+        "E E E",
+        "the AppProject allows the kind and namespace of every object its Applications sync",
+        "add the kind to the project's namespace/clusterResourceWhitelist, or the namespace "
+        "to its destinations",
     ),
     _rule(
         "fault-injection",
