@@ -8,7 +8,7 @@
 # generation, so it is copied from the pinned module next to the binary.
 #
 # The version is pinned by go.mod/go.sum here; argo-cd v3.6 needs Go >= 1.27, which
-# the go command fetches from the module proxy as toolchain $ARGOCD_GO_TOOLCHAIN.
+# the go command fetches from the module proxy (the `toolchain` line of go.mod).
 # Prints the directory holding the binaries on stdout (and nothing else); progress
 # goes to stderr.
 #
@@ -18,7 +18,7 @@
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-toolchain="${ARGOCD_GO_TOOLCHAIN:-go1.27.4}"
+toolchain="$(awk '$1 == "toolchain" { print $2; exit }' "$here/go.mod")"
 
 log() { printf '%s\n' "argocd: $*" >&2; }
 

@@ -5,6 +5,9 @@ module meshops.dev/argocd
 
 go 1.27.0
 
+// The toolchain build.sh and scripts/fetch_crds.py run `go` as (GOTOOLCHAIN).
+toolchain go1.27.4
+
 require github.com/argoproj/argo-cd/v3 v3.6.1
 
 require (
