@@ -36,23 +36,24 @@ Edit = tuple[str, str, str, str, str, dict[str, Any], str, str]
 """(row label, apiVersion, kind, namespace, name, patch, content type, field manager)."""
 
 
-def edits(deployment: str, service: str, route: str) -> list[Edit]:
-    container = {"name": deployment.rsplit("-", 1)[0], "env": [{"name": "DEBUG", "value": "1"}]}
+def edits() -> list[Edit]:
+    """One edit per object, so each object's verdict speaks for one edit."""
+    env = {"name": "payment", "env": [{"name": "DEBUG", "value": "1"}]}
     return [
         ("PeerAuthentication mTLS STRICT -> PERMISSIVE", "security.istio.io/v1",
          "PeerAuthentication", "istio-system", "default",
          {"spec": {"mtls": {"mode": "PERMISSIVE"}}}, MERGE, "kubectl-edit"),
-        (f"Deployment {deployment}: extra env var", "apps/v1", "Deployment", "shop", deployment,
-         {"spec": {"template": {"spec": {"containers": [container]}}}}, STRATEGIC, "kubectl-edit"),
-        (f"Deployment {deployment}: extra label", "apps/v1", "Deployment", "shop", deployment,
+        ("Deployment payment-v1: extra env var", "apps/v1", "Deployment", "shop", "payment-v1",
+         {"spec": {"template": {"spec": {"containers": [env]}}}}, STRATEGIC, "kubectl-edit"),
+        ("Deployment cart-v1: extra label", "apps/v1", "Deployment", "shop", "cart-v1",
          {"metadata": {"labels": {"owner": "hand-edit"}}}, MERGE, "kubectl-patch"),
-        (f"Service {service}: extra Service port", "v1", "Service", "shop", service,
+        ("Service catalog: extra Service port", "v1", "Service", "shop", "catalog",
          {"spec": {"ports": [{"name": "http-debug", "port": 9999}]}}, STRATEGIC, "kubectl-edit"),
-        (f"VirtualService {route}: extra annotation", "networking.istio.io/v1", "VirtualService",
-         "shop", route, {"metadata": {"annotations": {"note": "hand-edit"}}}, MERGE,
+        ("VirtualService reviews: extra annotation", "networking.istio.io/v1", "VirtualService",
+         "shop", "reviews", {"metadata": {"annotations": {"note": "hand-edit"}}}, MERGE,
          "kubectl-patch"),
-        (f"Deployment {deployment}: scaled to 5 (HPA-managed)", "apps/v1", "Deployment", "shop",
-         deployment, {"spec": {"replicas": 5}}, MERGE, "kubectl-scale"),
+        ("Deployment checkout-v1: scaled to 5 (HPA-managed)", "apps/v1", "Deployment", "shop",
+         "checkout-v1", {"spec": {"replicas": 5}}, MERGE, "kubectl-scale"),
     ]  # fmt: skip
 
 
@@ -88,7 +89,7 @@ def compare(
     cluster: str,
     app: str,
 ) -> list[tuple[str, str, str]]:
-    made = edits("reviews-v1", "reviews", "reviews")
+    made = edits()
     for _, api_version, kind, ns, name, patch, content_type, manager in made:
         path = target.resource(api_version, kind).path(ns, name)
         query = [("fieldManager", manager)]

@@ -9,6 +9,7 @@ edits prod-west by hand, so it runs after the drift check of prod-east.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -131,6 +132,7 @@ def test_mesh_config_syncs_while_no_workload_is_healthy(
     east = spoke(gitops, "prod-east")
     mesh = dist_objects(served, "prod/prod-east", MESH_CONFIG)
     assert len(mesh) > 20
+    print(f"prod-east: {len(mesh)} mesh-config objects applied; workload health: {health}")
     for obj in mesh:
         res = east.resource(obj["apiVersion"], obj["kind"])
         east.request("GET", res.path(obj["metadata"].get("namespace"), obj["metadata"]["name"]))
@@ -142,7 +144,10 @@ def test_a_weight_change_syncs_while_workloads_are_unhealthy(
     file = served / "dist" / CANARY
     text = file.read_text()
     assert "weight: 90" in text and "weight: 10" in text
-    file.write_text(text.replace("weight: 90", "weight: 100").replace("weight: 10", "weight: 0"))
+    drained = {"90": "100", "10": "0"}
+    file.write_text(
+        re.sub(r"weight: (90|10)$", lambda m: f"weight: {drained[m[1]]}", text, flags=re.M)
+    )
     git(served, "commit", "-q", "-am", "drain the reviews canary")
     revision = git(served, "rev-parse", "HEAD")
     hard = {"metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}}
@@ -153,11 +158,11 @@ def test_a_weight_change_syncs_while_workloads_are_unhealthy(
     east = spoke(gitops, "prod-east")
     vs = east.resource("networking.istio.io/v1", "VirtualService").path("shop", "reviews")
 
-    def drained() -> bool:
+    def applied() -> bool:
         live = east.request("GET", vs)["spec"]["http"][0]["route"]
         return [r.get("weight", 0) for r in live] == [100, 0]
 
-    wait_for("the weight change in prod-east", drained, timeout=240)
+    wait_for("the weight change in prod-east", applied, timeout=240)
     wait_for(
         "prod-east Synced at the new commit",
         lambda: synced(applications(argo)["meshops-prod-prod-east"], revision),
@@ -175,6 +180,7 @@ def test_drift_is_in_sync_on_the_argo_synced_cluster(
     report = json.loads(output.read_text())
     assert code == 0, report["summary"]
     summary = report["summary"]
+    print(f"meshops drift prod/prod-east after Argo CD's sync: {summary}")
     assert summary["objects"] > 100 and summary["in-sync"] == summary["objects"], summary
 
 
@@ -185,6 +191,7 @@ def test_side_by_side_table_of_hand_edits(gitops: sandbox.Sandbox) -> None:
         capture_output=True, text=True, timeout=400, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
+    print(done.stdout)  # docs/argocd.md quotes this table
     rows = {
         line.split("|")[1].strip(): line for line in done.stdout.splitlines()[2:] if "|" in line
     }
