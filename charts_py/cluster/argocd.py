@@ -161,6 +161,9 @@ def _argv(name: str, bins: Path, ports: dict[str, int], kubeconfig: str, ns: str
             str(bins / name), *kube, "--repo-server", repo, "--repo-server-plaintext",
             "--redis", redis, "--metrics-port", str(ports["metrics"]),
             "--app-resync", str(RESYNC_SECONDS), "--self-heal-timeout-seconds", "1",
+            # v3 keeps per-resource health in redis only; this puts it back in the
+            # Application's status.resources, where kubectl and the tests can read it.
+            "--persist-resource-health",
         ]  # fmt: skip
     return [
         str(bins / name), *kube, "--argocd-repo-server", repo, "--repo-server-plaintext",

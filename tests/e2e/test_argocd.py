@@ -32,7 +32,6 @@ MESH_CONFIG = (
     "ServiceEntry",
     "Gateway",
 )
-WORKLOADS = ("Deployment", "HorizontalPodAutoscaler", "PodDisruptionBudget")
 CANARY = "prod/prod-east/services/VirtualService.networking.istio.io.shop.reviews.yaml"
 
 
@@ -126,13 +125,17 @@ def test_mesh_config_syncs_while_no_workload_is_healthy(
     health = {
         (r["kind"], r["name"]): r.get("health", {}).get("status")
         for r in app["status"]["resources"]
-        if r["kind"] in WORKLOADS
+        if r["kind"] == "Deployment"
     }
-    assert health and "Healthy" not in health.values(), health
+    # No nodes, so no pod: Argo CD's default check keeps every Deployment Progressing.
+    assert len(health) > 5 and set(health.values()) == {"Progressing"}, health
+    assert app["status"]["health"]["status"] == "Progressing"
     east = spoke(gitops, "prod-east")
     mesh = dist_objects(served, "prod/prod-east", MESH_CONFIG)
     assert len(mesh) > 20
-    print(f"prod-east: {len(mesh)} mesh-config objects applied; workload health: {health}")
+    print(
+        f"prod-east: {len(mesh)} mesh-config objects applied; {len(health)} Deployments Progressing"
+    )
     for obj in mesh:
         res = east.resource(obj["apiVersion"], obj["kind"])
         east.request("GET", res.path(obj["metadata"].get("namespace"), obj["metadata"]["name"]))
