@@ -170,8 +170,10 @@ def _argocd_up(state: Path, hub: Path) -> None:
 
     repo = Path(str(gitrepo.open_repo().working_tree_dir))
     err.print("Argo CD: building it once (about 30 min on 2 cores) or reusing the cached build")
-    running = sandbox.up(state / sandbox.FOLDER, repo, hub)
-    out.print(f"Argo CD syncs {running.repo_url} ({repo}, committed state) into:", markup=False)
+    running = sandbox.up(state / sandbox.FOLDER, repo, hub, revision="HEAD")
+    out.print(
+        f"Argo CD syncs {running.repo_url} ({repo}, its checked-out branch) into:", markup=False
+    )
     for name, kubeconfig in running.clusters.items():
         out.print(f"  {name}: KUBECONFIG={kubeconfig}", markup=False)
     out.print(f"Applications: kubectl --kubeconfig {hub} -n argocd get applications", markup=False)

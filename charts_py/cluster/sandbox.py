@@ -63,19 +63,20 @@ def clusters_in(dist: Path) -> list[str]:
     )
 
 
-def up(state_dir: Path, repo: Path, hub_kubeconfig: Path) -> Sandbox:
+def up(state_dir: Path, repo: Path, hub_kubeconfig: Path, revision: str | None = None) -> Sandbox:
     """Serve `repo`, start a control plane per cluster of its dist/, Argo CD on the hub, and
-    apply the bootstrap; everything started is stopped again if a step fails."""
+    apply the bootstrap (its git revision replaced by `revision` if given: `HEAD` follows
+    the branch checked out in `repo`); whatever started is stopped again if a step fails."""
     down(state_dir)
     state_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return _launch(state_dir, repo.resolve(), hub_kubeconfig)
+        return _launch(state_dir, repo.resolve(), hub_kubeconfig, revision)
     except BaseException:
         down(state_dir)
         raise
 
 
-def _launch(state_dir: Path, repo: Path, hub_kubeconfig: Path) -> Sandbox:
+def _launch(state_dir: Path, repo: Path, hub_kubeconfig: Path, revision: str | None) -> Sandbox:
     port = controlplane.free_port()
     argv = [sys.executable, "-m", "charts_py.cluster.gitserver", str(repo.parent), str(port)]
     git = processes.start(state_dir, GIT_SERVER, argv)
@@ -96,15 +97,15 @@ def _launch(state_dir: Path, repo: Path, hub_kubeconfig: Path) -> Sandbox:
         argocd.register(hub, name, Path(kubeconfig))
     _progress("Argo CD (application-controller, repo-server, applicationset-controller, redis)")
     argocd.start(state_dir / "argocd", hub_kubeconfig)
-    for obj in bootstrap(repo / "dist", url):
+    for obj in bootstrap(repo / "dist", url, revision):
         hub.apply(obj, field_manager=MANAGER)
     return sandbox
 
 
-def bootstrap(dist: Path, repo_url: str) -> list[dict[str, Any]]:
+def bootstrap(dist: Path, repo_url: str, revision: str | None = None) -> list[dict[str, Any]]:
     """dist/_bootstrap's objects with this repository's URL (the one its ApplicationSets'
-    git generators read) replaced by `repo_url`; other sources (Helm chart repositories)
-    stay as they are."""
+    git generators read) replaced by `repo_url`, and next to it the revision by `revision`
+    if given; other sources (Helm chart repositories) stay as they are."""
     files = sorted((dist / contract.BOOTSTRAP_DIR).rglob("*.yaml"))
     objects = [o for f in files for o in yaml.safe_load_all(f.read_text()) if o]
     ours = {
@@ -118,14 +119,17 @@ def bootstrap(dist: Path, repo_url: str) -> list[dict[str, Any]]:
         raise ClusterError(
             f"{dist / contract.BOOTSTRAP_DIR}: no ApplicationSet with a git generator"
         )
-    return [_replaced(obj, ours, repo_url) for obj in objects]
+    return [_replaced(obj, ours, repo_url, revision) for obj in objects]
 
 
-def _replaced(value: Any, old: set[str], new: str) -> Any:
+def _replaced(value: Any, old: set[str], new: str, revision: str | None) -> Any:
     if isinstance(value, dict):
-        return {k: _replaced(v, old, new) for k, v in value.items()}
+        out = {k: _replaced(v, old, new, revision) for k, v in value.items()}
+        if revision and value.get("repoURL") in old:
+            out |= {k: revision for k in ("revision", "targetRevision") if k in value}
+        return out
     if isinstance(value, list):
-        return [_replaced(v, old, new) for v in value]
+        return [_replaced(v, old, new, revision) for v in value]
     return new if isinstance(value, str) and value in old else value
 
 

@@ -35,3 +35,13 @@ def test_only_this_repositorys_url_is_replaced(tmp_path: Path) -> None:
 
 def test_clusters_are_the_generators_folders() -> None:
     assert sandbox.clusters_in(REPO / "dist") == ["dev-1", "prod-east", "prod-west", "staging-1"]
+
+
+def test_a_revision_replaces_only_this_repositorys_revisions(tmp_path: Path) -> None:
+    dist = tmp_path / "dist"
+    shutil.copytree(REPO / "dist" / "_bootstrap", dist / "_bootstrap")
+    appset = next(
+        o for o in sandbox.bootstrap(dist, LOCAL, "HEAD") if o["kind"] == "ApplicationSet"
+    )
+    assert appset["spec"]["generators"][0]["git"]["revision"] == "HEAD"
+    assert appset["spec"]["template"]["spec"]["source"]["targetRevision"] == "HEAD"
