@@ -1,8 +1,14 @@
 """Every kind meshops emits: API version, scope and Argo CD sync wave, in one table.
 
-Sync waves order a sync inside one Application: Namespaces first, then the CRD-backed
-baselines and identities, then workloads, then DestinationRules, then the VirtualServices
-that reference their subsets (a VirtualService naming an unknown subset drops traffic).
+Sync waves order a sync inside one Application: Namespaces first, then identities, policy,
+telemetry and the service registry, then DestinationRules, then the VirtualServices that
+reference their subsets (make-before-break: a VirtualService naming an unknown subset drops
+traffic), and the workloads last.
+
+Workloads are last because Argo CD starts a wave only once every object of the earlier
+waves is Healthy, and does not wait on the final wave (gitops-engine sync_context.go). So
+mesh configuration never waits on a Deployment: while a canary crash-loops, the weight
+change that drains it still syncs. Validate's `sync-wave-health` rule keeps it so.
 """
 
 from __future__ import annotations
@@ -52,6 +58,7 @@ SERVICE_MONITOR = Kind("monitoring.coreos.com/v1", "ServiceMonitor", True, wave=
 POD_MONITOR = Kind("monitoring.coreos.com/v1", "PodMonitor", namespaced=True, wave=-5)
 PROMETHEUS_RULE = Kind("monitoring.coreos.com/v1", "PrometheusRule", True, wave=-5)
 SERVICE = Kind("v1", "Service", namespaced=True, wave=0)
+"""With the workloads: a LoadBalancer Service is Progressing until it has an address."""
 DEPLOYMENT = Kind("apps/v1", "Deployment", namespaced=True, wave=0)
 HPA = Kind(
     "autoscaling/v2",
@@ -61,11 +68,11 @@ HPA = Kind(
     plural="horizontalpodautoscalers",
 )
 PDB = Kind("policy/v1", "PodDisruptionBudget", namespaced=True, wave=0)
-DESTINATION_RULE = Kind("networking.istio.io/v1", "DestinationRule", namespaced=True, wave=5)
-VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=True, wave=10)
+DESTINATION_RULE = Kind("networking.istio.io/v1", "DestinationRule", namespaced=True, wave=-3)
+VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=True, wave=-1)
 CRON_JOB = Kind("batch/v1", "CronJob", namespaced=True, wave=0)
-JOB = Kind("batch/v1", "Job", namespaced=True, wave=20)
-"""Load tests: last, so they hit a mesh whose routes and policies are already synced."""
+JOB = Kind("batch/v1", "Job", namespaced=True, wave=0)
+"""Load tests run with the workloads: a later wave would wait for every Deployment's health."""
 CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, wave=-5)
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5

@@ -44,3 +44,5 @@ $meshops apply --env prod --cluster prod-east | tail -n 1
 "$bins/kubectl" -n shop label service cart owner-  # a sync keeps hand-added fields: drift is what finds them
 echo
 echo "The control plane keeps running: export KUBECONFIG=$KUBECONFIG; stop it with: $meshops cluster down"
+echo "The whole loop with real Argo CD (edit, synth, commit, sync, drift): meshops cluster up --argocd"
+echo "(builds Argo CD once from its Go module, ~30 min on 2 cores; see docs/argocd.md)"

@@ -80,12 +80,12 @@ PROMETHEUS_OPERATOR = GoModule(
     h1="h1:M5xLCLEoaW2IJfnuCwFzzpL+jSVQu3KGT84Pye+fW8s=",
     globs=("example/prometheus-operator-crd/monitoring.coreos.com_*.yaml",),
 )
-# v3.6.x declares `go 1.27`, which a Go 1.26 toolchain refuses to extract (GOTOOLCHAIN=local),
-# so we stay on the newest v3.5 patch until the toolchain is bumped.
+# The version the e2e tier runs (scripts/argocd/go.mod): Argo CD's CRDs must match the
+# controllers. v3.6 declares `go 1.27`, so `go` runs as the toolchain pinned there.
 ARGO_CD = GoModule(
     path="github.com/argoproj/argo-cd/v3",
-    version="v3.5.7",
-    h1="h1:Xm1BF+I5OgDKUG3SDK49vn2/Y5AMyaNVko+/JT08gj0=",
+    version="v3.6.1",
+    h1="h1:OmhqeKiR3C//awbFrhQqFdtRI+Qiv17j8vqm3UkMj/g=",
     globs=("manifests/crds/*-crd.yaml",),
 )
 PINNED_MODULES: tuple[GoModule, ...] = (ISTIO_API, PROMETHEUS_OPERATOR, ARGO_CD)
@@ -179,12 +179,25 @@ def dump_yaml(doc: Mapping[str, Any]) -> str:
 
 
 # --- Subprocess helpers -------------------------------------------------------------------
+ARGOCD_GO_MOD = Path(__file__).resolve().parent / "argocd" / "go.mod"
+
+
+def pinned_toolchain() -> str:
+    """The Go toolchain pinned by scripts/argocd/go.mod (`toolchain goX.Y.Z`): one pin for the
+    Argo CD build and for reading its module here."""
+    for line in ARGOCD_GO_MOD.read_text().splitlines():
+        if line.startswith("toolchain "):
+            return line.split()[1]
+    raise FetchError(f"{ARGOCD_GO_MOD}: no `toolchain` line")
+
+
 def go_env() -> dict[str, str]:
-    """Environment for ``go``: module mode, and never auto-download a newer Go toolchain."""
+    """Environment for ``go``: module mode, and exactly the pinned toolchain (fetched once
+    from the module proxy), never whatever newer one a module asks for."""
     env = dict(os.environ)
     env["GOFLAGS"] = "-mod=mod"
     env["GO111MODULE"] = "on"
-    env["GOTOOLCHAIN"] = "local"
+    env["GOTOOLCHAIN"] = pinned_toolchain()
     return env
 
 

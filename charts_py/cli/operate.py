@@ -44,6 +44,11 @@ def _add_cluster(commands: Any) -> None:
         metavar="DIR",
         help="default: $MESHOPS_CLUSTER_DIR or ~/.local/state/meshops/local-cluster",
     )
+    cluster.add_argument(
+        "--argocd",
+        action="store_true",
+        help="up: also run Argo CD syncing the repository you stand in (docs/argocd.md)",
+    )
     cluster.set_defaults(handler=_cluster)
 
 
@@ -152,9 +157,11 @@ def _add_apply(commands: Any) -> None:
 
 
 def _cluster(args: argparse.Namespace) -> int:
-    from charts_py.cluster import controlplane
+    from charts_py.cluster import controlplane, sandbox
 
     state = args.state_dir or controlplane.default_state_dir()
+    if args.action != "status" and not controlplane.ready(state):
+        sandbox.down(state / sandbox.FOLDER)  # its processes would outlive the state folder
     if args.action == "up":
         started = time.monotonic()
         with err.status("starting kube-apiserver and etcd, installing CRDs..."):
@@ -163,9 +170,12 @@ def _cluster(args: argparse.Namespace) -> int:
             f"local control plane ready at {cluster.server} ({time.monotonic() - started:.1f}s)"
         )
         out.print(f"export KUBECONFIG={cluster.kubeconfig}", markup=False)
+        if args.argocd:
+            _argocd_up(state, Path(cluster.kubeconfig))
         return EXIT_OK
     if args.action == "down":
-        stopped = controlplane.down(state)
+        stopped = sandbox.down(state / sandbox.FOLDER)
+        stopped = controlplane.down(state) or stopped
         out.print("stopped" if stopped else "no local control plane was running")
         return EXIT_OK
     running = controlplane.LocalCluster.load(state)
@@ -176,6 +186,23 @@ def _cluster(args: argparse.Namespace) -> int:
         return EXIT_OK
     out.print("not running")
     return EXIT_DIFFERENT
+
+
+def _argocd_up(state: Path, hub: Path) -> None:
+    """Argo CD on the local control plane, syncing the repository around the current
+    directory; the first Argo CD build prints its progress (no spinner over it)."""
+    from charts_py import gitrepo
+    from charts_py.cluster import sandbox
+
+    repo = Path(str(gitrepo.open_repo().working_tree_dir))
+    err.print("Argo CD: building it once (about 30 min on 2 cores) or reusing the cached build")
+    running = sandbox.up(state / sandbox.FOLDER, repo, hub, revision="HEAD")
+    out.print(
+        f"Argo CD syncs {running.repo_url} ({repo}, its checked-out branch) into:", markup=False
+    )
+    for name, kubeconfig in running.clusters.items():
+        out.print(f"  {name}: KUBECONFIG={kubeconfig}", markup=False)
+    out.print(f"Applications: kubectl --kubeconfig {hub} -n argocd get applications", markup=False)
 
 
 def _apply(args: argparse.Namespace) -> int:

@@ -35,3 +35,21 @@ def locate() -> Path:
     if done.returncode != 0:
         raise ClusterError(f"{BUILD_SCRIPT} failed with exit code {done.returncode}")
     return Path(done.stdout.strip())
+
+
+ARGOCD_BUILD_SCRIPT = BUILD_SCRIPT.parents[1] / "argocd" / "build.sh"
+
+
+def locate_argocd() -> Path:
+    """The folder holding `argocd`, its component links and git-verify-wrapper.sh:
+    `$MESHOPS_ARGOCD_BIN` (an existing binary) or the cached build (scripts/argocd/build.sh,
+    which prints its progress on stderr: the first build takes half an hour on two cores)."""
+    if not ARGOCD_BUILD_SCRIPT.is_file():
+        raise ClusterError(
+            "no Argo CD: run from a meshops checkout (scripts/argocd/build.sh builds it) "
+            "or set MESHOPS_ARGOCD_BIN to an argocd binary"
+        )
+    done = subprocess.run(["bash", str(ARGOCD_BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
+    if done.returncode != 0:
+        raise ClusterError(f"{ARGOCD_BUILD_SCRIPT} failed with exit code {done.returncode}")
+    return Path(done.stdout.strip())

@@ -11,10 +11,8 @@ import base64
 import json
 import os
 import shutil
-import signal
 import socket
 import ssl
-import subprocess
 import time
 import urllib.error
 import urllib.request
@@ -26,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from charts_py.cluster import binaries, pki
+from charts_py.cluster import binaries, pki, processes
 from charts_py.errors import ClusterError
 
 READY_TIMEOUT = 60.0
@@ -86,8 +84,10 @@ def up(state_dir: Path, kubeconfig: Path | None = None) -> LocalCluster:
 def _launch(state_dir: Path, bins: Path, kubeconfig: Path) -> LocalCluster:
     creds = pki.create(state_dir / "pki")
     etcd_port, api_port = free_port(), free_port()
-    etcd = _start(state_dir, "etcd", [str(bins / "etcd"), *_etcd_flags(state_dir, etcd_port)])
-    api = _start(
+    etcd = processes.start(
+        state_dir, "etcd", [str(bins / "etcd"), *_etcd_flags(state_dir, etcd_port)]
+    )
+    api = processes.start(
         state_dir,
         "kube-apiserver",
         [str(bins / "kube-apiserver"), *_apiserver_flags(creds, etcd_port, api_port)],
@@ -107,7 +107,7 @@ def down(state_dir: Path) -> bool:
     stopped = False
     if cluster:
         for pid, name in ((cluster.apiserver_pid, "kube-apiserver"), (cluster.etcd_pid, "etcd")):
-            stopped |= _stop(pid, name)
+            stopped |= processes.stop(pid, name)
     if state_dir.is_dir() and (cluster or (state_dir / "pki").is_dir()):
         shutil.rmtree(state_dir, ignore_errors=True)
     return stopped
@@ -238,20 +238,11 @@ def _apiserver_flags(creds: pki.Credentials, etcd_port: int, port: int) -> list[
     ]
 
 
-def _start(state_dir: Path, name: str, argv: list[str]) -> subprocess.Popen[bytes]:
-    log = (state_dir / f"{name}.log").open("ab")
-    proc = subprocess.Popen(
-        argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True
-    )
-    (state_dir / f"{name}.pid").write_text(f"{proc.pid}\n")
-    return proc
-
-
 def _wait_ready(state_dir: Path, cluster: LocalCluster, creds: pki.Credentials) -> None:
     deadline = time.monotonic() + READY_TIMEOUT
     while not _readyz(cluster.server, creds.ca_cert, creds.admin_token):
         for pid, name in ((cluster.etcd_pid, "etcd"), (cluster.apiserver_pid, "kube-apiserver")):
-            if not _alive(pid):
+            if not processes.alive(pid):
                 tail = log_tail(state_dir, name)
                 raise ClusterError(f"{name} exited during start-up; last log lines:\n{tail}")
         if time.monotonic() > deadline:
@@ -270,35 +261,3 @@ def _readyz(server: str, ca: Path, token: str) -> bool:
             return bool(response.status == 200)
     except (urllib.error.URLError, OSError, ssl.SSLError):
         return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child of ours has exited; reap it.
-    try:
-        waited, _ = os.waitpid(pid, os.WNOHANG)
-        return waited == 0
-    except ChildProcessError:
-        return True
-
-
-def _stop(pid: int, name: str) -> bool:
-    """SIGTERM, then SIGKILL after 10 s; only if /proc says the pid still runs `name`."""
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0]
-    except OSError:
-        return False
-    if not cmdline.endswith(name.encode()):
-        return False  # the pid was recycled by another program: not ours to kill
-    os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + 10
-    while _alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _alive(pid):
-        os.kill(pid, signal.SIGKILL)
-    return True

@@ -48,7 +48,8 @@ class DriftJob(Construct):
 
 def managed_namespaces(env: Environment) -> list[str]:
     """Every namespace a cluster's dist/ puts objects in: drift LISTs only these, so the
-    job may read only these (a unit test holds it to dist/)."""
+    job may read only these, and the Argo CD project admits exactly these (a unit test
+    holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
     return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
 

@@ -9,7 +9,7 @@ import pytest
 
 from charts_py import cli
 from charts_py.config.model import MAX_LOAD_TEST_SECONDS
-from charts_py.constructs import load_test
+from charts_py.constructs import kinds, load_test
 from charts_py.render.manifest import Manifest
 from tests.conftest import find, kinds_under, sample, write_envs
 
@@ -165,7 +165,9 @@ def test_prod_has_no_fault_routes_and_no_load_tests(rendered: list[Manifest]) ->
 
 def test_staging_load_test_job_is_bounded(rendered: list[Manifest]) -> None:
     job = find(rendered, STAGING, "Job", "frontend-baseline")
-    assert job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"] == "20"
+    # With the workloads, in the last wave: a later one would wait for their health.
+    wave = job["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]
+    assert wave == str(max(k.wave for k in kinds.MESH_KINDS))
     spec = job["spec"]
     assert spec["backoffLimit"] == 0
     assert spec["activeDeadlineSeconds"] == 120 + 120

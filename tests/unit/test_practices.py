@@ -254,15 +254,15 @@ def test_monitoring_alerts_and_dashboard(rendered: list[Manifest]) -> None:
     assert find(rendered, EAST, "ServiceMonitor", "istiod")
 
 
-def test_sync_waves_order_destination_rules_before_virtual_services(
+def test_sync_waves_order_subsets_before_routes_and_workloads_last(
     rendered: list[Manifest],
 ) -> None:
     def wave(kind: str) -> int:
         obj = next(m.obj for m in rendered if m.obj["kind"] == kind)
         return int(obj["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
 
-    assert wave("Namespace") < wave("PeerAuthentication") < wave("Deployment")
-    assert wave("Deployment") < wave("DestinationRule") < wave("VirtualService")
+    assert wave("Namespace") < wave("PeerAuthentication") < wave("DestinationRule")
+    assert wave("DestinationRule") < wave("VirtualService") < wave("Deployment")
 
 
 def test_argocd_bootstrap(rendered: list[Manifest]) -> None:

@@ -150,6 +150,27 @@ RULES: tuple[Rule, ...] = (
         "give the DestinationRule the VirtualService's sync-wave or a lower one (or neither)",
     ),
     _rule(
+        "sync-wave-health",
+        "E E E",
+        "nothing syncs in a later wave than an object whose health Argo CD waits for",
+        "put workloads (Deployments, HPAs, PDBs, Jobs) in the last sync wave: Argo CD starts a "
+        "wave only when the earlier ones are Healthy",
+    ),
+    _rule(
+        "argocd-destination",
+        "E E E",
+        "each Argo CD Application's destination (cluster, namespace) is one its AppProject allows",
+        "set the Application's (or ApplicationSet template's) destination namespace to one "
+        "listed for that cluster in the AppProject's destinations",
+    ),
+    _rule(
+        "argocd-project-permits",
+        "E E E",
+        "the AppProject allows the kind and namespace of every object its Applications sync",
+        "add the kind to the project's namespace/clusterResourceWhitelist, or the namespace "
+        "to its destinations",
+    ),
+    _rule(
         "fault-injection",
         "I I E",
         "no fault injection",

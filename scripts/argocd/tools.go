@@ -1,0 +1,8 @@
+//go:build tools
+
+// Package tools pins the main package that build.sh compiles.
+package tools
+
+import (
+	_ "github.com/argoproj/argo-cd/v3/cmd"
+)
