@@ -10,9 +10,8 @@ import copy
 from collections.abc import Iterable
 from typing import Any
 
-from charts_py import contract
+from charts_py import contract, kinds
 from charts_py.charts import bootstrap
-from charts_py.constructs import kinds
 from charts_py.render.manifest import Manifest
 from charts_py.validate import documents, engine
 

@@ -14,9 +14,10 @@ import yaml
 
 from charts_py import yamlio
 from charts_py.drift import check, defaults, fetch, model
-from charts_py.drift.model import ObjectRef, Status
+from charts_py.drift.model import Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import Forbidden
+from charts_py.objectref import ObjectRef
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "drift"
 NAMES = sorted(p.name.removesuffix("-expected.yaml") for p in CASES.glob("*-expected.yaml"))

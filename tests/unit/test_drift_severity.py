@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from charts_py.drift import check, fetch, policy
-from charts_py.drift.model import ObjectRef, Severity, Status
+from charts_py.drift.model import Severity, Status
+from charts_py.objectref import ObjectRef
 from tests.conftest import REPO
 
 DESIRED = REPO / "dist/prod/prod-east/services/VirtualService.networking.istio.io.shop.reviews.yaml"

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
-from charts_py import cli
+from charts_py import cli, kinds
 from charts_py.config.model import MAX_LOAD_TEST_SECONDS
-from charts_py.constructs import kinds, load_test
+from charts_py.constructs import load_test
 from charts_py.render.manifest import Manifest
 from tests.conftest import find, kinds_under, sample, write_envs
 
