@@ -30,11 +30,7 @@ def locate() -> Path:
             "no control-plane binaries: set KUBEBUILDER_ASSETS to a folder with etcd and "
             "kube-apiserver, or run from a meshops checkout (scripts/controlplane/build.sh)"
         )
-    # Progress of a first build goes straight to the user's stderr; only the path is captured.
-    done = subprocess.run(["bash", str(BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
-    if done.returncode != 0:
-        raise ClusterError(f"{BUILD_SCRIPT} failed with exit code {done.returncode}")
-    return Path(done.stdout.strip())
+    return _built(BUILD_SCRIPT)
 
 
 ARGOCD_BUILD_SCRIPT = BUILD_SCRIPT.parents[1] / "argocd" / "build.sh"
@@ -49,7 +45,13 @@ def locate_argocd() -> Path:
             "no Argo CD: run from a meshops checkout (scripts/argocd/build.sh builds it) "
             "or set MESHOPS_ARGOCD_BIN to an argocd binary"
         )
-    done = subprocess.run(["bash", str(ARGOCD_BUILD_SCRIPT)], stdout=subprocess.PIPE, text=True)
+    return _built(ARGOCD_BUILD_SCRIPT)
+
+
+def _built(script: Path) -> Path:
+    """Run a cached build script and return the folder it prints. Progress of a first build
+    goes straight to the user's stderr; only the path is captured."""
+    done = subprocess.run(["bash", str(script)], stdout=subprocess.PIPE, text=True)
     if done.returncode != 0:
-        raise ClusterError(f"{ARGOCD_BUILD_SCRIPT} failed with exit code {done.returncode}")
+        raise ClusterError(f"{script} failed with exit code {done.returncode}")
     return Path(done.stdout.strip())
