@@ -202,15 +202,15 @@ def go_env() -> dict[str, str]:
 
 
 # --- Steps --------------------------------------------------------------------------------
-def download_module(module: GoModule, workdir: Path) -> Path:
-    """Download ``module`` into the Go module cache and return its (read-only) source dir.
+def go_mod_download(ref: str, workdir: Path, env: Mapping[str, str]) -> dict[str, Any]:
+    """`go mod download -json ref` in `workdir`: the module's info (`Dir`, `Sum`, ...).
 
-    Runs in an empty temp dir so no surrounding ``go.mod`` can influence resolution.
+    Run it in an empty temp dir, so no surrounding ``go.mod`` can influence resolution.
     """
     proc = subprocess.run(
-        ["go", "mod", "download", "-json", module.ref],
+        ["go", "mod", "download", "-json", ref],
         cwd=workdir,
-        env=go_env(),
+        env=dict(env),
         capture_output=True,
         text=True,
         check=False,
@@ -218,9 +218,15 @@ def download_module(module: GoModule, workdir: Path) -> Path:
     try:
         info: dict[str, Any] = json.loads(proc.stdout)
     except json.JSONDecodeError as exc:
-        raise FetchError(f"go mod download {module.ref} failed:\n{proc.stderr}") from exc
+        raise FetchError(f"go mod download {ref} failed:\n{proc.stderr}") from exc
     if proc.returncode != 0 or "Error" in info:
-        raise FetchError(f"go mod download {module.ref}: {info.get('Error', proc.stderr)}")
+        raise FetchError(f"go mod download {ref}: {info.get('Error', proc.stderr)}")
+    return info
+
+
+def download_module(module: GoModule, workdir: Path) -> Path:
+    """Download ``module`` (hash-checked against its pin) and return its read-only source dir."""
+    info = go_mod_download(module.ref, workdir, go_env())
     if info.get("Sum") != module.h1:
         raise FetchError(f"{module.ref}: module hash {info.get('Sum')} != pinned {module.h1}")
     return Path(info["Dir"])

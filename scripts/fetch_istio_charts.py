@@ -24,13 +24,15 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+
+import fetch_crds  # noqa: E402  (beside this script: the one `go mod download` helper)
 
 from charts_py.config import releases  # noqa: E402  (the pins live in the package)
 
@@ -44,8 +46,8 @@ DONE = "charts.json"
 """Written last: a folder without it is incomplete and fetched again."""
 
 
-class FetchError(RuntimeError):
-    """A pin or a download did not behave as expected."""
+FetchError = fetch_crds.FetchError
+"""A pin or a download did not behave as expected."""
 
 
 def cache_root() -> Path:
@@ -59,23 +61,10 @@ def release_dir(release: releases.Release) -> Path:
     return cache_root() / release.version
 
 
-def _download(ref: str, workdir: Path) -> dict[str, str]:
+def _download(ref: str, workdir: Path) -> dict[str, Any]:
+    # The local toolchain: the charts are data, no module here asks for a newer Go.
     env = {**os.environ, "GOFLAGS": "-mod=mod", "GO111MODULE": "on", "GOTOOLCHAIN": "local"}
-    proc = subprocess.run(
-        ["go", "mod", "download", "-json", ref],
-        cwd=workdir,
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    try:
-        info: dict[str, str] = json.loads(proc.stdout)
-    except json.JSONDecodeError as exc:
-        raise FetchError(f"go mod download {ref}: {proc.stderr.strip()}") from exc
-    if proc.returncode != 0 or "Error" in info:
-        raise FetchError(f"go mod download {ref}: {info.get('Error', proc.stderr.strip())}")
-    return info
+    return fetch_crds.go_mod_download(ref, workdir, env)
 
 
 def fetch(release: releases.Release) -> Path:
