@@ -104,6 +104,8 @@ def _load() -> None:
         path = os.path.join(tmp, f"{NAME}@{VERSION}.jsii.tgz")
         with open(path, "wb") as f:
             f.write(tarball())
+        # What generated jsii packages do via JSIIAssembly.load, minus the package resource:
+        # jsii 1.x's kernel; pyproject bounds jsii to that major version.
         kernel.load(NAME, VERSION, path)
 
 
