@@ -18,11 +18,8 @@ from charts_py.config import out_of_band
 from charts_py.config.out_of_band import External
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
+from charts_py.naming import MESH_ROOT
 from charts_py.validate.documents import Document
-
-ROOT_NAMESPACE = "istio-system"
-"""Istio's default root namespace: mesh-wide policy lives here."""
-
 
 WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
 POD_KINDS = (*WORKLOAD_KINDS, "Job", "CronJob")
@@ -167,7 +164,7 @@ class Scope:
         """The DestinationRule Istio applies to `host` for a client in `client_namespace`:
         the client's namespace first, then the host's, then the root namespace."""
         host_ns = host.split(".")[1] if host.endswith(".svc.cluster.local") else None
-        for ns in (client_namespace, host_ns, ROOT_NAMESPACE):
+        for ns in (client_namespace, host_ns, MESH_ROOT):
             rule = self._rules_by_host.get((ns or "", host))
             if rule is not None:
                 return rule
@@ -232,7 +229,7 @@ class Scope:
 
     def mtls_mode(self, ns: str) -> str | None:
         """The namespace-wide PeerAuthentication mode of `ns`, else the mesh-wide one."""
-        for where in (ns, ROOT_NAMESPACE):
+        for where in (ns, MESH_ROOT):
             for policy in self.of("PeerAuthentication"):
                 if namespace(policy) == where and not policy.spec.get("selector"):
                     mode = dig(policy.spec, "mtls", "mode")

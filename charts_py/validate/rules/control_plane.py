@@ -14,9 +14,10 @@ from typing import Any
 import yaml
 
 from charts_py.jsonpointer import pointer
+from charts_py.naming import MESH_ROOT
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
-from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, mapping
+from charts_py.validate.scope import Scope, dig, items, mapping
 
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
@@ -187,12 +188,12 @@ def _cluster_names(istiods: list[tuple[Scope, HelmRelease]]) -> Iterator[Outcome
 
 
 def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
-    root = next((d for d in scope.of("Namespace") if d.name == ROOT_NAMESPACE), None)
+    root = next((d for d in scope.of("Namespace") if d.name == MESH_ROOT), None)
     declared = root.labels.get(NETWORK_LABEL) if root is not None else None
     network = dig(release.values, "global", "network")
     at = f"{release.at}/helm/valuesObject/global/network"
     if declared is not None and network != declared:
-        message = f"network {network!r}, but {ROOT_NAMESPACE} is labelled {declared!r}"
+        message = f"network {network!r}, but {MESH_ROOT} is labelled {declared!r}"
         yield fail(release.doc, at, f"{message}: cross-network traffic would not be routed")
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from charts_py.jsonpointer import pointer
+from charts_py.naming import MESH_ROOT
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, namespace
+from charts_py.validate.scope import Scope, dig, items, namespace
 
 
 def _selectorless(scope: Scope, kind: str, *selectors: str) -> Iterator[Outcome]:
@@ -45,7 +46,7 @@ def egress_restricted(scope: Scope) -> Iterator[Outcome]:
         defaults = [
             s
             for s in scope.of("Sidecar")
-            if namespace(s) in (ns.name, ROOT_NAMESPACE) and not s.spec.get("workloadSelector")
+            if namespace(s) in (ns.name, MESH_ROOT) and not s.spec.get("workloadSelector")
         ]
         if not defaults:
             message = f"no default Sidecar in {ns.name}: outbound traffic is the mesh default"

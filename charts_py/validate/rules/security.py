@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from charts_py.jsonpointer import pointer
+from charts_py.naming import MESH_ROOT
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import ROOT_NAMESPACE, Scope, dig, items, mapping, namespace, resolve
+from charts_py.validate.scope import Scope, dig, items, mapping, namespace, resolve
 
 WEAK_MODES = ("PERMISSIVE", "DISABLE")
 
@@ -20,7 +21,7 @@ def peer_authentication_unique(scope: Scope) -> Iterator[Outcome]:
             continue
         ns = namespace(policy)
         other = first.setdefault(ns, policy)
-        what = "mesh-wide" if ns == ROOT_NAMESPACE else f"namespace-wide ({ns})"
+        what = "mesh-wide" if ns == MESH_ROOT else f"namespace-wide ({ns})"
         if other is policy:
             yield ok(policy, "/spec", f"the one {what} PeerAuthentication")
         else:
@@ -31,7 +32,7 @@ def peer_authentication_unique(scope: Scope) -> Iterator[Outcome]:
 def mtls_strict(scope: Scope) -> Iterator[Outcome]:
     for policy in scope.of("PeerAuthentication"):
         mode = dig(policy.spec, "mtls", "mode")
-        mesh_wide = namespace(policy) == ROOT_NAMESPACE and not policy.spec.get("selector")
+        mesh_wide = namespace(policy) == MESH_ROOT and not policy.spec.get("selector")
         if mode in WEAK_MODES or (mesh_wide and mode in (None, "UNSET")):
             shown = mode or "unset (Istio's default: PERMISSIVE)"
             yield fail(policy, "/spec/mtls/mode", f"mTLS mode {shown} accepts plaintext")
@@ -85,7 +86,7 @@ def default_deny(scope: Scope) -> Iterator[Outcome]:
             (
                 p
                 for p in scope.of("AuthorizationPolicy")
-                if namespace(p) in (ns.name, ROOT_NAMESPACE) and _allow_nothing(p)
+                if namespace(p) in (ns.name, MESH_ROOT) and _allow_nothing(p)
             ),
             None,
         )
