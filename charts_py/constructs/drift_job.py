@@ -91,6 +91,8 @@ def _delivery_args(drift: Drift) -> str:
         args += f" --pushgateway {shlex.quote(drift.pushgateway)}"
     if drift.notify:
         args += f" --notify-from-env {NOTIFY_ENV} --notify-format {drift.notify.format}"
+    if drift.propose and drift.propose.adopt:
+        args += f" --propose-branch {shlex.quote(drift.propose.branch_prefix)}"
     return args
 
 
@@ -101,6 +103,16 @@ def _env(env: Environment) -> list[dict[str, Any]]:
         ref = {"name": notify.secret_ref.name, "key": notify.secret_ref.key}
         variables.append({"name": NOTIFY_ENV, "valueFrom": {"secretKeyRef": ref}})
     return variables
+
+
+def _resources(drift: Drift) -> dict[str, Any]:
+    """A proposal also renders the environment (jsii runs a Node process beside Python), so a
+    job that proposes gets more memory headroom."""
+    proposes = drift.propose is not None and drift.propose.adopt
+    return {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"memory": "1Gi" if proposes else "512Mi"},
+    }
 
 
 def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
@@ -118,10 +130,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
         "envFrom": [{"secretRef": {"name": GIT_SECRET}}],
-        "resources": {
-            "requests": {"cpu": "100m", "memory": "256Mi"},
-            "limits": {"memory": "512Mi"},
-        },
+        "resources": _resources(drift),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
