@@ -307,6 +307,11 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
+FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
+"""The fields of a service that, when it leaves them out, come from the policy's field of the
+same name, as a whole block (no deep merge): `Environment.settings()` and `config/origin.py`."""
+
+
 class Service(Model):
     """One workload of the mesh: Deployment(s), Service, policies, routing and alerts."""
 

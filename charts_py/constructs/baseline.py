@@ -57,7 +57,7 @@ class MeshBaseline(Construct):
             self,
             kinds.PEER_AUTHENTICATION,
             "default",
-            {"spec": {"mtls": {"mode": policy.mtls_mode}}},
+            {"spec": {"mtls": {"mode": env.trace(("policy", "mtlsMode"), policy.mtls_mode)}}},
             namespace=root,
         )
         emit(self, kinds.TELEMETRY, "mesh-default", {"spec": _telemetry(env)}, namespace=root)
@@ -67,9 +67,14 @@ class MeshBaseline(Construct):
             emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", {"spec": {}}, namespace=ns)
         sidecar = {
             "egress": [{"hosts": ["./*", f"{root}/*"]}],
-            "outboundTrafficPolicy": {"mode": policy.outbound_traffic},
+            "outboundTrafficPolicy": {"mode": outbound_mode(env)},
         }
         emit(self, kinds.SIDECAR, "default", {"spec": sidecar}, namespace=ns)
+
+
+def outbound_mode(env: Environment) -> object:
+    """The policy's outbound traffic mode (every Sidecar says it)."""
+    return env.trace(("policy", "outboundTraffic"), env.policy.outbound_traffic)
 
 
 def _telemetry(env: Environment) -> dict[str, Any]:
@@ -79,10 +84,13 @@ def _telemetry(env: Environment) -> dict[str, Any]:
         access_log["filter"] = {"expression": "response.code >= 400"}
     out: dict[str, Any] = {"accessLogging": [access_log]}
     if env.mesh.tracing is not None:
+        provider = env.mesh.tracing.provider
         out["tracing"] = [
             {
-                "providers": [{"name": env.mesh.tracing.provider}],
-                "randomSamplingPercentage": env.policy.tracing_sampling,
+                "providers": [{"name": env.trace(("mesh", "tracing", "provider"), provider)}],
+                "randomSamplingPercentage": env.trace(
+                    ("policy", "tracingSampling"), env.policy.tracing_sampling
+                ),
             }
         ]
     return out

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charts_py import contract, kinds
+from charts_py import contract, kinds, provenance
 from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
@@ -29,14 +30,36 @@ class Result:
     """Validation warnings of the rendered objects (errors stop a synth instead)."""
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """The placed objects, and the provenance side file of each (env, cluster) by dist path."""
+
+    manifests: list[Manifest]
+    side_files: dict[str, bytes]
+
+
 def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> list[Manifest]:
     """Every object of the selected environments plus the Argo CD bootstrap, placed."""
+    return rendered(envs, all_envs).manifests
+
+
+def rendered(
+    envs: Sequence[Environment], all_envs: Sequence[Environment], environments: str = "environments"
+) -> Rendered:
+    """`manifests`, with provenance; `environments` names the environments folder as the
+    repository has it (what each side file's `file` says)."""
     out: list[Manifest] = []
+    side_files: dict[str, bytes] = {}
     for env in envs:
         for cluster in env.spec.clusters:
-            with objects.batch():
+            with objects.batch() as recorded:
                 app = mesh.build(env, cluster)
             out += collect.manifests(app, f"{env.name}/{cluster.name}")
+            file = f"{environments}/{env.name}.yaml"
+            named = dataclasses.replace(recorded, env=env.name, cluster=cluster.name, file=file)
+            side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()
+    # The bootstrap has no provenance file: it is derived from every environment at once,
+    # and drift does not compare it.
     with objects.batch():
         app = bootstrap.build(list(all_envs))
     out += collect.manifests(app, contract.BOOTSTRAP_DIR)
@@ -44,7 +67,7 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
         app = control_plane.build(list(all_envs))
     out += collect.manifests(app, contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
-    return out
+    return Rendered(out, side_files)
 
 
 def run(
@@ -57,11 +80,12 @@ def run(
     # Overlapping them takes most of the schema load off a synth's wall time.
     loading = threading.Thread(target=_load_schemas, daemon=True)
     loading.start()
-    placed = manifests(selected, list(envs.values()))
+    built = rendered(selected, list(envs.values()), environments.name)
+    placed = built.manifests
     loading.join()
     verdict = checks.in_background(placed, envs, dist_dir)
     files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
-    files |= pages(selected, environments.name)
+    files |= pages(selected, environments.name) | built.side_files
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
     if check:
         changes = dist.compare(dist_dir, files, tops)
