@@ -153,7 +153,7 @@ def load_all(directory: Path) -> dict[str, Environment]:
     for file in files:
         env = load(file)
         envs[env.name] = env
-    _check_shared(list(envs.values()))
+    check_shared(list(envs.values()))
     return envs
 
 
@@ -274,7 +274,7 @@ def _duplicates(field: str, names: list[str], what: str) -> Iterator[tuple[sourc
         first.setdefault(name, i)
 
 
-def _check_shared(envs: list[Environment]) -> None:
+def check_shared(envs: list[Environment]) -> None:
     """Settings the single Argo CD bootstrap needs must agree across environments."""
     first = envs[0]
     for env in envs[1:]:

@@ -413,7 +413,9 @@ class DriftPropose(Model):
 
     adopt: bool = True
     """False keeps the setting but runs no proposal."""
-    branch_prefix: str = Field(default="meshops/adopt", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$")
+    branch_prefix: str = Field(
+        default="meshops/adopt", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"
+    )
 
 
 class Drift(Model):

@@ -112,7 +112,9 @@ def _reverts(proposal: Proposal, console: Console, head: str) -> None:
         console.print("nothing to revert: the drift run found no difference", markup=False)
     for r in proposal.reverts:
         console.print(f"  {r.ref} {r.path or ''}".rstrip(), markup=False)
-        console.print(f"    {'sync restores it' if r.by_sync else 'SYNC KEEPS IT'}: {r.how}", markup=False)
+        console.print(
+            f"    {'sync restores it' if r.by_sync else 'SYNC KEEPS IT'}: {r.how}", markup=False
+        )
         if r.command:
             console.print(f"    $ {r.command}", markup=False)
 

@@ -91,8 +91,7 @@ def _candidate(
         return Refusal(
             ref,
             diff.path,
-            f"{source.dotted(field)} is transformed into this value, not copied: "
-            "edit it by hand",
+            f"{source.dotted(field)} is transformed into this value, not copied: edit it by hand",
         )
     current = lookup(effective, field)
     return Candidate(ref, diff, origin, field, current, values.config_form(diff.live, current))

@@ -93,7 +93,9 @@ def _remove(ref: ObjectRef, diff: Difference) -> str:
     ops.append({"op": "remove", "path": diff.path})
     patch = json.dumps(ops, separators=(",", ":"), sort_keys=True, ensure_ascii=False)
     where = f" -n {shlex.quote(ref.namespace)}" if ref.namespace else ""
-    return f"kubectl patch {_resource(ref)} {_q(ref.name)}{where} --type=json -p {shlex.quote(patch)}"
+    return (
+        f"kubectl patch {_resource(ref)} {_q(ref.name)}{where} --type=json -p {shlex.quote(patch)}"
+    )
 
 
 def _apply(path: str | None) -> str | None:

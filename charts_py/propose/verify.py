@@ -91,7 +91,12 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
     if attempt.blocked:  # edits that passed alone but not together
         out.refused += [Refusal(c.ref, c.diff.path, attempt.blocked) for c in pending]
         return out
-    out.offered, out.text, out.environment, out.also = pending, attempt.text, attempt.env, attempt.also
+    out.offered, out.text, out.environment, out.also = (
+        pending,
+        attempt.text,
+        attempt.env,
+        attempt.also,
+    )
     return out
 
 

@@ -99,7 +99,9 @@ def _staged(proposal: Proposal, inputs: Inputs, dist_dir: Path) -> synth.Staged:
     }
     envs[proposal.env] = proposal.environment
     environment.check_shared(list(envs.values()))
-    return synth.stage(dict(sorted(envs.items())), ENVIRONMENTS, dist_dir, [proposal.env])
+    return synth.stage(
+        dict(sorted(envs.items())), inputs.root / ENVIRONMENTS, dist_dir, [proposal.env]
+    )
 
 
 def _replace(path: Path, data: bytes) -> None:
@@ -113,4 +115,3 @@ def _replace(path: Path, data: bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-

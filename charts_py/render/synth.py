@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -70,28 +70,53 @@ def rendered(
     return Rendered(out, side_files)
 
 
+@dataclass(frozen=True)
+class Staged:
+    """A synth's output before it is written: the files of dist/ it replaces (within `tops`,
+    or everything) and the verdict of validation running beside it."""
+
+    manifests: list[Manifest]
+    files: dict[str, bytes]
+    tops: set[str] | None
+    verdict: Callable[[], list[Finding]]
+    """Waits for validation: the warnings, or raises on an error."""
+
+
 def run(
     environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False
 ) -> Result:
     """Render the selected environments; write them to `dist_dir` unless `check`."""
-    envs = environment.load_all(environments)
+    staged = stage(environment.load_all(environments), environments, dist_dir, names)
+    if check:
+        changes = dist.compare(dist_dir, staged.files, staged.tops)
+        return Result(staged.manifests, changes, staged.verdict())
+    return Result(staged.manifests, write(staged, dist_dir), staged.verdict())
+
+
+def stage(
+    envs: dict[str, Environment], environments: Path, dist_dir: Path, names: Sequence[str] = ()
+) -> Staged:
+    """Render loaded environments (read from `environments`, or an edited file: `meshops
+    propose`)."""
     selected = environment.select(envs, names, str(environments))
     # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
     # Overlapping them takes most of the schema load off a synth's wall time.
     loading = threading.Thread(target=_load_schemas, daemon=True)
     loading.start()
-    built = rendered(selected, list(envs.values()), environments.name)
+    folder = environments.name
+    built = rendered(selected, list(envs.values()), folder)
     placed = built.manifests
     loading.join()
     verdict = checks.in_background(placed, envs, dist_dir)
-    files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
-    files |= pages(selected, environments.name) | built.side_files
+    files = {m.path: render(m.obj, _source(m.path, folder)) for m in placed}
+    files |= pages(selected, folder) | built.side_files
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
-    if check:
-        changes = dist.compare(dist_dir, files, tops)
-    else:
-        changes = dist.write(dist_dir, files, tops, gate=verdict)
-    return Result(placed, changes, verdict())
+    return Staged(placed, files, tops, verdict)
+
+
+def write(staged: Staged, dist_dir: Path) -> dist.Changes:
+    """Swap the staged files into `dist_dir` once validation passed (else it stays as it was)."""
+    return dist.write(dist_dir, staged.files, staged.tops, gate=staged.verdict)
 
 
 def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
