@@ -117,6 +117,7 @@ def _md_source(report: Report) -> list[str]:
         f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
         f"- Checked: {window}{took}",
         f"- Verdicts {confirmation_line(report)}",
+        *([f"- Proposal: {report.proposal}"] if report.proposal else []),
         "",
     ]
 
@@ -285,6 +286,8 @@ def text(report: Report, console: Console, *, details: bool) -> None:
     for note in report.notes:
         console.print(Text(f"note: {note}"))
     console.print(Text(f"Verdicts {confirmation_line(report)}"))
+    if report.proposal:
+        console.print(Text(f"Proposal: {report.proposal}"))
     console.print(Text(_summary_line(report), style=style))
 
 

@@ -94,6 +94,8 @@ def _source(report: Report) -> str:
         ("Checked", f"{_e(report.started_at)} → {_e(report.finished_at)}{_e(took)}"),
         ("Verdicts", _e(formats.confirmation_line(report))),
     ]
+    if report.proposal:
+        rows.append(("Proposal", _e(str(report.proposal))))
     items = "".join(f"<dt>{name}</dt><dd>{text}</dd>" for name, text in rows)
     return f'<dl class="source">{items}</dl>'
 

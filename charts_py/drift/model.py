@@ -137,6 +137,39 @@ class GitSource:
 
 
 @dataclass(frozen=True)
+class ProposalLink:
+    """The adoption `meshops drift --propose-branch` made after this run: its branch (None
+    when nothing was adopted or it failed, `error` says why)."""
+
+    branch: str | None
+    commit: str | None
+    adopted: int
+    cannot_adopt: int
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "commit": self.commit,
+            "adopted": self.adopted,
+            "cannotAdopt": self.cannot_adopt,
+            "error": self.error,
+        }
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"no adoption branch: {self.error}"
+        if self.branch is None:
+            return (
+                f"nothing to adopt ({self.cannot_adopt} differences need a revert or a hand edit)"
+            )
+        return (
+            f"branch {self.branch} adopts {self.adopted} live value(s) "
+            f"({self.cannot_adopt} cannot be adopted automatically)"
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     """A whole drift run for one (env, cluster)."""
 
@@ -148,6 +181,8 @@ class Report:
     results: tuple[Result, ...]
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    proposal: ProposalLink | None = None
+    """Set by `--propose-branch` once the run found drift (the JSON key `proposal`)."""
 
     @property
     def complete(self) -> bool:
@@ -199,4 +234,5 @@ class Report:
             "confirmedBy": self.confirmations(),
             "notes": list(self.notes),
             "resources": [r.to_json() for r in sorted(self.results, key=lambda r: r.ref)],
+            **({"proposal": self.proposal.to_json()} if self.proposal else {}),
         }

@@ -54,6 +54,7 @@ def summary(report: Report) -> dict[str, Any]:
         "finishedAt": report.finished_at,
         "objects": [_object(r) for r in top(report)],
         "errors": list(report.errors[:TOP]),
+        **({"proposal": report.proposal.to_json()} if report.proposal else {}),
     }
 
 
@@ -81,6 +82,8 @@ def slack(report: Report) -> dict[str, Any]:
     counts = report.summary()
     tally = ", ".join(f"{counts[k]} {k}" for k in ("modified", "missing", "extra", "unknown"))
     source = f"git `{report.git.commit[:12]}` ({report.git.ref}) `{report.git.path}`"
+    if report.proposal:
+        source += f"\nproposal: {report.proposal}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(f"{tally}\n{source}")}},

@@ -91,7 +91,8 @@ def text(proposal: Proposal, console: Console, written: str | None = None) -> No
         console.print(f"Adopt (verified: {proposal.display} re-rendered gives the live value):")
         for c in proposal.offered:
             console.print(f"  {_field(c)}: {_v(c.current)} -> {_v(c.value)}", markup=False)
-            console.print(f"      {c.ref} {c.diff.path} ({c.diff.manager or '?'})", markup=False)
+            who = f" (changed by {c.diff.manager})" if c.diff.manager else ""
+            console.print(f"      {c.ref} {c.diff.path}{who}", markup=False)
     if proposal.also:
         console.print("Also changes, in the adopted objects:")
         for ref, path in proposal.also:

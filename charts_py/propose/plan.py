@@ -64,7 +64,10 @@ def sort(
             continue
         for diff in result.differences:
             found = _candidate(result.ref, diff, prov, effective)
-            (candidates if isinstance(found, Candidate) else refusals).append(found)
+            if isinstance(found, Candidate):
+                candidates.append(found)
+            else:
+                refusals.append(found)
     return _one_value_per_field(candidates, refusals)
 
 

@@ -12,11 +12,12 @@ from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.drift import run
 from charts_py.drift.model import Report, Result
-from charts_py.errors import ConfigError
+from charts_py.errors import ConfigError, MeshopsError
 from charts_py.objectref import Key, ObjectRef
 from charts_py.propose import effective, plan, report, revert, verify
 from charts_py.propose.plan import Candidate, Refusal
-from charts_py.render import synth
+from charts_py.render import checks, synth
+from charts_py.validate import engine
 
 ENVIRONMENTS = "environments"
 
@@ -81,8 +82,9 @@ class Proposal:
     environment: Environment | None = None
 
 
-def read(options: Options) -> Inputs:
-    """The report and the files of HEAD, checked to belong together (else a ConfigError)."""
+def read(options: Options, drift: Report | None = None) -> Inputs:
+    """The report (`drift`, else `options.from_report`, else a live run now) and the files
+    of HEAD, checked to belong together (else a ConfigError)."""
     repo = gitrepo.open_repo(options.repo)
     head = gitrepo.resolve(repo, "HEAD")
     texts = {
@@ -100,7 +102,7 @@ def read(options: Options) -> Inputs:
     if options.cluster not in clusters:
         reason = f"no cluster {options.cluster!r} in {options.env} (known: {', '.join(clusters)})"
         raise ConfigError(_display(options.env), "--cluster", reason)
-    drift = _report(options)
+    drift = drift or _report(options)
     _check(drift, options, head, str(options.from_report or "drift"))
     folder = f"{options.dist}/{options.env}"
     tree = gitrepo.read_tree(repo, head, folder)
@@ -159,7 +161,7 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     doc = effective.document(env)
     candidates, out.refused = plan.sort(results, _provenance(options, inputs, text), doc)
     target = verify.Target(
-        text, options.env, display, _renderer(options.cluster), effective.seed(doc)
+        text, options.env, display, _renderer(options.cluster, options.dist), effective.seed(doc)
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also
@@ -176,13 +178,21 @@ def _provenance(options: Options, inputs: Inputs, text: str) -> provenance.Prove
     return provenance.Provenance.from_bytes(inputs.side_file, text)
 
 
-def _renderer(cluster: str) -> verify.Render:
-    """The cluster's objects rendered from one environment, in memory."""
+def _renderer(cluster: str, dist: str) -> verify.Render:
+    """The cluster's objects rendered from one environment, in memory, and validated as
+    synth validates them (an edit synth would refuse is never offered)."""
 
     def render(env: Environment) -> dict[Key, dict[str, Any]]:
         prefix = f"{env.name}/{cluster}/"
-        placed = synth.manifests([env], [env])
-        return {ObjectRef.of(m.obj).key: m.obj for m in placed if m.path.startswith(prefix)}
+        placed = [m for m in synth.manifests([env], [env]) if m.path.startswith(prefix)]
+        try:
+            checks.validated(placed, {env.name: env}, Path(dist))
+        except engine.ValidationFailed as failed:
+            first = failed.report.errors[0]
+            raise MeshopsError(
+                f"{first.obj.ref.identity} {first.path}: {first.message} [{first.rule}]"
+            ) from None
+        return {ObjectRef.of(m.obj).key: m.obj for m in placed}
 
     return render
 

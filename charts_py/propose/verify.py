@@ -115,7 +115,7 @@ def _attempt(
         env = environment.load_text(text, target.env, target.display)
         after = target.render(env)
     except (ValueError, MeshopsError) as exc:
-        return _Attempt(blocked=f"the edited file is refused: {exc}")
+        return _Attempt(blocked=f"synth refuses the edited file: {exc}")
     adopted = {c.ref.key for c in candidates}
     for key in sorted(set(before) | set(after)):
         if key not in adopted and _changed(before.get(key), after.get(key)):

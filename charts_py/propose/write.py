@@ -81,10 +81,11 @@ def message(proposal: Proposal, inputs: Inputs) -> str:
         who = f", changed by {c.diff.manager}" if c.diff.manager else ""
         lines.append(f"- {c.field_name}: {c.current} -> {c.value} ({c.ref} {c.diff.path}{who})")
     if proposal.refused:
-        lines += ["", f"Not adopted: {len(proposal.refused)} difference(s) (see the proposal)."]
+        lines += ["", "Not adopted (revert them, or edit by hand):"]
+        lines += [f"- {r.ref} {r.path or ''}: {r.reason}" for r in proposal.refused]
     git = inputs.report.git
-    lines += ["", f"Drift report: {inputs.report.env}/{inputs.report.cluster}, {git.path} at "
-              f"commit {git.commit} (finished {inputs.report.finished_at or 'unknown'})"]  # fmt: skip
+    finished = inputs.report.finished_at or "unknown"
+    lines += ["", f"Drift report: {git.path} at commit {git.commit} (finished {finished})"]
     return "\n".join(lines) + "\n"
 
 
