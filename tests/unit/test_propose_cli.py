@@ -77,8 +77,8 @@ def _run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]
 
 
 def _report(capsys: pytest.CaptureFixture[str], repo: Path, live: Path, out: Path) -> Path:
-    code, _, _ = _run(capsys, "drift", "--env", ENV, "--cluster", CLUSTER, "--repo", str(repo),
-                      "--live-dir", str(live), "--format", "json", "--output", str(out))  # fmt: skip
+    args = ["--env", ENV, "--cluster", CLUSTER, "--repo", str(repo), "--live-dir", str(live)]
+    code, _, _ = _run(capsys, "drift", *args, "--format", "json", "--output", str(out))
     assert code == 1
     return out
 
@@ -191,14 +191,30 @@ def _branch_exists(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) ->
     return ["--from-report", str(report), "--adopt", "--branch", "taken"]
 
 
+def _adopt(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return ["--adopt"]
+
+
+def _both(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+    return ["--adopt", "--revert"]
+
+
 CASES: dict[str, tuple[Bad, list[str], str]] = {
-    "report-of-another-commit": (_other_commit, [], "report.json: git.commit: the report judged commit"),
+    "report-of-another-commit": (
+        _other_commit,
+        [],
+        "report.json: git.commit: the report judged commit",
+    ),
     "malformed-report": (_malformed, [], "bad.json: git: missing or not a dict"),
     "branch-exists": (_branch_exists, [], "--branch: branch 'taken' already exists"),
-    "unknown-env": (lambda r, t, c: ["--adopt"], ["--env", "qa"], "environments/qa.yaml: --env: no such environment"),
-    "unknown-cluster": (lambda r, t, c: ["--adopt"], ["--cluster", "mars"], "environments/staging.yaml: --cluster: no cluster 'mars'"),
-    "adopt-and-revert": (lambda r, t, c: ["--adopt", "--revert"], [], "--adopt/--revert: give exactly one"),
-}  # fmt: skip
+    "unknown-env": (_adopt, ["--env", "qa"], "environments/qa.yaml: --env: no such environment"),
+    "unknown-cluster": (
+        _adopt,
+        ["--cluster", "mars"],
+        "staging.yaml: --cluster: no cluster 'mars'",
+    ),
+    "adopt-and-revert": (_both, [], "--adopt/--revert: give exactly one"),
+}
 
 
 @pytest.mark.parametrize("case", sorted(CASES))
