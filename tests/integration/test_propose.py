@@ -102,8 +102,9 @@ def _hotfixes(d: Deployed) -> None:
     vs, dr = "virtualservice.networking.istio.io", "destinationrule.networking.istio.io"
     _patch(d, vs, "catalog", "shop", _replace("/spec/http/0/timeout", "7s"))  # route timeout
     _patch(d, vs, "shipping", "shop", _replace("/spec/http/0/retries/attempts", 1))  # retries
-    _patch(d, vs, "reviews", "shop",  # canary weights, on the default route (http/1)
-           _replace("/spec/http/1/route/0/weight", 80) + _replace("/spec/http/1/route/1/weight", 20))  # fmt: skip
+    weights = [{"op": "replace", "path": f"/spec/http/1/route/{i}/weight", "value": w}
+               for i, w in ((0, 80), (1, 20))]  # fmt: skip
+    _patch(d, vs, "reviews", "shop", weights)  # canary weights, on the default route (http/1)
     d.kubectl("set", "image", "-n", "shop", "deployment/cart-v1",  # image tag
               "cart=registry.example.com/shop/cart:1.22.6-hotfix")  # fmt: skip
     d.kubectl("set", "resources", "-n", "shop", "deployment/cart-v1", "--requests=cpu=300m")
