@@ -5,10 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from charts_py.cli.console import EXIT_OK, err, out
 from charts_py.errors import ConfigError
+
+if TYPE_CHECKING:
+    from charts_py.propose.write import Written
 
 
 def register(commands: Any) -> None:
@@ -74,21 +77,30 @@ def _propose(args: argparse.Namespace) -> int:
     if args.format == "json":
         sys.stdout.write(output.json_text(planned, _written_json(written)))
     else:
-        output.text(planned, out, _written_text(written, args.push))
+        output.text(planned, out, _written_text(args, written))
     return EXIT_OK
 
 
-def _written_json(written: Any) -> dict[str, Any] | None:
+def _written_json(written: Written | None) -> dict[str, Any] | None:
     if written is None:
         return None
     return {"branch": written.branch, "commit": written.commit, "files": written.files}
 
 
-def _written_text(written: Any, push: str | None) -> str | None:
+def _written_text(args: argparse.Namespace, written: Written | None) -> str | None:
     if written is None:
         return None
+    prefix = f"{args.dist}/{args.env}/"
+    others = sorted(
+        {f.removeprefix(prefix).split("/")[0] for f in written.files if f.startswith(prefix)}
+        - {args.cluster, "README.md"}
+    )
+    also = sorted({o.removesuffix(".provenance.json") for o in others} - {args.cluster})
+    shared = f"; it also changes {', '.join(also)} (same environment file)" if also else ""
     if written.branch:
-        pushed = f", pushed to {push}" if push else ""
-        return f"committed {written.commit[:12]} on new branch {written.branch}{pushed} " \
-               f"({len(written.files)} files); the working tree is untouched"  # fmt: skip
-    return f"written to the working tree: {', '.join(written.files)}"
+        pushed = f", pushed to {args.push}" if args.push else ""
+        return (
+            f"committed {(written.commit or '')[:12]} on new branch {written.branch}{pushed} "
+            f"({len(written.files)} files; the working tree is untouched){shared}"
+        )
+    return f"written to the working tree: {', '.join(written.files)}{shared}"
