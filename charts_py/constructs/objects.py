@@ -58,11 +58,12 @@ def emit(
     body: Body | None = None,
     *,
     namespace: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str | provenance.Traced] | None = None,
+    annotations: Mapping[str, str | provenance.Traced] | None = None,
     finalizers: Sequence[str] = (),
 ) -> None:
-    """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...).
+    """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...),
+    where any value may be a `provenance.Traced` (recorded, then unwrapped).
 
     The construct id is `<Kind>-<name>`, unique per scope, so renaming a construct never
     changes an object's name or selector.
