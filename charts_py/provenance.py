@@ -158,11 +158,14 @@ class Provenance:
         """Deterministic JSON: sorted keys, one line per object and per field."""
         lines = ["{", f' "cluster": {_dump(self.cluster)},', f' "env": {_dump(self.env)},']
         lines += [f' "file": {_dump(self.file)},', ' "objects": {']
+        stored: dict[Origin, str] = {}  # origins repeat (one per service and profile key)
         for i, (key, obj) in enumerate(sorted(self.objects.items())):
-            rows = [
-                f"    {_dump(ptr)}: {_dump(_stored(origin))}"
-                for ptr, origin in sorted(obj.fields.items())
-            ]
+            rows = []
+            for ptr, origin in sorted(obj.fields.items()):
+                text = stored.get(origin)
+                if text is None:
+                    text = stored[origin] = _dump(_stored(origin))
+                rows.append(f"    {_dump(ptr)}: {text}")
             fields = "{\n" + ",\n".join(rows) + "\n   }" if rows else "{}"
             lines.append(f"  {_dump(key)}: {{")
             lines.append(f'   "fields": {fields},')
