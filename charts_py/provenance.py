@@ -176,8 +176,13 @@ class Provenance:
 
     @classmethod
     def from_bytes(cls, data: bytes, env_text: str | None = None) -> Provenance:
-        """Parse a side file; with the environment file's text, `EnvField.line` is resolved."""
+        """Parse a side file; with the environment file's text, `EnvField.line` is resolved.
+        Raises ValueError (or KeyError) on a file this version cannot read."""
         raw = json.loads(data)
+        if raw.get("schemaVersion") != SCHEMA_VERSION:
+            raise ValueError(
+                f"side file schemaVersion {raw.get('schemaVersion')!r} is not {SCHEMA_VERSION}"
+            )
         src = source.parse(env_text, raw["file"]) if env_text is not None else None
         out = cls(raw["env"], raw["cluster"], raw["file"])
         for key, obj in raw["objects"].items():

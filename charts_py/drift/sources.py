@@ -26,18 +26,24 @@ from charts_py.objectref import Key, ObjectRef
 
 
 def load(side_file: bytes | None, env_text: str | None, commit: str) -> tuple[Lookup, str | None]:
-    """The lookup for one run, and a note for the report when there is no provenance."""
+    """The lookup for one run, and a note for the report when there is no usable provenance
+    (sources are then unknown; the verdicts do not depend on them)."""
+    at = commit[:12]
     if side_file is None:
-        missing = provenance.Generated(f"unknown: no provenance at {commit[:12]}")
-        note = (
-            f"no provenance side file at commit {commit[:12]} (synth before provenance was "
-            "recorded): every difference's source is unknown"
-        )
-        return Lookup(None, missing), note
+        why = f"no provenance side file at commit {at} (synthesised before provenance was recorded)"
+        return _unknown(f"no provenance at {at}", why)
     try:
-        return Lookup(provenance.Provenance.from_bytes(side_file, env_text)), None
-    except ConfigError:  # the environment file itself is unreadable: sources without lines
-        return Lookup(provenance.Provenance.from_bytes(side_file)), None
+        recorded = provenance.Provenance.from_bytes(side_file, env_text)
+    except ConfigError:  # the environment file is unreadable: sources without lines
+        recorded = provenance.Provenance.from_bytes(side_file)
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        return _unknown(f"unreadable provenance at {at}", f"provenance side file at {at}: {exc!r}")
+    return Lookup(recorded), None
+
+
+def _unknown(what: str, why: str) -> tuple[Lookup, str]:
+    note = f"{why}: every difference's source is unknown"
+    return Lookup(None, provenance.Generated(f"unknown: {what}")), note
 
 
 @dataclasses.dataclass(frozen=True)

@@ -115,3 +115,12 @@ def test_lines_come_from_the_environment_file_of_the_same_commit() -> None:
     assert found.source(REF, f"{CONTAINER}/image") == EnvField(
         "environments/staging.yaml", "services[1].image", line=4
     )
+
+
+def test_an_unreadable_side_file_leaves_sources_unknown_never_a_crash() -> None:
+    for data in (b"{not json", b'{"schemaVersion": 99}', b'{"schemaVersion": 1}'):
+        found, note = sources.load(data, None, "0123456789abcdef")
+        assert note is not None and "0123456789ab" in note
+        assert found.source(REF, "/spec") == Generated(
+            "unknown: unreadable provenance at 0123456789ab"
+        )
