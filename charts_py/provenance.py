@@ -158,11 +158,14 @@ class Provenance:
         """Deterministic JSON: sorted keys, one line per object and per field."""
         lines = ["{", f' "cluster": {_dump(self.cluster)},', f' "env": {_dump(self.env)},']
         lines += [f' "file": {_dump(self.file)},', ' "objects": {']
+        stored: dict[Origin, str] = {}  # origins repeat (one per service and profile key)
         for i, (key, obj) in enumerate(sorted(self.objects.items())):
-            rows = [
-                f"    {_dump(ptr)}: {_dump(_stored(origin))}"
-                for ptr, origin in sorted(obj.fields.items())
-            ]
+            rows = []
+            for ptr, origin in sorted(obj.fields.items()):
+                text = stored.get(origin)
+                if text is None:
+                    text = stored[origin] = _dump(_stored(origin))
+                rows.append(f"    {_dump(ptr)}: {text}")
             fields = "{\n" + ",\n".join(rows) + "\n   }" if rows else "{}"
             lines.append(f"  {_dump(key)}: {{")
             lines.append(f'   "fields": {fields},')
@@ -173,8 +176,13 @@ class Provenance:
 
     @classmethod
     def from_bytes(cls, data: bytes, env_text: str | None = None) -> Provenance:
-        """Parse a side file; with the environment file's text, `EnvField.line` is resolved."""
+        """Parse a side file; with the environment file's text, `EnvField.line` is resolved.
+        Raises ValueError (or KeyError) on a file this version cannot read."""
         raw = json.loads(data)
+        if raw.get("schemaVersion") != SCHEMA_VERSION:
+            raise ValueError(
+                f"side file schemaVersion {raw.get('schemaVersion')!r} is not {SCHEMA_VERSION}"
+            )
         src = source.parse(env_text, raw["file"]) if env_text is not None else None
         out = cls(raw["env"], raw["cluster"], raw["file"])
         for key, obj in raw["objects"].items():

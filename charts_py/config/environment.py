@@ -100,7 +100,15 @@ class Environment:
     def origin(self, path: source.FieldPath) -> provenance.Origin:
         """Where the effective value at model path `path` comes from (config/origin.py), e.g.
         `("services", 6, "timeout")`, `("policy", "mtlsMode")`, `("mesh", "trustDomain")`."""
-        return origin.resolve(self.raw, self.spec.profile, path)
+        found = self._origins.get(path)
+        if found is None:
+            found = self._origins[path] = origin.resolve(self.raw, self.spec.profile, path)
+        return found
+
+    @functools.cached_property
+    def _origins(self) -> dict[source.FieldPath, provenance.Origin]:
+        """Resolved once per path: every cluster and version asks again."""
+        return {}
 
     def trace(self, path: source.FieldPath, value: Any, *, exact: bool = True) -> provenance.Traced:
         """`value`, placed in an object body with its origin; `exact=False` when the caller

@@ -125,7 +125,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     )
     container = {
         "name": "drift",
-        "image": drift.image,
+        "image": env.trace(("drift", "image"), drift.image),
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
@@ -150,7 +150,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "volumes": [{"name": "work", "emptyDir": {}}],
     }
     return {
-        "schedule": drift.schedule,
+        "schedule": env.trace(("drift", "schedule"), drift.schedule),
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

@@ -58,11 +58,12 @@ def emit(
     body: Body | None = None,
     *,
     namespace: str | None = None,
-    labels: Mapping[str, str] | None = None,
-    annotations: Mapping[str, str] | None = None,
+    labels: Mapping[str, str | provenance.Traced] | None = None,
+    annotations: Mapping[str, str | provenance.Traced] | None = None,
     finalizers: Sequence[str] = (),
 ) -> None:
-    """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...).
+    """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...),
+    where any value may be a `provenance.Traced` (recorded, then unwrapped).
 
     The construct id is `<Kind>-<name>`, unique per scope, so renaming a construct never
     changes an object's name or selector.
@@ -94,16 +95,25 @@ _At = tuple[Any, object] | None
 """Where a value sits, as (parent, token) links: a pointer is only spelled out when needed."""
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+"""Leaf types returned as they are, without a call (most of a body: keeps the walk cheap)."""
+
+
 def _unwrap(value: Any, at: _At, fields: dict[str, provenance.Origin]) -> Any:
     """A copy of `value` without `Traced` wrappers (inputs are never mutated: constructs share
     sub-dicts between objects), recording each wrapper's pointer and origin in `fields`."""
-    if isinstance(value, provenance.Traced):
+    kind = type(value)
+    if kind is dict:
+        return {
+            k: v if type(v) in _PLAIN else _unwrap(v, (at, k), fields) for k, v in value.items()
+        }
+    if kind is list:
+        return [
+            v if type(v) in _PLAIN else _unwrap(v, (at, i), fields) for i, v in enumerate(value)
+        ]
+    if kind is provenance.Traced:
         fields[_pointer(at)] = value.origin
         return _unwrap(value.value, at, fields)
-    if isinstance(value, dict):
-        return {k: _unwrap(v, (at, k), fields) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v, (at, i), fields) for i, v in enumerate(value)]
     return value
 
 

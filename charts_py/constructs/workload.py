@@ -119,8 +119,12 @@ def _container(
         },
     }
     if service.env:
+        # The item too (not verbatim: a name/value pair of one `env:` key), so a removed
+        # variable names its source as well as a changed value does.
         container["env"] = [
-            {"name": k, "value": env.trace((*at, "env", k), v)}
+            env.trace(
+                (*at, "env", k), {"name": k, "value": env.trace((*at, "env", k), v)}, exact=False
+            )
             for k, v in sorted(service.env.items())
         ]
     return container

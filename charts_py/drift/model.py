@@ -2,7 +2,11 @@
 
 schemaVersion 2 keeps every key of version 1 with its meaning and adds `confirmedBy`, per
 object and per run: whether a server-side dry-run confirmed the verdict or it stands on the
-local comparison, and why.
+local comparison, and why. schemaVersion 3 keeps every key of version 2 and adds `source` to
+each difference: where git's value at that path comes from (provenance.origin_to_json: an
+environment-file field with its line, a profile default and the field that would override it,
+or `{"generated": ...}`), looked up in the provenance side file synth wrote at the same commit
+(drift/sources.py).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from charts_py import provenance
 from charts_py.objectref import ObjectRef
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Status(enum.StrEnum):
@@ -88,6 +93,8 @@ class Difference:
     operation: str | None = None
     time: str | None = None
     severity: Severity = Severity.LOW
+    source: provenance.Origin | None = None
+    """Where git's value at `path` comes from (drift/sources.py); None only before lookup."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +106,7 @@ class Difference:
             "operation": self.operation,
             "time": self.time,
             "severity": str(self.severity),
+            "source": provenance.origin_to_json(self.source) if self.source else None,
         }
 
 

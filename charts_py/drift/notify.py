@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py import provenance
 from charts_py.drift import formats
 from charts_py.drift.model import Report, Result
 
@@ -73,6 +74,7 @@ def _object(result: Result) -> dict[str, Any]:
         "severity": str(result.severity) if result.severity else None,
         "path": first.path if first else None,
         "manager": first.manager if first else None,
+        "source": provenance.origin_to_json(first.source) if first and first.source else None,
     }
 
 
@@ -98,7 +100,9 @@ def _slack_line(result: Result) -> str:
     item = _object(result)
     where = f" `{item['path']}`" if item["path"] else ""
     who = f" by {item['manager']}" if item["manager"] else ""
-    line = f"• *{item['severity'] or 'unrated'}* {item['status']} {result.ref}{where}{who}"
+    first = result.differences[0] if result.differences else None
+    origin = f" (git: {formats.source(first)})" if first and first.source else ""
+    line = f"• *{item['severity'] or 'unrated'}* {item['status']} {result.ref}{where}{who}{origin}"
     return _cut(_mrkdwn(line), 280)  # ten of them stay under Slack's 3000 per text block
 
 
