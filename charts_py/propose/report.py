@@ -7,13 +7,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+from charts_py import provenance
 from charts_py.drift.model import Change, Difference, GitSource, Report, Result, Severity, Status
 from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
 
 READABLE = (1, 2, 3)
-"""Report schema versions whose differences this reader understands (sources are taken from
-the provenance side file at the report's commit, so versions before 3 work too)."""
+"""Report schema versions whose differences this reader understands (before 3, without
+`source`, propose looks sources up in the provenance side file at the report's commit)."""
 
 
 def read(path: Path) -> Report:
@@ -90,7 +91,17 @@ def _difference(data: Any, at: str) -> Difference:
         data.get("operation"),
         data.get("time"),
         _enum(Severity, data.get("severity", "low"), f"{at}.severity"),
+        _source(data.get("source"), f"{at}.source"),
     )
+
+
+def _source(data: Any, at: str) -> provenance.Origin | None:
+    if data is None:
+        return None
+    try:
+        return provenance.origin_from_json(data)
+    except (KeyError, TypeError, AttributeError):
+        raise _Bad(at, "not a source (file/field, profile/key/override or generated)") from None
 
 
 def _get(data: dict[str, Any], key: str, kind: type, at: str) -> Any:

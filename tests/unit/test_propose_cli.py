@@ -156,6 +156,11 @@ def test_the_nightly_run_links_its_branch_in_the_report(
     assert proposal["branch"].startswith("meshops/adopt/staging/staging-1/")
     assert proposal["adopted"] == 1 and proposal["error"] is None
     assert _git(repo, "rev-parse", proposal["branch"]) == proposal["commit"]
+    args = ["--env", ENV, "--cluster", CLUSTER, "--repo", str(repo), "--live-dir", str(live)]
+    code, out, _ = _run(
+        capsys, "drift", *args, "--propose-branch", "nightly", "--format", "markdown"
+    )
+    assert f"- Proposal: branch nightly/{ENV}/{CLUSTER}/" in out and "adopts 1 live value" in out
 
 
 Bad = Callable[[Path, Path, pytest.CaptureFixture[str]], list[str]]
