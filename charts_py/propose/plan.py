@@ -59,7 +59,7 @@ def sort(
     candidates: list[Candidate] = []
     refusals: list[Refusal] = []
     for result in results:
-        if result.status in (Status.MISSING, Status.EXTRA, Status.UNKNOWN):
+        if result.status in (Status.MISSING, Status.EXTRA):
             refusals.append(Refusal(result.ref, None, _WHOLE[result.status]))
             continue
         for diff in result.differences:
@@ -76,7 +76,6 @@ _WHOLE = {
     "object (removing a service or a feature changes many)",
     Status.EXTRA: "in the cluster with meshops' labels, not in git: no environment field "
     "generates it",
-    Status.UNKNOWN: "could not be checked (see the drift report's error): nothing to adopt",
 }
 
 

@@ -202,3 +202,27 @@ def test_a_malformed_report_names_the_field(tmp_path: Path, content: str, messag
     with pytest.raises(ConfigError, match="^" + str(path).replace(".", r"\.")) as caught:
         report.read(path)
     assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+# --- the report links the nightly proposal -------------------------------------------------
+
+
+def test_every_report_form_links_the_proposal_branch() -> None:
+    from charts_py.drift import formats, html, notify
+    from charts_py.drift.model import GitSource, ProposalLink, Report
+
+    link = ProposalLink("meshops/adopt/staging/staging-1/20261201T031700Z", "abc123", 2, 1)
+    report = Report(
+        "staging", "staging-1", GitSource("HEAD", "f" * 40, "dist/staging/staging-1"),
+        "2026-12-01T03:17:00Z", "2026-12-01T03:17:09Z", (_modified(VS, TIMEOUT),), proposal=link,
+    )  # fmt: skip
+    said = "branch meshops/adopt/staging/staging-1/20261201T031700Z adopts 2 live value(s)"
+    assert report.to_json()["proposal"] == {
+        "branch": link.branch, "commit": "abc123", "adopted": 2, "cannotAdopt": 1, "error": None,
+    }  # fmt: skip
+    assert notify.summary(report)["proposal"]["branch"] == link.branch
+    assert said in json.dumps(notify.slack(report))
+    assert f"- Proposal: {said}" in formats.markdown(report)
+    assert said in html.page(report)
+    plain = Report("staging", "staging-1", report.git, "", "", ())
+    assert "proposal" not in plain.to_json() and "proposal" not in notify.summary(plain)
