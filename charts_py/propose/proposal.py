@@ -161,7 +161,7 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     doc = effective.document(env)
     candidates, out.refused = plan.sort(results, _provenance(options, inputs, text), doc)
     target = verify.Target(
-        text, options.env, display, _renderer(options.cluster, options.dist), effective.seed(doc)
+        text, options.env, display, renderer(options.cluster, options.dist), effective.seed(doc)
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also
@@ -178,7 +178,7 @@ def _provenance(options: Options, inputs: Inputs, text: str) -> provenance.Prove
     return provenance.Provenance.from_bytes(inputs.side_file, text)
 
 
-def _renderer(cluster: str, dist: str) -> verify.Render:
+def renderer(cluster: str, dist: str) -> verify.Render:
     """The cluster's objects rendered from one environment, in memory, and validated as
     synth validates them (an edit synth would refuse is never offered)."""
 

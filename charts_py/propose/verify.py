@@ -66,20 +66,13 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
     """Try every edit together; when that fails, each object's edits alone, and keep the
     edits that re-render to the live value."""
     out = Verified()
-    pending = list(candidates)
-    if not pending:
+    if not candidates:
         return out
     before = target.render(environment.load_text(target.text, target.env, target.display))
+    pending = list(candidates)
     attempt = _attempt(pending, target, before)
     if attempt.blocked:
-        kept = []
-        for group in _by_object(pending):
-            alone = _attempt(group, target, before)
-            if alone.blocked:
-                out.refused += [Refusal(c.ref, c.diff.path, alone.blocked) for c in group]
-            else:
-                kept += group
-        pending = kept
+        pending = _alone(pending, target, before, out)
         attempt = _attempt(pending, target, before) if pending else _Attempt()
     while attempt.mismatched:
         out.refused += [
@@ -90,14 +83,24 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
         attempt = _attempt(pending, target, before) if pending else _Attempt()
     if attempt.blocked:  # edits that passed alone but not together
         out.refused += [Refusal(c.ref, c.diff.path, attempt.blocked) for c in pending]
-        return out
-    out.offered, out.text, out.environment, out.also = (
-        pending,
-        attempt.text,
-        attempt.env,
-        attempt.also,
-    )
+    elif pending:
+        out.offered, out.text, out.environment = pending, attempt.text, attempt.env
+        out.also = attempt.also
     return out
+
+
+def _alone(
+    pending: list[Candidate], target: Target, before: dict[Key, dict[str, Any]], out: Verified
+) -> list[Candidate]:
+    """The edits that pass when each object's are tried alone; the others refused in `out`."""
+    kept = []
+    for group in _by_object(pending):
+        alone = _attempt(group, target, before)
+        if alone.blocked:
+            out.refused += [Refusal(c.ref, c.diff.path, alone.blocked) for c in group]
+        else:
+            kept += group
+    return kept
 
 
 def _by_object(candidates: list[Candidate]) -> list[list[Candidate]]:
