@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from charts_py import provenance
-from charts_py.config import environment, source
+from charts_py.config import environment
 from charts_py.drift.model import Change, Difference
 from charts_py.objectref import ObjectRef
 from charts_py.propose import effective, proposal, verify
