@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from charts_py import provenance
-from charts_py.config import environment
+from charts_py.config import environment, source
 from charts_py.drift.model import Change, Difference
 from charts_py.objectref import ObjectRef
 from charts_py.propose import effective, proposal, verify
@@ -25,10 +25,7 @@ def _candidate(name: str, ptr: str, live: object, field: str, value: object) -> 
         _vs(name),
         Difference(ptr, Change.CHANGED, None, live, "kubectl-edit"),
         provenance.EnvField(FILE, field),
-        tuple(
-            int(p) if p.isdigit() else p
-            for p in field.replace("[", ".").replace("]", "").split(".")
-        ),
+        source.field_path(field),
         None,
         value,
     )
