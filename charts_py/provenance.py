@@ -12,6 +12,7 @@ it; lines are resolved when the file is read, from the environment file of the s
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -138,6 +139,8 @@ class Provenance:
     file: str = ""
     """The environment file every `EnvField` names (relative to the repository)."""
     objects: dict[str, ObjectProvenance] = field(default_factory=dict)
+    profile: str = ""
+    """The environment's profile, which every `ProfileDefault` names (stored once)."""
 
     def source_of(self, ref: ObjectRef, pointer: str) -> Origin:
         """The origin recorded at the longest prefix of `pointer` (whole tokens), else the
@@ -164,15 +167,28 @@ class Provenance:
             for ptr, origin in sorted(obj.fields.items()):
                 text = stored.get(origin)
                 if text is None:
-                    text = stored[origin] = _dump(_stored(origin))
+                    text = stored[origin] = _dump(self._stored(origin))
                 rows.append(f"    {_dump(ptr)}: {text}")
-            fields = "{\n" + ",\n".join(rows) + "\n   }" if rows else "{}"
-            lines.append(f"  {_dump(key)}: {{")
-            lines.append(f'   "fields": {fields},')
-            lines.append(f'   "generated": {_dump(obj.generated.what)}')
-            lines.append("  }" + ("," if i < len(self.objects) - 1 else ""))
-        lines += [" },", f' "schemaVersion": {SCHEMA_VERSION}', "}", ""]
+            comma = "," if i < len(self.objects) - 1 else ""
+            generated = f'"generated": {_dump(obj.generated.what)}'
+            if not rows:
+                lines.append(f'  {_dump(key)}: {{"fields": {{}}, {generated}}}{comma}')
+                continue
+            lines += [f"  {_dump(key)}: {{", '   "fields": {', ",\n".join(rows), "   },"]
+            lines += [f"   {generated}", f"  }}{comma}"]
+        lines += [" },", f' "profile": {_dump(self.profile)},']
+        lines += [f' "schemaVersion": {SCHEMA_VERSION}', "}", ""]
         return "\n".join(lines).encode("utf-8")
+
+    def _stored(self, origin: Origin) -> dict[str, Any]:
+        """What a side file keeps of an origin: not what the top level says once (the file,
+        the profile), nor the line (resolved when read)."""
+        out = origin_to_json(origin)
+        if isinstance(origin, EnvField):
+            del out["file"], out["line"]
+        elif isinstance(origin, ProfileDefault) and origin.profile == self.profile:
+            del out["profile"]
+        return out
 
     @classmethod
     def from_bytes(cls, data: bytes, env_text: str | None = None) -> Provenance:
@@ -184,13 +200,20 @@ class Provenance:
                 f"side file schemaVersion {raw.get('schemaVersion')!r} is not {SCHEMA_VERSION}"
             )
         src = source.parse(env_text, raw["file"]) if env_text is not None else None
-        out = cls(raw["env"], raw["cluster"], raw["file"])
+        out = cls(raw["env"], raw["cluster"], raw["file"], profile=raw["profile"])
         for key, obj in raw["objects"].items():
-            fields = {
-                ptr: _loaded(origin, raw["file"], src) for ptr, origin in obj["fields"].items()
-            }
+            fields = {ptr: out._loaded(origin, src) for ptr, origin in obj["fields"].items()}
             out.objects[key] = ObjectProvenance(Generated(obj["generated"]), fields)
         return out
+
+    def _loaded(self, data: dict[str, Any], src: source.Source | None) -> Origin:
+        """The inverse of `_stored`, with the line resolved when `src` is given."""
+        if "field" in data:
+            origin = EnvField(self.file, data["field"], bool(data.get("exact", True)))
+            return replace(origin, line=src.line_of(origin.path)) if src else origin
+        if "key" in data and "profile" not in data:
+            data = {**data, "profile": self.profile}
+        return origin_from_json(data)
 
 
 SUFFIX = ".provenance.json"
@@ -207,26 +230,15 @@ def read(dist_root: Path, env: str, cluster: str) -> Provenance:
     """The side file of (env, cluster) in a working tree, lines from the environment file
     beside dist_root (when it is there)."""
     data = (dist_root / side_file(env, cluster)).read_bytes()
-    file = json.loads(data)["file"]
-    env_file = dist_root.parent / file
+    env_file = dist_root.parent / json.loads(data)["file"]
     text = env_file.read_text(encoding="utf-8") if env_file.is_file() else None
     return Provenance.from_bytes(data, text)
 
 
 def _dump(value: Any) -> str:
+    if type(value) is str:  # pointers and keys: the C string encoder, not a whole dumps()
+        return _string(value)
     return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(", ", ": "))
 
 
-def _stored(origin: Origin) -> dict[str, Any]:
-    """What a side file keeps: no file (it is the top-level one) and no line (resolved later)."""
-    out = origin_to_json(origin)
-    if isinstance(origin, EnvField):
-        del out["file"], out["line"]
-    return out
-
-
-def _loaded(data: dict[str, Any], file: str, src: source.Source | None) -> Origin:
-    if "field" not in data:
-        return origin_from_json(data)
-    origin = EnvField(file, data["field"], bool(data.get("exact", True)))
-    return replace(origin, line=src.line_of(origin.path)) if src else origin
+_string: Callable[[str], str] = json.encoder.encode_basestring

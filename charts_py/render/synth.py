@@ -56,7 +56,9 @@ def rendered(
                 app = mesh.build(env, cluster)
             out += collect.manifests(app, f"{env.name}/{cluster.name}")
             file = f"{environments}/{env.name}.yaml"
-            named = dataclasses.replace(recorded, env=env.name, cluster=cluster.name, file=file)
+            named = dataclasses.replace(
+                recorded, env=env.name, cluster=cluster.name, file=file, profile=env.spec.profile
+            )
             side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()
     # The bootstrap has no provenance file: it is derived from every environment at once,
     # and drift does not compare it.
