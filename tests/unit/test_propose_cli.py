@@ -236,3 +236,22 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     assert code == 2 and out == ""
     assert len(err.splitlines()) == 1 and err.startswith("meshops: error: ") and message in err, err
     assert _state(repo) == state
+
+
+def test_a_report_without_sources_takes_them_from_the_side_file(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = _dump(repo, tmp_path / "live" / "dump.yaml", [CATALOG_TIMEOUT])
+    report = json.loads(_report(capsys, repo, live, tmp_path / "report.json").read_text())
+    assert report["schemaVersion"] == 3
+    report["schemaVersion"] = 2  # as drift wrote it before provenance
+    for resource in report["resources"]:
+        for difference in resource["differences"]:
+            del difference["source"]
+    old = tmp_path / "v2.json"
+    old.write_text(json.dumps(report))
+    code, out, _ = _run(capsys, "propose", "--env", ENV, "--cluster", CLUSTER, "--repo", str(repo),
+                        "--from-report", str(old), "--adopt", "--format", "json")  # fmt: skip
+    assert code == 0
+    [adopted] = json.loads(out)["adopted"]
+    assert adopted["field"] == "services[1].timeout" and adopted["source"]["line"] == 33
