@@ -10,7 +10,7 @@ from typing import Any
 from charts_py import gitrepo, provenance
 from charts_py.config import environment
 from charts_py.config.environment import Environment
-from charts_py.drift import run
+from charts_py.drift import run, sources
 from charts_py.drift.model import Report, Result
 from charts_py.errors import ConfigError, MeshopsError
 from charts_py.objectref import Key, ObjectRef
@@ -159,7 +159,7 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
         return out
     env = environment.load_text(text, options.env, display)
     doc = effective.document(env)
-    candidates, out.refused = plan.sort(results, _provenance(options, inputs, text), doc)
+    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc)
     target = verify.Target(
         text, options.env, display, renderer(options.cluster, options.dist), effective.seed(doc)
     )
@@ -170,12 +170,14 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     return out
 
 
-def _provenance(options: Options, inputs: Inputs, text: str) -> provenance.Provenance:
-    if inputs.side_file is None:
+def _sources(options: Options, inputs: Inputs, text: str) -> sources.Lookup:
+    """Sources from the side file at the report's commit, as drift reads them; none usable
+    (absent, unreadable, newer) is bad input: nothing could be adopted."""
+    lookup, note = sources.load(inputs.side_file, text, inputs.commit)
+    if note:
         side = f"{options.dist}/{provenance.side_file(options.env, options.cluster)}"
-        reason = f"not at commit {inputs.commit[:12]}: run meshops synth and commit dist/"
-        raise ConfigError(side, "", reason)
-    return provenance.Provenance.from_bytes(inputs.side_file, text)
+        raise ConfigError(side, "", f"{note}; run `meshops synth` and commit dist/")
+    return lookup
 
 
 def renderer(cluster: str, dist: str) -> verify.Render:

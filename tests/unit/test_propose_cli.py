@@ -196,6 +196,22 @@ def _branch_exists(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) ->
     return ["--from-report", str(report), "--adopt", "--branch", "taken"]
 
 
+def _side_file(content: bytes | None) -> Bad:
+    """A commit whose side file is `content` (None: none), and a report of that commit."""
+
+    def make(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
+        side = repo / "dist" / ENV / f"{CLUSTER}.provenance.json"
+        if content is None:
+            side.unlink()
+        else:
+            side.write_bytes(content)
+        _git(repo, "-c", "user.name=t", "-c", "user.email=t@e", "commit", "-qam", "side file")
+        live = _dump(repo, tmp / "live" / "d.yaml", [CATALOG_TIMEOUT])
+        return ["--from-report", str(_report(capsys, repo, live, tmp / "r.json")), "--adopt"]
+
+    return make
+
+
 def _adopt(repo: Path, tmp: Path, capsys: pytest.CaptureFixture[str]) -> list[str]:
     return ["--adopt"]
 
@@ -219,6 +235,12 @@ CASES: dict[str, tuple[Bad, list[str], str]] = {
         "staging.yaml: --cluster: no cluster 'mars'",
     ),
     "adopt-and-revert": (_both, [], "--adopt/--revert: give exactly one"),
+    "unreadable-side-file": (
+        _side_file(b'{"env": "staging"}'),
+        [],
+        f"{CLUSTER}.provenance.json: provenance side file",
+    ),
+    "no-side-file": (_side_file(None), [], "no provenance side file at commit"),
 }
 
 

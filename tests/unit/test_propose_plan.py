@@ -11,6 +11,7 @@ import pytest
 
 from charts_py import provenance
 from charts_py.config import environment
+from charts_py.drift import sources
 from charts_py.drift.model import Change, Difference, Result, Status
 from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
@@ -23,13 +24,13 @@ SECRET = ObjectRef("v1", "Secret", "shop", "token")
 FILE = "environments/staging.yaml"
 
 
-def _prov(fields: dict[tuple[ObjectRef, str], provenance.Origin]) -> provenance.Provenance:
+def _prov(fields: dict[tuple[ObjectRef, str], provenance.Origin]) -> sources.Lookup:
     out = provenance.Provenance("staging", "staging-1", FILE)
     for (ref, ptr), origin in fields.items():
         key = provenance.ref_key(ref)
         out.objects.setdefault(key, provenance.ObjectProvenance(provenance.Generated("object")))
         out.objects[key].fields[ptr] = origin
-    return out
+    return sources.Lookup(out)
 
 
 def _sort(results: list[Result], prov: provenance.Provenance) -> Any:
