@@ -16,7 +16,7 @@ import random
 import tarfile
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
@@ -113,6 +113,27 @@ def commit_snapshot(
     )
 
 
+def create_branch(
+    repo: git.Repo, branch: str, base: str, files: dict[str, bytes | None], message: str
+) -> str:
+    """A new branch holding one commit on top of `base` that writes `files` (None deletes
+    the path); its sha. Refuses a branch that exists, atomically (a concurrent creator loses
+    cleanly); like snapshots, never touches the working tree, the index or HEAD."""
+    ref = _branch_ref(repo, branch)
+    if branch_exists(repo, branch):
+        raise SnapshotError(f"branch '{branch}' already exists")
+    tree = _tree_with(repo, resolve(repo, base), files)
+    commit = _out(repo, "commit-tree", tree, "-p", base, "-m", message, env=_identity(repo))
+    if not _swap(repo, ref, commit, None):
+        raise SnapshotError(f"branch '{branch}' already exists")
+    return commit
+
+
+def branch_exists(repo: git.Repo, branch: str) -> bool:
+    """Whether `refs/heads/<branch>` names a commit."""
+    return _tip(repo, f"refs/heads/{branch}") is not None
+
+
 def push(repo: git.Repo, remote: str, branch: str, *, attempts: int = 5) -> None:
     """Push the snapshot branch; if someone pushed first, replay ours onto their tip and retry."""
     ref = _branch_ref(repo, branch)
@@ -197,18 +218,23 @@ def _commit_on(
     return _out(repo, "commit-tree", tree, *parents, "-m", message, env=_identity(repo))
 
 
-def _tree_with(repo: git.Repo, parent: str | None, entries: dict[str, bytes]) -> str:
-    """Write the tree of `parent` plus `entries`, built in a private, temporary index."""
+_REMOVED = b"0 " + b"0" * 40  # an --index-info line with mode 0 removes the path
+
+
+def _tree_with(repo: git.Repo, parent: str | None, entries: Mapping[str, bytes | None]) -> str:
+    """Write the tree of `parent` plus `entries` (None removes a path), built in a private,
+    temporary index."""
     with tempfile.TemporaryDirectory(prefix="meshops-snapshot-") as tmp:
         env = {"GIT_INDEX_FILE": str(Path(tmp, "index"))}
         if parent:
             _out(repo, "read-tree", parent, env=env)
-        shas = _hash_blobs(repo, entries.values(), Path(tmp))
+        written = {p: data for p, data in entries.items() if data is not None}
+        shas = dict(zip(written, _hash_blobs(repo, written.values(), Path(tmp)), strict=True))
         info = Path(tmp, "index-info")
         info.write_bytes(
             b"".join(
-                b"100644 %s\t%s\0" % (s.encode(), p.encode())
-                for p, s in zip(entries, shas, strict=True)
+                (b"100644 " + shas[p].encode() if p in shas else _REMOVED) + b"\t%s\0" % p.encode()
+                for p in entries
             )
         )
         with info.open("rb") as stream:

@@ -14,7 +14,10 @@ _BAD_TILDE = re.compile(r"~(?![01])")
 
 def escape(token: object) -> str:
     """One reference token: `~` becomes `~0` and `/` becomes `~1` (in that order)."""
-    return str(token).replace("~", "~0").replace("/", "~1")
+    text = str(token)
+    if "~" not in text and "/" not in text:  # nearly every token: synth spells thousands
+        return text
+    return text.replace("~", "~0").replace("/", "~1")
 
 
 def unescape(token: str) -> str:

@@ -10,7 +10,7 @@ import sys
 from collections.abc import Sequence
 
 import charts_py
-from charts_py.cli import author, operate
+from charts_py.cli import author, operate, propose
 from charts_py.cli.console import EXIT_ERROR, err
 from charts_py.errors import MeshopsError
 
@@ -35,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     author.register(commands)
     operate.register(commands)
+    propose.register(commands)
     return top
 
 

@@ -4,6 +4,7 @@ Parse, call the library, map outcomes to exit codes; nothing else."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 import time
@@ -85,7 +86,15 @@ def _add_drift(commands: Any) -> None:
         help="commit the report and divergent live objects to the snapshot branch",
     )
     drift.add_argument("--snapshot-branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
-    drift.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
+    drift.add_argument(
+        "--push", default=None, metavar="REMOTE", help="push the snapshot (and proposal) branch"
+    )
+    drift.add_argument(
+        "--propose-branch",
+        default=None,
+        metavar="PREFIX",
+        help="on drift, adopt the live values on new branch PREFIX/<env>/<cluster>/<time>",
+    )
     _add_delivery(drift)
     drift.set_defaults(handler=_drift)
 
@@ -246,6 +255,8 @@ def _drift(args: argparse.Namespace) -> int:
     with err.status(f"drift {args.env}: reading git and the cluster..."):
         report, live = run.run(options)
     seconds = time.monotonic() - started
+    if args.propose_branch and report.drifted and report.complete:
+        report = _propose(args, report)
     if args.format == "text":
         with args.output.open("w", encoding="utf-8") if args.output else nullcontext() as file:
             console = Console(file=file, highlight=False, width=160) if file else out
@@ -270,6 +281,19 @@ def _drift(args: argparse.Namespace) -> int:
         err.print(f"snapshot {sha[:12]} on {args.snapshot_branch}", markup=False)
     code: int = report.exit_code()
     return code
+
+
+def _propose(args: argparse.Namespace, report: Report) -> Report:
+    """The report with the adoption branch made from it (docs/propose.md, "Nightly")."""
+    from charts_py.propose import nightly
+
+    with err.status("proposing an adoption branch (re-rendering the environment)..."):
+        link = nightly.adopt(
+            report, repo=args.repo, dist=args.dist, prefix=args.propose_branch, push=args.push
+        )
+    if link.error:
+        err.print(f"meshops: warning: propose: {link.error}", markup=False)
+    return dataclasses.replace(report, proposal=link)
 
 
 def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:

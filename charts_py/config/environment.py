@@ -10,15 +10,17 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from charts_py.config import exercises, profiles, releases, source
+from charts_py import provenance
+from charts_py.config import exercises, origin, profiles, releases, source
 from charts_py.config.model import (
+    FALLBACKS,
     Alerts,
     Autoscaling,
     EnvironmentFile,
@@ -59,6 +61,8 @@ class Environment:
     spec: EnvironmentFile
     policy: Policy
     mesh: Mesh
+    raw: source.Source = field(repr=False, compare=False)
+    """The file as written: which keys the user set (for `origin`)."""
 
     @property
     def mesh_id(self) -> str:
@@ -87,18 +91,38 @@ class Environment:
         return any(t.target == service.name for t in self.spec.load_tests)
 
     def settings(self, service: Service) -> Settings:
-        """Effective settings of `service` (service fields override the policy)."""
-        autoscaling: Autoscaling | None = (
-            None if service.autoscaling is False else service.autoscaling or self.policy.autoscaling
-        )
-        return Settings(
-            resources=service.resources or self.policy.resources,
-            autoscaling=autoscaling,
-            timeout=service.timeout or self.policy.timeout,
-            retries=service.retries or self.policy.retries,
-            outlier_detection=service.outlier_detection or self.policy.outlier_detection,
-            alerts=service.alerts or self.policy.alerts,
-        )
+        """Effective settings of `service` (service fields override the policy's, FALLBACKS)."""
+        values = {name: getattr(service, name) or getattr(self.policy, name) for name in FALLBACKS}
+        if service.autoscaling is False:
+            values["autoscaling"] = None
+        return Settings(**values)
+
+    def origin(self, path: source.FieldPath) -> provenance.Origin:
+        """Where the effective value at model path `path` comes from (config/origin.py), e.g.
+        `("services", 6, "timeout")`, `("policy", "mtlsMode")`, `("mesh", "trustDomain")`."""
+        found = self._origins.get(path)
+        if found is None:
+            found = self._origins[path] = origin.resolve(self.raw, self.spec.profile, path)
+        return found
+
+    @functools.cached_property
+    def _origins(self) -> dict[source.FieldPath, provenance.Origin]:
+        """Resolved once per path: every cluster and version asks again."""
+        return {}
+
+    def trace(self, path: source.FieldPath, value: Any, *, exact: bool = True) -> provenance.Traced:
+        """`value`, placed in an object body with its origin; `exact=False` when the caller
+        transformed the configured value (then it cannot be adopted back verbatim)."""
+        found = self.origin(path)
+        return provenance.Traced(value, found if exact else replace(found, exact=False))
+
+    def service_path(self, service: Service) -> source.FieldPath:
+        """The model path of `service`: `("services", i)`."""
+        return ("services", self._service_index[service.name])
+
+    @functools.cached_property
+    def _service_index(self) -> dict[str, int]:
+        return {s.name: i for i, s in enumerate(self.spec.services)}
 
 
 def load(path: Path) -> Environment:
@@ -122,9 +146,9 @@ def _load(src: source.Source, name: str) -> Environment:
     policy = _validate(Policy, policy_data, src, ("policy",))
     mesh_data = profiles.merged_mesh(spec.profile, dict(spec.mesh))
     mesh = _validate(Mesh, mesh_data, src, ("mesh",))
-    env = Environment(name=name, file=shown, spec=spec, policy=policy, mesh=mesh)
+    env = Environment(name=name, file=shown, spec=spec, policy=policy, mesh=mesh, raw=src)
     for field_path, reason in _problems(env):
-        raise ConfigError(shown, _dotted(field_path), reason, src.line_of(field_path))
+        raise ConfigError(shown, source.dotted(field_path), reason, src.line_of(field_path))
     return env
 
 
@@ -137,7 +161,7 @@ def load_all(directory: Path) -> dict[str, Environment]:
     for file in files:
         env = load(file)
         envs[env.name] = env
-    _check_shared(list(envs.values()))
+    check_shared(list(envs.values()))
     return envs
 
 
@@ -162,14 +186,7 @@ def _validate(model: type[T], data: object, src: source.Source, prefix: source.F
             message = "unknown field"
         elif detail["type"] == "literal_error":
             message = f"{message} (got {detail['input']!r})"
-        raise ConfigError(src.file, _dotted(loc), message, src.line_of(loc)) from None
-
-
-def _dotted(path: source.FieldPath) -> str:
-    out = ""
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else part)
-    return out
+        raise ConfigError(src.file, source.dotted(loc), message, src.line_of(loc)) from None
 
 
 def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
@@ -265,7 +282,7 @@ def _duplicates(field: str, names: list[str], what: str) -> Iterator[tuple[sourc
         first.setdefault(name, i)
 
 
-def _check_shared(envs: list[Environment]) -> None:
+def check_shared(envs: list[Environment]) -> None:
     """Settings the single Argo CD bootstrap needs must agree across environments."""
     first = envs[0]
     for env in envs[1:]:

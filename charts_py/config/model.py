@@ -307,6 +307,11 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
+FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
+"""The fields of a service that, when it leaves them out, come from the policy's field of the
+same name, as a whole block (no deep merge): `Environment.settings()` and `config/origin.py`."""
+
+
 class Service(Model):
     """One workload of the mesh: Deployment(s), Service, policies, routing and alerts."""
 
@@ -401,6 +406,18 @@ class DriftNotify(Model):
         return data
 
 
+class DriftPropose(Model):
+    """After a run finds drift, adopt its live values on a new branch for review
+    (`meshops drift --propose-branch`): `<branchPrefix>/<env>/<cluster>/<UTC timestamp>`, pushed
+    with the job's git credentials (the `meshops-drift-git` Secret); none are written here."""
+
+    adopt: bool = True
+    """False keeps the setting but runs no proposal."""
+    branch_prefix: str = Field(
+        default="meshops/adopt", pattern=r"^[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*$"
+    )
+
+
 class Drift(Model):
     """The nightly drift job of this environment, and how its findings are judged.
 
@@ -415,6 +432,8 @@ class Drift(Model):
     controllers: list[str] = Field(default_factory=list)
     notify: DriftNotify | None = None
     pushgateway: str | None = Field(default=None, pattern=r"^https?://[^\s/@?#]+(/[^\s@?#]*)?$")
+    propose: DriftPropose | None = None
+    """Nightly adoption branches; absent: the job only reports."""
 
 
 class Cost(Model):

@@ -6,6 +6,7 @@ error messages that name the line a user must fix, so we walk the composed node 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,25 @@ import yaml
 from charts_py.errors import ConfigError
 
 FieldPath = tuple[str | int, ...]
+
+_PART = re.compile(r"\[([0-9]+)\]|\.?([^.\[\]]+)")
+
+
+def dotted(path: FieldPath, *, indices: bool = True) -> str:
+    """A field path as messages and reports name it: `services[6].retries.attempts`; without
+    `indices`, any list item: `services[].port`."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]" if indices else "[]"
+        else:
+            out += f".{part}" if out else part
+    return out
+
+
+def field_path(name: str) -> FieldPath:
+    """The field path `dotted` wrote (`services[6].timeout` -> ("services", 6, "timeout"))."""
+    return tuple(int(i) if i else key for i, key in _PART.findall(name))
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
+from charts_py.constructs import baseline
 from charts_py.constructs.objects import emit
 
 
@@ -35,5 +36,5 @@ def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
     return {
         "workloadSelector": {"labels": {"app": service.name}},
         "egress": [{"hosts": naming.egress_hosts(env, service)}],
-        "outboundTrafficPolicy": {"mode": env.policy.outbound_traffic},
+        "outboundTrafficPolicy": {"mode": baseline.outbound_mode(env)},
     }

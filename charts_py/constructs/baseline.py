@@ -6,7 +6,7 @@ from typing import Any
 
 from constructs import Construct
 
-from charts_py import kinds, naming
+from charts_py import kinds, naming, provenance
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs.objects import emit
@@ -31,7 +31,7 @@ class Namespaces(Construct):
             annotations=KEEP,
             # A revision label, never `istio-injection` as well: with both, Istio's webhooks
             # let the legacy label win and a canary move would silently not happen.
-            labels={REVISION_LABEL: env.mesh.default_revision},
+            labels={REVISION_LABEL: _revision(env)},
         )
         # Multi-network meshes find each cluster's network from this label. No injection
         # label: istiod and the gateways choose their revision pod by pod (`istio.io/rev` on
@@ -42,8 +42,20 @@ class Namespaces(Construct):
             kinds.NAMESPACE,
             naming.MESH_ROOT,
             annotations=KEEP,
-            labels={naming.NETWORK_LABEL: cluster.network},
+            labels={naming.NETWORK_LABEL: _network(env, cluster)},
         )
+
+
+def _revision(env: Environment) -> provenance.Traced:
+    """The revision namespaces use: `mesh.revision`, else the only revision's name."""
+    if env.mesh.revision is not None:
+        return env.trace(("mesh", "revision"), env.mesh.revision)
+    return env.trace(("mesh", "revisions", 0, "name"), env.mesh.default_revision)
+
+
+def _network(env: Environment, cluster: Cluster) -> provenance.Traced:
+    at = ("clusters", env.spec.clusters.index(cluster), "network")
+    return env.trace(at, cluster.network)
 
 
 class MeshBaseline(Construct):
@@ -57,7 +69,7 @@ class MeshBaseline(Construct):
             self,
             kinds.PEER_AUTHENTICATION,
             "default",
-            {"spec": {"mtls": {"mode": policy.mtls_mode}}},
+            {"spec": {"mtls": {"mode": env.trace(("policy", "mtlsMode"), policy.mtls_mode)}}},
             namespace=root,
         )
         emit(self, kinds.TELEMETRY, "mesh-default", {"spec": _telemetry(env)}, namespace=root)
@@ -67,9 +79,14 @@ class MeshBaseline(Construct):
             emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", {"spec": {}}, namespace=ns)
         sidecar = {
             "egress": [{"hosts": ["./*", f"{root}/*"]}],
-            "outboundTrafficPolicy": {"mode": policy.outbound_traffic},
+            "outboundTrafficPolicy": {"mode": outbound_mode(env)},
         }
         emit(self, kinds.SIDECAR, "default", {"spec": sidecar}, namespace=ns)
+
+
+def outbound_mode(env: Environment) -> object:
+    """The policy's outbound traffic mode (every Sidecar says it)."""
+    return env.trace(("policy", "outboundTraffic"), env.policy.outbound_traffic)
 
 
 def _telemetry(env: Environment) -> dict[str, Any]:
@@ -79,10 +96,13 @@ def _telemetry(env: Environment) -> dict[str, Any]:
         access_log["filter"] = {"expression": "response.code >= 400"}
     out: dict[str, Any] = {"accessLogging": [access_log]}
     if env.mesh.tracing is not None:
+        provider = env.mesh.tracing.provider
         out["tracing"] = [
             {
-                "providers": [{"name": env.mesh.tracing.provider}],
-                "randomSamplingPercentage": env.policy.tracing_sampling,
+                "providers": [{"name": env.trace(("mesh", "tracing", "provider"), provider)}],
+                "randomSamplingPercentage": env.trace(
+                    ("policy", "tracingSampling"), env.policy.tracing_sampling
+                ),
             }
         ]
     return out

@@ -91,6 +91,8 @@ def _delivery_args(drift: Drift) -> str:
         args += f" --pushgateway {shlex.quote(drift.pushgateway)}"
     if drift.notify:
         args += f" --notify-from-env {NOTIFY_ENV} --notify-format {drift.notify.format}"
+    if drift.propose and drift.propose.adopt:
+        args += f" --propose-branch {shlex.quote(drift.propose.branch_prefix)}"
     return args
 
 
@@ -103,6 +105,16 @@ def _env(env: Environment) -> list[dict[str, Any]]:
     return variables
 
 
+def _resources(drift: Drift) -> dict[str, Any]:
+    """A proposal also renders the environment (jsii runs a Node process beside Python), so a
+    job that proposes gets more memory headroom."""
+    proposes = drift.propose is not None and drift.propose.adopt
+    return {
+        "requests": {"cpu": "100m", "memory": "256Mi"},
+        "limits": {"memory": "1Gi" if proposes else "512Mi"},
+    }
+
+
 def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     drift = env.spec.drift
     script = (
@@ -113,15 +125,12 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     )
     container = {
         "name": "drift",
-        "image": drift.image,
+        "image": env.trace(("drift", "image"), drift.image),
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
         "envFrom": [{"secretRef": {"name": GIT_SECRET}}],
-        "resources": {
-            "requests": {"cpu": "100m", "memory": "256Mi"},
-            "limits": {"memory": "512Mi"},
-        },
+        "resources": _resources(drift),
         "securityContext": {
             "allowPrivilegeEscalation": False,
             "readOnlyRootFilesystem": True,
@@ -141,7 +150,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "volumes": [{"name": "work", "emptyDir": {}}],
     }
     return {
-        "schedule": drift.schedule,
+        "schedule": env.trace(("drift", "schedule"), drift.schedule),
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

@@ -23,13 +23,14 @@ class External(Construct):
     def __init__(self, scope: Construct, *, env: Environment, external: ExternalService) -> None:
         super().__init__(scope, f"external-{external.name}")
         ns = env.spec.namespace
+        at = ("externalServices", env.spec.external_services.index(external))
         port = {
-            "number": external.port,
+            "number": env.trace((*at, "port"), external.port),
             "name": f"{external.protocol.lower()}-{external.port}",
-            "protocol": external.protocol,
+            "protocol": env.trace((*at, "protocol"), external.protocol),
         }
         entry = {
-            "hosts": [external.host],
+            "hosts": [env.trace((*at, "host"), external.host)],
             "ports": [port],
             "resolution": "DNS",
             "location": "MESH_EXTERNAL",

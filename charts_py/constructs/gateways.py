@@ -18,12 +18,15 @@ class IngressGateway(Construct):
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, "ingress")
         ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
-        hosts = list(ingress.hosts)
+        hosts = [env.trace(("ingress", "hosts", i), h) for i, h in enumerate(ingress.hosts)]
         servers: list[dict[str, Any]] = [
             {
                 "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                 "hosts": hosts,
-                "tls": {"mode": "SIMPLE", "credentialName": ingress.tls_secret},
+                "tls": {
+                    "mode": "SIMPLE",
+                    "credentialName": env.trace(("ingress", "tlsSecret"), ingress.tls_secret),
+                },
             },
             {
                 "port": {"number": 80, "name": "http", "protocol": "HTTP"},
@@ -41,7 +44,13 @@ class IngressGateway(Construct):
         emit(self, kinds.VIRTUAL_SERVICE, "ingress", {"spec": routes}, namespace=ns)
         if ingress.jwt:
             selector = {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}
-            rules = [{"issuer": ingress.jwt.issuer, "jwksUri": ingress.jwt.jwks_uri}]
+            jwt = ("ingress", "jwt")
+            rules = [
+                {
+                    "issuer": env.trace((*jwt, "issuer"), ingress.jwt.issuer),
+                    "jwksUri": env.trace((*jwt, "jwksUri"), ingress.jwt.jwks_uri),
+                }
+            ]
             emit(
                 self,
                 kinds.REQUEST_AUTHENTICATION,
@@ -56,7 +65,8 @@ class IngressGateway(Construct):
                 # serve these paths unauthenticated): a DENY rule made only of HTTP
                 # attributes would deny every TCP connection to the gateway (IST0133).
                 ports = [str(n) for n in sorted(server["port"]["number"] for server in servers)]
-                operation = {"ports": ports, "paths": list(ingress.jwt.paths)}
+                paths = [env.trace((*jwt, "paths", i), p) for i, p in enumerate(ingress.jwt.paths)]
+                operation = {"ports": ports, "paths": paths}
                 deny = {
                     "from": [{"source": {"notRequestPrincipals": ["*"]}}],
                     "to": [{"operation": operation}],
@@ -81,14 +91,18 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
     exposed = [s for s in env.spec.services if s.ingress]
     exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
     return [
-        _behind(route, service.name, service.ingress.path)
+        _behind(
+            route,
+            service.name,
+            env.trace((*env.service_path(service), "ingress", "path"), service.ingress.path),
+        )
         for service in exposed
         if service.ingress
         for route in traffic.http_routes(env, service)
     ]
 
 
-def _behind(route: dict[str, Any], service: str, prefix: str) -> dict[str, Any]:
+def _behind(route: dict[str, Any], service: str, prefix: object) -> dict[str, Any]:
     """A mesh route of `service` that also requires the path `prefix` (every match block)."""
     path = {"uri": {"prefix": prefix}}
     blocks = route.get("match") or [{}]

@@ -61,9 +61,11 @@ def job_spec(env: Environment, test: LoadTest) -> dict[str, Any]:
             "containers": [_fortio(env, test)],
         },
     }
+    deadline = int(seconds(test.duration)) + DEADLINE_MARGIN_SECONDS
+    at = ("loadTests", env.spec.load_tests.index(test), "duration")
     return {
         "backoffLimit": 0,
-        "activeDeadlineSeconds": int(seconds(test.duration)) + DEADLINE_MARGIN_SECONDS,
+        "activeDeadlineSeconds": env.trace(at, deadline, exact=False),
         "template": pod,
     }
 
@@ -77,7 +79,11 @@ def target_url(env: Environment, test: LoadTest) -> str:
 def _fortio(env: Environment, test: LoadTest) -> dict[str, Any]:
     # `-json -` puts the result on stdout, next to the text summary: `kubectl logs job/<name>`
     # shows it after the pod is gone (a file would vanish with the pod).
-    args = ["load", "-qps", str(test.qps), "-t", test.duration, "-c", str(test.connections)]
+    at = ("loadTests", env.spec.load_tests.index(test))
+    qps = env.trace((*at, "qps"), str(test.qps), exact=False)
+    duration = env.trace((*at, "duration"), test.duration)
+    connections = env.trace((*at, "connections"), str(test.connections), exact=False)
+    args = ["load", "-qps", qps, "-t", duration, "-c", connections]
     return {
         "name": "fortio",
         "image": FORTIO_IMAGE,

@@ -10,6 +10,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service
+from charts_py.config.source import FieldPath
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -70,7 +71,7 @@ class Monitoring(Construct):
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
-        mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts)
+        mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts, ("policy", "alerts"))
         emit(
             self,
             kinds.PROMETHEUS_RULE,
@@ -79,7 +80,8 @@ class Monitoring(Construct):
             namespace=ns,
         )
         for svc in env.spec.services:
-            rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts)
+            at = (*env.service_path(svc), "alerts")
+            rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts, at)
             group = {"name": f"{svc.name}-slo", "rules": rules}
             emit(
                 self,
@@ -156,7 +158,11 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
-def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alerts) -> list[Any]:
+def _slo_rules(
+    env: Environment, prefix: str, service: str | None, alerts: Alerts, at: FieldPath
+) -> list[Any]:
+    """The error-ratio and latency alerts of a service (or the namespace); `at` is the model
+    path of `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
     who = f"service {service}" if service else f"namespace {env.spec.namespace}"
     labels = {"severity": severity(env), "environment": env.name}
     if service:
@@ -164,7 +170,11 @@ def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alert
     return [
         {
             "alert": f"{prefix}HighErrorRatio",
-            "expr": f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
+            "expr": env.trace(
+                (*at, "errorRatio"),
+                f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
+                exact=False,
+            ),
             "for": WINDOW,
             "labels": labels,
             "annotations": {
@@ -174,7 +184,11 @@ def _slo_rules(env: Environment, prefix: str, service: str | None, alerts: Alert
         },
         {
             "alert": f"{prefix}HighLatencyP99",
-            "expr": f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
+            "expr": env.trace(
+                (*at, "p99LatencyMs"),
+                f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
+                exact=False,
+            ),
             "for": WINDOW,
             "labels": labels,
             "annotations": {

@@ -9,6 +9,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment, Settings
 from charts_py.config.model import Experiment, Service
+from charts_py.config.source import FieldPath
 from charts_py.constructs.objects import emit
 
 
@@ -19,7 +20,7 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     settings = env.settings(service)
     rule = {
         "host": host,
-        "trafficPolicy": traffic_policy(env, settings),
+        "trafficPolicy": traffic_policy(env, settings, env.service_path(service)),
         "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
     }
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
@@ -27,30 +28,43 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
 
 
-def traffic_policy(env: Environment, settings: Settings) -> dict[str, Any]:
-    """Load balancer (with locality failover across clusters), connection pool, ejection."""
+def traffic_policy(env: Environment, settings: Settings, at: FieldPath) -> dict[str, Any]:
+    """Load balancer (with locality failover across clusters), connection pool, ejection;
+    `at` is the service's model path (its own outlier detection, else the policy's)."""
     policy = env.policy
-    balancer: dict[str, Any] = {"simple": policy.load_balancer}
+    balancer: dict[str, Any] = {
+        "simple": env.trace(("policy", "loadBalancer"), policy.load_balancer)
+    }
     if env.multi_cluster:
         balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
     pool = policy.connection_pool
+    pooled = ("policy", "connectionPool")
     out: dict[str, Any] = {
         "loadBalancer": balancer,
         "connectionPool": {
-            "tcp": {"maxConnections": pool.max_connections},
+            "tcp": {"maxConnections": env.trace((*pooled, "maxConnections"), pool.max_connections)},
             "http": {
-                "http1MaxPendingRequests": pool.http1_max_pending_requests,
-                "http2MaxRequests": pool.http2_max_requests,
+                "http1MaxPendingRequests": env.trace(
+                    (*pooled, "http1MaxPendingRequests"), pool.http1_max_pending_requests
+                ),
+                "http2MaxRequests": env.trace(
+                    (*pooled, "http2MaxRequests"), pool.http2_max_requests
+                ),
             },
         },
     }
     if settings.outlier_detection:
         od = settings.outlier_detection
+        ejection = (*at, "outlierDetection")
         out["outlierDetection"] = {
-            "consecutive5xxErrors": od.consecutive_5xx_errors,
-            "interval": od.interval,
-            "baseEjectionTime": od.base_ejection_time,
-            "maxEjectionPercent": od.max_ejection_percent,
+            "consecutive5xxErrors": env.trace(
+                (*ejection, "consecutive5xxErrors"), od.consecutive_5xx_errors
+            ),
+            "interval": env.trace((*ejection, "interval"), od.interval),
+            "baseEjectionTime": env.trace((*ejection, "baseEjectionTime"), od.base_ejection_time),
+            "maxEjectionPercent": env.trace(
+                (*ejection, "maxEjectionPercent"), od.max_ejection_percent
+            ),
         }
     return out
 
@@ -68,21 +82,26 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     default route, which an ungated experiment replaces (it then faults every request)."""
     host = naming.fqdn(service.name, env.spec.namespace)
     settings = env.settings(service)
+    at = env.service_path(service)
+    port = {"number": env.trace((*at, "port"), service.port)}
     destinations = [
         {
-            "destination": {"host": host, "subset": v.name, "port": {"number": service.port}},
-            "weight": v.weight,
+            "destination": {"host": host, "subset": v.name, "port": port},
+            "weight": env.trace((*at, "versions", i, "weight"), v.weight),
         }
-        for v in service.versions
+        for i, v in enumerate(service.versions)
     ]
+    retries = (*at, "retries")
     default: dict[str, Any] = {
         "name": "default",
         "route": destinations,
-        "timeout": settings.timeout,
+        "timeout": env.trace((*at, "timeout"), settings.timeout),
         "retries": {
-            "attempts": settings.retries.attempts,
-            "perTryTimeout": settings.retries.per_try_timeout,
-            "retryOn": settings.retries.retry_on,
+            "attempts": env.trace((*retries, "attempts"), settings.retries.attempts),
+            "perTryTimeout": env.trace(
+                (*retries, "perTryTimeout"), settings.retries.per_try_timeout
+            ),
+            "retryOn": env.trace((*retries, "retryOn"), settings.retries.retry_on),
         },
     }
     routes: list[dict[str, Any]] = []

@@ -10,7 +10,7 @@ from typing import Any, Protocol
 
 import yaml
 
-from charts_py import contract, gitrepo, kinds, kubeapi, yamlio
+from charts_py import contract, gitrepo, kinds, kubeapi, provenance, yamlio
 from charts_py.drift import mask
 from charts_py.drift.model import GitSource
 from charts_py.errors import (
@@ -33,6 +33,8 @@ class Desired:
     cluster: str
     objects: list[dict[str, Any]]
     environment_text: str | None
+    provenance: bytes | None = None
+    """The provenance side file synth wrote beside the cluster folder (None before it did)."""
 
 
 @dataclass
@@ -65,7 +67,8 @@ def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str 
     env_files = _optional(repo, commit, "environments")
     text = env_files.get(f"{env}.yaml")
     source = GitSource(ref, commit, f"{dist}/{env}/{cluster}")
-    return Desired(source, cluster, objects, text.decode() if text else None)
+    side = files.get(f"{cluster}{provenance.SUFFIX}")
+    return Desired(source, cluster, objects, text.decode() if text else None, side)
 
 
 def _optional(repo: Any, commit: str, path: str) -> dict[str, bytes]:

@@ -19,6 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from charts_py import provenance
 from charts_py.drift.model import Change, Difference, Report, Result, Severity, Status
 
 VALUE_WIDTH = 80  # longer values are cut with an ellipsis: the snapshot keeps the full object
@@ -87,10 +88,17 @@ def absent(diff: Difference, side: str) -> bool:
 
 
 def difference_line(diff: Difference) -> str:
-    """`/path: changed "a" → "b" (manager, operation, time)`, for plain-text contexts."""
+    """`/path: changed "a" → "b" (manager, operation, time) [source: ...]`, for plain text."""
     who = ", ".join(x for x in (diff.manager, diff.operation, diff.time) if x)
     line = f"{diff.path}: {diff.change} {value(diff, 'desired')} → {value(diff, 'live')}"
-    return f"{line} ({who})" if who else line
+    line = f"{line} ({who})" if who else line
+    return f"{line} [source: {source(diff)}]" if diff.source else line
+
+
+def source(diff: Difference) -> str:
+    """Where git's value comes from, in one line (`environments/prod.yaml:52 services[6].timeout`),
+    or `-` when it was not looked up."""
+    return provenance.describe(diff.source) if diff.source else "-"
 
 
 # --- Markdown -----------------------------------------------------------------------------
@@ -117,6 +125,7 @@ def _md_source(report: Report) -> list[str]:
         f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
         f"- Checked: {window}{took}",
         f"- Verdicts {confirmation_line(report)}",
+        *([f"- Proposal: {report.proposal}"] if report.proposal else []),
         "",
     ]
 
@@ -155,8 +164,8 @@ def _md_object(result: Result) -> list[str]:
         lines += [f"Confirmed by: {result.confirmed_by}", ""]
     if result.differences:
         lines += [
-            "| Path | Change | Desired | Live | Manager | Operation | Time |",
-            "|---|---|---|---|---|---|---|",
+            "| Path | Change | Desired | Live | Manager | Operation | Time | Source |",
+            "|---|---|---|---|---|---|---|---|",
             *(_md_row(d) for d in result.differences),
             "",
         ]
@@ -174,6 +183,7 @@ def _md_row(diff: Difference) -> str:
         diff.manager or "",
         diff.operation or "",
         diff.time or "",
+        source(diff),
     ]
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
@@ -285,6 +295,8 @@ def text(report: Report, console: Console, *, details: bool) -> None:
     for note in report.notes:
         console.print(Text(f"note: {note}"))
     console.print(Text(f"Verdicts {confirmation_line(report)}"))
+    if report.proposal:
+        console.print(Text(f"Proposal: {report.proposal}"))
     console.print(Text(_summary_line(report), style=style))
 
 

@@ -38,7 +38,7 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600}
 table.summary td.count{text-align:right;font-variant-numeric:tabular-nums}
 table.diff{width:100%;table-layout:fixed}
-table.diff col.path{width:22%}table.diff col.value{width:30%}table.diff col.who{width:18%}
+table.diff col.path{width:20%}table.diff col.value{width:26%}table.diff col.who{width:14%}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,Menlo,
  Consolas,monospace}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
@@ -94,6 +94,8 @@ def _source(report: Report) -> str:
         ("Checked", f"{_e(report.started_at)} → {_e(report.finished_at)}{_e(took)}"),
         ("Verdicts", _e(formats.confirmation_line(report))),
     ]
+    if report.proposal:
+        rows.append(("Proposal", _e(str(report.proposal))))
     items = "".join(f"<dt>{name}</dt><dd>{text}</dd>" for name, text in rows)
     return f'<dl class="source">{items}</dl>'
 
@@ -146,11 +148,13 @@ def _object(result: Result) -> str:
 
 
 def _differences(differences: Iterable[Difference]) -> str:
-    """Desired and live side by side, one row per path, with who last wrote it."""
+    """Desired and live side by side, one row per path, with who last wrote it and where
+    git's value comes from."""
     head = (
         '<table class="diff"><colgroup><col class="path"><col class="value"><col class="value">'
-        '<col class="who"></colgroup><thead><tr><th>Path</th><th>Desired (git)</th>'
-        "<th>Live</th><th>Manager / operation / time</th></tr></thead><tbody>"
+        '<col class="who"><col class="who"></colgroup><thead><tr><th>Path</th>'
+        "<th>Desired (git)</th><th>Live</th><th>Manager / operation / time</th>"
+        "<th>Source of git's value</th></tr></thead><tbody>"
     )
     return head + "".join(_difference_row(d) for d in differences) + "</tbody></table>"
 
@@ -162,7 +166,8 @@ def _difference_row(diff: Difference) -> str:
         f'<span class="who">{_e(str(diff.change))}</span></td>'
         f'<td class="desired">{_value(diff, "desired")}</td>'
         f'<td class="live">{_value(diff, "live")}</td>'
-        f'<td class="who">{who or "—"}</td></tr>'
+        f'<td class="who">{who or "—"}</td>'
+        f'<td class="who">{_e(formats.source(diff))}</td></tr>'
     )
 
 

@@ -2,7 +2,11 @@
 
 schemaVersion 2 keeps every key of version 1 with its meaning and adds `confirmedBy`, per
 object and per run: whether a server-side dry-run confirmed the verdict or it stands on the
-local comparison, and why.
+local comparison, and why. schemaVersion 3 keeps every key of version 2 and adds `source` to
+each difference: where git's value at that path comes from (provenance.origin_to_json: an
+environment-file field with its line, a profile default and the field that would override it,
+or `{"generated": ...}`), looked up in the provenance side file synth wrote at the same commit
+(drift/sources.py).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import enum
 from dataclasses import dataclass, field
 from typing import Any
 
+from charts_py import provenance
 from charts_py.objectref import ObjectRef
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 class Status(enum.StrEnum):
@@ -88,6 +93,8 @@ class Difference:
     operation: str | None = None
     time: str | None = None
     severity: Severity = Severity.LOW
+    source: provenance.Origin | None = None
+    """Where git's value at `path` comes from (drift/sources.py); None only before lookup."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -99,6 +106,7 @@ class Difference:
             "operation": self.operation,
             "time": self.time,
             "severity": str(self.severity),
+            "source": provenance.origin_to_json(self.source) if self.source else None,
         }
 
 
@@ -137,6 +145,39 @@ class GitSource:
 
 
 @dataclass(frozen=True)
+class ProposalLink:
+    """The adoption `meshops drift --propose-branch` made after this run: its branch (None
+    when nothing was adopted or it failed, `error` says why)."""
+
+    branch: str | None
+    commit: str | None
+    adopted: int
+    cannot_adopt: int
+    error: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "branch": self.branch,
+            "commit": self.commit,
+            "adopted": self.adopted,
+            "cannotAdopt": self.cannot_adopt,
+            "error": self.error,
+        }
+
+    def __str__(self) -> str:
+        if self.error:
+            return f"no adoption branch: {self.error}"
+        if self.branch is None:
+            return (
+                f"nothing to adopt ({self.cannot_adopt} differences need a revert or a hand edit)"
+            )
+        return (
+            f"branch {self.branch} adopts {self.adopted} live value(s) "
+            f"({self.cannot_adopt} cannot be adopted automatically)"
+        )
+
+
+@dataclass(frozen=True)
 class Report:
     """A whole drift run for one (env, cluster)."""
 
@@ -148,6 +189,8 @@ class Report:
     results: tuple[Result, ...]
     errors: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    proposal: ProposalLink | None = None
+    """Set by `--propose-branch` once the run found drift (the JSON key `proposal`)."""
 
     @property
     def complete(self) -> bool:
@@ -199,4 +242,5 @@ class Report:
             "confirmedBy": self.confirmations(),
             "notes": list(self.notes),
             "resources": [r.to_json() for r in sorted(self.results, key=lambda r: r.ref)],
+            **({"proposal": self.proposal.to_json()} if self.proposal else {}),
         }

@@ -22,6 +22,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py import provenance
 from charts_py.drift import formats
 from charts_py.drift.model import Report, Result
 
@@ -54,6 +55,7 @@ def summary(report: Report) -> dict[str, Any]:
         "finishedAt": report.finished_at,
         "objects": [_object(r) for r in top(report)],
         "errors": list(report.errors[:TOP]),
+        **({"proposal": report.proposal.to_json()} if report.proposal else {}),
     }
 
 
@@ -72,6 +74,7 @@ def _object(result: Result) -> dict[str, Any]:
         "severity": str(result.severity) if result.severity else None,
         "path": first.path if first else None,
         "manager": first.manager if first else None,
+        "source": provenance.origin_to_json(first.source) if first and first.source else None,
     }
 
 
@@ -81,6 +84,8 @@ def slack(report: Report) -> dict[str, Any]:
     counts = report.summary()
     tally = ", ".join(f"{counts[k]} {k}" for k in ("modified", "missing", "extra", "unknown"))
     source = f"git `{report.git.commit[:12]}` ({report.git.ref}) `{report.git.path}`"
+    if report.proposal:
+        source += f"\nproposal: {report.proposal}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150)}},
         {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(f"{tally}\n{source}")}},
@@ -95,7 +100,9 @@ def _slack_line(result: Result) -> str:
     item = _object(result)
     where = f" `{item['path']}`" if item["path"] else ""
     who = f" by {item['manager']}" if item["manager"] else ""
-    line = f"• *{item['severity'] or 'unrated'}* {item['status']} {result.ref}{where}{who}"
+    first = result.differences[0] if result.differences else None
+    origin = f" (git: {formats.source(first)})" if first and first.source else ""
+    line = f"• *{item['severity'] or 'unrated'}* {item['status']} {result.ref}{where}{who}{origin}"
     return _cut(_mrkdwn(line), 280)  # ten of them stay under Slack's 3000 per text block
 
 

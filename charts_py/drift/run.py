@@ -8,7 +8,7 @@ from pathlib import Path
 
 from charts_py import kubeapi
 from charts_py.config import environment
-from charts_py.drift import check, fetch
+from charts_py.drift import check, fetch, sources
 from charts_py.drift.model import Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
 from charts_py.objectref import ObjectRef, group_label
@@ -49,6 +49,8 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
     results = check.judge_all(
         desired.objects, live, policy, env=options.env, cluster_name=desired.cluster, server=server
     )
+    lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
+    results = sources.attach(results, desired.objects, live.objects, lookup)
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
     errors = tuple(
         f"{kind} ({group_label(group)}): {reason}"
@@ -60,7 +62,7 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
          f"cluster-wide LIST): {unsearched}",)
         if unsearched
         else ()
-    )  # fmt: skip
+    ) + ((missing,) if missing else ())  # fmt: skip
     report = Report(
         options.env, desired.cluster, desired.git, started, now(), tuple(results), errors, notes
     )

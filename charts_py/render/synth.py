@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charts_py import contract, kinds
+from charts_py import contract, kinds, provenance
 from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
@@ -29,14 +30,38 @@ class Result:
     """Validation warnings of the rendered objects (errors stop a synth instead)."""
 
 
+@dataclass(frozen=True)
+class Rendered:
+    """The placed objects, and the provenance side file of each (env, cluster) by dist path."""
+
+    manifests: list[Manifest]
+    side_files: dict[str, bytes]
+
+
 def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> list[Manifest]:
     """Every object of the selected environments plus the Argo CD bootstrap, placed."""
+    return rendered(envs, all_envs).manifests
+
+
+def rendered(
+    envs: Sequence[Environment], all_envs: Sequence[Environment], environments: str = "environments"
+) -> Rendered:
+    """`manifests`, with provenance; `environments` names the environments folder as the
+    repository has it (what each side file's `file` says)."""
     out: list[Manifest] = []
+    side_files: dict[str, bytes] = {}
     for env in envs:
         for cluster in env.spec.clusters:
-            with objects.batch():
+            with objects.batch() as recorded:
                 app = mesh.build(env, cluster)
             out += collect.manifests(app, f"{env.name}/{cluster.name}")
+            file = f"{environments}/{env.name}.yaml"
+            named = dataclasses.replace(
+                recorded, env=env.name, cluster=cluster.name, file=file, profile=env.spec.profile
+            )
+            side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()
+    # The bootstrap has no provenance file: it is derived from every environment at once,
+    # and drift does not compare it.
     with objects.batch():
         app = bootstrap.build(list(all_envs))
     out += collect.manifests(app, contract.BOOTSTRAP_DIR)
@@ -44,30 +69,56 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
         app = control_plane.build(list(all_envs))
     out += collect.manifests(app, contract.BOOTSTRAP_DIR)
     collect.check_unique(out)
-    return out
+    return Rendered(out, side_files)
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A synth's output before it is written: the files of dist/ it replaces (within `tops`,
+    or everything) and the verdict of validation running beside it."""
+
+    manifests: list[Manifest]
+    files: dict[str, bytes]
+    tops: set[str] | None
+    verdict: Callable[[], list[Finding]]
+    """Waits for validation: the warnings, or raises on an error."""
 
 
 def run(
     environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False
 ) -> Result:
     """Render the selected environments; write them to `dist_dir` unless `check`."""
-    envs = environment.load_all(environments)
+    staged = stage(environment.load_all(environments), environments, dist_dir, names)
+    if check:
+        changes = dist.compare(dist_dir, staged.files, staged.tops)
+        return Result(staged.manifests, changes, staged.verdict())
+    return Result(staged.manifests, write(staged, dist_dir), staged.verdict())
+
+
+def stage(
+    envs: dict[str, Environment], environments: Path, dist_dir: Path, names: Sequence[str] = ()
+) -> Staged:
+    """Render loaded environments (read from `environments`, or an edited file: `meshops
+    propose`)."""
     selected = environment.select(envs, names, str(environments))
     # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
     # Overlapping them takes most of the schema load off a synth's wall time.
     loading = threading.Thread(target=_load_schemas, daemon=True)
     loading.start()
-    placed = manifests(selected, list(envs.values()))
+    folder = environments.name
+    built = rendered(selected, list(envs.values()), folder)
+    placed = built.manifests
     loading.join()
     verdict = checks.in_background(placed, envs, dist_dir)
-    files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
-    files |= pages(selected, environments.name)
+    files = {m.path: render(m.obj, _source(m.path, folder)) for m in placed}
+    files |= pages(selected, folder) | built.side_files
     tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
-    if check:
-        changes = dist.compare(dist_dir, files, tops)
-    else:
-        changes = dist.write(dist_dir, files, tops, gate=verdict)
-    return Result(placed, changes, verdict())
+    return Staged(placed, files, tops, verdict)
+
+
+def write(staged: Staged, dist_dir: Path) -> dist.Changes:
+    """Swap the staged files into `dist_dir` once validation passed (else it stays as it was)."""
+    return dist.write(dist_dir, staged.files, staged.tops, gate=staged.verdict)
 
 
 def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:

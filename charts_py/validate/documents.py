@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import jsonpointer, yamlio
+from charts_py import jsonpointer, provenance, yamlio
 from charts_py.errors import MeshopsError
 from charts_py.objectref import ObjectRef
 from charts_py.validate.findings import Located
@@ -113,7 +113,7 @@ def load(paths: Sequence[Path]) -> list[Document]:
 def _files(path: Path) -> Iterator[Path]:
     if path.is_dir():
         for child in sorted(path.rglob("*")):
-            if child.is_file() and child.suffix in SUFFIXES and not _hidden(child, path):
+            if child.is_file() and child.suffix in SUFFIXES and not _skipped(child, path):
                 yield child
     elif path.is_file():
         yield path
@@ -121,8 +121,10 @@ def _files(path: Path) -> Iterator[Path]:
         raise DocumentError(f"{path}: no such file or directory")
 
 
-def _hidden(file: Path, root: Path) -> bool:
-    return any(part.startswith(".") for part in file.relative_to(root).parts)
+def _skipped(file: Path, root: Path) -> bool:
+    """Hidden files, and synth's provenance side files (JSON beside dist's manifests)."""
+    hidden = any(part.startswith(".") for part in file.relative_to(root).parts)
+    return hidden or file.name.endswith(provenance.SUFFIX)
 
 
 def read(file: Path) -> list[Document]:

@@ -32,6 +32,7 @@ from charts_py.drift.model import (
     Severity,
     Status,
 )
+from charts_py.provenance import ProfileDefault
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"
@@ -46,7 +47,7 @@ POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "shop", "deny-
 
 MTLS = Difference(
     "/spec/mtls/mode", Change.CHANGED, "STRICT", "PERMISSIVE", "kubectl-edit", "Update", TIME,
-    Severity.CRITICAL,
+    Severity.CRITICAL, ProfileDefault("prod", "mtlsMode", "policy.mtlsMode"),
 )  # fmt: skip
 PASSWORD = Difference(
     "/data/password", Change.CHANGED, "<masked:1f2e3d4c>", "<masked:9a8b7c6d>", "kubectl-edit",
@@ -202,6 +203,7 @@ def test_json_summary_is_compact_and_lists_the_worst_ten() -> None:
         "kind": "PeerAuthentication", "namespace": "istio-system", "name": "default",
         "status": "modified", "severity": "critical", "path": "/spec/mtls/mode",
         "manager": "kubectl-edit",
+        "source": {"profile": "prod", "key": "mtlsMode", "override": "policy.mtlsMode"},
     }  # fmt: skip
     assert "PERMISSIVE" not in json.dumps(body)  # no values, only where and who
 
@@ -217,7 +219,7 @@ def test_slack_message_has_text_and_blocks_with_escaped_markup() -> None:
     lines = sections[-1]["text"]["text"].splitlines()
     assert lines[0] == (
         "• *critical* modified PeerAuthentication istio-system/default `/spec/mtls/mode` "
-        "by kubectl-edit"
+        "by kubectl-edit (git: profile prod default mtlsMode (override: policy.mtlsMode))"
     )
     assert any("ConfigMap shop/&lt;script&gt;" in line for line in lines)
     assert "<script>" not in json.dumps(body["blocks"])

@@ -22,6 +22,7 @@ from charts_py.drift.model import (
     Severity,
     Status,
 )
+from charts_py.provenance import EnvField, Generated, ProfileDefault
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"
@@ -33,17 +34,20 @@ ACCOUNT = ObjectRef("v1", "ServiceAccount", "bookinfo", "in-sync-account")
 NAMESPACE = ObjectRef("v1", "Namespace", "", "bookinfo")
 POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "bookinfo", "deny-all")
 
+MTLS_SOURCE = ProfileDefault("prod", "mtlsMode", "policy.mtlsMode")
 MTLS = Difference(
     "/spec/mtls/mode", Change.CHANGED, "STRICT", "PERMISSIVE", "kubectl-edit", "Update", TIME,
-    Severity.CRITICAL,
+    Severity.CRITICAL, MTLS_SOURCE,
 )  # fmt: skip
 DEBUG_ENV = Difference(
     "/spec/template/spec/containers/0/env/1", Change.ADDED, None, {"name": "DEBUG", "value": "1"},
-    "kubectl-patch", "Update", TIME, Severity.MEDIUM,
+    "kubectl-patch", "Update", TIME, Severity.MEDIUM, Generated("MeshService construct"),
 )  # fmt: skip
+NOTE_SOURCE = EnvField("environments/prod.yaml", "services[6].note", line=52)
 LONG = Difference(
-    "/metadata/annotations/note", Change.CHANGED, "short", "x|" * 100, "dashboard", "Apply", TIME
-)
+    "/metadata/annotations/note", Change.CHANGED, "short", "x|" * 100, "dashboard", "Apply", TIME,
+    source=NOTE_SOURCE,
+)  # fmt: skip
 
 
 def report(*results: Result, errors: tuple[str, ...] = ()) -> Report:
@@ -95,14 +99,14 @@ DIFFERENCE = {"path", "change", "desired", "live", "manager", "operation", "time
 def test_json_has_the_contract_shape() -> None:
     text = formats.json_text(drifted())
     data = json.loads(text)
-    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 2,')
+    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 3,')
     # Every version-1 key, plus these additive ones (readers of version 1 ignore them).
     assert set(data) == TOP | {"errors", "confirmedBy", "notes"}
     assert set(data["summary"]) == SUMMARY | {"ignored"}
     assert all(set(r) == RESOURCE | {"ignored", "confirmedBy"} for r in data["resources"])
     differences = [d for r in data["resources"] for d in r["differences"]]
     assert len(differences) == 3
-    assert all(set(d) == DIFFERENCE | {"severity"} for d in differences)
+    assert all(set(d) == DIFFERENCE | {"severity", "source"} for d in differences)
     assert data["git"] == {"ref": "HEAD", "commit": GIT.commit, "path": "dist/prod/prod-east"}
     assert (data["env"], data["cluster"], data["complete"]) == ("prod", "prod-east", True)
     assert data["summary"] == {"objects": 6, "in-sync": 2, "modified": 2, "missing": 1,
@@ -120,6 +124,31 @@ def test_json_lists_every_object_with_typed_differences() -> None:
     }  # fmt: skip
     account = next(r for r in resources if r["name"] == "in-sync-account")
     assert account["severity"] is None and account["differences"] == []
+
+
+def test_json_names_the_source_of_each_difference() -> None:
+    resources = json.loads(formats.json_text(drifted()))["resources"]
+    sources = {d["path"]: d["source"] for r in resources for d in r["differences"]}
+    assert sources == {
+        "/spec/mtls/mode": {"profile": "prod", "key": "mtlsMode", "override": "policy.mtlsMode"},
+        "/spec/template/spec/containers/0/env/1": {"generated": "MeshService construct"},
+        "/metadata/annotations/note": {
+            "file": "environments/prod.yaml", "line": 52, "field": "services[6].note",
+        },
+    }  # fmt: skip
+
+
+def test_every_format_names_the_source_of_each_difference() -> None:
+    rep = drifted()
+    line = "environments/prod.yaml:52 services[6].note"
+    profile = "profile prod default mtlsMode (override: policy.mtlsMode)"
+    md = formats.markdown(rep)
+    assert f"| {line} |" in md and f"| {profile} |" in md
+    assert "| generated: MeshService construct |" in md
+    page = html.page(rep)
+    assert line in page and profile in page
+    assert f"[source: {profile}]" in formats.junit(rep)
+    assert f"[source: {profile}]" in render_text(rep, details=True)
 
 
 @pytest.mark.parametrize(
@@ -173,7 +202,7 @@ def test_markdown_values_are_compact_truncated_and_table_safe() -> None:
     live = row.split(" | ")[3]
     assert live.startswith('`"x\\|x\\|') and live.endswith("…`")
     assert len(live.replace("\\|", "|").strip("`")) == formats.VALUE_WIDTH
-    assert row.count(" | ") == 6  # seven cells: escaped pipes do not split the row
+    assert row.count(" | ") == 7  # eight cells: escaped pipes do not split the row
 
 
 def test_markdown_of_an_incomplete_run_says_incomplete_and_why() -> None:
@@ -209,6 +238,7 @@ def test_junit_has_a_testcase_per_object_and_failures_for_drift() -> None:
     assert failure.get("message") == "modified (critical): 1 difference"
     assert failure.text == (
         f'/spec/mtls/mode: changed "STRICT" → "PERMISSIVE" (kubectl-edit, Update, {TIME})'
+        " [source: profile prod default mtlsMode (override: policy.mtlsMode)]"
     )
     error = next(c for c in cases if c.get("name") == "bookinfo/deny-all").find("error")
     assert error is not None and error.get("message") == "forbidden: list authorizationpolicies"

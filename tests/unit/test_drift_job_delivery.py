@@ -73,3 +73,16 @@ def test_webhook_urls_and_credentials_are_never_inlined(
     assert code == 2 and err.count("\n") == 1 and field in err, err
     assert "pw" not in err.replace("pushgateway", "") and "hooks.slack" not in err
     assert not (tmp_path / "dist").exists()
+
+
+def test_prod_job_proposes_an_adoption_branch_with_more_memory(rendered: list[Manifest]) -> None:
+    drift = container(rendered, EAST)
+    assert "--snapshot --push origin" in drift["command"][2]
+    assert "--propose-branch meshops/adopt;" in drift["command"][2]
+    assert drift["resources"]["limits"] == {"memory": "1Gi"}
+
+
+def test_without_propose_the_job_proposes_nothing(rendered: list[Manifest]) -> None:
+    drift = container(rendered, DEV)
+    assert "--propose-branch" not in drift["command"][2]
+    assert drift["resources"]["limits"] == {"memory": "512Mi"}

@@ -1,0 +1,203 @@
+"""One proposal for one (env, cluster): read everything at one commit, plan, verify."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from charts_py import gitrepo, provenance
+from charts_py.config import environment
+from charts_py.config.environment import Environment
+from charts_py.drift import run, sources
+from charts_py.drift.model import Report, Result
+from charts_py.errors import ConfigError, MeshopsError
+from charts_py.objectref import Key, ObjectRef
+from charts_py.propose import effective, plan, report, revert, verify
+from charts_py.propose.plan import Candidate, Refusal
+from charts_py.render import checks, synth
+from charts_py.validate import engine
+
+ENVIRONMENTS = "environments"
+
+
+class Mode(enum.StrEnum):
+    ADOPT = "adopt"
+    REVERT = "revert"
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to propose and from which drift run (a report file, else a live run)."""
+
+    env: str
+    cluster: str
+    mode: Mode
+    from_report: Path | None = None
+    repo: Path | None = None
+    dist: str = "dist"
+    kubeconfig: str | None = None
+    context: str | None = None
+    live_dir: Path | None = None
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """Everything at the commit the proposal patches (HEAD)."""
+
+    repo: gitrepo.Repo
+    commit: str
+    report: Report
+    texts: dict[str, str]
+    """Every environment file at the commit, by environment name."""
+    dist_files: dict[str, str]
+    """dist file name -> its path in the repository, for the env/cluster."""
+    side_file: bytes | None
+    """The cluster's provenance side file (None: the commit has none)."""
+
+    @property
+    def root(self) -> Path:
+        return Path(str(self.repo.working_tree_dir))
+
+
+@dataclass
+class Proposal:
+    """What propose found: the offered edits (with the patched file) or the reverts."""
+
+    env: str
+    cluster: str
+    mode: Mode
+    commit: str
+    """The commit the report judged and the proposal patches."""
+    display: str
+    """The environment file, relative to the repository."""
+    offered: list[Candidate] = field(default_factory=list)
+    refused: list[Refusal] = field(default_factory=list)
+    reverts: list[revert.Revert] = field(default_factory=list)
+    also: list[tuple[ObjectRef, str]] = field(default_factory=list)
+    before: str = ""
+    after: str | None = None
+    """The patched environment file (None: nothing offered)."""
+    environment: Environment | None = None
+
+
+def read(options: Options, drift: Report | None = None) -> Inputs:
+    """The report (`drift`, else `options.from_report`, else a live run now) and the files
+    of HEAD, checked to belong together (else a ConfigError)."""
+    repo = gitrepo.open_repo(options.repo)
+    head = gitrepo.resolve(repo, "HEAD")
+    texts = {
+        PurePosixPath(p).stem: data.decode("utf-8")
+        for p, data in gitrepo.read_tree(repo, head, ENVIRONMENTS).items()
+        if p.endswith(".yaml") and "/" not in p
+    }
+    if options.env not in texts:
+        known = ", ".join(sorted(texts))
+        raise ConfigError(
+            f"{ENVIRONMENTS}/{options.env}.yaml", "--env", f"no such environment (known: {known})"
+        )
+    env = environment.load_text(texts[options.env], options.env, _display(options.env))
+    clusters = [c.name for c in env.spec.clusters]
+    if options.cluster not in clusters:
+        reason = f"no cluster {options.cluster!r} in {options.env} (known: {', '.join(clusters)})"
+        raise ConfigError(_display(options.env), "--cluster", reason)
+    drift = drift or _report(options)
+    _check(drift, options, head, str(options.from_report or "drift"))
+    folder = f"{options.dist}/{options.env}"
+    tree = gitrepo.read_tree(repo, head, folder)
+    files = {
+        PurePosixPath(p).name: f"{folder}/{p}"
+        for p in tree
+        if p.startswith(f"{options.cluster}/") and p.endswith(".yaml")
+    }
+    side = tree.get(provenance.side_file(options.env, options.cluster).split("/", 1)[1])
+    return Inputs(repo, head, drift, texts, files, side)
+
+
+def _report(options: Options) -> Report:
+    if options.from_report is not None:
+        return report.read(options.from_report)
+    run_options = run.Options(
+        options.env,
+        options.cluster,
+        options.repo,
+        "HEAD",
+        options.dist,
+        options.kubeconfig,
+        options.context,
+        options.live_dir,
+    )
+    return run.run(run_options)[0]
+
+
+def _check(drift: Report, options: Options, head: str, shown: str) -> None:
+    """The report is of this env, cluster and commit, and complete."""
+    if drift.env != options.env:
+        raise ConfigError(shown, "env", f"the report is of {drift.env!r}, not {options.env!r}")
+    if drift.cluster != options.cluster:
+        reason = f"the report is of {drift.cluster!r}, not {options.cluster!r}"
+        raise ConfigError(shown, "cluster", reason)
+    if drift.git.commit != head:
+        reason = (
+            f"the report judged commit {drift.git.commit[:12]}, HEAD is {head[:12]}: "
+            "run drift again at HEAD (propose patches HEAD)"
+        )
+        raise ConfigError(shown, "git.commit", reason)
+    if not drift.complete:
+        raise ConfigError(shown, "complete", "the drift run could not check everything")
+
+
+def propose(options: Options, inputs: Inputs) -> Proposal:
+    """The adoption or the reverts of the report's differences."""
+    display = _display(options.env)
+    text = inputs.texts[options.env]
+    out = Proposal(options.env, options.cluster, options.mode, inputs.commit, display, before=text)
+    results: list[Result] = list(plan.divergent(inputs.report.results))
+    if options.mode == Mode.REVERT:
+        out.reverts = revert.plan(results, inputs.dist_files)
+        return out
+    env = environment.load_text(text, options.env, display)
+    doc = effective.document(env)
+    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc)
+    target = verify.Target(
+        text, options.env, display, renderer(options.cluster, options.dist), effective.seed(doc)
+    )
+    done = verify.verify(candidates, target)
+    out.offered, out.also = done.offered, done.also
+    out.refused += done.refused
+    out.after, out.environment = done.text, done.environment
+    return out
+
+
+def _sources(options: Options, inputs: Inputs, text: str) -> sources.Lookup:
+    """Sources from the side file at the report's commit, as drift reads them; none usable
+    (absent, unreadable, newer) is bad input: nothing could be adopted."""
+    lookup, note = sources.load(inputs.side_file, text, inputs.commit)
+    if note:
+        side = f"{options.dist}/{provenance.side_file(options.env, options.cluster)}"
+        raise ConfigError(side, "", f"{note}; run `meshops synth` and commit dist/")
+    return lookup
+
+
+def renderer(cluster: str, dist: str) -> verify.Render:
+    """The cluster's objects rendered from one environment, in memory, and validated as
+    synth validates them (an edit synth would refuse is never offered)."""
+
+    def render(env: Environment) -> dict[Key, dict[str, Any]]:
+        prefix = f"{env.name}/{cluster}/"
+        placed = [m for m in synth.manifests([env], [env]) if m.path.startswith(prefix)]
+        try:
+            checks.validated(placed, {env.name: env}, Path(dist))
+        except engine.ValidationFailed as failed:
+            first = failed.report.errors[0]
+            raise MeshopsError(
+                f"{first.obj.ref.identity} {first.path}: {first.message} [{first.rule}]"
+            ) from None
+        return {ObjectRef.of(m.obj).key: m.obj for m in placed}
+
+    return render
+
+
+def _display(env: str) -> str:
+    return f"{ENVIRONMENTS}/{env}.yaml"
