@@ -161,14 +161,19 @@ class Provenance:
         """Deterministic JSON: sorted keys, one line per object and per field."""
         lines = ["{", f' "cluster": {_dump(self.cluster)},', f' "env": {_dump(self.env)},']
         lines += [f' "file": {_dump(self.file)},', ' "objects": {']
-        stored: dict[Origin, str] = {}  # origins repeat (one per service and profile key)
+        # Origins and pointers repeat (per service, per object of a kind): each is dumped once.
+        stored: dict[Origin, str] = {}
+        pointers: dict[str, str] = {}
         for i, (key, obj) in enumerate(sorted(self.objects.items())):
             rows = []
             for ptr, origin in sorted(obj.fields.items()):
                 text = stored.get(origin)
                 if text is None:
                     text = stored[origin] = _dump(self._stored(origin))
-                rows.append(f"    {_dump(ptr)}: {text}")
+                at = pointers.get(ptr)
+                if at is None:
+                    at = pointers[ptr] = _dump(ptr)
+                rows.append(f"    {at}: {text}")
             comma = "," if i < len(self.objects) - 1 else ""
             generated = f'"generated": {_dump(obj.generated.what)}'
             if not rows:

@@ -240,3 +240,16 @@ def _at(data: Any, path: source.FieldPath | str) -> Any:
     for part in parts:
         data = data[int(part)] if isinstance(data, list) else data[part]
     return data
+
+
+def test_values_shared_between_objects_are_traced_in_each(dist: Path) -> None:
+    """The ingress VirtualService repeats each exposed service's routes (the same dicts the
+    mesh VirtualService holds): unwrapping one object must not strip the other's origins."""
+    prov = provenance.read(dist, "prod", "prod-east")
+    ingress = ObjectRef("networking.istio.io/v1", "VirtualService", "shop", "ingress")
+    routes = obj(dist, "prod-east", "gateways/VirtualService.networking.istio.io.shop.ingress.yaml")
+    assert routes["spec"]["http"]
+    for i, _ in enumerate(routes["spec"]["http"]):
+        for leaf in ("timeout", "retries/attempts", "route/0/weight"):
+            found = prov.source_of(ingress, f"/spec/http/{i}/{leaf}")
+            assert not isinstance(found, Generated), (i, leaf, found)
