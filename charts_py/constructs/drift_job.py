@@ -18,6 +18,8 @@ from charts_py.constructs.objects import emit
 NAMESPACE = naming.DRIFT_NAMESPACE
 NAME = "meshops-drift"
 GIT_SECRET = "meshops-drift-git"
+MEMORY_LIMIT = "512Mi"
+"""The job's memory limit; scripts/bench_drift_busy.py measures drift's peak against it."""
 """Created out of band: GIT_URL with credentials to clone and push the snapshot branch."""
 NOTIFY_ENV = "MESHOPS_NOTIFY_URL"
 """The webhook URL, from the Secret `drift.notify.secretRef` names (`--notify-from-env`)."""
@@ -120,7 +122,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "envFrom": [{"secretRef": {"name": GIT_SECRET}}],
         "resources": {
             "requests": {"cpu": "100m", "memory": "256Mi"},
-            "limits": {"memory": "512Mi"},
+            "limits": {"memory": MEMORY_LIMIT},
         },
         "securityContext": {
             "allowPrivilegeEscalation": False,
