@@ -5,8 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime
 import gc
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 from charts_py import kubeapi
