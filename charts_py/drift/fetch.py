@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -46,8 +47,24 @@ class Live:
     """Kinds whose extra objects outside the managed namespaces RBAC kept us from seeking."""
 
 
+@dataclass(frozen=True)
+class Tree:
+    """dist/<env>/<cluster> at one commit, still as bytes: which cluster is known before the
+    (slower) parsing, so reading live state can start meanwhile."""
+
+    git: GitSource
+    cluster: str
+    files: dict[str, bytes]  # repository path -> content, of the cluster's manifests
+    environment_text: str | None
+
+
 def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
     """Read the desired state from git (never the working tree)."""
+    return parsed(tree(repo_path, ref, dist, env, cluster))
+
+
+def tree(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Tree:
+    """The files of the desired state, from git's object database."""
     repo = gitrepo.open_repo(repo_path)
     commit = gitrepo.resolve(repo, ref)
     files = gitrepo.read_tree(repo, commit, f"{dist}/{env}")
@@ -57,15 +74,20 @@ def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str 
     cluster = cluster or clusters[0]
     if cluster not in clusters:
         raise ConfigError(f"{dist}/{env}", "--cluster", f"unknown cluster {cluster!r} ({clusters})")
-    objects = [
-        _parse(f"{dist}/{env}/{p}", data)
-        for p, data in sorted(files.items())
+    manifests = {
+        f"{dist}/{env}/{p}": data
+        for p, data in files.items()
         if p.startswith(cluster + "/") and p.endswith((".yaml", ".yml"))
-    ]
-    env_files = _optional(repo, commit, "environments")
-    text = env_files.get(f"{env}.yaml")
+    }
+    text = _optional(repo, commit, "environments").get(f"{env}.yaml")
     source = GitSource(ref, commit, f"{dist}/{env}/{cluster}")
-    return Desired(source, cluster, objects, text.decode() if text else None)
+    return Tree(source, cluster, manifests, text.decode() if text else None)
+
+
+def parsed(files: Tree) -> Desired:
+    """The desired state's objects, parsed (bad YAML is a ConfigError naming the file)."""
+    objects = [_parse(name, data) for name, data in sorted(files.files.items())]
+    return Desired(files.git, files.cluster, objects, files.environment_text)
 
 
 def _optional(repo: Any, commit: str, path: str) -> dict[str, bytes]:
@@ -139,14 +161,7 @@ class Scope:
 
     @property
     def selector(self) -> str:
-        return ",".join(
-            f"{k}={v}"
-            for k, v in (
-                (contract.MANAGED_BY, contract.MANAGED_BY_VALUE),
-                (contract.ENVIRONMENT, self.env),
-                (contract.CLUSTER, self.cluster),
-            )
-        )
+        return selector(self.env, self.cluster)
 
     def keep(self, item: dict[str, Any]) -> dict[str, Any] | None:
         """What judging needs of a page item: git's objects and ours, masked; nothing else."""
@@ -155,7 +170,53 @@ class Scope:
         return None
 
 
-def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: Scope) -> Live:
+def selector(env: str, cluster: str) -> str:
+    """The label selector of meshops's objects in one (environment, cluster)."""
+    return ",".join(
+        f"{k}={v}"
+        for k, v in (
+            (contract.MANAGED_BY, contract.MANAGED_BY_VALUE),
+            (contract.ENVIRONMENT, env),
+            (contract.CLUSTER, cluster),
+        )
+    )
+
+
+class Labelled:
+    """The label-selected LIST of every kind meshops emits, started as soon as the
+    environment and cluster are known: it needs nothing from git's objects, so it runs while
+    they are parsed (the API server works meanwhile), and `from_cluster` uses its answers
+    instead of asking again. Its pool is `from_cluster`'s too, so no more than
+    MAX_IN_FLIGHT requests are ever in flight."""
+
+    def __init__(self, reader: LiveReader, env: str, cluster: str) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        labels = selector(env, cluster)
+        self.answers: dict[tuple[str, str], Answer] = {
+            kind: self.pool.submit(_labelled, reader, kind, labels) for kind in sorted(KNOWN_KINDS)
+        }
+
+    def __enter__(self) -> Labelled:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+
+
+Answer = concurrent.futures.Future[list[dict[str, Any]]]
+
+
+def _labelled(reader: LiveReader, kind: tuple[str, str], labels: str) -> list[dict[str, Any]]:
+    # Every item carries our labels, so it is ours: kept (masked), as Scope.keep would.
+    return reader.list(reader.served(*kind), label_selector=labels, keep=mask.secret)
+
+
+def from_cluster(
+    reader: LiveReader,
+    wanted: Iterable[tuple[str, str]],
+    scope: Scope,
+    labelled: Labelled | None = None,
+) -> Live:
     """LISTs proportional to what meshops manages, a bounded number in flight.
 
     Namespaced kinds: one cluster-wide LIST by our labels finds ours anywhere; only where
@@ -166,12 +227,21 @@ def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: S
     says extra objects elsewhere were not sought. Cluster-scoped kinds: by our labels, and
     by name for git's objects. Pages stream through `scope.keep`, so foreign objects are
     never held. A kind the server does not serve is noted (`unserved`); a kind that cannot
-    be read is an error, never skipped.
+    be read is an error, never skipped. `labelled`, when given, has already started the
+    label-selected LISTs for the same scope.
     """
     live = Live()
-    with concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
+    with contextlib.ExitStack() as stack:
+        if labelled is None:
+            pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT))
+            answers: dict[tuple[str, str], Answer] = {}
+        else:
+            pool, answers = labelled.pool, labelled.answers
+        # FIFO: every started label-selected LIST is taken by a worker before any of these,
+        # so a worker waiting on one never waits on a task still queued behind it.
         futures = {
-            pool.submit(_read_kind, reader, kind, scope): kind for kind in sorted(set(wanted))
+            pool.submit(_read_kind, reader, kind, scope, answers.get(kind)): kind
+            for kind in sorted(set(wanted))
         }
         for future in concurrent.futures.as_completed(futures):
             api_version, kind = futures[future]
@@ -192,13 +262,20 @@ def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: S
 
 
 def _read_kind(
-    reader: LiveReader, kind: tuple[str, str], scope: Scope
+    reader: LiveReader, kind: tuple[str, str], scope: Scope, answer: Answer | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Every object of one kind judging needs, and the kind's name if the label-selected
-    search outside the managed namespaces was forbidden."""
+    search outside the managed namespaces was forbidden (`answer`: that search, started
+    early)."""
     resource = reader.served(*kind)
+
+    def ours() -> list[dict[str, Any]]:
+        if answer is not None:
+            return list(answer.result())
+        return reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+
     if not resource.namespaced:
-        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        items = ours()
         group = kind[0].rpartition("/")[0]
         found = {o["metadata"]["name"] for o in items}
         for g, k, name in sorted(scope.cluster_names):
@@ -208,7 +285,7 @@ def _read_kind(
                 )
         return items, None
     try:  # ours anywhere, by our labels; then where git's objects were not among them
-        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        items = ours()
         namespaces, note = scope.unfound(kind, items), None
     except Forbidden:  # Roles only: extra objects can be sought in the managed namespaces
         items, namespaces, note = [], set(scope.namespaces), kind[1]

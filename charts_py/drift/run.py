@@ -63,10 +63,12 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
     else:
         server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
-        desired = _desired(options)
-        scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
-        kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
-        live = fetch.from_cluster(server, kinds, scope)
+        files = fetch.tree(options.repo, options.ref, options.dist, options.env, options.cluster)
+        with fetch.Labelled(server, options.env, files.cluster) as ours:  # while git parses
+            desired = fetch.parsed(files)
+            scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
+            kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
+            live = fetch.from_cluster(server, kinds, scope, ours)
     policy = policy_for(desired, options.env)
     wanted = {ObjectRef.of(o).group_kind for o in desired.objects}
     results = check.judge_all(
