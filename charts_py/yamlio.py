@@ -6,6 +6,7 @@ identical with either emitter (tests/unit/test_render.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,9 +21,28 @@ _MAP = "tag:yaml.org,2002:map"
 _MERGE = "tag:yaml.org,2002:merge"
 
 
+class _Loader(LOADER):  # type: ignore[valid-type,misc]
+    """The safe loader with its scalar resolution memoized: it tries regular expressions on
+    every plain scalar (`80`, `true`, `TCP`), and with no path resolvers (the safe loader
+    has none) the answer depends on the text alone."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return _scalar_tag(value, implicit)
+        return str(super().resolve(kind, value, implicit))
+
+
+@functools.lru_cache(maxsize=65536)
+def _scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, implicit))  # type: ignore[no-untyped-call]
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
+
 def load(text: str | bytes) -> Any:
     """One document (safe types only), exactly as `yaml.safe_load` reads it."""
-    loader = LOADER(text)
+    loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
