@@ -6,7 +6,7 @@ import concurrent.futures
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
@@ -48,53 +48,62 @@ class Live:
 
 
 @dataclass(frozen=True)
-class Tree:
-    """dist/<env>/<cluster> at one commit, still as bytes: which cluster is known before the
-    (slower) parsing, so reading live state can start meanwhile."""
+class Place:
+    """Where the desired state is: one cluster's folder at one commit. Known before any
+    file is read, so reading live state can start first."""
 
+    repo: gitrepo.Repo
     git: GitSource
+    env: str
     cluster: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The desired state's files at that commit, still as bytes."""
+
+    place: Place
     files: dict[str, bytes]  # repository path -> content, of the cluster's manifests
     environment_text: str | None
 
 
 def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
     """Read the desired state from git (never the working tree)."""
-    return parsed(tree(repo_path, ref, dist, env, cluster))
+    return parsed(tree(place(repo_path, ref, dist, env, cluster)))
 
 
-def tree(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Tree:
-    """The files of the desired state, from git's object database."""
+def place(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Place:
+    """The commit `ref` names and the cluster folder under `dist/env` (the only one, when
+    `cluster` is None)."""
     repo = gitrepo.open_repo(repo_path)
     commit = gitrepo.resolve(repo, ref)
-    files = gitrepo.read_tree(repo, commit, f"{dist}/{env}")
-    clusters = sorted({PurePosixPath(p).parts[0] for p in files if "/" in p})
+    folder = f"{dist}/{env}"
+    clusters = gitrepo.folders(repo, commit, folder)
+    if not clusters:
+        gitrepo.read_tree(repo, commit, folder)  # says why when the folder is absent
     if cluster is None and len(clusters) != 1:
-        raise ConfigError(f"{dist}/{env}", "--cluster", f"required: one of {clusters}")
+        raise ConfigError(folder, "--cluster", f"required: one of {clusters}")
     cluster = cluster or clusters[0]
     if cluster not in clusters:
-        raise ConfigError(f"{dist}/{env}", "--cluster", f"unknown cluster {cluster!r} ({clusters})")
+        raise ConfigError(folder, "--cluster", f"unknown cluster {cluster!r} ({clusters})")
+    return Place(repo, GitSource(ref, commit, f"{folder}/{cluster}"), env, cluster)
+
+
+def tree(where: Place) -> Tree:
+    """The cluster's manifests and the environment file, from git's object database."""
+    folder, commit = where.git.path, where.git.commit
+    files = gitrepo.read_tree(where.repo, commit, folder)
     manifests = {
-        f"{dist}/{env}/{p}": data
-        for p, data in files.items()
-        if p.startswith(cluster + "/") and p.endswith((".yaml", ".yml"))
+        f"{folder}/{p}": data for p, data in files.items() if p.endswith((".yaml", ".yml"))
     }
-    text = _optional(repo, commit, "environments").get(f"{env}.yaml")
-    source = GitSource(ref, commit, f"{dist}/{env}/{cluster}")
-    return Tree(source, cluster, manifests, text.decode() if text else None)
+    text = gitrepo.read_file(where.repo, commit, f"environments/{where.env}.yaml")
+    return Tree(where, manifests, text.decode() if text is not None else None)
 
 
 def parsed(files: Tree) -> Desired:
     """The desired state's objects, parsed (bad YAML is a ConfigError naming the file)."""
     objects = [_parse(name, data) for name, data in sorted(files.files.items())]
-    return Desired(files.git, files.cluster, objects, files.environment_text)
-
-
-def _optional(repo: Any, commit: str, path: str) -> dict[str, bytes]:
-    try:
-        return gitrepo.read_tree(repo, commit, path)
-    except ConfigError:
-        return {}
+    return Desired(files.place.git, files.place.cluster, objects, files.environment_text)
 
 
 def _parse(name: str, data: bytes) -> dict[str, Any]:

@@ -63,9 +63,9 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
     else:
         server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
-        files = fetch.tree(options.repo, options.ref, options.dist, options.env, options.cluster)
-        with fetch.Labelled(server, options.env, files.cluster) as ours:  # while git parses
-            desired = fetch.parsed(files)
+        where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
+        with fetch.Labelled(server, options.env, where.cluster) as ours:  # while git is read
+            desired = fetch.parsed(fetch.tree(where))
             scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
             kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
             live = fetch.from_cluster(server, kinds, scope, ours)
