@@ -63,6 +63,15 @@ def read_tree(repo: git.Repo, commit: str, path: str) -> dict[str, bytes]:
     return _archive(repo, sha, str(node.path))
 
 
+def read_file(repo: git.Repo, commit: str, path: str) -> bytes | None:
+    """The blob at `path` in `commit` (a sha from `resolve`), or None when there is none."""
+    try:
+        blob = repo.commit(commit).tree / path
+    except KeyError:
+        return None
+    return _data(blob) if isinstance(blob, git.Blob) else None
+
+
 def folders(repo: git.Repo, commit: str, path: str) -> list[str]:
     """Names of the folders directly under `path` at `commit`, sorted ([] when absent): lets a
     restore pick one backup without reading every snapshot's blobs."""

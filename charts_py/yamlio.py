@@ -6,6 +6,7 @@ identical with either emitter (tests/unit/test_render.py).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,12 +15,67 @@ import yaml
 LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 DUMPER: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
+_STR = "tag:yaml.org,2002:str"
+_SEQ = "tag:yaml.org,2002:seq"
+_MAP = "tag:yaml.org,2002:map"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
+class _Loader(LOADER):  # type: ignore[valid-type,misc]
+    """The safe loader with its scalar resolution memoized: it tries regular expressions on
+    every plain scalar (`80`, `true`, `TCP`), and with no path resolvers (the safe loader
+    has none) the answer depends on the text alone."""
+
+    def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
+        if kind is yaml.ScalarNode:
+            return _scalar_tag(value, implicit)
+        return str(super().resolve(kind, value, implicit))
+
+
+@functools.lru_cache(maxsize=65536)
+def _scalar_tag(value: str, implicit: tuple[bool, bool]) -> str:
+    return str(_RESOLVER.resolve(yaml.ScalarNode, value, implicit))  # type: ignore[no-untyped-call]
+
+
+_RESOLVER = yaml.resolver.Resolver()
+
 
 def load(text: str | bytes) -> Any:
-    """One document (safe types only)."""
-    return yaml.load(text, Loader=LOADER)
+    """One document (safe types only), exactly as `yaml.safe_load` reads it."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        try:
+            return _construct(loader, node)
+        except RecursionError:  # an alias inside itself: PyYAML builds the cycle
+            return loader.construct_document(node)
+    finally:
+        loader.dispose()
 
 
 def load_all(text: str | bytes) -> Iterator[Any]:
     """Every document of a multi-document stream (safe types only)."""
     return yaml.load_all(text, Loader=LOADER)
+
+
+def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+    """`node` as Python data, without PyYAML's generic constructor machinery: string scalars,
+    maps and lists (nearly all of a manifest) are built directly, every other scalar by
+    PyYAML's own SafeConstructor, so the result is the same (tests/unit/test_yamlio.py);
+    tagged collections, merge keys and non-scalar keys go the generic way too (its errors
+    included). Reading dist/ at a commit is most of drift's time; this takes a third off it
+    (PyYAML's constructor is pure Python even with libyaml's parser)."""
+    kind, tag = type(node), node.tag
+    if kind is yaml.ScalarNode:
+        return node.value if tag == _STR else loader.construct_object(node, deep=True)
+    if kind is yaml.SequenceNode and tag == _SEQ:
+        return [_construct(loader, item) for item in node.value]
+    if (
+        kind is yaml.MappingNode
+        and tag == _MAP
+        and all(type(k) is yaml.ScalarNode and k.tag != _MERGE for k, _ in node.value)
+    ):
+        return {_construct(loader, k): _construct(loader, v) for k, v in node.value}
+    return loader.construct_object(node, deep=True)

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from charts_py import yamlio
 from charts_py.errors import ConfigError
 
 FieldPath = tuple[str | int, ...]
@@ -66,7 +67,7 @@ def read(path: Path, display: str) -> Source:
 def parse(text: str, display: str) -> Source:
     """Parse YAML text (a single document) or raise ConfigError naming `display`."""
     try:
-        nodes = list(yaml.compose_all(text, Loader=yaml.SafeLoader))
+        nodes = list(yaml.compose_all(text, Loader=yamlio.LOADER))  # libyaml: same nodes, marks
     except yaml.MarkedYAMLError as exc:
         line = exc.problem_mark.line + 1 if exc.problem_mark else None
         raise ConfigError(display, "", f"malformed YAML: {exc.problem}", line) from exc

@@ -19,6 +19,10 @@ NAMESPACE = naming.DRIFT_NAMESPACE
 NAME = "meshops-drift"
 GIT_SECRET = "meshops-drift-git"
 """Created out of band: GIT_URL with credentials to clone and push the snapshot branch."""
+MEMORY_LIMIT = "512Mi"
+"""The job's memory limit; scripts/bench_drift_busy.py measures drift's peak against it."""
+PROPOSING_MEMORY_LIMIT = "1Gi"
+"""With `drift.propose`: the proposal renders the environment, on Node beside Python."""
 NOTIFY_ENV = "MESHOPS_NOTIFY_URL"
 """The webhook URL, from the Secret `drift.notify.secretRef` names (`--notify-from-env`)."""
 
@@ -111,7 +115,7 @@ def _resources(drift: Drift) -> dict[str, Any]:
     proposes = drift.propose is not None and drift.propose.adopt
     return {
         "requests": {"cpu": "100m", "memory": "256Mi"},
-        "limits": {"memory": "1Gi" if proposes else "512Mi"},
+        "limits": {"memory": PROPOSING_MEMORY_LIMIT if proposes else MEMORY_LIMIT},
     }
 
 

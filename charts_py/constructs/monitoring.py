@@ -21,6 +21,11 @@ DRIFT_LAST_RUN = "meshops_drift_last_run_timestamp_seconds"
 """Metric names written by drift/metrics.py (a unit test keeps the two in step)."""
 DRIFT_STALE = "2d"
 DRIFT_STALE_SECONDS = 2 * 86400
+DASHBOARD_SERVICES = 50
+"""Services per Grafana dashboard (3 panels each). One dashboard for every service would
+outgrow a ConfigMap: the API server refuses more than 1 MiB of data (about 700 services),
+and Grafana slows down well before that. Page 1 keeps the name of a single dashboard, so an
+environment that grows past 50 services only adds pages."""
 
 
 def _selector(env: Environment, service: str | None) -> str:
@@ -92,15 +97,19 @@ class Monitoring(Construct):
             )
         drift = {"groups": [{"name": DRIFT_RULE, "rules": drift_rules(env, cluster)}]}
         emit(self, kinds.PROMETHEUS_RULE, DRIFT_RULE, {"spec": drift}, namespace=ns)
-        dashboard = json.dumps(_dashboard(env), indent=2, sort_keys=True)
-        emit(
-            self,
-            kinds.CONFIG_MAP,
-            f"grafana-dashboard-{ns}",
-            {"data": {f"{ns}-mesh.json": dashboard}},
-            namespace=ns,
-            labels={"grafana_dashboard": "1"},
-        )
+        pages = _pages(env.spec.services)
+        for page, services in enumerate(pages, 1):
+            suffix = "" if page == 1 else f"-{page}"
+            dashboard = json.dumps(_dashboard(env, services, page, len(pages)), indent=2,
+                                   sort_keys=True)  # fmt: skip
+            emit(
+                self,
+                kinds.CONFIG_MAP,
+                f"grafana-dashboard-{ns}{suffix}",
+                {"data": {f"{ns}-mesh{suffix}.json": dashboard}},
+                namespace=ns,
+                labels={"grafana_dashboard": "1"},
+            )
 
 
 def severity(env: Environment) -> str:
@@ -199,13 +208,25 @@ def _slo_rules(
     ]
 
 
-def _dashboard(env: Environment) -> dict[str, Any]:
+def _pages(services: list[Service]) -> list[list[Service]]:
+    """The services in dashboard-sized pages, in the environment file's order."""
+    size = DASHBOARD_SERVICES
+    return [services[i : i + size] for i in range(0, len(services), size)]
+
+
+def _dashboard(env: Environment, services: list[Service], page: int, pages: int) -> dict[str, Any]:
     panels: list[dict[str, Any]] = []
-    for row, svc in enumerate(env.spec.services):
+    for row, svc in enumerate(services):
         panels += _service_panels(env, svc, row)
+    title = f"{env.spec.namespace} mesh ({env.name})"
+    uid = f"meshops-{env.name}-{env.spec.namespace}"[:40]
+    if pages > 1:
+        title = f"{title} {page}/{pages}"
+    if page > 1:
+        uid = f"{uid[: 39 - len(str(page))]}-{page}"
     return {
-        "title": f"{env.spec.namespace} mesh ({env.name})",
-        "uid": f"meshops-{env.name}-{env.spec.namespace}"[:40],
+        "title": title,
+        "uid": uid,
         "tags": ["meshops", "istio", env.name],
         "schemaVersion": 39,
         "time": {"from": "now-6h", "to": "now"},

@@ -118,18 +118,19 @@ def ownership(
         beyond = owner.paths - leaves  # the common case, an in-sync object: empty
         if not beyond:
             continue
-        beyond = frozenset(
-            p for p in beyond if not _key_field(p) and not _is_default(p, defaulted(), live)
-        )
-        if not beyond:
-            continue
         if inner is None:
             inner = {path[:n] for path in leaves for n in range(1, len(path))}
-        anchors = {
-            _anchor(p, inner)
+        # Cheap tests first: an atomic field git declares inside (a selector) is judged by
+        # the value comparison, and needs no copy of git's object with defaults filled in.
+        beyond = frozenset(
+            p
             for p in beyond
-            if not _bookkeeping(p, owner.manager == ours) and not _covered(p, leaves, inner)
-        }
+            if not _covered(p, leaves, inner)
+            and not _bookkeeping(p, owner.manager == ours)
+            and not _key_field(p)
+            and not _is_default(p, defaulted(), live)
+        )
+        anchors = {_anchor(p, inner) for p in beyond}
         for path in sorted(anchors, key=str):
             ptr = fields.to_pointer(path, live)
             out.append((Difference(ptr, Change.ADDED, None, fields.value_at(live, path)), owner))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any, Protocol
 
 import yaml
@@ -48,34 +49,66 @@ class Live:
     """Kinds whose extra objects outside the managed namespaces RBAC kept us from seeking."""
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where the desired state is: one cluster's folder at one commit. Known before any
+    file is read, so reading live state can start first."""
+
+    repo: gitrepo.Repo
+    git: GitSource
+    env: str
+    cluster: str
+
+
+@dataclass(frozen=True)
+class Tree:
+    """The desired state's files at that commit, still as bytes."""
+
+    place: Place
+    files: dict[str, bytes]  # repository path -> content, of the cluster's manifests
+    environment_text: str | None
+    provenance: bytes | None
+
+
 def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
     """Read the desired state from git (never the working tree)."""
+    return parsed(tree(place(repo_path, ref, dist, env, cluster)))
+
+
+def place(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Place:
+    """The commit `ref` names and the cluster folder under `dist/env` (the only one, when
+    `cluster` is None)."""
     repo = gitrepo.open_repo(repo_path)
     commit = gitrepo.resolve(repo, ref)
-    files = gitrepo.read_tree(repo, commit, f"{dist}/{env}")
-    clusters = sorted({PurePosixPath(p).parts[0] for p in files if "/" in p})
+    folder = f"{dist}/{env}"
+    clusters = gitrepo.folders(repo, commit, folder)
+    if not clusters:
+        gitrepo.read_tree(repo, commit, folder)  # says why when the folder is absent
     if cluster is None and len(clusters) != 1:
-        raise ConfigError(f"{dist}/{env}", "--cluster", f"required: one of {clusters}")
+        raise ConfigError(folder, "--cluster", f"required: one of {clusters}")
     cluster = cluster or clusters[0]
     if cluster not in clusters:
-        raise ConfigError(f"{dist}/{env}", "--cluster", f"unknown cluster {cluster!r} ({clusters})")
-    objects = [
-        _parse(f"{dist}/{env}/{p}", data)
-        for p, data in sorted(files.items())
-        if p.startswith(cluster + "/") and p.endswith((".yaml", ".yml"))
-    ]
-    env_files = _optional(repo, commit, "environments")
-    text = env_files.get(f"{env}.yaml")
-    source = GitSource(ref, commit, f"{dist}/{env}/{cluster}")
-    side = files.get(f"{cluster}{provenance.SUFFIX}")
-    return Desired(source, cluster, objects, text.decode() if text else None, side)
+        raise ConfigError(folder, "--cluster", f"unknown cluster {cluster!r} ({clusters})")
+    return Place(repo, GitSource(ref, commit, f"{folder}/{cluster}"), env, cluster)
 
 
-def _optional(repo: Any, commit: str, path: str) -> dict[str, bytes]:
-    try:
-        return gitrepo.read_tree(repo, commit, path)
-    except ConfigError:
-        return {}
+def tree(where: Place) -> Tree:
+    """The cluster's manifests and the environment file, from git's object database."""
+    folder, commit = where.git.path, where.git.commit
+    files = gitrepo.read_tree(where.repo, commit, folder)
+    manifests = {
+        f"{folder}/{p}": data for p, data in files.items() if p.endswith((".yaml", ".yml"))
+    }
+    text = gitrepo.read_file(where.repo, commit, f"environments/{where.env}.yaml")
+    side = gitrepo.read_file(where.repo, commit, f"{folder}{provenance.SUFFIX}")
+    return Tree(where, manifests, text.decode() if text is not None else None, side)
+
+
+def parsed(files: Tree) -> Desired:
+    """The desired state's objects, parsed (bad YAML is a ConfigError naming the file)."""
+    objects = [_parse(name, data) for name, data in sorted(files.files.items())]
+    place = files.place
+    return Desired(place.git, place.cluster, objects, files.environment_text, files.provenance)
 
 
 def _parse(name: str, data: bytes) -> dict[str, Any]:
@@ -142,14 +175,7 @@ class Scope:
 
     @property
     def selector(self) -> str:
-        return ",".join(
-            f"{k}={v}"
-            for k, v in (
-                (contract.MANAGED_BY, contract.MANAGED_BY_VALUE),
-                (contract.ENVIRONMENT, self.env),
-                (contract.CLUSTER, self.cluster),
-            )
-        )
+        return selector(self.env, self.cluster)
 
     def keep(self, item: dict[str, Any]) -> dict[str, Any] | None:
         """What judging needs of a page item: git's objects and ours, masked; nothing else."""
@@ -158,7 +184,53 @@ class Scope:
         return None
 
 
-def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: Scope) -> Live:
+def selector(env: str, cluster: str) -> str:
+    """The label selector of meshops's objects in one (environment, cluster)."""
+    return ",".join(
+        f"{k}={v}"
+        for k, v in (
+            (contract.MANAGED_BY, contract.MANAGED_BY_VALUE),
+            (contract.ENVIRONMENT, env),
+            (contract.CLUSTER, cluster),
+        )
+    )
+
+
+class Labelled:
+    """The label-selected LIST of every kind meshops emits, started as soon as the
+    environment and cluster are known: it needs nothing from git's objects, so it runs while
+    they are parsed (the API server works meanwhile), and `from_cluster` uses its answers
+    instead of asking again. Its pool is `from_cluster`'s too, so no more than
+    MAX_IN_FLIGHT requests are ever in flight."""
+
+    def __init__(self, reader: LiveReader, env: str, cluster: str) -> None:
+        self.pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        labels = selector(env, cluster)
+        self.answers: dict[tuple[str, str], Answer] = {
+            kind: self.pool.submit(_labelled, reader, kind, labels) for kind in sorted(KNOWN_KINDS)
+        }
+
+    def __enter__(self) -> Labelled:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+
+
+Answer = concurrent.futures.Future[list[dict[str, Any]]]
+
+
+def _labelled(reader: LiveReader, kind: tuple[str, str], labels: str) -> list[dict[str, Any]]:
+    # Every item carries our labels, so it is ours: kept (masked), as Scope.keep would.
+    return reader.list(reader.served(*kind), label_selector=labels, keep=mask.secret)
+
+
+def from_cluster(
+    reader: LiveReader,
+    wanted: Iterable[tuple[str, str]],
+    scope: Scope,
+    labelled: Labelled | None = None,
+) -> Live:
     """LISTs proportional to what meshops manages, a bounded number in flight.
 
     Namespaced kinds: one cluster-wide LIST by our labels finds ours anywhere; only where
@@ -169,12 +241,21 @@ def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: S
     says extra objects elsewhere were not sought. Cluster-scoped kinds: by our labels, and
     by name for git's objects. Pages stream through `scope.keep`, so foreign objects are
     never held. A kind the server does not serve is noted (`unserved`); a kind that cannot
-    be read is an error, never skipped.
+    be read is an error, never skipped. `labelled`, when given, has already started the
+    label-selected LISTs for the same scope.
     """
     live = Live()
-    with concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT) as pool:
+    with contextlib.ExitStack() as stack:
+        if labelled is None:
+            pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT))
+            answers: dict[tuple[str, str], Answer] = {}
+        else:
+            pool, answers = labelled.pool, labelled.answers
+        # FIFO: every started label-selected LIST is taken by a worker before any of these,
+        # so a worker waiting on one never waits on a task still queued behind it.
         futures = {
-            pool.submit(_read_kind, reader, kind, scope): kind for kind in sorted(set(wanted))
+            pool.submit(_read_kind, reader, kind, scope, answers.get(kind)): kind
+            for kind in sorted(set(wanted))
         }
         for future in concurrent.futures.as_completed(futures):
             api_version, kind = futures[future]
@@ -195,13 +276,20 @@ def from_cluster(reader: LiveReader, wanted: Iterable[tuple[str, str]], scope: S
 
 
 def _read_kind(
-    reader: LiveReader, kind: tuple[str, str], scope: Scope
+    reader: LiveReader, kind: tuple[str, str], scope: Scope, answer: Answer | None
 ) -> tuple[list[dict[str, Any]], str | None]:
     """Every object of one kind judging needs, and the kind's name if the label-selected
-    search outside the managed namespaces was forbidden."""
+    search outside the managed namespaces was forbidden (`answer`: that search, started
+    early)."""
     resource = reader.served(*kind)
+
+    def ours() -> list[dict[str, Any]]:
+        if answer is not None:
+            return list(answer.result())
+        return reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+
     if not resource.namespaced:
-        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        items = ours()
         group = kind[0].rpartition("/")[0]
         found = {o["metadata"]["name"] for o in items}
         for g, k, name in sorted(scope.cluster_names):
@@ -211,7 +299,7 @@ def _read_kind(
                 )
         return items, None
     try:  # ours anywhere, by our labels; then where git's objects were not among them
-        items = reader.list(resource, label_selector=scope.selector, keep=scope.keep)
+        items = ours()
         namespaces, note = scope.unfound(kind, items), None
     except Forbidden:  # Roles only: extra objects can be sought in the managed namespaces
         items, namespaces, note = [], set(scope.namespaces), kind[1]

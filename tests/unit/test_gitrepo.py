@@ -191,6 +191,14 @@ def test_read_tree_reads_the_commit_not_the_working_tree(work: Path, repo: git.R
     ]
 
 
+def test_read_file_reads_one_blob_at_the_commit(work: Path, repo: git.Repo) -> None:
+    (work / "dist" / "dev" / "a.yaml").write_text("changed in the working tree\n")
+    sha = gitrepo.resolve(repo, "v1")
+    assert gitrepo.read_file(repo, sha, "dist/dev/a.yaml") == b"a: 1\n"
+    assert gitrepo.read_file(repo, sha, "dist/dev/missing.yaml") is None
+    assert gitrepo.read_file(repo, sha, "dist/dev") is None  # a folder, not a file
+
+
 def test_read_tree_missing_path_names_path_and_commit(work: Path, repo: git.Repo) -> None:
     sha = gitrepo.resolve(repo, "v1")
     with pytest.raises(ConfigError) as e:

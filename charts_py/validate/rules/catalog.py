@@ -266,6 +266,12 @@ RULES: tuple[Rule, ...] = (
         "create Secrets out of band (or use an external secret store)",
     ),
     _rule(
+        "configmap-size",
+        "E E E",
+        "a ConfigMap holds at most 1 MiB of data (the API server refuses more)",
+        "split the data over several ConfigMaps",
+    ),
+    _rule(
         "gateway-port-names",
         "E E E",
         "port names are unique within a Gateway",

@@ -3,6 +3,8 @@ Istio annotation names."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator
 
@@ -83,6 +85,31 @@ def tracing_sampling(scope: Scope) -> Iterator[Outcome]:
 def no_secrets(scope: Scope) -> Iterator[Outcome]:
     for doc in scope.of("Secret"):
         yield fail(doc, "/kind", "a Secret in git leaks its value to everyone who can read it")
+
+
+MAX_CONFIGMAP_DATA = 1024 * 1024
+"""Bytes of keys and values, `data` and decoded `binaryData` together, that the API server
+accepts in one ConfigMap (Kubernetes' ValidateConfigMap, corev1.MaxSecretSize): a larger
+one fails to sync in every cluster."""
+
+
+@check("configmap-size")
+def configmap_size(scope: Scope) -> Iterator[Outcome]:
+    for doc in scope.of("ConfigMap"):
+        text = mapping(doc.obj.get("data"))
+        binary = mapping(doc.obj.get("binaryData"))
+        size = sum(len(k.encode()) + len(str(v).encode()) for k, v in text.items())
+        size += sum(len(k.encode()) + _decoded_length(v) for k, v in binary.items())
+        if size > MAX_CONFIGMAP_DATA:
+            message = f"holds {size:,} bytes of data; the API server accepts at most 1 MiB"
+            yield fail(doc, "/data" if text else "/binaryData", message)
+
+
+def _decoded_length(value: object) -> int:
+    try:
+        return len(base64.b64decode(str(value)))
+    except binascii.Error:  # not base64: the schema rule reports it
+        return 0
 
 
 @check("namespace-injection")
