@@ -10,7 +10,6 @@ import yaml
 from charts_py import yamlio
 from charts_py.objectref import ObjectRef
 
-
 _STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
 
 

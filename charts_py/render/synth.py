@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charts_py import contract, kinds
+from charts_py import contract
 from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
@@ -15,7 +14,6 @@ from charts_py.constructs import objects
 from charts_py.docs import environment as docs
 from charts_py.render import checks, collect, dist
 from charts_py.render.manifest import Manifest, render
-from charts_py.validate import schemas
 from charts_py.validate.findings import Finding
 
 
@@ -53,33 +51,23 @@ def run(
     """Render the selected environments; write them to `dist_dir` unless `check`."""
     envs = environment.load_all(environments)
     selected = environment.select(envs, names, str(environments))
-    # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
-    # Overlapping them takes most of the schema load off a synth's wall time.
-    loading = threading.Thread(target=_load_schemas, daemon=True)
-    loading.start()
-    placed = manifests(selected, list(envs.values()))
-    loading.join()
-    verdict = checks.in_background(placed, envs, dist_dir)
-    files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
-    files |= pages(selected, environments.name)
-    tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
-    if check:
-        changes = dist.compare(dist_dir, files, tops)
-    else:
-        changes = dist.write(dist_dir, files, tops, gate=verdict)
-    return Result(placed, changes, verdict())
+    with checks.in_background(envs, dist_dir) as validate:
+        placed = manifests(selected, list(envs.values()))
+        verdict = validate(placed)
+        files = {m.path: render(m.obj, _source(m.path, environments.name)) for m in placed}
+        files |= pages(selected, environments.name)
+        tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
+        if check:
+            changes = dist.compare(dist_dir, files, tops)
+        else:
+            changes = dist.write(dist_dir, files, tops, gate=verdict)
+        return Result(placed, changes, verdict())
 
 
 def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
     """Each environment's generated `README.md` (dist/<env>/, beside its cluster folders), so
     the documentation is written and checked with the manifests it describes."""
     return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
-
-
-def _load_schemas() -> None:
-    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
-    for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
-        schemas.validator(kind.api_version, kind.kind)
 
 
 def _source(path: str, environments: str) -> str:
