@@ -101,7 +101,7 @@ def _add_cost(commands: Any) -> None:
 def _synth(args: argparse.Namespace) -> int:
     from charts_py.render import startup
 
-    with startup.overlapped():  # node starts while pydantic and the rules import
+    with startup.overlapped():  # node starts while the pydantic models import
         from charts_py.render import synth  # imports cdk8s (starts node): only when needed
 
     started = time.monotonic()

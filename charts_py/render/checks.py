@@ -1,12 +1,12 @@
 """Validation of the rendered objects, in a worker forked before the Apps are built.
 
 Validation is pure Python and as long as rendering and writing together on a large estate;
-on two cores they overlap. The worker is forked once the environments are loaded, and loads
-the schemas of every kind the charts emit while this process builds the Apps (node does most
-of that, in jsii calls); it then receives the objects through a pipe. It never calls into
-jsii. Where fork is missing (Windows), validation runs in this process once the objects
-exist. Either way nothing is swapped into dist/ until the verdict is in, and errors stop the
-synth.
+on two cores they overlap. The worker is forked once the environments are loaded; it imports
+the rules and loads the schemas of every kind the charts emit while this process builds the
+Apps (node does most of that, in jsii calls), then receives the objects through a pipe. It
+never calls into jsii, and this process never imports the rules unless there are errors.
+Where fork is missing (Windows), validation runs in this process once the objects exist.
+Either way nothing is swapped into dist/ until the verdict is in, and errors stop the synth.
 """
 
 from __future__ import annotations
@@ -21,8 +21,10 @@ from pathlib import Path
 from charts_py import kinds
 from charts_py.config.environment import Environment
 from charts_py.render.manifest import Manifest
-from charts_py.validate import engine, schemas, targets
 from charts_py.validate.findings import Finding, Report, Severity
+
+# charts_py.validate.engine, targets and schemas (the rules, jsonschema) are imported where
+# they are used, in the worker: see the module docstring.
 
 Verdict = Callable[[], list[Finding]]
 """Waits for validation; returns its warnings or raises ValidationFailed on errors."""
@@ -38,7 +40,7 @@ def validated(
     ValidationFailed (listing all of them); warnings are returned."""
     report = _report(placed, envs, dist_dir)
     if report.errors:
-        raise engine.ValidationFailed(report)
+        raise _failed(report)
     return _warnings(report)
 
 
@@ -72,6 +74,8 @@ def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Chec
 
 def load_schemas() -> None:
     """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
+    from charts_py.validate import schemas
+
     for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
         schemas.validator(kind.api_version, kind.kind)
 
@@ -89,8 +93,14 @@ def _outcome(ours: Connection, worker: multiprocessing.process.BaseProcess) -> l
     if isinstance(outcome, BaseException):
         raise outcome
     if outcome.errors:
-        raise engine.ValidationFailed(outcome)
+        raise _failed(outcome)
     return _warnings(outcome)
+
+
+def _failed(report: Report) -> Exception:
+    from charts_py.validate import engine
+
+    return engine.ValidationFailed(report)
 
 
 def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> None:
@@ -114,6 +124,8 @@ def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> Non
 
 
 def _report(placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path) -> Report:
+    from charts_py.validate import targets
+
     items = ((m.path, m.obj) for m in placed)
     return targets.run(targets.for_rendered(items, envs, f"{dist_dir}/"))
 

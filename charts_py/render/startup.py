@@ -1,11 +1,12 @@
 """Import synth with node's start-up overlapped.
 
 Importing cdk8s starts jsii's node process and loads the constructs and cdk8s assemblies:
-about half a second in which this process waits on a pipe. The modules synth needs that
-never touch node (the environment models, the validation rules) take about as long to
-import, so a thread imports them meanwhile. Each is still imported once: Python's import
-locks make a thread that needs a module the other is importing wait for it, and neither
-group imports the other (the layer contracts in pyproject.toml), so they cannot deadlock.
+about half a second in which this process waits on a pipe. The environment models
+(pydantic), which never touch node, take most of that to import, so a thread imports them
+meanwhile (the validation rules are imported by the validation worker, see checks). Each
+module is still imported once: Python's import locks make a thread that needs a module the
+other is importing wait for it, and config never imports what imports cdk8s (the layer
+contracts in pyproject.toml), so the two threads cannot deadlock.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-PURE_PYTHON = ("charts_py.config.environment", "charts_py.render.checks")
-"""What synth imports that needs no node: pydantic models, jsonschema and the rules."""
+PURE_PYTHON = ("charts_py.config.environment",)
+"""What synth imports that needs no node and is slow to import: the pydantic models."""
 
 
 @contextmanager
