@@ -6,15 +6,19 @@ validation, write), wall time. Floor: the very same objects as plain dicts (read
 that synth's output), dumped with libyaml's C emitter and written one file per object: what
 any generator must at least spend. Each round times a synth, then its floor, back to back,
 so a ratio compares like with like on a busy machine; every round and the range are
-printed. Also times the CLI on the sample environments (best of N runs). Asserts nothing.
+printed. Also times the CLI on the sample environments (best of N runs); with `--against
+REF`, the same CLI of the tree at git ref REF too (its own sample environments, run with
+this venv), alternating run by run, so that a change is measured against its base under the
+same load. Asserts nothing.
 
     .venv/bin/python scripts/bench_synth.py [--services 500] [--clusters 4] [--rounds 2]
-                                            [--runs 5]
+                                            [--runs 5] [--against REF] [--sample-only]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -29,7 +33,9 @@ from charts_py import yamlio
 from charts_py.render import dist
 
 REPO = Path(__file__).resolve().parent.parent
-MESHOPS = str(REPO / ".venv/bin/meshops")
+PYTHON = str(REPO / ".venv/bin/python")
+# What the `meshops` console script runs; with PYTHONPATH, of the tree it names.
+CLI = "import sys; from charts_py.cli import main; sys.exit(main())"
 
 
 def estate(services: int, clusters: int) -> dict[str, Any]:
@@ -71,12 +77,23 @@ def estate(services: int, clusters: int) -> dict[str, Any]:
     }
 
 
-def timed_cli_synth(envs_dir: Path, out: Path) -> float:
-    """Wall time of `meshops synth` of `envs_dir` into `out` (a fresh process)."""
+def timed_cli_synth(envs_dir: Path, out: Path, tree: Path = REPO) -> float:
+    """Wall time of `meshops synth` (of the code in `tree`) of `envs_dir` into `out`, in a
+    fresh process."""
     started = time.perf_counter()
-    command = [MESHOPS, "synth", "--environments", str(envs_dir), "--dist", str(out)]
-    subprocess.run(command, check=True, capture_output=True)
+    command = [PYTHON, "-c", CLI, "synth", "--environments", str(envs_dir), "--dist", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    subprocess.run(command, check=True, capture_output=True, cwd=tree, env=env)
     return time.perf_counter() - started
+
+
+def tree_at(ref: str, into: Path) -> Path:
+    """The files of git ref `ref` of this repository, extracted under `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(REPO), "archive", ref], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
 
 
 def objects_in(out: Path) -> list[dict[str, Any]]:
@@ -104,14 +121,16 @@ def estate_round(work: Path) -> tuple[int, float, float]:
     return len(objects), synth_s, floor_s
 
 
-def sample_seconds(runs: int) -> float:
-    """Best wall time of `runs` CLI synths of the sample environments into a fresh dist/."""
+def sample_seconds(runs: int, trees: list[Path]) -> list[float]:
+    """Best wall time, per tree, of `runs` CLI synths of its sample environments into a
+    fresh dist/, the trees taking turns."""
+    best = [float("inf")] * len(trees)
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "dist"
-        best = float("inf")
         for _ in range(runs):
-            best = min(best, timed_cli_synth(REPO / "environments", out))
-            shutil.rmtree(out)
+            for i, tree in enumerate(trees):
+                best[i] = min(best[i], timed_cli_synth(tree / "environments", out, tree))
+                shutil.rmtree(out)
     return best
 
 
@@ -121,26 +140,43 @@ def main() -> int:
     parser.add_argument("--clusters", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="estate synth + floor rounds")
     parser.add_argument("--runs", type=int, default=5, help="sample CLI runs (best is shown)")
+    parser.add_argument("--against", metavar="REF", help="also time the sample CLI of git ref REF")
+    parser.add_argument("--sample-only", action="store_true", help="skip the estate rounds")
     args = parser.parse_args()
+    print(f"load average {os.getloadavg()[0]:.1f} at the start")
+    if not args.sample_only:
+        estate_rounds(args.services, args.clusters, args.rounds)
     with tempfile.TemporaryDirectory() as tmp:
-        work = Path(tmp)
-        (work / "envs").mkdir()
-        (work / "envs/estate.yaml").write_text(yaml.safe_dump(estate(args.services, args.clusters)))
-        rounds = [estate_round(work) for _ in range(args.rounds)]
-    sample_s = sample_seconds(args.runs)
-    print(f"estate: {args.services} services x {args.clusters} clusters = {rounds[0][0]} objects")
-    for i, (_, synth_s, floor_s) in enumerate(rounds, 1):
-        print(
-            f"  round {i}: `meshops synth` {synth_s:.2f}s, "
-            f"floor (dicts + C YAML dumper + write) {floor_s:.2f}s: {synth_s / floor_s:.1f}x"
-        )
-    ratios = sorted(synth_s / floor_s for _, synth_s, floor_s in rounds)
-    print(f"  ratio synth / floor: {ratios[0]:.1f}-{ratios[-1]:.1f}x (target <= 4x)")
+        trees = [REPO] + ([tree_at(args.against, Path(tmp))] if args.against else [])
+        sample_s, *base_s = sample_seconds(args.runs, trees)
     print(
         f"sample: `meshops synth` CLI, all environments, best of {args.runs}: "
         f"{sample_s:.2f}s (target <= 1.5 s)"
     )
+    if base_s:
+        print(
+            f"  {args.against} (taking turns with it): {base_s[0]:.2f}s; "
+            f"this tree takes {sample_s / base_s[0]:.2f}x its time"
+        )
+    print(f"load average {os.getloadavg()[0]:.1f} at the end")
     return 0
+
+
+def estate_rounds(services: int, clusters: int, rounds: int) -> None:
+    """Time and print `rounds` estate synths, each against its floor."""
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        (work / "envs").mkdir()
+        (work / "envs/estate.yaml").write_text(yaml.safe_dump(estate(services, clusters)))
+        done = [estate_round(work) for _ in range(rounds)]
+    print(f"estate: {services} services x {clusters} clusters = {done[0][0]} objects")
+    for i, (_, synth_s, floor_s) in enumerate(done, 1):
+        print(
+            f"  round {i}: `meshops synth` {synth_s:.2f}s, "
+            f"floor (dicts + C YAML dumper + write) {floor_s:.2f}s: {synth_s / floor_s:.1f}x"
+        )
+    ratios = sorted(synth_s / floor_s for _, synth_s, floor_s in done)
+    print(f"  ratio synth / floor: {ratios[0]:.1f}-{ratios[-1]:.1f}x (target <= 4x)")
 
 
 if __name__ == "__main__":

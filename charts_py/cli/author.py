@@ -99,7 +99,10 @@ def _add_cost(commands: Any) -> None:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from charts_py.render import synth  # imports cdk8s (starts node): only when needed
+    from charts_py.render import startup
+
+    with startup.overlapped():  # node starts while the pydantic models import
+        from charts_py.render import synth  # imports cdk8s (starts node): only when needed
 
     started = time.monotonic()
     result = synth.run(args.environments, args.dist, args.env, check=args.check)

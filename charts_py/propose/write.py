@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -39,14 +40,14 @@ def to_worktree(proposal: Proposal, inputs: Inputs, dist: str) -> Written:
     if original is None or original.decode("utf-8") != proposal.before:
         reason = "differs from HEAD (uncommitted changes): commit or stash them, or use --branch"
         raise ConfigError(proposal.display, "", reason)
-    staged = _staged(proposal, inputs, inputs.root / dist)
-    staged.verdict()  # a validation error stops here, before anything is written
-    _replace(env_path, (proposal.after or "").encode("utf-8"))
-    try:
-        changes = synth.write(staged, inputs.root / dist)
-    except BaseException:
-        _replace(env_path, original)
-        raise
+    with _staged(proposal, inputs, inputs.root / dist) as staged:
+        staged.verdict()  # a validation error stops here, before anything is written
+        _replace(env_path, (proposal.after or "").encode("utf-8"))
+        try:
+            changes = synth.write(staged, inputs.root / dist)
+        except BaseException:
+            _replace(env_path, original)
+            raise
     files = [proposal.display] + [f"{dist}/{p}" for p in changes.changed + changes.added]
     return Written(sorted(files))
 
@@ -56,8 +57,8 @@ def to_branch(
 ) -> Written:
     """One commit on a new branch `branch` on top of HEAD: the environment file and every
     dist/ file the re-synthesis changes (removed ones deleted); pushed to `push` if given."""
-    staged = _staged(proposal, inputs, inputs.root / dist)
-    staged.verdict()
+    with _staged(proposal, inputs, inputs.root / dist) as staged:
+        staged.verdict()
     before = gitrepo.read_tree(inputs.repo, inputs.commit, dist)
     kept = {p: b for p, b in before.items() if p.split("/", 1)[0] in (staged.tops or set(before))}
     changes: dict[str, bytes | None] = {
@@ -89,7 +90,9 @@ def message(proposal: Proposal, inputs: Inputs) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _staged(proposal: Proposal, inputs: Inputs, dist_dir: Path) -> synth.Staged:
+def _staged(
+    proposal: Proposal, inputs: Inputs, dist_dir: Path
+) -> AbstractContextManager[synth.Staged]:
     """Every environment of HEAD, the patched one replaced, rendered as synth would."""
     if proposal.environment is None:
         raise MeshopsError("nothing to write: no edit was offered")
@@ -100,7 +103,7 @@ def _staged(proposal: Proposal, inputs: Inputs, dist_dir: Path) -> synth.Staged:
     }
     envs[proposal.env] = proposal.environment
     environment.check_shared(list(envs.values()))
-    return synth.stage(
+    return synth.staging(
         dict(sorted(envs.items())), inputs.root / ENVIRONMENTS, dist_dir, [proposal.env]
     )
 

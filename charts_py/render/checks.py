@@ -1,28 +1,36 @@
-"""Validation of the rendered objects, in a forked worker while this process renders YAML
-and stages dist/.
+"""Validation of the rendered objects, in a worker forked before the Apps are built.
 
 Validation is pure Python and as long as rendering and writing together on a large estate;
-on two cores they overlap. Forking hands the worker the objects without copying them (and
-without a second node process: the worker never calls into jsii). Where fork is missing
-(Windows), validation runs in this process first. Either way nothing is swapped into dist/
-until the verdict is in, and errors stop the synth.
+on two cores they overlap. The worker is forked once the environments are loaded; it imports
+the rules and loads the schemas of every kind the charts emit while this process builds the
+Apps (node does most of that, in jsii calls), then receives the objects through a pipe. It
+never calls into jsii, and this process never imports the rules unless there are errors.
+Where fork is missing (Windows), validation runs in this process once the objects exist.
+Either way nothing is swapped into dist/ until the verdict is in, and errors stop the synth.
 """
 
 from __future__ import annotations
 
 import functools
 import multiprocessing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from charts_py import kinds
 from charts_py.config.environment import Environment
 from charts_py.render.manifest import Manifest
-from charts_py.validate import engine, targets
 from charts_py.validate.findings import Finding, Report, Severity
+
+# charts_py.validate.engine, targets and schemas (the rules, jsonschema) are imported where
+# they are used, in the worker: see the module docstring.
 
 Verdict = Callable[[], list[Finding]]
 """Waits for validation; returns its warnings or raises ValidationFailed on errors."""
+
+Check = Callable[[Sequence[Manifest]], Verdict]
+"""Hands the rendered objects to validation; returns their verdict."""
 
 
 def validated(
@@ -32,57 +40,92 @@ def validated(
     ValidationFailed (listing all of them); warnings are returned."""
     report = _report(placed, envs, dist_dir)
     if report.errors:
-        raise engine.ValidationFailed(report)
+        raise _failed(report)
     return _warnings(report)
 
 
-def in_background(
-    placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path
-) -> Verdict:
-    """Start `validated` in a forked worker; call the result for its outcome (once or more)."""
+@contextmanager
+def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Check]:
+    """Fork the worker now; call what this yields with the rendered objects (once), and the
+    verdict it returns for the outcome. On leaving, a worker still running is stopped."""
     if "fork" not in multiprocessing.get_all_start_methods():
-        warnings = validated(placed, envs, dist_dir)
-        return lambda: warnings
+        yield lambda placed: _done(validated(placed, envs, dist_dir))
+        return
     context = multiprocessing.get_context("fork")
-    receive, send = context.Pipe(duplex=False)
-    worker = context.Process(target=_work, args=(send, placed, envs, dist_dir), daemon=True)
+    ours, theirs = context.Pipe()
+    worker = context.Process(target=_work, args=(theirs, envs, dist_dir), daemon=True)
     worker.start()
-    send.close()
+    theirs.close()
 
-    @functools.cache
-    def verdict() -> list[Finding]:
-        try:
-            outcome = receive.recv()
-        except EOFError:
-            outcome = RuntimeError(f"validation worker died (exit code {worker.exitcode})")
-        finally:
-            worker.join()
-        if isinstance(outcome, BaseException):
-            raise outcome
-        if outcome.errors:
-            raise engine.ValidationFailed(outcome)
-        return _warnings(outcome)
+    def check(placed: Sequence[Manifest]) -> Verdict:
+        # A broken pipe: the worker failed before reading them; its outcome says why.
+        with suppress(BrokenPipeError):
+            ours.send(list(placed))
+        return functools.cache(lambda: _outcome(ours, worker))
 
-    return verdict
-
-
-def _work(
-    send: Connection, placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path
-) -> None:
-    """The worker: the report without its list of objects (only findings cross back)."""
     try:
+        yield check
+    finally:
+        ours.close()  # a worker still waiting for objects reads EOF and exits
+        if worker.is_alive():
+            worker.terminate()
+        worker.join()
+
+
+def load_schemas() -> None:
+    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
+    from charts_py.validate import schemas
+
+    for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
+        schemas.validator(kind.api_version, kind.kind)
+
+
+def _done(warnings: list[Finding]) -> Verdict:
+    return lambda: warnings
+
+
+def _outcome(ours: Connection, worker: multiprocessing.process.BaseProcess) -> list[Finding]:
+    try:
+        outcome = ours.recv()
+    except EOFError:
+        worker.join()
+        outcome = RuntimeError(f"validation worker died (exit code {worker.exitcode})")
+    if isinstance(outcome, BaseException):
+        raise outcome
+    if outcome.errors:
+        raise _failed(outcome)
+    return _warnings(outcome)
+
+
+def _failed(report: Report) -> Exception:
+    from charts_py.validate import engine
+
+    return engine.ValidationFailed(report)
+
+
+def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> None:
+    """The worker: the schemas, then the objects' report without its list of objects (only
+    findings cross back). Nothing, if the synth stopped before its objects were rendered."""
+    try:
+        load_schemas()
+        try:
+            placed = conn.recv()
+        except EOFError:
+            return
         report = _report(placed, envs, dist_dir)
-        send.send(Report(findings=report.findings))
+        conn.send(Report(findings=report.findings))
     except Exception as exc:  # any failure is the parent's to raise
         try:
-            send.send(exc)
+            conn.send(exc)
         except Exception:  # an exception that does not pickle: its message does
-            send.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
+            conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
     finally:
-        send.close()
+        conn.close()
 
 
 def _report(placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path) -> Report:
+    from charts_py.validate import targets
+
     items = ((m.path, m.obj) for m in placed)
     return targets.run(targets.for_rendered(items, envs, f"{dist_dir}/"))
 

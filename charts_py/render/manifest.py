@@ -10,9 +10,32 @@ import yaml
 from charts_py import yamlio
 from charts_py.objectref import ObjectRef
 
+_STR, _MAP, _SEQ = (f"tag:yaml.org,2002:{t}" for t in ("str", "map", "seq"))
+
 
 class Dumper(yamlio.DUMPER):  # type: ignore[misc,valid-type]
-    """Sorted keys, block style, multi-line strings as literal blocks (dashboards, PromQL)."""
+    """Sorted keys, block style, multi-line strings as literal blocks (dashboards, PromQL).
+
+    Builds the nodes of the JSON types cdk8s returns (dict, list, str) itself: PyYAML's
+    generic representer (a type lookup and alias bookkeeping per value) was most of the time
+    rendering took. Other scalars go through PyYAML's own representers. Same bytes as PyYAML's
+    representer (tests/unit/test_render.py), except that a dict or list appearing twice in one
+    object would be written twice, not as an anchor and an alias: JSON has no shared values.
+    """
+
+    def represent_data(self, data: Any) -> yaml.Node:
+        kind = type(data)
+        if kind is str:
+            return yaml.ScalarNode(_STR, data, style="|" if "\n" in data else None)
+        if kind is dict:
+            pairs = [
+                (self.represent_data(k), self.represent_data(v)) for k, v in sorted(data.items())
+            ]
+            return yaml.MappingNode(_MAP, pairs, flow_style=False)
+        if kind is list:
+            return yaml.SequenceNode(_SEQ, [self.represent_data(v) for v in data], flow_style=False)
+        node: yaml.Node = super().represent_data(data)
+        return node
 
 
 def _str(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:

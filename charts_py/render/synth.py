@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from charts_py import contract, kinds, provenance
+from charts_py import contract, provenance
 from charts_py.charts import bootstrap, control_plane, mesh
 from charts_py.config import environment
 from charts_py.config.environment import Environment
@@ -16,7 +16,6 @@ from charts_py.constructs import objects
 from charts_py.docs import environment as docs
 from charts_py.render import checks, collect, dist
 from charts_py.render.manifest import Manifest, render
-from charts_py.validate import schemas
 from charts_py.validate.findings import Finding
 
 
@@ -88,32 +87,30 @@ def run(
     environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False
 ) -> Result:
     """Render the selected environments; write them to `dist_dir` unless `check`."""
-    staged = stage(environment.load_all(environments), environments, dist_dir, names)
-    if check:
-        changes = dist.compare(dist_dir, staged.files, staged.tops)
-        return Result(staged.manifests, changes, staged.verdict())
-    return Result(staged.manifests, write(staged, dist_dir), staged.verdict())
+    envs = environment.load_all(environments)
+    with staging(envs, environments, dist_dir, names) as staged:
+        if check:
+            changes = dist.compare(dist_dir, staged.files, staged.tops)
+            return Result(staged.manifests, changes, staged.verdict())
+        return Result(staged.manifests, write(staged, dist_dir), staged.verdict())
 
 
-def stage(
+@contextmanager
+def staging(
     envs: dict[str, Environment], environments: Path, dist_dir: Path, names: Sequence[str] = ()
-) -> Staged:
+) -> Iterator[Staged]:
     """Render loaded environments (read from `environments`, or an edited file: `meshops
-    propose`)."""
+    propose`) while validation runs in its worker; use the result, its verdict included,
+    inside the block (the worker stops when it ends)."""
     selected = environment.select(envs, names, str(environments))
-    # Loading the schemas is pure Python; rendering mostly waits on jsii's node process.
-    # Overlapping them takes most of the schema load off a synth's wall time.
-    loading = threading.Thread(target=_load_schemas, daemon=True)
-    loading.start()
     folder = environments.name
-    built = rendered(selected, list(envs.values()), folder)
-    placed = built.manifests
-    loading.join()
-    verdict = checks.in_background(placed, envs, dist_dir)
-    files = {m.path: render(m.obj, _source(m.path, folder)) for m in placed}
-    files |= pages(selected, folder) | built.side_files
-    tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
-    return Staged(placed, files, tops, verdict)
+    with checks.in_background(envs, dist_dir) as validate:
+        built = rendered(selected, list(envs.values()), folder)
+        verdict = validate(built.manifests)
+        files = {m.path: render(m.obj, _source(m.path, folder)) for m in built.manifests}
+        files |= pages(selected, folder) | built.side_files
+        tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
+        yield Staged(built.manifests, files, tops, verdict)
 
 
 def write(staged: Staged, dist_dir: Path) -> dist.Changes:
@@ -125,12 +122,6 @@ def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
     """Each environment's generated `README.md` (dist/<env>/, beside its cluster folders), so
     the documentation is written and checked with the manifests it describes."""
     return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
-
-
-def _load_schemas() -> None:
-    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
-    for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
-        schemas.validator(kind.api_version, kind.kind)
 
 
 def _source(path: str, environments: str) -> str:

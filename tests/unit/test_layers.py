@@ -93,3 +93,11 @@ def test_the_probe_sees_synth_load_cdk8s() -> None:
     """The positive control: synth does load cdk8s, and the probe reports it."""
     loaded = _probe(IMPORT_MODULES, "charts_py.render.synth")["loaded"]
     assert set(loaded) == set(NODE_MODULES)
+
+
+def test_what_synth_imports_while_node_starts_does_not_load_cdk8s() -> None:
+    """render/startup imports these on a thread while importing cdk8s waits for node: they
+    overlap only if they never need node themselves."""
+    from charts_py.render import startup
+
+    assert _probe(IMPORT_MODULES, *startup.PURE_PYTHON)["loaded"] == []

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
-from charts_py import cli
+from charts_py import cli, yamlio
 from charts_py.errors import RenderError
 from charts_py.render import collect, manifest
 from charts_py.render.manifest import Manifest
@@ -51,6 +53,27 @@ def test_c_and_python_emitters_agree(rendered: list[Manifest]) -> None:
             width=4096,
         )
         assert manifest.render(m.obj, "x").decode().split("\n", 1)[1] == pure, m.path
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@given(JSON)
+def test_our_representer_writes_what_pyyamls_would(value: object) -> None:
+    """manifest.Dumper builds dict, list and str nodes itself; PyYAML's representer is the
+    reference (same emitter), for any JSON value: quoting, unicode, literal blocks, floats."""
+
+    class Reference(yamlio.DUMPER):  # type: ignore[misc,valid-type]
+        pass
+
+    Reference.add_representer(str, manifest._str)
+    options = {"sort_keys": True, "default_flow_style": False, "allow_unicode": True, "width": 4096}
+    ours = yaml.dump(value, Dumper=manifest.Dumper, **options)
+    assert ours == yaml.dump(value, Dumper=Reference, **options)
 
 
 def test_file_names_follow_the_contract(rendered: list[Manifest]) -> None:

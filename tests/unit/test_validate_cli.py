@@ -4,6 +4,7 @@ and synth refusing to write manifests that break a rule."""
 from __future__ import annotations
 
 import json
+import multiprocessing
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -230,11 +231,19 @@ def test_a_failing_validation_worker_fails_the_synth(
         raise ValueError("rule crashed")
 
     monkeypatch.setattr(targets, "run", broken)  # the forked worker inherits it
-    verdict = checks.in_background(
-        rendered, environment.load_all(SAMPLE_ENVIRONMENTS), REPO / "dist"
-    )
-    with pytest.raises(ValueError, match="rule crashed"):
-        verdict()
+    envs = environment.load_all(SAMPLE_ENVIRONMENTS)
+    with checks.in_background(envs, REPO / "dist") as validate:
+        verdict = validate(rendered)
+        with pytest.raises(ValueError, match="rule crashed"):
+            verdict()
+
+
+def test_a_synth_that_stops_before_rendering_stops_its_worker() -> None:
+    envs = environment.load_all(SAMPLE_ENVIRONMENTS)
+    with pytest.raises(KeyError), checks.in_background(envs, REPO / "dist"):
+        assert len(multiprocessing.active_children()) == 1
+        raise KeyError("a chart failed")
+    assert multiprocessing.active_children() == []
 
 
 def test_validation_failed_lists_every_error() -> None:
