@@ -1,8 +1,8 @@
 """What restores git, per difference, and whether an Argo CD sync does it.
 
-Argo CD syncs our ApplicationSet with `ServerSideApply=true`, forcing conflicts (its
-server-side apply proposal: "use the force flag and override even if there are conflicts"),
-as `argocd-controller`. So a sync writes back every field git sets, whoever changed it, and
+Argo CD syncs our ApplicationSet with `ServerSideApply=true`, forcing conflicts (v3.6.1's
+gitops-engine `resource_ops.go`: `o.ForceConflicts = serverSideApply`), as
+`argocd-controller`. So a sync writes back every field git sets, whoever changed it, and
 removes fields git dropped that `argocd-controller` still owns; it keeps a field another
 manager added beside git's (argo-cd#16771; docs/argocd.md measures it) and an object it never
 applied. For those the plan gives the command that does remove them: a JSON patch whose
