@@ -18,6 +18,8 @@ from contextlib import contextmanager
 
 PURE_PYTHON = ("charts_py.config.environment",)
 """What synth imports that needs no node and is slow to import: the pydantic models."""
+NODE_BOUND = "cdk8s"
+"""What starts node (and loads the constructs and cdk8s assemblies) when imported."""
 
 
 @contextmanager
@@ -28,6 +30,9 @@ def overlapped() -> Iterator[None]:
     thread = threading.Thread(target=_import, args=(failed,), name="meshops-import", daemon=True)
     thread.start()
     try:
+        # Node first: whatever the block imports next may wait on a module the thread is
+        # importing (Python's import lock), and node's start-up is what there is to overlap.
+        importlib.import_module(NODE_BOUND)
         yield
     finally:
         thread.join()
