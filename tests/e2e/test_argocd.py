@@ -10,15 +10,17 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from charts_py import cli, contract, kubeapi
-from charts_py.cluster import sandbox
+from charts_py.cluster import binaries, sandbox
 from tests.e2e.conftest import REPO, applications, git, wait_for
 
 MESH_CONFIG = (
@@ -203,3 +205,45 @@ def test_side_by_side_table_of_hand_edits(gitops: sandbox.Sandbox) -> None:
     for edit in ("extra env var", "extra label", "extra Service port", "extra annotation"):
         row = rows[next(k for k in rows if edit in k)]
         assert "Synced" in row and "modified" in row, row
+
+
+def test_propose_revert_says_what_an_argo_cd_sync_keeps(
+    gitops: sandbox.Sandbox, served: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """After the side-by-side edits self-heal is on again: real Argo CD writes back the field
+    git sets (the mTLS mode) and keeps the env var another manager added. `propose --revert`
+    says the same, and the command it gives removes the env var."""
+    target = spoke(gitops, "prod-west")
+    mtls = target.resource("security.istio.io/v1", "PeerAuthentication")
+    wait_for(
+        "Argo CD's self-heal to write mTLS STRICT back on prod-west",
+        lambda: (
+            target.request("GET", mtls.path("istio-system", "default"))["spec"]["mtls"]["mode"]
+            == "STRICT"
+        ),
+        timeout=240,
+    )
+    deployment = target.resource("apps/v1", "Deployment").path("shop", "payment-v1")
+
+    def env_names() -> list[str]:
+        [container] = target.request("GET", deployment)["spec"]["template"]["spec"]["containers"]
+        return [e["name"] for e in container.get("env", [])]
+
+    assert "DEBUG" in env_names()  # Argo CD synced the app and kept it
+    kubeconfig = gitops.clusters["prod-west"]
+    capsys.readouterr()
+    code = cli.main([
+        "propose", "--env", "prod", "--cluster", "prod-west", "--revert", "--format", "json",
+        "--repo", str(served), "--kubeconfig", kubeconfig,
+    ])  # fmt: skip
+    plan = json.loads(capsys.readouterr().out)
+    assert code == 0, plan
+    kinds = {r["kind"] for r in plan["reverts"]}
+    assert "PeerAuthentication" not in kinds, kinds  # healed: nothing left to revert
+    [step] = [r for r in plan["reverts"] if r["name"] == "payment-v1"]
+    assert step["bySync"] is False and "will NOT remove it" in step["how"], step
+    argv = shlex.split(step["command"])
+    assert argv[0] == "kubectl", argv
+    kubectl = str(binaries.locate() / "kubectl")
+    subprocess.run([kubectl, "--kubeconfig", kubeconfig, *argv[1:]], check=True, timeout=60)
+    assert "DEBUG" not in env_names()
