@@ -34,8 +34,9 @@ from charts_py.render import dist
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = str(REPO / ".venv/bin/python")
-# What the `meshops` console script runs; with PYTHONPATH, of the tree it names.
-CLI = "import sys; from charts_py.cli import main; sys.exit(main())"
+# What the `meshops` console script runs; with PYTHONPATH, of the tree it names (a tree
+# from before `entry` existed ran `main`).
+CLI = "import sys, charts_py.cli as c; c.entry() if hasattr(c, 'entry') else sys.exit(c.main())"
 
 
 def estate(services: int, clusters: int) -> dict[str, Any]:
