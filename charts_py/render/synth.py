@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,7 +79,7 @@ class Staged:
     manifests: list[Manifest]
     files: dict[str, bytes]
     tops: set[str] | None
-    verdict: Callable[[], list[Finding]]
+    verdict: checks.Verdict
     """Waits for validation: the warnings, or raises on an error."""
 
 
