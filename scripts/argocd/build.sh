@@ -92,7 +92,7 @@ ldflags+=" -X $pkg.buildDate=1970-01-01T00:00:00Z"
 # A heartbeat: the link of this one binary takes minutes with no output of its own.
 ( while sleep 60; do log "  still building ($((SECONDS / 60)) min so far)"; done ) &
 beat=$!
-trap 'kill "$beat" 2>/dev/null; rm -rf "$tmp"' EXIT
+trap 'kill "$beat" 2>/dev/null || true; rm -rf "$tmp"' EXIT  # errexit applies in traps: a failed kill would exit 1
 step "building argocd $version (first time: 20+ minutes on 2 cores)" \
 	go -C "$here" build -trimpath -ldflags "$ldflags" -o "$tmp/argocd" github.com/argoproj/argo-cd/v3/cmd
 kill "$beat" 2>/dev/null || true
