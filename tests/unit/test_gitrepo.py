@@ -199,6 +199,27 @@ def test_read_file_reads_one_blob_at_the_commit(work: Path, repo: git.Repo) -> N
     assert gitrepo.read_file(repo, sha, "dist/dev") is None  # a folder, not a file
 
 
+def test_read_tree_reads_blobs_as_committed(work: Path, repo: git.Repo) -> None:
+    """.gitattributes that `git archive` obeys (export-subst, export-ignore) change nothing;
+    a symlink is not a file; names with spaces and non-ASCII letters come through."""
+    files = {
+        ".gitattributes": "*.yaml export-subst\nhidden.yaml export-ignore\n",
+        "dist/dev/subst.yaml": "commit: $Format:%H$\n",
+        "dist/dev/hidden.yaml": "h: 1\n",
+        "dist/dev/naïve name.yaml": "n: 1\n",
+    }
+    commit_files(work, files, "attributes")
+    (work / "dist/dev/link.yaml").symlink_to("a.yaml")
+    sh(work, "add", "-A")
+    sh(work, "commit", "-q", "-m", "a symlink")
+    tree = gitrepo.read_tree(repo, "HEAD", "dist/dev")
+    assert tree["subst.yaml"] == b"commit: $Format:%H$\n"
+    assert tree["hidden.yaml"] == b"h: 1\n"
+    assert tree["naïve name.yaml"] == b"n: 1\n"
+    assert "link.yaml" not in tree
+    assert list(tree) == sorted(tree)
+
+
 def test_read_tree_missing_path_names_path_and_commit(work: Path, repo: git.Repo) -> None:
     sha = gitrepo.resolve(repo, "v1")
     with pytest.raises(ConfigError) as e:
