@@ -35,6 +35,13 @@ from charts_py.errors import (
 from charts_py.objectref import ObjectRef, group_of
 
 PAGE_SIZE = 500
+AGGREGATED_DISCOVERY = ",".join(
+    (
+        "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList",
+        "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList",
+        "application/json",  # an older server answers in the old form
+    )
+)
 Objects = list[dict[str, Any]]
 
 
@@ -118,13 +125,14 @@ class Cluster:
         query: list[tuple[str, Any]] | None = None,
         body: Any = None,
         content_type: str = "application/json",
+        accept: str = "application/json",
     ) -> Any:
         """One HTTP call; JSON in, JSON out; errors translated; transient failures retried
         with bounded backoff, then raised as the RetryableApiError of the last attempt."""
         attempts = max(self.retry.attempts, 1)
         for attempt in range(attempts):
             try:
-                return self._once(method, path, query or [], body, content_type)
+                return self._once(method, path, query or [], body, content_type, accept)
             except ContinuationExpired:
                 raise  # asking again with the same token cannot help: the caller restarts
             except RetryableApiError as exc:
@@ -134,7 +142,13 @@ class Cluster:
         raise AssertionError("unreachable")  # pragma: no cover: the loop returns or raises
 
     def _once(
-        self, method: str, path: str, query: list[tuple[str, Any]], body: Any, content_type: str
+        self,
+        method: str,
+        path: str,
+        query: list[tuple[str, Any]],
+        body: Any,
+        content_type: str,
+        accept: str,
     ) -> Any:
         timeout = (self.retry.connect_timeout, self.retry.read_timeout)
         try:
@@ -143,7 +157,7 @@ class Cluster:
                 method,
                 query_params=query,
                 body=body,
-                header_params={"Accept": "application/json", "Content-Type": content_type},
+                header_params={"Accept": accept, "Content-Type": content_type},
                 auth_settings=["BearerToken"],
                 _preload_content=False,
                 _request_timeout=timeout,
@@ -165,20 +179,46 @@ class Cluster:
         """Every served (apiVersion, kind); also (group, kind) at the group's preferred
         version, keyed with the group in place of the apiVersion."""
         found: dict[tuple[str, str], Resource] = {}
+        for resource in self._aggregated_discovery() or self._legacy_discovery():
+            found.setdefault((resource.api_version, resource.kind), resource)
+            found.setdefault((group_of(resource.api_version) + "/*", resource.kind), resource)
+        return found
+
+    def _aggregated_discovery(self) -> list[Resource] | None:
+        """Listable resources, preferred versions first, in two requests (`/api`, `/apis`):
+        aggregated discovery (GA in Kubernetes 1.30, beta since 1.26). None from a server
+        that answers in the old form, which takes a request per group version."""
+        out = []
+        for path in ("/api", "/apis"):
+            body = self.request("GET", path, accept=AGGREGATED_DISCOVERY)
+            if not isinstance(body, dict) or body.get("kind") != "APIGroupDiscoveryList":
+                return None
+            for group in body.get("items") or []:
+                name = (group.get("metadata") or {}).get("name") or ""
+                for version in group.get("versions") or []:  # the preferred one first
+                    api_version = f"{name}/{version['version']}" if name else version["version"]
+                    out += [
+                        Resource(api_version, r["responseKind"]["kind"], r["resource"], namespaced)
+                        for r in version.get("resources") or []
+                        if "list" in r.get("verbs", []) and r.get("responseKind")
+                        for namespaced in [r.get("scope") == "Namespaced"]
+                    ]
+        return out
+
+    def _legacy_discovery(self) -> list[Resource]:
         groups = [("v1", "/api/v1")]
         for group in self.request("GET", "/apis")["groups"]:
             preferred = group.get("preferredVersion", {}).get("groupVersion")
             versions = sorted(group["versions"], key=lambda v: v["groupVersion"] != preferred)
             for version in versions:
                 groups.append((version["groupVersion"], f"/apis/{version['groupVersion']}"))
+        out = []
         for api_version, path in groups:
             for res in self.request("GET", path)["resources"]:
                 if "/" in res["name"] or "list" not in res.get("verbs", []):
                     continue  # subresources, and kinds that cannot be listed
-                resource = Resource(api_version, res["kind"], res["name"], res["namespaced"])
-                found.setdefault((api_version, res["kind"]), resource)
-                found.setdefault((group_of(api_version) + "/*", res["kind"]), resource)
-        return found
+                out.append(Resource(api_version, res["kind"], res["name"], res["namespaced"]))
+        return out
 
     def resource(self, api_version: str, kind: str) -> Resource:
         """Where `kind` at `api_version` is served, or UnknownKind."""

@@ -244,3 +244,47 @@ def test_a_crashing_api_server_is_reported_with_its_log(
     assert "unknown flag: --no-such-flag" in str(info.value)
     assert not state.exists()  # nothing left running or written
     shutil.rmtree(assets)
+
+
+def test_aggregated_discovery_finds_what_a_request_per_group_version_finds(
+    kube: kubeapi.Cluster,
+) -> None:
+    """Two requests instead of one per group version (30 here, more in a real cluster), and
+    the same resources, preferred versions first, CRDs included."""
+    aggregated = kube._aggregated_discovery()
+    assert aggregated is not None, "the API server answered in the old form"
+    legacy = kube._legacy_discovery()
+    assert sorted(aggregated, key=repr) == sorted(legacy, key=repr)
+
+    def preferred(resources: list[kubeapi.Resource]) -> dict[tuple[str, str], str]:
+        out: dict[tuple[str, str], str] = {}
+        for r in resources:
+            out.setdefault((kubeapi.group_of(r.api_version), r.kind), r.api_version)
+        return out
+
+    assert preferred(aggregated) == preferred(legacy)
+    assert preferred(aggregated)[("networking.istio.io", "VirtualService")] == (
+        "networking.istio.io/v1"
+    )
+
+
+def test_discovery_from_a_server_without_aggregated_discovery(
+    control_plane: controlplane.LocalCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server before Kubernetes 1.26 answers `/api` and `/apis` in the old form whatever
+    the client accepts (asked for plain JSON here, this one does too): discovery then takes
+    a request per group version, and finds the same."""
+    aggregated = kubeapi.Cluster.connect(control_plane.kubeconfig)
+    old = kubeapi.Cluster.connect(control_plane.kubeconfig)
+    asked: list[str] = []
+    request = old.request
+
+    def plain_json(method: str, path: str, **kwargs: object) -> object:
+        asked.append(path)
+        return request(method, path, **{**kwargs, "accept": "application/json"})  # type: ignore[arg-type]
+
+    monkeypatch.setattr(old, "request", plain_json)
+    assert old._aggregated_discovery() is None
+    assert old.served("apps/v1", "Deployment") == aggregated.served("apps/v1", "Deployment")
+    assert old._discovery == aggregated._discovery
+    assert len(asked) > 10  # one per group version
