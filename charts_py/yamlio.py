@@ -24,7 +24,15 @@ _MERGE = "tag:yaml.org,2002:merge"
 class _Loader(LOADER):  # type: ignore[valid-type,misc]
     """The safe loader with its scalar resolution memoized: it tries regular expressions on
     every plain scalar (`80`, `true`, `TCP`), and with no path resolvers (the safe loader
-    has none) the answer depends on the text alone."""
+    has none) the answer depends on the text alone. For the same reason the composer's
+    calls to track the path of each node (twice per node, from C) are builtins that do
+    nothing, not Python methods that return at once."""
+
+    def __init__(self, stream: str | bytes) -> None:
+        super().__init__(stream)
+        nothing: dict[object, object] = {}
+        self.descend_resolver = nothing.get  # (parent, index) -> index, never looked at
+        self.ascend_resolver = int  # () -> 0, never looked at
 
     def resolve(self, kind: type[yaml.Node], value: str, implicit: tuple[bool, bool]) -> str:
         if kind is yaml.ScalarNode:
@@ -72,10 +80,15 @@ def _construct(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
         return node.value if tag == _STR else loader.construct_object(node, deep=True)
     if kind is yaml.SequenceNode and tag == _SEQ:
         return [_construct(loader, item) for item in node.value]
-    if (
-        kind is yaml.MappingNode
-        and tag == _MAP
-        and all(type(k) is yaml.ScalarNode and k.tag != _MERGE for k, _ in node.value)
-    ):
-        return {_construct(loader, k): _construct(loader, v) for k, v in node.value}
+    if kind is yaml.MappingNode and tag == _MAP:
+        out = {}
+        for key_node, value_node in node.value:
+            if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
+                return loader.construct_object(node, deep=True)
+            key = key_node.value if key_node.tag == _STR else _construct(loader, key_node)
+            if type(value_node) is yaml.ScalarNode and value_node.tag == _STR:
+                out[key] = value_node.value  # most values: no call for them
+            else:
+                out[key] = _construct(loader, value_node)
+        return out
     return loader.construct_object(node, deep=True)
