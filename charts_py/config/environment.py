@@ -14,15 +14,17 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from charts_py import provenance
+from charts_py import provenance, yamlio
 from charts_py.config import exercises, origin, profiles, releases, source
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
     Autoscaling,
+    Drift,
     EnvironmentFile,
     Experiment,
     Mesh,
@@ -35,7 +37,7 @@ from charts_py.config.model import (
 )
 from charts_py.errors import ConfigError
 
-T = TypeVar("T", EnvironmentFile, Policy, Mesh)
+T = TypeVar("T", EnvironmentFile, Policy, Mesh, Drift)
 
 ENV_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,30}[a-z0-9])?$")
 
@@ -133,6 +135,23 @@ def load(path: Path) -> Environment:
 def load_text(text: str, name: str, display: str) -> Environment:
     """Validate an environment file's content (e.g. read from a git commit)."""
     return _load(source.parse(text, display), name)
+
+
+def drift_rules(text: str, display: str) -> Drift:
+    """Only the `drift:` section of an environment file's content, validated as `load_text`
+    validates it: all a drift run needs of the file, which synth validated whole when it
+    rendered dist/ at the same commit (and the whole of a large estate costs 30 times more).
+    Errors name the file, field and line like `load_text`'s."""
+    try:
+        data = yamlio.load(text)
+        if isinstance(data, dict):
+            return Drift.model_validate(data.get("drift", {}))
+    except (yaml.YAMLError, ValidationError):
+        pass  # read it again with lines, to say where
+    src = source.parse(text, display)
+    if not isinstance(src.data, dict):
+        raise ConfigError(display, "", "expected a mapping at the top level", 1)
+    return _validate(Drift, src.data.get("drift", {}), src, ("drift",))
 
 
 def _load(src: source.Source, name: str) -> Environment:

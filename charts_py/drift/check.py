@@ -10,7 +10,7 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from charts_py import contract
@@ -18,7 +18,7 @@ from charts_py.drift import compare, defaults, fetch, fields, mask, model, norma
 from charts_py.drift.model import Change, Confirmation, Difference, Result, Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import Forbidden, MeshopsError, UnknownKind
-from charts_py.objectref import ObjectRef
+from charts_py.objectref import Key, ObjectRef, group_of
 
 OURS = contract.FIELD_MANAGER
 
@@ -41,15 +41,18 @@ def judge_all(
     cluster_name: str,
     server: DryRunner | None,
     workers: int = fetch.MAX_IN_FLIGHT,
+    early: Early | None = None,
 ) -> list[Result]:
-    """A Result for every desired object and every extra object carrying our labels."""
+    """A Result for every desired object and every extra object carrying our labels
+    (`early`: local verdicts reached while live state was still being read)."""
     wanted = {ObjectRef.of(o).key: o for o in desired}
     # First without the server: most objects are settled locally, and threads only add
     # lock contention to pure-Python work. Then the rest, with dry-runs, in parallel.
     objects = list(wanted.values())
-    results = [judge(o, live, policy, None) for o in objects]
+    judged = early.results if early is not None else {}
+    unasked = model.NO_SERVER if server is None else model.NOT_NEEDED
+    results = [_reused(o, judged, live) or judge(o, live, policy, None, unasked) for o in objects]
     if server is not None:
-        results = [_asked_nothing(r) for r in results]
         again = [i for i, r in enumerate(results) if r.status == Status.MODIFIED]
         with concurrent.futures.ThreadPoolExecutor(workers) as pool:
             confirmed = pool.map(lambda i: judge(objects[i], live, policy, server), again)
@@ -61,17 +64,69 @@ def judge_all(
     return results
 
 
-def _asked_nothing(result: Result) -> Result:
-    """Judged locally with a server at hand: there was nothing a dry-run had to confirm."""
-    if result.confirmed_by == model.NO_SERVER:
-        return dataclasses.replace(result, confirmed_by=model.NOT_NEEDED)
-    return result
+class Early:
+    """Local verdicts on git's objects while the run still reads: as each chunk of git's
+    objects is parsed, an object that the label-selected LIST of its kind has found is
+    judged at once, so judging overlaps parsing instead of following it. Everything else
+    (that LIST still running, labels edited away, a LIST forbidden or failing, a kind
+    outside the label-selected set) is judged by judge_all with the complete live state."""
+
+    def __init__(self, labelled: fetch.Labelled, policy: Policy) -> None:
+        self.policy = policy
+        self.answers = {(group_of(v), k): answer for (v, k), answer in labelled.answers.items()}
+        self.found: dict[tuple[str, str], dict[Key, dict[str, Any]] | None] = {}
+        self.results: dict[Key, tuple[dict[str, Any], dict[str, Any], Result]] = {}
+        """key -> (git's object judged, the live object it was judged against, the verdict)."""
+
+    def judge(self, objects: Sequence[dict[str, Any]]) -> None:
+        for obj in objects:
+            ref = ObjectRef.of(obj)
+            current = (self._found(ref.group_kind) or {}).get(ref.key)
+            if current is not None:
+                verdict = _judged(obj, ref, current, self.policy, None, model.NOT_NEEDED)
+                self.results[ref.key] = (obj, current, verdict)
+
+    def _found(self, group_kind: tuple[str, str]) -> dict[Key, dict[str, Any]] | None:
+        if group_kind not in self.found:
+            answer = self.answers.get(group_kind)
+            if answer is not None and not answer.done():
+                return None  # not yet: parsing more beats waiting, and judge_all has it
+            try:
+                items = answer.result() if answer is not None else None
+            except Exception:  # from_cluster reads the kind again, and says why it failed
+                items = None
+            self.found[group_kind] = (
+                {ObjectRef.of(i).key: i for i in items} if items is not None else None
+            )
+        return self.found[group_kind]
+
+
+def _reused(
+    obj: dict[str, Any],
+    judged: dict[Key, tuple[dict[str, Any], dict[str, Any], Result]],
+    live: fetch.Live,
+) -> Result | None:
+    """The early verdict, if `judge` would see the same now: the very objects it judged (git
+    may hold one object twice; a later LIST may have read a newer one), and no error or
+    absence for its kind."""
+    ref = ObjectRef.of(obj)
+    early = judged.get(ref.key)
+    if early is None or early[0] is not obj or live.objects.get(ref.key) is not early[1]:
+        return None
+    if ref.group_kind in live.errors or ref.group_kind in live.unserved:
+        return None
+    return early[2]
 
 
 def judge(
-    obj: dict[str, Any], live: fetch.Live, policy: Policy, server: DryRunner | None
+    obj: dict[str, Any],
+    live: fetch.Live,
+    policy: Policy,
+    server: DryRunner | None,
+    unasked: Confirmation = model.NO_SERVER,
 ) -> Result:
-    """The verdict on one desired object."""
+    """The verdict on one desired object (`unasked`: how a verdict the server was not asked
+    about stands: there was none, or nothing to ask)."""
     ref = ObjectRef.of(obj)
     error = live.errors.get(ref.group_kind)
     if ref.group_kind in live.unserved:
@@ -81,15 +136,30 @@ def judge(
     current = live.objects.get(ref.key)
     if current is None:
         return _absent_or_extra(ref, Status.MISSING, policy)
+    return _judged(obj, ref, current, policy, server, unasked)
+
+
+def _judged(
+    obj: dict[str, Any],
+    ref: ObjectRef,
+    current: dict[str, Any],
+    policy: Policy,
+    server: DryRunner | None,
+    unasked: Confirmation,
+) -> Result:
     try:
-        raw, confirmation = differences(obj, current, policy, server)
+        raw, confirmation = differences(obj, current, policy, server, unasked)
     except MeshopsError as exc:  # the dry-run failed for another reason than RBAC
         return Result(ref, Status.UNKNOWN, error=str(exc))
-    return dataclasses.replace(_verdict(ref, raw, policy), confirmed_by=confirmation)
+    return _verdict(ref, raw, policy, confirmation)
 
 
 def differences(
-    applied: dict[str, Any], live: dict[str, Any], policy: Policy, server: DryRunner | None
+    applied: dict[str, Any],
+    live: dict[str, Any],
+    policy: Policy,
+    server: DryRunner | None,
+    unasked: Confirmation = model.NO_SERVER,
 ) -> tuple[list[Difference], Confirmation]:
     """Apply-semantics differences (local, confirmed by dry-run) plus ownership drift, and
     how they were confirmed.
@@ -99,18 +169,18 @@ def differences(
     """
     desired = mask.secret(applied)
     builtin = ObjectRef.of(desired).group in fields.BUILTIN_GROUPS
-    live_c = normalize.canonical(normalize.strip(live))
-    desired_c = normalize.canonical(normalize.strip(desired))
+    live_s = normalize.strip(live)
+    live_c = functools.cache(lambda: normalize.canonical(live_s))  # rarely needed whole
     owners = fields.owners(live)
     # git's object with the server's defaults filled in: what an old manager may own and
     # still be in sync (an adopted object). Only needed where a foreign manager owns fields.
     defaulted = functools.cache(lambda: defaults.fill(applied))
     foreign = any(o.manager != OURS and o.manager not in policy.controllers for o in owners)
-    diffs = compare.local(desired_c, live_c, builtin)
+    diffs = compare.local(normalize.strip(desired), live_s, builtin)
     if not diffs and foreign:
         defaulted_c = normalize.canonical(normalize.strip(mask.secret(defaulted())))
-        diffs = compare.taken(defaulted_c, live_c, owners, OURS, policy.controllers)
-    diffs, confirmation = _confirm(diffs, applied, live_c, server)
+        diffs = compare.taken(defaulted_c, live_c(), owners, OURS, policy.controllers)
+    diffs, confirmation = _confirm(diffs, applied, live_c, server, unasked)
     out = [_attribute(d, owners, live) for d in diffs]
     seen = {d.path for d in out}
     found = compare.ownership(live, owners, applied, defaulted, OURS, policy.controllers)
@@ -126,13 +196,14 @@ def differences(
 def _confirm(
     diffs: list[Difference],
     applied: dict[str, Any],
-    live_c: dict[str, Any],
+    live_c: Callable[[], dict[str, Any]],
     server: DryRunner | None,
+    unasked: Confirmation,
 ) -> tuple[list[Difference], Confirmation]:
     """The dry-run's differences instead of the local ones, when it can be asked; else the
     local ones, with the reason they stand (never a silent fallback)."""
     if server is None:
-        return diffs, model.NO_SERVER
+        return diffs, unasked
     if not diffs:
         return diffs, model.NOT_NEEDED
     if applied.get("kind") == "Secret":  # a dry-run would answer with the values unmasked
@@ -143,7 +214,8 @@ def _confirm(
         return diffs, model.FORBIDDEN  # read-only RBAC: the nightly job's normal case
     except UnknownKind:
         return diffs, model.NOT_SERVED  # git's apiVersion is not served any more
-    return compare.predicted(normalize.canonical(normalize.strip(predicted)), live_c), model.DRY_RUN
+    predicted_c = normalize.canonical(normalize.strip(predicted))
+    return compare.predicted(predicted_c, live_c()), model.DRY_RUN
 
 
 def _attribute(diff: Difference, owners: list[fields.Owner], live: dict[str, Any]) -> Difference:
@@ -194,7 +266,9 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _verdict(ref: ObjectRef, raw: list[Difference], policy: Policy) -> Result:
+def _verdict(
+    ref: ObjectRef, raw: list[Difference], policy: Policy, confirmation: Confirmation
+) -> Result:
     kept, ignored = [], 0
     for diff in raw:
         if any(rule.silences(ref, diff) for rule in policy.ignore):
@@ -202,7 +276,7 @@ def _verdict(ref: ObjectRef, raw: list[Difference], policy: Policy) -> Result:
         else:
             kept.append(dataclasses.replace(diff, severity=policy.change_severity(ref.kind, diff)))
     if not kept:
-        return Result(ref, Status.IN_SYNC, ignored=ignored)
+        return Result(ref, Status.IN_SYNC, ignored=ignored, confirmed_by=confirmation)
     worst = min((d.severity for d in kept), key=lambda s: s.rank)
     return Result(
         ref,
@@ -210,6 +284,7 @@ def _verdict(ref: ObjectRef, raw: list[Difference], policy: Policy) -> Result:
         tuple(sorted(kept, key=lambda d: d.path)),
         ignored=ignored,
         severity=worst,
+        confirmed_by=confirmation,
     )
 
 

@@ -24,47 +24,75 @@ from charts_py.drift.normalize import BOOKKEEPING_ANNOTATIONS
 
 
 def local(desired: Any, live: Any, builtin: bool) -> list[Difference]:
-    """Paths where canonical `desired` is not contained in canonical `live`."""
-    return list(_subset(desired, live, "", (), builtin))
+    """Paths where `desired` is not contained in `live`, both compared canonically.
+
+    Both come stripped (`normalize.strip`) but not canonical: a subtree equal as it stands
+    needs no look inside, and only where the two differ are their canonical forms built
+    (most of an object is equal, and most of a large live object is never looked at)."""
+    return list(_subset(desired, live, (), (), "", "", builtin))
 
 
-def _subset(d: Any, lv: Any, ptr: str, path: fields.Path, builtin: bool) -> Iterator[Difference]:
+def _subset(
+    d: Any, lv: Any, at: tuple[Any, ...], path: fields.Path, key: str, parent: str, builtin: bool
+) -> Iterator[Difference]:
+    """`at`: the pointer's tokens so far; `path`: the field path (list items by key);
+    `key`, `parent`: what `normalize.canonical` needs to know about this value."""
+    if d == lv:
+        return
     if isinstance(d, dict):
         if not isinstance(lv, dict):
-            yield Difference(ptr or "/", Change.CHANGED, d, lv)
+            yield _changed(at, d, lv, key, parent)
             return
-        for key, value in d.items():
-            if key not in lv:
-                yield Difference(ptr + jsonpointer.step(key), Change.REMOVED, value, None)
+        for k, value in d.items():
+            if normalize.empty(value):
+                continue
+            there = lv.get(k)
+            if normalize.empty(there):
+                canonical = normalize.canonical(value, k, key)
+                yield Difference(jsonpointer.pointer(*at, k), Change.REMOVED, canonical, None)
             else:
-                yield from _subset(
-                    value, lv[key], ptr + jsonpointer.step(key), (*path, key), builtin
-                )
+                yield from _subset(value, there, (*at, k), (*path, k), k, key, builtin)
     elif isinstance(d, list):
         keys = fields.list_keys(path) if builtin else None
         if keys and isinstance(lv, list):
-            yield from _subset_map_list(d, lv, ptr, path, keys, builtin)
+            yield from _subset_map_list(d, lv, at, path, keys, key, builtin)
         elif not isinstance(lv, list) or len(lv) != len(d):
-            yield Difference(ptr, Change.CHANGED, d, lv)
+            yield _changed(at, d, lv, key, parent)
         else:
             for i, (di, li) in enumerate(zip(d, lv, strict=True)):
-                yield from _subset(di, li, f"{ptr}/{i}", (*path, str(i)), builtin)
-    elif d != lv:
-        yield Difference(ptr, Change.CHANGED, d, lv)
+                yield from _subset(di, li, (*at, i), (*path, str(i)), "", key, builtin)
+    elif normalize.canonical(d, key, parent) != normalize.canonical(lv, key, parent):
+        yield _changed(at, d, lv, key, parent)
+
+
+def _changed(at: tuple[Any, ...], d: Any, lv: Any, key: str, parent: str) -> Difference:
+    return Difference(
+        jsonpointer.pointer(*at) or "/",
+        Change.CHANGED,
+        normalize.canonical(d, key, parent),
+        normalize.canonical(lv, key, parent),
+    )
 
 
 def _subset_map_list(
-    d: list[Any], lv: list[Any], ptr: str, path: fields.Path, keys: tuple[str, ...], builtin: bool
+    d: list[Any],
+    lv: list[Any],
+    at: tuple[Any, ...],
+    path: fields.Path,
+    keys: tuple[str, ...],
+    key: str,
+    builtin: bool,
 ) -> Iterator[Difference]:
     """Lists Kubernetes merges by key: match items by key, not position."""
     index = {tuple(fields.key_value(item, k) for k in keys): i for i, item in enumerate(lv)}
     for item in d:
-        at = index.get(tuple(fields.key_value(item, k) for k in keys))
-        if at is None:
-            yield Difference(f"{ptr}/-", Change.REMOVED, item, None)
+        i = index.get(tuple(fields.key_value(item, k) for k in keys))
+        if i is None:
+            canonical = normalize.canonical(item, "", key)
+            yield Difference(jsonpointer.pointer(*at, "-"), Change.REMOVED, canonical, None)
         else:
             step = ("k", "")  # merge-key step: its exact text does not matter below
-            yield from _subset(item, lv[at], f"{ptr}/{at}", (*path, step), builtin)
+            yield from _subset(item, lv[i], (*at, i), (*path, step), "", key, builtin)
 
 
 def predicted(predicted_obj: Any, live: Any) -> list[Difference]:
@@ -109,13 +137,17 @@ def ownership(
     when some manager owns fields beyond git) is no drift,
     whoever owns it (an object adopted from kubectl or Helm), nor is a list item's key field
     (its value is the key git's item was matched by)."""
-    leaves = fields.desired_paths(desired)
+    leaves: set[fields.Path] | None = None  # built only when some owner looks beyond git
     inner: set[fields.Path] | None = None  # built only when some owned field is not a leaf
     out = []
     for owner in owners:
         if owner.manager in allowed or (owner.manager == ours and owner.operation != "Apply"):
             continue
-        beyond = owner.paths - leaves  # the common case, an in-sync object: empty
+        if fields.covered(owner.tree, desired):  # the common case, an in-sync object
+            continue
+        if leaves is None:
+            leaves = fields.desired_paths(desired)
+        beyond = owner.paths - leaves
         if not beyond:
             continue
         if inner is None:

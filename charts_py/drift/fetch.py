@@ -12,7 +12,7 @@ from typing import Any, Protocol
 import yaml
 
 from charts_py import contract, gitrepo, kinds, kubeapi, provenance, yamlio
-from charts_py.drift import mask
+from charts_py.drift import mask, parse
 from charts_py.drift.model import GitSource
 from charts_py.errors import (
     ClusterUnreachable,
@@ -70,9 +70,16 @@ class Tree:
     provenance: bytes | None
 
 
-def desired(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Desired:
+def desired(
+    repo_path: Path | None,
+    ref: str,
+    dist: str,
+    env: str,
+    cluster: str | None,
+    parser: parse.Parser | None = None,
+) -> Desired:
     """Read the desired state from git (never the working tree)."""
-    return parsed(tree(place(repo_path, ref, dist, env, cluster)))
+    return parsed(tree(place(repo_path, ref, dist, env, cluster)), parser)
 
 
 def place(repo_path: Path | None, ref: str, dist: str, env: str, cluster: str | None) -> Place:
@@ -104,21 +111,21 @@ def tree(where: Place) -> Tree:
     return Tree(where, manifests, text.decode() if text is not None else None, side)
 
 
-def parsed(files: Tree) -> Desired:
-    """The desired state's objects, parsed (bad YAML is a ConfigError naming the file)."""
-    objects = [_parse(name, data) for name, data in sorted(files.files.items())]
+def parsed(files: Tree, parser: parse.Parser | None = None) -> Desired:
+    """The desired state's objects, parsed (bad YAML is a ConfigError naming the file);
+    `parser`, when given, shares the work with its worker."""
+    return assembled(files, (parser or parse.Parser(share=False)).objects(named(files)))
+
+
+def named(files: Tree) -> list[tuple[str, bytes]]:
+    """The manifests in path order, as `parse` takes them."""
+    return sorted(files.files.items())
+
+
+def assembled(files: Tree, objects: list[dict[str, Any]]) -> Desired:
+    """The desired state, from its files and their objects (parsed in `named` order)."""
     place = files.place
     return Desired(place.git, place.cluster, objects, files.environment_text, files.provenance)
-
-
-def _parse(name: str, data: bytes) -> dict[str, Any]:
-    try:
-        obj = yamlio.load(data)
-    except yaml.YAMLError as exc:
-        raise ConfigError(name, "", f"malformed YAML: {exc}") from None
-    if not isinstance(obj, dict) or not {"apiVersion", "kind", "metadata"} <= obj.keys():
-        raise ConfigError(name, "", "not a Kubernetes object (apiVersion, kind, metadata)")
-    return obj
 
 
 KNOWN_KINDS = frozenset((k.api_version, k.kind) for k in kinds.MESH_KINDS)

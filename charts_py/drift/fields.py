@@ -7,9 +7,9 @@ Who owns which path is what attributes a change to kubectl-edit or a dashboard.
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, cast
 
 from charts_py import jsonpointer
@@ -39,35 +39,41 @@ class Owner:
     operation: str
     time: str | None
     subresource: str
-    paths: frozenset[Path]
+    tree: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    """Its fieldsV1, as the server wrote it."""
+
+    @functools.cached_property
+    def paths(self) -> frozenset[Path]:
+        """The leaf paths it owns (parsed when asked: most entries are a controller's, which
+        judging never looks inside)."""
+        out: list[Path] = []
+        _leaves(self.tree, (), out)
+        return frozenset(out)
 
 
 def owners(obj: dict[str, Any]) -> list[Owner]:
-    """Every manager of a live object with the leaf paths it owns."""
-    out = []
-    for entry in (obj.get("metadata") or {}).get("managedFields") or []:
-        paths = frozenset(_leaves(entry.get("fieldsV1") or {}, ()))
-        out.append(
-            Owner(
-                entry.get("manager", "?"),
-                entry.get("operation", "?"),
-                entry.get("time"),
-                entry.get("subresource", ""),
-                paths,
-            )
+    """Every manager of a live object."""
+    return [
+        Owner(
+            entry.get("manager", "?"),
+            entry.get("operation", "?"),
+            entry.get("time"),
+            entry.get("subresource", ""),
+            entry.get("fieldsV1") or {},
         )
-    return out
+        for entry in (obj.get("metadata") or {}).get("managedFields") or []
+    ]
 
 
-def _leaves(tree: dict[str, Any], prefix: Path) -> Iterator[Path]:
+def _leaves(tree: dict[str, Any], prefix: Path, out: list[Path]) -> None:
     children = [k for k in tree if k != "."]
     if not children:
-        yield prefix
+        out.append(prefix)
         return
     for key in children:
         kind, _, rest = key.partition(":")
         step: Step = rest if kind == "f" else (kind, rest)
-        yield from _leaves(tree[key] or {}, (*prefix, step))
+        _leaves(tree[key] or {}, (*prefix, step), out)
 
 
 def desired_paths(obj: dict[str, Any]) -> set[Path]:
@@ -86,15 +92,55 @@ def _walk(value: Any, prefix: Path, builtin: bool, out: set[Path]) -> None:
     keys = list_keys(prefix) if builtin else None
     if isinstance(value, list) and keys:
         for item in value:
-            step = (
-                "k",
-                json.dumps(
-                    {k: key_value(item, k) for k in keys}, separators=(",", ":"), sort_keys=True
-                ),
-            )
-            _walk(item, (*prefix, step), builtin, out)
+            _walk(item, (*prefix, ("k", _key_text(item, keys))), builtin, out)
         return
     out.add(prefix)
+
+
+def _key_text(item: Any, keys: tuple[str, ...]) -> str:
+    """A list item's merge key as fieldsV1 spells it (`k:{"name":"app"}`)."""
+    return json.dumps({k: key_value(item, k) for k in keys}, separators=(",", ":"), sort_keys=True)
+
+
+def covered(tree: dict[str, Any], obj: dict[str, Any]) -> bool:
+    """True when git's `obj` covers every leaf a fieldsV1 `tree` owns: declares it, declares
+    an atomic field holding it (a selector, a CRD's list) or declares fields inside it. Then
+    the owner holds nothing beyond git, which `compare.ownership` would otherwise work out
+    from both path sets; this is one walk of the tree beside the object, and the steady state
+    of every object the syncer applied. False means "look closer" (a merge key git repeats,
+    for one, is matched once)."""
+    group = obj.get("apiVersion", "").rpartition("/")[0]
+    return _covered(tree, obj, (), group in BUILTIN_GROUPS)
+
+
+def _covered(tree: dict[str, Any], value: Any, prefix: Path, builtin: bool) -> bool:
+    keys = None
+    if isinstance(value, list) and builtin:
+        keys = list_keys(prefix)
+    if keys is None and not (isinstance(value, dict) and value):
+        return True  # a leaf of git's object: everything owned at or below it is declared
+    if not any(k != "." for k in tree):  # git declares fields inside what is owned whole
+        return bool(value)
+    index: dict[str, Any] | None = None
+    for key, child in tree.items():
+        kind, _, rest = key.partition(":")
+        if kind == "f" and keys is None and rest in value:
+            inside = value[rest]
+        elif kind == "k" and keys is not None:
+            if index is None:
+                index = {_key_text(item, keys): item for item in value}
+            if rest not in index:
+                return False
+            inside = index[rest]
+        elif key == ".":
+            continue
+        else:  # a field git does not have, or a set or list item git cannot own
+            return False
+        if child or inside == []:  # an owned leaf beside a value: covered (unless empty)
+            step: Step = rest if kind == "f" else (kind, rest)
+            if not _covered(child or {}, inside, (*prefix, step), builtin):
+                return False
+    return True
 
 
 def list_keys(prefix: Path) -> tuple[str, ...] | None:

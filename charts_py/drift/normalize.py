@@ -79,3 +79,12 @@ def canonical(value: Any, key: str = "", parent: str = "") -> Any:
     if isinstance(value, str) and (parent in QUANTITY_PARENTS or key in QUANTITY_KEYS):
         return quantity.comparable(value)
     return value
+
+
+def empty(value: Any) -> bool:
+    """What `canonical` drops: None, and maps and lists with nothing (canonical) in them."""
+    if value is None:
+        return True
+    if isinstance(value, dict):
+        return all(empty(v) for v in value.values())
+    return isinstance(value, list) and not value

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from charts_py import kubeapi
 from charts_py.config import environment
-from charts_py.drift import check, fetch, sources
+from charts_py.drift import check, fetch, parse, sources
 from charts_py.drift.model import Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
 from charts_py.objectref import ObjectRef, group_label
@@ -59,20 +59,24 @@ def _collector_paused() -> Iterator[None]:
 
 def _run(options: Options) -> tuple[Report, fetch.Live]:
     started = now()
-    if options.live_dir is not None:
-        server, desired, live = None, _desired(options), fetch.from_dir(options.live_dir)
-    else:
-        server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
-        where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
-        with fetch.Labelled(server, options.env, where.cluster) as ours:  # while git is read
-            desired = fetch.parsed(fetch.tree(where))
-            scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
-            kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
-            live = fetch.from_cluster(server, kinds, scope, ours)
-    policy = policy_for(desired, options.env)
+    early = None
+    with parse.Parser() as parser:  # its worker, if it forks one, stops on the way out
+        if options.live_dir is not None:
+            desired = _desired(options, parser)
+            server, live = None, fetch.from_dir(options.live_dir)
+            policy = policy_for(desired.environment_text, desired.git.commit, options.env)
+        else:
+            server = kubeapi.Cluster.connect(options.kubeconfig, options.context, options.retry)
+            desired, live, policy, early = _read(server, options, parser)
     wanted = {ObjectRef.of(o).group_kind for o in desired.objects}
     results = check.judge_all(
-        desired.objects, live, policy, env=options.env, cluster_name=desired.cluster, server=server
+        desired.objects,
+        live,
+        policy,
+        env=options.env,
+        cluster_name=desired.cluster,
+        server=server,
+        early=early,
     )
     lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
     results = sources.attach(results, desired.objects, live.objects, lookup)
@@ -94,17 +98,39 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
     return report, live
 
 
-def _desired(options: Options) -> fetch.Desired:
-    return fetch.desired(options.repo, options.ref, options.dist, options.env, options.cluster)
+def _read(
+    server: kubeapi.Cluster, options: Options, parser: parse.Parser
+) -> tuple[fetch.Desired, fetch.Live, Policy, check.Early]:
+    """git's objects and the cluster's, read at the same time, and the local verdicts
+    reached meanwhile: git's files are read and handed to the parser, the label-selected
+    LISTs start (they need no object of git's), and each chunk of objects is judged as soon
+    as it is parsed, while the rest still is."""
+    where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
+    # git's files first, and to the worker: LISTs in flight would slow both down (their
+    # threads want the interpreter too, TLS handshakes first).
+    files = fetch.tree(where)
+    chunks = parser.stream(fetch.named(files))
+    with fetch.Labelled(server, options.env, where.cluster) as ours:
+        policy = policy_for(files.environment_text, where.git.commit, options.env)
+        early = check.Early(ours, policy)
+        objects = parse.in_order(chunks, len(files.files), each=early.judge)
+        desired = fetch.assembled(files, objects)
+        scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
+        kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}
+        return desired, fetch.from_cluster(server, kinds, scope, ours), policy, early
 
 
-def policy_for(desired: fetch.Desired, env: str) -> Policy:
-    """Drift rules from the environment file at the same commit (defaults without one)."""
-    if desired.environment_text is None:
+def _desired(options: Options, parser: parse.Parser) -> fetch.Desired:
+    return fetch.desired(
+        options.repo, options.ref, options.dist, options.env, options.cluster, parser
+    )
+
+
+def policy_for(environment_text: str | None, commit: str, env: str) -> Policy:
+    """Drift rules from the environment file at the commit (defaults without one)."""
+    if environment_text is None:
         return Policy()
-    drift = environment.load_text(
-        desired.environment_text, env, f"environments/{env}.yaml@{desired.git.commit[:12]}"
-    ).spec.drift
+    drift = environment.drift_rules(environment_text, f"environments/{env}.yaml@{commit[:12]}")
     severity = tuple(SeverityRule(r.kind, r.path, Severity(r.severity)) for r in drift.severity)
     ignore = tuple(IgnoreRule(r.kind, r.namespace, r.name, r.path, r.manager) for r in drift.ignore)
     return Policy(

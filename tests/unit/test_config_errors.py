@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from charts_py import cli
+from charts_py.config import environment
+from charts_py.errors import ConfigError
 from tests.conftest import sample, write_envs
 
 
@@ -175,3 +177,30 @@ def test_bad_input_leaves_existing_dist_untouched(
     assert code == 2 and "services[0].image" in err
     after = {p: p.read_bytes() for p in (tmp_path / "dist").rglob("*") if p.is_file()}
     assert after == before
+
+
+# --- the drift job reads only `drift:` of an environment file ---------------------------------
+
+ENVIRONMENTS = Path(__file__).resolve().parents[2] / "environments"
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in ENVIRONMENTS.glob("*.yaml")))
+def test_drift_rules_are_what_the_whole_file_says(name: str) -> None:
+    text = (ENVIRONMENTS / f"{name}.yaml").read_text()
+    whole = environment.load_text(text, name, f"{name}.yaml").spec.drift
+    assert environment.drift_rules(text, f"{name}.yaml") == whole
+
+
+def test_drift_rules_errors_name_file_field_and_line() -> None:
+    text = "name: x\ndrift:\n  ignore:\n  - kind: Deployment\n    pth: /spec/replicas\n"
+    with pytest.raises(ConfigError) as e:
+        environment.drift_rules(text, "environments/x.yaml@abc")
+    assert str(e.value) == "environments/x.yaml@abc:5: drift.ignore[0].pth: unknown field"
+    with pytest.raises(ConfigError, match=r"x.yaml@abc:2: malformed YAML"):
+        environment.drift_rules("a: 1\n- b\n", "x.yaml@abc")
+
+
+def test_drift_rules_ignore_what_drift_does_not_read() -> None:
+    """An error elsewhere in the file (synth's to report) does not stop the drift job."""
+    text = "services: [{name: a, timeuot: 5s}]\ndrift: {controllers: [my-operator]}\n"
+    assert environment.drift_rules(text, "x.yaml").controllers == ["my-operator"]
