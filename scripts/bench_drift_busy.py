@@ -3,7 +3,8 @@ objects, in one run, and print the time and peak-memory ratios busy / quiet (tar
 
 Starts its own local control plane, applies an estate (default 12 services, about 130
 objects, prod-east's size) as Argo CD would, then times drift (best of `--runs`, each run in a
-fresh process so its peak RSS is its own). Then it fills the cluster: `--configmaps` foreign
+fresh process so that its peak memory, parse worker included, is its own: see
+`bench_drift.one_run`). Then it fills the cluster: `--configmaps` foreign
 ConfigMaps of 4 KiB and `--others` each of Services, Deployments and Jobs, spread over
 `--namespaces` namespaces meshops does not manage (created 8 at a time), and times again.
 Both peaks are also printed against the nightly job's memory limit.
@@ -18,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
-import json
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,36 +35,10 @@ from charts_py.constructs import drift_job
 
 WORKERS = 8
 PAYLOAD = "x" * 4096
-CHILD = """
-import json, sys, time
-from pathlib import Path
-from charts_py.drift import run
-options = run.Options(env="estate", repo=Path(sys.argv[1]), kubeconfig=sys.argv[2])
-started = time.perf_counter()
-report = run.run(options)[0]
-seconds = time.perf_counter() - started
-status = Path("/proc/self/status").read_text()
-peak = next(int(l.split()[1]) for l in status.splitlines() if l.startswith("VmHWM:"))
-print(json.dumps({"seconds": seconds, "peak_kib": peak, "summary": report.summary()}))
-"""
-# Peak RSS as the child's own high-water mark: a child's ru_maxrss on Linux starts from the
-# parent's RSS at fork, which would measure this script instead of drift.
-
-
-def one_run(repo: Path, kubeconfig: str) -> tuple[float, float, dict[str, int]]:
-    """(seconds in drift, peak RSS in MiB, summary) of one drift in a fresh process."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(repo), kubeconfig], stdout=subprocess.PIPE, text=True
-    )
-    out = child.stdout.read() if child.stdout else ""
-    if child.wait() != 0:
-        raise SystemExit(f"drift run failed ({child.returncode})")
-    data = json.loads(out)
-    return data["seconds"], data["peak_kib"] / 1024, data["summary"]
 
 
 def measure(repo: Path, kubeconfig: str, runs: int) -> tuple[float, float, dict[str, int]]:
-    results = [one_run(repo, kubeconfig) for _ in range(runs)]
+    results = [bench_drift.one_run(repo, kubeconfig) for _ in range(runs)]
     return min(r[0] for r in results), min(r[1] for r in results), results[0][2]
 
 
