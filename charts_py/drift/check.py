@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-import functools
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from charts_py import contract
 from charts_py.drift import compare, defaults, fetch, fields, mask, model, normalize
@@ -21,6 +20,7 @@ from charts_py.errors import Forbidden, MeshopsError, UnknownKind
 from charts_py.objectref import Key, ObjectRef, group_of
 
 OURS = contract.FIELD_MANAGER
+T = TypeVar("T")
 
 
 class DryRunner(Protocol):
@@ -170,11 +170,11 @@ def differences(
     desired = mask.secret(applied)
     builtin = ObjectRef.of(desired).group in fields.BUILTIN_GROUPS
     live_s = normalize.strip(live)
-    live_c = functools.cache(lambda: normalize.canonical(live_s))  # rarely needed whole
+    live_c = _once(lambda: normalize.canonical(live_s))  # rarely needed whole
     owners = fields.owners(live)
     # git's object with the server's defaults filled in: what an old manager may own and
     # still be in sync (an adopted object). Only needed where a foreign manager owns fields.
-    defaulted = functools.cache(lambda: defaults.fill(applied))
+    defaulted = _once(lambda: defaults.fill(applied))
     foreign = any(o.manager != OURS and o.manager not in policy.controllers for o in owners)
     diffs = compare.local(normalize.strip(desired), live_s, builtin)
     if not diffs and foreign:
@@ -191,6 +191,19 @@ def differences(
         out.append(_not_ours(owners))
     plain = [dataclasses.replace(d, desired=_plain(d.desired), live=_plain(d.live)) for d in out]
     return plain, confirmation
+
+
+def _once(compute: Callable[[], T]) -> Callable[[], T]:
+    """`compute()`, computed at the first call only (functools.cache builds a whole cache
+    wrapper, a tenth of judging an object when made twice per object)."""
+    box: list[T] = []
+
+    def value() -> T:
+        if not box:
+            box.append(compute())
+        return box[0]
+
+    return value
 
 
 def _confirm(

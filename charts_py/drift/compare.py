@@ -44,10 +44,10 @@ def _subset(
             yield _changed(at, d, lv, key, parent)
             return
         for k, value in d.items():
-            if normalize.empty(value):
+            if type(value) not in _SCALARS and normalize.empty(value):
                 continue
             there = lv.get(k)
-            if normalize.empty(there):
+            if type(there) not in _SCALARS and normalize.empty(there):
                 canonical = normalize.canonical(value, k, key)
                 yield Difference(jsonpointer.pointer(*at, k), Change.REMOVED, canonical, None)
             else:
@@ -63,6 +63,10 @@ def _subset(
                 yield from _subset(di, li, (*at, i), (*path, str(i)), "", key, builtin)
     elif normalize.canonical(d, key, parent) != normalize.canonical(lv, key, parent):
         yield _changed(at, d, lv, key, parent)
+
+
+_SCALARS = frozenset((str, int, bool, float))
+"""Types never empty: most values, which need no call to tell."""
 
 
 def _changed(at: tuple[Any, ...], d: Any, lv: Any, key: str, parent: str) -> Difference:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -162,13 +163,19 @@ class Scope:
     def unfound(self, kind: tuple[str, str], found: list[dict[str, Any]]) -> set[str]:
         """Namespaces holding git's objects of `kind` (apiVersion, kind) that `found` lacks:
         their labels were edited away, so only an unfiltered LIST there can find them."""
-        group = kind[0].rpartition("/")[0]
+        ours = self._by_kind.get((kind[0].rpartition("/")[0], kind[1]))
+        if not ours:
+            return set()
         have = {ObjectRef.of(o).key for o in found}
-        return {
-            key[2]
-            for key in self.wanted
-            if key[:2] == (group, kind[1]) and key[2] and key not in have
-        }
+        return {key[2] for key in ours if key[2] and key not in have}
+
+    @functools.cached_property
+    def _by_kind(self) -> dict[tuple[str, str], list[Key]]:
+        """git's objects' keys by (group, kind): asked once per kind listed."""
+        out: dict[tuple[str, str], list[Key]] = {}
+        for key in self.wanted:
+            out.setdefault(key[:2], []).append(key)
+        return out
 
     @classmethod
     def of(cls, objects: Iterable[dict[str, Any]], env: str, cluster: str) -> Scope:

@@ -119,7 +119,7 @@ def _covered(tree: dict[str, Any], value: Any, prefix: Path, builtin: bool) -> b
         keys = list_keys(prefix)
     if keys is None and not (isinstance(value, dict) and value):
         return True  # a leaf of git's object: everything owned at or below it is declared
-    if not any(k != "." for k in tree):  # git declares fields inside what is owned whole
+    if len(tree) <= ("." in tree):  # git declares fields inside what is owned whole
         return bool(value)
     index: dict[str, Any] | None = None
     for key, child in tree.items():
