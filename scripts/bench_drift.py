@@ -71,9 +71,10 @@ def one_run(
     child = subprocess.Popen(
         [sys.executable, "-c", CHILD, str(repo), kubeconfig], stdout=subprocess.PIPE, text=True
     )
-    together = 0
+    together, seen = 0, set[int]()
     while memory and child.poll() is None:
-        together = max(together, _pss_kib(child.pid))
+        now, seen = _pss_kib(child.pid, seen)
+        together = max(together, now)
         time.sleep(0.01)
     child.wait()
     out = child.stdout.read() if child.stdout else ""
@@ -85,21 +86,25 @@ def one_run(
     return data["seconds"], peak, data["summary"]
 
 
-def _pss_kib(pid: int) -> int:
-    """Pss of a process and its children now (0 for one that is gone)."""
-    total = 0
+def _pss_kib(pid: int, seen: set[int]) -> tuple[int, set[int]]:
+    """Pss of a process and of its children already there at the last sample (a child
+    between vfork and exec, such as a git command starting, shares the process's memory and
+    would count it twice; the parse worker lives long enough to be seen twice), and the
+    children seen now."""
     try:
-        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        children = {int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()}
     except OSError:
+        return 0, set()
+    return _pss(pid) + sum(_pss(each) for each in children & seen), children
+
+
+def _pss(pid: int) -> int:
+    try:
+        rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:  # gone meanwhile
         return 0
-    for each in [pid, *map(int, children)]:
-        try:
-            rollup = Path(f"/proc/{each}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        total += next((int(line.split()[1]) for line in rollup.splitlines()
-                       if line.startswith("Pss:")), 0)  # fmt: skip
-    return total
+    return next((int(line.split()[1]) for line in rollup.splitlines()
+                 if line.startswith("Pss:")), 0)  # fmt: skip
 
 
 def best(fn: Callable[[], Any], runs: int = 3) -> float:
