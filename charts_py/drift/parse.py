@@ -91,7 +91,7 @@ class Parser:
         `in_order`), so the caller works on each chunk while the rest is parsed; between
         chunks, this process parses some itself."""
         if not self._sharing(len(files)):
-            return iter([(0, _parsed(files, 0, len(files)))])
+            return _here(files)
         context = multiprocessing.get_context("fork")
         try:  # the lock is a POSIX semaphore: where /dev/shm is missing, parse here
             bounds = context.Array("q", [0, len(files)])  # [front, back): files not yet taken
@@ -99,7 +99,7 @@ class Parser:
             worker = context.Process(target=_serve, args=(writer, bounds, files), daemon=True)
             worker.start()
         except OSError:
-            return iter([(0, _parsed(files, 0, len(files)))])
+            return _here(files)
         self._reader, self._worker, self._bounds = reader, worker, bounds
         writer.close()
         return _Shared(reader, bounds, files).chunks()
@@ -186,8 +186,8 @@ class _Shared:
         return start, objects
 
     def _missing(self) -> Iterator[Chunk]:
-        """What the worker took and never sent, and what nobody took yet, parsed here in
-        order (the first bad file among them comes before any found here before)."""
+        """What the worker took and never sent, what nobody took yet, and a batch of ours
+        that was bad, parsed here in order: the first bad file among them is the error."""
         with contextlib.suppress(_Stalled), _held(self.bounds):
             self.bounds[1] = self.bounds[0]  # nothing is left to take
         index, count = 0, len(self.files)
@@ -200,8 +200,6 @@ class _Shared:
                 end += 1
             yield self._mark(index, _parsed(self.files, index, end))
             index = end
-        if self.mine_bad is not None:
-            raise self.mine_bad
 
 
 class _Stalled(Exception):
@@ -219,6 +217,11 @@ def _held(bounds: Any) -> Iterator[None]:
         yield
     finally:
         lock.release()
+
+
+def _here(files: Named) -> Iterator[Chunk]:
+    """All of them, parsed in this process: one chunk."""
+    return iter([(0, _parsed(files, 0, len(files)))])
 
 
 def _parsed(files: Named, start: int, end: int) -> list[dict[str, Any]]:
