@@ -10,16 +10,16 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import yaml
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
-from charts_py.config import exercises, origin, profiles, releases, source
+from charts_py.config import exercises, origin, profiles, releases, source, view
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
@@ -93,38 +93,77 @@ class Environment:
         return any(t.target == service.name for t in self.spec.load_tests)
 
     def settings(self, service: Service) -> Settings:
-        """Effective settings of `service` (service fields override the policy's, FALLBACKS)."""
-        values = {name: getattr(service, name) or getattr(self.policy, name) for name in FALLBACKS}
-        if service.autoscaling is False:
+        """Effective settings of `service`: its own fields, else the policy's (FALLBACKS, read
+        through the traced view, which owns the fallback); `autoscaling: false` is none."""
+        own = self.traced(service)
+        values = {name: getattr(own, name).plain for name in FALLBACKS}
+        if values["autoscaling"] is False:
             values["autoscaling"] = None
         return Settings(**values)
 
+    def traced(self, obj: BaseModel) -> view.View:
+        """A traced view of `obj`, a part of this environment (a service, a cluster, the
+        policy, the mesh, the ingress, ...): what is read through it records its own path."""
+        path = self._paths.get(id(obj))
+        if path is None:
+            raise KeyError(f"{type(obj).__name__} is not a part of environment {self.name!r}")
+        return self.at(path)
+
+    def at(self, path: source.FieldPath) -> view.View:
+        """The traced view at model path `path`, e.g. `("services", 6, "timeout")` (the
+        service's own value, else the policy's), `("policy", "mtlsMode")`."""
+        found = self._root
+        for key in path:
+            found = found.step(key)
+        return found
+
     def origin(self, path: source.FieldPath) -> provenance.Origin:
-        """Where the effective value at model path `path` comes from (config/origin.py), e.g.
-        `("services", 6, "timeout")`, `("policy", "mtlsMode")`, `("mesh", "trustDomain")`."""
-        found = self._origins.get(path)
+        """Where the effective value at model path `path` comes from."""
+        return self.at(path).origin
+
+    @functools.cached_property
+    def _root(self) -> view.View:
+        """The whole environment as synth sees it: the file's sections, with the policy and
+        the mesh completed by the profile."""
+        top = {
+            (info.alias or name): getattr(self.spec, name)
+            for name, info in EnvironmentFile.model_fields.items()
+        }
+        top |= {"policy": self.policy, "mesh": self.mesh}
+        return view.View(top, (), (), self._origin, self._fallback)
+
+    @functools.cached_property
+    def _paths(self) -> dict[int, source.FieldPath]:
+        """The model path of each part `traced()` accepts, by identity."""
+        out: dict[int, source.FieldPath] = {}
+        for key, value in self._root.plain.items():
+            out[id(value)] = (key,)
+            if isinstance(value, list):
+                out |= {id(item): (key, i) for i, item in enumerate(value)}
+        return out
+
+    def _fallback(
+        self, model: BaseModel, name: str, override: source.FieldPath
+    ) -> view.View | None:
+        """A service's field it leaves out is the policy's field of the same name (FALLBACKS),
+        still overridable by the service's own."""
+        if isinstance(model, Service) and name in FALLBACKS:
+            policy = self._root.step("policy")
+            found = getattr(policy, name)
+            return view.View(found.plain, found.where, override, self._origin, self._fallback)
+        return None
+
+    def _origin(self, path: source.FieldPath, override: source.FieldPath) -> provenance.Origin:
+        """Resolved once per (path, override): every cluster and version asks again."""
+        key = (path, override)
+        found = self._origins.get(key)
         if found is None:
-            found = self._origins[path] = origin.resolve(self.raw, self.spec.profile, path)
+            found = self._origins[key] = origin.resolve(self.raw, self.spec.profile, path, override)
         return found
 
     @functools.cached_property
-    def _origins(self) -> dict[source.FieldPath, provenance.Origin]:
-        """Resolved once per path: every cluster and version asks again."""
+    def _origins(self) -> dict[tuple[source.FieldPath, source.FieldPath], provenance.Origin]:
         return {}
-
-    def trace(self, path: source.FieldPath, value: Any, *, exact: bool = True) -> provenance.Traced:
-        """`value`, placed in an object body with its origin; `exact=False` when the caller
-        transformed the configured value (then it cannot be adopted back verbatim)."""
-        found = self.origin(path)
-        return provenance.Traced(value, found if exact else replace(found, exact=False))
-
-    def service_path(self, service: Service) -> source.FieldPath:
-        """The model path of `service`: `("services", i)`."""
-        return ("services", self._service_index[service.name])
-
-    @functools.cached_property
-    def _service_index(self) -> dict[str, int]:
-        return {s.name: i for i, s in enumerate(self.spec.services)}
 
 
 def load(path: Path) -> Environment:

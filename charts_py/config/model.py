@@ -309,7 +309,9 @@ class IngressRoute(Model):
 
 FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
 """The fields of a service that, when it leaves them out, come from the policy's field of the
-same name, as a whole block (no deep merge): `Environment.settings()` and `config/origin.py`."""
+same name, as a whole block (no deep merge). The one table of that fallback: the traced view
+applies it (config/view.py, through `Environment.traced`), and so `Environment.settings()`,
+provenance and `propose` follow it."""
 
 
 class Service(Model):

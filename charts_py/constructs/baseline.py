@@ -48,14 +48,14 @@ class Namespaces(Construct):
 
 def _revision(env: Environment) -> provenance.Traced:
     """The revision namespaces use: `mesh.revision`, else the only revision's name."""
+    mesh = env.traced(env.mesh)
     if env.mesh.revision is not None:
-        return env.trace(("mesh", "revision"), env.mesh.revision)
-    return env.trace(("mesh", "revisions", 0, "name"), env.mesh.default_revision)
+        return mesh.revision.traced()
+    return mesh.revisions[0].name.traced()
 
 
 def _network(env: Environment, cluster: Cluster) -> provenance.Traced:
-    at = ("clusters", env.spec.clusters.index(cluster), "network")
-    return env.trace(at, cluster.network)
+    return env.traced(cluster).network.traced()
 
 
 class MeshBaseline(Construct):
@@ -69,7 +69,7 @@ class MeshBaseline(Construct):
             self,
             kinds.PEER_AUTHENTICATION,
             "default",
-            {"spec": {"mtls": {"mode": env.trace(("policy", "mtlsMode"), policy.mtls_mode)}}},
+            {"spec": {"mtls": {"mode": env.traced(policy).mtls_mode.traced()}}},
             namespace=root,
         )
         emit(self, kinds.TELEMETRY, "mesh-default", {"spec": _telemetry(env)}, namespace=root)
@@ -86,7 +86,7 @@ class MeshBaseline(Construct):
 
 def outbound_mode(env: Environment) -> object:
     """The policy's outbound traffic mode (every Sidecar says it)."""
-    return env.trace(("policy", "outboundTraffic"), env.policy.outbound_traffic)
+    return env.traced(env.policy).outbound_traffic.traced()
 
 
 def _telemetry(env: Environment) -> dict[str, Any]:
@@ -96,13 +96,11 @@ def _telemetry(env: Environment) -> dict[str, Any]:
         access_log["filter"] = {"expression": "response.code >= 400"}
     out: dict[str, Any] = {"accessLogging": [access_log]}
     if env.mesh.tracing is not None:
-        provider = env.mesh.tracing.provider
+        provider = env.traced(env.mesh).tracing.provider
         out["tracing"] = [
             {
-                "providers": [{"name": env.trace(("mesh", "tracing", "provider"), provider)}],
-                "randomSamplingPercentage": env.trace(
-                    ("policy", "tracingSampling"), env.policy.tracing_sampling
-                ),
+                "providers": [{"name": provider.traced()}],
+                "randomSamplingPercentage": env.traced(env.policy).tracing_sampling.traced(),
             }
         ]
     return out

@@ -129,7 +129,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     )
     container = {
         "name": "drift",
-        "image": env.trace(("drift", "image"), drift.image),
+        "image": env.traced(drift).image.traced(),
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
@@ -154,7 +154,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "volumes": [{"name": "work", "emptyDir": {}}],
     }
     return {
-        "schedule": env.trace(("drift", "schedule"), drift.schedule),
+        "schedule": env.traced(drift).schedule.traced(),
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

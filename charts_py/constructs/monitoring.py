@@ -10,7 +10,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service
-from charts_py.config.source import FieldPath
+from charts_py.config.view import View
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -76,7 +76,7 @@ class Monitoring(Construct):
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
-        mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts, ("policy", "alerts"))
+        mesh_rules = _slo_rules(env, "Mesh", None, env.traced(env.policy).alerts)
         emit(
             self,
             kinds.PROMETHEUS_RULE,
@@ -85,8 +85,7 @@ class Monitoring(Construct):
             namespace=ns,
         )
         for svc in env.spec.services:
-            at = (*env.service_path(svc), "alerts")
-            rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts, at)
+            rules = _slo_rules(env, _camel(svc.name), svc.name, env.traced(svc).alerts)
             group = {"name": f"{svc.name}-slo", "rules": rules}
             emit(
                 self,
@@ -167,11 +166,10 @@ def _camel(name: str) -> str:
     return "".join(part.capitalize() for part in name.split("-"))
 
 
-def _slo_rules(
-    env: Environment, prefix: str, service: str | None, alerts: Alerts, at: FieldPath
-) -> list[Any]:
-    """The error-ratio and latency alerts of a service (or the namespace); `at` is the model
-    path of `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
+def _slo_rules(env: Environment, prefix: str, service: str | None, traced: View) -> list[Any]:
+    """The error-ratio and latency alerts of a service (or the namespace), from its traced
+    `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
+    alerts: Alerts = traced.plain
     who = f"service {service}" if service else f"namespace {env.spec.namespace}"
     labels = {"severity": severity(env), "environment": env.name}
     if service:
@@ -179,10 +177,8 @@ def _slo_rules(
     return [
         {
             "alert": f"{prefix}HighErrorRatio",
-            "expr": env.trace(
-                (*at, "errorRatio"),
-                f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
-                exact=False,
+            "expr": traced.error_ratio.transformed(
+                f"{error_ratio(env, service)} > {alerts.error_ratio:g}"
             ),
             "for": WINDOW,
             "labels": labels,
@@ -193,10 +189,8 @@ def _slo_rules(
         },
         {
             "alert": f"{prefix}HighLatencyP99",
-            "expr": env.trace(
-                (*at, "p99LatencyMs"),
-                f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
-                exact=False,
+            "expr": traced.p99_latency_ms.transformed(
+                f"{p99_latency(env, service)} > {alerts.p99_latency_ms}"
             ),
             "for": WINDOW,
             "labels": labels,

@@ -7,9 +7,8 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
-from charts_py.config.environment import Environment, Settings
+from charts_py.config.environment import Environment
 from charts_py.config.model import Experiment, Service
-from charts_py.config.source import FieldPath
 from charts_py.constructs.objects import emit
 
 
@@ -17,10 +16,9 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
     ns = env.spec.namespace
     host = naming.fqdn(service.name, ns)
-    settings = env.settings(service)
     rule = {
         "host": host,
-        "trafficPolicy": traffic_policy(env, settings, env.service_path(service)),
+        "trafficPolicy": traffic_policy(env, service),
         "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
     }
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
@@ -28,43 +26,31 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
 
 
-def traffic_policy(env: Environment, settings: Settings, at: FieldPath) -> dict[str, Any]:
-    """Load balancer (with locality failover across clusters), connection pool, ejection;
-    `at` is the service's model path (its own outlier detection, else the policy's)."""
-    policy = env.policy
-    balancer: dict[str, Any] = {
-        "simple": env.trace(("policy", "loadBalancer"), policy.load_balancer)
-    }
+def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
+    """Load balancer (with locality failover across clusters), connection pool, ejection
+    (the service's own outlier detection, else the policy's)."""
+    policy = env.traced(env.policy)
+    balancer: dict[str, Any] = {"simple": policy.load_balancer.traced()}
     if env.multi_cluster:
         balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
     pool = policy.connection_pool
-    pooled = ("policy", "connectionPool")
     out: dict[str, Any] = {
         "loadBalancer": balancer,
         "connectionPool": {
-            "tcp": {"maxConnections": env.trace((*pooled, "maxConnections"), pool.max_connections)},
+            "tcp": {"maxConnections": pool.max_connections.traced()},
             "http": {
-                "http1MaxPendingRequests": env.trace(
-                    (*pooled, "http1MaxPendingRequests"), pool.http1_max_pending_requests
-                ),
-                "http2MaxRequests": env.trace(
-                    (*pooled, "http2MaxRequests"), pool.http2_max_requests
-                ),
+                "http1MaxPendingRequests": pool.http1_max_pending_requests.traced(),
+                "http2MaxRequests": pool.http2_max_requests.traced(),
             },
         },
     }
-    if settings.outlier_detection:
-        od = settings.outlier_detection
-        ejection = (*at, "outlierDetection")
+    od = env.traced(service).outlier_detection
+    if od.plain is not None:
         out["outlierDetection"] = {
-            "consecutive5xxErrors": env.trace(
-                (*ejection, "consecutive5xxErrors"), od.consecutive_5xx_errors
-            ),
-            "interval": env.trace((*ejection, "interval"), od.interval),
-            "baseEjectionTime": env.trace((*ejection, "baseEjectionTime"), od.base_ejection_time),
-            "maxEjectionPercent": env.trace(
-                (*ejection, "maxEjectionPercent"), od.max_ejection_percent
-            ),
+            "consecutive5xxErrors": od.consecutive_5xx_errors.traced(),
+            "interval": od.interval.traced(),
+            "baseEjectionTime": od.base_ejection_time.traced(),
+            "maxEjectionPercent": od.max_ejection_percent.traced(),
         }
     return out
 
@@ -81,27 +67,24 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     Gated experiment routes first (a request that asks for a fault gets it), then the
     default route, which an ungated experiment replaces (it then faults every request)."""
     host = naming.fqdn(service.name, env.spec.namespace)
-    settings = env.settings(service)
-    at = env.service_path(service)
-    port = {"number": env.trace((*at, "port"), service.port)}
+    svc = env.traced(service)
+    port = {"number": svc.port.traced()}
     destinations = [
         {
-            "destination": {"host": host, "subset": v.name, "port": port},
-            "weight": env.trace((*at, "versions", i, "weight"), v.weight),
+            "destination": {"host": host, "subset": v.name.plain, "port": port},
+            "weight": v.weight.traced(),
         }
-        for i, v in enumerate(service.versions)
+        for v in svc.versions
     ]
-    retries = (*at, "retries")
+    retries = svc.retries
     default: dict[str, Any] = {
         "name": "default",
         "route": destinations,
-        "timeout": env.trace((*at, "timeout"), settings.timeout),
+        "timeout": svc.timeout.traced(),
         "retries": {
-            "attempts": env.trace((*retries, "attempts"), settings.retries.attempts),
-            "perTryTimeout": env.trace(
-                (*retries, "perTryTimeout"), settings.retries.per_try_timeout
-            ),
-            "retryOn": env.trace((*retries, "retryOn"), settings.retries.retry_on),
+            "attempts": retries.attempts.traced(),
+            "perTryTimeout": retries.per_try_timeout.traced(),
+            "retryOn": retries.retry_on.traced(),
         },
     }
     routes: list[dict[str, Any]] = []
