@@ -249,8 +249,9 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "alpha-api",
         "I W E",
-        "no alpha API versions (argoproj.io/v1alpha1 is Argo CD's GA API)",
-        "use the stable apiVersion of the kind",
+        "no alpha APIs (not an alpha version served with a stable one's schema, such as "
+        "networking.istio.io/v1alpha3; nor argoproj.io/v1alpha1, Argo CD's GA API)",
+        "use the stable apiVersion the message names; where none exists, suppress with a reason",
     ),
     _rule(
         "tracing-sampling",
