@@ -15,6 +15,7 @@ from typing import Any
 import cdk8s
 
 from charts_py import contract, kinds, naming
+from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
@@ -49,7 +50,9 @@ def reach(envs: list[Environment]) -> Reach:
         }
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
-    return Reach(tuple(pairs), naming.MESH_ROOT, kinds.MESH_KINDS)
+    used = {k for env in envs for k in istio_checks.extension_kinds(env.spec)}
+    extensions = tuple(k for k in kinds.EXTENSION_KINDS if k in used)
+    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
 
 def build(envs: list[Environment]) -> cdk8s.App:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
-from charts_py.config import exercises, origin, profiles, releases, source, view
+from charts_py.config import exercises, istio_checks, origin, profiles, releases, source, view
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
@@ -273,8 +273,9 @@ def _problems(env: Environment) -> Iterator[tuple[source.FieldPath, str]]:
             ("policy", "outlierDetection"),
             ("locality failover across clusters requires outlier detection"),
         )
-    if not any(s.ingress for s in spec.services):
+    if spec.ingress and not any(s.ingress for s in spec.services):
         yield ("services",), "no service has an `ingress` route: the ingress would serve nothing"
+    yield from istio_checks.problems(spec)
 
 
 def _service_problems(
@@ -289,6 +290,9 @@ def _service_problems(
     for j, ext in enumerate(svc.externals):
         if ext not in externals:
             yield (*at, "externals", j), f"unknown external service {ext!r}"
+    if svc.ingress and env.spec.ingress is None:
+        yield (*at, "ingress"), "the environment has no `ingress:` to route from"
+    yield from istio_checks.routing_problems(svc, at, bool(env.experiments(svc)))
     if svc.queue and svc.queue.broker not in externals:
         yield (*at, "queue", "broker"), f"unknown external service {svc.queue.broker!r}"
     if svc.fault:

@@ -107,9 +107,10 @@ def for_environment(env: Environment | None) -> tuple[External, ...]:
         External(
             "Secret",
             ROOT,
-            env.spec.ingress.tls_secret,
+            secret,
             "the ingress TLS certificate: cert-manager or the operator (never in git)",
         )
+        for secret in _tls_secrets(env)
     ]
     if env.multi_cluster:
         named += [
@@ -122,3 +123,19 @@ def for_environment(env: Environment | None) -> tuple[External, ...]:
             for cluster in env.spec.clusters
         ]
     return (*ISTIO_INSTALLATION, *named)
+
+
+def _tls_secrets(env: Environment) -> list[str]:
+    """The certificates the gateways' servers name (`tlsSecret`, `credentialName(s)`): read
+    by the gateway's pods in the mesh root, which holds them."""
+    ingress = env.spec.ingress
+    found = [ingress.tls_secret] if ingress and ingress.tls_secret else []
+    servers = [
+        *(ingress.servers or [] if ingress else []),
+        *(server for gateway in env.spec.gateways for server in gateway.servers or []),
+    ]
+    for server in servers:
+        if server.tls is not None:
+            found += [server.tls.credentialName] if server.tls.credentialName else []
+            found += server.tls.credentialNames or []
+    return sorted(set(found))

@@ -9,7 +9,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
-from charts_py.constructs import baseline
+from charts_py.constructs import baseline, mesh_objects
 from charts_py.constructs.objects import emit
 
 
@@ -30,6 +30,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
         policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
         emit(scope, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
     emit(scope, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
+    mesh_objects.add_named(scope, env, env.traced(service), {"app": service.name})
 
 
 def _sidecar(env: Environment, service: Service) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Experiment, Service
+from charts_py.config.view import View
+from charts_py.constructs import istio_spec
 from charts_py.constructs.objects import emit
 
 
@@ -16,14 +18,45 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
     ns = env.spec.namespace
     host = naming.fqdn(service.name, ns)
-    rule = {
-        "host": host,
-        "trafficPolicy": traffic_policy(env, service),
-        "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
-    }
+    rule: dict[str, Any] = {"host": host}
+    policy = _own_traffic_policy(env, service)
+    if policy is None:
+        rule["trafficPolicy"] = traffic_policy(env, service)
+    elif policy:
+        rule["trafficPolicy"] = policy
+    rule["subsets"] = [_subset(version) for version in env.traced(service).versions]
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
-    routes = {"hosts": [host], "http": http_routes(env, service)}
+    routes: dict[str, Any] = {"hosts": [host]}
+    if service.routed:
+        svc = env.traced(service)
+        routes |= {key: istio_spec.body(svc.step(key)) for key in ROUTES if getattr(service, key)}
+    else:
+        routes["http"] = http_routes(env, service)
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+
+
+ROUTES = ("http", "tcp", "tls")
+"""A service's routes in Istio's terms, rendered as written (`Service.routed`)."""
+
+
+def _own_traffic_policy(env: Environment, service: Service) -> dict[str, Any] | None:
+    """The service's `trafficPolicy` as written (`{}` when it asks for none), else None."""
+    if service.traffic_policy is None:
+        return None
+    found: dict[str, Any] = istio_spec.body(env.traced(service).traffic_policy)
+    return found
+
+
+def _subset(version: View) -> dict[str, Any]:
+    """A version's subset: its pods' labels (default `version: <name>`), its own policy."""
+    subset: dict[str, Any] = {"name": version.name.plain}
+    if version.labels.plain is None:
+        subset["labels"] = {"version": version.name.plain}
+    else:
+        subset["labels"] = istio_spec.body(version.labels)
+    if version.traffic_policy.plain is not None:
+        subset["trafficPolicy"] = istio_spec.body(version.traffic_policy)
+    return subset
 
 
 def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:

@@ -23,7 +23,7 @@ def add_workload(scope: Construct, env: Environment, service: Service) -> None:
     emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns)
     for version in service.versions:
         name = naming.workload(service.name, version.name)
-        labels = {"app": service.name, "version": version.name}
+        labels = {"app": service.name, "version": version.name, **(version.labels or {})}
         spec = _deployment_spec(env, service, version, settings, labels)
         emit(scope, kinds.DEPLOYMENT, name, {"spec": spec}, namespace=ns, labels=labels)
         if settings.autoscaling:

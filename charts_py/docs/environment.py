@@ -138,7 +138,7 @@ def _outbound(env: Environment) -> str:
 
 
 def _jwt(env: Environment) -> str:
-    jwt = env.spec.ingress.jwt
+    jwt = env.spec.ingress.jwt if env.spec.ingress else None
     if jwt is None:
         return "none"
     where = ", ".join(f"`{p}`" for p in jwt.paths) if jwt.paths else "no path (validated if sent)"
@@ -185,8 +185,8 @@ def _externals(env: Environment) -> list[str]:
     rows = [
         [
             e.name,
-            f"{e.host}:{e.port}",
-            e.protocol,
+            f"{e.host}:{e.port}" if e.ports is None else e.host,
+            str(e.protocol) if e.ports is None else ", ".join(p.protocol or "" for p in e.ports),
             "egress gateway" if external.via_egress_gateway(env, e) else "direct",
             ", ".join(users[e.name]),
         ]

@@ -40,7 +40,7 @@ def _services(env: Environment) -> list[Service]:
 
 
 def _entry(env: Environment) -> list[str]:
-    hosts = "<br/>".join(sorted(env.spec.ingress.hosts))
+    hosts = "<br/>".join(sorted(env.spec.ingress.hosts)) if env.spec.ingress else "none"
     lines = [f'  {INGRESS}(["ingress gateway<br/>{hosts}"])']
     exposed = [s for s in _services(env) if s.ingress]
     lines += [
