@@ -57,6 +57,6 @@ def egress_hosts(env: Environment, service: Service) -> list[str]:
     ns = env.spec.namespace
     by_name = {e.name: e for e in env.spec.external_services}
     hosts = {f"{ns}/{fqdn(callee, ns)}" for callee in service.calls}
-    hosts |= {f"{ns}/{by_name[name].host}" for name in service.externals}
+    hosts |= {f"{ns}/{host}" for name in service.externals for host in by_name[name].all_hosts}
     hosts.add(f"{MESH_ROOT}/*")
     return sorted(hosts)

@@ -51,6 +51,8 @@ def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
         gateways.IngressGateway(scope, env=env, ingress=env.spec.ingress)
     if env.multi_cluster:
         gateways.EastWestGateway(scope)
-    sensitive = [e.host for e in env.spec.external_services if external.via_egress_gateway(env, e)]
+    sensitive = [
+        str(e.host) for e in env.spec.external_services if external.via_egress_gateway(env, e)
+    ]
     if sensitive:
         gateways.EgressGateway(scope, hosts=sensitive)

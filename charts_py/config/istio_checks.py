@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 
+from pydantic.alias_generators import to_camel
+
 from charts_py import jsonpointer, kinds
 from charts_py.config import source
 from charts_py.config.istio_objects import Extension
@@ -31,6 +33,13 @@ NAMED_KINDS = (
 
 def routing_problems(svc: Service, at: source.FieldPath, experiments: bool) -> Iterator[Problem]:
     """The shorthand and Istio's routes are two forms of one thing: one of them routes."""
+    if svc.ports is not None:
+        names = [p.name for p in svc.ports]
+        if len(set(names)) != len(names):
+            yield (*at, "ports"), f"port names must be unique, got {names}"
+        for field in ("port", "protocol", "healthPath"):
+            if field in {to_camel(f) for f in svc.model_fields_set}:
+                yield (*at, field), f"with ports, {field} is not used: set it in ports"
     weights = [v.weight for v in svc.versions]
     if svc.routed:
         for field in SHORTHAND_ROUTING:
@@ -71,8 +80,12 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
         yield from _extension_problems(at, extension)
     yield from _unique("extension", [(at, f"{e.kind}/{e.name}") for at, e in extensions])
     for i, ext in enumerate(spec.external_services):
-        if ext.sensitive and ext.ports is not None:
-            yield ("externalServices", i, "ports"), "a sensitive host takes port and protocol"
+        if ext.sensitive and (ext.ports is not None or ext.hosts is not None):
+            reason = "a sensitive host takes host, port and protocol (one egress route)"
+            yield ("externalServices", i, "sensitive"), reason
+        if ext.traffic_policy is not None and ext.hosts is not None and len(ext.hosts) > 1:
+            reason = "a trafficPolicy applies to one host (a DestinationRule's)"
+            yield ("externalServices", i, "trafficPolicy"), reason
 
 
 def _unique(kind: str, places: Sequence[tuple[source.FieldPath, str]]) -> Iterator[Problem]:

@@ -230,7 +230,9 @@ class ExternalService(Model):
     DestinationRule for the host."""
 
     name: Name
-    host: Annotated[str, Field(pattern=HOSTNAME)]
+    host: Annotated[str, Field(pattern=HOSTNAME)] | None = None
+    hosts: list[Annotated[str, Field(pattern=HOSTNAME)]] | None = Field(default=None, min_length=1)
+    """Several hosts (Istio's `hosts`, wildcards allowed): the general form of `host`."""
     port: Annotated[int, Field(ge=1, le=65535)] | None = None
     protocol: Literal["TLS", "HTTPS", "HTTP", "TCP", "GRPC", "HTTP2", "MONGO"] | None = None
     ports: list[istio.ServiceEntrySpecPorts] | None = Field(default=None, min_length=1)
@@ -243,8 +245,15 @@ class ExternalService(Model):
     traffic_policy: istio.DestinationRuleSpecTrafficPolicy | None = None
     sensitive: bool = False
 
+    @property
+    def all_hosts(self) -> list[str]:
+        """`hosts`, or the one `host`."""
+        return self.hosts or [str(self.host)]
+
     @model_validator(mode="after")
     def _ports(self) -> ExternalService:
+        if (self.host is None) == (self.hosts is None):
+            raise ValueError("set host, or hosts")
         if self.ports is None and (self.port is None or self.protocol is None):
             raise ValueError("set port and protocol, or ports")
         if self.ports is not None and (self.port is not None or self.protocol is not None):
@@ -342,6 +351,18 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
+class ServicePort(Model):
+    """One port of a service, as Kubernetes names it. Istio reads its protocol from
+    `appProtocol`, else from the name's prefix (`http`, `http2`, `grpc`, `tcp`, `tls`,
+    `mongo`, ...: https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/)."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=15)
+    port: Annotated[int, Field(ge=1, le=65535)]
+    target_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """The container's port (default: `port`)."""
+    app_protocol: str | None = None
+
+
 FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
 """The fields of a service that, when it leaves them out, come from the policy's field of the
 same name, as a whole block (no deep merge). The one table of that fallback: the traced view
@@ -372,6 +393,9 @@ class Service(Model):
     env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict
     )
+    ports: list[ServicePort] | None = Field(default=None, min_length=1)
+    """Several ports (the general form of `port` and `protocol`, then not set); pods are
+    probed by a TCP connect to the first."""
     http: list[istio.VirtualServiceSpecHttp] | None = None
     """Istio's HTTP routes, as written: the general form of `versions` weights, `timeout`,
     `retries` and `fault` (which are then not set)."""

@@ -24,7 +24,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
     if env.policy.authorization and callers:
         rule = {
             "from": [{"source": {"principals": callers}}],
-            "to": [{"operation": {"ports": [str(service.port)]}}],
+            "to": [{"operation": {"ports": _ports(service)}}],
         }
         selector = {"matchLabels": {"app": service.name}}
         policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
@@ -39,3 +39,10 @@ def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
         "egress": [{"hosts": naming.egress_hosts(env, service)}],
         "outboundTrafficPolicy": {"mode": baseline.outbound_mode(env)},
     }
+
+
+def _ports(service: Service) -> list[str]:
+    """The service's port numbers as AuthorizationPolicy spells them (strings)."""
+    if service.ports is None:
+        return [str(service.port)]
+    return [str(port.target_port or port.port) for port in service.ports]

@@ -25,7 +25,8 @@ class External(Construct):
         super().__init__(scope, f"external-{external.name}")
         ns = env.spec.namespace
         traced = env.traced(external)
-        entry: dict[str, Any] = {"hosts": [traced.host.traced()]}
+        hosts = [traced.host.traced()] if external.hosts is None else istio_spec.body(traced.hosts)
+        entry: dict[str, Any] = {"hosts": hosts}
         if external.ports is None:
             protocol = str(external.protocol)
             port = {
@@ -42,7 +43,7 @@ class External(Construct):
         emit(self, kinds.SERVICE_ENTRY, external.name, {"spec": entry}, namespace=ns)
         if external.traffic_policy is not None:
             rule = {
-                "host": traced.host.traced(),
+                "host": hosts[0],
                 "trafficPolicy": istio_spec.body(traced.traffic_policy),
             }
             emit(self, kinds.DESTINATION_RULE, external.name, {"spec": rule}, namespace=ns)
@@ -63,10 +64,11 @@ SERVICE_ENTRY_FIELDS = ("ports", "addresses", "endpoints", "exportTo", "subjectA
 def _egress_route(external: ExternalService) -> dict[str, Any]:
     """Sidecar -> egress gateway (443) -> external host, matched by SNI (TLS passthrough)."""
     gateway = f"{naming.MESH_ROOT}/{naming.EGRESS_GATEWAY}"
-    sni = [external.host]
-    port = external.port or 443  # set: a sensitive host takes port and protocol (istio_checks)
+    # Set: a sensitive host takes host, port and protocol (config/istio_checks.py).
+    host, port = str(external.host), external.port or 443
+    sni = [host]
     return {
-        "hosts": [external.host],
+        "hosts": [host],
         "gateways": ["mesh", gateway],
         "tls": [
             {
@@ -77,7 +79,7 @@ def _egress_route(external: ExternalService) -> dict[str, Any]:
             },
             {
                 "match": [{"gateways": [gateway], "port": 443, "sniHosts": sni}],
-                "route": [{"destination": {"host": external.host, "port": {"number": port}}}],
+                "route": [{"destination": {"host": host, "port": {"number": port}}}],
             },
         ],
     }

@@ -109,7 +109,7 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
         )
         for service in exposed
         if service.ingress
-        for route in traffic.http_routes(env, service)
+        for route in traffic.service_http(env, service)
     ]
 
 

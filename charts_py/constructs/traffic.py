@@ -30,6 +30,8 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     if service.routed:
         svc = env.traced(service)
         routes |= {key: istio_spec.body(svc.step(key)) for key in ROUTES if getattr(service, key)}
+        if len(routes) == 1:
+            return  # `http: []`: no VirtualService (callers reach every version, Kubernetes-style)
     else:
         routes["http"] = http_routes(env, service)
     emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
@@ -94,6 +96,13 @@ def failover(env: Environment) -> list[dict[str, str]]:
     return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]
 
 
+def service_http(env: Environment, service: Service) -> list[dict[str, Any]]:
+    """The service's HTTP routes: as written in `http`, else those of its shorthand."""
+    if service.routed:
+        return list(istio_spec.body(env.traced(service).http)) if service.http else []
+    return http_routes(env, service)
+
+
 def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     """The service's routing, for the mesh and (behind a path) for the ingress gateway.
 
@@ -101,10 +110,11 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     default route, which an ungated experiment replaces (it then faults every request)."""
     host = naming.fqdn(service.name, env.spec.namespace)
     svc = env.traced(service)
-    port = {"number": svc.port.traced()}
+    # With several ports, a route keeps the port a request came on (no port named).
+    port = {"port": {"number": svc.port.traced()}} if service.ports is None else {}
     destinations = [
         {
-            "destination": {"host": host, "subset": v.name.plain, "port": port},
+            "destination": {"host": host, "subset": v.name.plain, **port},
             "weight": v.weight.traced(),
         }
         for v in svc.versions

@@ -131,7 +131,7 @@ def _security(env: Environment) -> list[str]:
 
 def _outbound(env: Environment) -> str:
     gated = sorted(
-        e.host for e in env.spec.external_services if external.via_egress_gateway(env, e)
+        str(e.host) for e in env.spec.external_services if external.via_egress_gateway(env, e)
     )
     text = f"{env.policy.outbound_traffic}; each Sidecar scoped to its service's dependencies"
     return f"{text}; egress gateway for {', '.join(gated)}" if gated else text
@@ -185,7 +185,7 @@ def _externals(env: Environment) -> list[str]:
     rows = [
         [
             e.name,
-            f"{e.host}:{e.port}" if e.ports is None else e.host,
+            f"{e.host}:{e.port}" if e.ports is None else ", ".join(e.all_hosts),
             str(e.protocol) if e.ports is None else ", ".join(p.protocol or "" for p in e.ports),
             "egress gateway" if external.via_egress_gateway(env, e) else "direct",
             ", ".join(users[e.name]),

@@ -78,7 +78,7 @@ def _externals(env: Environment) -> list[str]:
     by_name = {e.name: e for e in env.spec.external_services}
     lines = []
     for ext in sorted(by_name.values(), key=lambda e: e.name):
-        label = f"{ext.name}<br/>{ext.host}:{ext.port}"
+        label = f"{ext.name}<br/>{', '.join(ext.all_hosts)}:{ext.port or ''}"
         lines.append(f'  {node("ext", ext.name)}{{{{"{label}"}}}}')
     gated = sorted(e.name for e in by_name.values() if external.via_egress_gateway(env, e))
     if gated:
