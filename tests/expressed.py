@@ -192,11 +192,21 @@ def _fqdn(host: str, namespace: str) -> str:
 
 
 def differences(case: Case, namespace: str, ours: dict[Key, dict[str, Any]]) -> list[str]:
+    """`compare` of the case's original files with `ours`."""
+    return compare(case, originals(case), namespace, ours)
+
+
+def compare(
+    case: Case,
+    theirs: dict[Key, dict[str, Any]],
+    namespace: str,
+    ours: dict[Key, dict[str, Any]],
+) -> list[str]:
     """Every original without its rendered twin (same kind, name, and expected spec), and
     every rendered object neither an original nor an extra the case explains."""
     problems = []
     matched = set()
-    for (kind, name), original in originals(case).items():
+    for (kind, name), original in theirs.items():
         twin = (kind, case.renamed.get((kind, name), name))
         matched.add(twin)
         found = ours.get(twin)
