@@ -37,7 +37,9 @@ def add_named(scope: Construct, env: Environment, owner: View, labels: dict[str,
     ns = env.spec.namespace
     for kind, key in ATTACHABLE:
         for entry in owner.step(key):
-            spec = istio_spec.attached(kind.kind, istio_spec.spec_of(entry), labels)
+            spec = istio_spec.spec_of(entry)
+            if labels:
+                spec = istio_spec.attached(kind.kind, spec, labels)
             emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
     for extension in owner.step("extensions"):
         _extension(scope, env, extension, labels)
