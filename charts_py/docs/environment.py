@@ -39,6 +39,7 @@ def render(env: Environment, source: str) -> bytes:
         _scaling(env),
         _load_tests(env),
         _alerts(env),
+        _hand_written(env),
     ]
     text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
     return text.encode("utf-8")
@@ -215,13 +216,15 @@ def _routing(env: Environment) -> list[str]:
 def _routing_row(env: Environment, svc: Service) -> list[str]:
     settings = env.settings(svc)
     balancer = env.policy.load_balancer + (" + locality failover" if env.multi_cluster else "")
+    ports = ", ".join(f"{p.name} {p.port}" for p in svc.ports) if svc.ports else ""
+    routed = "routes as written: " + ", ".join(k for k in ("http", "tcp", "tls") if getattr(svc, k))
     return [
         svc.name,
-        f"{svc.protocol} {svc.port}",
+        ports or f"{svc.protocol} {svc.port}",
         f"`{svc.ingress.path}`" if svc.ingress else "",
-        ", ".join(f"{v.name} {v.weight}%" for v in svc.versions),
-        settings.timeout,
-        _retries(settings.retries),
+        routed if svc.routed else ", ".join(f"{v.name} {v.weight}%" for v in svc.versions),
+        "" if svc.routed else settings.timeout,
+        "" if svc.routed else _retries(settings.retries),
         _outlier(settings.outlier_detection),
         balancer,
         "; ".join(_experiment(e) for e in exercises.of_service(env.spec, svc)),
@@ -247,6 +250,26 @@ def _experiment(exp: Experiment) -> str:
     kinds += [f"abort {exp.abort}"] if exp.abort else []
     gate = f"header `{exp.header.name}: {exp.header.value}`" if exp.header else "every request"
     return f"{exp.name}: {exp.percent:g}% {' + '.join(kinds)}, {gate}"
+
+
+def _hand_written(env: Environment) -> list[str]:
+    """The extensions: objects no typed field describes, written by hand in the file."""
+    rows = [[f"{e.kind}/{e.name}", e.api_version, "namespace"] for e in env.spec.extensions]
+    rows += [
+        [f"{e.kind}/{e.name}", e.api_version, f"service {svc.name}"]
+        for svc in env.spec.services
+        for e in svc.extensions
+    ]
+    if not rows:
+        return []
+    return [
+        "## Hand-written objects (extensions)",
+        "",
+        "Written as they are in the environment file's `extensions:` (no typed field covers "
+        "them), checked against their kind's schema, labelled and drift-checked like the rest.",
+        "",
+        *table(["object", "apiVersion", "attached to"], sorted(rows)),
+    ]
 
 
 def _load_tests(env: Environment) -> list[str]:

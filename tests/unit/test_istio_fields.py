@@ -546,3 +546,13 @@ def test_the_generated_types_accept_istios_samples() -> None:
 def test_field_path_of_a_map_key_round_trips() -> None:
     path = ("services", 2, "http", 0, "match", 0, "headers", "end-user", "exact")
     assert source.field_path(source.dotted(path)) == path
+
+
+def test_generated_docs_list_extensions_as_hand_written(text: str) -> None:
+    from charts_py.docs import environment as docs
+
+    page = docs.render(environment.load_text(text, "dev", FILE), FILE).decode()
+    section = page[page.index("## Hand-written objects (extensions)") :]
+    assert "EnvoyFilter/reviews-lua" in section and "service reviews" in section
+    assert "WasmPlugin/basic-auth" in section and "namespace" in section
+    assert "routes as written: http" in page
