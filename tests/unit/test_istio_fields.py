@@ -5,10 +5,13 @@ types are current (scripts/gen_istio_types.py --check)."""
 from __future__ import annotations
 
 import copy
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
+import pydantic
 import pytest
 import yaml
 
@@ -197,7 +200,7 @@ TOP: dict[str, Any] = {
                     "tls": {"mode": "MUTUAL", "credentialName": "partner-mtls"},
                 },
                 {
-                    "port": {"number": 8443, "name": "tls-pass", "protocol": "TLS"},
+                    "port": {"number": 443, "name": "tls-pass", "protocol": "TLS"},
                     "hosts": ["legacy.shop.example.com"],
                     "tls": {"mode": "PASSTHROUGH"},
                 },
@@ -556,3 +559,33 @@ def test_generated_docs_list_extensions_as_hand_written(text: str) -> None:
     assert "EnvoyFilter/reviews-lua" in section and "service reviews" in section
     assert "WasmPlugin/basic-auth" in section and "namespace" in section
     assert "routes as written: http" in page
+
+
+@pytest.mark.parametrize("case", ["features", "bookinfo-ratings-db", "microservices-demo"])
+def test_every_recorded_path_resolves_to_the_rendered_value(
+    tmp_path: Path, text: str, case: str
+) -> None:
+    """Provenance of every new field, exact: each recorded path, read in the environment
+    file, is the rendered value (tests/unit/test_provenance_paths.py's check)."""
+    from tests.unit import test_provenance_paths as paths
+
+    envs = tmp_path / "envs"
+    envs.mkdir()
+    if case == "features":
+        (envs / "dev.yaml").write_text(text)
+    else:
+        shutil.copy(REPO / "tests" / "testdata" / "expressed" / f"{case}.yaml", envs)
+    paths.synth(envs, tmp_path / "dist")
+    checked = paths.Checked()
+    paths.check_side_files(envs, tmp_path / "dist", checked)
+    assert checked.fields > 30
+
+
+def test_no_istio_field_is_named_like_the_views_own_attributes() -> None:
+    from charts_py.config import istio_api, istio_objects, view
+
+    own = {name for name in dir(view.View) if not name.startswith("_")} | set(view.View.__slots__)
+    for module in (istio_api, istio_objects):
+        for cls in vars(module).values():
+            if isinstance(cls, type) and issubclass(cls, pydantic.BaseModel):
+                assert not own & set(cls.model_fields), cls.__name__
