@@ -20,6 +20,10 @@ QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
 
 Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=52)]
+ServiceRef = Annotated[
+    str, Field(pattern=r"^([a-z]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z]([-a-z0-9]{0,50}[a-z0-9])?$")
+]
+"""A service: `name` in the caller's own namespace, `<namespace>/<name>` in another."""
 Duration = Annotated[str, Field(pattern=DURATION)]
 Quantity = Annotated[str, Field(pattern=QUANTITY)]
 Percent = Annotated[float, Field(ge=0, le=100)]
@@ -307,6 +311,41 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
+LabelKey = Annotated[
+    str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+]
+LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+
+
+class Workload(Model):
+    """Pods someone else deploys (an application team's own Helm chart, ...): meshops emits
+    only the mesh layer around them (routing, traffic policy, authorization, Sidecar, alerts),
+    no Deployment, ServiceAccount or PDB, and an HPA only when the service sets `autoscaling`
+    (of `deployment`)."""
+
+    deployed_by: str = Field(min_length=1)
+    """Who deploys them, for the generated docs (`helm release ledger`, `team payments CI`)."""
+    selector: dict[LabelKey, LabelValue] = Field(min_length=1)
+    """The pods' labels: the Service selects them, a single version's subset too."""
+    service_account: Name | None = None
+    """The pods' ServiceAccount, their mesh identity (default: the service's name)."""
+    service: Literal["meshops", "theirs"] = "meshops"
+    """Who owns the Kubernetes Service named like the service, with `port` and `protocol`:
+    meshops (it renders it) or theirs (meshops only routes to it)."""
+    deployment: Name | None = None
+    """The Deployment an HPA scales, when the service sets `autoscaling`."""
+
+
+class Names(Model):
+    """Names a service's objects keep (default: the service's name), so adopting an existing
+    mesh never deletes and recreates them."""
+
+    virtual_service: Name | None = None
+    destination_rule: Name | None = None
+    authorization_policy: Name | None = None
+    sidecar: Name | None = None
+
+
 FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
 """The fields of a service that, when it leaves them out, come from the policy's field of the
 same name, as a whole block (no deep merge). The one table of that fallback: the traced view
@@ -318,11 +357,14 @@ class Service(Model):
     """One workload of the mesh: Deployment(s), Service, policies, routing and alerts."""
 
     name: Name
-    image: str = Field(pattern=r"^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+    image: str | None = Field(
+        default=None, pattern=r"^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+    )
+    """Required unless `workload:` says someone else deploys it."""
     protocol: Literal["http", "grpc"] = "http"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     health_path: str = Field(default="/healthz", pattern=r"^/")
-    calls: list[Name] = Field(default_factory=list)
+    calls: list[ServiceRef] = Field(default_factory=list)
     externals: list[Name] = Field(default_factory=list)
     ingress: IngressRoute | None = None
     versions: list[Version] = Field(default_factory=lambda: [Version(name="v1", weight=100)])
@@ -337,6 +379,18 @@ class Service(Model):
     env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict
     )
+    workload: Workload | None = None
+    """Set when meshops does not deploy the service's pods (see `Workload`)."""
+    names: Names | None = None
+    """Names its objects already have in the cluster, kept on adoption."""
+
+    @model_validator(mode="after")
+    def _deployed(self) -> Service:
+        if self.image is None and self.workload is None:
+            raise ValueError("set `image`, or `workload` for pods someone else deploys")
+        if self.image is not None and self.workload is not None:
+            raise ValueError("`image` and `workload` exclude each other: who deploys the pods?")
+        return self
 
     @field_validator("versions")
     @classmethod
@@ -451,18 +505,45 @@ class Cost(Model):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
+class AppNamespace(Model):
+    """An application namespace beside the platform's own: its services (`calls` name others
+    as `<namespace>/<service>`)."""
+
+    name: Name
+    services: list[Service] = Field(default_factory=list)
+
+
+class Team(Model):
+    """An application team: the namespaces its own file, `environments/<env>/<team>.yaml`,
+    may describe (and no other)."""
+
+    namespaces: list[Name] = Field(min_length=1)
+
+
+class TeamFile(Model):
+    """Exactly what a team's file contains: its namespaces, each with its services."""
+
+    namespaces: list[AppNamespace] = Field(min_length=1)
+
+
 class EnvironmentFile(Model):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
     profile: Profile
     namespace: Name
+    """The platform's namespace: its `services:`, ingress routes, ServiceEntries, mesh-wide
+    alerts and dashboards, load tests."""
     clusters: list[Cluster] = Field(min_length=1)
     ingress: Ingress
     argocd: ArgoCD
     policy: dict[str, object] = Field(default_factory=dict)
     mesh: dict[str, object] = Field(default_factory=dict)
     external_services: list[ExternalService] = Field(default_factory=list)
-    services: list[Service] = Field(min_length=1)
+    services: list[Service] = Field(default_factory=list)
+    namespaces: list[AppNamespace] = Field(default_factory=list)
+    """More application namespaces the platform describes itself."""
+    teams: dict[Name, Team] = Field(default_factory=dict)
+    """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)

@@ -15,18 +15,20 @@ from charts_py.constructs.objects import emit
 
 def add_access(scope: Construct, env: Environment, service: Service) -> None:
     """Positive ALLOW rules for known callers; egress scoped to declared dependencies."""
-    ns = env.spec.namespace
-    callers = [naming.principal(caller, ns) for caller in env.callers[service.name]]
+    ns = env.namespace_of(service)
+    callers = [
+        naming.principal(naming.account(c), env.namespace_of(c)) for c in env.callers_of(service)
+    ]
     if service.ingress:
         callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
     if env.load_tested(service):
-        callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, ns))
+        callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, env.spec.namespace))
     if env.policy.authorization and callers:
         rule = {
             "from": [{"source": {"principals": callers}}],
             "to": [{"operation": {"ports": [str(service.port)]}}],
         }
-        selector = {"matchLabels": {"app": service.name}}
+        selector = {"matchLabels": naming.pods(service)}
         policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
         emit(scope, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
     emit(scope, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
@@ -34,7 +36,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
 
 def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
     return {
-        "workloadSelector": {"labels": {"app": service.name}},
+        "workloadSelector": {"labels": naming.pods(service)},
         "egress": [{"hosts": naming.egress_hosts(env, service)}],
         "outboundTrafficPolicy": {"mode": baseline.outbound_mode(env)},
     }

@@ -55,7 +55,8 @@ def managed_namespaces(env: Environment) -> list[str]:
     job may read only these, and the Argo CD project admits exactly these (a unit test
     holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
-    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
+    apps = {ns.name for ns in env.namespaces}
+    return sorted(apps | {naming.MESH_ROOT, NAMESPACE} | adapter)
 
 
 def _binding(role_kind: str) -> dict[str, Any]:

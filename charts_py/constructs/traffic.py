@@ -8,18 +8,20 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.config.model import Experiment, Service
+from charts_py.config.model import Experiment, Service, Version
 from charts_py.constructs.objects import emit
 
 
 def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
-    ns = env.spec.namespace
+    ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
     rule = {
         "host": host,
         "trafficPolicy": traffic_policy(env, service),
-        "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
+        "subsets": [
+            {"name": v.name, "labels": subset_labels(service, v)} for v in service.versions
+        ],
     }
     emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
     routes = {"hosts": [host], "http": http_routes(env, service)}
@@ -55,6 +57,14 @@ def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
     return out
 
 
+def subset_labels(service: Service, version: Version) -> dict[str, str]:
+    """A subset's pods: `version: <name>`; for the single version of pods someone else
+    deploys, their selector (they need not carry a version label)."""
+    if service.workload is not None and len(service.versions) == 1:
+        return naming.pods(service)
+    return {"version": version.name}
+
+
 def failover(env: Environment) -> list[dict[str, str]]:
     """Each region fails over to the next one in the file, the last back to the first."""
     regions = list(dict.fromkeys(c.region for c in env.spec.clusters))
@@ -66,7 +76,7 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
 
     Gated experiment routes first (a request that asks for a fault gets it), then the
     default route, which an ungated experiment replaces (it then faults every request)."""
-    host = naming.fqdn(service.name, env.spec.namespace)
+    host = naming.fqdn(service.name, env.namespace_of(service))
     svc = env.traced(service)
     port = {"number": svc.port.traced()}
     destinations = [
