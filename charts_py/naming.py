@@ -53,6 +53,13 @@ def pods(service: Service) -> dict[str, str]:
     return dict(service.workload.selector) if service.workload else {"app": service.name}
 
 
+def kept(service: Service, kind: str) -> str:
+    """The name of a service's object of `kind` (a field of `model.Names`: `virtual_service`,
+    ...): the one it already has in the cluster when `names:` says so, else the service's."""
+    found = getattr(service.names, kind) if service.names else None
+    return str(found) if found else service.name
+
+
 def account(service: Service) -> str:
     """The ServiceAccount of a service's pods (its mesh identity)."""
     found = service.workload.service_account if service.workload else None

@@ -12,18 +12,19 @@ import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
-from charts_py.config import exercises, origin, profiles, releases, source, teams, view
+from charts_py.config import exercises, origin, profiles, releases, source, teams, view, waivers
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
     Autoscaling,
+    ConnectionPool,
     Drift,
     EnvironmentFile,
     Experiment,
@@ -49,10 +50,13 @@ class Settings:
 
     resources: Resources
     autoscaling: Autoscaling | None
-    timeout: str
-    retries: Retries
+    timeout: str | None
+    retries: Retries | None
     outlier_detection: OutlierDetection | None
-    alerts: Alerts
+    alerts: Alerts | None
+    connection_pool: ConnectionPool | None
+    load_balancer: str | None
+    """None: switched off (`false`) at some level, or not set by any."""
 
 
 @dataclass(frozen=True)
@@ -136,9 +140,10 @@ class Environment:
         """Effective settings of `service`: its own fields, else the policy's (FALLBACKS, read
         through the traced view, which owns the fallback); `autoscaling: false` is none."""
         own = self.traced(service)
-        values = {name: getattr(own, name).plain for name in FALLBACKS}
-        if values["autoscaling"] is False:
-            values["autoscaling"] = None
+        values: dict[str, Any] = {}
+        for name in FALLBACKS:
+            value = getattr(own, name).plain
+            values[name] = None if value is False else value
         return Settings(**values)
 
     def traced(self, obj: BaseModel) -> view.View:
@@ -205,10 +210,24 @@ class Environment:
         if isinstance(model, Service) and name in FALLBACKS:
             if name == "autoscaling" and model.workload is not None:
                 return None  # pods deployed by others: an HPA only when the service asks
-            found: view.View = getattr(self._root.step("policy"), name)
-            resolve = functools.partial(self._origin, self.raw, override_in=src)
+            ns = self.home(model)
+            defaults = ns.spec.defaults if ns.spec else None
+            if defaults is not None and getattr(defaults, name) is not None:
+                block = self._block(ns).step("defaults")
+                found: view.View = getattr(block, name)
+                resolve = functools.partial(self._origin, ns.raw, override_in=src)
+            else:
+                found = getattr(self._root.step("policy"), name)
+                resolve = functools.partial(self._origin, self.raw, override_in=src)
             return found.seen_from(override, resolve)
         return None
+
+    def _block(self, ns: teams.Namespace) -> view.View:
+        """The traced view of a namespace's block (`namespaces[i]` of its file)."""
+        root = self._root if ns.raw is self.raw else self._team_root(ns.raw)
+        for key in ns.at[:-1]:
+            root = root.step(key)
+        return root
 
     def _origin(
         self,
@@ -353,6 +372,7 @@ def _problems(env: Environment) -> Iterator[Problem]:
     """Cross-field rules: unique names, resolvable references, profile limits."""
     for path, reason in _platform_problems(env):
         yield env.raw, path, reason
+    yield from waivers.problems(env)
     for ns in env.namespaces:
         at = ns.at
         yield from _named(
@@ -392,7 +412,7 @@ def _platform_problems(env: Environment) -> Iterator[tuple[source.FieldPath, str
     yield from _mesh_problems(env.mesh)
     yield from exercises.experiment_problems(spec, env.policy)
     yield from exercises.load_test_problems(spec)
-    if env.multi_cluster and env.policy.outlier_detection is None:
+    if env.multi_cluster and not env.policy.outlier_detection:
         yield (
             ("policy", "outlierDetection"),
             ("locality failover across clusters requires outlier detection"),
@@ -418,18 +438,23 @@ def _service_problems(
         yield (*at, "workload"), "autoscaling pods someone else deploys needs `deployment`"
     if svc.fault:
         mode = env.policy.fault_injection
-        if mode == "forbidden":
-            yield (*at, "fault"), f"fault injection is forbidden by the {env.spec.profile} profile"
+        ns = env.namespace_of(svc)
+        if mode == "forbidden" and not waivers.waived(env, "fault-injection", ns):
+            reason = f"fault injection is forbidden: {waivers.hint(env, 'fault-injection', ns)}"
+            yield (*at, "fault"), reason
         elif mode == "header-gated" and not svc.fault.header:
             yield (*at, "fault", "header"), f"the {env.spec.profile} profile requires a header gate"
     settings = env.settings(svc)
-    budget = seconds(settings.retries.per_try_timeout) * (settings.retries.attempts + 1)
-    if seconds(settings.timeout) < budget:
+    retries, timeout = settings.retries, settings.timeout
+    if retries is None or timeout is None:
+        return  # no bound to check against: Istio's own defaults apply
+    budget = seconds(retries.per_try_timeout) * (retries.attempts + 1)
+    if seconds(timeout) < budget:
         yield (
             (*at, "timeout"),
             (
-                f"route timeout {settings.timeout} is shorter than the retry budget "
-                f"{settings.retries.attempts + 1} x {settings.retries.per_try_timeout}"
+                f"route timeout {timeout} is shorter than the retry budget "
+                f"{retries.attempts + 1} x {retries.per_try_timeout}"
             ),
         )
 

@@ -27,7 +27,10 @@ ServiceRef = Annotated[
 Duration = Annotated[str, Field(pattern=DURATION)]
 Quantity = Annotated[str, Field(pattern=QUANTITY)]
 Percent = Annotated[float, Field(ge=0, le=100)]
-Profile = Literal["dev", "staging", "prod"]
+Profile = Literal["dev", "staging", "prod", "none"]
+"""`none` adds nothing to the mesh layer (for adopting a mesh as it runs: profiles.py)."""
+Off = Literal[False]
+"""`false`: switch off what a profile would add here (no field, no object)."""
 
 
 def seconds(duration: str) -> float:
@@ -99,18 +102,27 @@ class Alerts(Model):
     p99_latency_ms: Annotated[int, Field(ge=1)]
 
 
+LoadBalancer = Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
+
+
 class Policy(Model):
     """Mesh-wide behaviour. Each profile supplies all of it; an environment may override parts."""
 
-    mtls_mode: Literal["STRICT", "PERMISSIVE"]
+    mtls_mode: Literal["STRICT", "PERMISSIVE"] | Off
+    """`false`: no mesh-wide PeerAuthentication."""
     authorization: bool
+    """The `allow-nothing` AuthorizationPolicy per namespace and an ALLOW policy per service."""
+    sidecar: bool = True
+    """A default Sidecar per namespace and one per service (egress scoping)."""
+    telemetry: bool = True
+    """The mesh-wide Telemetry (access logs, tracing)."""
     outbound_traffic: Literal["ALLOW_ANY", "REGISTRY_ONLY"]
     egress_gateway: bool
-    load_balancer: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
-    outlier_detection: OutlierDetection | None
-    connection_pool: ConnectionPool
-    timeout: Duration
-    retries: Retries
+    load_balancer: LoadBalancer | Off
+    outlier_detection: OutlierDetection | Off | None
+    connection_pool: ConnectionPool | Off
+    timeout: Duration | Off
+    retries: Retries | Off
     fault_injection: Literal["allowed", "header-gated", "forbidden"]
     tracing_sampling: Percent
     access_log: Literal["all", "errors"]
@@ -118,7 +130,7 @@ class Policy(Model):
     pdb_max_unavailable: Annotated[int, Field(ge=1)] | None
     resources: Resources
     proxy: Resources
-    alerts: Alerts
+    alerts: Alerts | Off
 
 
 REVISION = r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$"
@@ -346,7 +358,16 @@ class Names(Model):
     sidecar: Name | None = None
 
 
-FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
+FALLBACKS = (
+    "resources",
+    "autoscaling",
+    "timeout",
+    "retries",
+    "outlier_detection",
+    "alerts",
+    "connection_pool",
+    "load_balancer",
+)
 """The fields of a service that, when it leaves them out, come from the policy's field of the
 same name, as a whole block (no deep merge). The one table of that fallback: the traced view
 applies it (config/view.py, through `Environment.traced`), and so `Environment.settings()`,
@@ -370,15 +391,17 @@ class Service(Model):
     versions: list[Version] = Field(default_factory=lambda: [Version(name="v1", weight=100)])
     resources: Resources | None = None
     autoscaling: Autoscaling | Literal[False] | None = None
-    timeout: Duration | None = None
-    retries: Retries | None = None
-    outlier_detection: OutlierDetection | None = None
+    timeout: Duration | Off | None = None
+    retries: Retries | Off | None = None
+    outlier_detection: OutlierDetection | Off | None = None
     fault: Fault | None = None
     queue: Queue | None = None
-    alerts: Alerts | None = None
+    alerts: Alerts | Off | None = None
     env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict
     )
+    connection_pool: ConnectionPool | Off | None = None
+    load_balancer: LoadBalancer | Off | None = None
     workload: Workload | None = None
     """Set when meshops does not deploy the service's pods (see `Workload`)."""
     names: Names | None = None
@@ -505,12 +528,31 @@ class Cost(Model):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
+class Defaults(Model):
+    """A namespace's defaults for its services, between theirs and the policy's (FALLBACKS);
+    `false` switches one off for the namespace."""
+
+    resources: Resources | None = None
+    autoscaling: Autoscaling | Off | None = None
+    timeout: Duration | Off | None = None
+    retries: Retries | Off | None = None
+    outlier_detection: OutlierDetection | Off | None = None
+    alerts: Alerts | Off | None = None
+    connection_pool: ConnectionPool | Off | None = None
+    load_balancer: LoadBalancer | Off | None = None
+
+
 class AppNamespace(Model):
     """An application namespace beside the platform's own: its services (`calls` name others
-    as `<namespace>/<service>`)."""
+    as `<namespace>/<service>`), and what the profile adds to it."""
 
     name: Name
     services: list[Service] = Field(default_factory=list)
+    defaults: Defaults | None = None
+    authorization: bool | None = None
+    """The namespace's `allow-nothing` and per-service ALLOW policies (default: the policy's)."""
+    sidecar: bool | None = None
+    """The namespace's default Sidecar and per-service Sidecars (default: the policy's)."""
 
 
 class Team(Model):
@@ -524,6 +566,15 @@ class TeamFile(Model):
     """Exactly what a team's file contains: its namespaces, each with its services."""
 
     namespaces: list[AppNamespace] = Field(min_length=1)
+
+
+class Waiver(Model):
+    """An exception to what the profile enforces (config/waivers.py), with its reason."""
+
+    rule: Literal["mtls-strict", "default-deny", "egress-restricted", "fault-injection"]
+    namespace: Name | None = None
+    """Only there; absent: everywhere in the environment."""
+    reason: str = Field(min_length=1, pattern=r"^[^\n]*$")
 
 
 class EnvironmentFile(Model):
@@ -543,6 +594,7 @@ class EnvironmentFile(Model):
     namespaces: list[AppNamespace] = Field(default_factory=list)
     """More application namespaces the platform describes itself."""
     teams: dict[Name, Team] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)
     """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)

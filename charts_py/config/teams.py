@@ -40,6 +40,9 @@ class Namespace:
     team: str | None
     """The team that owns it; None: the platform."""
     services: list[Service]
+    spec: AppNamespace | None
+    """Its block (`namespaces[i]`), None for the platform's `namespace:` and a team's
+    namespace not described yet."""
     raw: source.Source = field(repr=False, compare=False)
     """The file that describes it (the platform's, for a team namespace not yet described)."""
     at: source.FieldPath
@@ -48,6 +51,12 @@ class Namespace:
     @property
     def file(self) -> str:
         return self.raw.file
+
+    def switched(self, name: str, policy: bool) -> bool:
+        """Whether what the profile adds as `authorization` or `sidecar` is on here: the
+        namespace's own switch, else the policy's."""
+        own = getattr(self.spec, name) if self.spec else None
+        return policy if own is None else bool(own)
 
 
 def team_dir(platform_file: str) -> str:
@@ -108,7 +117,7 @@ def resolve(
     """Every application namespace: the platform's, then each team's in the order the
     platform file declares them (a team's namespace it has not described yet has no
     services, and still exists)."""
-    out = [Namespace(spec.namespace, None, spec.services, raw, ("services",))]
+    out = [Namespace(spec.namespace, None, spec.services, None, raw, ("services",))]
     out += [_described(ns, None, raw, ("namespaces", i)) for i, ns in enumerate(spec.namespaces)]
     for team, owned in spec.teams.items():
         found = teams.get(team)
@@ -119,11 +128,11 @@ def resolve(
                 ns = found.spec.namespaces[i]
                 out.append(_described(ns, team, found.raw, ("namespaces", i)))
             else:
-                out.append(Namespace(name, team, [], raw, ("teams", team, "namespaces")))
+                out.append(Namespace(name, team, [], None, raw, ("teams", team, "namespaces")))
     return out
 
 
 def _described(
     ns: AppNamespace, team: str | None, raw: source.Source, at: source.FieldPath
 ) -> Namespace:
-    return Namespace(ns.name, team, ns.services, raw, (*at, "services"))
+    return Namespace(ns.name, team, ns.services, ns, raw, (*at, "services"))

@@ -77,15 +77,18 @@ class Monitoring(Construct):
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
-        mesh_rules = _slo_rules(env, ns, "Mesh", None, env.traced(env.policy).alerts)
-        emit(
-            self,
-            kinds.PROMETHEUS_RULE,
-            "mesh-slo",
-            {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
-            namespace=ns,
-        )
+        if env.policy.alerts:
+            mesh_rules = _slo_rules(env, ns, "Mesh", None, env.traced(env.policy).alerts)
+            emit(
+                self,
+                kinds.PROMETHEUS_RULE,
+                "mesh-slo",
+                {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
+                namespace=ns,
+            )
         for svc in env.services:
+            if not env.settings(svc).alerts:
+                continue
             home = env.namespace_of(svc)
             rules = _slo_rules(env, home, _camel(svc.name), svc.name, env.traced(svc).alerts)
             group = {"name": f"{svc.name}-slo", "rules": rules}

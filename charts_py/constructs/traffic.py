@@ -7,6 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Experiment, Service, Version
 from charts_py.constructs.objects import emit
@@ -16,38 +17,45 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
     ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
-    rule = {
+    rule: dict[str, Any] = {
         "host": host,
-        "trafficPolicy": traffic_policy(env, service),
         "subsets": [
             {"name": v.name, "labels": subset_labels(service, v)} for v in service.versions
         ],
     }
-    emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
+    policy = traffic_policy(env, service)
+    if policy:
+        rule["trafficPolicy"] = policy
+    name = naming.kept(service, "destination_rule")
+    emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
     routes = {"hosts": [host], "http": http_routes(env, service)}
-    emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+    name = naming.kept(service, "virtual_service")
+    waived = waivers.suppression(env, ("fault-injection",), ns) if service.fault else {}
+    spec = {"spec": routes}
+    emit(scope, kinds.VIRTUAL_SERVICE, name, spec, namespace=ns, annotations=waived)
 
 
 def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
     """Load balancer (with locality failover across clusters), connection pool, ejection
     (the service's own outlier detection, else the policy's)."""
-    policy = env.traced(env.policy)
-    balancer: dict[str, Any] = {"simple": policy.load_balancer.traced()}
+    svc = env.traced(service)
+    balancer: dict[str, Any] = {}
+    if svc.load_balancer.plain:
+        balancer["simple"] = svc.load_balancer.traced()
     if env.multi_cluster:
         balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
-    pool = policy.connection_pool
-    out: dict[str, Any] = {
-        "loadBalancer": balancer,
-        "connectionPool": {
+    out: dict[str, Any] = {"loadBalancer": balancer} if balancer else {}
+    pool = svc.connection_pool
+    if pool.plain:
+        out["connectionPool"] = {
             "tcp": {"maxConnections": pool.max_connections.traced()},
             "http": {
                 "http1MaxPendingRequests": pool.http1_max_pending_requests.traced(),
                 "http2MaxRequests": pool.http2_max_requests.traced(),
             },
-        },
-    }
-    od = env.traced(service).outlier_detection
-    if od.plain is not None:
+        }
+    od = svc.outlier_detection
+    if od.plain:
         out["outlierDetection"] = {
             "consecutive5xxErrors": od.consecutive_5xx_errors.traced(),
             "interval": od.interval.traced(),
@@ -86,17 +94,16 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
         }
         for v in svc.versions
     ]
+    default: dict[str, Any] = {"name": "default", "route": destinations}
+    if svc.timeout.plain:
+        default["timeout"] = svc.timeout.traced()
     retries = svc.retries
-    default: dict[str, Any] = {
-        "name": "default",
-        "route": destinations,
-        "timeout": svc.timeout.traced(),
-        "retries": {
+    if retries.plain:
+        default["retries"] = {
             "attempts": retries.attempts.traced(),
             "perTryTimeout": retries.per_try_timeout.traced(),
             "retryOn": retries.retry_on.traced(),
-        },
-    }
+        }
     routes: list[dict[str, Any]] = []
     for exp in env.experiments(service):
         faulty = {**default, "name": exp.name, "fault": _fault(exp)}

@@ -12,7 +12,14 @@ from __future__ import annotations
 from charts_py import naming
 from charts_py.config import exercises
 from charts_py.config.environment import Environment
-from charts_py.config.model import Autoscaling, Experiment, OutlierDetection, Retries, Service
+from charts_py.config.model import (
+    Alerts,
+    Autoscaling,
+    Experiment,
+    OutlierDetection,
+    Retries,
+    Service,
+)
 from charts_py.constructs import external, monitoring, traffic
 from charts_py.docs import control_plane, topology
 from charts_py.docs.markdown import percent, table
@@ -109,7 +116,7 @@ def _security(env: Environment) -> list[str]:
         else "none: any workload may call any other"
     )
     rows = [
-        ["mTLS (mesh-wide PeerAuthentication)", policy.mtls_mode],
+        ["mTLS (mesh-wide PeerAuthentication)", policy.mtls_mode or OFF],
         ["authorization", authz],
         ["outbound traffic", _outbound(env)],
         ["end-user JWT at the ingress", _jwt(env)],
@@ -200,12 +207,16 @@ def _routing(env: Environment) -> list[str]:
     pool = env.policy.connection_pool
     header = ["service", "port", "ingress", "versions", "timeout", "retries"]
     header += ["outlier detection", "load balancer", "fault injection"]
+    limits = (
+        f"{pool.max_connections} connections, {pool.http1_max_pending_requests} pending "
+        f"HTTP/1.1 requests, {pool.http2_max_requests} HTTP/2 requests"
+        if pool
+        else "none (Istio's defaults)"
+    )
     return [
         "## Routing and resilience",
         "",
-        f"Connection pool per upstream host: {pool.max_connections} connections, "
-        f"{pool.http1_max_pending_requests} pending HTTP/1.1 requests, "
-        f"{pool.http2_max_requests} HTTP/2 requests. Retries: `attempts` counts the retries "
+        f"Connection pool per upstream host: {limits}. Retries: `attempts` counts the retries "
         "after the first try, each bounded by `perTryTimeout`.",
         "",
         *table(header, [_routing_row(env, svc) for svc in _services(env)]),
@@ -214,18 +225,29 @@ def _routing(env: Environment) -> list[str]:
 
 def _routing_row(env: Environment, svc: Service) -> list[str]:
     settings = env.settings(svc)
-    balancer = env.policy.load_balancer + (" + locality failover" if env.multi_cluster else "")
+    failover = " + locality failover" if env.multi_cluster else ""
+    balancer = (settings.load_balancer or OFF) + failover
     return [
         svc.name,
         f"{svc.protocol} {svc.port}",
         f"`{svc.ingress.path}`" if svc.ingress else "",
         ", ".join(f"{v.name} {v.weight}%" for v in svc.versions),
-        settings.timeout,
-        _retries(settings.retries),
+        settings.timeout or OFF,
+        _retries(settings.retries) if settings.retries else OFF,
         _outlier(settings.outlier_detection),
         balancer,
         "; ".join(_experiment(e) for e in exercises.of_service(env.spec, svc)),
     ]
+
+
+OFF = "off"
+"""What a table says for something switched off (`false`)."""
+
+
+def _thresholds(alerts: Alerts | None) -> list[str]:
+    if alerts is None:
+        return [OFF, OFF]
+    return [percent(alerts.error_ratio), f"{alerts.p99_latency_ms}"]
 
 
 def _retries(retries: Retries) -> str:
@@ -309,13 +331,9 @@ def _hpa(env: Environment, svc: Service, scaling: Autoscaling | None) -> tuple[s
 
 
 def _alerts(env: Environment) -> list[str]:
-    mesh = env.policy.alerts
-    rows = [
-        [f"namespace {env.spec.namespace}", percent(mesh.error_ratio), f"{mesh.p99_latency_ms}"]
-    ]
+    rows = [[f"namespace {env.spec.namespace}", *_thresholds(env.policy.alerts or None)]]
     for svc in _services(env):
-        alerts = env.settings(svc).alerts
-        rows.append([svc.name, percent(alerts.error_ratio), f"{alerts.p99_latency_ms}"])
+        rows.append([svc.name, *_thresholds(env.settings(svc).alerts)])
     return [
         "## Alerts",
         "",
