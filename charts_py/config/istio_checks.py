@@ -57,28 +57,13 @@ def routing_problems(svc: Service, at: source.FieldPath, experiments: bool) -> I
 
 
 def problems(spec: EnvironmentFile) -> Iterator[Problem]:
-    """Unique object names per kind; every extension valid against its kind's schema;
-    sensitive external hosts in the shorthand form (the egress route needs its one port)."""
-    for kind, key in NAMED_KINDS:
-        attribute = _attribute(key)
-        places: list[tuple[source.FieldPath, str]] = [
-            ((key, i), e.name) for i, e in enumerate(getattr(spec, attribute))
-        ]
-        for s, svc in enumerate(spec.services):
-            entries = getattr(svc, attribute)
-            places += [(("services", s, key, i), e.name) for i, e in enumerate(entries)]
-        yield from _unique(kind, places)
+    """The platform file's: unique object names per kind (its top level and its namespace's
+    services), valid extensions, sensitive external hosts in the shorthand form (the egress
+    route needs its one port)."""
     for key in ("gateways", "virtualServices", "destinationRules"):
         entries = getattr(spec, _attribute(key))
         yield from _unique(key, [((key, i), e.name) for i, e in enumerate(entries)])
-    extensions: list[tuple[source.FieldPath, Extension]] = [
-        (("extensions", i), e) for i, e in enumerate(spec.extensions)
-    ]
-    for s, svc in enumerate(spec.services):
-        extensions += [(("services", s, "extensions", i), e) for i, e in enumerate(svc.extensions)]
-    for at, extension in extensions:
-        yield from _extension_problems(at, extension)
-    yield from _unique("extension", [(at, f"{e.kind}/{e.name}") for at, e in extensions])
+    yield from _entries_problems(spec, (), spec.services, ("services",))
     for i, ext in enumerate(spec.external_services):
         if ext.sensitive and (ext.ports is not None or ext.hosts is not None):
             reason = "a sensitive host takes host, port and protocol (one egress route)"
@@ -86,6 +71,37 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
         if ext.traffic_policy is not None and ext.hosts is not None and len(ext.hosts) > 1:
             reason = "a trafficPolicy applies to one host (a DestinationRule's)"
             yield ("externalServices", i, "trafficPolicy"), reason
+
+
+def services_problems(services: Sequence[Service], at: source.FieldPath) -> Iterator[Problem]:
+    """One namespace's services (at `at`, its `services` list): unique object names per
+    kind, valid extensions."""
+    yield from _entries_problems(None, (), services, at)
+
+
+def _entries_problems(
+    top: EnvironmentFile | None,
+    top_at: source.FieldPath,
+    services: Sequence[Service],
+    at: source.FieldPath,
+) -> Iterator[Problem]:
+    for kind, key in NAMED_KINDS:
+        attribute = _attribute(key)
+        places: list[tuple[source.FieldPath, str]] = []
+        if top is not None:
+            places += [((*top_at, key, i), e.name) for i, e in enumerate(getattr(top, attribute))]
+        for s, svc in enumerate(services):
+            entries = getattr(svc, attribute)
+            places += [((*at, s, key, i), e.name) for i, e in enumerate(entries)]
+        yield from _unique(kind, places)
+    extensions: list[tuple[source.FieldPath, Extension]] = []
+    if top is not None:
+        extensions += [((*top_at, "extensions", i), e) for i, e in enumerate(top.extensions)]
+    for s, svc in enumerate(services):
+        extensions += [((*at, s, "extensions", i), e) for i, e in enumerate(svc.extensions)]
+    for where, extension in extensions:
+        yield from _extension_problems(where, extension)
+    yield from _unique("extension", [(where, f"{e.kind}/{e.name}") for where, e in extensions])
 
 
 def _unique(kind: str, places: Sequence[tuple[source.FieldPath, str]]) -> Iterator[Problem]:
@@ -130,8 +146,9 @@ def _attribute(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
-def extension_kinds(spec: EnvironmentFile) -> tuple[kinds.Kind, ...]:
-    """The kinds only `extensions:` emit that this file uses, in kinds.EXTENSION_KINDS order."""
+def extension_kinds(spec: EnvironmentFile, services: Sequence[Service]) -> tuple[kinds.Kind, ...]:
+    """The kinds only `extensions:` emit that an environment uses (its top level, `services`
+    of every namespace), in kinds.EXTENSION_KINDS order."""
     used = {(e.api_version, e.kind) for e in spec.extensions}
-    used |= {(e.api_version, e.kind) for svc in spec.services for e in svc.extensions}
+    used |= {(e.api_version, e.kind) for svc in services for e in svc.extensions}
     return tuple(k for k in kinds.EXTENSION_KINDS if (k.api_version, k.kind) in used)

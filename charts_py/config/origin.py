@@ -16,11 +16,16 @@ from charts_py.config import source
 
 
 def resolve(
-    src: source.Source, profile: str, path: source.FieldPath, override: source.FieldPath
+    src: source.Source,
+    profile: str,
+    path: source.FieldPath,
+    override: source.FieldPath,
+    override_file: str | None = None,
 ) -> provenance.Origin:
     """What the file wrote at model path `path` (such as `("services", 6, "timeout")` or
     `("policy", "mtlsMode")`), else the default that filled it in; `override` is the
-    narrowest field that would replace it for this value alone."""
+    narrowest field that would replace it for this value alone, in `override_file` when that
+    is not the environment file (a team's)."""
     if written(src.data, path):
         return provenance.EnvField(src.file, source.dotted(path))
     if path[0] == "policy":
@@ -29,7 +34,7 @@ def resolve(
         key = "mesh." + source.dotted(path[1:])
     else:
         key = source.dotted(path, indices=False)
-    return provenance.ProfileDefault(profile, key, source.dotted(override))
+    return provenance.ProfileDefault(profile, key, source.dotted(override), file=override_file)
 
 
 def written(data: Any, path: source.FieldPath) -> bool:

@@ -122,7 +122,24 @@ def for_environment(env: Environment | None) -> tuple[External, ...]:
             )
             for cluster in env.spec.clusters
         ]
-    return (*ISTIO_INSTALLATION, *named)
+    return (*ISTIO_INSTALLATION, *named, *_deployed_by_others(env))
+
+
+def _deployed_by_others(env: Environment) -> list[External]:
+    """Pods of services meshops meshes but does not deploy (`workload:`): their Deployment
+    when named, and their Service when it is theirs too."""
+    out = []
+    for svc in env.services:
+        pods = svc.workload
+        if pods is None:
+            continue
+        ns, labels = env.namespace_of(svc), dict(pods.selector)
+        if pods.deployment:
+            out.append(External("Deployment", ns, pods.deployment, pods.deployed_by, labels))
+        if pods.service == "theirs":
+            port = Port(svc.port, svc.port, svc.protocol)
+            out.append(External("Service", ns, svc.name, pods.deployed_by, labels, (port,)))
+    return out
 
 
 def _tls_secrets(env: Environment) -> list[str]:

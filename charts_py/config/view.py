@@ -108,6 +108,12 @@ class View:
         origin = self.origin
         return provenance.Traced(value, origin if exact else replace(origin, exact=False))
 
+    def seen_from(self, override: source.FieldPath, resolve: Resolve) -> View:
+        """This value as a narrower block's fallback: `override` is that block's field, and
+        `resolve` finds origins across the two files (a team's service, the platform's
+        policy)."""
+        return View(self.plain, self.where, override, resolve, self._fallback)
+
     def _child(self, value: Any, key: str | int, override: source.FieldPath) -> View:
         return View(value, (*self.where, key), override, self._resolve, self._fallback)
 

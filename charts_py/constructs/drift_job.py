@@ -56,7 +56,8 @@ def managed_namespaces(env: Environment) -> list[str]:
     job may read only these, and the Argo CD project admits exactly these (a unit test
     holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
-    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
+    apps = {ns.name for ns in env.namespaces}
+    return sorted(apps | {naming.MESH_ROOT, NAMESPACE} | adapter)
 
 
 def _binding(role_kind: str) -> dict[str, Any]:
@@ -70,7 +71,7 @@ def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
     """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
     too), for a Role in each managed namespace; no Secrets, nothing in namespaces meshops
     does not use."""
-    used = istio_checks.extension_kinds(env.spec) if env else ()
+    used = istio_checks.extension_kinds(env.spec, env.services) if env else ()
     return _rules(k for k in (*kinds.MESH_KINDS, *used) if k.namespaced)
 
 

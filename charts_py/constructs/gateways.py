@@ -99,7 +99,7 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
     bypass the service's mesh VirtualService (Istio's IST0140); Istio documents repeating the
     subsets in the gateway's routes as the fix, and this repeats all of the service's routing.
     """
-    exposed = [s for s in env.spec.services if s.ingress]
+    exposed = [s for s in env.services if s.ingress]
     exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
     return [
         _behind(

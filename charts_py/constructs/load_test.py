@@ -71,7 +71,7 @@ def job_spec(env: Environment, test: LoadTest) -> dict[str, Any]:
 
 def target_url(env: Environment, test: LoadTest) -> str:
     """The target's in-mesh URL, so the request passes its sidecar, routes and policies."""
-    service = next(s for s in env.spec.services if s.name == test.target)
+    service = next(s for s in env.spec.services if s.name == test.target)  # the platform's
     return f"http://{naming.fqdn(service.name, env.spec.namespace)}:{service.port}{test.path}"
 
 

@@ -32,9 +32,11 @@ NAMESPACE_ONLY = (
 """Kinds only the top level holds: not owned by one service."""
 
 
-def add_named(scope: Construct, env: Environment, owner: View, labels: dict[str, str]) -> None:
-    """The entries of `owner` (a service: `labels` select its pods; the top level: empty)."""
-    ns = env.spec.namespace
+def add_named(
+    scope: Construct, env: Environment, owner: View, labels: dict[str, str], ns: str
+) -> None:
+    """The entries of `owner` in namespace `ns` (a service: `labels` select its pods; the
+    top level: empty)."""
     for kind, key in ATTACHABLE:
         for entry in owner.step(key):
             spec = istio_spec.spec_of(entry)
@@ -42,17 +44,17 @@ def add_named(scope: Construct, env: Environment, owner: View, labels: dict[str,
                 spec = istio_spec.attached(kind.kind, spec, labels)
             emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
     for extension in owner.step("extensions"):
-        _extension(scope, env, extension, labels)
+        _extension(scope, extension, labels, ns)
 
 
-def _extension(scope: Construct, env: Environment, entry: View, labels: dict[str, str]) -> None:
+def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -> None:
     kind = kinds.extension(entry.api_version.plain, entry.kind.plain)
     if kind is None:  # checked when the file was loaded (config/istio_checks.py)
         raise ValueError(f"{entry.kind.plain}: not a kind an extension may emit")
     spec = istio_spec.body(entry.spec)
     if labels:
         spec = istio_spec.attached(kind.kind, spec, labels)
-    emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=env.spec.namespace)
+    emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
 
 
 class NamespaceObjects(Construct):
@@ -68,7 +70,7 @@ class NamespaceObjects(Construct):
                 if kind is kinds.GATEWAY and "selector" not in spec:
                     spec = {"selector": dict(naming.INGRESS_GATEWAY_SELECTOR), **spec}
                 emit(self, kind, entry.name.plain, {"spec": spec}, namespace=ns)
-        add_named(self, env, root, {})
+        add_named(self, env, root, {}, ns)
 
 
 def has_objects(env: Environment) -> bool:

@@ -7,8 +7,9 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import waivers
 from charts_py.config.environment import Environment
-from charts_py.config.model import Experiment, Service
+from charts_py.config.model import Experiment, Service, Version
 from charts_py.config.view import View
 from charts_py.constructs import istio_spec
 from charts_py.constructs.objects import emit
@@ -16,16 +17,17 @@ from charts_py.constructs.objects import emit
 
 def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
-    ns = env.spec.namespace
+    ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
     rule: dict[str, Any] = {"host": host}
     policy = _own_traffic_policy(env, service)
     if policy is None:
-        rule["trafficPolicy"] = traffic_policy(env, service)
-    elif policy:
+        policy = traffic_policy(env, service)
+    if policy:
         rule["trafficPolicy"] = policy
-    rule["subsets"] = [_subset(version) for version in env.traced(service).versions]
-    emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
+    rule["subsets"] = [_subset(service, version) for version in env.traced(service).versions]
+    name = naming.kept(service, "destination_rule")
+    emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
     routes: dict[str, Any] = {"hosts": [host]}
     if service.routed:
         svc = env.traced(service)
@@ -34,7 +36,10 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
             return  # `http: []`: no VirtualService (callers reach every version, Kubernetes-style)
     else:
         routes["http"] = http_routes(env, service)
-    emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+    name = naming.kept(service, "virtual_service")
+    waived = waivers.suppression(env, ("fault-injection",), ns) if service.fault else {}
+    spec = {"spec": routes}
+    emit(scope, kinds.VIRTUAL_SERVICE, name, spec, namespace=ns, annotations=waived)
 
 
 ROUTES = ("http", "tcp", "tls")
@@ -49,11 +54,11 @@ def _own_traffic_policy(env: Environment, service: Service) -> dict[str, Any] | 
     return found
 
 
-def _subset(version: View) -> dict[str, Any]:
-    """A version's subset: its pods' labels (default `version: <name>`), its own policy."""
+def _subset(service: Service, version: View) -> dict[str, Any]:
+    """A version's subset: its pods' labels (as written, else `subset_labels`), its policy."""
     subset: dict[str, Any] = {"name": version.name.plain}
     if version.labels.plain is None:
-        subset["labels"] = {"version": version.name.plain}
+        subset["labels"] = subset_labels(service, version.plain)
     else:
         subset["labels"] = istio_spec.body(version.labels)
     if version.traffic_policy.plain is not None:
@@ -64,23 +69,24 @@ def _subset(version: View) -> dict[str, Any]:
 def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
     """Load balancer (with locality failover across clusters), connection pool, ejection
     (the service's own outlier detection, else the policy's)."""
-    policy = env.traced(env.policy)
-    balancer: dict[str, Any] = {"simple": policy.load_balancer.traced()}
+    svc = env.traced(service)
+    balancer: dict[str, Any] = {}
+    if svc.load_balancer.plain:
+        balancer["simple"] = svc.load_balancer.traced()
     if env.multi_cluster:
         balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
-    pool = policy.connection_pool
-    out: dict[str, Any] = {
-        "loadBalancer": balancer,
-        "connectionPool": {
+    out: dict[str, Any] = {"loadBalancer": balancer} if balancer else {}
+    pool = svc.connection_pool
+    if pool.plain:
+        out["connectionPool"] = {
             "tcp": {"maxConnections": pool.max_connections.traced()},
             "http": {
                 "http1MaxPendingRequests": pool.http1_max_pending_requests.traced(),
                 "http2MaxRequests": pool.http2_max_requests.traced(),
             },
-        },
-    }
-    od = env.traced(service).outlier_detection
-    if od.plain is not None:
+        }
+    od = svc.outlier_detection
+    if od.plain:
         out["outlierDetection"] = {
             "consecutive5xxErrors": od.consecutive_5xx_errors.traced(),
             "interval": od.interval.traced(),
@@ -88,6 +94,14 @@ def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
             "maxEjectionPercent": od.max_ejection_percent.traced(),
         }
     return out
+
+
+def subset_labels(service: Service, version: Version) -> dict[str, str]:
+    """A subset's pods: `version: <name>`; for the single version of pods someone else
+    deploys, their selector (they need not carry a version label)."""
+    if service.workload is not None and len(service.versions) == 1:
+        return naming.pods(service)
+    return {"version": version.name}
 
 
 def failover(env: Environment) -> list[dict[str, str]]:
@@ -108,7 +122,7 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
 
     Gated experiment routes first (a request that asks for a fault gets it), then the
     default route, which an ungated experiment replaces (it then faults every request)."""
-    host = naming.fqdn(service.name, env.spec.namespace)
+    host = naming.fqdn(service.name, env.namespace_of(service))
     svc = env.traced(service)
     # With several ports, a route keeps the port a request came on (no port named).
     port = {"port": {"number": svc.port.traced()}} if service.ports is None else {}
@@ -119,17 +133,16 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
         }
         for v in svc.versions
     ]
+    default: dict[str, Any] = {"name": "default", "route": destinations}
+    if svc.timeout.plain:
+        default["timeout"] = svc.timeout.traced()
     retries = svc.retries
-    default: dict[str, Any] = {
-        "name": "default",
-        "route": destinations,
-        "timeout": svc.timeout.traced(),
-        "retries": {
+    if retries.plain:
+        default["retries"] = {
             "attempts": retries.attempts.traced(),
             "perTryTimeout": retries.per_try_timeout.traced(),
             "retryOn": retries.retry_on.traced(),
-        },
-    }
+        }
     routes: list[dict[str, Any]] = []
     for exp in env.experiments(service):
         faulty = {**default, "name": exp.name, "fault": _fault(exp)}

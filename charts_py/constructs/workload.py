@@ -8,7 +8,7 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment, Settings
-from charts_py.config.model import Autoscaling, Service, Version
+from charts_py.config.model import Autoscaling, Service, Version, Workload
 from charts_py.config.view import View
 from charts_py.constructs.metrics_adapter import QUEUE_BACKLOG_METRIC, REQUEST_RATE_METRIC
 from charts_py.constructs.objects import emit
@@ -16,8 +16,11 @@ from charts_py.constructs.objects import emit
 
 def add_workload(scope: Construct, env: Environment, service: Service) -> None:
     """Run one service: its identity, pods per version, a stable Service, scaling bounds."""
-    ns = env.spec.namespace
+    ns = env.namespace_of(service)
     settings = env.settings(service)
+    if service.workload is not None:
+        _around(scope, env, service, service.workload, settings)
+        return
     account = {"automountServiceAccountToken": False}
     emit(scope, kinds.SERVICE_ACCOUNT, service.name, account, namespace=ns)
     emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns)
@@ -36,6 +39,21 @@ def add_workload(scope: Construct, env: Environment, service: Service) -> None:
             emit(scope, kinds.PDB, name, {"spec": pdb}, namespace=ns)
 
 
+def _around(
+    scope: Construct, env: Environment, service: Service, pods: Workload, settings: Settings
+) -> None:
+    """Pods someone else deploys: their Service when meshops owns it, an HPA when asked."""
+    ns = env.namespace_of(service)
+    if pods.service == "meshops":
+        emit(
+            scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns
+        )
+    if settings.autoscaling and pods.deployment:
+        name = pods.deployment
+        hpa = _hpa_spec(env, service, name, settings.autoscaling)
+        emit(scope, kinds.HPA, name, {"spec": hpa}, namespace=ns)
+
+
 def port_name(service: Service) -> str:
     """Istio infers the protocol from the port name prefix; it is also the appProtocol."""
     return service.protocol
@@ -52,7 +70,7 @@ def _service_spec(env: Environment, service: Service) -> dict[str, Any]:
         "protocol": "TCP",
         "appProtocol": svc.protocol.traced(),
     }
-    return {"ports": [port], "selector": {"app": service.name}}
+    return {"ports": [port], "selector": naming.pods(service)}
 
 
 def _port(port: View) -> dict[str, Any]:
@@ -198,7 +216,7 @@ def _hpa_spec(
     else:
         selector = {
             "destination_workload": name,
-            "destination_workload_namespace": env.spec.namespace,
+            "destination_workload_namespace": env.namespace_of(service),
         }
         target = at.requests_per_second.transformed(str(scaling.requests_per_second))
         metrics.append(_external(REQUEST_RATE_METRIC, selector, target))

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from charts_py import contract
 from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
 from charts_py.validate.findings import ISTIO_RULE
 
-ANNOTATION = "meshops.dev/suppress"
+ANNOTATION = contract.SUPPRESS
 PATH = pointer("metadata", "annotations", ANNOTATION)
 
 

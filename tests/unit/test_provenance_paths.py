@@ -28,6 +28,7 @@ class Checked:
     """How many recorded origins of each kind were checked."""
 
     fields: int = 0
+    team_fields: int = 0
     defaults: int = 0
     files: list[str] = field(default_factory=list)
 
@@ -72,17 +73,22 @@ def check_side_files(envs: Path, dist: Path, checked: Checked) -> None:
     for side in sorted(dist.glob(f"*/*{provenance.SUFFIX}")):
         prov = provenance.Provenance.from_bytes(side.read_bytes())
         env = loaded[prov.env]
-        raw = yaml.safe_load((envs / f"{prov.env}.yaml").read_text())
+
+        def raw(file: str | None, top: str = prov.file) -> Any:
+            """The content of a file a side file names (`environments/prod/payments.yaml`)."""
+            return yaml.safe_load(envs.joinpath(*Path(file or top).parts[1:]).read_text())
+
         objects = rendered_objects(dist / prov.env / prov.cluster)
         for key, obj in prov.objects.items():
             for pointer, found in obj.fields.items():
                 where = f"{side.name} {key} {pointer}"
                 value = at_pointer(objects[key], pointer)
                 if isinstance(found, provenance.EnvField):
-                    check_field(raw, found, value, where)
+                    check_field(raw(found.file), found, value, where)
                     checked.fields += 1
+                    checked.team_fields += found.file != prov.file
                 elif isinstance(found, provenance.ProfileDefault):
-                    check_default(env, raw, found, value, where)
+                    check_default(env, raw(None), raw(found.file), found, value, where)
                     checked.defaults += 1
         checked.files.append(side.name)
 
@@ -96,12 +102,13 @@ def check_field(raw: Any, found: provenance.EnvField, value: Any, where: str) ->
 def check_default(
     env: environment.Environment,
     raw: Any,
+    raw_override: Any,
     found: provenance.ProfileDefault,
     value: Any,
     where: str,
 ) -> None:
     override = source.field_path(found.override)
-    assert not origin.written(raw, override), f"{where}: {found.override} is written"
+    assert not origin.written(raw_override, override), f"{where}: {found.override} is written"
     assert found.profile == env.spec.profile, where
     key = source.field_path(found.key)
     if found.key.startswith("mesh."):
@@ -110,7 +117,7 @@ def check_default(
         # A schema default of a section the profiles do not hold: the key is the override's
         # path without its indexes.
         assert found.key == source.dotted(override, indices=False), where
-        default = plain(env.at(override))
+        default = schema_default(env, found, override)
     else:
         default = defined(profiles.PROFILES[found.profile], key, env.at(("policy", *key)))
     if found.exact:
@@ -128,6 +135,24 @@ def defined(table: dict[str, Any], key: source.FieldPath, effective: view.View) 
         return plain(effective)
 
 
+def schema_default(
+    env: environment.Environment, found: provenance.ProfileDefault, override: source.FieldPath
+) -> Any:
+    """The model's value at `override` (of a team's file when the default names one)."""
+    if found.file is None:
+        return plain(env.at(override))
+    team = next(t for t in env.team_files if t.raw.file.endswith(found.file.split("/", 1)[1]))
+    services = {id(s): s for ns in team.spec.namespaces for s in ns.services}
+    for service in env.services:
+        if id(service) in services:
+            traced = env.traced(service)
+            if traced.where == override[: len(traced.where)]:
+                for key in override[len(traced.where) :]:
+                    traced = traced.step(key)
+                return plain(traced)
+    raise AssertionError(f"{found.override} is not in {found.file}")
+
+
 def plain(found: view.View) -> Any:
     value = found.plain
     return value.model_dump(by_alias=True) if isinstance(value, pydantic.BaseModel) else value
@@ -143,6 +168,7 @@ def test_every_recorded_path_of_the_samples_resolves_to_the_rendered_value(
     assert len(checked.files) >= 4
     assert checked.fields > 100
     assert checked.defaults > 100
+    assert checked.team_fields > 10  # the team files' own fields
     print(f"samples: {checked}")
 
 
