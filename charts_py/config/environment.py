@@ -498,6 +498,16 @@ def check_shared(envs: list[Environment]) -> None:
             raise ConfigError(
                 env.file, "argocd", f"must match {first.file}: one ApplicationSet serves all"
             )
+    owner: dict[str, tuple[str | None, str]] = {}
+    for env in envs:
+        for ns in env.namespaces:
+            owned = owner.setdefault(ns.name, (ns.team, env.file))
+            if owned[0] != ns.team:
+                # Argo CD's platform ApplicationSet excludes a team namespace's files in every
+                # environment (bootstrap.py): one owner per namespace name across them.
+                who = f"team {owned[0]}" if owned[0] else "the platform"
+                reason = f"namespace {ns.name!r} is {who}'s in {owned[1]}: one owner everywhere"
+                raise ConfigError(env.file, "teams", reason)
     seen: dict[str, str] = {}
     for env in envs:
         for cluster in env.spec.clusters:

@@ -272,3 +272,13 @@ def test_autoscaling_pods_of_others_needs_their_deployment(tmp_path: Path) -> No
     envs = team_env(tmp_path, pay={"namespaces": ["pay"], "file": team})
     with pytest.raises(ConfigError, match=r"services\[0\]\.workload: autoscaling pods"):
         load(envs)
+
+
+def test_a_namespace_has_one_owner_across_environments(tmp_path: Path) -> None:
+    prod = sample("prod")
+    prod["teams"] = {"pay": {"namespaces": ["pay"]}}
+    staging = sample("staging")
+    staging["namespaces"] = [{"name": "pay"}]
+    envs = write_envs(tmp_path / "envs", prod=prod, staging=staging)
+    with pytest.raises(ConfigError, match=r"namespace 'pay' is team pay's in .*one owner"):
+        environment.load_all(envs)
