@@ -170,6 +170,13 @@ def _team_application_set(env: Environment, team: str, found: TeamReach) -> dict
                 "syncPolicy": {
                     "automated": {"prune": True, "selfHeal": True},
                     "syncOptions": ["ServerSideApply=true"],
+                    # The platform's Application creates the namespaces; until it has, a
+                    # sync fails, and Argo CD retries a failed automated sync of the same
+                    # revision only with a retry policy.
+                    "retry": {
+                        "limit": 10,
+                        "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"},
+                    },
                 },
             },
         },

@@ -365,7 +365,7 @@ def _validate(model: type[T], data: object, src: source.Source, prefix: source.F
         return model.model_validate(data)
     except ValidationError as exc:
         detail: ErrorDetails = exc.errors()[0]
-        loc = (*prefix, *detail["loc"])
+        loc = (*prefix, *_in_data(data, detail["loc"]))
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field"
@@ -376,6 +376,37 @@ def _validate(model: type[T], data: object, src: source.Source, prefix: source.F
 
 Problem = tuple[source.Source, source.FieldPath, str]
 """A problem in a file: (the file, the field, the reason)."""
+
+
+def _in_data(data: object, loc: tuple[int | str, ...]) -> source.FieldPath:
+    """`loc` without pydantic's union member tags (`timeout.constrained-str`,
+    `retries.Retries.attempts`, `timeout.literal[False]`): a tag is no key of the file's
+    data at that point, and no field of ours is spelled like one (capitalised, or with `-`,
+    `[`)."""
+    out: list[int | str] = []
+    for part in loc:
+        here = isinstance(data, dict) and part in data
+        if not here and _member_tag(part):
+            continue
+        out.append(part)
+        data = _child(data, part)
+    return tuple(out)
+
+
+def _child(data: object, part: int | str) -> object:
+    """The data at `part` of `data`, or None where the file has none."""
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and isinstance(part, int) and part < len(data):
+        return data[part]
+    return None
+
+
+def _member_tag(part: int | str) -> bool:
+    """A union member's name in a pydantic error location, never a field of ours."""
+    if isinstance(part, int):
+        return False
+    return part[:1].isupper() or "-" in part or "[" in part or part in ("str", "int", "bool")
 
 
 def _problems(env: Environment) -> Iterator[Problem]:
@@ -514,6 +545,16 @@ def check_shared(envs: list[Environment]) -> None:
             raise ConfigError(
                 env.file, "argocd", f"must match {first.file}: one ApplicationSet serves all"
             )
+    owner: dict[str, tuple[str | None, str]] = {}
+    for env in envs:
+        for ns in env.namespaces:
+            owned = owner.setdefault(ns.name, (ns.team, env.file))
+            if owned[0] != ns.team:
+                # Argo CD's platform ApplicationSet excludes a team namespace's files in every
+                # environment (bootstrap.py): one owner per namespace name across them.
+                who = f"team {owned[0]}" if owned[0] else "the platform"
+                reason = f"namespace {ns.name!r} is {who}'s in {owned[1]}: one owner everywhere"
+                raise ConfigError(env.file, "teams", reason)
     seen: dict[str, str] = {}
     for env in envs:
         for cluster in env.spec.clusters:

@@ -219,9 +219,11 @@ def scoping(env: Environment, svc: Service) -> Scoping:
 
 
 def estimate(env: Environment) -> EnvironmentCost:
-    """The cost of `env`, per cluster, services sorted by name."""
+    """The cost of `env`, per cluster, services sorted by name: those meshops deploys (the
+    pods of a `workload:` are someone else's, sized by them)."""
     prices = rates(env)
-    services = sorted(env.services, key=lambda s: (env.namespace_of(s), s.name))
+    deployed = [s for s in env.services if s.workload is None]
+    services = sorted(deployed, key=lambda s: (env.namespace_of(s), s.name))
     per_cluster = [service_cost(env, svc, prices) for svc in services]
     clusters = [ClusterCost(c.name, per_cluster) for c in env.spec.clusters]
     return EnvironmentCost(env.name, env.spec.profile, prices, clusters)
