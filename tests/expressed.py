@@ -44,7 +44,6 @@ class Case:
         return EXPRESSED / f"{self.name}.yaml"
 
 
-SIDECAR = "meshops scopes each service's proxy to the services it `calls` (Sidecar egress)"
 SUBSETS = (
     "meshops writes every service's subsets (DestinationRule), even where nothing routes to them"
 )
@@ -57,7 +56,6 @@ CASES = (
             f"{BOOKINFO}/virtual-service-all-v1.yaml",
             f"{BOOKINFO}/bookinfo-gateway.yaml",
         ),
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "bookinfo-jason-v2-v3",
@@ -67,7 +65,6 @@ CASES = (
             f"{BOOKINFO}/virtual-service-reviews-jason-v2-v3.yaml",
             f"{BOOKINFO}/bookinfo-gateway.yaml",
         ),
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "bookinfo-fault-delay",
@@ -77,7 +74,6 @@ CASES = (
             f"{BOOKINFO}/virtual-service-reviews-test-v2.yaml",
             f"{BOOKINFO}/virtual-service-ratings-test-delay.yaml",
         ),
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "bookinfo-fault-abort",
@@ -87,7 +83,6 @@ CASES = (
             f"{BOOKINFO}/virtual-service-reviews-test-v2.yaml",
             f"{BOOKINFO}/virtual-service-ratings-test-abort.yaml",
         ),
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "bookinfo-ratings-db",
@@ -98,18 +93,16 @@ CASES = (
             f"{BOOKINFO}/egress-rule-google-apis.yaml",
         ),
         renamed={("DestinationRule", "originate-tls-for-googleapis"): "googleapis"},
-        extras={"Sidecar": SIDECAR, "DestinationRule": f"{SUBSETS} (mongodb)"},
+        extras={"DestinationRule": f"{SUBSETS} (mongodb)"},
     ),
     Case(
         "httpbin",
         ("istio/samples/httpbin/httpbin-gateway.yaml",),
-        extras={"Sidecar": SIDECAR, "DestinationRule": SUBSETS},
+        extras={"DestinationRule": SUBSETS},
     ),
     Case(
         "tcp-echo",
         ("istio/samples/tcp-echo/tcp-echo-all-v1.yaml",),
-        renamed={("DestinationRule", "tcp-echo-destination"): "tcp-echo"},
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "tcp-echo-20-v2",
@@ -117,8 +110,6 @@ CASES = (
             "istio/samples/tcp-echo/tcp-echo-all-v1.yaml",
             "istio/samples/tcp-echo/tcp-echo-20-v2.yaml",
         ),
-        renamed={("DestinationRule", "tcp-echo-destination"): "tcp-echo"},
-        extras={"Sidecar": SIDECAR},
     ),
     Case(
         "microservices-demo",
@@ -127,7 +118,7 @@ CASES = (
             "microservices-demo/istio-manifests/frontend-gateway.yaml",
             "microservices-demo/istio-manifests/frontend.yaml",
         ),
-        extras={"Sidecar": SIDECAR, "DestinationRule": SUBSETS},
+        extras={"DestinationRule": SUBSETS},
     ),
 )
 
