@@ -146,9 +146,11 @@ def _attribute(key: str) -> str:
     return "".join(f"_{c.lower()}" if c.isupper() else c for c in key)
 
 
-def extension_kinds(spec: EnvironmentFile, services: Sequence[Service]) -> tuple[kinds.Kind, ...]:
-    """The kinds only `extensions:` emit that an environment uses (its top level, `services`
-    of every namespace), in kinds.EXTENSION_KINDS order."""
-    used = {(e.api_version, e.kind) for e in spec.extensions}
+def extension_kinds(
+    top: Sequence[Extension], services: Sequence[Service]
+) -> tuple[kinds.Kind, ...]:
+    """The kinds only `extensions:` emit that these use (a file's top level, services of
+    any namespaces), in kinds.EXTENSION_KINDS order."""
+    used = {(e.api_version, e.kind) for e in top}
     used |= {(e.api_version, e.kind) for svc in services for e in svc.extensions}
     return tuple(k for k in kinds.EXTENSION_KINDS if (k.api_version, k.kind) in used)

@@ -589,3 +589,44 @@ def test_no_istio_field_is_named_like_the_views_own_attributes() -> None:
         for cls in vars(module).values():
             if isinstance(cls, type) and issubclass(cls, pydantic.BaseModel):
                 assert not own & set(cls.model_fields), cls.__name__
+
+
+def test_a_teams_extension_is_admitted_by_its_project_and_read_by_its_role(
+    tmp_path: Path,
+) -> None:
+    """A team's service with an EnvoyFilter: in the team's namespace, selecting its pods,
+    the team's AppProject admits the kind and the drift Role of that namespace reads it;
+    a team's error names the team's file."""
+    from tests.unit.test_teams import load, service, team_env
+
+    lua = FRAGMENTS["reviews"]["extensions"][0]
+    file = {"namespaces": [{"name": "payments", "services": [service("fraud", extensions=[lua])]}]}
+    envs = team_env(tmp_path, payments={"namespaces": ["payments"], "file": file})
+    env = load(envs)
+    manifests = synth.manifests([env], [env])
+    lua_obj = next(m.obj for m in manifests if m.obj["kind"] == "EnvoyFilter")
+    assert lua_obj["metadata"]["namespace"] == "payments"
+    assert lua_obj["spec"]["workloadSelector"] == {"labels": {"app": "fraud"}}
+    project = next(
+        m.obj
+        for m in manifests
+        if m.obj["kind"] == "AppProject" and m.obj["metadata"]["name"] == "meshops-payments"
+    )
+    assert "EnvoyFilter" in {k["kind"] for k in project["spec"]["namespaceResourceWhitelist"]}
+    role = next(
+        m.obj
+        for m in manifests
+        if m.obj["kind"] == "Role" and m.obj["metadata"]["namespace"] == "payments"
+    )
+    assert any("envoyfilters" in r["resources"] for r in role["rules"])
+    bad = copy.deepcopy(file)
+    bad["namespaces"][0]["services"][0]["extensions"][0]["spec"]["configPatches"][0]["applyTo"] = (
+        "NOPE"
+    )
+    (envs / "prod" / "payments.yaml").write_text(yaml.safe_dump(bad))
+    with pytest.raises(ConfigError) as caught:
+        load(envs)
+    assert caught.value.file.endswith("payments.yaml")
+    assert caught.value.field == (
+        "namespaces[0].services[0].extensions[0].spec.configPatches[0].applyTo"
+    )
