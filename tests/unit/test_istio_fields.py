@@ -600,7 +600,9 @@ def test_a_teams_extension_is_admitted_by_its_project_and_read_by_its_role(
     from tests.unit.test_teams import load, service, team_env
 
     lua = FRAGMENTS["reviews"]["extensions"][0]
-    file = {"namespaces": [{"name": "payments", "services": [service("fraud", extensions=[lua])]}]}
+    file: dict[str, Any] = {
+        "namespaces": [{"name": "payments", "services": [service("fraud", extensions=[lua])]}]
+    }
     envs = team_env(tmp_path, payments={"namespaces": ["payments"], "file": file})
     env = load(envs)
     manifests = synth.manifests([env], [env])
