@@ -237,10 +237,6 @@ class Cluster:
             raise UnknownKind(f"the cluster does not serve {api_version} {kind}")
         return found
 
-    def forget_discovery(self) -> None:
-        """Re-read discovery next time (after installing CRDs)."""
-        self.__dict__.pop("_discovery", None)
-
     def list(
         self,
         resource: Resource,

@@ -4,9 +4,7 @@ meshops's manifests reference things that other tools create: the gateway worklo
 Services deployed by Istio's own Helm charts, istiod, the ingress TLS Secret (created by
 cert-manager or by hand: Secrets never go to git), and the remote secrets that let each
 primary read the others' API servers. `meshops validate` consults this list wherever a rule
-looks for a referenced object (a Gateway's workloads, a credentialName, a host), and
-`istioctl analyze` messages about these references are shown as suppressed with the reason
-below, never silently dropped.
+looks for a referenced object (a Gateway's workloads, a credentialName, a host).
 
 To extend it, add an `External` to ISTIO_INSTALLATION (the same in every cluster) or to
 for_environment() (named by the environment file).
@@ -33,12 +31,11 @@ class Port:
 
 @dataclass(frozen=True)
 class External:
-    """One object present in the cluster but not in dist/, and who creates it."""
+    """One object present in the cluster but not in dist/ (made by Istio's charts, or by hand)."""
 
     kind: str
     namespace: str
     name: str
-    provided_by: str
     labels: Mapping[str, str] = field(default_factory=dict)
     """Pod labels, for workloads; a Gateway's selector matches these."""
     ports: tuple[Port, ...] = ()
@@ -50,7 +47,6 @@ class External:
         return f"{self.name}.{self.namespace}.svc.cluster.local"
 
 
-_GATEWAY_CHART = "Istio's gateway Helm chart (istio/gateway)"
 _STATUS = Port(15021, 15021, "status-port")
 
 
@@ -59,8 +55,8 @@ def _gateway(name: str, ports: tuple[Port, ...]) -> tuple[External, External]:
     release name without its `istio-` prefix, the Service has the release name."""
     labels = {"app": name, "istio": name.removeprefix("istio-")}
     return (
-        External("Deployment", ROOT, name, _GATEWAY_CHART, labels),
-        External("Service", ROOT, name, _GATEWAY_CHART, labels, ports),
+        External("Deployment", ROOT, name, labels),
+        External("Service", ROOT, name, labels, ports),
     )
 
 
@@ -86,7 +82,6 @@ ISTIO_INSTALLATION: tuple[External, ...] = (
         "Service",
         ROOT,
         "istiod",
-        "Istio's istiod Helm chart (istio/istiod)",
         {"app": "istiod", "istio": "pilot"},
         (
             Port(15010, 15010, "grpc-xds"),
@@ -107,8 +102,7 @@ def for_environment(env: Environment | None) -> tuple[External, ...]:
         External(
             "Secret",
             ROOT,
-            env.spec.ingress.tls_secret,
-            "the ingress TLS certificate: cert-manager or the operator (never in git)",
+            env.spec.ingress.tls_secret,  # cert-manager's or the operator's, never in git
         )
     ]
     if env.multi_cluster:
@@ -116,8 +110,7 @@ def for_environment(env: Environment | None) -> tuple[External, ...]:
             External(
                 "Secret",
                 ROOT,
-                f"istio-remote-secret-{cluster.name}",
-                "`istioctl create-remote-secret` run against that cluster (never in git)",
+                f"istio-remote-secret-{cluster.name}",  # `istioctl create-remote-secret`
             )
             for cluster in env.spec.clusters
         ]

@@ -322,16 +322,6 @@ def _read_kind(
     return items, note
 
 
-def merge(first: Live, second: Live) -> Live:
-    """Both LIST results as one."""
-    return Live(
-        {**first.objects, **second.objects},
-        {**first.errors, **second.errors},
-        first.unserved | second.unserved,
-        first.unsearched | second.unsearched,
-    )
-
-
 def from_dir(folder: Path) -> Live:
     """Live objects from a `kubectl get -o yaml` dump: files, multi-document files, Lists."""
     live = Live()
