@@ -25,7 +25,7 @@ from charts_py.validate.targets import Target
 LEVELS = {"Error": Severity.ERROR, "Warning": Severity.WARNING, "Info": Severity.INFO}
 ABSENT = (
     "istioctl not found: Istio's analyzers did not run (set ISTIOCTL or put istioctl on "
-    "PATH; scripts/istioctl/build.sh builds the pinned one)"
+    "PATH; `scripts/tools.py build istioctl` builds the pinned one)"
 )
 
 

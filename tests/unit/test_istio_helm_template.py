@@ -2,7 +2,7 @@
 
 This is what Argo CD's repo server does with each control-plane Application (`helm template`
 with `valuesObject`), run against the pinned charts (scripts/fetch_istio_charts.py) with the
-pinned helm (scripts/helm/build.sh). It proves what the values only promise: the gateway pods
+pinned helm (scripts/tools.py). It proves what the values only promise: the gateway pods
 carry the labels our Gateways select and get injected by the revision they name, istiod's mesh
 config defines the Telemetry's providers, and the PDBs and HPAs follow the profile.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -22,7 +21,8 @@ import yaml
 
 from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
-from tests.conftest import REPO, find
+from tests import tools
+from tests.conftest import find
 from tests.unit.test_istio_values import release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
@@ -30,15 +30,8 @@ CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
 
 @functools.cache
 def helm() -> str:
-    """The pinned helm scripts/helm/build.sh built (or $MESHOPS_HELM); never built here."""
-    script = REPO / "scripts" / "helm" / "build.sh"
-    found = subprocess.run(["bash", str(script), "--cached"], capture_output=True, text=True)
-    if found.returncode != 0:
-        reason = f"helm not built: run scripts/helm/build.sh {found.stderr.strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found.stdout.strip()
+    """The pinned helm (scripts/tools.py builds it; $MESHOPS_HELM names another)."""
+    return str(tools.pinned("helm"))
 
 
 def template(app: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
