@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
+from charts_py.speed import process
 
 if TYPE_CHECKING:
     pass
@@ -98,11 +99,15 @@ def _add_cost(commands: Any) -> None:
     cost.set_defaults(handler=_cost)
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from charts_py.render import startup
+NODE_BOUND = ("cdk8s", "charts_py.render.synth")
+"""What synth imports that starts node (cdk8s first: node's start-up is what to overlap)."""
+PURE_PYTHON = ("charts_py.config.environment",)
+"""What synth imports that needs no node and is slow to import: the pydantic models."""
 
-    with startup.overlapped():  # node starts while the pydantic models import
-        from charts_py.render import synth  # imports cdk8s (starts node): only when needed
+
+def _synth(args: argparse.Namespace) -> int:
+    process.imported(NODE_BOUND, meanwhile=PURE_PYTHON)  # node starts while pydantic imports
+    from charts_py.render import synth  # imported just now (cdk8s only when synth runs)
 
     started = time.monotonic()
     result = synth.run(args.environments, args.dist, args.env, check=args.check)

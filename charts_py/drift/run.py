@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from charts_py.drift import check, fetch, parse, sources
 from charts_py.drift.model import Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
 from charts_py.objectref import ObjectRef, group_label
+from charts_py.speed import process
 
 
 @dataclass(frozen=True)
@@ -38,23 +36,8 @@ def now() -> str:
 
 def run(options: Options) -> tuple[Report, fetch.Live]:
     """The Report, and the live objects it judged (masked; for snapshots)."""
-    with _collector_paused():
+    with process.collector_paused():  # hundreds of thousands of acyclic maps and lists
         return _run(options)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Drift builds a few hundred thousand small maps and lists (git's objects and the live
-    ones) that hold no reference cycles and live until the report is built; the cyclic
-    collector would rescan them again and again as they grow (a fifth of a 2,300-object
-    run). Reference counting still frees everything; cycles wait until the run ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run(options: Options) -> tuple[Report, fetch.Live]:
