@@ -201,6 +201,7 @@ def main() -> int:
         work = Path(tmp)
         trees = [bench_synth.REPO]
         if args.against:
+            (work / "against").mkdir()
             trees.append(bench_synth.tree_at(args.against, work / "against"))
         state = work / "control-plane"
         started = time.perf_counter()

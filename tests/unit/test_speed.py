@@ -7,6 +7,7 @@ import gc
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from multiprocessing.connection import Connection
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def test_imports_are_done_and_the_thread_gone_on_return(
     monkeypatch.delitem(sys.modules, "slow_to_import")
 
 
-def _recording(start, seen):  # type: ignore[no-untyped-def]
+def _recording(
+    start: Callable[[threading.Thread], None], seen: list[str]
+) -> Callable[[threading.Thread], None]:
     def recorded(thread: threading.Thread) -> None:
         seen.append(thread.name)
         start(thread)
