@@ -203,7 +203,11 @@ def _build(tool: Tool, folder: Path) -> None:
             raise ToolError(f"{tool.name}: the build did not produce all of {tool.required}")
         if folder.exists():  # an incomplete folder left by an older script: set it aside
             shutil.rmtree(folder.rename(folder.parent / f".partial-stale-{os.getpid()}"))
-        into.rename(folder)
+        try:
+            into.rename(folder)
+        except OSError:  # a builder that takes no lock (an older script) published first
+            if not tool.complete(folder):
+                raise
     finally:
         shutil.rmtree(into, ignore_errors=True)
     _log(tool.name, f"installed into {folder} ({_minutes(started)})")
