@@ -59,7 +59,7 @@ class Audit:
 
 def build(env: str, target: Target) -> Audit:
     """Run the checks over `target` (dist/<env>) and arrange them by control."""
-    groups = scopes(target.docs)
+    groups = scopes(target.docs, target.installations)
     waivers = engine.suppressions(target.docs)
     checks = []
     for evaluation in engine.evaluate(groups):

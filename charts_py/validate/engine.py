@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from charts_py.config import out_of_band
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
@@ -100,8 +99,8 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
 def validate(
     docs: Sequence[Document],
     profile: str,
-    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+    installations: Sequence[Installation] = (),
 ) -> Report:
     """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
-    cluster also holding the `external` (out-of-band) objects."""
-    return judge(docs, evaluate(scopes(docs, external)), profile)
+    cluster with its declared installation (config/installation.py)."""
+    return judge(docs, evaluate(scopes(docs, installations)), profile)

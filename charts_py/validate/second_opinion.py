@@ -36,7 +36,7 @@ def review(targets: Sequence[Target]) -> Report:
         return Report(notes=[ABSENT])
     report = Report(notes=[f"istioctl analyze ({istioctl.version(binary)}) ran on each cluster"])
     for target in targets:
-        for scope in scopes(target.docs, target.external):
+        for scope in scopes(target.docs, target.installations):
             files = sorted({doc.file for doc in scope.docs})
             analysis = istioctl.analyze(binary, files)
             notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]

@@ -451,7 +451,7 @@ RULES: tuple[Rule, ...] = (
         "gateway-service-port",
         "E E E",
         "a Gateway listens only on ports its workload's Service exposes",
-        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        "expose the port on the gateway Service (chart-made ones: config/installation.py)",
         istio="IST0162",
         live=True,
     ),
