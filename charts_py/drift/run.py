@@ -17,7 +17,7 @@ from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, Severit
 from charts_py.objectref import ObjectRef, group_label
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to compare: the contract's CLI options."""
 

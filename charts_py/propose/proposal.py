@@ -27,7 +27,7 @@ class Mode(enum.StrEnum):
     REVERT = "revert"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to propose and from which drift run (a report file, else a live run)."""
 
@@ -119,14 +119,14 @@ def _report(options: Options) -> Report:
     if options.from_report is not None:
         return report.read(options.from_report)
     run_options = run.Options(
-        options.env,
-        options.cluster,
-        options.repo,
-        "HEAD",
-        options.dist,
-        options.kubeconfig,
-        options.context,
-        options.live_dir,
+        env=options.env,
+        cluster=options.cluster,
+        repo=options.repo,
+        ref="HEAD",
+        dist=options.dist,
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        live_dir=options.live_dir,
     )
     return run.run(run_options)[0]
 

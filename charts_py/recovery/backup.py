@@ -26,7 +26,7 @@ from charts_py.recovery import clean, layout, secrets
 SECRET = ("v1", "Secret")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to back up and where to commit it (the CLI's options)."""
 

@@ -19,8 +19,6 @@ from charts_py.validate.rules.catalog import CONTROLS
 from charts_py.validate.scope import scopes
 from charts_py.validate.targets import Target
 
-FORMATS = ("markdown", "json")
-
 
 @dataclass(frozen=True)
 class Check:
