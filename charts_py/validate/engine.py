@@ -69,7 +69,14 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
-        finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
+        finding = Finding(
+            rule=rule.id,
+            severity=severity,
+            obj=doc.located,
+            path=outcome.path,
+            message=message,
+            line=line,
+        )
         waiver = opted_out.get(doc)
         if waiver is not None and rule.id in waiver.rules:
             silenced.append(Suppressed(finding, waiver.reason))
@@ -92,7 +99,16 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
         problem = suppress.parse(doc, BY_ID)[1]
         if problem is not None and severity is not None:
             line = doc.line_of(suppress.PATH)
-            out.append(Finding(rule.id, severity, doc.located, suppress.PATH, problem, line))
+            out.append(
+                Finding(
+                    rule=rule.id,
+                    severity=severity,
+                    obj=doc.located,
+                    path=suppress.PATH,
+                    message=problem,
+                    line=line,
+                )
+            )
     return out
 
 

@@ -76,4 +76,11 @@ def _finding(message: istioctl.Message, doc: Document | None) -> Finding:
         where = Located(message.file, ref)
     text = f"{message.text} (istioctl analyze: {message.url})"
     severity = LEVELS.get(message.level, Severity.WARNING)
-    return Finding(istio_rule(message.code), severity, where, "", text, message.line)
+    return Finding(
+        rule=istio_rule(message.code),
+        severity=severity,
+        obj=where,
+        path="",
+        message=text,
+        line=message.line,
+    )

@@ -28,7 +28,7 @@ DEFAULT = "default"
 """The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HelmRelease:
     """One Helm chart installed by an Argo CD Application, with its values."""
 
@@ -55,7 +55,9 @@ def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
             if source.get("chart") == chart:
                 helm = mapping(source.get("helm"))
                 release = str(helm.get("releaseName") or app.name)
-                out.append(HelmRelease(app, chart, _values(helm), at, release))
+                out.append(
+                    HelmRelease(doc=app, chart=chart, values=_values(helm), at=at, release=release)
+                )
     return out
 
 
