@@ -21,6 +21,7 @@ Plain data and functions of the Environment: no cdk8s.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -96,6 +97,12 @@ class Gateway:
         return chart_pod_labels(self.release, self.labels)
 
     @property
+    def service_selector(self) -> dict[str, str]:
+        """The Service's selector: the chart's `app` and `istio` pod labels."""
+        pods = self.pod_labels
+        return {"app": pods["app"], "istio": pods["istio"]}
+
+    @property
     def host(self) -> str:
         """The in-cluster host of the gateway's Service."""
         return f"{self.release}.{ROOT}.svc.cluster.local"
@@ -142,6 +149,13 @@ class Istiod:
         """The chart names the Service after the revision (`istiod-1-31`), else `istiod`."""
         return f"istiod-{self.revision}" if self.revision else "istiod"
 
+    @property
+    def selector(self) -> dict[str, str]:
+        """The Service's selector: the revision's pods, or the `istio: pilot` ones without."""
+        if self.revision:
+            return {"app": "istiod", "istio.io/rev": self.revision}
+        return {"app": "istiod", "istio": "pilot"}
+
 
 @dataclass(frozen=True, kw_only=True)
 class Secret:
@@ -181,24 +195,20 @@ class Installation:
     declared: bool = True
     """False for ASSUMED: manifests of no known cluster, where nothing is declared."""
 
-    def gateway(self, release: str) -> Gateway | None:
-        """The gateway of that Helm release, if this cluster has one."""
-        return next((g for g in self.gateways if g.release == release), None)
-
-    @property
+    @functools.cached_property
     def externals(self) -> tuple[External, ...]:
-        """The gateway Deployments and Services, istiod's Services and the Secrets."""
+        """The gateway Deployments and Services, istiod's Services and the Secrets (computed
+        once: validate looks them up for every host it resolves)."""
         out: list[External] = []
         for gateway in self.gateways:
-            selected = chart_pod_labels(gateway.release, {})
-            out.append(External(kind="Deployment", name=gateway.release, labels=gateway.pod_labels))
-            out.append(
-                External(kind="Service", name=gateway.release, labels=selected, ports=gateway.ports)
-            )
+            name, ports = gateway.release, gateway.ports
+            out.append(External(kind="Deployment", name=name, labels=gateway.pod_labels))
+            selector = gateway.service_selector
+            out.append(External(kind="Service", name=name, labels=selector, ports=ports))
         for istiod in self.istiods:
-            labels = {"app": "istiod", "istio": "pilot"}
+            selector = istiod.selector
             out.append(
-                External(kind="Service", name=istiod.service, labels=labels, ports=ISTIOD_PORTS)
+                External(kind="Service", name=istiod.service, labels=selector, ports=ISTIOD_PORTS)
             )
         out += [External(kind="Secret", name=secret.name) for secret in self.secrets]
         return tuple(out)

@@ -52,8 +52,8 @@ def test_gateway_values_carry_the_models_labels_and_account(rendered: list[Manif
         cluster = next(
             c for c in env.spec.clusters if c.name == m.obj["spec"]["destination"]["name"]
         )
-        gateway = installation.of_cluster(env, cluster).gateway(source["helm"]["releaseName"])
-        assert gateway is not None
+        installed = installation.of_cluster(env, cluster).gateways
+        [gateway] = [g for g in installed if g.release == source["helm"]["releaseName"]]
         values = source["helm"]["valuesObject"]
         assert values["labels"] == gateway.labels
         assert values["serviceAccount"] == {"name": gateway.service_account}

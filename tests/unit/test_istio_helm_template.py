@@ -227,6 +227,7 @@ def test_the_charts_render_each_clusters_installation_as_declared(
         service = objects[("Service", gateway.release)]
         assert service_ports(service) == [(p.name, p.port, p.target_port) for p in gateway.ports]
         assert service["spec"]["type"] == gateway.service_type
+        assert service["spec"]["selector"] == gateway.service_selector
         assert gateway.pod_labels.items() <= pods_of(objects).items()
         assert ("ServiceAccount", gateway.service_account) in objects
     for istiod in installed.istiods:
@@ -234,6 +235,7 @@ def test_the_charts_render_each_clusters_installation_as_declared(
         assert service_ports(service) == [
             (p.name, p.port, p.target_port) for p in installation.ISTIOD_PORTS
         ]
+        assert service["spec"]["selector"] == istiod.selector
 
 
 def test_validates_model_of_gateway_pod_labels_is_the_charts(
