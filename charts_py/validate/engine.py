@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from charts_py.config import out_of_band
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
@@ -70,7 +69,14 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
-        finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
+        finding = Finding(
+            rule=rule.id,
+            severity=severity,
+            obj=doc.located,
+            path=outcome.path,
+            message=message,
+            line=line,
+        )
         waiver = opted_out.get(doc)
         if waiver is not None and rule.id in waiver.rules:
             silenced.append(Suppressed(finding, waiver.reason))
@@ -93,15 +99,24 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
         problem = suppress.parse(doc, BY_ID)[1]
         if problem is not None and severity is not None:
             line = doc.line_of(suppress.PATH)
-            out.append(Finding(rule.id, severity, doc.located, suppress.PATH, problem, line))
+            out.append(
+                Finding(
+                    rule=rule.id,
+                    severity=severity,
+                    obj=doc.located,
+                    path=suppress.PATH,
+                    message=problem,
+                    line=line,
+                )
+            )
     return out
 
 
 def validate(
     docs: Sequence[Document],
     profile: str,
-    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+    installations: Sequence[Installation] = (),
 ) -> Report:
     """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
-    cluster also holding the `external` (out-of-band) objects."""
-    return judge(docs, evaluate(scopes(docs, external)), profile)
+    cluster with its declared installation (config/installation.py)."""
+    return judge(docs, evaluate(scopes(docs, installations)), profile)

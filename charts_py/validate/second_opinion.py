@@ -36,7 +36,7 @@ def review(targets: Sequence[Target]) -> Report:
         return Report(notes=[ABSENT])
     report = Report(notes=[f"istioctl analyze ({istioctl.version(binary)}) ran on each cluster"])
     for target in targets:
-        for scope in scopes(target.docs, target.external):
+        for scope in scopes(target.docs, target.installations):
             files = sorted({doc.file for doc in scope.docs})
             analysis = istioctl.analyze(binary, files)
             notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]
@@ -76,4 +76,11 @@ def _finding(message: istioctl.Message, doc: Document | None) -> Finding:
         where = Located(message.file, ref)
     text = f"{message.text} (istioctl analyze: {message.url})"
     severity = LEVELS.get(message.level, Severity.WARNING)
-    return Finding(istio_rule(message.code), severity, where, "", text, message.line)
+    return Finding(
+        rule=istio_rule(message.code),
+        severity=severity,
+        obj=where,
+        path="",
+        message=text,
+        line=message.line,
+    )

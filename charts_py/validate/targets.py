@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from charts_py import contract
-from charts_py.config import environment, out_of_band
+from charts_py.config import environment, installation
 from charts_py.config.environment import Environment
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine, promql
 from charts_py.validate.documents import Document, DocumentError
@@ -31,8 +31,8 @@ class Target:
     label: str
     profile: str
     docs: list[Document]
-    external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
-    """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    installations: tuple[Installation, ...] = ()
+    """What Istio's charts and the operator installed in its clusters (config/installation.py)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -76,8 +76,8 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
     for folder in folders:
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
-        external = out_of_band.for_environment(env)
-        out.append(Target(str(folder), profile, documents.load([folder]), external))
+        installed = installation.of_environment(env) if env else ()
+        out.append(Target(str(folder), profile, documents.load([folder]), installed))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
         out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
@@ -96,7 +96,8 @@ def for_rendered(
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        targets.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+        installed = installation.of_environment(env) if env else ()
+        targets.append(Target(top, profile, docs, installed))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -118,9 +119,9 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
             else:
                 kept.append(doc)
         if keep_bootstrap and kept:
-            out.append(Target(target.label, target.profile, kept, target.external))
+            out.append(Target(target.label, target.profile, kept, target.installations))
     return [
-        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external)
+        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.installations)
         for t in out
     ]
 
@@ -135,5 +136,5 @@ def run(targets: Sequence[Target]) -> Report:
     promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile, target.external))
+        report = report.merged(engine.validate(target.docs, target.profile, target.installations))
     return report

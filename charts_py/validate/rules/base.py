@@ -14,7 +14,7 @@ from charts_py.validate.documents import Document
 from charts_py.validate.scope import Scope
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """One judgement of one object at a JSON Pointer: failed (with how) or passed.
 
@@ -32,14 +32,16 @@ class Outcome:
 
 def fail(doc: Document, path: str, message: str) -> Outcome:
     """A violation of the rule by `doc` at `path`; `message` says what and how to fix."""
-    return Outcome(doc, path, message)
+    return Outcome(doc=doc, path=path, message=message)
 
 
 def ok(
     doc: Document, path: str, message: str, *, evidence: Document | None = None, at: str = ""
 ) -> Outcome:
     """A pass, shown by `doc` at `path` (or by `evidence` at `at`)."""
-    return Outcome(doc, path, message, True, evidence, at)
+    return Outcome(
+        doc=doc, path=path, message=message, passed=True, evidence=evidence, evidence_path=at
+    )
 
 
 ScopeCheck = Callable[[Scope], Iterator[Outcome]]

@@ -17,7 +17,7 @@ STRICTEST = "prod"
 _SEVERITY = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO, "-": None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """A rule's metadata; its check is registered under the same id in rules/."""
 
@@ -64,7 +64,17 @@ def _rule(
     """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
     `istio` the istioctl analyze codes for the same mistake, `live` if only with a cluster."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control, istio, live)
+    return Rule(
+        id=rule_id,
+        title=title,
+        fix=fix,
+        dev=dev,
+        staging=staging,
+        prod=prod,
+        control=control,
+        istio=istio,
+        istio_live=live,
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -451,7 +461,7 @@ RULES: tuple[Rule, ...] = (
         "gateway-service-port",
         "E E E",
         "a Gateway listens only on ports its workload's Service exposes",
-        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        "expose the port on the gateway Service (chart-made ones: config/installation.py)",
         istio="IST0162",
         live=True,
     ),

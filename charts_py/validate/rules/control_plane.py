@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from charts_py.config import installation
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
 from charts_py.validate.documents import Document
@@ -22,12 +23,12 @@ from charts_py.validate.scope import Scope, dig, items, mapping
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
 TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
-NETWORK_LABEL = "topology.istio.io/network"
+NETWORK_LABEL = installation.NETWORK_LABEL
 DEFAULT = "default"
 """The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HelmRelease:
     """One Helm chart installed by an Argo CD Application, with its values."""
 
@@ -54,7 +55,9 @@ def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
             if source.get("chart") == chart:
                 helm = mapping(source.get("helm"))
                 release = str(helm.get("releaseName") or app.name)
-                out.append(HelmRelease(app, chart, _values(helm), at, release))
+                out.append(
+                    HelmRelease(doc=app, chart=chart, values=_values(helm), at=at, release=release)
+                )
     return out
 
 
@@ -199,11 +202,10 @@ def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
 
 @check("gateway-workload-exists")
 def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
-    """A Gateway whose selector no gateway release's pods match configures nothing."""
-    releases = helm_releases(scope, "gateway")
-    if not releases:
-        return  # gateways installed out of band: their pods are not in the manifests
-    pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
+    """A Gateway whose selector no gateway's pods match configures nothing."""
+    pods = _gateway_pods(scope)
+    if not pods:
+        return  # gateways installed by hand, with no model of them: nothing to compare with
     for gateway in scope.of("Gateway"):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
         matched = sorted(
@@ -212,10 +214,16 @@ def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
         if matched:
             yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
         else:
-            message = (
-                f"no gateway release's pods carry {selector} (have: {', '.join(sorted(pods))})"
-            )
+            message = f"no gateway's pods carry {selector} (have: {', '.join(sorted(pods))})"
             yield fail(gateway, "/spec/selector", f"{message}: the Gateway configures nothing")
+
+
+def _gateway_pods(scope: Scope) -> dict[str, dict[str, str]]:
+    """Pod labels by gateway: the cluster's declared installation (config/installation.py),
+    else the gateway chart's releases among the manifests (labels as the chart derives them)."""
+    if scope.installation.declared:
+        return {g.release: g.pod_labels for g in scope.installation.gateways}
+    return {_release_name(r): _gateway_pod_labels(r) for r in helm_releases(scope, "gateway")}
 
 
 def _release_name(release: HelmRelease) -> str:
@@ -224,8 +232,6 @@ def _release_name(release: HelmRelease) -> str:
 
 
 def _gateway_pod_labels(release: HelmRelease) -> dict[str, str]:
-    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
-    (`istio-` trimmed) unless `labels` overrides them, plus every other entry of `labels`."""
-    name = _release_name(release)
+    """The pod labels Istio's gateway chart gives a release's pods."""
     labels = {str(k): str(v) for k, v in mapping(release.values.get("labels")).items()}
-    return {"app": name, "istio": name.removeprefix("istio-"), **labels}
+    return installation.chart_pod_labels(_release_name(release), labels)
