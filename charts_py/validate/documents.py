@@ -17,8 +17,9 @@ import yaml
 
 from charts_py import jsonpointer, provenance, yamlio
 from charts_py.errors import MeshopsError
-from charts_py.objectref import ObjectRef
+from charts_py.objectref import ObjectRef, group_of
 from charts_py.validate.findings import Located
+from charts_py.validate.groupkinds import GroupKind
 
 SUFFIXES = (".yaml", ".yml", ".json")
 """What Argo CD's directory source reads; everything else in a folder is ignored."""
@@ -49,6 +50,11 @@ class Document:
     @property
     def kind(self) -> str:
         return str(self.obj.get("kind") or "")
+
+    @property
+    def group_kind(self) -> GroupKind:
+        """What the object is, whatever its version: (API group, kind)."""
+        return GroupKind(group_of(self.api_version), self.kind)
 
     @property
     def metadata(self) -> dict[str, Any]:

@@ -61,8 +61,13 @@ def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:
 
 
 def _document(scope: Scope, message: istioctl.Message) -> Document | None:
-    """The object a message is about (istioctl puts unqualified objects in `default`)."""
-    for doc in scope.of(message.kind):
+    """The object a message is about (istioctl puts unqualified objects in `default`; it
+    names kinds without their group, so an Istio kind is preferred to another group's)."""
+    candidates = sorted(
+        (d for d in scope.docs if d.kind == message.kind),
+        key=lambda d: not d.group_kind.group.endswith("istio.io"),
+    )
+    for doc in candidates:
         if doc.name == message.name and message.namespace in (doc.namespace, namespace(doc)):
             return doc
     return None

@@ -19,6 +19,7 @@ from charts_py.config.environment import Environment
 from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine, promql
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document, DocumentError
 from charts_py.validate.findings import Report
 from charts_py.validate.rules.catalog import PROFILES, STRICTEST
@@ -132,7 +133,7 @@ def _env_of(label: str) -> str:
 
 def run(targets: Sequence[Target]) -> Report:
     """Validate every target under its profile; one report for all."""
-    promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
+    promql.prefetch([d.spec for t in targets for d in t.docs if d.group_kind == gk.PROMETHEUS_RULE])
     report = Report()
     for target in targets:
         report = report.merged(engine.validate(target.docs, target.profile, target.external))

@@ -15,6 +15,7 @@ import yaml
 
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping
@@ -47,7 +48,7 @@ class HelmRelease:
 def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
     """Every source of `chart` (any repository) among the scope's Applications."""
     out = []
-    for app in scope.of("Application"):
+    for app in scope.of(gk.APPLICATION):
         sources = [("/spec/source", mapping(app.spec.get("source")))]
         sources += [(pointer("spec", "sources", i), mapping(s)) for i, s in _sources(app)]
         for at, source in sources:
@@ -87,7 +88,7 @@ def revision_exists(scope: Scope) -> Iterator[Outcome]:
         return  # the control plane is installed out of band: nothing to compare with
     known = installed_revisions(istiods)
     listed = ", ".join(sorted(known))
-    for ns in scope.of("Namespace"):
+    for ns in scope.of(gk.NAMESPACE):
         wanted = ns.labels.get("istio.io/rev")
         if wanted is None and ns.labels.get("istio-injection") == "enabled":
             wanted = DEFAULT
@@ -111,7 +112,7 @@ def revision_exists(scope: Scope) -> Iterator[Outcome]:
 @check("telemetry-provider-defined")
 def telemetry_provider_defined(scope: Scope) -> Iterator[Outcome]:
     configs = [(release, _provider_names(release)) for release in helm_releases(scope, "istiod")]
-    for telemetry in scope.of("Telemetry"):
+    for telemetry in scope.of(gk.TELEMETRY):
         for at, name in _named_providers(telemetry):
             missing = [r.revision for r, names in configs if name not in names]
             if name in BUILTIN_PROVIDERS and not missing:
@@ -188,7 +189,7 @@ def _cluster_names(istiods: list[tuple[Scope, HelmRelease]]) -> Iterator[Outcome
 
 
 def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
-    root = next((d for d in scope.of("Namespace") if d.name == MESH_ROOT), None)
+    root = next((d for d in scope.of(gk.NAMESPACE) if d.name == MESH_ROOT), None)
     declared = root.labels.get(NETWORK_LABEL) if root is not None else None
     network = dig(release.values, "global", "network")
     at = f"{release.at}/helm/valuesObject/global/network"
@@ -204,7 +205,7 @@ def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
     if not releases:
         return  # gateways installed out of band: their pods are not in the manifests
     pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
-    for gateway in scope.of("Gateway"):
+    for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
         matched = sorted(
             name for name, labels in pods.items() if selector.items() <= labels.items()

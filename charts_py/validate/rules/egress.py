@@ -6,35 +6,39 @@ from collections.abc import Iterator
 
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.groupkinds import GroupKind
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, namespace
 
 
-def _selectorless(scope: Scope, kind: str, *selectors: str) -> Iterator[Outcome]:
+def _selectorless(scope: Scope, kind: GroupKind, *selectors: str) -> Iterator[Outcome]:
     first: dict[str, Document] = {}
     for doc in scope.of(kind):
         if any(doc.spec.get(s) for s in selectors):
             continue
         other = first.setdefault(namespace(doc), doc)
         if other is not doc:
-            message = f"second {kind} without selector in {namespace(doc)} (first: {other.name})"
+            message = (
+                f"second {kind.kind} without selector in {namespace(doc)} (first: {other.name})"
+            )
             yield fail(doc, "/spec", f"{message}: Istio picks one of them arbitrarily")
 
 
 @check("sidecar-unique")
 def sidecar_unique(scope: Scope) -> Iterator[Outcome]:
-    yield from _selectorless(scope, "Sidecar", "workloadSelector")
+    yield from _selectorless(scope, gk.SIDECAR, "workloadSelector")
 
 
 @check("telemetry-unique")
 def telemetry_unique(scope: Scope) -> Iterator[Outcome]:
-    yield from _selectorless(scope, "Telemetry", "selector", "targetRef", "targetRefs")
+    yield from _selectorless(scope, gk.TELEMETRY, "selector", "targetRef", "targetRefs")
 
 
 @check("egress-restricted")
 def egress_restricted(scope: Scope) -> Iterator[Outcome]:
-    for sidecar in scope.of("Sidecar"):
+    for sidecar in scope.of(gk.SIDECAR):
         mode = dig(sidecar.spec, "outboundTrafficPolicy", "mode")
         at = "/spec/outboundTrafficPolicy/mode"
         if mode == "REGISTRY_ONLY":
@@ -45,7 +49,7 @@ def egress_restricted(scope: Scope) -> Iterator[Outcome]:
     for ns in scope.injected_namespaces():
         defaults = [
             s
-            for s in scope.of("Sidecar")
+            for s in scope.of(gk.SIDECAR)
             if namespace(s) in (ns.name, MESH_ROOT) and not s.spec.get("workloadSelector")
         ]
         if not defaults:
@@ -55,7 +59,7 @@ def egress_restricted(scope: Scope) -> Iterator[Outcome]:
 
 @check("registry-only-service-entry")
 def registry_only_service_entry(scope: Scope) -> Iterator[Outcome]:
-    for sidecar in scope.of("Sidecar"):
+    for sidecar in scope.of(gk.SIDECAR):
         if dig(sidecar.spec, "outboundTrafficPolicy", "mode") != "REGISTRY_ONLY":
             continue
         for i, listener in enumerate(items(sidecar.spec.get("egress"))):
@@ -81,7 +85,7 @@ def service_entry_addresses(scope: Scope) -> Iterator[Outcome]:
     """Without `addresses`, a TCP ServiceEntry's listener is 0.0.0.0:<port>: two of them on one
     port collide, and one takes the other's traffic."""
     first: dict[int, Document] = {}
-    for entry in scope.of("ServiceEntry"):
+    for entry in scope.of(gk.SERVICE_ENTRY):
         if items(entry.spec.get("addresses")):
             continue
         for i, number in _tcp_ports(entry):

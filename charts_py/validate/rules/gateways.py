@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail
 from charts_py.validate.scope import Scope, items, mapping, namespace
@@ -20,7 +21,7 @@ def _servers(gateway: Document) -> Iterator[tuple[str, dict[str, object], dict[s
 
 @check("gateway-port-names")
 def gateway_port_names(scope: Scope) -> Iterator[Outcome]:
-    for gateway in scope.of("Gateway"):
+    for gateway in scope.of(gk.GATEWAY):
         first: dict[str, str] = {}
         for at, _, port in _servers(gateway):
             name = str(port.get("name") or "")
@@ -32,7 +33,7 @@ def gateway_port_names(scope: Scope) -> Iterator[Outcome]:
 @check("gateway-host-port")
 def gateway_host_port(scope: Scope) -> Iterator[Outcome]:
     first: dict[tuple[str, str, str], Document] = {}
-    for gateway in scope.of("Gateway"):
+    for gateway in scope.of(gk.GATEWAY):
         selector = repr(sorted(mapping(gateway.spec.get("selector")).items()))
         for at, server, port in _servers(gateway):
             hosts = server.get("hosts")
@@ -47,10 +48,12 @@ def gateway_host_port(scope: Scope) -> Iterator[Outcome]:
 
 def bound_gateway(scope: Scope, vs: Document, ref: str) -> tuple[str, Document | None]:
     """(`namespace/name`, the Gateway) a VirtualService's `gateways` entry names; a name
-    without a namespace is in the VirtualService's namespace."""
+    without a namespace is in the VirtualService's namespace. Like Istio, an Istio Gateway of
+    that name first, else a Kubernetes (Gateway API) Gateway, which Istio binds too."""
     ns, _, name = ref.rpartition("/")
-    full = f"{ns or namespace(vs)}/{name}"
-    return full, scope.find("Gateway", ns or namespace(vs), name)
+    ns = ns or namespace(vs)
+    found = scope.find(gk.GATEWAY, ns, name) or scope.find(gk.K8S_GATEWAY, ns, name)
+    return f"{ns}/{name}", found
 
 
 def _bindings(scope: Scope, vs: Document) -> Iterator[tuple[str, str, Document | None]]:
@@ -62,7 +65,7 @@ def _bindings(scope: Scope, vs: Document) -> Iterator[tuple[str, str, Document |
 
 @check("gateway-exists")
 def gateway_exists(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for at, full, gateway in _bindings(scope, vs):
             if gateway is None:
                 yield fail(
@@ -72,7 +75,7 @@ def gateway_exists(scope: Scope) -> Iterator[Outcome]:
 
 @check("gateway-serves-host")
 def gateway_serves_host(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         hosts = [str(h) for h in items(vs.spec.get("hosts"))]
         for at, full, gateway in _bindings(scope, vs):
             if gateway is None:
@@ -85,7 +88,11 @@ def gateway_serves_host(scope: Scope) -> Iterator[Outcome]:
 
 def _served_hosts(gateway: Document, vs_namespace: str) -> list[str]:
     """The server hosts of a Gateway that a VirtualService in `vs_namespace` may bind:
-    `<ns>/<host>` limits a host to one namespace (`.`: the Gateway's, `*`: any)."""
+    `<ns>/<host>` limits a host to one namespace (`.`: the Gateway's, `*`: any). A
+    Kubernetes Gateway's listeners: a listener without a hostname serves every host."""
+    if gateway.group_kind == gk.K8S_GATEWAY:
+        listeners = [mapping(li) for li in items(gateway.spec.get("listeners"))]
+        return [str(li.get("hostname") or "*") for li in listeners]
     out = []
     for _, server, _ in _servers(gateway):
         for entry in items(server.get("hosts")):
@@ -97,8 +104,9 @@ def _served_hosts(gateway: Document, vs_namespace: str) -> list[str]:
 
 
 def _host_matches(served: str, host: str) -> bool:
-    """Istio's host matching: equal, `*`, or a `*.` wildcard on either side covering the other."""
-    if served in ("*", host):
+    """Istio's host matching (host.Name.Matches): equal, or a wildcard (`*`, `*.suffix`) on
+    either side covering the other."""
+    if "*" in (served, host) or served == host:
         return True
     if served.startswith("*.") and host.endswith(served[1:]):
         return True
@@ -107,7 +115,7 @@ def _host_matches(served: str, host: str) -> bool:
 
 @check("gateway-service-port")
 def gateway_service_port(scope: Scope) -> Iterator[Outcome]:
-    for gateway in scope.of("Gateway"):
+    for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
         ports = scope.gateway_ports(selector)
         if ports is None:

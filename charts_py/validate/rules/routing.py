@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail
 from charts_py.validate.scope import (
@@ -24,7 +25,7 @@ from charts_py.validate.scope import (
 
 @check("route-weights")
 def route_weights(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for protocol in ("http", "tls", "tcp"):
             for i, route in enumerate(items(vs.spec.get(protocol))):
                 targets = route.get("route") if isinstance(route, dict) else None
@@ -47,7 +48,7 @@ def _weights(vs: Document, at: str, targets: list[Any]) -> Iterator[Outcome]:
 
 @check("subset-exists")
 def subset_exists(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         for at, dest in destinations(vs):
             subset = dest.get("subset")
@@ -66,7 +67,7 @@ def subset_exists(scope: Scope) -> Iterator[Outcome]:
 
 @check("host-resolves")
 def host_resolves(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         if mesh_bound(vs):
             for i, host in enumerate(items(vs.spec.get("hosts"))):
@@ -85,7 +86,7 @@ def _unresolved(scope: Scope, doc: Document, at: str, host: str, ns: str) -> Ite
 @check("virtualservice-host-unique")
 def virtualservice_host_unique(scope: Scope) -> Iterator[Outcome]:
     first: dict[str, Document] = {}
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         if not mesh_bound(vs):
             continue
         for i, host in enumerate(items(vs.spec.get("hosts"))):
@@ -100,7 +101,7 @@ def virtualservice_host_unique(scope: Scope) -> Iterator[Outcome]:
 def sync_wave_order(scope: Scope) -> Iterator[Outcome]:
     """Only an inverted order is a finding: Argo CD applies one wave together, so objects
     without sync-wave annotations (wave 0 alike) are fine."""
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         seen: set[str] = set()
         for at, dest in destinations(vs):
@@ -118,7 +119,7 @@ def sync_wave_order(scope: Scope) -> Iterator[Outcome]:
 
 @check("route-unreachable")
 def route_unreachable(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for protocol in ("http", "tls", "tcp"):
             rules = [r for r in items(vs.spec.get(protocol)) if isinstance(r, dict)]
             yield from _shadowed(vs, protocol, rules)
@@ -152,7 +153,7 @@ def _shadowed(vs: Document, protocol: str, rules: list[dict[str, Any]]) -> Itera
 
 @check("destination-port")
 def destination_port(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         for at, dest in destinations(vs):
             if isinstance(dest.get("port"), dict):
@@ -166,8 +167,8 @@ def destination_port(scope: Scope) -> Iterator[Outcome]:
 
 @check("gateway-route-subsets")
 def gateway_route_subsets(scope: Scope) -> Iterator[Outcome]:
-    meshed = [vs for vs in scope.of("VirtualService") if mesh_bound(vs)]
-    for vs in scope.of("VirtualService"):
+    meshed = [vs for vs in scope.of(gk.VIRTUAL_SERVICE) if mesh_bound(vs)]
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         if mesh_bound(vs):
             continue
         ns = namespace(vs)

@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import (
-    POD_KINDS,
     Scope,
     containers,
     dig,
@@ -36,7 +36,7 @@ def _scaler(scope: Scope, workload: Document) -> Document | None:
 
 @check("hpa-target")
 def hpa_target(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         ref = mapping(hpa.spec.get("scaleTargetRef"))
         if _target(scope, hpa) is None:
             message = (
@@ -47,7 +47,7 @@ def hpa_target(scope: Scope) -> Iterator[Outcome]:
 
 @check("hpa-replicas")
 def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         target = _target(scope, hpa)
         if target is not None and "replicas" in target.spec:
             message = f"HorizontalPodAutoscaler {hpa.name} owns the replica count"
@@ -56,7 +56,7 @@ def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
 
 @check("pdb-selects-one")
 def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
-    for pdb in scope.of("PodDisruptionBudget"):
+    for pdb in scope.of(gk.PDB):
         hits = [w.name for w in scope.selected_workloads(pdb.spec.get("selector"), namespace(pdb))]
         if len(hits) != 1:
             shown = ", ".join(hits) or "none"
@@ -65,7 +65,7 @@ def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
 
 @check("autoscaling")
 def autoscaling(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         hpa = _scaler(scope, workload)
         if hpa is None:
             yield fail(workload, "/spec", "no HorizontalPodAutoscaler scales it")
@@ -76,7 +76,7 @@ def autoscaling(scope: Scope) -> Iterator[Outcome]:
 
 @check("disruption-budget")
 def disruption_budget(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         budgets = scope.disruption_budgets(workload)
         if not budgets:
             at = "/spec/template/metadata/labels"
@@ -88,7 +88,7 @@ def disruption_budget(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-resources")
 def workload_resources(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         for at, container in containers(workload):
             resources = mapping(container.get("resources"))
             requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
@@ -107,7 +107,7 @@ def workload_resources(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-security")
 def workload_security(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         spec_at, pod = pod_spec(workload)
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(field):
@@ -144,7 +144,7 @@ PROXY_UID = 1337
 
 @check("proxy-uid")
 def proxy_uid(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         if "istio" in pod_labels(workload):
             continue  # Istio's own gateways and istiod run as the proxy user on purpose
         spec_at, pod = pod_spec(workload)
@@ -164,7 +164,7 @@ _UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses th
 def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
     """Judged only where the manifests hold the host's Service and some of its workloads:
     a subset of a service deployed elsewhere cannot be checked from here."""
-    for rule in scope.of("DestinationRule"):
+    for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
         behind = scope.pods_behind(host)
         if not behind:
