@@ -276,8 +276,9 @@ def dig(value: object, *keys: str) -> Any:
 
 
 def namespace(doc: Document) -> str:
-    """The namespace an object lands in; `default` when a manifest leaves it to kubectl."""
-    return doc.namespace or "default"
+    """The namespace an object lands in; when a manifest leaves it to kubectl, `default` or
+    the one `--namespace` names (kubectl apply -n)."""
+    return doc.namespace or doc.default_namespace
 
 
 def fqdn(name: str, ns: str) -> str:

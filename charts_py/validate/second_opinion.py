@@ -27,6 +27,12 @@ ABSENT = (
     "istioctl not found: Istio's analyzers did not run (set ISTIOCTL or put istioctl on "
     "PATH; scripts/istioctl/build.sh builds the pinned one)"
 )
+NOT_ASKED = "istioctl analyze not run (--no-istioctl): Istio's analyzers gave no second opinion"
+
+
+def skipped() -> Report:
+    """No second opinion, asked for (`--no-istioctl`): the report says so."""
+    return Report(notes=[NOT_ASKED])
 
 
 def review(targets: Sequence[Target]) -> Report:
@@ -36,12 +42,21 @@ def review(targets: Sequence[Target]) -> Report:
         return Report(notes=[ABSENT])
     report = Report(notes=[f"istioctl analyze ({istioctl.version(binary)}) ran on each cluster"])
     for target in targets:
+        if target.namespace != "default":
+            report = report.merged(Report(notes=[_narrowed(target.namespace)]))
         for scope in scopes(target.docs, target.external):
             files = sorted({doc.file for doc in scope.docs})
-            analysis = istioctl.analyze(binary, files)
+            analysis = istioctl.analyze(binary, files, target.namespace)
             notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]
             report = report.merged(judge(scope, analysis.messages)).merged(Report(notes=notes))
     return report
+
+
+def _narrowed(ns: str) -> str:
+    return (
+        f"istioctl analyze ran with --namespace {ns} (its namespace for objects without one): "
+        f"it reports on objects in {ns} and cluster-scoped ones only"
+    )
 
 
 def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:

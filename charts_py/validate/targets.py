@@ -18,7 +18,7 @@ from charts_py.config import environment, out_of_band
 from charts_py.config.environment import Environment
 from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
-from charts_py.validate import documents, engine, promql
+from charts_py.validate import documents, engine, promql, repository
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document, DocumentError
 from charts_py.validate.findings import Report
@@ -34,6 +34,10 @@ class Target:
     docs: list[Document]
     external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
     """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    notes: tuple[str, ...] = ()
+    """Files (or documents) read but left out, each with why (validate/repository.py)."""
+    namespace: str = "default"
+    """Where objects without a namespace land (`--namespace`)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -51,9 +55,15 @@ def profile_of(env: str | None, environments: Path) -> str:
     )
 
 
-def for_paths(paths: Sequence[Path], profile: str) -> list[Target]:
-    """The manifests in `paths`, together, under `profile`."""
-    return [Target(", ".join(str(p) for p in paths), profile, documents.load(paths))]
+def for_paths(
+    paths: Sequence[Path], profile: str, exclude: Sequence[str] = (), namespace: str = "default"
+) -> list[Target]:
+    """The manifests in `paths`, together, under `profile`: files matching an `exclude` glob
+    left out, objects without a namespace in `namespace`."""
+    loaded = repository.load(paths, exclude, namespace)
+    label = ", ".join(str(p) for p in paths)
+    external = out_of_band.ISTIO_INSTALLATION
+    return [Target(label, profile, loaded.docs, external, tuple(loaded.notes), namespace)]
 
 
 def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[Target]:
@@ -78,10 +88,10 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
         external = out_of_band.for_environment(env)
-        out.append(Target(str(folder), profile, documents.load([folder]), external))
+        out.append(Target(str(folder), profile, repository.load([folder]).docs, external))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
-        out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
+        out.append(Target(str(bootstrap), STRICTEST, repository.load([bootstrap]).docs))
     return _joined(out, set(envs), keep_bootstrap=not names)
 
 
@@ -137,4 +147,5 @@ def run(targets: Sequence[Target]) -> Report:
     report = Report()
     for target in targets:
         report = report.merged(engine.validate(target.docs, target.profile, target.external))
+        report = report.merged(Report(notes=list(target.notes)))
     return report
