@@ -61,5 +61,5 @@ APP_PROJECT = GroupKind("argoproj.io", "AppProject")
 
 WORKLOADS = (DEPLOYMENT, STATEFUL_SET, DAEMON_SET, REPLICA_SET)
 """Controllers that keep pods running (what a Service's selector is meant to find)."""
-POD_TEMPLATES = (*WORKLOADS, JOB, CRON_JOB)
-"""Kinds with a pod template (a CronJob's sits under its jobTemplate)."""
+POD_TEMPLATES = (*WORKLOADS, JOB, CRON_JOB, POD)
+"""Kinds that define pods: a pod template (a CronJob's under its jobTemplate), or a Pod."""

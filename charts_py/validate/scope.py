@@ -80,9 +80,16 @@ class Scope:
         return self._scalers.get(id(workload))
 
     @functools.cached_property
+    def running(self) -> list[Document]:
+        """What runs pods that selectors find: workloads, and bare Pods (a Pod no controller
+        owns; one with ownerReferences is a copy of its workload's template)."""
+        pods = [p for p in self.of(gk.POD) if not p.metadata.get("ownerReferences")]
+        return [*self.of(*gk.WORKLOADS), *pods]
+
+    @functools.cached_property
     def _workloads_by_namespace(self) -> dict[str, list[Document]]:
         out: dict[str, list[Document]] = {}
-        for doc in self.of(*gk.WORKLOADS):
+        for doc in self.running:
             out.setdefault(namespace(doc), []).append(doc)
         return out
 
@@ -110,7 +117,7 @@ class Scope:
     def gateway_ports(self, selector: dict[str, str]) -> set[int] | None:
         """Ports (Service port and target port) of the Services in front of the pods that a
         Gateway `selector` picks, in the manifests or out of band; None if it picks none."""
-        pods = [(namespace(w), pod_labels(w)) for w in self.of(*gk.WORKLOADS)]
+        pods = [(namespace(w), pod_labels(w)) for w in self.running]
         pods += [(e.namespace, dict(e.labels)) for e in self.outside("Deployment")]
         picked = [(ns, labels) for ns, labels in pods if _subset(selector, labels)]
         if not picked:
@@ -178,7 +185,7 @@ class Scope:
     @functools.cached_property
     def _workloads_by_label(self) -> dict[tuple[str, str, str], list[Document]]:
         out: dict[tuple[str, str, str], list[Document]] = {}
-        for doc in self.of(*gk.WORKLOADS):
+        for doc in self.running:
             for key, value in pod_labels(doc).items():
                 out.setdefault((namespace(doc), key, value), []).append(doc)
         return out
@@ -333,6 +340,9 @@ def _requirement(req: dict[str, Any], labels: dict[str, str]) -> bool:
 
 
 def pod_labels(workload: Document) -> dict[str, str]:
+    """The labels of the pods an object runs (a Pod's own)."""
+    if workload.group_kind == gk.POD:
+        return workload.labels
     template = mapping(dig(workload.spec, "template", "metadata"))
     return {str(k): str(v) for k, v in mapping(template.get("labels")).items()}
 
@@ -341,6 +351,8 @@ def pod_spec(workload: Document) -> tuple[str, dict[str, Any]]:
     """(pointer, pod spec) of the object's pod template."""
     if workload.group_kind == gk.CRON_JOB:
         keys: tuple[str, ...] = ("spec", "jobTemplate", "spec", "template", "spec")
+    elif workload.group_kind == gk.POD:
+        keys = ("spec",)
     else:
         keys = ("spec", "template", "spec")
     return pointer(*keys), mapping(dig(workload.obj, *keys))

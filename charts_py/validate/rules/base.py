@@ -28,11 +28,16 @@ class Outcome:
     passed: bool = False
     evidence: Document | None = None
     evidence_path: str = ""
+    assumption: str = ""
+    """What the failure takes for granted that the input does not show (the gateway
+    Service's ports, the mesh's DNS auto-allocation): said in the message, and reported
+    as a warning at most."""
 
 
-def fail(doc: Document, path: str, message: str) -> Outcome:
-    """A violation of the rule by `doc` at `path`; `message` says what and how to fix."""
-    return Outcome(doc, path, message)
+def fail(doc: Document, path: str, message: str, *, assuming: str = "") -> Outcome:
+    """A violation of the rule by `doc` at `path`; `message` says what and how to fix;
+    `assuming`, what it takes for granted that the input does not show."""
+    return Outcome(doc, path, message, assumption=assuming)
 
 
 def ok(

@@ -450,7 +450,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "gateway-service-port",
-        "E E E",
+        "W W W",
         "a Gateway listens only on ports its workload's Service exposes",
         "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
         istio="IST0162",

@@ -18,7 +18,7 @@ from charts_py.naming import MESH_ROOT
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
-from charts_py.validate.scope import Scope, dig, items, mapping
+from charts_py.validate.scope import Scope, dig, items, mapping, namespace, pod_labels
 
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
@@ -200,23 +200,31 @@ def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
 
 @check("gateway-workload-exists")
 def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
-    """A Gateway whose selector no gateway release's pods match configures nothing."""
+    """A Gateway whose selector matches no gateway pods configures nothing. The pods are
+    those of the gateway releases in the manifests and of the workloads and Pods there;
+    without a release, also the gateways declared out of band (config/out_of_band.py), and
+    a Gateway matching none is reported as an assumption: its pods may come from elsewhere."""
     releases = helm_releases(scope, "gateway")
-    if not releases:
-        return  # gateways installed out of band: their pods are not in the manifests
     pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
+    pods |= {f"{w.kind} {namespace(w)}/{w.name}": pod_labels(w) for w in scope.running}
+    if not releases:
+        pods |= {f"{e.namespace}/{e.name}": dict(e.labels) for e in scope.outside("Deployment")}
     for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
+        if not selector:
+            continue  # no selector: every proxy takes the configuration
         matched = sorted(
             name for name, labels in pods.items() if selector.items() <= labels.items()
         )
         if matched:
             yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
+            continue
+        message = f"no gateway pods carry {selector}: the Gateway configures nothing"
+        if releases:
+            yield fail(gateway, "/spec/selector", message)
         else:
-            message = (
-                f"no gateway release's pods carry {selector} (have: {', '.join(sorted(pods))})"
-            )
-            yield fail(gateway, "/spec/selector", f"{message}: the Gateway configures nothing")
+            assumed = "these manifests and config/out_of_band.py hold every gateway workload"
+            yield fail(gateway, "/spec/selector", message, assuming=assumed)
 
 
 def _release_name(release: HelmRelease) -> str:

@@ -9,7 +9,7 @@ from charts_py.jsonpointer import pointer
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail
-from charts_py.validate.scope import Scope, items, mapping, namespace
+from charts_py.validate.scope import Scope, items, mapping, namespace, pod_labels, selects
 
 
 def _servers(gateway: Document) -> Iterator[tuple[str, dict[str, object], dict[str, object]]]:
@@ -81,7 +81,7 @@ def gateway_serves_host(scope: Scope) -> Iterator[Outcome]:
             if gateway is None:
                 continue
             served = _served_hosts(gateway, namespace(vs))
-            if not any(_host_matches(g, h) for g in served for h in hosts):
+            if not any(host_matches(g, h) for g in served for h in hosts):
                 message = f"Gateway {full} serves none of {hosts} (it serves {served})"
                 yield fail(vs, at, message)
 
@@ -103,7 +103,7 @@ def _served_hosts(gateway: Document, vs_namespace: str) -> list[str]:
     return out
 
 
-def _host_matches(served: str, host: str) -> bool:
+def host_matches(served: str, host: str) -> bool:
     """Istio's host matching (host.Name.Matches): equal, or a wildcard (`*`, `*.suffix`) on
     either side covering the other."""
     if "*" in (served, host) or served == host:
@@ -115,11 +115,16 @@ def _host_matches(served: str, host: str) -> bool:
 
 @check("gateway-service-port")
 def gateway_service_port(scope: Scope) -> Iterator[Outcome]:
+    """Like IST0162 (a warning): the port is compared with the Services in front of the
+    selected pods. Where those pods are not in the manifests but declared out of band,
+    their Service's ports are an assumption and the message says which."""
     for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
         ports = scope.gateway_ports(selector)
-        if ports is None:
+        if ports is None or not selector:
             continue  # no workload known for the selector: nothing to compare with
+        here = any(selects({"matchLabels": selector}, pod_labels(w)) for w in scope.running)
+        assumed = "" if here else _declared_service(scope, selector, ports)
         for at, _, port in _servers(gateway):
             number = port.get("number")
             if isinstance(number, int) and number not in ports:
@@ -127,4 +132,18 @@ def gateway_service_port(scope: Scope) -> Iterator[Outcome]:
                     f"port {number} is not exposed by the Service of the workloads {selector} "
                     f"(it exposes {sorted(ports)}): the server is unreachable"
                 )
-                yield fail(gateway, f"{at}/port/number", message)
+                yield fail(gateway, f"{at}/port/number", message, assuming=assumed)
+
+
+def _declared_service(scope: Scope, selector: dict[str, str], ports: set[int]) -> str:
+    """The assumption behind ports taken from the out-of-band declaration."""
+    names = sorted(
+        f"{e.namespace}/{e.name}"
+        for e in scope.outside("Service")
+        if selector.items() <= dict(e.labels).items()
+    )
+    return (
+        f"the gateway Service is {', '.join(names) or 'the declared one'} as installed by "
+        f"Istio's gateway chart with meshops's values (ports {sorted(ports)}, "
+        "config/out_of_band.py); istioctl's default and demo profiles expose other ports"
+    )
