@@ -15,7 +15,7 @@ from charts_py.config.out_of_band import External
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
-from charts_py.validate.findings import Finding, Report, Severity, Suppressed
+from charts_py.validate.findings import Finding, Report, Suppressed
 from charts_py.validate.rules import ESTATE_CHECKS, SCOPE_CHECKS
 from charts_py.validate.rules.base import Outcome
 from charts_py.validate.rules.catalog import BY_ID, Rule
@@ -70,8 +70,9 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
+        if outcome.at_most is not None:
+            severity = max(severity, outcome.at_most, key=lambda s: s.rank)
         if outcome.assumption:
-            severity = max(severity, Severity.WARNING, key=lambda s: s.rank)
             message = f"{outcome.message}, assuming {outcome.assumption} (fix: {rule.fix})"
         finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
         waiver = opted_out.get(doc)

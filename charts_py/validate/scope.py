@@ -232,7 +232,8 @@ class Scope:
         return [
             d
             for d in self.of(gk.NAMESPACE)
-            if d.labels.get("istio-injection") == "enabled" or "istio.io/rev" in d.labels
+            if d.labels.get("istio-injection") == "enabled"
+            or ("istio.io/rev" in d.labels and "istio-injection" not in d.labels)
         ]
 
     def mtls_mode(self, ns: str) -> str | None:

@@ -226,6 +226,22 @@ RULES: tuple[Rule, ...] = (
         istio="IST0160",
     ),
     _rule(
+        "selector-unique",
+        "E E E",
+        "no pod is selected by two Sidecars, or by two Telemetries (which applies is undefined)",
+        "make the selectors of one namespace's Sidecars (Telemetries) pick disjoint pods",
+        istio="IST0110,IST0159",
+        live=True,
+    ),
+    _rule(
+        "selector-matches-workload",
+        "W W W",
+        "a Sidecar's or Telemetry's selector matches pods of its namespace in the manifests",
+        "fix the selector's labels, or check that the workload exists in the cluster",
+        istio="IST0101",
+        live=True,
+    ),
+    _rule(
         "egress-restricted",
         "- W E",
         "outbound traffic is REGISTRY_ONLY (default Sidecar per injected namespace)",
@@ -331,9 +347,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "namespace-injection",
-        "E E E",
-        "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
-        "label the namespace with istio-injection or istio.io/rev, not both",
+        "W W W",
+        "a Namespace names one data plane: not two of `istio-injection: enabled`, "
+        "`istio.io/rev`, `istio.io/dataplane-mode`",
+        "keep one of the labels (istio-injection set to another value than enabled wins)",
         istio="IST0123",
         live=True,
     ),

@@ -32,18 +32,42 @@ def gateway_port_names(scope: Scope) -> Iterator[Outcome]:
 
 @check("gateway-host-port")
 def gateway_host_port(scope: Scope) -> Iterator[Outcome]:
-    first: dict[tuple[str, str, str], Document] = {}
+    """Like IST0145, on each Gateway of a clash: two Gateways serve one host on one port to
+    the same gateway pods (equal selectors, or selectors both matching a pod)."""
+    served: list[tuple[Document, str, str, str]] = []
     for gateway in scope.of(gk.GATEWAY):
-        selector = repr(sorted(mapping(gateway.spec.get("selector")).items()))
         for at, server, port in _servers(gateway):
-            hosts = server.get("hosts")
-            for j, host in enumerate(hosts if isinstance(hosts, list) else []):
-                key = (selector, str(host).rpartition("/")[2], str(port.get("number")))
-                other = first.setdefault(key, gateway)
-                if other is not gateway:
-                    where = f"Gateway {other.namespace}/{other.name}"
-                    message = f"{key[1]}:{key[2]} is also served by {where} on the same workloads"
-                    yield fail(gateway, f"{at}/hosts/{j}", message)
+            for j, host in enumerate(items(server.get("hosts"))):
+                key = f"{str(host).rpartition('/')[2]}:{port.get('number')}"
+                served.append((gateway, f"{at}/hosts/{j}", key, str(server.get("bind") or "")))
+    pods = [pod_labels(w) for w in scope.running] + [
+        dict(e.labels) for e in scope.outside("Deployment")
+    ]
+    for gateway, at, key, bind in served:
+        others = sorted(
+            {
+                f"{namespace(o)}/{o.name}"
+                for o, _, other_key, other_bind in served
+                if o is not gateway
+                and (other_key, other_bind) == (key, bind)
+                and _same_pods(gateway, o, pods)
+            }
+        )
+        if others:
+            message = f"{key} is also served by Gateway {', '.join(others)} on the same workloads"
+            yield fail(gateway, at, message)
+
+
+def _same_pods(one: Document, other: Document, pods: list[dict[str, str]]) -> bool:
+    """Equal selectors, or both selecting one of `pods`."""
+    selectors = [_selector(g) for g in (one, other)]
+    if selectors[0] == selectors[1]:
+        return True
+    return any(all(s.items() <= labels.items() for s in selectors) for labels in pods)
+
+
+def _selector(gateway: Document) -> dict[str, str]:
+    return {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
 
 
 def bound_gateway(scope: Scope, vs: Document, ref: str) -> tuple[str, Document | None]:

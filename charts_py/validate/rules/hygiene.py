@@ -9,6 +9,7 @@ import re
 from collections.abc import Iterator
 
 from charts_py.jsonpointer import escape, pointer
+from charts_py.naming import MESH_ROOT
 from charts_py.validate import crd_schema, schemas
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
@@ -18,6 +19,7 @@ from charts_py.validate.scope import Scope, dig, items, mapping
 
 MAX_SAMPLING = 5.0
 INJECTION_LABELS = ("istio-injection", "istio.io/rev")
+DATAPLANE_MODE = "istio.io/dataplane-mode"
 PORT_PROTOCOLS = (
     "http",
     "http2",
@@ -125,11 +127,22 @@ def _decoded_length(value: object) -> int:
 
 @check("namespace-injection")
 def namespace_injection(scope: Scope) -> Iterator[Outcome]:
-    """Neither label is a namespace outside the mesh, a choice; both is ambiguous."""
+    """Istio's reading (IST0123): `istio-injection`, plus `istio.io/rev` and
+    `istio.io/dataplane-mode` unless `istio-injection` is set to something other than
+    `enabled` (then it wins: `disabled` with a revision label is a clear choice). Two of
+    them (a sidecar and ambient, or two injectors) is ambiguous; neither is outside the mesh."""
     for doc in scope.of(gk.NAMESPACE):
-        if all(label in doc.labels for label in INJECTION_LABELS):
-            message = f"both {' and '.join(INJECTION_LABELS)}: sidecar injection is ambiguous"
-            yield fail(doc, "/metadata/labels", message)
+        if doc.name == MESH_ROOT:
+            continue  # Istio's own namespace: its labels are the installation's
+        labels = doc.labels
+        found = [INJECTION_LABELS[0]] if INJECTION_LABELS[0] in labels else []
+        if labels.get(INJECTION_LABELS[0], "enabled") == "enabled":
+            found += [k for k in (*INJECTION_LABELS[1:], DATAPLANE_MODE) if k in labels]
+        if len(found) > 1:
+            shown = " and ".join(f"{k}={labels[k]}" for k in found)
+            yield fail(
+                doc, "/metadata/labels", f"both {shown}: which data plane its pods get is ambiguous"
+            )
 
 
 @check("service-port-protocol")

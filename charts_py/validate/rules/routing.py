@@ -73,15 +73,61 @@ def host_resolves(scope: Scope) -> Iterator[Outcome]:
         if mesh_bound(vs):
             for i, host in enumerate(items(vs.spec.get("hosts"))):
                 yield from _unresolved(scope, vs, pointer("spec", "hosts", i), str(host), ns)
+        exported = _exported_to(vs)
+        readers = {ns} if "*" in exported else exported
         for at, dest in destinations(vs):
-            yield from _unresolved(scope, vs, f"{at}/host", str(dest.get("host", "")), ns)
+            host = str(dest.get("host", ""))
+            for reader in sorted(readers):  # each namespace that uses these routes
+                found = list(_unresolved(scope, vs, f"{at}/host", resolve(host, ns), reader))
+                yield from found[:1]
+                if found:
+                    break
 
 
 def _unresolved(scope: Scope, doc: Document, at: str, host: str, ns: str) -> Iterator[Outcome]:
     full = resolve(host, ns)
-    if "*" not in full and not scope.resolves(full):
-        shown = host if host == full else f"{host} ({full})"
+    if "*" in full:
+        return
+    shown = host if host == full else f"{host} ({full})"
+    owners = _registered(scope, full)
+    if not owners and not scope.resolves(full):
         yield fail(doc, at, f"host {shown} is neither a Service nor a ServiceEntry host")
+    elif owners and not any(ns in _exported_to_namespaces(o) for o in owners):
+        names = ", ".join(f"{o.kind} {namespace(o)}/{o.name}" for o in owners)
+        yield fail(doc, at, f"host {shown} is not exported to {ns} ({names}: exportTo)")
+
+
+def _registered(scope: Scope, host: str) -> list[Document]:
+    """The Services and ServiceEntries in the manifests that define `host`."""
+    found = [scope.service(host)] if scope.service(host) is not None else []
+    for entry in scope.of(gk.SERVICE_ENTRY):
+        if any(
+            host_matches(str(h), host) and "*" not in host for h in items(entry.spec.get("hosts"))
+        ):
+            found.append(entry)
+    return [d for d in found if d is not None]
+
+
+class _Everywhere:
+    """Every namespace (exportTo `*`)."""
+
+    def __contains__(self, _: object) -> bool:
+        return True
+
+
+def _exported_to_namespaces(doc: Document) -> _Everywhere | set[str]:
+    """Where an object is visible: a ServiceEntry's `exportTo`, a Service's
+    `networking.istio.io/exportTo` annotation (`.`: its own namespace, `~`: none)."""
+    if doc.group_kind == gk.SERVICE:
+        listed = [e.strip() for e in doc.annotations.get(EXPORT_TO, "").split(",") if e.strip()]
+    else:
+        listed = [str(e) for e in items(doc.spec.get("exportTo"))]
+    if not listed or "*" in listed:
+        return _Everywhere()
+    return {namespace(doc) if e == "." else e for e in listed if e != "~"}
+
+
+EXPORT_TO = "networking.istio.io/exportTo"
 
 
 @check("virtualservice-host-unique")

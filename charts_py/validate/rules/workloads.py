@@ -160,18 +160,36 @@ def proxy_uid(scope: Scope) -> Iterator[Outcome]:
 _UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses the proxy"
 
 
+TOPOLOGY_LABELS = frozenset(
+    (
+        "topology.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.istio.io/subzone",
+        "topology.istio.io/cluster",
+        "topology.istio.io/network",
+        "kubernetes.io/hostname",
+    )
+)
+"""Labels istiod adds to every endpoint from its node, cluster and network (pilot's
+AugmentLabels): a subset may select by them, and no manifest shows their values. An empty
+value matches no endpoint."""
+
+
 @check("subset-selects-pods")
 def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
-    """Judged only where the manifests hold the host's Service and some of its workloads:
-    a subset of a service deployed elsewhere cannot be checked from here."""
+    """Judged where the manifests hold the host's Service: against its workloads there, or,
+    with none there, assuming there are none elsewhere (a warning that says so)."""
     for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
-        behind = scope.pods_behind(host)
-        if not behind:
+        if scope.service(host) is None:
             continue
+        behind = scope.pods_behind(host)
+        assumed = "" if behind else f"the workloads behind {host} are all in these manifests"
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
             labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
-            if not any(selects({"matchLabels": labels}, pods) for pods in behind):
+            own = {k: v for k, v in labels.items() if k not in TOPOLOGY_LABELS or not v}
+            if not any(selects({"matchLabels": own}, pods) for pods in behind):
                 name = subset.get("name") if isinstance(subset, dict) else i
                 message = f"subset {name} {labels} selects no pods behind {host} (503 UH)"
-                yield fail(rule, pointer("spec", "subsets", i, "labels"), message)
+                at = pointer("spec", "subsets", i, "labels")
+                yield fail(rule, at, message, assuming=assumed)
