@@ -60,6 +60,7 @@ def suppressions(docs: Sequence[Document]) -> dict[Document, suppress.Suppressio
 def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: str) -> Report:
     """Findings under `profile`: failures of rules that apply, minus suppressed ones."""
     opted_out = suppressions(docs)
+    today = suppress.today()
     findings: list[Finding] = []
     silenced: list[Suppressed] = []
     for evaluation in evaluations:
@@ -74,10 +75,10 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
             severity = max(severity, outcome.at_most, key=lambda s: s.rank)
         if outcome.assumption:
             message = f"{outcome.message}, assuming {outcome.assumption} (fix: {rule.fix})"
-        finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
-        waiver = opted_out.get(doc)
-        if waiver is not None and rule.id in waiver.rules:
-            silenced.append(Suppressed(finding, waiver.reason))
+        reason, expired = suppress.verdict(opted_out.get(doc), rule.id, today)
+        finding = Finding(rule.id, severity, doc.located, outcome.path, message + expired, line)
+        if reason is not None:
+            silenced.append(Suppressed(finding, reason))
         else:
             findings.append(finding)
     findings += _invalid_suppressions(docs, profile)

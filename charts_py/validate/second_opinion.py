@@ -13,10 +13,11 @@ those objects and stay the authority; the docs' table says which codes only a li
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from charts_py.objectref import ObjectRef
-from charts_py.validate import engine, istioctl
+from charts_py.validate import engine, istioctl, suppress
 from charts_py.validate.documents import Document
 from charts_py.validate.findings import Finding, Located, Report, Severity, Suppressed, istio_rule
 from charts_py.validate.scope import Scope, namespace, scopes
@@ -62,16 +63,18 @@ def _narrowed(ns: str) -> str:
 def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:
     """Findings of one cluster's messages, minus the suppressed ones (kept with reasons)."""
     waivers = engine.suppressions(scope.docs)
+    today = suppress.today()
     findings: list[Finding] = []
     silenced: list[Suppressed] = []
     for message in messages:
         doc = _document(scope, message)
         finding = _finding(message, doc)
         waiver = waivers.get(doc) if doc is not None else None
-        if waiver is not None and finding.rule in waiver.rules:
-            silenced.append(Suppressed(finding, waiver.reason))
+        reason, expired = suppress.verdict(waiver, finding.rule, today)
+        if reason is not None:
+            silenced.append(Suppressed(finding, reason))
         else:
-            findings.append(finding)
+            findings.append(dataclasses.replace(finding, message=finding.message + expired))
     return Report(findings=sorted(findings, key=lambda f: f.sort_key), suppressed=silenced)
 
 

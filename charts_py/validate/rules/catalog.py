@@ -83,8 +83,8 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "suppression-invalid",
         "E E E",
-        "`meshops.dev/suppress` names known rules and gives a reason",
-        'write `meshops.dev/suppress: "<rule-id>[,<rule-id>]: <reason>"`',
+        "`meshops.dev/suppress` names known rules, gives a reason and, if any, a valid end date",
+        'write `meshops.dev/suppress: "<rule-id>[,<rule-id>]: <reason> [(until YYYY-MM-DD)]"`',
     ),
     _rule(
         "route-weights",
