@@ -65,6 +65,22 @@ def _add_validate(commands: Any) -> None:
         metavar="PATH",
         help="YAML files or folders; default: every dist/<env> under its environment's profile",
     )
+    validate.add_argument(
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="with PATHs: leave out files (or folders) matching GLOB; repeatable",
+    )
+    validate.add_argument(
+        "--namespace",
+        default="default",
+        metavar="N",
+        help="with PATHs: the namespace of objects that name none (as kubectl apply -n N)",
+    )
+    validate.add_argument(
+        "--no-istioctl", action="store_true", help="do not run istioctl analyze as well"
+    )
     validate.add_argument("--format", choices=format_names.VALIDATE, default="text")
     validate.set_defaults(handler=_validate)
 
@@ -143,10 +159,11 @@ def _validate(args: argparse.Namespace) -> int:
 
     if args.paths:
         profile = targets.profile_of(args.env, args.environments)
-        chosen = targets.for_paths(args.paths, profile)
+        chosen = targets.for_paths(args.paths, profile, args.exclude, args.namespace)
     else:
         chosen = targets.for_dist(args.dist, args.environments, [args.env] if args.env else [])
-    result = targets.run(chosen).merged(second_opinion.review(chosen))
+    opinion = second_opinion.skipped() if args.no_istioctl else second_opinion.review(chosen)
+    result = targets.run(chosen).merged(opinion)
     for note in result.notes:
         err.print(f"validate: {note}", markup=False)
     sys.stdout.write(report.render(result, args.format))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py.contract import CLUSTER
-from charts_py.validate import engine
+from charts_py.validate import engine, suppress
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.catalog import CONTROLS
 from charts_py.validate.scope import scopes
@@ -59,6 +59,7 @@ def build(env: str, target: Target) -> Audit:
     """Run the checks over `target` (dist/<env>) and arrange them by control."""
     groups = scopes(target.docs, target.installations)
     waivers = engine.suppressions(target.docs)
+    today = suppress.today()
     checks = []
     for evaluation in engine.evaluate(groups):
         rule, outcome = evaluation.rule, evaluation.outcome
@@ -66,9 +67,9 @@ def build(env: str, target: Target) -> Audit:
             continue
         shown = outcome.evidence or outcome.doc
         status, reason = ("pass", "") if outcome.passed else ("fail", "")
-        waiver = waivers.get(outcome.doc)
-        if not outcome.passed and waiver is not None and rule.id in waiver.rules:
-            status, reason = "suppressed", waiver.reason
+        waived, _ = suppress.verdict(waivers.get(outcome.doc), rule.id, today)
+        if not outcome.passed and waived is not None:
+            status, reason = "suppressed", waived
         path = outcome.evidence_path or outcome.path
         checks.append(
             Check(

@@ -59,6 +59,7 @@ def suppressions(docs: Sequence[Document]) -> dict[Document, suppress.Suppressio
 def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: str) -> Report:
     """Findings under `profile`: failures of rules that apply, minus suppressed ones."""
     opted_out = suppressions(docs)
+    today = suppress.today()
     findings: list[Finding] = []
     silenced: list[Suppressed] = []
     for evaluation in evaluations:
@@ -69,17 +70,21 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
+        if outcome.at_most is not None:
+            severity = max(severity, outcome.at_most, key=lambda s: s.rank)
+        if outcome.assumption:
+            message = f"{outcome.message}, assuming {outcome.assumption} (fix: {rule.fix})"
+        reason, expired = suppress.verdict(opted_out.get(doc), rule.id, today)
         finding = Finding(
             rule=rule.id,
             severity=severity,
             obj=doc.located,
             path=outcome.path,
-            message=message,
+            message=message + expired,
             line=line,
         )
-        waiver = opted_out.get(doc)
-        if waiver is not None and rule.id in waiver.rules:
-            silenced.append(Suppressed(finding, waiver.reason))
+        if reason is not None:
+            silenced.append(Suppressed(finding, reason))
         else:
             findings.append(finding)
     findings += _invalid_suppressions(docs, profile)

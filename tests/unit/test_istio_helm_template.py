@@ -23,7 +23,7 @@ from charts_py.config import environment, installation
 from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
 from tests import tools
-from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, find
+from tests.conftest import SAMPLE_ENVIRONMENTS, find
 from tests.unit.test_istio_values import release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}

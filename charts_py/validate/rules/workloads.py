@@ -7,10 +7,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import (
-    POD_KINDS,
     Scope,
     containers,
     dig,
@@ -36,7 +36,7 @@ def _scaler(scope: Scope, workload: Document) -> Document | None:
 
 @check("hpa-target")
 def hpa_target(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         ref = mapping(hpa.spec.get("scaleTargetRef"))
         if _target(scope, hpa) is None:
             message = (
@@ -47,7 +47,7 @@ def hpa_target(scope: Scope) -> Iterator[Outcome]:
 
 @check("hpa-replicas")
 def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         target = _target(scope, hpa)
         if target is not None and "replicas" in target.spec:
             message = f"HorizontalPodAutoscaler {hpa.name} owns the replica count"
@@ -56,7 +56,7 @@ def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
 
 @check("pdb-selects-one")
 def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
-    for pdb in scope.of("PodDisruptionBudget"):
+    for pdb in scope.of(gk.PDB):
         hits = [w.name for w in scope.selected_workloads(pdb.spec.get("selector"), namespace(pdb))]
         if len(hits) != 1:
             shown = ", ".join(hits) or "none"
@@ -65,7 +65,7 @@ def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
 
 @check("autoscaling")
 def autoscaling(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         hpa = _scaler(scope, workload)
         if hpa is None:
             yield fail(workload, "/spec", "no HorizontalPodAutoscaler scales it")
@@ -76,7 +76,7 @@ def autoscaling(scope: Scope) -> Iterator[Outcome]:
 
 @check("disruption-budget")
 def disruption_budget(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         budgets = scope.disruption_budgets(workload)
         if not budgets:
             at = "/spec/template/metadata/labels"
@@ -88,7 +88,7 @@ def disruption_budget(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-resources")
 def workload_resources(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         for at, container in containers(workload):
             resources = mapping(container.get("resources"))
             requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
@@ -107,7 +107,7 @@ def workload_resources(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-security")
 def workload_security(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         spec_at, pod = pod_spec(workload)
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(field):
@@ -144,7 +144,7 @@ PROXY_UID = 1337
 
 @check("proxy-uid")
 def proxy_uid(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         if "istio" in pod_labels(workload):
             continue  # Istio's own gateways and istiod run as the proxy user on purpose
         spec_at, pod = pod_spec(workload)
@@ -160,18 +160,36 @@ def proxy_uid(scope: Scope) -> Iterator[Outcome]:
 _UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses the proxy"
 
 
+TOPOLOGY_LABELS = frozenset(
+    (
+        "topology.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.istio.io/subzone",
+        "topology.istio.io/cluster",
+        "topology.istio.io/network",
+        "kubernetes.io/hostname",
+    )
+)
+"""Labels istiod adds to every endpoint from its node, cluster and network (pilot's
+AugmentLabels): a subset may select by them, and no manifest shows their values. An empty
+value matches no endpoint."""
+
+
 @check("subset-selects-pods")
 def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
-    """Judged only where the manifests hold the host's Service and some of its workloads:
-    a subset of a service deployed elsewhere cannot be checked from here."""
-    for rule in scope.of("DestinationRule"):
+    """Judged where the manifests hold the host's Service: against its workloads there, or,
+    with none there, assuming there are none elsewhere (a warning that says so)."""
+    for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
-        behind = scope.pods_behind(host)
-        if not behind:
+        if scope.service(host) is None:
             continue
+        behind = scope.pods_behind(host)
+        assumed = "" if behind else f"the workloads behind {host} are all in these manifests"
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
             labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
-            if not any(selects({"matchLabels": labels}, pods) for pods in behind):
+            own = {k: v for k, v in labels.items() if k not in TOPOLOGY_LABELS or not v}
+            if not any(selects({"matchLabels": own}, pods) for pods in behind):
                 name = subset.get("name") if isinstance(subset, dict) else i
                 message = f"subset {name} {labels} selects no pods behind {host} (503 UH)"
-                yield fail(rule, pointer("spec", "subsets", i, "labels"), message)
+                at = pointer("spec", "subsets", i, "labels")
+                yield fail(rule, at, message, assuming=assumed)
