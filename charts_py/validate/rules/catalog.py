@@ -288,7 +288,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "no-secrets",
-        "E E E",
+        "W E E",
         "no Secrets in manifests kept in git",
         "create Secrets out of band (or use an external secret store)",
     ),

@@ -91,10 +91,22 @@ def _unresolved(scope: Scope, doc: Document, at: str, host: str, ns: str) -> Ite
     shown = host if host == full else f"{host} ({full})"
     owners = _registered(scope, full)
     if not owners and not scope.resolves(full):
-        yield fail(doc, at, f"host {shown} is neither a Service nor a ServiceEntry host")
+        message = f"host {shown} is neither a Service nor a ServiceEntry host"
+        yield fail(doc, at, message, assuming=_elsewhere(scope, full))
     elif owners and not any(ns in _exported_to_namespaces(o) for o in owners):
         names = ", ".join(f"{o.kind} {namespace(o)}/{o.name}" for o in owners)
         yield fail(doc, at, f"host {shown} is not exported to {ns} ({names}: exportTo)")
+
+
+def _elsewhere(scope: Scope, host: str) -> str:
+    """The assumption behind an unresolved in-cluster host of a namespace whose Services the
+    manifests do not hold (installed by another tool, as cert-manager's ACME solver is)."""
+    if not host.endswith(".svc.cluster.local"):
+        return ""
+    ns = host.split(".")[1]
+    if any(namespace(s) == ns for s in scope.of(gk.SERVICE)):
+        return ""
+    return f"the Services of namespace {ns} are all in these manifests (they hold none)"
 
 
 def _registered(scope: Scope, host: str) -> list[Document]:

@@ -9,10 +9,12 @@ from typing import Any
 from charts_py.jsonpointer import pointer
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.findings import Severity
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import (
     Scope,
     containers,
+    destinations,
     dig,
     items,
     mapping,
@@ -160,6 +162,16 @@ def proxy_uid(scope: Scope) -> Iterator[Outcome]:
 _UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses the proxy"
 
 
+def _routed_subsets(scope: Scope) -> set[tuple[str, object]]:
+    """(host, subset) of every destination a VirtualService routes (or mirrors) to."""
+    out: set[tuple[str, object]] = set()
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
+        for _, dest in destinations(vs):
+            host = resolve(str(dest.get("host", "")), namespace(vs))
+            out.add((host, dest.get("subset")))
+    return out
+
+
 TOPOLOGY_LABELS = frozenset(
     (
         "topology.kubernetes.io/region",
@@ -185,6 +197,7 @@ def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
             continue
         behind = scope.pods_behind(host)
         assumed = "" if behind else f"the workloads behind {host} are all in these manifests"
+        routed = _routed_subsets(scope)
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
             labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
             own = {k: v for k, v in labels.items() if k not in TOPOLOGY_LABELS or not v}
@@ -192,4 +205,8 @@ def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
                 name = subset.get("name") if isinstance(subset, dict) else i
                 message = f"subset {name} {labels} selects no pods behind {host} (503 UH)"
                 at = pointer("spec", "subsets", i, "labels")
-                yield fail(rule, at, message, assuming=assumed)
+                if (host, name) in routed:
+                    yield fail(rule, at, message, assuming=assumed)
+                else:  # no route sends requests there: a trap, not yet a failure
+                    unused = f"{message}; no VirtualService here routes to it"
+                    yield fail(rule, at, unused, assuming=assumed, at_most=Severity.WARNING)
