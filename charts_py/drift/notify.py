@@ -29,7 +29,6 @@ from charts_py.drift.model import Report, Result
 TOP = 10  # divergent objects in a message: enough to act on, short enough for a chat line
 TIMEOUT = 5.0
 BACKOFF = (0.5, 1.0)  # seconds before the 2nd and 3rd attempt
-FORMATS = ("json", "slack")
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from charts_py.objectref import ObjectRef, group_label
 from charts_py.speed import process
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to compare: the contract's CLI options."""
 
@@ -76,7 +76,14 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         else ()
     ) + ((missing,) if missing else ())  # fmt: skip
     report = Report(
-        options.env, desired.cluster, desired.git, started, now(), tuple(results), errors, notes
+        env=options.env,
+        cluster=desired.cluster,
+        git=desired.git,
+        started_at=started,
+        finished_at=now(),
+        results=tuple(results),
+        errors=errors,
+        notes=notes,
     )
     return report, live
 
@@ -115,7 +122,10 @@ def policy_for(environment_text: str | None, commit: str, env: str) -> Policy:
         return Policy()
     drift = environment.drift_rules(environment_text, f"environments/{env}.yaml@{commit[:12]}")
     severity = tuple(SeverityRule(r.kind, r.path, Severity(r.severity)) for r in drift.severity)
-    ignore = tuple(IgnoreRule(r.kind, r.namespace, r.name, r.path, r.manager) for r in drift.ignore)
+    ignore = tuple(
+        IgnoreRule(kind=r.kind, namespace=r.namespace, name=r.name, path=r.path, manager=r.manager)
+        for r in drift.ignore
+    )
     return Policy(
         severity=severity + DEFAULT_SEVERITY,
         ignore=ignore,

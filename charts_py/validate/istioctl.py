@@ -76,11 +76,14 @@ class Analysis:
     skipped: list[str]
 
 
-def analyze(binary: str, files: Sequence[str]) -> Analysis:
-    """istioctl's messages about the objects in `files` (read together, as one cluster)."""
+def analyze(binary: str, files: Sequence[str], namespace: str = "default") -> Analysis:
+    """istioctl's messages about the objects in `files` (read together, as one cluster).
+    Objects without a namespace are in `namespace`; istioctl then reports only on that
+    namespace (and cluster-scoped objects) unless it is `default`."""
     if not files:
         return Analysis([], [])
-    command = [binary, "analyze", "--use-kube=false", "--all-namespaces", "--output", "json"]
+    where = ["--all-namespaces"] if namespace == "default" else ["--namespace", namespace]
+    command = [binary, "analyze", "--use-kube=false", *where, "--output", "json"]
     out = _run([*command, *files], "analyze")
     # istioctl logs a line per object it cannot parse on stdout, before the JSON.
     lines = out.splitlines()

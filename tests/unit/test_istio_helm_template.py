@@ -19,10 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from charts_py.config import environment, installation
 from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
 from tests import tools
-from tests.conftest import find
+from tests.conftest import SAMPLE_ENVIRONMENTS, find
 from tests.unit.test_istio_values import release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
@@ -191,10 +192,50 @@ def test_the_app_project_admits_every_kind_the_charts_render(
     assert found <= allowed, found - allowed
 
 
+INSTALLATIONS = [
+    i
+    for env in environment.load_all(SAMPLE_ENVIRONMENTS).values()
+    for i in installation.of_environment(env)
+]
+
+
+def service_ports(service: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(name, port, targetPort) of a Service; Kubernetes defaults targetPort to the port."""
+    ports = service["spec"]["ports"]
+    return [(p["name"], p["port"], p.get("targetPort", p["port"])) for p in ports]
+
+
+@pytest.mark.parametrize("installed", INSTALLATIONS, ids=lambda i: i.cluster)
+def test_the_charts_render_each_clusters_installation_as_declared(
+    charts: Charts, installed: installation.Installation
+) -> None:
+    """config/installation.py says which gateways and Services each cluster has, with which
+    ports, labels and accounts; Istio's charts rendered with our values must agree."""
+    releases = charts(installed.cluster)
+    gateways = {r for r, objects in releases.items() if ("Deployment", r) in objects}
+    gateways -= {f"istiod-{i.revision}" for i in installed.istiods}
+    assert gateways == {g.release for g in installed.gateways}
+    for gateway in installed.gateways:
+        objects = releases[gateway.release]
+        service = objects[("Service", gateway.release)]
+        assert service_ports(service) == [(p.name, p.port, p.target_port) for p in gateway.ports]
+        assert service["spec"]["type"] == gateway.service_type
+        assert service["spec"]["selector"] == gateway.service_selector
+        assert gateway.pod_labels.items() <= pods_of(objects).items()
+        assert ("ServiceAccount", gateway.service_account) in objects
+    for istiod in installed.istiods:
+        service = releases[f"istiod-{istiod.revision}"][("Service", istiod.service)]
+        assert service_ports(service) == [
+            (p.name, p.port, p.target_port) for p in installation.ISTIOD_PORTS
+        ]
+        assert service["spec"]["selector"] == istiod.selector
+
+
 def test_validates_model_of_gateway_pod_labels_is_the_charts(
     rendered: list[Manifest], charts: Charts
 ) -> None:
-    """gateway-workload-exists predicts pod labels from the values; helm has the last word."""
+    """For manifests of no declared cluster, gateway-workload-exists predicts pod labels from
+    a gateway Application's values; helm has the last word."""
     from charts_py.validate import documents
     from charts_py.validate.rules import control_plane
     from charts_py.validate.scope import Scope
