@@ -30,7 +30,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
     baseline.MeshBaseline(chart("mesh-baseline"), env=env)
     _gateways(chart("gateways"), env)
     services = chart("services")
-    for svc in env.spec.services:
+    for svc in env.services:
         MeshService(services, env=env, service=svc)
     if env.spec.external_services:
         externals = chart("external-services")

@@ -151,6 +151,9 @@ def _schema(args: argparse.Namespace) -> int:
     target = args.output or schema.SCHEMA_FILE
     target.write_text(schema.text(), encoding="utf-8")
     out.print(f"wrote {target}")
+    if args.output is None:  # the team file's schema beside it
+        schema.TEAM_SCHEMA_FILE.write_text(schema.team_text(), encoding="utf-8")
+        out.print(f"wrote {schema.TEAM_SCHEMA_FILE}")
     return EXIT_OK
 
 

@@ -192,6 +192,9 @@ class Installation:
     gateways: tuple[Gateway, ...]
     istiods: tuple[Istiod, ...]
     secrets: tuple[Secret, ...] = ()
+    workloads: tuple[External, ...] = ()
+    """The pods (and Services) of services meshops meshes but does not deploy (`workload:`):
+    another tool's objects that meshops's manifests select and route to."""
     declared: bool = True
     """False for ASSUMED: manifests of no known cluster, where nothing is declared."""
 
@@ -211,7 +214,7 @@ class Installation:
                 External(kind="Service", name=istiod.service, labels=selector, ports=ISTIOD_PORTS)
             )
         out += [External(kind="Secret", name=secret.name) for secret in self.secrets]
-        return tuple(out)
+        return (*out, *self.workloads)
 
 
 ASSUMED = Installation(
@@ -244,12 +247,36 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
         gateways=tuple(gateways),
         istiods=istiods,
         secrets=_secrets(env, cluster),
+        workloads=_deployed_by_others(env),
     )
 
 
 def of_environment(env: Environment) -> tuple[Installation, ...]:
     """The installation of every cluster of `env`, in the file's order."""
     return tuple(of_cluster(env, cluster) for cluster in env.spec.clusters)
+
+
+def _deployed_by_others(env: Environment) -> tuple[External, ...]:
+    """Pods of services meshops meshes but does not deploy (`workload:`): their workload
+    (named as the service where `deployment` does not name it), and their Service when it is
+    theirs too."""
+    out = []
+    for svc in env.services:
+        pods = svc.workload
+        if pods is None:
+            continue
+        ns, labels = env.namespace_of(svc), dict(pods.selector)
+        out.append(
+            External(
+                kind="Deployment", namespace=ns, name=pods.deployment or svc.name, labels=labels
+            )
+        )
+        if pods.service == "theirs":
+            port = Port(name=svc.protocol, port=svc.port, target_port=svc.port)
+            out.append(
+                External(kind="Service", namespace=ns, name=svc.name, labels=labels, ports=(port,))
+            )
+    return tuple(out)
 
 
 def _secrets(env: Environment, cluster: Cluster) -> tuple[Secret, ...]:

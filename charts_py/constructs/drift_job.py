@@ -57,7 +57,8 @@ def managed_namespaces(env: Environment) -> list[str]:
     job may read only these, and the Argo CD project admits exactly these (a unit test
     holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
-    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
+    apps = {ns.name for ns in env.namespaces}
+    return sorted(apps | {naming.MESH_ROOT, NAMESPACE} | adapter)
 
 
 def _binding(role_kind: str) -> dict[str, Any]:
@@ -134,7 +135,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     )
     container = {
         "name": "drift",
-        "image": env.trace(("drift", "image"), drift.image),
+        "image": env.traced(drift).image.traced(),
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
@@ -159,7 +160,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "volumes": [{"name": "work", "emptyDir": {}}],
     }
     return {
-        "schedule": env.trace(("drift", "schedule"), drift.schedule),
+        "schedule": env.traced(drift).schedule.traced(),
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

@@ -19,14 +19,14 @@ class External(Construct):
     def __init__(self, scope: Construct, *, env: Environment, external: ExternalService) -> None:
         super().__init__(scope, f"external-{external.name}")
         ns = env.spec.namespace
-        at = ("externalServices", env.spec.external_services.index(external))
+        traced = env.traced(external)
         port = {
-            "number": env.trace((*at, "port"), external.port),
+            "number": traced.port.traced(),
             "name": f"{external.protocol.lower()}-{external.port}",
-            "protocol": env.trace((*at, "protocol"), external.protocol),
+            "protocol": traced.protocol.traced(),
         }
         entry = {
-            "hosts": [env.trace((*at, "host"), external.host)],
+            "hosts": [traced.host.traced()],
             "ports": [port],
             "resolution": "DNS",
             "location": "MESH_EXTERNAL",

@@ -55,6 +55,12 @@ class Inputs:
     """dist file name -> its path in the repository, for the env/cluster."""
     side_file: bytes | None
     """The cluster's provenance side file (None: the commit has none)."""
+    teams: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every team file at the commit, by environment name, then by repository path."""
+
+    def team_texts(self, env: str) -> dict[str, str]:
+        """The team files of `env` (`environments/<env>/<team>.yaml` -> text)."""
+        return self.teams.get(env, {})
 
     @property
     def root(self) -> Path:
@@ -87,17 +93,24 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
     of HEAD, checked to belong together (else a ConfigError)."""
     repo = gitrepo.open_repo(options.repo)
     head = gitrepo.resolve(repo, "HEAD")
+    tree = gitrepo.read_tree(repo, head, ENVIRONMENTS)
     texts = {
         PurePosixPath(p).stem: data.decode("utf-8")
-        for p, data in gitrepo.read_tree(repo, head, ENVIRONMENTS).items()
+        for p, data in tree.items()
         if p.endswith(".yaml") and "/" not in p
     }
+    teams: dict[str, dict[str, str]] = {}
+    for p, data in tree.items():
+        parts = PurePosixPath(p).parts
+        if len(parts) == 2 and p.endswith(".yaml"):
+            teams.setdefault(parts[0], {})[f"{ENVIRONMENTS}/{p}"] = data.decode("utf-8")
     if options.env not in texts:
         known = ", ".join(sorted(texts))
         raise ConfigError(
             f"{ENVIRONMENTS}/{options.env}.yaml", "--env", f"no such environment (known: {known})"
         )
-    env = environment.load_text(texts[options.env], options.env, _display(options.env))
+    shown = _display(options.env)
+    env = environment.load_text(texts[options.env], options.env, shown, teams.get(options.env))
     clusters = [c.name for c in env.spec.clusters]
     if options.cluster not in clusters:
         reason = f"no cluster {options.cluster!r} in {options.env} (known: {', '.join(clusters)})"
@@ -113,7 +126,13 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
     }
     side = tree.get(provenance.side_file(options.env, options.cluster).split("/", 1)[1])
     return Inputs(
-        repo=repo, commit=head, report=drift, texts=texts, dist_files=files, side_file=side
+        repo=repo,
+        commit=head,
+        report=drift,
+        texts=texts,
+        dist_files=files,
+        side_file=side,
+        teams=teams,
     )
 
 
@@ -166,15 +185,17 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     if options.mode == Mode.REVERT:
         out.reverts = revert.plan(results, inputs.dist_files)
         return out
-    env = environment.load_text(text, options.env, display)
+    teams = inputs.team_texts(options.env)
+    env = environment.load_text(text, options.env, display, teams)
     doc = effective.document(env)
-    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc)
+    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc, display)
     target = verify.Target(
         text=text,
         env=options.env,
         display=display,
         render=renderer(options.cluster, options.dist),
         seed=effective.seed(doc),
+        teams=teams,
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also

@@ -157,8 +157,13 @@ class Scope:
         chosen = mapping(service.spec.get("selector")) if service is not None else {}
         if service is None or not chosen:
             return []
-        labels = [pod_labels(w) for w in self.workloads(namespace(service))]
-        return [pods for pods in labels if _subset(chosen, pods)]
+        return [pods for pods in self.pod_labels_in(namespace(service)) if _subset(chosen, pods)]
+
+    def pod_labels_in(self, ns: str) -> list[dict[str, str]]:
+        """Pod labels of every workload known to run in `ns`: the manifests' workloads, and
+        the declared pods of services another tool deploys (`Installation.workloads`)."""
+        declared = [dict(e.labels) for e in self.outside("Deployment") if e.namespace == ns]
+        return [*(pod_labels(w) for w in self.workloads(ns)), *declared]
 
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band

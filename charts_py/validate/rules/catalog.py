@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from charts_py.validate.findings import Severity
 
 PROFILES = ("dev", "staging", "prod")
+JUDGED_AS = {"none": "dev"}
+"""Environment profiles validate judges as another: `none` adopts a mesh as it runs."""
 STRICTEST = "prod"
 
 _SEVERITY = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO, "-": None}
@@ -35,8 +37,9 @@ class Rule:
     needs Pods, Services, Namespaces, Deployments or Secrets (it reads none from files)."""
 
     def severity(self, profile: str) -> Severity | None:
-        """The severity under `profile` (dev, staging or prod); None: not reported."""
-        found: Severity | None = getattr(self, profile)
+        """The severity under `profile` (dev, staging or prod; `none`, which adds nothing,
+        is judged as dev); None: not reported."""
+        found: Severity | None = getattr(self, JUDGED_AS.get(profile, profile))
         return found
 
 
