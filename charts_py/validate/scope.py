@@ -14,8 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py.config import out_of_band
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import ASSUMED, External, Installation
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
@@ -31,12 +30,12 @@ _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
 @dataclass(frozen=True, eq=False)
 class Scope:
     """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty), and what
-    the cluster has that the manifests do not contain (config/out_of_band.py)."""
+    Istio's charts and the operator installed there (config/installation.py)."""
 
     name: str
     environment: str
     docs: Sequence[Document]
-    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
+    installation: Installation = ASSUMED
 
     @functools.cached_property
     def _by_kind(self) -> dict[GroupKind, list[Document]]:
@@ -112,7 +111,7 @@ class Scope:
 
     def outside(self, kind: str) -> list[External]:
         """The out-of-band objects of `kind`."""
-        return [e for e in self.external if e.kind == kind]
+        return [e for e in self.installation.externals if e.kind == kind]
 
     def gateway_ports(self, selector: dict[str, str]) -> set[int] | None:
         """Ports (Service port and target port) of the Services in front of the pods that a
@@ -158,8 +157,13 @@ class Scope:
         chosen = mapping(service.spec.get("selector")) if service is not None else {}
         if service is None or not chosen:
             return []
-        labels = [pod_labels(w) for w in self.workloads(namespace(service))]
-        return [pods for pods in labels if _subset(chosen, pods)]
+        return [pods for pods in self.pod_labels_in(namespace(service)) if _subset(chosen, pods)]
+
+    def pod_labels_in(self, ns: str) -> list[dict[str, str]]:
+        """Pod labels of every workload known to run in `ns`: the manifests' workloads, and
+        the declared pods of services another tool deploys (`Installation.workloads`)."""
+        declared = [dict(e.labels) for e in self.outside("Deployment") if e.namespace == ns]
+        return [*(pod_labels(w) for w in self.workloads(ns)), *declared]
 
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band
@@ -397,16 +401,17 @@ def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any
                 yield pointer("spec", protocol, i, "mirror"), route["mirror"]
 
 
-def scopes(
-    docs: Sequence[Document], external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
-) -> list[Scope]:
-    """Objects grouped by their cluster label; unlabelled objects form one scope. Every
-    cluster has the `external` (out-of-band) objects."""
+def scopes(docs: Sequence[Document], installations: Sequence[Installation] = ()) -> list[Scope]:
+    """Objects grouped by their cluster label; unlabelled objects form one scope. A cluster
+    of `installations` has its installation, any other the ASSUMED one."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
         key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
         groups.setdefault(key, []).append(doc)
+    declared = {(i.environment, i.cluster): i for i in installations}
     return [
-        Scope(f"{env}/{cluster}" if cluster else "", env, group, external)
+        Scope(
+            f"{env}/{cluster}" if cluster else "", env, group, declared.get((env, cluster), ASSUMED)
+        )
         for (env, cluster), group in sorted(groups.items())
     ]

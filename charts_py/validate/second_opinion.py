@@ -26,7 +26,7 @@ from charts_py.validate.targets import Target
 LEVELS = {"Error": Severity.ERROR, "Warning": Severity.WARNING, "Info": Severity.INFO}
 ABSENT = (
     "istioctl not found: Istio's analyzers did not run (set ISTIOCTL or put istioctl on "
-    "PATH; scripts/istioctl/build.sh builds the pinned one)"
+    "PATH; `scripts/tools.py build istioctl` builds the pinned one)"
 )
 NOT_ASKED = "istioctl analyze not run (--no-istioctl): Istio's analyzers gave no second opinion"
 
@@ -45,7 +45,7 @@ def review(targets: Sequence[Target]) -> Report:
     for target in targets:
         if target.namespace != "default":
             report = report.merged(Report(notes=[_narrowed(target.namespace)]))
-        for scope in scopes(target.docs, target.external):
+        for scope in scopes(target.docs, target.installations):
             files = sorted({doc.file for doc in scope.docs})
             analysis = istioctl.analyze(binary, files, target.namespace)
             notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]
@@ -99,4 +99,11 @@ def _finding(message: istioctl.Message, doc: Document | None) -> Finding:
         where = Located(message.file, ref)
     text = f"{message.text} (istioctl analyze: {message.url})"
     severity = LEVELS.get(message.level, Severity.WARNING)
-    return Finding(istio_rule(message.code), severity, where, "", text, message.line)
+    return Finding(
+        rule=istio_rule(message.code),
+        severity=severity,
+        obj=where,
+        path="",
+        message=text,
+        line=message.line,
+    )

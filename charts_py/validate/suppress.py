@@ -17,11 +17,12 @@ import re
 from collections.abc import Collection
 from dataclasses import dataclass
 
+from charts_py import contract
 from charts_py.jsonpointer import pointer
 from charts_py.validate.documents import Document
 from charts_py.validate.findings import ISTIO_RULE
 
-ANNOTATION = "meshops.dev/suppress"
+ANNOTATION = contract.SUPPRESS
 PATH = pointer("metadata", "annotations", ANNOTATION)
 FORM = '"<rule-id>[,<rule-id>]: <reason> [(until YYYY-MM-DD)][; ...]"'
 _UNTIL = re.compile(r"\s*\(until ([^)]*)\)\s*$")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from charts_py import contract
-from charts_py.config import environment, out_of_band
+from charts_py.config import environment, installation
 from charts_py.config.environment import Environment
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine, promql, repository
 from charts_py.validate import groupkinds as gk
@@ -32,8 +32,8 @@ class Target:
     label: str
     profile: str
     docs: list[Document]
-    external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
-    """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    installations: tuple[Installation, ...] = ()
+    """What Istio's charts and the operator installed in its clusters (config/installation.py)."""
     notes: tuple[str, ...] = ()
     """Files (or documents) read but left out, each with why (validate/repository.py)."""
     namespace: str = "default"
@@ -62,8 +62,7 @@ def for_paths(
     left out, objects without a namespace in `namespace`."""
     loaded = repository.load(paths, exclude, namespace)
     label = ", ".join(str(p) for p in paths)
-    external = out_of_band.ISTIO_INSTALLATION
-    return [Target(label, profile, loaded.docs, external, tuple(loaded.notes), namespace)]
+    return [Target(label, profile, loaded.docs, notes=tuple(loaded.notes), namespace=namespace)]
 
 
 def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[Target]:
@@ -87,8 +86,8 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
     for folder in folders:
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
-        external = out_of_band.for_environment(env)
-        out.append(Target(str(folder), profile, repository.load([folder]).docs, external))
+        installed = installation.of_environment(env) if env else ()
+        out.append(Target(str(folder), profile, repository.load([folder]).docs, installed))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
         out.append(Target(str(bootstrap), STRICTEST, repository.load([bootstrap]).docs))
@@ -107,7 +106,8 @@ def for_rendered(
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        targets.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+        installed = installation.of_environment(env) if env else ()
+        targets.append(Target(top, profile, docs, installed))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -129,9 +129,9 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
             else:
                 kept.append(doc)
         if keep_bootstrap and kept:
-            out.append(Target(target.label, target.profile, kept, target.external))
+            out.append(Target(target.label, target.profile, kept, target.installations))
     return [
-        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external)
+        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.installations)
         for t in out
     ]
 
@@ -146,6 +146,6 @@ def run(targets: Sequence[Target]) -> Report:
     promql.prefetch([d.spec for t in targets for d in t.docs if d.group_kind == gk.PROMETHEUS_RULE])
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile, target.external))
+        report = report.merged(engine.validate(target.docs, target.profile, target.installations))
         report = report.merged(Report(notes=list(target.notes)))
     return report

@@ -1,8 +1,8 @@
 """The real istioctl (built from the pinned istio.io/istio module) on our dist and test cases.
 
-scripts/test.sh builds it (scripts/istioctl/build.sh) and names it in MESHOPS_TEST_ISTIOCTL;
-ISTIOCTL or istioctl on PATH also work. With CI=true a missing istioctl fails these tests
-instead of skipping them: CI must prove dist/ clean under Istio's analyzers.
+scripts/test.sh builds it (scripts/tools.py) and the tests find it as `meshops validate` does
+(ISTIOCTL, else the pinned build, else istioctl on PATH). With CI=true a missing istioctl fails
+these tests instead of skipping them: CI must prove dist/ clean under Istio's analyzers.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from charts_py import kubeapi
 from charts_py.cluster import controlplane
 from charts_py.validate import istio_annotations, istioctl, second_opinion, targets
 from charts_py.validate.rules.catalog import RULES, Rule
+from tests import tools
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 CASES = ROOT / "tests" / "testdata" / "validate"
@@ -29,16 +30,7 @@ CASES = ROOT / "tests" / "testdata" / "validate"
 
 @pytest.fixture(scope="module")
 def binary() -> str:
-    found = (
-        os.environ.get("MESHOPS_TEST_ISTIOCTL")
-        or os.environ.get(istioctl.ENV)
-        or shutil.which("istioctl")
-    )
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but istioctl is missing: run scripts/istioctl/build.sh")
-    pytest.skip("istioctl not built (scripts/istioctl/build.sh; CI builds it)")
+    return istioctl.locate() or str(tools.pinned("istioctl"))
 
 
 @pytest.fixture
@@ -122,7 +114,7 @@ def test_annotation_names_match_the_pinned_istio_api() -> None:
     source = Path(cache.stdout.strip()) / f"istio.io/api@{pinned[1]}/annotation/annotations.yaml"
     if not source.is_file():
         if os.environ.get("CI") == "true":
-            pytest.fail(f"{source} missing: scripts/istioctl/build.sh downloads it")
+            pytest.fail(f"{source} missing: scripts/tools.py build istioctl downloads it")
         pytest.skip(f"{source} not downloaded")
     names = {a["name"] for a in yaml.safe_load(source.read_text())["annotations"]}
     assert names == set(istio_annotations.ANNOTATIONS)

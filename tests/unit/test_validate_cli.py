@@ -53,7 +53,7 @@ def test_rendered_manifests_pass_the_synth_hook(rendered: list[Manifest]) -> Non
 
 def test_json_format_keeps_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
     path = CASES / "route-weights" / "sum-fail.yaml"
-    code, out, _ = run(capsys, "validate", str(path), "--format", "json")
+    code, out, _ = run(capsys, "validate", str(path), "--format", "json", "--no-istioctl")
     body = json.loads(out)
     assert code == 1
     assert set(body["summary"]) == {"error", "warning", "info"}
@@ -149,7 +149,7 @@ def test_sarif_has_one_descriptor_per_rule_and_located_results(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = str(CASES / "route-weights" / "sum-fail.yaml")
-    code, out, _ = run(capsys, "validate", path, "--format", "sarif")
+    code, out, _ = run(capsys, "validate", path, "--format", "sarif", "--no-istioctl")
     body = json.loads(out)
     assert code == 1 and body["version"] == "2.1.0"
     [sarif_run] = body["runs"]

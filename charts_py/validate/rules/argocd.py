@@ -10,6 +10,7 @@ wave only once every object of the earlier waves is Healthy (gitops-engine sync_
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -178,9 +179,13 @@ def argocd_destination(scopes: Sequence[Scope]) -> Iterator[Outcome]:
 def source_dirs(target: Target) -> tuple[list[str], list[str]]:
     """Directory globs (included, excluded) whose files the target syncs: its source path,
     or, when that is templated, the directories of its git generators."""
-    path = literal(dig(target.spec, "source", "path"))
+    raw = str(dig(target.spec, "source", "path") or "")
+    path = literal(raw)
     if path or target.doc.group_kind != gk.APPLICATION_SET:
         return ([path] if path else []), []
+    listed = _listed_paths(target, raw)
+    if listed:
+        return listed, []
     found = [
         mapping(d)
         for g in items(target.doc.spec.get("generators"))
@@ -188,6 +193,57 @@ def source_dirs(target: Target) -> tuple[list[str], list[str]]:
     ]
     include = [str(d.get("path")) for d in found if d.get("path") and not d.get("exclude")]
     return include, [str(d.get("path")) for d in found if d.get("path") and d.get("exclude")]
+
+
+_PARAMETER = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
+
+
+def _listed_paths(target: Target, path: str) -> list[str]:
+    """The source paths of an ApplicationSet's list generators' elements (`{{.env}}` filled
+    in), where every parameter of `path` is a key of the element."""
+    out = []
+    for generator in items(target.doc.spec.get("generators")):
+        for element in items(dig(generator, "list", "elements")):
+            filled = _fill(path, mapping(element))
+            if filled:
+                out.append(filled)
+    return sorted(set(out))
+
+
+def _fill(path: str, values: dict[str, Any]) -> str:
+    """`path` with its `{{.key}}` parameters from `values`, or empty if one is missing."""
+    keys = _PARAMETER.findall(path)
+    if not keys or not all(k in values for k in keys):
+        return ""
+    return _PARAMETER.sub(lambda m: str(values[m.group(1)]), path)
+
+
+def argocd_glob(pattern: str, path: str) -> bool:
+    """Argo CD's directory include/exclude match: gobwas glob without separators, so `*`
+    spans `/`, and `{a,b}` alternatives (reposerver getPotentiallyValidManifestFile, argo-cd
+    v3.6.1, matching the path relative to the Application's folder)."""
+    if pattern.startswith("{") and pattern.endswith("}"):
+        return any(fnmatch.fnmatchcase(path, p) for p in pattern[1:-1].split(","))
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def _files_synced(target: Target, folder: tuple[str, ...], doc: Document) -> bool:
+    """Whether the source's `directory.include`/`exclude` let `doc`'s file through."""
+    directory = mapping(dig(target.spec, "source", "directory"))
+    parts = PurePosixPath(doc.file).parts
+    relative = "/".join(parts[len(_prefix(parts, folder)) :])
+    exclude, include = str(directory.get("exclude") or ""), str(directory.get("include") or "")
+    if exclude and argocd_glob(exclude, relative):
+        return False
+    return not include or argocd_glob(include, relative)
+
+
+def _prefix(parts: tuple[str, ...], folder: tuple[str, ...]) -> tuple[str, ...]:
+    """`parts` up to and including the window `folder`."""
+    for i in range(len(parts) - len(folder) + 1):
+        if parts[i : i + len(folder)] == folder:
+            return parts[: i + len(folder)]
+    return folder
 
 
 def _window(parts: tuple[str, ...], pattern: str) -> Iterator[tuple[str, ...]]:
@@ -208,7 +264,8 @@ def synced_dir(target: Target, doc: Document) -> tuple[str, ...] | None:
         for window in _window(parts, pattern):
             if not recurse and parts[-len(window) :] != window:
                 continue
-            if not any(True for e in exclude for _ in _window(window, e)):
+            excluded = any(True for e in exclude for _ in _window(window, e))
+            if not excluded and _files_synced(target, window, doc):
                 return window
     return None
 

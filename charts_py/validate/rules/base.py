@@ -15,7 +15,7 @@ from charts_py.validate.findings import Severity
 from charts_py.validate.scope import Scope
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Outcome:
     """One judgement of one object at a JSON Pointer: failed (with how) or passed.
 
@@ -49,14 +49,16 @@ def fail(
     `assuming`, what it takes for granted that the input does not show; `at_most`, a
     ceiling on its severity."""
     ceiling = Severity.WARNING if assuming and at_most is None else at_most
-    return Outcome(doc, path, message, assumption=assuming, at_most=ceiling)
+    return Outcome(doc=doc, path=path, message=message, assumption=assuming, at_most=ceiling)
 
 
 def ok(
     doc: Document, path: str, message: str, *, evidence: Document | None = None, at: str = ""
 ) -> Outcome:
     """A pass, shown by `doc` at `path` (or by `evidence` at `at`)."""
-    return Outcome(doc, path, message, True, evidence, at)
+    return Outcome(
+        doc=doc, path=path, message=message, passed=True, evidence=evidence, evidence_path=at
+    )
 
 
 ScopeCheck = Callable[[Scope], Iterator[Outcome]]

@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from charts_py.validate.findings import Severity
 
 PROFILES = ("dev", "staging", "prod")
+JUDGED_AS = {"none": "dev"}
+"""Environment profiles validate judges as another: `none` adopts a mesh as it runs."""
 STRICTEST = "prod"
 
 _SEVERITY = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO, "-": None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """A rule's metadata; its check is registered under the same id in rules/."""
 
@@ -35,8 +37,9 @@ class Rule:
     needs Pods, Services, Namespaces, Deployments or Secrets (it reads none from files)."""
 
     def severity(self, profile: str) -> Severity | None:
-        """The severity under `profile` (dev, staging or prod); None: not reported."""
-        found: Severity | None = getattr(self, profile)
+        """The severity under `profile` (dev, staging or prod; `none`, which adds nothing,
+        is judged as dev); None: not reported."""
+        found: Severity | None = getattr(self, JUDGED_AS.get(profile, profile))
         return found
 
 
@@ -64,7 +67,17 @@ def _rule(
     """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
     `istio` the istioctl analyze codes for the same mistake, `live` if only with a cluster."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control, istio, live)
+    return Rule(
+        id=rule_id,
+        title=title,
+        fix=fix,
+        dev=dev,
+        staging=staging,
+        prod=prod,
+        control=control,
+        istio=istio,
+        istio_live=live,
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -469,7 +482,7 @@ RULES: tuple[Rule, ...] = (
         "gateway-service-port",
         "W W W",
         "a Gateway listens only on ports its workload's Service exposes",
-        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        "expose the port on the gateway Service (chart-made ones: config/installation.py)",
         istio="IST0162",
         live=True,
     ),

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from charts_py.config import installation
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
 from charts_py.validate import groupkinds as gk
@@ -23,12 +24,12 @@ from charts_py.validate.scope import Scope, dig, items, mapping, namespace, pod_
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
 TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
-NETWORK_LABEL = "topology.istio.io/network"
+NETWORK_LABEL = installation.NETWORK_LABEL
 DEFAULT = "default"
 """The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HelmRelease:
     """One Helm chart installed by an Argo CD Application, with its values."""
 
@@ -55,7 +56,9 @@ def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
             if source.get("chart") == chart:
                 helm = mapping(source.get("helm"))
                 release = str(helm.get("releaseName") or app.name)
-                out.append(HelmRelease(app, chart, _values(helm), at, release))
+                out.append(
+                    HelmRelease(doc=app, chart=chart, values=_values(helm), at=at, release=release)
+                )
     return out
 
 
@@ -201,13 +204,14 @@ def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
 @check("gateway-workload-exists")
 def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
     """A Gateway whose selector matches no gateway pods configures nothing. The pods are
-    those of the gateway releases in the manifests and of the workloads and Pods there;
-    without a release, also the gateways declared out of band (config/out_of_band.py), and
-    a Gateway matching none is reported as an assumption: its pods may come from elsewhere."""
-    releases = helm_releases(scope, "gateway")
-    pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
+    those of the cluster's declared installation (config/installation.py) or of the gateway
+    releases in the manifests, and of the workloads and Pods there; with neither a declared
+    installation nor a release, a Gateway matching none is reported as an assumption: its
+    pods may come from elsewhere."""
+    known = scope.installation.declared or bool(helm_releases(scope, "gateway"))
+    pods = _gateway_pods(scope)
     pods |= {f"{w.kind} {namespace(w)}/{w.name}": pod_labels(w) for w in scope.running}
-    if not releases:
+    if not known:
         pods |= {f"{e.namespace}/{e.name}": dict(e.labels) for e in scope.outside("Deployment")}
     for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
@@ -220,11 +224,19 @@ def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
             yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
             continue
         message = f"no gateway pods carry {selector}: the Gateway configures nothing"
-        if releases:
+        if known:
             yield fail(gateway, "/spec/selector", message)
         else:
-            assumed = "these manifests and config/out_of_band.py hold every gateway workload"
+            assumed = "these manifests hold every gateway workload beside Istio's usual ones"
             yield fail(gateway, "/spec/selector", message, assuming=assumed)
+
+
+def _gateway_pods(scope: Scope) -> dict[str, dict[str, str]]:
+    """Pod labels by gateway: the cluster's declared installation (config/installation.py),
+    else the gateway chart's releases among the manifests (labels as the chart derives them)."""
+    if scope.installation.declared:
+        return {g.release: g.pod_labels for g in scope.installation.gateways}
+    return {_release_name(r): _gateway_pod_labels(r) for r in helm_releases(scope, "gateway")}
 
 
 def _release_name(release: HelmRelease) -> str:
@@ -233,8 +245,6 @@ def _release_name(release: HelmRelease) -> str:
 
 
 def _gateway_pod_labels(release: HelmRelease) -> dict[str, str]:
-    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
-    (`istio-` trimmed) unless `labels` overrides them, plus every other entry of `labels`."""
-    name = _release_name(release)
+    """The pod labels Istio's gateway chart gives a release's pods."""
     labels = {str(k): str(v) for k, v in mapping(release.values.get("labels")).items()}
-    return {"app": name, "istio": name.removeprefix("istio-"), **labels}
+    return installation.chart_pod_labels(_release_name(release), labels)

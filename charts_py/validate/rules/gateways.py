@@ -140,15 +140,17 @@ def host_matches(served: str, host: str) -> bool:
 @check("gateway-service-port")
 def gateway_service_port(scope: Scope) -> Iterator[Outcome]:
     """Like IST0162 (a warning): the port is compared with the Services in front of the
-    selected pods. Where those pods are not in the manifests but declared out of band,
-    their Service's ports are an assumption and the message says which."""
+    selected pods. Where those pods are neither in the manifests nor in a declared cluster's
+    installation (config/installation.py), their Service's ports are Istio's usual ones: an
+    assumption, and the message says which."""
     for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
         ports = scope.gateway_ports(selector)
         if ports is None or not selector:
             continue  # no workload known for the selector: nothing to compare with
         here = any(selects({"matchLabels": selector}, pod_labels(w)) for w in scope.running)
-        assumed = "" if here else _declared_service(scope, selector, ports)
+        known = here or scope.installation.declared  # our own render: its ports are known
+        assumed = "" if known else _declared_service(scope, selector, ports)
         for at, _, port in _servers(gateway):
             number = port.get("number")
             if isinstance(number, int) and number not in ports:
@@ -169,5 +171,5 @@ def _declared_service(scope: Scope, selector: dict[str, str], ports: set[int]) -
     return (
         f"the gateway Service is {', '.join(names) or 'the declared one'} as installed by "
         f"Istio's gateway chart with meshops's values (ports {sorted(ports)}, "
-        "config/out_of_band.py); istioctl's default and demo profiles expose other ports"
+        "config/installation.py); istioctl's default and demo profiles expose other ports"
     )

@@ -40,7 +40,11 @@ def _scaler(scope: Scope, workload: Document) -> Document | None:
 def hpa_target(scope: Scope) -> Iterator[Outcome]:
     for hpa in scope.of(gk.HPA):
         ref = mapping(hpa.spec.get("scaleTargetRef"))
-        if _target(scope, hpa) is None:
+        theirs = any(
+            e.namespace == namespace(hpa) and e.name == ref.get("name")
+            for e in scope.outside(str(ref.get("kind")))
+        )  # a Deployment someone else deploys (config/installation.py)
+        if _target(scope, hpa) is None and not theirs:
             message = (
                 f"scales {ref.get('kind')}/{ref.get('name')}, which is not in {namespace(hpa)}"
             )
