@@ -6,22 +6,23 @@ without starting Node.
 
 from __future__ import annotations
 
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
 
-MESH_ROOT = "istio-system"
+MESH_ROOT = installation.ROOT
 """Istio's root namespace: mesh-wide policy and the gateways live here."""
 
-INGRESS_GATEWAY_SELECTOR = {"istio": "ingressgateway"}
-EGRESS_GATEWAY_SELECTOR = {"istio": "egressgateway"}
-EASTWEST_GATEWAY_SELECTOR = {"istio": "eastwestgateway"}
-INGRESS_GATEWAY_ACCOUNT = "istio-ingressgateway-service-account"
+# The gateways' labels and identities are the installation's (config/installation.py): the
+# Gateway objects select the pods its Helm values label, policies admit its ServiceAccounts.
+INGRESS_GATEWAY_SELECTOR = dict(installation.INGRESS.selector)
+EGRESS_GATEWAY_SELECTOR = dict(installation.EGRESS.selector)
+EASTWEST_GATEWAY_SELECTOR = dict(installation.EAST_WEST_SELECTOR)
+INGRESS_GATEWAY_ACCOUNT = installation.INGRESS.service_account
 """The ingress gateway pods' ServiceAccount (set in its Helm values; services admit it)."""
 INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY_ACCOUNT}"
-EGRESS_GATEWAY_SERVICE = "istio-egressgateway"
-"""The egress gateway's Helm release, hence its Service (and ServiceAccount) name."""
-EGRESS_GATEWAY_HOST = f"{EGRESS_GATEWAY_SERVICE}.{MESH_ROOT}.svc.cluster.local"
-NETWORK_LABEL = "topology.istio.io/network"
+EGRESS_GATEWAY_HOST = installation.EGRESS.host
+NETWORK_LABEL = installation.NETWORK_LABEL
 """Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
 DRIFT_NAMESPACE = "meshops-system"
 """Where the nightly drift job runs in every cluster."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 import cdk8s
 
 from charts_py import contract
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs import baseline, external, gateways, mesh_objects, monitoring
@@ -52,7 +53,7 @@ def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
     if env.multi_cluster:
         gateways.EastWestGateway(scope)
     sensitive = [
-        str(e.host) for e in env.spec.external_services if external.via_egress_gateway(env, e)
+        str(e.host) for e in env.spec.external_services if installation.via_egress_gateway(env, e)
     ]
     if sensitive:
         gateways.EgressGateway(scope, hosts=sensitive)

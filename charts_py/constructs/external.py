@@ -7,15 +7,11 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import ExternalService
 from charts_py.constructs import istio_spec
 from charts_py.constructs.objects import emit
-
-
-def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
-    """Sensitive hosts leave through the egress gateway when the profile asks for one."""
-    return env.policy.egress_gateway and external.sensitive
 
 
 class External(Construct):
@@ -47,7 +43,7 @@ class External(Construct):
                 "trafficPolicy": istio_spec.body(traced.traffic_policy),
             }
             emit(self, kinds.DESTINATION_RULE, external.name, {"spec": rule}, namespace=ns)
-        if via_egress_gateway(env, external):
+        if installation.via_egress_gateway(env, external):
             emit(
                 self,
                 kinds.VIRTUAL_SERVICE,

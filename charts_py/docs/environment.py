@@ -10,7 +10,7 @@ the page sits next to the manifests without becoming one.
 from __future__ import annotations
 
 from charts_py import naming
-from charts_py.config import exercises
+from charts_py.config import exercises, installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import (
     Alerts,
@@ -20,7 +20,7 @@ from charts_py.config.model import (
     Retries,
     Service,
 )
-from charts_py.constructs import external, monitoring, traffic
+from charts_py.constructs import monitoring, traffic
 from charts_py.docs import control_plane, topology
 from charts_py.docs.markdown import percent, table
 
@@ -93,7 +93,7 @@ def _topology(env: Environment) -> list[str]:
 
 
 def _via_egress(env: Environment) -> str:
-    gated = any(external.via_egress_gateway(env, e) for e in env.spec.external_services)
+    gated = any(installation.via_egress_gateway(env, e) for e in env.spec.external_services)
     return ", sensitive hosts through the egress gateway" if gated else ""
 
 
@@ -139,7 +139,7 @@ def _security(env: Environment) -> list[str]:
 
 def _outbound(env: Environment) -> str:
     gated = sorted(
-        str(e.host) for e in env.spec.external_services if external.via_egress_gateway(env, e)
+        str(e.host) for e in env.spec.external_services if installation.via_egress_gateway(env, e)
     )
     text = f"{env.policy.outbound_traffic}; each Sidecar scoped to its service's dependencies"
     return f"{text}; egress gateway for {', '.join(gated)}" if gated else text
@@ -195,7 +195,7 @@ def _externals(env: Environment) -> list[str]:
             e.name,
             f"{e.host}:{e.port}" if e.ports is None else ", ".join(e.all_hosts),
             str(e.protocol) if e.ports is None else ", ".join(p.protocol or "" for p in e.ports),
-            "egress gateway" if external.via_egress_gateway(env, e) else "direct",
+            "egress gateway" if installation.via_egress_gateway(env, e) else "direct",
             ", ".join(users[e.name]),
         ]
         for e in sorted(env.spec.external_services, key=lambda e: e.name)

@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import re
 
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import ExternalService, Service
-from charts_py.constructs import external
 
 INGRESS = "ingress"
 EGRESS = "egress"
@@ -97,7 +97,7 @@ def _externals(env: Environment) -> list[str]:
     for ext in sorted(by_name.values(), key=lambda e: e.name):
         label = f"{ext.name}<br/>{', '.join(ext.all_hosts)}:{ext.port or ''}"
         lines.append(f'  {node("ext", ext.name)}{{{{"{label}"}}}}')
-    gated = sorted(e.name for e in by_name.values() if external.via_egress_gateway(env, e))
+    gated = sorted(e.name for e in by_name.values() if installation.via_egress_gateway(env, e))
     if gated:
         lines.append(f'  {EGRESS}(["egress gateway"])')
         lines += [f"  {EGRESS} -.-> {node('ext', name)}" for name in gated]
@@ -109,7 +109,7 @@ def _externals(env: Environment) -> list[str]:
 
 def _external_edge(env: Environment, svc: Service, ext: ExternalService) -> str:
     label = f"queue {svc.queue.name}" if svc.queue and svc.queue.broker == ext.name else ext.name
-    target = EGRESS if external.via_egress_gateway(env, ext) else node("ext", ext.name)
+    target = EGRESS if installation.via_egress_gateway(env, ext) else node("ext", ext.name)
     return f'  {_svc(env, svc)} -.->|"{label}"| {target}'
 
 

@@ -25,7 +25,7 @@ RECREATED = "/metadata/managedFields"
 """drift's path for an object the syncer never applied (deleted and re-created by hand)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Candidate:
     """An edit that should make synth produce the live value at one path of one object."""
 
@@ -107,7 +107,14 @@ def _candidate(
             f"{source.dotted(field)} is transformed into this value, not copied: edit it by hand",
         )
     current = lookup(effective, field)
-    return Candidate(ref, diff, origin, field, current, values.config_form(diff.live, current))
+    return Candidate(
+        ref=ref,
+        diff=diff,
+        origin=origin,
+        field=field,
+        current=current,
+        value=values.config_form(diff.live, current),
+    )
 
 
 def _override(origin: provenance.ProfileDefault) -> source.FieldPath:

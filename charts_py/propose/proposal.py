@@ -27,7 +27,7 @@ class Mode(enum.StrEnum):
     REVERT = "revert"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to propose and from which drift run (a report file, else a live run)."""
 
@@ -42,7 +42,7 @@ class Options:
     live_dir: Path | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Inputs:
     """Everything at the commit the proposal patches (HEAD)."""
 
@@ -67,7 +67,7 @@ class Inputs:
         return Path(str(self.repo.working_tree_dir))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Proposal:
     """What propose found: the offered edits (with the patched file) or the reverts."""
 
@@ -125,21 +125,29 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
         if p.startswith(f"{options.cluster}/") and p.endswith(".yaml")
     }
     side = tree.get(provenance.side_file(options.env, options.cluster).split("/", 1)[1])
-    return Inputs(repo, head, drift, texts, files, side, teams)
+    return Inputs(
+        repo=repo,
+        commit=head,
+        report=drift,
+        texts=texts,
+        dist_files=files,
+        side_file=side,
+        teams=teams,
+    )
 
 
 def _report(options: Options) -> Report:
     if options.from_report is not None:
         return report.read(options.from_report)
     run_options = run.Options(
-        options.env,
-        options.cluster,
-        options.repo,
-        "HEAD",
-        options.dist,
-        options.kubeconfig,
-        options.context,
-        options.live_dir,
+        env=options.env,
+        cluster=options.cluster,
+        repo=options.repo,
+        ref="HEAD",
+        dist=options.dist,
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        live_dir=options.live_dir,
     )
     return run.run(run_options)[0]
 
@@ -165,7 +173,14 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     """The adoption or the reverts of the report's differences."""
     display = _display(options.env)
     text = inputs.texts[options.env]
-    out = Proposal(options.env, options.cluster, options.mode, inputs.commit, display, before=text)
+    out = Proposal(
+        env=options.env,
+        cluster=options.cluster,
+        mode=options.mode,
+        commit=inputs.commit,
+        display=display,
+        before=text,
+    )
     results: list[Result] = list(plan.divergent(inputs.report.results))
     if options.mode == Mode.REVERT:
         out.reverts = revert.plan(results, inputs.dist_files)
@@ -175,12 +190,12 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     doc = effective.document(env)
     candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc, display)
     target = verify.Target(
-        text,
-        options.env,
-        display,
-        renderer(options.cluster, options.dist),
-        effective.seed(doc),
-        teams,
+        text=text,
+        env=options.env,
+        display=display,
+        render=renderer(options.cluster, options.dist),
+        seed=effective.seed(doc),
+        teams=teams,
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also

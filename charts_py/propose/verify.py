@@ -28,7 +28,7 @@ Render = Callable[[Environment], dict[Key, dict[str, Any]]]
 """One cluster's objects as synth renders them from an environment."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Target:
     """What is edited and how it is judged."""
 

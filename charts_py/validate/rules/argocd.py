@@ -18,27 +18,26 @@ from typing import Any
 
 from charts_py.contract import CLUSTER, SYNC_WAVE
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.groupkinds import GroupKind
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping, wave
 
 HEALTH_CHECKED = frozenset(
     {
         # gitops-engine pkg/health: built-in assessments.
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Pod",
-        "PersistentVolumeClaim",
-        "Job",
-        "HorizontalPodAutoscaler",
-        "Ingress",
-        "APIService",
+        *gk.WORKLOADS,
+        gk.POD,
+        GroupKind("", "PersistentVolumeClaim"),
+        gk.JOB,
+        gk.HPA,
+        GroupKind("networking.k8s.io", "Ingress"),
+        GroupKind("apiregistration.k8s.io", "APIService"),
         # argo-cd resource_customizations/: Lua checks bundled with the controller.
-        "PodDisruptionBudget",
-        "CronJob",
-        "ApplicationSet",
+        gk.PDB,
+        gk.CRON_JOB,
+        gk.APPLICATION_SET,
     }
 )
 """Kinds whose health Argo CD assesses by default (a Service only when a LoadBalancer)."""
@@ -64,15 +63,15 @@ class Target:
 
 def targets(scope: Scope) -> Iterator[Target]:
     """Every Application spec of the scope, an ApplicationSet's template included."""
-    for doc in scope.of("Application"):
+    for doc in scope.of(gk.APPLICATION):
         yield Target(doc, "/spec", doc.spec)
-    for doc in scope.of("ApplicationSet"):
+    for doc in scope.of(gk.APPLICATION_SET):
         yield Target(doc, "/spec/template/spec", mapping(dig(doc.spec, "template", "spec")))
 
 
 def projects(scopes: Sequence[Scope]) -> dict[str, Document]:
     """AppProjects by name (Argo CD looks them up in its own namespace)."""
-    return {doc.name: doc for scope in scopes for doc in scope.of("AppProject")}
+    return {doc.name: doc for scope in scopes for doc in scope.of(gk.APP_PROJECT)}
 
 
 def templated(value: str) -> bool:
@@ -182,7 +181,7 @@ def source_dirs(target: Target) -> tuple[list[str], list[str]]:
     or, when that is templated, the directories of its git generators."""
     raw = str(dig(target.spec, "source", "path") or "")
     path = literal(raw)
-    if path or target.doc.kind != "ApplicationSet":
+    if path or target.doc.group_kind != gk.APPLICATION_SET:
         return ([path] if path else []), []
     listed = _listed_paths(target, raw)
     if listed:
@@ -329,6 +328,6 @@ def sync_wave_health(scope: Scope) -> Iterator[Outcome]:
 
 
 def _health_checked(doc: Document) -> bool:
-    if doc.kind == "Service":
+    if doc.group_kind == gk.SERVICE:
         return doc.spec.get("type") == "LoadBalancer"
-    return doc.kind in HEALTH_CHECKED
+    return doc.group_kind in HEALTH_CHECKED
