@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import charts_py
-from charts_py.cli import author, operate, propose
+from charts_py.cli import author, operate, propose, review
 from charts_py.cli.console import EXIT_ERROR, err
 from charts_py.errors import MeshopsError
 
@@ -51,6 +51,7 @@ def parser() -> argparse.ArgumentParser:
     author.register(commands)
     operate.register(commands)
     propose.register(commands)
+    review.register(commands)
     return top
 
 
