@@ -167,7 +167,8 @@ def _batch(repo: git.Repo, names: list[str], objects: list[bytes]) -> dict[str, 
     out: dict[str, bytes] = {}
     at = 0
     for name in names:  # "<oid> blob <size>\n<content>\n" or "<object> missing\n", in order
-        header_end = batch.index(b"\n", at)
+        header_end = batch.find(b"\n", at)
+        header_end = len(batch) if header_end < 0 else header_end  # GitPython strips the last
         header = batch[at:header_end].split(b" ")
         if header[-1] == b"missing" or len(header) != 3:
             at = header_end + 1

@@ -238,7 +238,8 @@ class Provenance:
             if start < 0:
                 continue
             line_end = data.find(b"\n", start + 1)
-            one_line = data[line_end - 2 : line_end] in (b"}}", b"},")
+            line_end = len(data) if line_end < 0 else line_end
+            one_line = data[start:line_end].rstrip(b",").endswith(b"}")
             end = line_end if one_line else data.index(b"\n  }", start + 1) + 4
             objects |= json.loads(b"{" + data[start:end].rstrip(b",") + b"}")
         return cls._parsed(raw, objects, env_text)

@@ -74,7 +74,11 @@ def _route(before: Obj, after: Obj, at: str, was: str) -> Iterator[Change]:
 
 
 def _route_whole(before: Obj | None, after: Obj | None, at: str) -> Change:
-    """A mesh route added or removed: the traffic it carried goes elsewhere, or comes to it."""
+    """A mesh route added or removed: the traffic it carried goes elsewhere, or comes to it;
+    a route that exists to inject faults is a fault added or removed."""
+    route = after or before or {}
+    if "fault" in route:
+        return _fault(before or {}, after or {}, (at,))
     old = _weights(before) if before else None
     new = _weights(after) if after else None
     if after is None:

@@ -302,7 +302,12 @@ def _collapse(located: list[Located]) -> list[Located]:
             )
     out = []
     for loc in located:
-        joined = whole.get((loc.env, loc.cluster, loc.service))
+        service, joined = next(
+            ((svc, c) for (env, cluster, svc), c in whole.items()
+             if (env, cluster) == (loc.env, loc.cluster)
+             and (svc == loc.service or _named_for(loc.ref.name, svc))),
+            (loc.service, None),
+        )  # fmt: skip
         added = (
             loc.change.paths == ("",)
             and not loc.removed
@@ -317,7 +322,7 @@ def _collapse(located: list[Located]) -> list[Located]:
                 joined,
                 loc.env,
                 loc.cluster,
-                loc.service,
+                service,
                 loc.namespace,
                 loc.ref,
                 loc.file,
@@ -325,6 +330,11 @@ def _collapse(located: list[Located]) -> list[Located]:
             )
         out.append(loc)
     return out
+
+
+def _named_for(name: str, service: str | None) -> bool:
+    """Objects named for a service (`reviews-v2`, `reviews-slo`) that select nothing."""
+    return service is not None and (name == service or name.startswith(service + "-"))
 
 
 def _merge(

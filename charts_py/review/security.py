@@ -133,21 +133,30 @@ def _grants(ap: Obj | None) -> frozenset[tuple[str, str]]:
     namespace = str((ap.get("metadata") or {}).get("namespace", ""))
     for rule in spec.get("rules") or []:
         rule = rule or {}
-        sources = [_source(s.get("source") or {}, namespace) for s in rule.get("from") or [{}]]
+        sources = [
+            who
+            for s in rule.get("from") or [{}]
+            for who in _sources(s.get("source") or {}, namespace)
+        ]
         ops = [_operation(o.get("operation") or {}) for o in rule.get("to") or [{}]]
         cond = _when(rule.get("when"))
         out |= {(s, o + cond) for s in sources for o in ops}
     return frozenset(out)
 
 
-def _source(source: Obj, namespace: str) -> str:
-    parts = []
-    for key, values in sorted(source.items()):
-        shown = [caller(str(v), namespace) if key == "principals" else str(v) for v in values or []]
-        parts.append(
-            f"{key}={','.join(sorted(shown))}" if key != "principals" else ",".join(sorted(shown))
-        )
-    return " ".join(parts) or "*"
+def _sources(source: Obj, namespace: str) -> list[str]:
+    """Who a `from.source` admits: each principal (as `caller` names it) or namespace on its
+    own, with the source's other conditions (`requestPrincipals=...`) beside it."""
+    whos = [caller(str(p), namespace) for p in source.get("principals") or []]
+    whos += [f"{ns}/*" for ns in source.get("namespaces") or []]
+    rest = " ".join(
+        f"{key}={','.join(sorted(map(str, values or [])))}"
+        for key, values in sorted(source.items())
+        if key not in ("principals", "namespaces")
+    )
+    if not whos:
+        return [rest or "*"]
+    return [f"{who} {rest}".strip() for who in whos]
 
 
 def _operation(operation: Obj) -> str:

@@ -72,6 +72,13 @@ def review(
     return data
 
 
+def reviewed(
+    repo: Path, capsys: pytest.CaptureFixture[str], name: str, env: str, edit: Edit
+) -> Any:
+    """The JSON review of main -> a new branch `name` that makes `edit`."""
+    return review(repo, capsys, "--base", "main", "--head", branch(repo, name, env, edit))
+
+
 def replace(old: str, new: str) -> Edit:
     def edit(text: str) -> str:
         assert old in text, old
@@ -118,13 +125,18 @@ def test_shorter_timeout_is_high_and_names_its_callers(shop: Path, capsys: Any) 
     assert change["risk"] == "high" and change["clusters"] == PROD
     assert change["blastRadius"]["callers"] == ["frontend", "recommendations"]
     assert change["source"] == {
-        "file": "environments/prod.yaml", "line": 35, "field": "services[1].timeout"
-    }  # fmt: skip
+        "file": "environments/prod.yaml",
+        "line": 35,
+        "field": "services[1].timeout",
+    }
 
 
 def test_retries_carry_their_budget_against_the_timeout(shop: Path, capsys: Any) -> None:
-    edit = replace("retries: {attempts: 2, perTryTimeout: 1500ms}", "retries: {attempts: 3, perTryTimeout: 1200ms}")
-    change = only(review(shop, capsys, "--base", "main", "--head", branch(shop, "retries", "prod", edit)), "retries")
+    edit = replace(
+        "retries: {attempts: 2, perTryTimeout: 1500ms}",
+        "retries: {attempts: 3, perTryTimeout: 1200ms}",
+    )
+    change = only(reviewed(shop, capsys, "retries", "prod", edit), "retries")
     assert change["service"] == "catalog" and change["risk"] == "medium"
     assert change["before"]["budget"] == "4.5s" and change["after"]["budget"] == "4.8s"
     assert change["after"]["timeout"] == "5s" and change["after"]["attempts"] == 3
@@ -133,11 +145,151 @@ def test_retries_carry_their_budget_against_the_timeout(shop: Path, capsys: Any)
 def test_outlier_detection_change(shop: Path, capsys: Any) -> None:
     edit = replace(
         "    calls: [cart, payment, shipping, accounts]\n",
-        "    calls: [cart, payment, shipping, accounts]\n    outlierDetection: {consecutive5xxErrors: 3,"
+        "    calls: [cart, payment, shipping, accounts]\n"
+        "    outlierDetection: {consecutive5xxErrors: 3,"
         " interval: 5s, baseEjectionTime: 60s, maxEjectionPercent: 30}\n",
     )
-    change = only(review(shop, capsys, "--base", "main", "--head", branch(shop, "outlier", "prod", edit)), "outlier")
+    change = only(reviewed(shop, capsys, "outlier", "prod", edit), "outlier")
     assert change["service"] == "checkout" and change["risk"] == "medium"
     assert change["before"]["outlierDetection"]["consecutive5xxErrors"] == 5
     assert change["after"]["outlierDetection"]["consecutive5xxErrors"] == 3
     assert change["blastRadius"]["callers"] == ["frontend"]
+
+
+def test_fault_injection_behind_a_header(shop: Path, capsys: Any) -> None:
+    edit = replace(
+        "    calls: [reviews]\n    timeout: 5s\n",
+        "    calls: [reviews]\n    timeout: 5s\n    fault: {percent: 5, abort: 503}\n",
+    )
+    data = reviewed(shop, capsys, "fault", "staging", edit)
+    change = only(data, "fault")
+    assert (change["env"], change["clusters"], change["service"]) == (
+        "staging",
+        ["staging-1"],
+        "catalog",
+    )
+    assert change["before"] is None and change["after"]["abort"]["httpStatus"] == 503
+    assert change["risk"] == "medium"  # gated by the x-meshops-fault header
+    assert change["blastRadius"]["callers"] == ["frontend", "recommendations"]
+
+
+def test_mtls_loosened_is_critical(shop: Path, capsys: Any) -> None:
+    edit = replace("services:\n", "policy: {mtlsMode: PERMISSIVE}\nservices:\n")
+    data = reviewed(shop, capsys, "mtls", "staging", edit)
+    change = only(data, "mtls")
+    assert (change["before"], change["after"], change["risk"]) == (
+        "STRICT",
+        "PERMISSIVE",
+        "critical",
+    )
+    assert change["service"] is None and change["namespace"] == "istio-system"
+    assert change["source"]["field"] == "policy.mtlsMode"
+
+
+def test_a_new_caller_widens_authorization(shop: Path, capsys: Any) -> None:
+    edit = replace(
+        "calls: [catalog, cart, checkout, accounts, recommendations, reviews]",
+        "calls: [catalog, cart, checkout, accounts, recommendations, reviews, payment]",
+    )
+    data = reviewed(shop, capsys, "authz", "prod", edit)
+    change = only(data, "authorization")
+    assert change["service"] == "payment" and change["risk"] == "critical"
+    assert change["before"]["callers"] == ["checkout"]
+    assert change["after"]["callers"] == ["checkout", "frontend"]
+    assert change["blastRadius"]["callers"] == ["checkout", "frontend"]
+    assert change["clusters"] == PROD
+
+
+def test_a_path_without_jwt_is_critical_exposure(shop: Path, capsys: Any) -> None:
+    edit = replace('paths: ["/api/account/*", "/api/orders/*"]', 'paths: ["/api/account/*"]')
+    data = reviewed(shop, capsys, "jwt", "prod", edit)
+    change = only(data, "exposure")
+    assert change["risk"] == "critical" and change["clusters"] == PROD
+    assert change["before"] == {"jwtRequired": ["/api/account/*", "/api/orders/*"]}
+    assert change["after"] == {"jwtRequired": ["/api/account/*"]}
+    assert change["source"]["file"] == "environments/prod.yaml"
+
+
+def test_a_new_public_route_is_exposure_with_its_host(shop: Path, capsys: Any) -> None:
+    edit = replace(
+        "    image: registry.example.com/shop/catalog:1.9.3\n",
+        "    image: registry.example.com/shop/catalog:1.9.3\n    ingress: {path: /catalog}\n",
+    )
+    data = reviewed(shop, capsys, "expose", "prod", edit)
+    exposed = [c for c in data["changes"] if c["kind"] == "exposure"]
+    assert [c["service"] for c in exposed] == ["catalog"], json.dumps(data["changes"], indent=1)
+    assert exposed[0]["before"] is None and exposed[0]["risk"] == "critical"
+    assert exposed[0]["after"] == {
+        "hosts": ["shop.example.com"],
+        "paths": ["/catalog/*"],
+        "jwtRequired": False,
+    }
+    assert exposed[0]["blastRadius"]["ingressHosts"] == ["shop.example.com"]
+
+
+def test_a_sensitive_host_leaving_the_egress_gateway(shop: Path, capsys: Any) -> None:
+    edit = replace(
+        "{name: stripe, host: api.stripe.com, port: 443, protocol: TLS, sensitive: true}",
+        "{name: stripe, host: api.stripe.com, port: 443, protocol: TLS}",
+    )
+    data = reviewed(shop, capsys, "egress", "prod", edit)
+    egress = [c for c in data["changes"] if c["kind"] == "egress"]
+    left = [c for c in egress if c["after"] == {"host": "api.stripe.com", "egressGateway": False}]
+    assert left and left[0]["risk"] == "critical", json.dumps(data["changes"], indent=1)
+    assert left[0]["blastRadius"]["callers"] == ["payment"]
+    assert {c["kind"] for c in data["changes"]} <= {"egress", "other"}
+
+
+def test_autoscaling_bounds(shop: Path, capsys: Any) -> None:
+    edit = replace("autoscaling: {min: 4, max: 20,", "autoscaling: {min: 3, max: 20,")
+    change = only(reviewed(shop, capsys, "hpa", "prod", edit), "autoscaling")
+    assert change["service"] == "frontend" and change["risk"] == "high"
+    assert (change["before"]["minReplicas"], change["after"]["minReplicas"]) == (4, 3)
+    assert change["blastRadius"] == {"callers": [], "ingressHosts": ["shop.example.com"]}
+
+
+def test_a_canary_control_plane_revision(shop: Path, capsys: Any) -> None:
+    mesh = (
+        "mesh:\n  revisions: [{name: 1-31, version: 1.31.4}, {name: canary, version: 1.31.4}]\n"
+        "  revision: canary\n  gatewayRevision: 1-31\n"
+    )
+    edit = replace("services:\n", mesh + "services:\n")
+    data = reviewed(shop, capsys, "revision", "dev", edit)
+    revisions = [c for c in data["changes"] if c["kind"] == "revision"]
+    assert revisions and {c["risk"] for c in revisions} == {"high"}, json.dumps(
+        data["changes"], indent=1
+    )
+    assert any(c["before"] == "1-31" and c["after"] == "canary" for c in revisions)
+
+
+def test_a_new_service_is_one_added_change(shop: Path, capsys: Any) -> None:
+    wishlist = "  - name: wishlist\n    image: registry.example.com/shop/wishlist:0.1.0\n"
+    edit = replace("  - name: accounts\n", wishlist + "  - name: accounts\n")
+    data = reviewed(shop, capsys, "added", "prod", edit)
+    added = only(data, "object-added")
+    assert (
+        added["service"] == "wishlist" and added["risk"] == "medium" and added["clusters"] == PROD
+    )
+    assert {"Deployment", "Service", "VirtualService"} <= {o["kind"] for o in added["objects"]}
+    assert added["source"]["field"] == "services[8]"
+
+
+def test_a_removed_service_is_critical(shop: Path, capsys: Any) -> None:
+    def edit(text: str) -> str:
+        start = text.index("  - name: notifications\n")
+        return text[:start] + text[text.index("drift:\n") :]
+
+    data = reviewed(shop, capsys, "removed", "prod", edit)
+    removed = only(data, "object-removed")
+    assert removed["service"] == "notifications" and removed["risk"] == "critical"
+    assert removed["after"] is None and removed["clusters"] == PROD
+
+
+def test_an_image_is_other_with_its_paths(shop: Path, capsys: Any) -> None:
+    edit = replace("shop/cart:1.22.5", "shop/cart:1.22.6")
+    change = only(reviewed(shop, capsys, "image", "prod", edit), "other")
+    assert change["service"] == "cart" and change["risk"] == "medium"
+    path = "/spec/template/spec/containers/0/image"
+    assert change["before"] == {path: "registry.example.com/shop/cart:1.22.5"}
+    assert change["objects"][0]["paths"] == [path]
+    assert change["source"]["field"] == "services[4].image"
