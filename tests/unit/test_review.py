@@ -293,3 +293,123 @@ def test_an_image_is_other_with_its_paths(shop: Path, capsys: Any) -> None:
     assert change["before"] == {path: "registry.example.com/shop/cart:1.22.5"}
     assert change["objects"][0]["paths"] == [path]
     assert change["source"]["field"] == "services[4].image"
+
+
+# --- nothing spurious ---------------------------------------------------------------------
+
+REFORMATTED = {
+    "comment": replace("services:\n", "# reviewed by the platform team\nservices:\n"),
+    "flow-to-block": replace(
+        "      - {name: v1, weight: 90}\n", "      - name: v1\n        weight: 90\n"
+    ),
+    "reordered-keys": replace(
+        "{name: shipengine, host: api.shipengine.com, port: 443, protocol: TLS}",
+        "{protocol: TLS, port: 443, host: api.shipengine.com, name: shipengine}",
+    ),
+}
+
+
+@pytest.mark.parametrize("how", sorted(REFORMATTED))
+def test_an_edit_that_changes_no_object_reports_nothing(shop: Path, capsys: Any, how: str) -> None:
+    data = reviewed(shop, capsys, f"same-{how}", "prod", REFORMATTED[how])
+    assert data["changes"] == [] and data["summary"]["notes"] == []
+    assert data["summary"]["changes"] == 0 and data["summary"]["risk"] is None
+
+
+def test_an_edit_without_synth_is_rendered_and_said(shop: Path, capsys: Any) -> None:
+    edit = replace("timeout: 20s", "timeout: 25s")
+    name = branch(shop, "stale", "prod", edit, synthesise=False)
+    data = review(shop, capsys, "--base", "main", "--head", name)
+    change = only(data, "timeout")
+    assert (change["service"], change["before"], change["after"]) == ("checkout", "20s", "25s")
+    assert change["risk"] == "medium" and change["clusters"] == PROD
+    [note] = data["summary"]["notes"]
+    assert "dist/prod at " + name in note and "stale" in note and "rendered" in note
+
+
+def test_a_comment_without_synth_needs_no_render(shop: Path, capsys: Any) -> None:
+    edit = replace("services:\n", "# a comment\nservices:\n")
+    name = branch(shop, "comment-only", "prod", edit, synthesise=False)
+    data = review(shop, capsys, "--base", "main", "--head", name)
+    assert data["changes"] == [] and data["summary"]["notes"] == []
+
+
+# --- defaults, gate and formats -----------------------------------------------------------
+
+
+def test_defaults_are_the_merge_base_and_the_working_tree(shop: Path, capsys: Any) -> None:
+    _git(shop, "checkout", "-q", "-B", "work", "main")
+    try:
+        path = shop / "environments" / "prod.yaml"
+        path.write_text(path.read_text().replace("timeout: 15s", "timeout: 16s"))
+        synth.run(shop / "environments", shop / "dist", ["prod"])
+        data = review(shop, capsys)
+        assert data["base"] == {
+            "ref": "merge-base(main)",
+            "commit": _git(shop, "rev-parse", "main"),
+        }
+        assert data["head"] == {"ref": "working tree", "commit": None}
+        change = only(data, "timeout")
+        assert (change["service"], change["after"]) == ("payment", "16s")
+        assert change["blastRadius"]["callers"] == ["checkout"]
+    finally:
+        _git(shop, "checkout", "-q", "-f", "main")
+        _git(shop, "clean", "-qfd")
+
+
+def test_fail_on_gates_by_risk(shop: Path, capsys: Any) -> None:
+    name = branch(shop, "gate", "prod", replace("autoscaling: {min: 4,", "autoscaling: {min: 2,"))
+    review(shop, capsys, "--base", "main", "--head", name, "--fail-on", "high", code=1)
+    review(shop, capsys, "--base", "main", "--head", name, "--fail-on", "critical", code=0)
+    review(shop, capsys, "--base", "main", "--head", name, code=0)
+
+
+def test_markdown_is_a_pull_request_comment(shop: Path, capsys: Any) -> None:
+    name = branch(
+        shop,
+        "comment",
+        "prod",
+        lambda t: t.replace("weight: 90}", "weight: 85}").replace("weight: 10,", "weight: 15,"),
+    )
+    capsys.readouterr()
+    argv = ["review", "--repo", str(shop), "--base", "main", "--head", name, "--format", "markdown"]
+    assert cli.main(argv) == 0
+    text = capsys.readouterr().out
+    lines = text.splitlines()
+    assert lines[0].startswith("**meshops review** `main`") and "1 change" in lines[0]
+    assert "### prod" in lines and "<details>" in text and "</details>" in text
+    row = next(line for line in lines if line.startswith("| medium |"))
+    assert "reviews (shop)" in row and "traffic-shift" in row and "prod-east, prod-west" in row
+    assert "environments/prod.yaml:40" in row
+
+
+# --- bad input: one line, exit 2 ------------------------------------------------------------
+
+
+def _fails(repo: Path, capsys: Any, *args: str) -> str:
+    capsys.readouterr()
+    assert cli.main(["review", "--repo", str(repo), *args]) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    return lines[0]
+
+
+def test_an_unknown_ref_is_bad_input(shop: Path, capsys: Any) -> None:
+    line = _fails(shop, capsys, "--base", "no-such-branch", "--head", "main")
+    assert "--base" in line and "no-such-branch" in line
+
+
+def test_a_ref_without_dist_is_bad_input(shop: Path, capsys: Any) -> None:
+    _git(shop, "checkout", "-q", "-B", "no-dist", "main")
+    _git(shop, "rm", "-rq", "dist")
+    _git(shop, "commit", "-qm", "no dist")
+    _git(shop, "checkout", "-q", "main")
+    line = _fails(shop, capsys, "--base", "main", "--head", "no-dist")
+    assert "dist/" in line and "--head" in line and "no-dist" in line
+
+
+def test_an_environment_missing_at_one_side_is_bad_input(shop: Path, capsys: Any) -> None:
+    line = _fails(shop, capsys, "--base", "main", "--head", "main", "--env", "qa")
+    assert "--env" in line and "'qa'" in line
