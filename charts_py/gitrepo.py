@@ -119,12 +119,44 @@ def changed(repo: git.Repo, base: str, head: str | None, paths: Iterable[str]) -
     return sorted(names)
 
 
-def list_files(repo: git.Repo, commit: str, folder: str, *, recursive: bool = True) -> list[str]:
-    """Paths (from the repository's top) under `folder` at `commit`, names only; not
-    recursive: the files and folders directly in it. [] when there is no such folder."""
+def list_files(
+    repo: git.Repo, commit: str, folders: Iterable[str], *, recursive: bool = True
+) -> list[str]:
+    """Paths (from the repository's top) under `folders` at `commit`, names only, from one
+    `ls-tree`; not recursive: the files and folders directly in them. Absent folders add none."""
     depth = ["-r"] if recursive else []
-    out = _out(repo, "ls-tree", "-z", "--name-only", *depth, commit, "--", folder.rstrip("/") + "/")
+    specs = [f.rstrip("/") + "/" for f in folders]
+    out = _out(repo, "ls-tree", "-z", "--name-only", *depth, commit, "--", *specs)
     return sorted(filter(None, out.split("\0")))
+
+
+def grep(
+    repo: git.Repo,
+    commit: str | None,
+    needles: Iterable[str],
+    paths: Iterable[str],
+    *,
+    absent: bool = False,
+) -> dict[str, list[str]]:
+    """The files under `paths` (pathspecs) at `commit` (None: the working tree, untracked
+    files included) whose text contains one of `needles`, with the lines that do; with
+    `absent`, the files that contain none of them (no lines). Git searches the blobs itself,
+    so a caller parses only the files that can matter."""
+    where = [commit] if commit else ["--untracked"]
+    mode = ["-L"] if absent else ["-z", "--full-name"]
+    patterns = [arg for needle in needles for arg in ("-e", needle)]
+    code, out, err = _run(repo, "grep", "-I", "-F", *mode, *patterns, *where, "--", *paths)
+    if code not in (0, 1):
+        raise ConfigError(_where(repo), "", f"git grep failed: {_last_line(err)}")
+    found: dict[str, list[str]] = {}
+    prefix = f"{commit}:" if commit else ""
+    for line in out.splitlines():
+        if absent:
+            found[line.removeprefix(prefix)] = []
+            continue
+        name, _, text = line.removeprefix(prefix).partition("\0")
+        found.setdefault(name, []).append(text)
+    return found
 
 
 def read_files(repo: git.Repo, commit: str, paths: Iterable[str]) -> dict[str, bytes]:

@@ -6,8 +6,11 @@ without starting Node.
 
 from __future__ import annotations
 
-from charts_py.config.environment import Environment
-from charts_py.config.model import Service
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # annotations only: review and drift read names without the pydantic models
+    from charts_py.config.environment import Environment
+    from charts_py.config.model import Service
 
 MESH_ROOT = "istio-system"
 """Istio's root namespace: mesh-wide policy and the gateways live here."""

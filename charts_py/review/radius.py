@@ -9,7 +9,7 @@ from outside shows as the ingress hosts of the gateway-bound VirtualServices rou
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from charts_py.naming import MESH_ROOT
@@ -19,26 +19,23 @@ from charts_py.review.model import BlastRadius
 from charts_py.review.sides import EnvSide
 
 Obj = dict[str, Any]
+_AP = ("AuthorizationPolicy",)
+_AP_VS = ("AuthorizationPolicy", "VirtualService")
 
 
 @dataclass
 class Index:
-    """The policies, routes and sidecars of one cluster at one side, read per kind on demand."""
+    """The policies, routes and sidecars of one cluster at one side, found by what they say."""
 
     side: EnvSide
     cluster: str
-    _read: dict[str, list[Obj]] = field(default_factory=dict, repr=False)
 
-    @functools.cached_property
-    def _paths(self) -> list[str]:
-        return self.side.paths(self.cluster)
+    def find(self, kinds: tuple[str, ...], *needles: str, absent: bool = False) -> list[Obj]:
+        return self.side.find(kinds, needles, self.cluster, absent=absent)
 
-    def of(self, kind: str) -> list[Obj]:
-        """Every object of `kind` in the cluster (dist file names start with the kind)."""
-        if kind not in self._read:
-            paths = [p for p in self._paths if p.rsplit("/", 1)[-1].startswith(kind + ".")]
-            self._read[kind] = list(self.side.objects(paths).values())
-        return self._read[kind]
+    def _around(self, service: str) -> list[Obj]:
+        """Policies naming `service` and gateway-bound routes: one search for both."""
+        return self.find(_AP_VS, service, "gateways:")
 
     def callers(self, service: str, namespace: str) -> tuple[str, ...]:
         """Services admitted by the ALLOW policies selecting `service`; for an external
@@ -46,7 +43,8 @@ class Index:
         if "." in service:
             return self._external_callers(service)
         out: set[str] = set()
-        for ap in self.of("AuthorizationPolicy"):
+        named = [o for o in self._around(service) if o.get("kind") == _AP[0]]
+        for ap in named + self.find(_AP, "selector:", absent=True):
             meta = ap.get("metadata") or {}
             if meta.get("namespace") != namespace:
                 continue
@@ -58,7 +56,7 @@ class Index:
 
     def _external_callers(self, host: str) -> tuple[str, ...]:
         out = set()
-        for sidecar in self.of("Sidecar"):
+        for sidecar in self.find(("Sidecar",), host):
             spec = sidecar.get("spec") or {}
             hosts = [str(h) for e in spec.get("egress") or [] for h in (e or {}).get("hosts") or []]
             app = ((spec.get("workloadSelector") or {}).get("labels") or {}).get("app")
@@ -68,7 +66,7 @@ class Index:
 
     def ingress_hosts(self, service: str, namespace: str) -> tuple[str, ...]:
         out: set[str] = set()
-        for vs in self.of("VirtualService"):
+        for vs in (o for o in self._around(service) if o.get("kind") == "VirtualService"):
             spec = vs.get("spec") or {}
             if not any(g != "mesh" for g in spec.get("gateways") or []):
                 continue
@@ -79,12 +77,11 @@ class Index:
 
     @functools.cached_property
     def jwt_paths(self) -> tuple[str, ...]:
-        return tuple(
-            sorted({p for ap in self.of("AuthorizationPolicy") for p in security.jwt_paths(ap)})
-        )
+        found = self.find(_AP, "notRequestPrincipals")
+        return tuple(sorted({p for ap in found for p in security.jwt_paths(ap)}))
 
     def through_egress_gateway(self, host: str) -> bool:
-        for vs in self.of("VirtualService"):
+        for vs in self.find(("VirtualService",), "egressgateway"):
             spec = vs.get("spec") or {}
             if host not in (spec.get("hosts") or []):
                 continue

@@ -7,7 +7,6 @@ that blast radius asks for. A side whose dist/ is stale is rendered whole instea
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,15 +45,17 @@ def run(options: Options) -> Review:
     repo = gitrepo.open_repo(options.repo)
     head = sides.open_tree(repo, options.head, "--head")
     base = _base(repo, options, head)
-    for tree, option in ((base, "--base"), (head, "--head")):
-        if not tree.has_folder(options.dist):
-            raise ConfigError(
-                f"{options.dist}/", option, f"no {options.dist}/ at {tree.side.shown}"
-            )
     assert base.side.commit is not None
     changed = gitrepo.changed(
         repo, base.side.commit, head.side.commit, [options.dist, options.environments]
     )
+    envs = {*_touched(changed, options), *options.envs}
+    folders = [options.dist, *(f"{options.dist}/{e}" for e in sorted(envs))]
+    for tree, option in ((base, "--base"), (head, "--head")):
+        tree.prefetch(folders)
+        if not tree.has_folder(options.dist):
+            where = tree.side.shown
+            raise ConfigError(f"{options.dist}/", option, f"no {options.dist}/ at {where}")
     located: list[Located] = []
     notes: list[str] = []
     sources: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -68,8 +69,8 @@ def run(options: Options) -> Review:
         sources |= compared.sources
     located += _bootstrap(base, head, changed, options)
     reported = _merge(_collapse(located), radii, sources)
-    envs = sorted({c.env for c in reported})
-    return Review(base.side, head.side, tuple(reported), tuple(notes), tuple(envs))
+    shown = tuple(sorted({c.env for c in reported}))
+    return Review(base.side, head.side, tuple(reported), tuple(notes), shown)
 
 
 def _base(repo: gitrepo.Repo, options: Options, head: sides.Tree) -> sides.Tree:
@@ -90,14 +91,7 @@ def _environments(
     base: sides.Tree, head: sides.Tree, changed: list[str], options: Options
 ) -> list[str]:
     """The environments with a changed file, checked against `--env` (present at both sides)."""
-    touched = set()
-    for path in changed:
-        top, _, rest = path.partition("/")
-        if top == options.dist and rest and not rest.startswith(contract.BOOTSTRAP_DIR + "/"):
-            touched.add(rest.split("/", 1)[0])
-        elif top == options.environments and rest.endswith(".yaml") and "/" not in rest:
-            touched.add(rest.removesuffix(".yaml"))
-    touched.discard("README.md")
+    touched = _touched(changed, options)
     for env in options.envs:
         for tree, option in ((base, "--base"), (head, "--head")):
             present = tree.has_folder(f"{options.dist}/{env}") or bool(
@@ -107,6 +101,18 @@ def _environments(
                 reason = f"no environment {env!r} at {option.removeprefix('--')} {tree.side.shown}"
                 raise ConfigError(f"{options.dist}/{env}", "--env", reason)
     return sorted(touched & set(options.envs) if options.envs else touched)
+
+
+def _touched(changed: list[str], options: Options) -> set[str]:
+    """Environments whose dist/ folder or environment file has a changed file."""
+    touched = set()
+    for path in changed:
+        top, _, rest = path.partition("/")
+        if top == options.dist and "/" in rest and not rest.startswith(contract.BOOTSTRAP_DIR):
+            touched.add(rest.split("/", 1)[0])
+        elif top == options.environments and rest.endswith(".yaml") and "/" not in rest:
+            touched.add(rest.removesuffix(".yaml"))
+    return touched
 
 
 @dataclass
@@ -203,7 +209,7 @@ def _source(
     """Where the change's value comes from: the environment file's line and field that the
     side file records at (or under) its pointers; for a whole object, the common field."""
     key = provenance.ref_key(ref)
-    recorded = side.provenance(cluster, [key])
+    recorded = side.recorded(cluster, [key])
     if recorded is None or key not in recorded.objects:
         return {"generated": "unknown: no provenance side file for this object"}
     fields = recorded.objects[key].fields
@@ -234,10 +240,7 @@ def _common(side: sides.EnvSide, fields: list[provenance.EnvField]) -> dict[str,
         if isinstance(parts[0], int):
             break  # the list item (a service, an external service) that made the object
     name = env_source.dotted(tuple(common))
-    line = fields[0].line
-    if side.env_text is not None and common:
-        with contextlib.suppress(ConfigError):
-            line = env_source.parse(side.env_text, side.env_file).line_of(tuple(common))
+    line = side.line_of(tuple(common)) if common else fields[0].line
     return {"file": fields[0].file, "line": line, "field": name or fields[0].field}
 
 

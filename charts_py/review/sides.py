@@ -10,6 +10,7 @@ side's environment file with this meshops, and the review says so.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,6 +31,7 @@ class Tree:
 
     repo: gitrepo.Repo
     side: Side
+    _entries: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def read(self, paths: Iterable[str]) -> dict[str, bytes]:
         """The files at `paths` that exist at this side."""
@@ -40,14 +42,25 @@ class Tree:
 
     def listing(self, folder: str, *, recursive: bool = True) -> list[str]:
         """Paths under `folder` (not recursive: its entries, files and folders)."""
+        if not recursive and folder in self._entries:
+            return self._entries[folder]
         if self.side.commit is not None:
-            return gitrepo.list_files(self.repo, self.side.commit, folder, recursive=recursive)
+            return gitrepo.list_files(self.repo, self.side.commit, [folder], recursive=recursive)
         root = gitrepo.root(self.repo)
         where = root / folder
         if not where.is_dir():
             return []
         found = where.rglob("*") if recursive else where.iterdir()
         return sorted(p.relative_to(root).as_posix() for p in found if p.is_file() or not recursive)
+
+    def prefetch(self, folders: list[str]) -> None:
+        """List the entries of `folders` at once (one `ls-tree`), for `listing` to answer."""
+        if self.side.commit is None:
+            return
+        found = gitrepo.list_files(self.repo, self.side.commit, folders, recursive=False)
+        for folder in folders:
+            prefix = folder.rstrip("/") + "/"
+            self._entries[folder] = [p for p in found if p.startswith(prefix)]
 
     def has_folder(self, folder: str) -> bool:
         return bool(self.listing(folder, recursive=False))
@@ -74,11 +87,16 @@ class EnvSide:
     environments: str
     clusters: list[str] = field(default_factory=list)
     env_text: str | None = None
+    env_nodes: yaml.Node | None = field(default=None, repr=False)
+    """The environment file's node tree: the line of each field, for sources."""
     side_files: dict[str, bytes] = field(default_factory=dict)
     """Provenance side file bytes per cluster."""
     rendered: dict[str, Obj] | None = None
     """Every object by dist path, when this side was rendered instead of read."""
     note: str | None = None
+    _found: dict[tuple[tuple[str, ...], tuple[str, ...], bool], dict[str, Obj]] = field(
+        default_factory=dict, repr=False
+    )
 
     @property
     def exists(self) -> bool:
@@ -102,17 +120,55 @@ class EnvSide:
             return sorted(p for p in self.rendered if p.startswith(folder + "/"))
         return [p for p in self.tree.listing(folder) if is_manifest(p, self.dist)]
 
-    def provenance(self, cluster: str, keys: Iterable[str]) -> provenance.Provenance | None:
-        """The recorded sources of the objects `keys` in `cluster` (None without a side file)."""
-        data = self.side_files.get(cluster)
-        if data is None:
-            return None
+    def recorded(self, cluster: str, keys: Iterable[str]) -> provenance.Provenance | None:
+        """The recorded sources of the objects `keys` in `cluster`, lines resolved (None
+        without a readable side file)."""
+        if cluster not in self.side_files:
+            path = f"{self.dist}/{self.env}/{cluster}{provenance.SUFFIX}"
+            found = self.tree.read([path]).get(path)
+            if found is None:
+                return None
+            self.side_files[cluster] = found
         try:
-            return provenance.Provenance.some_from_bytes(data, keys, self.env_text)
-        except ConfigError:  # the environment file does not parse: sources without lines
-            return provenance.Provenance.some_from_bytes(data, keys)
+            recorded = provenance.Provenance.some_from_bytes(self.side_files[cluster], keys)
         except (ValueError, KeyError, TypeError):
             return None
+        for obj in recorded.objects.values():
+            obj.fields = {at: self._lined(origin) for at, origin in obj.fields.items()}
+        return recorded
+
+    def _lined(self, origin: provenance.Origin) -> provenance.Origin:
+        if not isinstance(origin, provenance.EnvField) or self.env_nodes is None:
+            return origin
+        return dataclasses.replace(origin, line=yamlio.line_of(self.env_nodes, origin.path))
+
+    def line_of(self, path: tuple[str | int, ...]) -> int | None:
+        return yamlio.line_of(self.env_nodes, path) if self.env_nodes is not None else None
+
+    def find(
+        self,
+        kinds: tuple[str, ...],
+        needles: tuple[str, ...],
+        cluster: str,
+        *,
+        absent: bool = False,
+    ) -> list[Obj]:
+        """The objects of `kinds` in `cluster` whose file contains one of `needles` (or, with
+        `absent`, none of them): git searches, only those are parsed. A rendered side gives
+        every object of the kinds; callers judge the objects themselves either way."""
+        if self.rendered is not None:
+            return [
+                o for p, o in self.rendered.items()
+                if p.split("/")[2] == cluster and o.get("kind") in kinds
+            ]  # fmt: skip
+        key = (kinds, needles, absent)
+        if key not in self._found:
+            specs = [f"{self.dist}/{self.env}/*/*/{kind}.*.yaml" for kind in kinds]
+            commit = self.tree.side.commit
+            names = gitrepo.grep(self.tree.repo, commit, needles, specs, absent=absent)
+            self._found[key] = self.objects(names)
+        prefix = f"{self.dist}/{self.env}/{cluster}/"
+        return [o for p, o in self._found[key].items() if p.startswith(prefix)]
 
 
 def is_manifest(path: str, dist: str) -> bool:
@@ -124,17 +180,16 @@ def load(tree: Tree, env: str, dist: str, environments: str) -> EnvSide:
     """The environment at one side, rendered when its dist/ is not current."""
     out = EnvSide(tree, env, dist, environments)
     entries = tree.listing(f"{dist}/{env}", recursive=False)
-    names = [e.rsplit("/", 1)[1] for e in entries]
-    out.clusters = sorted(n for n in names if "." not in n)
-    side_names = {f"{dist}/{env}/{c}{provenance.SUFFIX}": c for c in out.clusters}
-    files = tree.read([out.env_file, *side_names])
+    out.clusters = sorted(n for n in (e.rsplit("/", 1)[1] for e in entries) if "." not in n)
+    side_paths = {f"{dist}/{env}/{c}{provenance.SUFFIX}": c for c in out.clusters}
+    files = tree.read([out.env_file, *side_paths])
+    out.side_files = {c: files[p] for p, c in side_paths.items() if p in files}
     text = files.get(out.env_file)
-    out.env_text = text.decode("utf-8") if text is not None else None
-    out.side_files = {c: files[p] for p, c in side_names.items() if p in files}
-    if out.env_text is None:
+    if text is None:
         if out.clusters:
             out.note = f"{dist}/{env} at {tree.side.shown} has no {out.env_file}: read as committed"
         return out
+    out.env_text = text.decode("utf-8")
     why = _stale(out)
     if why:
         _render(out)
@@ -143,23 +198,28 @@ def load(tree: Tree, env: str, dist: str, environments: str) -> EnvSide:
     return out
 
 
+def _digest(side_file: bytes) -> str | None:
+    """The environment digest a side file records ("" when none; None when unreadable)."""
+    try:
+        return str(provenance.header(side_file).get("digest", ""))
+    except ValueError:
+        return None
+
+
 def _stale(side: EnvSide) -> str | None:
     """Why the side's dist/ may not be what its environment file renders (None: current)."""
-    if not side.clusters:
-        return f"no {side.dist}/{side.env}"
     try:
-        data = yamlio.load(side.env_text or "")
+        data, side.env_nodes = yamlio.load_with_nodes(side.env_text or "")
     except yaml.YAMLError:
         return f"{side.env_file} does not parse"
+    if not side.clusters:
+        return f"no {side.dist}/{side.env}"
     wanted = provenance.digest(data)
     for cluster in side.clusters:
         recorded = side.side_files.get(cluster)
-        if recorded is None:
-            return f"no provenance side file for {cluster}"
-        try:
-            digest = provenance.header(recorded).get("digest")
-        except ValueError:
-            return f"unreadable provenance side file for {cluster}"
+        digest = _digest(recorded) if recorded is not None else None
+        if digest is None:
+            return f"no readable provenance side file for {cluster}"
         if not digest:
             return "its side files record no environment digest (synthesised before review)"
         if digest != wanted:
