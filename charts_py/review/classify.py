@@ -7,6 +7,7 @@ change carrying those pointers, so a field nobody taught review about is shown, 
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Callable
@@ -65,11 +66,20 @@ def judge(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
     found = list(_BY_KIND.get(kind, _nothing)(before, after, ctx)) + revision(before, after)
     if before is None or after is None:
         return found or [whole(before, after)]
+    changed = delta.paths(before, after)
     claimed = tuple(p for c in found for p in c.paths)
-    left = [p for p in delta.paths(before, after) if not delta.under(p, claimed)]
+    found = [_narrowed(c, changed) for c in found]
+    left = [p for p in changed if not delta.under(p, claimed)]
     if left:
         found.append(other(before, after, left))
     return found
+
+
+def _narrowed(change: Change, changed: list[str]) -> Change:
+    """The change with the pointers that differ under its claims (`/spec/mtls/mode`, not
+    `/spec/mtls`), so its objects name them and its source is the field that moved."""
+    actual = tuple(p for p in changed if delta.under(p, change.paths))
+    return dataclasses.replace(change, paths=actual) if actual else change
 
 
 def _nothing(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:

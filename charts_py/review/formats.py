@@ -7,6 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from charts_py import provenance
+from charts_py.naming import MESH_ROOT
 from charts_py.review.model import Reported, Review, Risk
 
 
@@ -66,7 +67,8 @@ def markdown(review: Review) -> str:
                 _cell(source(c.source)),
             ]
             out.append("| " + " | ".join(cells) + " |")
-        out += ["", f"<details><summary>Details ({env}: {len(changes)} changes)</summary>", ""]
+        count = f"{len(changes)} change{'s' if len(changes) != 1 else ''}"
+        out += ["", f"<details><summary>Details ({env}: {count})</summary>", ""]
         for c in changes:
             out += _details(c)
         out += ["</details>", ""]
@@ -120,11 +122,15 @@ def source(src: dict[str, Any]) -> str:
 
 def _who(c: Reported) -> str:
     if c.service is None:
-        return f"{c.namespace or 'cluster'} (namespace-wide)" if c.namespace else "(cluster-wide)"
+        if c.namespace == MESH_ROOT:
+            return "mesh-wide"
+        return f"namespace {c.namespace}" if c.namespace else "cluster-wide"
     return f"{c.service} ({c.namespace})" if c.namespace else c.service
 
 
 def _blast(c: Reported) -> str:
+    if c.service is None:
+        return f"every workload the change applies to ({_who(c)})"
     callers = ", ".join(c.blast.callers) or "none"
     hosts = ", ".join(c.blast.ingress_hosts) or "none"
     return f"callers {callers}; ingress hosts {hosts}"

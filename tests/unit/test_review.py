@@ -9,6 +9,7 @@ no object (a comment, a reformatted file, reordered keys) report nothing.
 from __future__ import annotations
 
 import json
+import shlex
 import shutil
 import subprocess
 from collections.abc import Callable
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charts_py import cli
 from charts_py.render import synth
@@ -413,3 +415,21 @@ def test_a_ref_without_dist_is_bad_input(shop: Path, capsys: Any) -> None:
 def test_an_environment_missing_at_one_side_is_bad_input(shop: Path, capsys: Any) -> None:
     line = _fails(shop, capsys, "--base", "main", "--head", "main", "--env", "qa")
     assert "--env" in line and "'qa'" in line
+
+
+def test_the_ci_workflow_runs_checks_and_review_with_real_options() -> None:
+    """Every `meshops` line of the pull-request workflow parses with today's CLI."""
+    workflow = yaml.safe_load((REPO / ".github/workflows/review.yml").read_text())
+    runs = [s["run"] for s in workflow["jobs"]["review"]["steps"] if "run" in s]
+    commands = [
+        shlex.split(line.split(">", 1)[0].replace('"$BASE"', "origin/main"))[1:]
+        for run in runs
+        for line in run.splitlines()
+        if line.strip().startswith("meshops ")
+    ]
+    assert {c[0] for c in commands} == {"synth", "validate", "review"}
+    for argv in commands:
+        cli.parser().parse_args(argv)  # exits 2 on an unknown option
+    assert any("--fail-on" in c for c in commands)
+    assert any(c[c.index("--format") + 1] == "markdown" for c in commands if "--format" in c)
+    assert workflow["permissions"]["pull-requests"] == "write"
