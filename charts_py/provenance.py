@@ -257,9 +257,12 @@ class Provenance:
 def header(data: bytes) -> dict[str, Any]:
     """A side file's keys but its objects (`file`, `digest`, `profile`...), read from its
     first lines; raises ValueError on a file this version cannot read."""
-    head, found, rest = data.partition(b'\n "objects": {')
-    tail = rest.rpartition(b"\n },\n")[2]
-    raw = json.loads(head + b"\n" + tail) if found and tail else json.loads(data)
+    start = data.find(b'\n "objects": {')  # slices of the ends only: the middle is megabytes
+    end = data.rfind(b"\n },\n")
+    if 0 <= start < end:
+        raw = json.loads(data[:start] + b"\n" + data[end + 4 :])
+    else:
+        raw = json.loads(data)
     if raw.get("schemaVersion") != SCHEMA_VERSION:
         version = raw.get("schemaVersion")
         raise ValueError(f"side file schemaVersion {version!r} is not {SCHEMA_VERSION}")

@@ -253,3 +253,33 @@ def test_values_shared_between_objects_are_traced_in_each(dist: Path) -> None:
         for leaf in ("timeout", "retries/attempts", "route/0/weight"):
             found = prov.source_of(ingress, f"/spec/http/{i}/{leaf}")
             assert not isinstance(found, Generated), (i, leaf, found)
+
+
+REPO_DIST = SAMPLE_ENVIRONMENTS.parent / "dist"
+
+
+def test_side_files_record_the_digest_of_the_environment_they_render() -> None:
+    """What review reads to know dist/ is current: the digest of the file's data, blind to
+    comments, layout and key order, and changed by any value."""
+    text = (SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()
+    data = yaml.safe_load(text)
+    recorded = provenance.header((REPO_DIST / "prod/prod-west.provenance.json").read_bytes())
+    assert recorded["digest"] == provenance.digest(data)
+    assert recorded["file"] == "environments/prod.yaml" and recorded["profile"] == "prod"
+    reordered = yaml.safe_load("# a comment\n" + yaml.safe_dump(data, sort_keys=True))
+    assert provenance.digest(reordered) == provenance.digest(data)
+    data["services"][2]["versions"][0]["weight"] = 80
+    assert provenance.digest(data) != recorded["digest"]
+
+
+def test_some_objects_of_a_side_file_read_as_the_whole_file_does() -> None:
+    data = (REPO_DIST / "prod/prod-east.provenance.json").read_bytes()
+    text = (SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()
+    whole = provenance.Provenance.from_bytes(data, text)
+    keys = sorted(whole.objects)
+    wanted = [keys[0], keys[len(keys) // 2], keys[-1], "Kind.core.nowhere.nothing"]
+    some = provenance.Provenance.some_from_bytes(data, wanted, text)
+    assert some.objects == {k: whole.objects[k] for k in wanted[:3]}
+    assert (some.env, some.cluster, some.file, some.profile, some.digest) == (
+        whole.env, whole.cluster, whole.file, whole.profile, whole.digest
+    )  # fmt: skip
