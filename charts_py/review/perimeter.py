@@ -148,21 +148,44 @@ def sidecar(before: Obj | None, after: Obj | None) -> list[Change]:
             if p
         )
         risk = Risk.HIGH if added or removed else Risk.MEDIUM
+        # Claimed only when no in-mesh host moved too: those are left to `other`, whole.
+        inside = _reach(before, external=False)["hosts"] != _reach(after, external=False)["hosts"]
+        claims = _host_pointers(after) if inside else ("/spec/egress",)
         out.append(
-            Change(
-                "egress",
-                old["hosts"],
-                new["hosts"],
-                risk,
-                why or "egress listeners change",
-                ("/spec/egress",),
-            )
+            Change("egress", old["hosts"], new["hosts"], risk, why or "egress changes", claims)
         )
     return out
 
 
-def _reach(sidecar: Obj) -> dict[str, Any]:
+def _reach(sidecar: Obj, *, external: bool = True) -> dict[str, Any]:
+    """The external hosts the workload may reach (`ns/host`; with `external` False, the
+    mesh's own services and wildcards instead), and its outbound policy."""
     spec = sidecar.get("spec") or {}
-    hosts = sorted({str(h) for e in spec.get("egress") or [] for h in (e or {}).get("hosts") or []})
+    hosts = sorted(
+        {
+            str(h)
+            for e in spec.get("egress") or []
+            for h in (e or {}).get("hosts") or []
+            if _external(str(h)) == external
+        }
+    )
     mode = (spec.get("outboundTrafficPolicy") or {}).get("mode", "ALLOW_ANY")
     return {"hosts": hosts, "outboundTrafficPolicy": mode}
+
+
+def _external(host: str) -> bool:
+    """`ns/api.stripe.com` is outside the mesh; `./*`, `istio-system/*` and
+    `shop/payment.shop.svc.cluster.local` are inside."""
+    name = host.rsplit("/", 1)[-1]
+    return "*" not in name and not name.endswith(".svc.cluster.local") and "." in name
+
+
+def _host_pointers(sidecar: Obj) -> tuple[str, ...]:
+    """The pointers of the external hosts in a Sidecar's egress listeners."""
+    spec = sidecar.get("spec") or {}
+    return tuple(
+        f"/spec/egress/{i}/hosts/{j}"
+        for i, e in enumerate(spec.get("egress") or [])
+        for j, h in enumerate((e or {}).get("hosts") or [])
+        if _external(str(h))
+    ) or ("/spec/egress",)
