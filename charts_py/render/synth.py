@@ -61,7 +61,10 @@ def rendered(
                 cluster=cluster.name,
                 file=file,
                 profile=env.spec.profile,
-                digest=provenance.digest(env.raw.data),
+                digest=provenance.digest(
+                    env.raw.data, {t.team: t.raw.data for t in env.team_files}
+                ),
+                shown=env.file,
             )
             side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()
     # The bootstrap has no provenance file: it is derived from every environment at once,

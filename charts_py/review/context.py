@@ -6,6 +6,10 @@ from typing import Protocol
 
 BASE, HEAD = "base", "head"
 
+MESH_ROOT = "istio-system"
+"""Istio's root namespace, as config/installation.py's ROOT says: read here, not imported,
+because importing it loads the pydantic models (most of a second of review's start-up)."""
+
 
 class Context(Protocol):
     """Facts of the environment at one side, read from its rendered objects."""

@@ -7,7 +7,7 @@ from itertools import groupby
 from typing import Any
 
 from charts_py import provenance
-from charts_py.naming import MESH_ROOT
+from charts_py.review.context import MESH_ROOT
 from charts_py.review.model import Reported, Review, Risk
 
 

@@ -12,9 +12,8 @@ import functools
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py.naming import MESH_ROOT
 from charts_py.review import security
-from charts_py.review.context import BASE
+from charts_py.review.context import BASE, MESH_ROOT
 from charts_py.review.model import BlastRadius
 from charts_py.review.sides import EnvSide
 
