@@ -110,8 +110,10 @@ def _touched(changed: list[str], options: Options) -> set[str]:
         top, _, rest = path.partition("/")
         if top == options.dist and "/" in rest and not rest.startswith(contract.BOOTSTRAP_DIR):
             touched.add(rest.split("/", 1)[0])
-        elif top == options.environments and rest.endswith(".yaml") and "/" not in rest:
-            touched.add(rest.removesuffix(".yaml"))
+        elif top == options.environments and rest.endswith(".yaml") and rest.count("/") <= 1:
+            touched.add(
+                rest.removesuffix(".yaml").split("/", 1)[0]
+            )  # <env>.yaml, <env>/<team>.yaml
     return touched
 
 
@@ -240,7 +242,7 @@ def _common(side: sides.EnvSide, fields: list[provenance.EnvField]) -> dict[str,
         if isinstance(parts[0], int):
             break  # the list item (a service, an external service) that made the object
     name = env_source.dotted(tuple(common))
-    line = side.line_of(tuple(common)) if common else fields[0].line
+    line = side.line_of(fields[0].file, tuple(common)) if common else fields[0].line
     return {"file": fields[0].file, "line": line, "field": name or fields[0].field}
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from pathlib import PurePosixPath
 from typing import Any
 
 import yaml
@@ -87,8 +88,10 @@ class EnvSide:
     environments: str
     clusters: list[str] = field(default_factory=list)
     env_text: str | None = None
-    env_nodes: yaml.Node | None = field(default=None, repr=False)
-    """The environment file's node tree: the line of each field, for sources."""
+    team_texts: dict[str, str] = field(default_factory=dict)
+    """The teams' files beside the environment file (`environments/<env>/<team>.yaml`)."""
+    nodes: dict[str, yaml.Node | None] = field(default_factory=dict, repr=False)
+    """Each input file's node tree, by path: the line of each field, for sources."""
     side_files: dict[str, bytes] = field(default_factory=dict)
     """Provenance side file bytes per cluster."""
     rendered: dict[str, Obj] | None = None
@@ -138,12 +141,14 @@ class EnvSide:
         return recorded
 
     def _lined(self, origin: provenance.Origin) -> provenance.Origin:
-        if not isinstance(origin, provenance.EnvField) or self.env_nodes is None:
+        if not isinstance(origin, provenance.EnvField) or origin.file not in self.nodes:
             return origin
-        return dataclasses.replace(origin, line=yamlio.line_of(self.env_nodes, origin.path))
+        return dataclasses.replace(origin, line=self.line_of(origin.file, origin.path))
 
-    def line_of(self, path: tuple[str | int, ...]) -> int | None:
-        return yamlio.line_of(self.env_nodes, path) if self.env_nodes is not None else None
+    def line_of(self, file: str, path: tuple[str | int, ...]) -> int | None:
+        """The line of `path` in the input `file` (the environment's or a team's)."""
+        node = self.nodes.get(file)
+        return yamlio.line_of(node, path) if node is not None else None
 
     def find(
         self,
@@ -182,7 +187,10 @@ def load(tree: Tree, env: str, dist: str, environments: str) -> EnvSide:
     entries = tree.listing(f"{dist}/{env}", recursive=False)
     out.clusters = sorted(n for n in (e.rsplit("/", 1)[1] for e in entries) if "." not in n)
     side_paths = {f"{dist}/{env}/{c}{provenance.SUFFIX}": c for c in out.clusters}
-    files = tree.read([out.env_file, *side_paths])
+    team_dir = teams_folder(out.env_file)
+    team_paths = [p for p in tree.listing(team_dir, recursive=False) if p.endswith(".yaml")]
+    files = tree.read([out.env_file, *team_paths, *side_paths])
+    out.team_texts = {p: files[p].decode("utf-8") for p in team_paths if p in files}
     out.side_files = {c: files[p] for p, c in side_paths.items() if p in files}
     text = files.get(out.env_file)
     if text is None:
@@ -208,13 +216,17 @@ def _digest(side_file: bytes) -> str | None:
 
 def _stale(side: EnvSide) -> str | None:
     """Why the side's dist/ may not be what its environment file renders (None: current)."""
-    try:
-        data, side.env_nodes = yamlio.load_with_nodes(side.env_text or "")
-    except yaml.YAMLError:
-        return f"{side.env_file} does not parse"
+    inputs = {side.env_file: side.env_text or "", **side.team_texts}
+    data: dict[str, Any] = {}
+    for path, text in inputs.items():
+        try:
+            data[path], side.nodes[path] = yamlio.load_with_nodes(text)
+        except yaml.YAMLError:
+            return f"{path} does not parse"
     if not side.clusters:
         return f"no {side.dist}/{side.env}"
-    wanted = provenance.digest(data)
+    teams = {PurePosixPath(p).stem: data[p] for p in side.team_texts}
+    wanted = provenance.digest(data[side.env_file], teams)
     for cluster in side.clusters:
         recorded = side.side_files.get(cluster)
         digest = _digest(recorded) if recorded is not None else None
@@ -232,7 +244,7 @@ def _render(side: EnvSide) -> None:
     from charts_py.config import environment
     from charts_py.render import synth
 
-    env = environment.load_text(side.env_text or "", side.env, side.env_file)
+    env = environment.load_text(side.env_text or "", side.env, side.env_file, side.team_texts)
     built = synth.rendered([env], [env], side.environments)
     prefix = f"{side.env}/"
     side.rendered = {
@@ -243,6 +255,12 @@ def _render(side: EnvSide) -> None:
         path.removeprefix(prefix).removesuffix(provenance.SUFFIX): data
         for path, data in built.side_files.items()
     }
+
+
+def teams_folder(env_file: str) -> str:
+    """Where an environment's team files live (config/teams.py's `team_dir`, spelled here:
+    importing it loads the pydantic models)."""
+    return env_file.removesuffix(".yaml")
 
 
 def _parsed(path: str, data: bytes) -> Obj:

@@ -49,10 +49,13 @@ def shop(tmp_path_factory: pytest.TempPathFactory) -> Path:
 Edit = Callable[[str], str]
 
 
-def branch(repo: Path, name: str, env: str, edit: Edit, *, synthesise: bool = True) -> str:
-    """A branch off main whose commit edits environments/<env>.yaml (and its dist/)."""
+def branch(
+    repo: Path, name: str, env: str, edit: Edit, *, synthesise: bool = True, team: str = ""
+) -> str:
+    """A branch off main whose commit edits environments/<env>.yaml (or a team's file,
+    environments/<env>/<team>.yaml) and synthesises dist/."""
     _git(repo, "checkout", "-q", "-B", name, "main")
-    path = repo / "environments" / f"{env}.yaml"
+    path = repo / "environments" / (f"{env}/{team}.yaml" if team else f"{env}.yaml")
     text = path.read_text()
     changed = edit(text)
     assert changed != text, "the edit did not apply"
@@ -89,6 +92,12 @@ def replace(old: str, new: str) -> Edit:
     return edit
 
 
+def line(env: str, text: str) -> int:
+    """The line of `text` in this checkout's environments/<env>.yaml (the sample's lines move)."""
+    lines = (REPO / "environments" / f"{env}.yaml").read_text().splitlines()
+    return next(i for i, found in enumerate(lines, 1) if text in found)
+
+
 def only(data: dict[str, Any], kind: str) -> dict[str, Any]:
     found = [c for c in data["changes"] if c["kind"] == kind]
     assert len(found) == 1, json.dumps(data["changes"], indent=1)
@@ -114,7 +123,7 @@ def test_canary_shift_is_one_change_for_both_clusters(shop: Path, capsys: Any) -
     assert change["blastRadius"] == {"callers": ["catalog", "frontend"], "ingressHosts": []}
     assert change["source"]["file"] == "environments/prod.yaml"
     assert change["source"]["field"] == "services[2].versions[0].weight"
-    assert change["source"]["line"] == 40
+    assert change["source"]["line"] == line("prod", "{name: v1, weight: 90}")
     assert {o["cluster"] for o in change["objects"]} == set(PROD)
     assert {o["kind"] for o in change["objects"]} == {"VirtualService"}
     assert data["summary"]["changes"] == 1 and data["summary"]["risk"] == "medium"
@@ -125,10 +134,11 @@ def test_shorter_timeout_is_high_and_names_its_callers(shop: Path, capsys: Any) 
     change = only(review(shop, capsys, "--base", "main", "--head", name), "timeout")
     assert (change["service"], change["before"], change["after"]) == ("catalog", "5s", "4500ms")
     assert change["risk"] == "high" and change["clusters"] == PROD
-    assert change["blastRadius"]["callers"] == ["frontend", "recommendations"]
+    # search/indexer calls it from namespace search (environments/prod/search.yaml)
+    assert change["blastRadius"]["callers"] == ["frontend", "recommendations", "search/indexer"]
     assert change["source"] == {
         "file": "environments/prod.yaml",
-        "line": 35,
+        "line": line("prod", "timeout: 5s"),
         "field": "services[1].timeout",
     }
 
@@ -297,6 +307,35 @@ def test_an_image_is_other_with_its_paths(shop: Path, capsys: Any) -> None:
     assert change["source"]["field"] == "services[4].image"
 
 
+def test_a_teams_call_across_namespaces_names_the_teams_file(shop: Path, capsys: Any) -> None:
+    edit = replace("calls: [search/query]", "calls: [search/query, shop/accounts]")
+    name = branch(shop, "team", "prod", edit, team="payments")
+    data = review(shop, capsys, "--base", "main", "--head", name)
+    change = only(data, "authorization")
+    assert (change["service"], change["namespace"], change["risk"]) == (
+        "accounts",
+        "shop",
+        "critical",
+    )
+    assert "payments/fraud" in change["after"]["callers"]
+    assert "payments/fraud" not in change["before"]["callers"]
+    assert "payments/fraud" in change["blastRadius"]["callers"]
+    # The policy's principals are derived from the callers' `calls`: synth records no field
+    # for them, so the source is the construct that generated them (honest, not a line).
+    assert change["source"] == {"generated": "MeshService construct"}
+
+
+def test_a_teams_timeout_names_the_line_in_the_teams_file(shop: Path, capsys: Any) -> None:
+    name = branch(
+        shop, "team-timeout", "prod", replace("timeout: 5s", "timeout: 4s"), team="payments"
+    )
+    change = only(review(shop, capsys, "--base", "main", "--head", name), "timeout")
+    assert (change["service"], change["namespace"]) == ("ledger", "payments")
+    assert change["source"]["file"] == "environments/prod/payments.yaml"
+    lines = (REPO / "environments/prod/payments.yaml").read_text().splitlines()
+    assert "timeout: 5s" in lines[change["source"]["line"] - 1]
+
+
 # --- nothing spurious ---------------------------------------------------------------------
 
 REFORMATTED = {
@@ -382,7 +421,7 @@ def test_markdown_is_a_pull_request_comment(shop: Path, capsys: Any) -> None:
     assert "### prod" in lines and "<details>" in text and "</details>" in text
     row = next(line for line in lines if line.startswith("| medium |"))
     assert "reviews (shop)" in row and "traffic-shift" in row and "prod-east, prod-west" in row
-    assert "environments/prod.yaml:40" in row
+    assert f"environments/prod.yaml:{line('prod', '{name: v1, weight: 90}')}" in row
 
 
 # --- bad input: one line, exit 2 ------------------------------------------------------------
