@@ -8,33 +8,35 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
+from charts_py import format_names
+from charts_py.cli import shared
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK
 
 RISKS = ("critical", "high", "medium", "low")
-FORMATS = ("text", "markdown", "json")
+"""`--fail-on`'s choices: review.model.Risk's classes, highest first."""
 
 
 def register(commands: Any) -> None:
     """Add `review`."""
     cmd = commands.add_parser(
-        "review", help="what a change of dist/ does to traffic and security, and its risk"
+        "review",
+        help="what a change of dist/ does to traffic and security, and its risk",
+        parents=[shared.envs(), shared.repo()],
     )
     cmd.add_argument(
         "--base", default=None, metavar="REF", help="default: merge base with the default branch"
     )
     cmd.add_argument("--head", default=None, metavar="REF", help="default: the working tree")
+    cmd.add_argument("--format", choices=format_names.REVIEW, default="text")
     cmd.add_argument(
-        "--env", action="append", default=[], metavar="E", help="only this environment (repeatable)"
-    )
-    cmd.add_argument("--format", choices=FORMATS, default="text")
-    cmd.add_argument(
-        "--fail-on", choices=RISKS, default=None, metavar="RISK",
+        "--fail-on",
+        choices=RISKS,
+        default=None,
+        metavar="RISK",
         help="exit 1 when a change is this risky or more (critical|high|medium|low)",
-    )  # fmt: skip
-    cmd.add_argument("--repo", type=Path, default=None, metavar="P")
+    )
     cmd.set_defaults(handler=_review)
 
 
@@ -44,8 +46,7 @@ def _review(args: argparse.Namespace) -> int:
 
     options = run.Options(base=args.base, head=args.head, envs=tuple(args.env), repo=args.repo)
     review = run.run(options)
-    write = {"json": formats.to_json, "markdown": formats.markdown, "text": formats.text}
-    sys.stdout.write(write[args.format](review))
+    sys.stdout.write(formats.RENDERERS[args.format](review))
     if args.fail_on and review.risk is not None and review.risk >= Risk.named(args.fail_on):
         return EXIT_DIFFERENT
     return EXIT_OK

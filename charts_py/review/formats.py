@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from itertools import groupby
 from typing import Any
 
@@ -146,3 +147,11 @@ def _cell(text: str) -> str:
 
 def _sha(commit: str | None) -> str:
     return commit[:12] if commit else "working tree"
+
+
+RENDERERS: dict[str, Callable[[Review], str]] = {
+    "text": text,
+    "markdown": markdown,
+    "json": to_json,
+}
+"""The renderer of each `--format` (format_names.REVIEW)."""
