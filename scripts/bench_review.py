@@ -9,9 +9,9 @@ them, is printed on its own). Floor, also in a fresh process and timed inside: `
 --name-only` of the two commits, then the changed files' blobs at both commits (one `git
 cat-file --batch`) parsed with libyaml. The two take turns; the best of each is compared.
 Also prints the CLI wall time of a review of the sample environments (best of N). Asserts
-nothing.
+nothing. With `--docs`, the results replace block `review` of docs/development.md.
 
-    .venv/bin/python scripts/bench_review.py [--services 500] [--clusters 4] [--runs 5]
+    .venv/bin/python scripts/bench_review.py [--services 500] [--clusters 4] [--runs 5] [--docs]
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import time
 from pathlib import Path
 
 import bench_synth  # the estate generator, shared with the synth benchmark
+import benchdoc
 import yaml
 
 REPO = Path(__file__).resolve().parent.parent
@@ -141,27 +142,40 @@ def main() -> int:
     parser.add_argument("--services", type=int, default=500)
     parser.add_argument("--clusters", type=int, default=4)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--docs", action="store_true", help="write docs/development.md's block")
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.1f} at the start")
+    record = benchdoc.Record()
+    record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory(prefix="bench-review-") as tmp:
         work = Path(tmp)
         best = sample(args.runs, work)
-        print(f"sample: `meshops review` CLI (a canary shift), best of {args.runs}: {best:.2f}s"
-              " (target <= 1 s)")  # fmt: skip
+        record.say(f"sample: `meshops review` CLI (a canary shift), best of {args.runs}:"
+                   f" {best:.2f}s (target <= 1 s)")  # fmt: skip
         repo = prepare(work, args.services, args.clusters)
-        print(f"estate: {args.services} services x {args.clusters} clusters = "
-              f"{objects(repo)} objects; branch shift changes svc-010's weights")  # fmt: skip
+        count = objects(repo)
+        record.say(f"estate: {args.services} services x {args.clusters} clusters = {count}"
+                   " objects; branch shift changes svc-010's weights")  # fmt: skip
         reviews, floors = [], []
         for _ in range(args.runs):
             seconds, found = inside(REVIEW, repo)
             reviews.append(seconds)
             seconds, parsed = inside(FLOOR, repo)
             floors.append(seconds)
-        print(f"  meshops review (in process): {min(reviews):.3f}s ({found} changes)")
-        print(f"  floor (git diff --name-only + libyaml parse of {parsed} changed files):"
-              f" {min(floors):.3f}s")  # fmt: skip
-        print(f"  review / floor: {min(reviews) / min(floors):.1f}x (target <= 3x)")
-    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        review_s, floor_s = min(reviews), min(floors)
+        record.say(f"  meshops review (in process): {review_s:.3f}s ({found} changes)")
+        record.say(f"  floor (git diff --name-only + libyaml parse of {parsed} changed files):"
+                   f" {floor_s:.3f}s")  # fmt: skip
+        record.say(f"  review / floor: {review_s / floor_s:.1f}x (target <= 3x)")
+    record.say(f"load average {os.getloadavg()[0]:.1f} at the end")
+    if args.docs:
+        rows = [
+            ["`meshops review` of the sample (a canary shift), CLI wall time, best of"
+             f" {args.runs}", f"{best:.2f} s", "", "", f"<= 1 s: {benchdoc.verdict(best <= 1)}"],
+            [f"`meshops review` of the estate ({count} objects, one canary's weights), in"
+             " process", f"{review_s:.3f} s", f"{floor_s:.3f} s", f"{review_s / floor_s:.1f}x",
+             f"<= 3x: {benchdoc.verdict(review_s / floor_s <= 3)}"],
+        ]  # fmt: skip
+        benchdoc.write("review", ("what", "meshops", "floor", "ratio", "target"), rows, record)
     return 0
 
 
