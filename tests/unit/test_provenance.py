@@ -261,15 +261,28 @@ REPO_DIST = SAMPLE_ENVIRONMENTS.parent / "dist"
 def test_side_files_record_the_digest_of_the_environment_they_render() -> None:
     """What review reads to know dist/ is current: the digest of the file's data, blind to
     comments, layout and key order, and changed by any value."""
-    text = (SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()
-    data = yaml.safe_load(text)
+    data = yaml.safe_load((SAMPLE_ENVIRONMENTS / "prod.yaml").read_text())
+    teams = {
+        path.stem: yaml.safe_load(path.read_text())
+        for path in sorted((SAMPLE_ENVIRONMENTS / "prod").glob("*.yaml"))
+    }
+    assert teams, "the sample's prod has teams' files"
     recorded = provenance.header((REPO_DIST / "prod/prod-west.provenance.json").read_bytes())
-    assert recorded["digest"] == provenance.digest(data)
+    assert recorded["digest"] == provenance.digest(data, teams)
     assert recorded["file"] == "environments/prod.yaml" and recorded["profile"] == "prod"
     reordered = yaml.safe_load("# a comment\n" + yaml.safe_dump(data, sort_keys=True))
-    assert provenance.digest(reordered) == provenance.digest(data)
+    assert provenance.digest(reordered, teams) == recorded["digest"]
+    staging = yaml.safe_load((SAMPLE_ENVIRONMENTS / "staging.yaml").read_text())
+    side = (REPO_DIST / "staging/staging-1.provenance.json").read_bytes()
+    assert provenance.header(side)["digest"] == provenance.digest(staging)
     data["services"][2]["versions"][0]["weight"] = 80
-    assert provenance.digest(data) != recorded["digest"]
+    assert provenance.digest(data, teams) != recorded["digest"]
+    first = next(iter(teams))
+    teams[first] = {**teams[first], "changed": True}
+    assert (
+        provenance.digest(yaml.safe_load((SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()), teams)
+        != recorded["digest"]
+    )
 
 
 def test_some_objects_of_a_side_file_read_as_the_whole_file_does() -> None:
