@@ -96,9 +96,8 @@ def revision(before: Obj | None, after: Obj | None) -> list[Change]:
         if old == new:
             return []
         why = "the control plane changes: " + str((new or old or {}).get("name"))
-        return [
-            Change("revision", old, new, Risk.HIGH, why, ("/spec",) if before and after else ("",))
-        ]
+        paths = ("/spec/source/chart", "/spec/source/targetRevision") if before and after else ("",)
+        return [Change("revision", old, new, Risk.HIGH, why, paths)]
     if before is None or after is None:
         return []
     out = []
@@ -111,15 +110,15 @@ def revision(before: Obj | None, after: Obj | None) -> list[Change]:
 
 
 def _release(app: Obj | None) -> dict[str, Any] | None:
+    """Which release an Application installs (its values are `other`: a revision change is a
+    release added, removed or moved to another chart version)."""
     if app is None:
         return None
-    spec = app.get("spec") or {}
-    source = spec.get("source") or {}
+    source = (app.get("spec") or {}).get("source") or {}
     return {
         "name": (app.get("metadata") or {}).get("name"),
         "chart": source.get("chart"),
         "targetRevision": source.get("targetRevision"),
-        "values": hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()[:12],
     }
 
 
