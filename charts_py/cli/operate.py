@@ -19,7 +19,7 @@ from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 if TYPE_CHECKING:
     from charts_py.drift.model import Report
-    from charts_py.drift.notify import Delivery
+    from charts_py.report.notify import Delivery
 
 
 def register(commands: Any) -> None:
@@ -136,7 +136,7 @@ def _add_delivery(drift: Any) -> None:
 
 def _notify_url(url: str) -> str:
     """Reject a URL that can never be delivered to before the run, not after it."""
-    from charts_py.drift import notify
+    from charts_py.report import notify
 
     try:
         return notify.check_url(url)
@@ -239,7 +239,8 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from charts_py.drift import formats, html, run, snapshot
+    from charts_py.drift import run
+    from charts_py.report import formats, html, snapshot
 
     options = run.Options(
         args.env,
@@ -299,7 +300,7 @@ def _propose(args: argparse.Namespace, report: Report) -> Report:
 def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
     """Metrics file, Pushgateway and webhook; a failure is one warning line, never a different
     exit code."""
-    from charts_py.drift import metrics, notify, pushgateway
+    from charts_py.report import metrics, notify, pushgateway
 
     if args.metrics_file:
         try:
@@ -315,7 +316,7 @@ def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
 
 def _said(what: str, url: str, sent: Delivery) -> None:
     """One stderr line per delivery, the URL redacted (webhook paths carry their secret)."""
-    from charts_py.drift import notify
+    from charts_py.report import notify
 
     where = notify.redact(url)
     tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
@@ -383,8 +384,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from charts_py.drift import formats
     from charts_py.recovery import restore
+    from charts_py.report import formats
 
     options = restore.Options(
         args.env, args.source, args.cluster, args.repo, args.kubeconfig, args.context,

@@ -18,7 +18,7 @@ DRIFT_RULE = "meshops-drift"
 DRIFT_OBJECTS = "meshops_drift_objects"
 DRIFT_COMPLETE = "meshops_drift_complete"
 DRIFT_LAST_RUN = "meshops_drift_last_run_timestamp_seconds"
-"""Metric names written by drift/metrics.py (a unit test keeps the two in step)."""
+"""Metric names written by report/metrics.py (a unit test keeps the two in step)."""
 DRIFT_STALE = "2d"
 DRIFT_STALE_SECONDS = 2 * 86400
 DASHBOARD_SERVICES = 50
@@ -118,7 +118,7 @@ def severity(env: Environment) -> str:
 
 
 def drift_rules(env: Environment, cluster: Cluster) -> list[Any]:
-    """Alerts on the nightly drift job's metrics (drift/metrics.py) for this cluster: critical
+    """Alerts on the nightly drift job's metrics (report/metrics.py) for this cluster: critical
     drift, a run that could not check everything, and no run for two days.
 
     Stale has two halves because an absent series yields no alert at all: `time() - max(...)`

@@ -21,7 +21,6 @@ from typing import Any
 from charts_py import naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, Service
-from charts_py.drift import metrics, pushgateway
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -32,6 +31,7 @@ from charts_py.drift.model import (
     Severity,
     Status,
 )
+from charts_py.report import metrics, pushgateway
 
 STEP = 60  # seconds between samples and between rule evaluations
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # promtool's clock starts at 0

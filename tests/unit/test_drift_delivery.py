@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 
 from charts_py import cli
-from charts_py.drift import html as html_report
-from charts_py.drift import metrics, notify
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -33,6 +31,8 @@ from charts_py.drift.model import (
     Status,
 )
 from charts_py.provenance import ProfileDefault
+from charts_py.report import html as html_report
+from charts_py.report import metrics, notify
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from rich.console import Console
 
-from charts_py.drift import formats, html, model
+from charts_py.drift import model
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -23,6 +23,7 @@ from charts_py.drift.model import (
     Status,
 )
 from charts_py.provenance import EnvField, Generated, ProfileDefault
+from charts_py.report import formats, html
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from charts_py import cli
-from charts_py.drift import pushgateway
+from charts_py.report import pushgateway
 from tests import tools
 from tests.unit.test_drift_delivery import (
     Hook,

@@ -209,8 +209,8 @@ def test_a_malformed_report_names_the_field(tmp_path: Path, content: str, messag
 
 
 def test_every_report_form_links_the_proposal_branch() -> None:
-    from charts_py.drift import formats, html, notify
     from charts_py.drift.model import GitSource, ProposalLink, Report
+    from charts_py.report import formats, html, notify
 
     link = ProposalLink("meshops/adopt/staging/staging-1/20261201T031700Z", "abc123", 2, 1)
     report = Report(

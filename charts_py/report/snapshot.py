@@ -15,10 +15,10 @@ from typing import Any, Protocol
 import yaml
 
 from charts_py import gitrepo
-from charts_py.drift import formats
 from charts_py.drift.model import Report, Status
 from charts_py.errors import SnapshotError
 from charts_py.objectref import ObjectRef
+from charts_py.report import formats
 
 MASK_PREFIX = "<masked:"
 SNAPSHOT_STATUSES = (Status.MODIFIED, Status.EXTRA)  # the ones with a live object to keep

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py import provenance
-from charts_py.drift import formats
 from charts_py.drift.model import Report, Result
+from charts_py.report import formats
 
 TOP = 10  # divergent objects in a message: enough to act on, short enough for a chat line
 TIMEOUT = 5.0

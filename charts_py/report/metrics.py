@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from charts_py.drift import formats
 from charts_py.drift.model import Report, Severity, Status
+from charts_py.report import formats
 
 NONE = "none"  # severity label of in-sync and unknown objects
 HELP = {

@@ -12,8 +12,8 @@ import html
 import json
 from collections.abc import Iterable
 
-from charts_py.drift import formats
 from charts_py.drift.model import Difference, Report, Result, Severity, Status
+from charts_py.report import formats
 
 VALUE_LIMIT = 2000  # characters of one pretty-printed value; the snapshot keeps the whole object
 COLOURS: dict[Severity | None, str] = {
