@@ -4,22 +4,13 @@ Parse, call the library, map outcomes to exit codes; nothing else."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
-import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
+from typing import Any
 
 from charts_py import contract
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
-
-if TYPE_CHECKING:
-    from charts_py.drift.model import Report
-    from charts_py.report.notify import Delivery
 
 
 def register(commands: Any) -> None:
@@ -240,7 +231,7 @@ def _apply(args: argparse.Namespace) -> int:
 
 def _drift(args: argparse.Namespace) -> int:
     from charts_py.drift import run
-    from charts_py.report import formats, html, snapshot
+    from charts_py.report import job
 
     options = run.Options(
         args.env,
@@ -252,78 +243,22 @@ def _drift(args: argparse.Namespace) -> int:
         args.context,
         args.live_dir,
     )
-    started = time.monotonic()
-    with err.status(f"drift {args.env}: reading git and the cluster..."):
-        report, live = run.run(options)
-    seconds = time.monotonic() - started
-    if args.propose_branch and report.drifted and report.complete:
-        report = _propose(args, report)
-    if args.format == "text":
-        with args.output.open("w", encoding="utf-8") if args.output else nullcontext() as file:
-            console = Console(file=file, highlight=False, width=160) if file else out
-            formats.text(report, console, details=args.details)
-    else:
-        render = {
-            "json": formats.json_text,
-            "markdown": formats.markdown,
-            "junit": formats.junit,
-            "html": html.page,
-        }
-        rendered = render[args.format](report)
-        if args.output:
-            args.output.write_text(rendered, encoding="utf-8")
-        else:
-            sys.stdout.write(rendered)
-    _deliver(args, report, seconds)
-    if args.snapshot:
-        sha = snapshot.commit(
-            report, live, repo=args.repo, branch=args.snapshot_branch, push=args.push
-        )
-        err.print(f"snapshot {sha[:12]} on {args.snapshot_branch}", markup=False)
-    code: int = report.exit_code()
+    nightly = job.Job(
+        drift=options,
+        render=job.Render(format=args.format, output=args.output, details=args.details),
+        deliver=job.Deliver(
+            notify=args.notify,
+            notify_format=args.notify_format,
+            metrics_file=args.metrics_file,
+            pushgateway=args.pushgateway,
+        ),
+        snapshot=args.snapshot,
+        snapshot_branch=args.snapshot_branch,
+        push=args.push,
+        propose_branch=args.propose_branch,
+    )
+    code: int = job.nightly(nightly, out=out, err=err).exit_code()
     return code
-
-
-def _propose(args: argparse.Namespace, report: Report) -> Report:
-    """The report with the adoption branch made from it (docs/propose.md, "Nightly")."""
-    from charts_py.propose import nightly
-
-    with err.status("proposing an adoption branch (re-rendering the environment)..."):
-        link = nightly.adopt(
-            report, repo=args.repo, dist=args.dist, prefix=args.propose_branch, push=args.push
-        )
-    if link.error:
-        err.print(f"meshops: warning: propose: {link.error}", markup=False)
-    return dataclasses.replace(report, proposal=link)
-
-
-def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
-    """Metrics file, Pushgateway and webhook; a failure is one warning line, never a different
-    exit code."""
-    from charts_py.report import metrics, notify, pushgateway
-
-    if args.metrics_file:
-        try:
-            metrics.write(report, args.metrics_file, seconds)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            err.print(f"meshops: warning: metrics {args.metrics_file}: {reason}", markup=False)
-    if args.pushgateway:
-        _said("pushgateway", args.pushgateway, pushgateway.push(report, args.pushgateway, seconds))
-    if args.notify:
-        _said("notify", args.notify, notify.deliver(report, args.notify, args.notify_format))
-
-
-def _said(what: str, url: str, sent: Delivery) -> None:
-    """One stderr line per delivery, the URL redacted (webhook paths carry their secret)."""
-    from charts_py.report import notify
-
-    where = notify.redact(url)
-    tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
-    if sent.ok:
-        err.print(f"{what} {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
-    else:
-        err.print(f"meshops: warning: {what} {where}: {sent.reason} ({tries})", markup=False)
 
 
 def _add_backup(commands: Any) -> None:
