@@ -81,6 +81,58 @@ def folders(repo: git.Repo, commit: str, path: str) -> list[str]:
     return sorted(t.name for t in node.trees) if isinstance(node, git.Tree) else []
 
 
+def tip(repo: git.Repo, ref: str) -> str | None:
+    """The commit `ref` names, or None when it names none (a branch not created yet)."""
+    return _tip(repo, ref)
+
+
+def listings(repo: git.Repo, commit: str, folders: Iterable[str]) -> dict[str, list[str]]:
+    """The names directly inside each of `folders` at `commit`, sorted, from one `ls-tree`
+    (a folder that is absent lists nothing): how the snapshot branch's history is found
+    without reading one folder per call."""
+    wanted = sorted({f.strip("/") for f in folders})
+    out: dict[str, list[str]] = {f: [] for f in wanted}
+    if not wanted:
+        return out
+    listing = repo.git.execute(
+        ["git", "ls-tree", "-z", "--name-only", commit, "--", *(f"{f}/" for f in wanted)],
+        stdout_as_string=False,
+    )
+    for raw in filter(None, bytes(listing).split(b"\0")):
+        folder, _, name = raw.decode().rpartition("/")
+        if folder in out:
+            out[folder].append(name)
+    return {f: sorted(names) for f, names in out.items()}
+
+
+def read_files(repo: git.Repo, commit: str, paths: Iterable[str]) -> dict[str, bytes | None]:
+    """The blobs at `paths` in `commit` (None where there is none), from one
+    `cat-file --batch`."""
+    wanted = list(dict.fromkeys(paths))
+    if not wanted:
+        return {}
+    request = b"".join(f"{commit}:{p}\n".encode() for p in wanted)
+    with tempfile.TemporaryFile() as stream:
+        stream.write(request)
+        stream.seek(0)
+        batch = bytes(
+            repo.git.execute(["git", "cat-file", "--batch"], istream=stream, stdout_as_string=False)
+        )
+    out: dict[str, bytes | None] = {}
+    at = 0
+    for path in wanted:  # "<oid> <type> <size>\n<content>\n" or "<name> missing\n"
+        header_end = batch.index(b"\n", at)
+        header = batch[at:header_end].split(b" ")
+        if header[-1] == b"missing" or len(header) != 3:
+            out[path], at = None, header_end + 1
+            continue
+        size = int(header[2])
+        content = batch[header_end + 1 : header_end + 1 + size]
+        out[path] = content if header[1] == b"blob" else None
+        at = header_end + 2 + size
+    return out
+
+
 def _blobs(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
     """Every file under `folder` at `sha`, sorted: their names from one `ls-tree`, their
     contents from one `cat-file --batch` (two processes, not one read per blob). The bytes

@@ -12,8 +12,14 @@ from pathlib import Path
 from charts_py import kubeapi
 from charts_py.config import environment
 from charts_py.drift import check, fetch, parse, sources
-from charts_py.drift.model import Report, Severity
-from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
+from charts_py.drift.model import Report, Severity, Waiver
+from charts_py.drift.policy import (
+    DEFAULT_SEVERITY,
+    IgnoreRule,
+    Policy,
+    SeverityRule,
+    with_waivers,
+)
 from charts_py.objectref import ObjectRef, group_label
 
 
@@ -40,6 +46,15 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
     """The Report, and the live objects it judged (masked; for snapshots)."""
     with _collector_paused():
         return _run(options)
+
+
+def unfinished(options: Options, started: str, reason: str) -> tuple[Report, fetch.Live]:
+    """The report of a run that could not read the cluster at all (unreachable, refused):
+    no verdicts, the reason as its run error, so it is incomplete (exit 2) and still
+    delivered: silence would read as "nothing new"."""
+    where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
+    report = Report(options.env, where.cluster, where.git, started, now(), (), (reason,))
+    return report, fetch.Live()
 
 
 @contextlib.contextmanager
@@ -80,6 +95,7 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
     )
     lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
     results = sources.attach(results, desired.objects, live.objects, lookup)
+    results = with_waivers(results, policy)
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
     errors = tuple(
         f"{kind} ({group_label(group)}): {reason}"
@@ -133,8 +149,13 @@ def policy_for(environment_text: str | None, commit: str, env: str) -> Policy:
     drift = environment.drift_rules(environment_text, f"environments/{env}.yaml@{commit[:12]}")
     severity = tuple(SeverityRule(r.kind, r.path, Severity(r.severity)) for r in drift.severity)
     ignore = tuple(IgnoreRule(r.kind, r.namespace, r.name, r.path, r.manager) for r in drift.ignore)
+    waivers = tuple(
+        Waiver(w.kind, w.namespace, w.name, w.path, w.reason, w.owner, w.expires)
+        for w in drift.waivers
+    )
     return Policy(
         severity=severity + DEFAULT_SEVERITY,
         ignore=ignore,
         controllers=Policy().controllers | frozenset(drift.controllers),
+        waivers=waivers,
     )

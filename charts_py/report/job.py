@@ -18,10 +18,11 @@ from pathlib import Path
 
 from rich.console import Console
 
-from charts_py import contract
-from charts_py.drift import run
+from charts_py import contract, gitrepo
+from charts_py.drift import fetch, run
 from charts_py.drift.model import Report
-from charts_py.report import formats, html, metrics, notify, pushgateway, snapshot
+from charts_py.errors import ClusterUnreachable, PermanentApiError, RetryableApiError
+from charts_py.report import formats, history, html, metrics, notify, pushgateway, snapshot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -61,18 +62,42 @@ def nightly(job: Job, *, out: Console, err: Console) -> Report:
     """Run the job's sequence; the report (with its proposal link, if one was made)."""
     started = time.monotonic()
     with err.status(f"drift {job.drift.env}: reading git and the cluster..."):
-        report, live = run.run(job.drift)
+        report, live = _drift(job.drift)
     seconds = time.monotonic() - started
+    report, index = _history(job, report)
     if job.propose_branch and report.drifted and report.complete:
         report = _propose(job, report, err)
     show(report, job.render, out)
     deliver(report, job.deliver, seconds, err)
     if job.snapshot:
         sha = snapshot.commit(
-            report, live, repo=job.drift.repo, branch=job.snapshot_branch, push=job.push
+            report,
+            live,
+            repo=job.drift.repo,
+            branch=job.snapshot_branch,
+            push=job.push,
+            index=index,
         )
         err.print(f"snapshot {sha[:12]} on {job.snapshot_branch}", markup=False)
     return report
+
+
+def _drift(options: run.Options) -> tuple[Report, fetch.Live]:
+    """The run; one that cannot reach the cluster at all is an incomplete report, delivered
+    and snapshotted like any other (bad input still stops the run: exit 2, nothing sent)."""
+    started = run.now()
+    try:
+        return run.run(options)
+    except (ClusterUnreachable, RetryableApiError, PermanentApiError) as exc:
+        return run.unfinished(options, started, f"could not read the cluster: {exc}")
+
+
+def _history(job: Job, report: Report) -> tuple[Report, history.Index]:
+    """Tonight's findings with their life, from the latest index of this env and cluster on
+    the snapshot branch (local, or the push remote's when the job runs from a fresh clone)."""
+    repo = gitrepo.open_repo(job.drift.repo)
+    refs = history.history_refs(job.snapshot_branch, job.push)
+    return history.track(report, history.previous(repo, refs, report.env, report.cluster))
 
 
 def _propose(job: Job, report: Report, err: Console) -> Report:

@@ -100,7 +100,7 @@ DIFFERENCE = {"path", "change", "desired", "live", "manager", "operation", "time
 def test_json_has_the_contract_shape() -> None:
     text = formats.json_text(drifted())
     data = json.loads(text)
-    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 3,')
+    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 4,')
     # Every version-1 key, plus these additive ones (readers of version 1 ignore them).
     assert set(data) == TOP | {"errors", "confirmedBy", "notes"}
     assert set(data["summary"]) == SUMMARY | {"ignored"}

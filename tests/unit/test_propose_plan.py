@@ -187,7 +187,7 @@ def test_a_field_only_the_syncer_owns_is_removed_by_a_sync() -> None:
     [
         ("{", "not a JSON drift report"),
         ("[]", "not a JSON drift report (expected an object)"),
-        ('{"schemaVersion": 9}', "schemaVersion: 9 is not one of [1, 2, 3]"),
+        ('{"schemaVersion": 9}', "schemaVersion: 9 is not one of [1, 2, 3, 4]"),
         ('{"schemaVersion": 3, "env": "staging", "cluster": "c", "resources": []}',
          "git: missing or not a dict"),
         ('{"schemaVersion": 3, "env": "s", "cluster": "c", "git": {"ref": "HEAD", "commit": "a",'
