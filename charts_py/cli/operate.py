@@ -110,6 +110,13 @@ def _add_delivery(drift: Any) -> None:
     )
     drift.add_argument("--notify-format", choices=("json", "slack"), default="json")
     drift.add_argument(
+        "--digest-weekday",
+        choices=contract.WEEKDAYS,
+        default=None,
+        metavar="DAY",
+        help="on this weekday (UTC) the webhook message also lists what persists",
+    )
+    drift.add_argument(
         "--metrics-file",
         type=Path,
         default=None,
@@ -249,6 +256,7 @@ def _drift(args: argparse.Namespace) -> int:
         deliver=job.Deliver(
             notify=args.notify,
             notify_format=args.notify_format,
+            digest_weekday=args.digest_weekday,
             metrics_file=args.metrics_file,
             pushgateway=args.pushgateway,
         ),

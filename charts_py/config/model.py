@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from charts_py import jsonpointer
+from charts_py import contract, jsonpointer
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
@@ -403,7 +403,14 @@ class DriftDigest(Model):
     """The weekly digest: on this weekday (UTC) the job's message lists what persists, even
     when nothing is new."""
 
-    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+    weekday: str
+
+    @field_validator("weekday")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value not in contract.WEEKDAYS:
+            raise ValueError(f"{value!r} is not one of {', '.join(contract.WEEKDAYS)}")
+        return value
 
 
 class DriftSeverity(Model):

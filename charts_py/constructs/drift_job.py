@@ -95,6 +95,8 @@ def _delivery_args(drift: Drift) -> str:
         args += f" --pushgateway {shlex.quote(drift.pushgateway)}"
     if drift.notify:
         args += f" --notify-from-env {NOTIFY_ENV} --notify-format {drift.notify.format}"
+        if drift.digest:
+            args += f" --digest-weekday {drift.digest.weekday}"
     if drift.propose and drift.propose.adopt:
         args += f" --propose-branch {shlex.quote(drift.propose.branch_prefix)}"
     return args

@@ -22,7 +22,7 @@ from charts_py import contract, gitrepo
 from charts_py.drift import fetch, run
 from charts_py.drift.model import Report
 from charts_py.errors import ClusterUnreachable, PermanentApiError, RetryableApiError
-from charts_py.report import formats, history, html, metrics, notify, pushgateway, snapshot
+from charts_py.report import alerts, formats, history, html, metrics, notify, pushgateway, snapshot
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -41,6 +41,8 @@ class Deliver:
 
     notify: str | None = None
     notify_format: str = "json"
+    digest_weekday: str | None = None
+    """On this weekday (UTC) the message also lists what persists, and is sent regardless."""
     metrics_file: Path | None = None
     pushgateway: str | None = None
 
@@ -139,7 +141,8 @@ def show(report: Report, how: Render, out: Console) -> None:
 
 
 def deliver(report: Report, where: Deliver, seconds: float, err: Console) -> None:
-    """Metrics file, Pushgateway and webhook; a failure is one warning line."""
+    """Metrics file, Pushgateway and webhook (only with something to alert, an incomplete
+    run or the digest: report/alerts.py); a failure is one warning line."""
     if where.metrics_file:
         try:
             metrics.write(report, where.metrics_file, seconds)
@@ -150,7 +153,11 @@ def deliver(report: Report, where: Deliver, seconds: float, err: Console) -> Non
         sent = pushgateway.push(report, where.pushgateway, seconds)
         _said("pushgateway", where.pushgateway, sent, err)
     if where.notify:
-        sent = notify.deliver(report, where.notify, where.notify_format)
+        digest = alerts.digest_due(report, where.digest_weekday)
+        if not alerts.worth_sending(report, digest):
+            err.print(f"notify {notify.redact(where.notify)}: nothing new, not sent", markup=False)
+            return
+        sent = notify.deliver(report, where.notify, where.notify_format, digest=digest)
         _said("notify", where.notify, sent, err)
 
 
