@@ -39,6 +39,13 @@ def register(commands: Any) -> None:
     cmd.add_argument("--kubeconfig", default=None, metavar="F")
     cmd.add_argument("--context", default=None, metavar="X")
     cmd.add_argument("--live-dir", type=Path, default=None, metavar="D")
+    cmd.add_argument(
+        "--finding",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this finding of the report (its `finding.id`); repeatable",
+    )
     cmd.add_argument("--format", choices=("text", "json"), default="text")
     cmd.set_defaults(handler=_propose)
 
@@ -59,7 +66,7 @@ def _propose(args: argparse.Namespace) -> int:
 
     options = proposal.Options(
         args.env, args.cluster, proposal.Mode(_mode(args)), args.from_report, args.repo,
-        args.dist, args.kubeconfig, args.context, args.live_dir,
+        args.dist, args.kubeconfig, args.context, args.live_dir, tuple(args.finding),
     )  # fmt: skip
     source = "the report" if args.from_report else "the cluster"
     with err.status(f"propose {args.env}/{args.cluster}: reading git and {source}..."):

@@ -203,7 +203,7 @@ def test_markdown_values_are_compact_truncated_and_table_safe() -> None:
     live = row.split(" | ")[3]
     assert live.startswith('`"x\\|x\\|') and live.endswith("…`")
     assert len(live.replace("\\|", "|").strip("`")) == formats.VALUE_WIDTH
-    assert row.count(" | ") == 7  # eight cells: escaped pipes do not split the row
+    assert row.count(" | ") == 8  # nine cells: escaped pipes do not split the row
 
 
 def test_markdown_of_an_incomplete_run_says_incomplete_and_why() -> None:

@@ -1,6 +1,7 @@
 """Findings across nights through `meshops drift --snapshot` on a real git repository (a
 `--live-dir` dump stands for the cluster; tests/integration/test_drift_nights.py plays the
 same on the real API server): identity, states, the index each snapshot keeps, waivers."""
+# ruff: noqa: F811 (pytest fixtures imported from test_drift_delivery and taken as arguments)
 
 from __future__ import annotations
 
@@ -14,7 +15,10 @@ import pytest
 from charts_py import cli, gitrepo
 from charts_py.drift import run
 from charts_py.drift.model import ObjectRef, finding_id
+from charts_py.errors import ConfigError
+from charts_py.propose import proposal
 from charts_py.report import history
+from tests.unit.test_drift_delivery import Hook, hook, no_proxy  # noqa: F401 (fixtures)
 
 OBJECT = """apiVersion: v1
 kind: ConfigMap
@@ -63,7 +67,12 @@ def waive(repo: Path, name: str, expires: str) -> None:
 
 
 def night(
-    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, day: int, **modes: str
+    repo: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    day: int,
+    *extra: str,
+    **modes: str,
 ) -> dict[str, Any]:
     """One nightly run at 03:17 on day `day` with the live modes given (strict otherwise):
     the JSON report."""
@@ -75,7 +84,7 @@ def night(
     monkeypatch.setattr(run, "now", lambda: NIGHT.format(day=day))
     out = tmp_path / f"report-{day}.json"
     argv = ["drift", "--env", "dev", "--repo", str(repo), "--live-dir", str(live)]
-    cli.main([*argv, "--snapshot", "--format", "json", "--output", str(out)])
+    cli.main([*argv, "--snapshot", "--format", "json", "--output", str(out), *extra])
     return dict(json.loads(out.read_text()))
 
 
@@ -159,3 +168,97 @@ def test_the_id_depends_on_object_and_path_never_on_values_or_version() -> None:
     assert finding_id(v1, "/spec/http/0/timeout") == finding_id(beta, "/spec/http/0/timeout")
     assert finding_id(v1, "/spec/http/0/timeout") != finding_id(v1, "/spec/http/0/retries")
     assert finding_id(v1, "") != finding_id(ObjectRef("v1", "Service", "shop", "cart"), "")
+
+
+def test_the_webhook_says_each_new_problem_once(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: Hook
+) -> None:
+    notify = ("--notify", hook.url)
+    night(repo, tmp_path, monkeypatch, 1, *notify, a="loose")
+    night(repo, tmp_path, monkeypatch, 2, *notify, a="loose", b="loose")
+    night(repo, tmp_path, monkeypatch, 3, *notify, a="loose", b="loose")  # nothing new
+    first, second = (json.loads(body) for _, _, body in hook.requests)
+    assert len(hook.requests) == 2
+    assert [(a["name"], a["state"]) for a in first["alerts"]] == [("a", "new")]
+    assert second["alerts"] == [
+        {
+            "id": finding_id(ObjectRef("v1", "ConfigMap", "shop", "b"), "/data/mode"),
+            "state": "new",
+            "kind": "ConfigMap",
+            "namespace": "shop",
+            "name": "b",
+            "path": "/data/mode",
+            "severity": "medium",
+        }
+    ]
+    assert second["incomplete"] is False and "reason" not in second
+
+
+def test_an_unreachable_cluster_still_alerts_and_resolves_nothing(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: Hook
+) -> None:
+    night(repo, tmp_path, monkeypatch, 1, a="loose")
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(UNREACHABLE)
+    monkeypatch.setattr(run, "now", lambda: NIGHT.format(day=2))
+    out = tmp_path / "report-2.json"
+    argv = ["drift", "--env", "dev", "--repo", str(repo), "--kubeconfig", str(kubeconfig)]
+    argv += ["--snapshot", "--format", "json", "--output", str(out), "--notify", hook.url]
+    assert cli.main(argv) == 2
+    [(_, _, body)] = hook.requests
+    sent = json.loads(body)
+    assert sent["incomplete"] is True and sent["alerts"] == []
+    assert sent["reason"].startswith("could not read the cluster: ")
+    report = json.loads(out.read_text())
+    assert report["complete"] is False and report["findings"]["resolved"] == 0
+    third = night(repo, tmp_path, monkeypatch, 3, a="loose")
+    assert finding(third, "a") == {**finding(third, "a"), "state": "persisting"}  # type: ignore[dict-item]
+
+
+def test_reports_say_since_when_and_how_to_address_each_finding(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night(repo, tmp_path, monkeypatch, 1, a="loose")
+    night(repo, tmp_path, monkeypatch, 2, a="loose")
+    fid = finding_id(ObjectRef("v1", "ConfigMap", "shop", "a"), "/data/mode")
+    command = f"meshops propose --env dev --cluster dev-1 --from-report report.json --finding {fid}"
+    for kind in ("markdown", "html"):
+        page = tmp_path / f"page.{kind}"
+        argv = [
+            "drift",
+            "--env",
+            "dev",
+            "--repo",
+            str(repo),
+            "--live-dir",
+            str(tmp_path / "live-2"),
+        ]
+        cli.main([*argv, "--format", kind, "--output", str(page)])
+        text = page.read_text()
+        assert "persisting since 2026-12-01T03:17:00Z (3 runs)" in text, kind
+        assert f"{command} --adopt" in text and f"{command} --revert" in text, kind
+
+
+def test_propose_takes_one_finding_of_a_report(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night(repo, tmp_path, monkeypatch, 1, a="loose", b="loose")
+    from charts_py.propose import report as saved
+
+    whole = saved.read(tmp_path / "report-1.json")
+    fid = finding_id(ObjectRef("v1", "ConfigMap", "shop", "b"), "/data/mode")
+    narrowed = proposal.only(whole, (fid,), "report-1.json")
+    assert [(r.ref.name, [d.path for d in r.differences]) for r in narrowed.results] == [
+        ("b", ["/data/mode"])
+    ]
+    with pytest.raises(ConfigError, match="--finding: no finding 0000000000000000"):
+        proposal.only(whole, ("0000000000000000",), "report-1.json")
+
+
+UNREACHABLE = """apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: x, context: {cluster: c, user: u}}]
+current-context: x
+"""
