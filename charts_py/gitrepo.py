@@ -88,15 +88,15 @@ def tip(repo: git.Repo, ref: str) -> str | None:
 
 def listings(repo: git.Repo, commit: str, folders: Iterable[str]) -> dict[str, list[str]]:
     """The names directly inside each of `folders` at `commit`, sorted, from one `ls-tree`
-    (a folder that is absent lists nothing): how the snapshot branch's history is found
-    without reading one folder per call."""
+    (a folder that is absent lists nothing; `[""]` lists the root): how the snapshot
+    branch's history is found without reading one folder per call."""
     wanted = sorted({f.strip("/") for f in folders})
     out: dict[str, list[str]] = {f: [] for f in wanted}
     if not wanted:
         return out
+    paths = ["--", *(f"{f}/" for f in wanted)] if wanted != [""] else []  # "": the root
     listing = repo.git.execute(
-        ["git", "ls-tree", "-z", "--name-only", commit, "--", *(f"{f}/" for f in wanted)],
-        stdout_as_string=False,
+        ["git", "ls-tree", "-z", "--name-only", commit, *paths], stdout_as_string=False
     )
     for raw in filter(None, bytes(listing).split(b"\0")):
         folder, _, name = raw.decode().rpartition("/")
@@ -116,7 +116,12 @@ def read_files(repo: git.Repo, commit: str, paths: Iterable[str]) -> dict[str, b
         stream.write(request)
         stream.seek(0)
         batch = bytes(
-            repo.git.execute(["git", "cat-file", "--batch"], istream=stream, stdout_as_string=False)
+            repo.git.execute(
+                ["git", "cat-file", "--batch"],
+                istream=stream,
+                stdout_as_string=False,
+                strip_newline_in_stdout=False,
+            )
         )
     out: dict[str, bytes | None] = {}
     at = 0

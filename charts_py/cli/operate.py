@@ -4,7 +4,9 @@ Parse, call the library, map outcomes to exit codes; nothing else."""
 from __future__ import annotations
 
 import argparse
+import datetime
 import os
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,7 @@ from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 def register(commands: Any) -> None:
     """Add this module's subcommands."""
-    for add in (_add_cluster, _add_apply, _add_drift, _add_backup, _add_restore):
+    for add in (_add_cluster, _add_apply, _add_drift, _add_report, _add_backup, _add_restore):
         add(commands)
 
 
@@ -148,6 +150,42 @@ def _notify_url_from_env(name: str) -> str:
     if not url:
         raise argparse.ArgumentTypeError(f"environment variable {name} is not set or empty")
     return _notify_url(url)
+
+
+def _add_report(commands: Any) -> None:
+    report = commands.add_parser(
+        "report", help="--fleet: the latest drift run of every cluster on one page"
+    )
+    report.add_argument(
+        "--fleet",
+        action="store_true",
+        required=True,
+        help="every env and cluster on the snapshot branch: findings, last run, stale flags",
+    )
+    report.add_argument("--repo", type=Path, default=None, metavar="P")
+    report.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+    report.add_argument(
+        "--ref", default="HEAD", metavar="R", help="where the environment files' schedules are"
+    )
+    report.add_argument("--format", choices=("html", "markdown"), default="html")
+    report.add_argument("--output", type=Path, default=None, metavar="F")
+    report.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from charts_py import gitrepo
+    from charts_py.report import fleet
+
+    now = datetime.datetime.now(datetime.UTC)
+    rows = fleet.read(gitrepo.open_repo(args.repo), args.branch, args.ref, now)
+    rendered = (fleet.page if args.format == "html" else fleet.markdown)(rows, now)
+    if args.output:
+        args.output.write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    stale = sum(row.stale for row in rows)
+    err.print(f"fleet: {len(rows)} clusters, {stale} stale", markup=False)
+    return EXIT_OK
 
 
 def _add_apply(commands: Any) -> None:

@@ -182,7 +182,7 @@ def previous(repo: gitrepo.Repo, refs: Iterable[str], env: str, cluster: str) ->
         index = latest(repo, commit, [(env, cluster)]).get((env, cluster))
         if index is not None:
             found.append(index)
-    return max(found, key=lambda i: _when(i.started_at), default=None)
+    return max(found, key=lambda i: when(i.started_at), default=None)
 
 
 def latest(
@@ -209,7 +209,7 @@ def latest(
 def track(report: Report, before: Index | None) -> tuple[Report, Index]:
     """Tonight's report with each finding's life (and the resolved ones), and the index to
     keep in tonight's snapshot."""
-    now = _when(report.started_at)
+    now = when(report.started_at)
     open_before = {e.id: e for e in before.findings} if before else {}
     resolved_before = {e.id: e for e in before.resolved} if before else {}
     results: list[Result] = []
@@ -230,7 +230,7 @@ def track(report: Report, before: Index | None) -> tuple[Report, Index]:
     kept = [
         e
         for e in resolved_before.values()
-        if e.id not in tonight and e.resolved_at and now - _when(e.resolved_at) <= RESOLVED_KEPT
+        if e.id not in tonight and e.resolved_at and now - when(e.resolved_at) <= RESOLVED_KEPT
     ]
     kept += [
         dataclasses.replace(e, state=State.RESOLVED, resolved_at=report.started_at) for e in gone
@@ -329,7 +329,7 @@ def _order(entry: Entry) -> tuple[str, str, str, str, str]:
     return entry.kind, entry.namespace, entry.name, entry.path, entry.id
 
 
-def _when(text: str) -> datetime:
+def when(text: str) -> datetime:
     """An RFC 3339 time; a time without a zone is refused rather than guessed."""
     try:
         moment = datetime.fromisoformat(text)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from charts_py.drift import run
 from charts_py.drift.model import ObjectRef, finding_id
 from charts_py.errors import ConfigError
 from charts_py.propose import proposal
-from charts_py.report import history
+from charts_py.report import fleet, history
 from tests.unit.test_drift_delivery import Hook, hook, no_proxy  # noqa: F401 (fixtures)
 
 OBJECT = """apiVersion: v1
@@ -262,3 +263,27 @@ users: [{name: u, user: {token: t}}]
 contexts: [{name: x, context: {cluster: c, user: u}}]
 current-context: x
 """
+
+
+def test_the_fleet_page_shows_each_cluster_and_flags_a_stale_one(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    night(repo, tmp_path, monkeypatch, 1, a="loose")
+    night(repo, tmp_path, monkeypatch, 2, a="loose", b="loose")
+    last = datetime(2026, 12, 2, 3, 17, tzinfo=UTC)
+    opened = gitrepo.open_repo(repo)
+    fresh = fleet.read(opened, "meshops/snapshots", "HEAD", last + timedelta(hours=20))
+    late = fleet.read(opened, "meshops/snapshots", "HEAD", last + timedelta(hours=25, minutes=1))
+    [row] = fresh
+    assert (row.name, row.stale, late[0].stale) == ("dev/dev-1", False, True)
+    assert row.by_state() == {"new": 1, "persisting": 1, "regressed": 0, "waived": 0}
+    assert row.by_severity()["medium"] == 2
+    oldest = row.oldest()
+    assert oldest is not None and (oldest.name, oldest.first_seen) == ("a", NIGHT.format(day=1))
+    page = fleet.page(late, last + timedelta(hours=26))
+    assert '<span class="flag stale">stale</span>' in page
+    assert "ConfigMap shop/a /data/mode since 2026-12-01T03:17:00Z" in page
+    out = tmp_path / "fleet.md"
+    argv = ["report", "--fleet", "--repo", str(repo), "--format", "markdown"]
+    assert cli.main([*argv, "--output", str(out)]) == 0
+    assert "| dev/dev-1 | **stale** | 2026-12-02T03:17:00Z | 1 | 1 | 0 | 0 |" in out.read_text()
