@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charts_py.config import out_of_band
+from charts_py.config.model import DriftWaiver
 from charts_py.config.out_of_band import External
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
@@ -101,7 +102,9 @@ def validate(
     docs: Sequence[Document],
     profile: str,
     external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+    waivers: Sequence[DriftWaiver] = (),
 ) -> Report:
     """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
-    cluster also holding the `external` (out-of-band) objects."""
-    return judge(docs, evaluate(scopes(docs, external)), profile)
+    cluster also holding the `external` (out-of-band) objects; `waivers` are the
+    environment's drift waivers."""
+    return judge(docs, evaluate(scopes(docs, external, waivers)), profile)

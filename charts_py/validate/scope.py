@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py.config import out_of_band
+from charts_py.config.model import DriftWaiver
 from charts_py.config.out_of_band import External
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
@@ -37,6 +38,8 @@ class Scope:
     environment: str
     docs: Sequence[Document]
     external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
+    waivers: Sequence[DriftWaiver] = ()
+    """The environment's drift waivers (`drift.waivers`), which rule `drift-waiver` checks."""
 
     @functools.cached_property
     def _by_kind(self) -> dict[str, list[Document]]:
@@ -383,15 +386,17 @@ def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any
 
 
 def scopes(
-    docs: Sequence[Document], external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
+    docs: Sequence[Document],
+    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+    waivers: Sequence[DriftWaiver] = (),
 ) -> list[Scope]:
     """Objects grouped by their cluster label; unlabelled objects form one scope. Every
-    cluster has the `external` (out-of-band) objects."""
+    cluster has the `external` (out-of-band) objects and the environment's `waivers`."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
         key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
         groups.setdefault(key, []).append(doc)
     return [
-        Scope(f"{env}/{cluster}" if cluster else "", env, group, external)
+        Scope(f"{env}/{cluster}" if cluster else "", env, group, external, waivers)
         for (env, cluster), group in sorted(groups.items())
     ]

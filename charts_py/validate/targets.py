@@ -16,6 +16,7 @@ from typing import Any
 from charts_py import contract
 from charts_py.config import environment, out_of_band
 from charts_py.config.environment import Environment
+from charts_py.config.model import DriftWaiver
 from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine, promql
@@ -33,6 +34,8 @@ class Target:
     docs: list[Document]
     external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
     """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    waivers: tuple[DriftWaiver, ...] = ()
+    """The environment's drift waivers (rule drift-waiver)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -77,7 +80,8 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
         external = out_of_band.for_environment(env)
-        out.append(Target(str(folder), profile, documents.load([folder]), external))
+        docs = documents.load([folder])
+        out.append(Target(str(folder), profile, docs, external, _waivers(env)))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
         out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
@@ -96,7 +100,8 @@ def for_rendered(
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        targets.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+        external = out_of_band.for_environment(env)
+        targets.append(Target(top, profile, docs, external, _waivers(env)))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -120,9 +125,15 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
         if keep_bootstrap and kept:
             out.append(Target(target.label, target.profile, kept, target.external))
     return [
-        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external)
+        Target(
+            t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external, t.waivers
+        )
         for t in out
     ]
+
+
+def _waivers(env: Environment | None) -> tuple[DriftWaiver, ...]:
+    return tuple(env.spec.drift.waivers) if env else ()
 
 
 def _env_of(label: str) -> str:
@@ -135,5 +146,6 @@ def run(targets: Sequence[Target]) -> Report:
     promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile, target.external))
+        found = engine.validate(target.docs, target.profile, target.external, target.waivers)
+        report = report.merged(found)
     return report
