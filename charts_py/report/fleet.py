@@ -175,7 +175,8 @@ body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;color:#
 h1{font-size:22px;margin:0 0 12px}.totals{font-weight:600}.note{color:#555}
 table{border-collapse:collapse;background:#fff}
 th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
-th{background:#f0f0f0}td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{background:#f0f0f0;white-space:nowrap}td.n{text-align:right;font-variant-numeric:tabular-nums}
+td.name,td.when,td.flags{white-space:nowrap}
 td.zero{color:#bbb}tr.stale td{background:#fff4e5}tr.incomplete td{background:#f3e8fd}
 .flag{display:inline-block;padding:1px 7px;border-radius:10px;font-size:12px;color:#fff;
  margin-right:4px}.flag.stale{background:#d9480f}.flag.incomplete{background:#7b2cbf}
@@ -191,8 +192,9 @@ def _html_row(row: Cluster) -> str:
     numbers = "".join(f'<td class="n{" zero" if n == 0 else ""}">{n}</td>' for n in counts)
     oldest = _e(_oldest(found)) if (found := row.oldest()) else "-"
     return (
-        f'<tr class="{" ".join(marks)}"><td>{_e(row.name)}</td><td>{badges}</td>'
-        f"<td>{_e(row.index.started_at)}</td>{numbers}<td>{oldest}</td></tr>"
+        f'<tr class="{" ".join(marks)}"><td class="name">{_e(row.name)}</td>'
+        f'<td class="flags">{badges}</td><td class="when">{_e(row.index.started_at)}</td>'
+        f"{numbers}<td>{oldest}</td></tr>"
     )
 
 
