@@ -287,3 +287,19 @@ def test_the_fleet_page_shows_each_cluster_and_flags_a_stale_one(
     argv = ["report", "--fleet", "--repo", str(repo), "--format", "markdown"]
     assert cli.main([*argv, "--output", str(out)]) == 0
     assert "| dev/dev-1 | **stale** | 2026-12-02T03:17:00Z | 1 | 1 | 0 | 0 |" in out.read_text()
+
+
+def test_the_weekly_digest_lists_what_persists_on_its_day_only(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, hook: Hook
+) -> None:
+    notify = ("--notify", hook.url, "--digest-weekday", "monday")
+    night(repo, tmp_path, monkeypatch, 1, *notify, a="loose")  # a Tuesday: new, sent
+    night(repo, tmp_path, monkeypatch, 2, *notify, a="loose")  # nothing new: not sent
+    night(repo, tmp_path, monkeypatch, 7, *notify, a="loose")  # Monday 2026-12-07: digest
+    assert len(hook.requests) == 2
+    first, monday = (json.loads(body) for _, _, body in hook.requests)
+    assert "digest" not in first
+    assert monday["alerts"] == [] and [(d["name"], d["state"]) for d in monday["digest"]] == [
+        ("a", "persisting")
+    ]
+    assert monday["digest"][0]["firstSeen"] == NIGHT.format(day=1)
