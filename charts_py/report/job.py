@@ -21,7 +21,12 @@ from rich.console import Console
 from charts_py import contract, gitrepo
 from charts_py.drift import fetch, run
 from charts_py.drift.model import Report
-from charts_py.errors import ClusterUnreachable, PermanentApiError, RetryableApiError
+from charts_py.errors import (
+    ClusterUnreachable,
+    PermanentApiError,
+    RetryableApiError,
+    SnapshotError,
+)
 from charts_py.report import alerts, formats, history, html, metrics, notify, pushgateway, snapshot
 
 
@@ -99,7 +104,12 @@ def _history(job: Job, report: Report) -> tuple[Report, history.Index]:
     the snapshot branch (local, or the push remote's when the job runs from a fresh clone)."""
     repo = gitrepo.open_repo(job.drift.repo)
     refs = history.history_refs(job.snapshot_branch, job.push)
-    return history.track(report, history.previous(repo, refs, report.env, report.cluster))
+    try:
+        before = history.previous(repo, refs, report.env, report.cluster)
+    except SnapshotError as exc:  # an unreadable index must not cost the night's check
+        note = f"history unreadable ({exc}): every finding is reported as new tonight"
+        report, before = dataclasses.replace(report, notes=(*report.notes, note)), None
+    return history.track(report, before)
 
 
 def _propose(job: Job, report: Report, err: Console) -> Report:

@@ -303,3 +303,14 @@ def test_the_weekly_digest_lists_what_persists_on_its_day_only(
         ("a", "persisting")
     ]
     assert monday["digest"][0]["firstSeen"] == NIGHT.format(day=1)
+
+
+def test_an_unreadable_index_costs_the_history_not_the_check(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    opened = gitrepo.open_repo(repo)
+    where = "dev/dev-1/20261130T031700Z"
+    gitrepo.commit_snapshot(opened, "meshops/snapshots", where, {"findings.json": b"{"}, "bad")
+    report = night(repo, tmp_path, monkeypatch, 1, a="loose")
+    assert finding(report, "a")["state"] == "new"  # type: ignore[index]
+    assert any(n.startswith("history unreadable (dev/dev-1/") for n in report["notes"])
