@@ -361,6 +361,8 @@ def text(report: Report, console: Console, *, details: bool) -> None:
         for result in shown:
             _print_details(console, result)
     style = "bold magenta" if not report.complete else "bold red" if report.drifted else "green"
+    for error in report.errors:
+        console.print(Text(f"run error: {error}", style="magenta"))
     for note in report.notes:
         console.print(Text(f"note: {note}"))
     console.print(Text(f"Verdicts {confirmation_line(report)}"))

@@ -69,7 +69,7 @@ def nightly(job: Job, *, out: Console, err: Console) -> Report:
     """Run the job's sequence; the report (with its proposal link, if one was made)."""
     started = time.monotonic()
     with err.status(f"drift {job.drift.env}: reading git and the cluster..."):
-        report, live = _drift(job.drift)
+        report, live = _drift(job.drift, err)
     seconds = time.monotonic() - started
     report, index = _history(job, report)
     if job.propose_branch and report.drifted and report.complete:
@@ -89,13 +89,15 @@ def nightly(job: Job, *, out: Console, err: Console) -> Report:
     return report
 
 
-def _drift(options: run.Options) -> tuple[Report, fetch.Live]:
-    """The run; one that cannot reach the cluster at all is an incomplete report, delivered
-    and snapshotted like any other (bad input still stops the run: exit 2, nothing sent)."""
+def _drift(options: run.Options, err: Console) -> tuple[Report, fetch.Live]:
+    """The run; one that cannot reach the cluster at all is an incomplete report (exit 2,
+    the error said on stderr as before), delivered and snapshotted like any other: silence
+    would read as "nothing new". Bad input still stops the run: exit 2, nothing sent."""
     started = run.now()
     try:
         return run.run(options)
     except (ClusterUnreachable, RetryableApiError, PermanentApiError) as exc:
+        err.print(f"meshops: error: {exc}", markup=False)
         return run.unfinished(options, started, f"could not read the cluster: {exc}")
 
 

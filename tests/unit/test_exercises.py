@@ -197,6 +197,7 @@ def test_drift_alerts_use_the_drift_job_metrics(rendered: list[Manifest]) -> Non
         alerts = {r["alert"]: r["expr"] for r in rule["rules"]}
         assert set(alerts) == {
             "MeshopsDriftCritical",
+            "MeshopsDriftCriticalPersisting",
             "MeshopsDriftIncomplete",
             "MeshopsDriftStale",
         }
