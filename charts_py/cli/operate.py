@@ -11,7 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from charts_py import contract
+from charts_py import contract, format_names
+from charts_py.cli import shared
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 
@@ -47,20 +48,12 @@ def _add_cluster(commands: Any) -> None:
 
 
 def _add_drift(commands: Any) -> None:
-    drift = commands.add_parser("drift", help="compare a cluster with dist/<env>/<cluster> in git")
-    drift.add_argument("--env", required=True, metavar="E")
-    drift.add_argument("--cluster", default=None, metavar="C")
-    drift.add_argument(
-        "--repo",
-        type=Path,
-        default=None,
-        metavar="P",
-        help="git repository (default: the one around the current directory)",
+    drift = commands.add_parser(
+        "drift",
+        help="compare a cluster with dist/<env>/<cluster> in git",
+        parents=[shared.target(), shared.repo(), shared.dist(), shared.kube()],
     )
     drift.add_argument("--ref", default="HEAD", metavar="R", help="git ref of the desired state")
-    drift.add_argument("--dist", default="dist", metavar="DIR", help="dist folder in the repo")
-    drift.add_argument("--kubeconfig", default=None, metavar="F")
-    drift.add_argument("--context", default=None, metavar="X")
     drift.add_argument(
         "--live-dir",
         type=Path,
@@ -68,9 +61,7 @@ def _add_drift(commands: Any) -> None:
         metavar="D",
         help="compare with a `kubectl get -o yaml` dump instead of a cluster",
     )
-    drift.add_argument(
-        "--format", choices=("text", "json", "markdown", "junit", "html"), default="text"
-    )
+    drift.add_argument("--format", choices=format_names.DRIFT, default="text")
     drift.add_argument("--output", type=Path, default=None, metavar="F")
     drift.add_argument("--details", action="store_true", help="text: list every difference")
     drift.add_argument(
@@ -110,7 +101,7 @@ def _add_delivery(drift: Any) -> None:
         metavar="VAR",
         help="like --notify, the URL read from environment variable VAR (kept out of argv)",
     )
-    drift.add_argument("--notify-format", choices=("json", "slack"), default="json")
+    drift.add_argument("--notify-format", choices=format_names.NOTIFY, default="json")
     drift.add_argument(
         "--digest-weekday",
         choices=contract.WEEKDAYS,
@@ -154,7 +145,9 @@ def _notify_url_from_env(name: str) -> str:
 
 def _add_report(commands: Any) -> None:
     report = commands.add_parser(
-        "report", help="--fleet: the latest drift run of every cluster on one page"
+        "report",
+        help="--fleet: the latest drift run of every cluster on one page",
+        parents=[shared.repo()],
     )
     report.add_argument(
         "--fleet",
@@ -162,12 +155,11 @@ def _add_report(commands: Any) -> None:
         required=True,
         help="every env and cluster on the snapshot branch: findings, last run, stale flags",
     )
-    report.add_argument("--repo", type=Path, default=None, metavar="P")
     report.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
     report.add_argument(
         "--ref", default="HEAD", metavar="R", help="where the environment files' schedules are"
     )
-    report.add_argument("--format", choices=("html", "markdown"), default="html")
+    report.add_argument("--format", choices=format_names.FLEET, default="html")
     report.add_argument("--output", type=Path, default=None, metavar="F")
     report.set_defaults(handler=_report)
 
@@ -190,13 +182,10 @@ def _report(args: argparse.Namespace) -> int:
 
 def _add_apply(commands: Any) -> None:
     apply = commands.add_parser(
-        "apply", help="server-side apply dist/<env>/<cluster> (Argo CD-style)"
+        "apply",
+        help="server-side apply dist/<env>/<cluster> (Argo CD-style)",
+        parents=[shared.target(), shared.kube(), shared.dist()],
     )
-    apply.add_argument("--env", required=True, metavar="E")
-    apply.add_argument("--cluster", default=None, metavar="C")
-    apply.add_argument("--kubeconfig", default=None, metavar="F")
-    apply.add_argument("--context", default=None, metavar="X")
-    apply.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
     apply.add_argument("--dry-run", action="store_true", help="server-side dry-run: change nothing")
     apply.set_defaults(handler=_apply)
 
@@ -279,14 +268,14 @@ def _drift(args: argparse.Namespace) -> int:
     from charts_py.report import job
 
     options = run.Options(
-        args.env,
-        args.cluster,
-        args.repo,
-        args.ref,
-        args.dist,
-        args.kubeconfig,
-        args.context,
-        args.live_dir,
+        env=args.env,
+        cluster=args.cluster,
+        repo=args.repo,
+        ref=args.ref,
+        dist=str(args.dist),
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        live_dir=args.live_dir,
     )
     nightly = job.Job(
         drift=options,
@@ -309,18 +298,20 @@ def _drift(args: argparse.Namespace) -> int:
 
 def _add_backup(commands: Any) -> None:
     backup = commands.add_parser(
-        "backup", help="commit the live state meshops manages to the snapshot branch"
+        "backup",
+        help="commit the live state meshops manages to the snapshot branch",
+        parents=_recovery_parents(),
     )
-    _add_recovery_common(backup)
     backup.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
     backup.set_defaults(handler=_backup)
 
 
 def _add_restore(commands: Any) -> None:
     restore = commands.add_parser(
-        "restore", help="re-apply a backup (or git) Argo CD-style, then verify with drift"
+        "restore",
+        help="re-apply a backup (or git) Argo CD-style, then verify with drift",
+        parents=_recovery_parents(),
     )
-    _add_recovery_common(restore)
     restore.add_argument(
         "--from",
         dest="source",
@@ -335,20 +326,25 @@ def _add_restore(commands: Any) -> None:
     restore.set_defaults(handler=_restore)
 
 
-def _add_recovery_common(parser: Any) -> None:
-    parser.add_argument("--env", required=True, metavar="E")
-    parser.add_argument("--cluster", default=None, metavar="C")
-    parser.add_argument("--repo", type=Path, default=None, metavar="P")
-    parser.add_argument("--kubeconfig", default=None, metavar="F")
-    parser.add_argument("--context", default=None, metavar="X")
-    parser.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+def _recovery_parents() -> list[argparse.ArgumentParser]:
+    """backup's and restore's options: the cluster, the repository, the snapshot branch."""
+    branch = argparse.ArgumentParser(add_help=False)
+    branch.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+    return [shared.target(), shared.repo(), shared.dist(), shared.kube(), branch]
 
 
 def _backup(args: argparse.Namespace) -> int:
     from charts_py.recovery import backup
 
     options = backup.Options(
-        args.env, args.cluster, args.repo, args.kubeconfig, args.context, args.branch, args.push
+        env=args.env,
+        cluster=args.cluster,
+        repo=args.repo,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        branch=args.branch,
+        push=args.push,
+        dist=str(args.dist),
     )
     with err.status(f"backup {args.env}: reading git and the cluster..."):
         taken = backup.take(options)
@@ -369,9 +365,16 @@ def _restore(args: argparse.Namespace) -> int:
     from charts_py.report import formats
 
     options = restore.Options(
-        args.env, args.source, args.cluster, args.repo, args.kubeconfig, args.context,
-        args.dry_run, args.branch,
-    )  # fmt: skip
+        env=args.env,
+        source=args.source,
+        cluster=args.cluster,
+        repo=args.repo,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        dry_run=args.dry_run,
+        branch=args.branch,
+        dist=str(args.dist),
+    )
     verb = "dry-run" if args.dry_run else "restore"
     with err.status(f"{verb} {args.env} from {args.source}...") as status:
         done = restore.restore(options, progress=lambda name: status.update(f"{verb} {name}"))

@@ -183,7 +183,7 @@ class Resolved:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Difference:
     """One divergent field: JSON Pointer path, values, and who last wrote it (managedFields)."""
 
@@ -298,7 +298,7 @@ class ProposalLink:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """A whole drift run for one (env, cluster)."""
 

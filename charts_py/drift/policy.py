@@ -71,7 +71,7 @@ DEFAULT_SEVERITY: tuple[SeverityRule, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IgnoreRule:
     """Silence differences: by kind/namespace/name globs, plus a pointer prefix or a manager.
 
@@ -161,7 +161,9 @@ def with_waivers(results: Iterable[Result], policy: Policy) -> list[Result]:
 def waives(waiver: Waiver, ref: ObjectRef, path: str) -> bool:
     """Whether `waiver` covers the difference at `path` of `ref` ("" the whole object):
     kind, namespace and name globs and a pointer prefix, as IgnoreRule selects."""
-    rule = IgnoreRule(waiver.kind, waiver.namespace, waiver.name, waiver.path)
+    rule = IgnoreRule(
+        kind=waiver.kind, namespace=waiver.namespace, name=waiver.name, path=waiver.path
+    )
     return rule.selects(ref) and (
         waiver.path is None or path == waiver.path or path.startswith(waiver.path.rstrip("/") + "/")
     )

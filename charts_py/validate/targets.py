@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from charts_py import contract
-from charts_py.config import environment, out_of_band
+from charts_py.config import environment, installation
 from charts_py.config.environment import Environment
+from charts_py.config.installation import Installation
 from charts_py.config.model import DriftWaiver
-from charts_py.config.out_of_band import External
 from charts_py.errors import ConfigError
-from charts_py.validate import documents, engine, promql
+from charts_py.validate import documents, engine, promql, repository
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document, DocumentError
 from charts_py.validate.findings import Report
 from charts_py.validate.rules.catalog import PROFILES, STRICTEST
@@ -32,8 +33,12 @@ class Target:
     label: str
     profile: str
     docs: list[Document]
-    external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
-    """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    installations: tuple[Installation, ...] = ()
+    """What Istio's charts and the operator installed in its clusters (config/installation.py)."""
+    notes: tuple[str, ...] = ()
+    """Files (or documents) read but left out, each with why (validate/repository.py)."""
+    namespace: str = "default"
+    """Where objects without a namespace land (`--namespace`)."""
     waivers: tuple[DriftWaiver, ...] = ()
     """The environment's drift waivers (rule drift-waiver)."""
 
@@ -53,9 +58,14 @@ def profile_of(env: str | None, environments: Path) -> str:
     )
 
 
-def for_paths(paths: Sequence[Path], profile: str) -> list[Target]:
-    """The manifests in `paths`, together, under `profile`."""
-    return [Target(", ".join(str(p) for p in paths), profile, documents.load(paths))]
+def for_paths(
+    paths: Sequence[Path], profile: str, exclude: Sequence[str] = (), namespace: str = "default"
+) -> list[Target]:
+    """The manifests in `paths`, together, under `profile`: files matching an `exclude` glob
+    left out, objects without a namespace in `namespace`."""
+    loaded = repository.load(paths, exclude, namespace)
+    label = ", ".join(str(p) for p in paths)
+    return [Target(label, profile, loaded.docs, notes=tuple(loaded.notes), namespace=namespace)]
 
 
 def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[Target]:
@@ -79,12 +89,12 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
     for folder in folders:
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
-        external = out_of_band.for_environment(env)
-        docs = documents.load([folder])
-        out.append(Target(str(folder), profile, docs, external, _waivers(env)))
+        installed = installation.of_environment(env) if env else ()
+        docs = repository.load([folder]).docs
+        out.append(Target(str(folder), profile, docs, installed, waivers=_waivers(env)))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
-        out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
+        out.append(Target(str(bootstrap), STRICTEST, repository.load([bootstrap]).docs))
     return _joined(out, set(envs), keep_bootstrap=not names)
 
 
@@ -100,8 +110,8 @@ def for_rendered(
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        external = out_of_band.for_environment(env)
-        targets.append(Target(top, profile, docs, external, _waivers(env)))
+        installed = installation.of_environment(env) if env else ()
+        targets.append(Target(top, profile, docs, installed, waivers=_waivers(env)))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -123,10 +133,14 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
             else:
                 kept.append(doc)
         if keep_bootstrap and kept:
-            out.append(Target(target.label, target.profile, kept, target.external))
+            out.append(Target(target.label, target.profile, kept, target.installations))
     return [
         Target(
-            t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external, t.waivers
+            t.label,
+            t.profile,
+            [*t.docs, *moved.get(_env_of(t.label), [])],
+            t.installations,
+            waivers=t.waivers,
         )
         for t in out
     ]
@@ -143,9 +157,10 @@ def _env_of(label: str) -> str:
 
 def run(targets: Sequence[Target]) -> Report:
     """Validate every target under its profile; one report for all."""
-    promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
+    promql.prefetch([d.spec for t in targets for d in t.docs if d.group_kind == gk.PROMETHEUS_RULE])
     report = Report()
     for target in targets:
-        found = engine.validate(target.docs, target.profile, target.external, target.waivers)
+        found = engine.validate(target.docs, target.profile, target.installations, target.waivers)
         report = report.merged(found)
+        report = report.merged(Report(notes=list(target.notes)))
     return report
