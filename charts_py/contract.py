@@ -47,3 +47,8 @@ def labels(environment: str, cluster: str, chart: str) -> dict[str, str]:
         CLUSTER: cluster,
         CHART: chart,
     }
+
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+"""The drift digest's day (`drift.digest.weekday`, `meshops drift --digest-weekday`), in
+Python's `date.weekday()` order."""

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 DRIFT = ("text", "json", "markdown", "junit", "html")
 """`meshops drift --format`: the report (DESIGN.md, "Drift")."""
+FLEET = ("html", "markdown")
+"""`meshops report --fleet --format`: the fleet page."""
 NOTIFY = ("json", "slack")
 """`meshops drift --notify-format` and `drift.notify.format`: the webhook's payload."""
 VALIDATE = ("text", "json", "sarif", "junit")

@@ -166,6 +166,30 @@ def read_files(repo: git.Repo, commit: str, paths: Iterable[str]) -> dict[str, b
     return _batch(repo, wanted, [f"{commit}:{p}".encode() for p in wanted])
 
 
+def tip(repo: git.Repo, ref: str) -> str | None:
+    """The commit `ref` names, or None when it names none (a branch not created yet)."""
+    return _tip(repo, ref)
+
+
+def listings(repo: git.Repo, commit: str, folders: Iterable[str]) -> dict[str, list[str]]:
+    """The names directly inside each of `folders` at `commit`, sorted, from one `ls-tree`
+    (a folder that is absent lists nothing; `[""]` lists the root): how the snapshot
+    branch's history is found without reading one folder per call."""
+    wanted = sorted({f.strip("/") for f in folders})
+    out: dict[str, list[str]] = {f: [] for f in wanted}
+    if not wanted:
+        return out
+    paths = ["--", *(f"{f}/" for f in wanted)] if wanted != [""] else []  # "": the root
+    listing = repo.git.execute(
+        ["git", "ls-tree", "-z", "--name-only", commit, *paths], stdout_as_string=False
+    )
+    for raw in filter(None, bytes(listing).split(b"\0")):
+        folder, _, name = raw.decode().rpartition("/")
+        if folder in out:
+            out[folder].append(name)
+    return {f: sorted(names) for f, names in out.items()}
+
+
 def _blobs(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
     """Every file under `folder` at `sha`, sorted: their names from one `ls-tree`, their
     contents from one `cat-file --batch` (two processes, not one read per blob). The bytes

@@ -4,28 +4,21 @@ Parse, call the library, map outcomes to exit codes; nothing else."""
 from __future__ import annotations
 
 import argparse
-import dataclasses
+import datetime
 import os
 import sys
 import time
-from contextlib import nullcontext
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-from rich.console import Console
+from typing import Any
 
 from charts_py import contract, format_names
 from charts_py.cli import shared
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
-if TYPE_CHECKING:
-    from charts_py.drift.model import Report
-    from charts_py.drift.notify import Delivery
-
 
 def register(commands: Any) -> None:
     """Add this module's subcommands."""
-    for add in (_add_cluster, _add_apply, _add_drift, _add_backup, _add_restore):
+    for add in (_add_cluster, _add_apply, _add_drift, _add_report, _add_backup, _add_restore):
         add(commands)
 
 
@@ -110,6 +103,13 @@ def _add_delivery(drift: Any) -> None:
     )
     drift.add_argument("--notify-format", choices=format_names.NOTIFY, default="json")
     drift.add_argument(
+        "--digest-weekday",
+        choices=contract.WEEKDAYS,
+        default=None,
+        metavar="DAY",
+        help="on this weekday (UTC) the webhook message also lists what persists",
+    )
+    drift.add_argument(
         "--metrics-file",
         type=Path,
         default=None,
@@ -127,7 +127,7 @@ def _add_delivery(drift: Any) -> None:
 
 def _notify_url(url: str) -> str:
     """Reject a URL that can never be delivered to before the run, not after it."""
-    from charts_py.drift import notify
+    from charts_py.report import notify
 
     try:
         return notify.check_url(url)
@@ -141,6 +141,43 @@ def _notify_url_from_env(name: str) -> str:
     if not url:
         raise argparse.ArgumentTypeError(f"environment variable {name} is not set or empty")
     return _notify_url(url)
+
+
+def _add_report(commands: Any) -> None:
+    report = commands.add_parser(
+        "report",
+        help="--fleet: the latest drift run of every cluster on one page",
+        parents=[shared.repo()],
+    )
+    report.add_argument(
+        "--fleet",
+        action="store_true",
+        required=True,
+        help="every env and cluster on the snapshot branch: findings, last run, stale flags",
+    )
+    report.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+    report.add_argument(
+        "--ref", default="HEAD", metavar="R", help="where the environment files' schedules are"
+    )
+    report.add_argument("--format", choices=format_names.FLEET, default="html")
+    report.add_argument("--output", type=Path, default=None, metavar="F")
+    report.set_defaults(handler=_report)
+
+
+def _report(args: argparse.Namespace) -> int:
+    from charts_py import gitrepo
+    from charts_py.report import fleet
+
+    now = datetime.datetime.now(datetime.UTC)
+    rows = fleet.read(gitrepo.open_repo(args.repo), args.branch, args.ref, now)
+    rendered = (fleet.page if args.format == "html" else fleet.markdown)(rows, now)
+    if args.output:
+        args.output.write_text(rendered, encoding="utf-8")
+    else:
+        sys.stdout.write(rendered)
+    stale = sum(row.stale for row in rows)
+    err.print(f"fleet: {len(rows)} clusters, {stale} stale", markup=False)
+    return EXIT_OK
 
 
 def _add_apply(commands: Any) -> None:
@@ -227,7 +264,8 @@ def _apply(args: argparse.Namespace) -> int:
 
 
 def _drift(args: argparse.Namespace) -> int:
-    from charts_py.drift import formats, html, run, snapshot
+    from charts_py.drift import run
+    from charts_py.report import job
 
     options = run.Options(
         env=args.env,
@@ -239,78 +277,23 @@ def _drift(args: argparse.Namespace) -> int:
         context=args.context,
         live_dir=args.live_dir,
     )
-    started = time.monotonic()
-    with err.status(f"drift {args.env}: reading git and the cluster..."):
-        report, live = run.run(options)
-    seconds = time.monotonic() - started
-    if args.propose_branch and report.drifted and report.complete:
-        report = _propose(args, report)
-    if args.format == "text":
-        with args.output.open("w", encoding="utf-8") if args.output else nullcontext() as file:
-            console = Console(file=file, highlight=False, width=160) if file else out
-            formats.text(report, console, details=args.details)
-    else:
-        render = {
-            "json": formats.json_text,
-            "markdown": formats.markdown,
-            "junit": formats.junit,
-            "html": html.page,
-        }
-        rendered = render[args.format](report)
-        if args.output:
-            args.output.write_text(rendered, encoding="utf-8")
-        else:
-            sys.stdout.write(rendered)
-    _deliver(args, report, seconds)
-    if args.snapshot:
-        sha = snapshot.commit(
-            report, live, repo=args.repo, branch=args.snapshot_branch, push=args.push
-        )
-        err.print(f"snapshot {sha[:12]} on {args.snapshot_branch}", markup=False)
-    code: int = report.exit_code()
+    nightly = job.Job(
+        drift=options,
+        render=job.Render(format=args.format, output=args.output, details=args.details),
+        deliver=job.Deliver(
+            notify=args.notify,
+            notify_format=args.notify_format,
+            digest_weekday=args.digest_weekday,
+            metrics_file=args.metrics_file,
+            pushgateway=args.pushgateway,
+        ),
+        snapshot=args.snapshot,
+        snapshot_branch=args.snapshot_branch,
+        push=args.push,
+        propose_branch=args.propose_branch,
+    )
+    code: int = job.nightly(nightly, out=out, err=err).exit_code()
     return code
-
-
-def _propose(args: argparse.Namespace, report: Report) -> Report:
-    """The report with the adoption branch made from it (docs/propose.md, "Nightly")."""
-    from charts_py.propose import nightly
-
-    with err.status("proposing an adoption branch (re-rendering the environment)..."):
-        link = nightly.adopt(
-            report, repo=args.repo, dist=str(args.dist), prefix=args.propose_branch, push=args.push
-        )
-    if link.error:
-        err.print(f"meshops: warning: propose: {link.error}", markup=False)
-    return dataclasses.replace(report, proposal=link)
-
-
-def _deliver(args: argparse.Namespace, report: Report, seconds: float) -> None:
-    """Metrics file, Pushgateway and webhook; a failure is one warning line, never a different
-    exit code."""
-    from charts_py.drift import metrics, notify, pushgateway
-
-    if args.metrics_file:
-        try:
-            metrics.write(report, args.metrics_file, seconds)
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            err.print(f"meshops: warning: metrics {args.metrics_file}: {reason}", markup=False)
-    if args.pushgateway:
-        _said("pushgateway", args.pushgateway, pushgateway.push(report, args.pushgateway, seconds))
-    if args.notify:
-        _said("notify", args.notify, notify.deliver(report, args.notify, args.notify_format))
-
-
-def _said(what: str, url: str, sent: Delivery) -> None:
-    """One stderr line per delivery, the URL redacted (webhook paths carry their secret)."""
-    from charts_py.drift import notify
-
-    where = notify.redact(url)
-    tries = f"{sent.attempts} attempt{'' if sent.attempts == 1 else 's'}"
-    if sent.ok:
-        err.print(f"{what} {where}: delivered (HTTP {sent.status}, {tries})", markup=False)
-    else:
-        err.print(f"meshops: warning: {what} {where}: {sent.reason} ({tries})", markup=False)
 
 
 def _add_backup(commands: Any) -> None:
@@ -378,8 +361,8 @@ def _backup(args: argparse.Namespace) -> int:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    from charts_py.drift import formats
     from charts_py.recovery import restore
+    from charts_py.report import formats
 
     options = restore.Options(
         env=args.env,

@@ -42,6 +42,13 @@ def register(commands: Any) -> None:
     )
     cmd.add_argument("--push", default=None, metavar="REMOTE", help="push the --branch")
     cmd.add_argument("--live-dir", type=Path, default=None, metavar="D")
+    cmd.add_argument(
+        "--finding",
+        action="append",
+        default=[],
+        metavar="ID",
+        help="only this finding of the report (its `finding.id`); repeatable",
+    )
     cmd.add_argument("--format", choices=format_names.PROPOSE, default="text")
     cmd.set_defaults(handler=_propose)
 
@@ -70,6 +77,7 @@ def _propose(args: argparse.Namespace) -> int:
         kubeconfig=args.kubeconfig,
         context=args.context,
         live_dir=args.live_dir,
+        findings=tuple(args.finding),
     )
     source = "the report" if args.from_report else "the cluster"
     with err.status(f"propose {args.env}/{args.cluster}: reading git and {source}..."):

@@ -6,13 +6,14 @@ never mutated downstream). Field names are camelCase in YAML, like Kubernetes ma
 
 from __future__ import annotations
 
+import datetime
 import re
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
-from charts_py import jsonpointer
+from charts_py import contract, jsonpointer
 from charts_py.config import istio_api as istio
 from charts_py.config import istio_objects as objects
 
@@ -530,6 +531,42 @@ class DriftIgnore(Model):
         return value
 
 
+class DriftWaiver(Model):
+    """A known difference accepted until a date: matched like an ignore rule (kind, namespace
+    and name globs, a JSON Pointer prefix), but still listed (as `waived`), and back as a
+    finding that alerts again once `expires` has come (the waiver is in force before that
+    date, UTC)."""
+
+    kind: str = "*"
+    namespace: str = "*"
+    name: str = "*"
+    path: str | None = Field(default=None, pattern=r"^/")
+    reason: str = Field(min_length=1)
+    owner: str = Field(min_length=1)
+    expires: datetime.date
+
+    @field_validator("path")
+    @classmethod
+    def _pointer(cls, value: str | None) -> str | None:
+        if value is not None:
+            jsonpointer.tokens(value)
+        return value
+
+
+class DriftDigest(Model):
+    """The weekly digest: on this weekday (UTC) the job's message lists what persists, even
+    when nothing is new."""
+
+    weekday: str
+
+    @field_validator("weekday")
+    @classmethod
+    def _day(cls, value: str) -> str:
+        if value not in contract.WEEKDAYS:
+            raise ValueError(f"{value!r} is not one of {', '.join(contract.WEEKDAYS)}")
+        return value
+
+
 class DriftSeverity(Model):
     """Severity for differences of a kind under a JSON Pointer glob (first match wins)."""
 
@@ -588,6 +625,11 @@ class Drift(Model):
     pushgateway: str | None = Field(default=None, pattern=r"^https?://[^\s/@?#]+(/[^\s@?#]*)?$")
     propose: DriftPropose | None = None
     """Nightly adoption branches; absent: the job only reports."""
+    waivers: list[DriftWaiver] = Field(default_factory=list)
+    digest: DriftDigest | None = None
+    """A weekly message listing what persists; absent: no digest."""
+    critical_for: Duration = "24h"
+    """How long a critical finding may persist before `MeshopsDriftCriticalPersisting` fires."""
 
 
 class Cost(Model):

@@ -105,6 +105,8 @@ def drift_argv(env: Environment, cluster: Cluster) -> list[str]:
         argv += ["--pushgateway", drift.pushgateway]
     if drift.notify:
         argv += ["--notify-from-env", NOTIFY_ENV, "--notify-format", drift.notify.format]
+        if drift.digest:
+            argv += ["--digest-weekday", drift.digest.weekday]
     if drift.propose and drift.propose.adopt:
         argv += ["--propose-branch", drift.propose.branch_prefix]
     return argv

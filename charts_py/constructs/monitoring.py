@@ -9,7 +9,7 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.config.model import Alerts, Cluster, Service
+from charts_py.config.model import Alerts, Cluster, Service, seconds
 from charts_py.config.view import View
 from charts_py.constructs.objects import emit
 
@@ -18,7 +18,8 @@ DRIFT_RULE = "meshops-drift"
 DRIFT_OBJECTS = "meshops_drift_objects"
 DRIFT_COMPLETE = "meshops_drift_complete"
 DRIFT_LAST_RUN = "meshops_drift_last_run_timestamp_seconds"
-"""Metric names written by drift/metrics.py (a unit test keeps the two in step)."""
+DRIFT_OLDEST = "meshops_drift_oldest_finding_age_seconds"
+"""Metric names written by report/metrics.py (a unit test keeps the two in step)."""
 DRIFT_STALE = "2d"
 DRIFT_STALE_SECONDS = 2 * 86400
 DASHBOARD_SERVICES = 50
@@ -122,8 +123,9 @@ def severity(env: Environment) -> str:
 
 
 def drift_rules(env: Environment, cluster: Cluster) -> list[Any]:
-    """Alerts on the nightly drift job's metrics (drift/metrics.py) for this cluster: critical
-    drift, a run that could not check everything, and no run for two days.
+    """Alerts on the nightly drift job's metrics (report/metrics.py) for this cluster: critical
+    drift, a critical finding unwaived for longer than `drift.criticalFor`, a run that could
+    not check everything, and no run for two days.
 
     Stale has two halves because an absent series yields no alert at all: `time() - max(...)`
     catches an old run, `absent_over_time` a job that never pushed, or whose series vanished
@@ -132,6 +134,8 @@ def drift_rules(env: Environment, cluster: Cluster) -> list[Any]:
     sel = f'env="{env.name}",cluster="{cluster.name}"'
     labels = {"severity": severity(env), "environment": env.name}
     where = "{{ $labels.env }}/{{ $labels.cluster }}"
+    critical_for = env.spec.drift.critical_for
+    persisting = seconds(critical_for)
     rules = [
         (
             "MeshopsDriftCritical",
@@ -139,6 +143,13 @@ def drift_rules(env: Environment, cluster: Cluster) -> list[Any]:
             'severity="critical"}) > 0',
             f"Critical drift in {where}",
             "{{ $value }} objects differ from git with critical severity: see the drift report.",
+        ),
+        (
+            "MeshopsDriftCriticalPersisting",
+            f'max by (env, cluster) ({DRIFT_OLDEST}{{{sel},severity="critical"}}) > {persisting:g}',
+            f"A critical drift finding in {where} has persisted for more than {critical_for}",
+            "The oldest unwaived critical finding was first seen {{ $value | humanizeDuration }}"
+            " before the last run: fix it, adopt it or waive it (drift.waivers).",
         ),
         (
             "MeshopsDriftIncomplete",

@@ -6,19 +6,23 @@ local comparison, and why. schemaVersion 3 keeps every key of version 2 and adds
 each difference: where git's value at that path comes from (provenance.origin_to_json: an
 environment-file field with its line, a profile default and the field that would override it,
 or `{"generated": ...}`), looked up in the provenance side file synth wrote at the same commit
-(drift/sources.py).
+(drift/sources.py). schemaVersion 4 keeps every key of version 3 and adds the findings'
+life across nights (report/history.py): `finding` on each difference (and on a missing or
+extra object), and per run `findings` (counts by state) and `resolved`.
 """
 
 from __future__ import annotations
 
+import datetime
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 from charts_py import provenance
 from charts_py.objectref import ObjectRef
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 
 class Status(enum.StrEnum):
@@ -81,6 +85,104 @@ SECRET = Confirmation(Method.LOCAL, "secret")  # never sent: the answer would ca
 NO_SERVER = Confirmation(Method.LOCAL, "no server")  # --live-dir: nothing to ask
 
 
+class State(enum.StrEnum):
+    """A finding's life across nights (docs/drift.md, "Findings across nights")."""
+
+    NEW = "new"
+    PERSISTING = "persisting"
+    REGRESSED = "regressed"
+    WAIVED = "waived"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    """A difference accepted until `expires` (a date, UTC), from the environment file's
+    `drift.waivers`. Selected like an ignore rule (kind, namespace and name globs, a JSON
+    Pointer prefix; no path: the whole object), but the finding is still listed."""
+
+    kind: str
+    namespace: str
+    name: str
+    path: str | None
+    reason: str
+    owner: str
+    expires: datetime.date
+
+    def in_force(self, at: datetime.datetime) -> bool:
+        """Before its expiry date (UTC) the waiver holds; from that date on it has expired."""
+        return at.astimezone(datetime.UTC).date() < self.expires
+
+    def to_json(self) -> dict[str, str]:
+        return {"owner": self.owner, "reason": self.reason, "expires": self.expires.isoformat()}
+
+
+def finding_id(ref: ObjectRef, path: str) -> str:
+    """The stable id of the finding at `path` of `ref` ("" for a whole missing or extra
+    object): the same every night while the path differs, whatever the live value, and across
+    API versions of the group (git v1beta1 == live v1)."""
+    group, kind, namespace, name = ref.key
+    text = "\0".join((group, kind, namespace, name, path))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A difference's place in its history: `first_seen` (RFC 3339) and the runs it has been
+    seen in, tonight included; `waiver` is the one that matched, in force (WAIVED) or expired
+    (then the state is what it would be without it)."""
+
+    id: str
+    state: State
+    first_seen: str
+    runs: int
+    waiver: Waiver | None = None
+    previously: State | None = None
+    """The state it had in the previous run (None: it was not open then); not in the JSON."""
+
+    @property
+    def waiver_expired(self) -> bool:
+        return self.waiver is not None and self.state != State.WAIVED
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "id": self.id,
+            "state": str(self.state),
+            "firstSeen": self.first_seen,
+            "runs": self.runs,
+        }
+        if self.waiver is not None:
+            out["waiver"] = self.waiver.to_json()
+        if self.waiver_expired:
+            assert self.waiver is not None
+            out["waiverExpired"] = self.waiver.expires.isoformat()
+        return out
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A finding of the previous run that tonight's run checked and no longer found."""
+
+    id: str
+    api_version: str
+    kind: str
+    namespace: str
+    name: str
+    path: str
+    first_seen: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "apiVersion": self.api_version,
+            "kind": self.kind,
+            "namespace": self.namespace,
+            "name": self.name,
+            "path": self.path,
+            "firstSeen": self.first_seen,
+        }
+
+
 @dataclass(frozen=True, kw_only=True)
 class Difference:
     """One divergent field: JSON Pointer path, values, and who last wrote it (managedFields)."""
@@ -95,6 +197,10 @@ class Difference:
     severity: Severity = Severity.LOW
     source: provenance.Origin | None = None
     """Where git's value at `path` comes from (drift/sources.py); None only before lookup."""
+    waiver: Waiver | None = None
+    """The waiver of the environment file covering this difference, in force or expired."""
+    finding: Finding | None = None
+    """Its life across nights (report/history.py); None before the history is read."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -107,6 +213,7 @@ class Difference:
             "time": self.time,
             "severity": str(self.severity),
             "source": provenance.origin_to_json(self.source) if self.source else None,
+            **({"finding": self.finding.to_json()} if self.finding else {}),
         }
 
 
@@ -122,6 +229,19 @@ class Result:
     severity: Severity | None = None
     confirmed_by: Confirmation | None = None
     """None where nothing was compared: missing, extra and unknown objects."""
+    waiver: Waiver | None = None
+    """A missing or extra object: the waiver covering the whole object, in force or expired."""
+    finding: Finding | None = None
+    """A missing or extra object: the whole object's finding (path "")."""
+
+    def findings(self) -> list[tuple[str, Finding | None, Severity | None]]:
+        """(path, finding, severity) of each finding this object holds: one per difference
+        of a modified object, the whole object ("") when missing or extra."""
+        if self.status in (Status.MISSING, Status.EXTRA):
+            return [("", self.finding, self.severity)]
+        if self.status == Status.MODIFIED:
+            return [(d.path, d.finding, d.severity) for d in self.differences]
+        return []
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -132,6 +252,7 @@ class Result:
             "ignored": self.ignored,
             "error": self.error,
             "confirmedBy": self.confirmed_by.to_json() if self.confirmed_by else None,
+            **({"finding": self.finding.to_json()} if self.finding else {}),
         }
 
 
@@ -191,6 +312,19 @@ class Report:
     notes: tuple[str, ...] = field(default=())
     proposal: ProposalLink | None = None
     """Set by `--propose-branch` once the run found drift (the JSON key `proposal`)."""
+    resolved: tuple[Resolved, ...] | None = None
+    """Findings of the previous run gone tonight; None before the history is read (then the
+    JSON has no `findings` and `resolved`)."""
+
+    def finding_counts(self) -> dict[str, int]:
+        """Findings by state, resolved included (the JSON key `findings`)."""
+        counts = {str(s): 0 for s in State}
+        for result in self.results:
+            for _, finding, _ in result.findings():
+                if finding is not None:
+                    counts[str(finding.state)] += 1
+        counts[str(State.RESOLVED)] = len(self.resolved or ())
+        return counts
 
     @property
     def complete(self) -> bool:
@@ -243,4 +377,12 @@ class Report:
             "notes": list(self.notes),
             "resources": [r.to_json() for r in sorted(self.results, key=lambda r: r.ref)],
             **({"proposal": self.proposal.to_json()} if self.proposal else {}),
+            **(
+                {
+                    "findings": self.finding_counts(),
+                    "resolved": [r.to_json() for r in self.resolved],
+                }
+                if self.resolved is not None
+                else {}
+            ),
         }

@@ -6,13 +6,14 @@ match wins), so a team can raise, lower or silence exactly what it means to.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from charts_py import jsonpointer
-from charts_py.drift.model import Difference, Severity
+from charts_py.drift.model import Difference, Result, Severity, Status, Waiver
 from charts_py.objectref import ObjectRef
 
 # Managers that write fields as part of normal operation, never by a person's hand.
@@ -109,6 +110,12 @@ class Policy:
     severity: tuple[SeverityRule, ...] = DEFAULT_SEVERITY
     ignore: tuple[IgnoreRule, ...] = ()
     controllers: frozenset[str] = KNOWN_CONTROLLERS
+    waivers: tuple[Waiver, ...] = ()
+
+    def waiver_for(self, ref: ObjectRef, path: str) -> Waiver | None:
+        """The first waiver covering the difference at `path` ("" the whole object), in force
+        or not: an expired one is what turns the finding back and says so."""
+        return next((w for w in self.waivers if waives(w, ref, path)), None)
 
     def severity_of(self, kind: str, pointer: str) -> Severity:
         for rule in self.severity:
@@ -130,6 +137,36 @@ class Policy:
 
     def whole_object_ignored(self, ref: ObjectRef) -> bool:
         return any(r.path is None and r.manager is None and r.selects(ref) for r in self.ignore)
+
+
+def with_waivers(results: Iterable[Result], policy: Policy) -> list[Result]:
+    """Each finding with the waiver covering it, if any (report/history.py decides what it
+    means tonight: waived while in force, a finding again once expired)."""
+    if not policy.waivers:
+        return list(results)
+    marked = []
+    for result in results:
+        if result.status in (Status.MISSING, Status.EXTRA):
+            result = dataclasses.replace(result, waiver=policy.waiver_for(result.ref, ""))
+        elif result.status == Status.MODIFIED:
+            differences = tuple(
+                dataclasses.replace(d, waiver=policy.waiver_for(result.ref, d.path))
+                for d in result.differences
+            )
+            result = dataclasses.replace(result, differences=differences)
+        marked.append(result)
+    return marked
+
+
+def waives(waiver: Waiver, ref: ObjectRef, path: str) -> bool:
+    """Whether `waiver` covers the difference at `path` of `ref` ("" the whole object):
+    kind, namespace and name globs and a pointer prefix, as IgnoreRule selects."""
+    rule = IgnoreRule(
+        kind=waiver.kind, namespace=waiver.namespace, name=waiver.name, path=waiver.path
+    )
+    return rule.selects(ref) and (
+        waiver.path is None or path == waiver.path or path.startswith(waiver.path.rstrip("/") + "/")
+    )
 
 
 _ABSENT = object()

@@ -9,8 +9,14 @@ from pathlib import Path
 from charts_py import kubeapi
 from charts_py.config import environment
 from charts_py.drift import check, fetch, parse, sources
-from charts_py.drift.model import Report, Severity
-from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
+from charts_py.drift.model import Report, Severity, Waiver
+from charts_py.drift.policy import (
+    DEFAULT_SEVERITY,
+    IgnoreRule,
+    Policy,
+    SeverityRule,
+    with_waivers,
+)
 from charts_py.objectref import ObjectRef, group_label
 from charts_py.speed import process
 
@@ -40,6 +46,23 @@ def run(options: Options) -> tuple[Report, fetch.Live]:
         return _run(options)
 
 
+def unfinished(options: Options, started: str, reason: str) -> tuple[Report, fetch.Live]:
+    """The report of a run that could not read the cluster at all (unreachable, refused):
+    no verdicts, the reason as its run error, so it is incomplete (exit 2) and still
+    delivered: silence would read as "nothing new"."""
+    where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
+    report = Report(
+        env=options.env,
+        cluster=where.cluster,
+        git=where.git,
+        started_at=started,
+        finished_at=now(),
+        results=(),
+        errors=(reason,),
+    )
+    return report, fetch.Live()
+
+
 def _run(options: Options) -> tuple[Report, fetch.Live]:
     started = now()
     early = None
@@ -63,6 +86,7 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
     )
     lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
     results = sources.attach(results, desired.objects, live.objects, lookup)
+    results = with_waivers(results, policy)
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
     errors = tuple(
         f"{kind} ({group_label(group)}): {reason}"
@@ -126,8 +150,13 @@ def policy_for(environment_text: str | None, commit: str, env: str) -> Policy:
         IgnoreRule(kind=r.kind, namespace=r.namespace, name=r.name, path=r.path, manager=r.manager)
         for r in drift.ignore
     )
+    waivers = tuple(
+        Waiver(w.kind, w.namespace, w.name, w.path, w.reason, w.owner, w.expires)
+        for w in drift.waivers
+    )
     return Policy(
         severity=severity + DEFAULT_SEVERITY,
         ignore=ignore,
         controllers=Policy().controllers | frozenset(drift.controllers),
+        waivers=waivers,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -11,7 +12,7 @@ from charts_py import gitrepo, provenance
 from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.drift import run, sources
-from charts_py.drift.model import Report, Result
+from charts_py.drift.model import Report, Result, Status, finding_id
 from charts_py.errors import ConfigError, MeshopsError
 from charts_py.objectref import Key, ObjectRef
 from charts_py.propose import effective, plan, report, revert, verify
@@ -40,6 +41,8 @@ class Options:
     kubeconfig: str | None = None
     context: str | None = None
     live_dir: Path | None = None
+    findings: tuple[str, ...] = ()
+    """Only these findings (ids of the report's `finding`); empty: every difference."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,6 +91,28 @@ class Proposal:
     environment: Environment | None = None
 
 
+def only(drift: Report, findings: tuple[str, ...], shown: str) -> Report:
+    """The report narrowed to `findings` (a finding's id is its object and path, so a report
+    of any schema version can be narrowed); a ConfigError for an id it does not hold."""
+    if not findings:
+        return drift
+    wanted, kept, seen = set(findings), [], set()
+    for result in drift.results:
+        if result.status in (Status.MISSING, Status.EXTRA):
+            if finding_id(result.ref, "") in wanted:
+                kept.append(result)
+                seen.add(finding_id(result.ref, ""))
+            continue
+        picked = tuple(d for d in result.differences if finding_id(result.ref, d.path) in wanted)
+        seen |= {finding_id(result.ref, d.path) for d in picked}
+        if picked:
+            kept.append(dataclasses.replace(result, differences=picked))
+    absent = sorted(wanted - seen)
+    if absent:
+        raise ConfigError(shown, "--finding", f"no finding {absent[0]} among the differences")
+    return dataclasses.replace(drift, results=tuple(kept))
+
+
 def read(options: Options, drift: Report | None = None) -> Inputs:
     """The report (`drift`, else `options.from_report`, else a live run now) and the files
     of HEAD, checked to belong together (else a ConfigError)."""
@@ -117,6 +142,7 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
         raise ConfigError(_display(options.env), "--cluster", reason)
     drift = drift or _report(options)
     _check(drift, options, head, str(options.from_report or "drift"))
+    drift = only(drift, options.findings, str(options.from_report or "drift"))
     folder = f"{options.dist}/{options.env}"
     tree = gitrepo.read_tree(repo, head, folder)
     files = {

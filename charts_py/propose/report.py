@@ -12,9 +12,10 @@ from charts_py.drift.model import Change, Difference, GitSource, Report, Result,
 from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
 
-READABLE = (1, 2, 3)
-"""Report schema versions whose differences this reader understands (before 3, without
-`source`, propose looks sources up in the provenance side file at the report's commit)."""
+READABLE = (1, 2, 3, 4)
+"""Report schema versions whose differences this reader understands (4 adds findings, which
+propose does not need; before 3, without `source`, propose looks sources up in the
+provenance side file at the report's commit)."""
 
 
 def read(path: Path) -> Report:

@@ -18,10 +18,11 @@ from typing import Any
 import yaml
 
 from charts_py import contract, gitrepo, kubeapi
-from charts_py.drift import fetch, mask, snapshot
+from charts_py.drift import fetch, mask
 from charts_py.errors import ClusterUnreachable, Forbidden, RetryableApiError, SnapshotError
 from charts_py.objectref import Key, ObjectRef, group_label
 from charts_py.recovery import clean, layout, secrets
+from charts_py.report import snapshot
 
 SECRET = ("v1", "Secret")
 

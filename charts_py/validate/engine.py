@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charts_py.config.installation import Installation
+from charts_py.config.model import DriftWaiver
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
@@ -121,7 +122,9 @@ def validate(
     docs: Sequence[Document],
     profile: str,
     installations: Sequence[Installation] = (),
+    waivers: Sequence[DriftWaiver] = (),
 ) -> Report:
     """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
-    cluster with its declared installation (config/installation.py)."""
-    return judge(docs, evaluate(scopes(docs, installations)), profile)
+    cluster with its declared installation (config/installation.py); `waivers` are the
+    environment's drift waivers."""
+    return judge(docs, evaluate(scopes(docs, installations, waivers)), profile)

@@ -15,6 +15,7 @@ from typing import Any
 
 from charts_py import duration as durations
 from charts_py.config.installation import ASSUMED, External, Installation
+from charts_py.config.model import DriftWaiver
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
@@ -33,6 +34,8 @@ class Scope:
     environment: str
     docs: Sequence[Document]
     installation: Installation = ASSUMED
+    waivers: Sequence[DriftWaiver] = ()
+    """The environment's drift waivers (`drift.waivers`), which rule `drift-waiver` checks."""
 
     @functools.cached_property
     def _by_kind(self) -> dict[GroupKind, list[Document]]:
@@ -389,9 +392,14 @@ def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any
                 yield pointer("spec", protocol, i, "mirror"), route["mirror"]
 
 
-def scopes(docs: Sequence[Document], installations: Sequence[Installation] = ()) -> list[Scope]:
+def scopes(
+    docs: Sequence[Document],
+    installations: Sequence[Installation] = (),
+    waivers: Sequence[DriftWaiver] = (),
+) -> list[Scope]:
     """Objects grouped by their cluster label; unlabelled objects form one scope. A cluster
-    of `installations` has its installation, any other the ASSUMED one."""
+    of `installations` has its installation, any other the ASSUMED one; every cluster has
+    the environment's drift `waivers`."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
         key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
@@ -399,7 +407,11 @@ def scopes(docs: Sequence[Document], installations: Sequence[Installation] = ())
     declared = {(i.environment, i.cluster): i for i in installations}
     return [
         Scope(
-            f"{env}/{cluster}" if cluster else "", env, group, declared.get((env, cluster), ASSUMED)
+            f"{env}/{cluster}" if cluster else "",
+            env,
+            group,
+            declared.get((env, cluster), ASSUMED),
+            waivers,
         )
         for (env, cluster), group in sorted(groups.items())
     ]

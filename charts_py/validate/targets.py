@@ -17,6 +17,7 @@ from charts_py import contract
 from charts_py.config import environment, installation
 from charts_py.config.environment import Environment
 from charts_py.config.installation import Installation
+from charts_py.config.model import DriftWaiver
 from charts_py.errors import ConfigError
 from charts_py.validate import documents, engine, promql, repository
 from charts_py.validate import groupkinds as gk
@@ -38,6 +39,8 @@ class Target:
     """Files (or documents) read but left out, each with why (validate/repository.py)."""
     namespace: str = "default"
     """Where objects without a namespace land (`--namespace`)."""
+    waivers: tuple[DriftWaiver, ...] = ()
+    """The environment's drift waivers (rule drift-waiver)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -87,7 +90,8 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
         installed = installation.of_environment(env) if env else ()
-        out.append(Target(str(folder), profile, repository.load([folder]).docs, installed))
+        docs = repository.load([folder]).docs
+        out.append(Target(str(folder), profile, docs, installed, waivers=_waivers(env)))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
         out.append(Target(str(bootstrap), STRICTEST, repository.load([bootstrap]).docs))
@@ -107,7 +111,7 @@ def for_rendered(
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
         installed = installation.of_environment(env) if env else ()
-        targets.append(Target(top, profile, docs, installed))
+        targets.append(Target(top, profile, docs, installed, waivers=_waivers(env)))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -131,9 +135,19 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
         if keep_bootstrap and kept:
             out.append(Target(target.label, target.profile, kept, target.installations))
     return [
-        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.installations)
+        Target(
+            t.label,
+            t.profile,
+            [*t.docs, *moved.get(_env_of(t.label), [])],
+            t.installations,
+            waivers=t.waivers,
+        )
         for t in out
     ]
+
+
+def _waivers(env: Environment | None) -> tuple[DriftWaiver, ...]:
+    return tuple(env.spec.drift.waivers) if env else ()
 
 
 def _env_of(label: str) -> str:
@@ -146,6 +160,7 @@ def run(targets: Sequence[Target]) -> Report:
     promql.prefetch([d.spec for t in targets for d in t.docs if d.group_kind == gk.PROMETHEUS_RULE])
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile, target.installations))
+        found = engine.validate(target.docs, target.profile, target.installations, target.waivers)
+        report = report.merged(found)
         report = report.merged(Report(notes=list(target.notes)))
     return report

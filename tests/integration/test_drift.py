@@ -413,7 +413,9 @@ def test_unreachable_server(
     )
     code = cli.main(scenario.cli_args(kubeconfig=str(config)))
     assert code == 2
-    assert "meshops: error:" in capsys.readouterr().err
+    said = capsys.readouterr()
+    assert "meshops: error:" in said.err
+    assert "run error: could not read the cluster: " in said.out  # the report says why
 
 
 def _service_account_kubeconfig(

@@ -99,7 +99,7 @@ def test_a_hand_edited_route_timeout_names_its_file_line_and_field(
         if r["kind"] == "VirtualService"
     )
     assert as_json["source"] == {"file": ENV_FILE, "line": line, "field": "services[6].timeout"}
-    assert report.to_json()["schemaVersion"] == 3 and not report.notes
+    assert report.to_json()["schemaVersion"] == 4 and not report.notes
 
 
 def test_a_swapped_image_names_the_image_field(traced: Scenario, staging_text: str) -> None:

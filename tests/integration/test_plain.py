@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 
 from charts_py import speed
-from charts_py.drift import formats, parse
+from charts_py.drift import parse
+from charts_py.report import formats
 from charts_py.speed import fork
 from tests.integration.drift_env import Scenario, diverged
 

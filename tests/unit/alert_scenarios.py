@@ -12,6 +12,7 @@ rule whose threshold, selector or template drifts from the config fails.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections.abc import Iterable, Sequence
@@ -21,17 +22,20 @@ from typing import Any
 from charts_py import naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, Service
-from charts_py.drift import metrics, pushgateway
 from charts_py.drift.model import (
     Change,
     Difference,
+    Finding,
     GitSource,
     ObjectRef,
     Report,
     Result,
     Severity,
+    State,
     Status,
+    finding_id,
 )
+from charts_py.report import metrics, pushgateway
 
 STEP = 60  # seconds between samples and between rule evaluations
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # promtool's clock starts at 0
@@ -59,7 +63,12 @@ BUCKETS = (
 )
 """Istio's default request-duration buckets (ms)."""
 FAST_MS = 3.0
-DRIFT_ALERTS = ("MeshopsDriftCritical", "MeshopsDriftIncomplete", "MeshopsDriftStale")
+DRIFT_ALERTS = (
+    "MeshopsDriftCritical",
+    "MeshopsDriftCriticalPersisting",
+    "MeshopsDriftIncomplete",
+    "MeshopsDriftStale",
+)
 
 Series = dict[str, str]
 Expected = dict[str, list[dict[str, Any]]]  # alertname -> exp_alerts
@@ -109,6 +118,19 @@ def critical_run(env: str, cluster: str) -> Report:
         Result(PEER_AUTH, Status.MODIFIED, (MTLS,), severity=Severity.CRITICAL),
         medium,
     )
+
+
+def persisting_critical_run(env: str, cluster: str, age: timedelta) -> Report:
+    """Critical drift whose finding was first seen `age` before the run (history read)."""
+    first = (EPOCH - age).isoformat().replace("+00:00", "Z")
+    finding = Finding(finding_id(PEER_AUTH, MTLS.path), State.PERSISTING, first, 2)
+    tracked = dataclasses.replace(MTLS, finding=finding)
+    report = run(
+        cluster,
+        env,
+        Result(PEER_AUTH, Status.MODIFIED, (tracked,), severity=Severity.CRITICAL),
+    )
+    return dataclasses.replace(report, resolved=())
 
 
 def incomplete_run(env: str, cluster: str) -> Report:
@@ -225,9 +247,22 @@ def humanize_percentage(value: float) -> str:
     return f"{percent:.4g}%"
 
 
+def humanize_duration(value: float) -> str:
+    """Prometheus' humanizeDuration for a minute or more: `1d 1h 0m 0s`, `2h 0m 5s`."""
+    assert value >= 60, value
+    whole = int(value)
+    days, hours = whole // 86400, whole // 3600 % 24
+    minutes, secs = whole // 60 % 60, whole % 60
+    if days:
+        return f"{days}d {hours}h {minutes}m {secs}s"
+    return f"{hours}h {minutes}m {secs}s" if hours else f"{minutes}m {secs}s"
+
+
 def render(template: str, labels: dict[str, str], value: float) -> str:
     """The few template forms meshops uses; anything else must be added here on purpose."""
     out = template
+    if "{{ $value | humanizeDuration }}" in out:
+        out = out.replace("{{ $value | humanizeDuration }}", humanize_duration(value))
     if "{{ $value | humanizePercentage }}" in out:
         out = out.replace("{{ $value | humanizePercentage }}", humanize_percentage(value))
     if "{{ $value }}" in out:

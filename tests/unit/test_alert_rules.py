@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import subprocess
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,7 @@ import yaml
 
 from charts_py.config import environment
 from charts_py.config.environment import Environment
-from charts_py.config.model import Cluster
+from charts_py.config.model import Cluster, seconds
 from charts_py.constructs.monitoring import DRIFT_RULE
 from charts_py.render.manifest import Manifest
 from tests import tools
@@ -58,7 +59,25 @@ def drift_cases(env: Environment, cluster: Cluster, rules: dict[str, Any]) -> li
         return {**quiet, name: [sc.alert(rules[name], value, where)]}
 
     e, c = env.name, cluster.name
+    limit = timedelta(seconds=seconds(env.spec.drift.critical_for))
+    old, young = limit + timedelta(hours=1), limit - timedelta(hours=1)
+    persisting = {
+        **fires("MeshopsDriftCritical", 1),
+        "MeshopsDriftCriticalPersisting": [
+            sc.alert(rules["MeshopsDriftCriticalPersisting"], old.total_seconds(), where)
+        ],
+    }
     return [
+        sc.test_case(
+            sc.pushed(sc.persisting_critical_run(e, c, old), SHORT),
+            [(SHORT, persisting)],
+            "a critical finding persisting longer than drift.criticalFor",
+        ),
+        sc.test_case(
+            sc.pushed(sc.persisting_critical_run(e, c, young), SHORT),
+            [(SHORT, fires("MeshopsDriftCritical", 1))],
+            "a critical finding younger than drift.criticalFor pages only as drift",
+        ),
         sc.test_case(
             sc.pushed(sc.critical_run(e, c), SHORT),
             [(SHORT, fires("MeshopsDriftCritical", 1))],

@@ -107,6 +107,7 @@ def test_format_choices_are_the_named_formats() -> None:
         ("cost", "--format"): format_names.COST,
         ("propose", "--format"): format_names.PROPOSE,
         ("review", "--format"): format_names.REVIEW,
+        ("report", "--format"): format_names.FLEET,
     }
     for (command, flag), names in choices.items():
         action = option(parsers[command], flag)

@@ -20,8 +20,6 @@ from typing import Any
 import pytest
 
 from charts_py import cli
-from charts_py.drift import html as html_report
-from charts_py.drift import metrics, notify
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -33,6 +31,8 @@ from charts_py.drift.model import (
     Status,
 )
 from charts_py.provenance import ProfileDefault
+from charts_py.report import html as html_report
+from charts_py.report import metrics, notify
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"
@@ -542,13 +542,24 @@ def test_cli_failed_notify_warns_and_keeps_the_exit_code(
     assert samples[objects("modified", "medium", "dev", "dev-1")] == 1
 
 
-def test_cli_delivers_when_in_sync(
+def test_cli_sends_nothing_when_in_sync_and_complete(
     repo: Path, tmp_path: Path, hook: Hook, capsys: pytest.CaptureFixture[str]
 ) -> None:
     code = drift_cli(repo, tmp_path, "strict", "--notify", hook.url, "--notify-format", "slack")
-    assert code == 0
+    assert code == 0 and hook.requests == []
+    assert "nothing new, not sent" in capsys.readouterr().err
+
+
+def test_cli_alerts_a_new_finding_in_words(
+    repo: Path, tmp_path: Path, hook: Hook, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = drift_cli(repo, tmp_path, "loose", "--notify", hook.url, "--notify-format", "slack")
+    assert code == 1
     assert "notify http://127.0.0.1:" in capsys.readouterr().err
-    assert json.loads(hook.requests[0][2])["text"].endswith("In sync: all 1 object match git")
+    message = json.loads(hook.requests[0][2])
+    assert message["text"].endswith("Drift found: 1 of 1 object differ from git. 1 new")
+    said = message["blocks"][1]["text"]["text"]
+    assert "• medium new ConfigMap shop/settings /data/mode (since " in said
 
 
 def test_cli_rejects_a_url_it_could_never_deliver_to(capsys: pytest.CaptureFixture[str]) -> None:

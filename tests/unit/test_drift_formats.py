@@ -11,7 +11,7 @@ from collections.abc import Callable
 import pytest
 from rich.console import Console
 
-from charts_py.drift import formats, html, model
+from charts_py.drift import model
 from charts_py.drift.model import (
     Change,
     Difference,
@@ -23,6 +23,7 @@ from charts_py.drift.model import (
     Status,
 )
 from charts_py.provenance import EnvField, Generated, ProfileDefault
+from charts_py.report import formats, html
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 TIME = "2025-06-01T02:03:04Z"
@@ -136,7 +137,7 @@ DIFFERENCE = {"path", "change", "desired", "live", "manager", "operation", "time
 def test_json_has_the_contract_shape() -> None:
     text = formats.json_text(drifted())
     data = json.loads(text)
-    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 3,')
+    assert text.endswith("}\n") and text.startswith('{\n  "schemaVersion": 4,')
     # Every version-1 key, plus these additive ones (readers of version 1 ignore them).
     assert set(data) == TOP | {"errors", "confirmedBy", "notes"}
     assert set(data["summary"]) == SUMMARY | {"ignored"}
@@ -253,7 +254,7 @@ def test_markdown_values_are_compact_truncated_and_table_safe() -> None:
     live = row.split(" | ")[3]
     assert live.startswith('`"x\\|x\\|') and live.endswith("…`")
     assert len(live.replace("\\|", "|").strip("`")) == formats.VALUE_WIDTH
-    assert row.count(" | ") == 7  # eight cells: escaped pipes do not split the row
+    assert row.count(" | ") == 8  # nine cells: escaped pipes do not split the row
 
 
 def test_markdown_of_an_incomplete_run_says_incomplete_and_why() -> None:

@@ -27,7 +27,7 @@ def test_prod_job_pushes_metrics_and_notifies_from_a_secret(rendered: list[Manif
     drift = container(rendered, EAST)
     script = drift["command"][2]
     assert "--pushgateway http://pushgateway.monitoring.svc:9091" in script
-    assert f"--notify-from-env {NOTIFY_ENV} --notify-format slack" in script
+    assert f"--notify-from-env {NOTIFY_ENV} --notify-format slack --digest-weekday monday" in script
     [from_secret] = [e for e in drift["env"] if e["name"] == NOTIFY_ENV]
     ref = {"secretKeyRef": {"name": "meshops-drift-notify", "key": "url"}}
     assert from_secret == {"name": NOTIFY_ENV, "valueFrom": ref}

@@ -14,10 +14,10 @@ import pytest
 import yaml
 
 from charts_py import gitrepo
-from charts_py.drift import formats, snapshot
 from charts_py.drift.model import GitSource, Report, Result, Severity, Status
 from charts_py.errors import SnapshotError
 from charts_py.objectref import ObjectRef
+from charts_py.report import formats, snapshot
 
 GIT = GitSource("HEAD", "0123456789abcdef0123456789abcdef01234567", "dist/prod/prod-east")
 STARTED = "2025-06-01T02:03:04Z"

@@ -190,13 +190,14 @@ def test_staging_load_test_job_is_bounded(rendered: list[Manifest]) -> None:
 
 
 def test_drift_alerts_use_the_drift_job_metrics(rendered: list[Manifest]) -> None:
-    from charts_py.drift import metrics
+    from charts_py.report import metrics
 
     for prefix in (DEV, STAGING, EAST):
         rule = find(rendered, prefix, "PrometheusRule", "meshops-drift")["spec"]["groups"][0]
         alerts = {r["alert"]: r["expr"] for r in rule["rules"]}
         assert set(alerts) == {
             "MeshopsDriftCritical",
+            "MeshopsDriftCriticalPersisting",
             "MeshopsDriftIncomplete",
             "MeshopsDriftStale",
         }

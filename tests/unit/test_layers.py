@@ -78,10 +78,10 @@ def test_commands_other_than_synth_do_not_load_cdk8s(command: list[str]) -> None
     "modules",
     [
         ("charts_py.apply", "charts_py.distdir", "charts_py.kubeapi"),  # meshops apply
-        ("charts_py.recovery.restore", "charts_py.drift.formats"),  # meshops restore
+        ("charts_py.recovery.restore", "charts_py.report.formats"),  # meshops restore
         ("charts_py.recovery.backup",),  # meshops backup
         ("charts_py.cluster.controlplane",),  # meshops cluster
-        ("charts_py.drift.run", "charts_py.drift.notify", "charts_py.drift.metrics"),
+        ("charts_py.drift.run", "charts_py.report.notify", "charts_py.report.metrics"),
     ],
     ids=["apply", "restore", "backup", "cluster", "drift"],
 )

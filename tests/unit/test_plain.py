@@ -15,7 +15,8 @@ import pytest
 import yaml
 
 from charts_py import speed, yamlio
-from charts_py.drift import formats, parse, run
+from charts_py.drift import parse, run
+from charts_py.report import formats
 from charts_py.speed import fork
 from tests.conftest import REPO
 

@@ -265,7 +265,7 @@ def test_a_report_without_sources_takes_them_from_the_side_file(
 ) -> None:
     live = _dump(repo, tmp_path / "live" / "dump.yaml", [CATALOG_TIMEOUT])
     report = json.loads(_report(capsys, repo, live, tmp_path / "report.json").read_text())
-    assert report["schemaVersion"] == 3
+    assert report["schemaVersion"] == 4
     report["schemaVersion"] = 2  # as drift wrote it before provenance
     for resource in report["resources"]:
         for difference in resource["differences"]:

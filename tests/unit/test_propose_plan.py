@@ -291,7 +291,7 @@ def test_a_field_only_the_syncer_owns_is_removed_by_a_sync() -> None:
     [
         ("{", "not a JSON drift report"),
         ("[]", "not a JSON drift report (expected an object)"),
-        ('{"schemaVersion": 9}', "schemaVersion: 9 is not one of [1, 2, 3]"),
+        ('{"schemaVersion": 9}', "schemaVersion: 9 is not one of [1, 2, 3, 4]"),
         (
             '{"schemaVersion": 3, "env": "staging", "cluster": "c", "resources": []}',
             "git: missing or not a dict",
@@ -317,8 +317,8 @@ def test_a_malformed_report_names_the_field(tmp_path: Path, content: str, messag
 
 
 def test_every_report_form_links_the_proposal_branch() -> None:
-    from charts_py.drift import formats, html, notify
     from charts_py.drift.model import GitSource, ProposalLink, Report
+    from charts_py.report import formats, html, notify
 
     link = ProposalLink("meshops/adopt/staging/staging-1/20261201T031700Z", "abc123", 2, 1)
     report = Report(

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
 import pytest
 
+from charts_py.config.model import DriftWaiver
 from charts_py.validate import documents, engine, promql
 from charts_py.validate.findings import Severity
 from charts_py.validate.rules import ESTATE_CHECKS, SCOPE_CHECKS
@@ -27,7 +29,8 @@ def header(path: Path, key: str) -> str | None:
 
 def findings_of(path: Path, rule: str) -> list[str]:
     profile = header(path, "profile") or "prod"
-    report = engine.validate(documents.read(path), profile)
+    waivers = [DriftWaiver.model_validate(w) for w in json.loads(header(path, "waivers") or "[]")]
+    report = engine.validate(documents.read(path), profile, waivers=waivers)
     return [f.path for f in report.findings if f.rule == rule]
 
 
@@ -215,3 +218,21 @@ def test_docs_rule_table_matches_the_catalog() -> None:
         for r in RULES
     }
     assert shown == expected
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("expired-fail", "drift.waivers[0] (ConfigMap shop/settings /data, owner team-a) expired "
+                         "on 2020-01-15: it waives nothing now"),
+        ("matches-nothing-fail", "drift.waivers[0] (ConfigMap shop/setings, owner team-a) matches "
+                                 "no object of this environment's clusters"),
+    ],
+)  # fmt: skip
+def test_a_drift_waiver_that_expired_or_matches_nothing_is_named(case: str, said: str) -> None:
+    path = CASES / "drift-waiver" / f"{case}.yaml"
+    waivers = [DriftWaiver.model_validate(w) for w in json.loads(header(path, "waivers") or "")]
+    report = engine.validate(documents.read(path), "prod", waivers=waivers)
+    [finding] = [f for f in report.findings if f.rule == "drift-waiver"]
+    assert finding.severity == Severity.WARNING and finding.message.startswith(said)
+    assert finding.obj.ref.kind == "CronJob"  # reported on the job the waivers configure

@@ -3,6 +3,7 @@
 from charts_py.validate.rules import (  # noqa: F401  (imported to register their checks)
     argocd,
     control_plane,
+    drift,
     egress,
     estate,
     gateways,

@@ -100,6 +100,13 @@ RULES: tuple[Rule, ...] = (
         'write `meshops.dev/suppress: "<rule-id>[,<rule-id>]: <reason> [(until YYYY-MM-DD)]"`',
     ),
     _rule(
+        "drift-waiver",
+        "W W W",
+        "every drift waiver (`drift.waivers`) is in force and matches an object of the environment",
+        "extend or remove an expired waiver (its finding alerts again); fix or remove one "
+        "that matches nothing",
+    ),
+    _rule(
         "route-weights",
         "E E E",
         "route weights are integers summing to 100",

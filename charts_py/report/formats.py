@@ -20,7 +20,16 @@ from rich.table import Table
 from rich.text import Text
 
 from charts_py import provenance
-from charts_py.drift.model import Change, Difference, Report, Result, Severity, Status
+from charts_py.drift.model import (
+    Change,
+    Difference,
+    Finding,
+    Report,
+    Result,
+    Severity,
+    State,
+    Status,
+)
 
 VALUE_WIDTH = 80  # longer values are cut with an ellipsis: the snapshot keeps the full object
 ABSENT = "(absent)"
@@ -92,7 +101,38 @@ def difference_line(diff: Difference) -> str:
     who = ", ".join(x for x in (diff.manager, diff.operation, diff.time) if x)
     line = f"{diff.path}: {diff.change} {value(diff, 'desired')} → {value(diff, 'live')}"
     line = f"{line} ({who})" if who else line
-    return f"{line} [source: {source(diff)}]" if diff.source else line
+    line = f"{line} [source: {source(diff)}]" if diff.source else line
+    return f"{line} [{life(diff.finding)}]" if diff.finding else line
+
+
+def life(finding: Finding | None) -> str:
+    """`new since 2026-12-01T03:17:00Z`, `persisting since ... (3 runs)`, `waived until
+    2026-12-15 (owner: reason)`, `... waiver expired 2026-12-15`; `-` before history."""
+    if finding is None:
+        return "-"
+    runs = f" ({finding.runs} runs)" if finding.runs > 1 else ""
+    said = f"{finding.state} since {finding.first_seen}{runs}"
+    if finding.waiver is not None and finding.state == State.WAIVED:
+        waiver = finding.waiver
+        said += f", waived until {waiver.expires} ({waiver.owner}: {waiver.reason})"
+    elif finding.waiver is not None:
+        said += f", waiver expired {finding.waiver.expires}"
+    return said
+
+
+def propose_command(report: Report, finding: Finding, mode: str) -> str:
+    """The `meshops propose` command that addresses one finding (`mode`: adopt or revert),
+    reading the JSON report saved beside this one (the snapshot keeps `report.json`)."""
+    return (
+        f"meshops propose --env {report.env} --cluster {report.cluster} "
+        f"--from-report report.json --finding {finding.id} --{mode}"
+    )
+
+
+def findings_line(report: Report) -> str:
+    """`Findings: 1 new, 2 persisting, 0 regressed, 0 waived, 1 resolved`."""
+    counts = report.finding_counts()
+    return "Findings: " + ", ".join(f"{n} {state}" for state, n in counts.items())
 
 
 def source(diff: Difference) -> str:
@@ -111,8 +151,8 @@ def markdown(report: Report) -> str:
     for severity, results in by_severity(report):
         lines += [f"## {str(severity).capitalize() if severity else 'Unrated'}", ""]
         for result in results:
-            lines += _md_object(result)
-    lines += _md_unknown(report)
+            lines += _md_object(report, result)
+    lines += _md_unknown(report) + _md_resolved(report)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
@@ -125,6 +165,7 @@ def _md_source(report: Report) -> list[str]:
         f"- Git: {_code(git.ref)} at {_code(git.commit[:12])}, path {_code(git.path)}",
         f"- Checked: {window}{took}",
         f"- Verdicts {confirmation_line(report)}",
+        *([f"- {findings_line(report)}"] if report.resolved is not None else []),
         *([f"- Proposal: {report.proposal}"] if report.proposal else []),
         "",
     ]
@@ -153,7 +194,7 @@ def _md_errors(report: Report) -> list[str]:
     return ["## Run errors", "", *(f"- {_cell(e)}" for e in report.errors), "", *notes]
 
 
-def _md_object(result: Result) -> list[str]:
+def _md_object(report: Report, result: Result) -> list[str]:
     lines = [
         f"### {str(result.status).capitalize()}: {_code(result.ref.kind)} {object_name(result)}",
         "",
@@ -162,16 +203,31 @@ def _md_object(result: Result) -> list[str]:
         lines += [STATUS_NOTE[result.status], ""]
     if result.confirmed_by:
         lines += [f"Confirmed by: {result.confirmed_by}", ""]
+    if result.finding:
+        lines += [f"Finding: {_cell(life(result.finding))}", ""]
     if result.differences:
         lines += [
-            "| Path | Change | Desired | Live | Manager | Operation | Time | Source |",
-            "|---|---|---|---|---|---|---|---|",
+            "| Path | Change | Desired | Live | Manager | Operation | Time | Source | Finding |",
+            "|---|---|---|---|---|---|---|---|---|",
             *(_md_row(d) for d in result.differences),
             "",
         ]
+    lines += _md_commands(report, result)
     if result.ignored:
         lines += [f"_{_n(result.ignored, 'difference')} ignored by rules._", ""]
     return lines
+
+
+def _md_commands(report: Report, result: Result) -> list[str]:
+    """Per finding, the propose commands that adopt live's value or revert to git's."""
+    items = []
+    for path, finding, _ in result.findings():
+        if finding is None:
+            continue
+        where = _code(path) if path else "the object"
+        adopt, revert = (propose_command(report, finding, m) for m in ("adopt", "revert"))
+        items.append(f"- {where} ({finding.id}): {_code(adopt)} or {_code(revert)}")
+    return ["To address:", "", *items, ""] if items else []
 
 
 def _md_row(diff: Difference) -> str:
@@ -184,6 +240,7 @@ def _md_row(diff: Difference) -> str:
         diff.operation or "",
         diff.time or "",
         source(diff),
+        life(diff.finding),
     ]
     return "| " + " | ".join(_cell(c) for c in cells) + " |"
 
@@ -197,6 +254,17 @@ def _md_unknown(report: Report) -> list[str]:
         for r in unknown
     ]
     return ["## Could not check", "", *items, ""]
+
+
+def _md_resolved(report: Report) -> list[str]:
+    if not report.resolved:
+        return []
+    items = [
+        f"- {_code(r.kind)} {r.namespace + '/' if r.namespace else ''}{r.name} "
+        f"{_code(r.path) if r.path else '(whole object)'}, first seen {r.first_seen}"
+        for r in report.resolved
+    ]
+    return [f"## Resolved since the last run ({len(items)})", "", *items, ""]
 
 
 def _md_value(text: str) -> str:
@@ -260,6 +328,7 @@ def _junit_case(suite: ET.Element, report: Report, result: Result) -> None:
         count = _n(len(result.differences), "difference")
         message = f"{result.status}{severity}: {count if result.differences or not note else note}"
         details = [difference_line(d) for d in result.differences] + ([note] if note else [])
+        details += [f"finding: {life(result.finding)}"] if result.finding else []
         _problem(case, "failure", message, str(result.status), details)
 
 
@@ -292,9 +361,13 @@ def text(report: Report, console: Console, *, details: bool) -> None:
         for result in shown:
             _print_details(console, result)
     style = "bold magenta" if not report.complete else "bold red" if report.drifted else "green"
+    for error in report.errors:
+        console.print(Text(f"run error: {error}", style="magenta"))
     for note in report.notes:
         console.print(Text(f"note: {note}"))
     console.print(Text(f"Verdicts {confirmation_line(report)}"))
+    if report.resolved is not None:
+        console.print(Text(findings_line(report)))
     if report.proposal:
         console.print(Text(f"Proposal: {report.proposal}"))
     console.print(Text(_summary_line(report), style=style))
@@ -302,14 +375,24 @@ def text(report: Report, console: Console, *, details: bool) -> None:
 
 def _table(results: list[Result]) -> Table:
     table = Table(title=None, show_lines=False)
-    for column in ("Kind", "Object", "Status", "Severity", "Differences", "Manager", "Confirmed"):
+    columns = ("Kind", "Object", "Status", "Severity", "Differences", "Manager", "Confirmed")
+    for column in (*columns, "Since"):
         table.add_column(column, justify="right" if column == "Differences" else "left")
     for r in results:
         cells = [r.ref.kind, object_name(r), str(r.status), str(r.severity or "-")]
-        cells += [str(len(r.differences)), top_manager(r) or "-", confirmed(r)]
+        cells += [str(len(r.differences)), top_manager(r) or "-", confirmed(r), _since(r)]
         style = "magenta" if r.status == Status.UNKNOWN else STYLE[r.severity]
         table.add_row(*(Text(c) for c in cells), style=style)  # Text: no markup in names
     return table
+
+
+def _since(result: Result) -> str:
+    """The object's oldest finding: `persisting since 2026-12-01T03:17:00Z`; `-` without."""
+    found = [f for _, f, _ in result.findings() if f is not None]
+    if not found:
+        return "-"
+    oldest = min(found, key=lambda f: f.first_seen)
+    return f"{oldest.state} since {oldest.first_seen}"
 
 
 def _print_details(console: Console, result: Result) -> None:
@@ -317,6 +400,7 @@ def _print_details(console: Console, result: Result) -> None:
     console.print(Text(f"{result.ref} ({result.status})", style=f"bold {style}"))
     lines = [difference_line(d) for d in result.differences]
     lines += [STATUS_NOTE[result.status]] if result.status in STATUS_NOTE else []
+    lines += [f"finding: {life(result.finding)}"] if result.finding else []
     lines += [f"error: {result.error}"] if result.error else []
     lines += [f"confirmed by: {result.confirmed_by}"] if result.confirmed_by else []
     for line in lines:

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py import provenance, retry
-from charts_py.drift import formats
 from charts_py.drift.model import Report, Result
+from charts_py.report import alerts, formats
 
 TOP = 10  # divergent objects in a message: enough to act on, short enough for a chat line
 TIMEOUT = 5.0
@@ -41,8 +41,11 @@ class Delivery:
     reason: str = ""
 
 
-def summary(report: Report) -> dict[str, Any]:
-    """The JSON payload: verdict, counts and the worst divergent objects (no values)."""
+def summary(report: Report, digest: bool = False) -> dict[str, Any]:
+    """The JSON payload: verdict, counts and the worst divergent objects (no values); the
+    alerts (new, regressed, waiver expired), whether the run completed and why not, and on
+    the digest's day what persists."""
+    reason = alerts.incomplete(report)
     return {
         "env": report.env,
         "cluster": report.cluster,
@@ -55,7 +58,15 @@ def summary(report: Report) -> dict[str, Any]:
         "objects": [_object(r) for r in top(report)],
         "errors": list(report.errors[:TOP]),
         **({"proposal": report.proposal.to_json()} if report.proposal else {}),
+        "alerts": [a.to_json() for a in alerts.alerts(report)],
+        "incomplete": reason is not None,
+        **({"reason": reason} if reason is not None else {}),
+        **({"digest": [_digest(a) for a in alerts.persisting(report)]} if digest else {}),
     }
+
+
+def _digest(alert: alerts.Alert) -> dict[str, Any]:
+    return {**alert.to_json(), "firstSeen": alert.first_seen}
 
 
 def top(report: Report) -> list[Result]:
@@ -77,8 +88,9 @@ def _object(result: Result) -> dict[str, Any]:
     }
 
 
-def slack(report: Report) -> dict[str, Any]:
-    """A Slack-compatible message: `text` for notifications, `blocks` for the channel."""
+def slack(report: Report, digest: bool = False) -> dict[str, Any]:
+    """A Slack-compatible message: `text` for notifications, `blocks` for the channel; the
+    alerts and the digest in words before the run's counts and worst objects."""
     title = f"meshops drift {report.env}/{report.cluster}: {formats.verdict(report)}"
     counts = report.summary()
     tally = ", ".join(f"{counts[k]} {k}" for k in ("modified", "missing", "extra", "unknown"))
@@ -87,12 +99,29 @@ def slack(report: Report) -> dict[str, Any]:
         source += f"\nproposal: {report.proposal}"
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": _cut(title, 150)}},
+        *_slack_alerts(report, digest),
         {"type": "section", "text": {"type": "mrkdwn", "text": _mrkdwn(f"{tally}\n{source}")}},
     ]
     lines = [_slack_line(r) for r in top(report)]
     if lines:
         blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": "\n".join(lines)}})
-    return {"text": title, "blocks": blocks}
+    said = alerts.headline(report, digest)
+    return {"text": f"{title}. {said}" if said else title, "blocks": blocks}
+
+
+def _slack_alerts(report: Report, digest: bool) -> list[dict[str, Any]]:
+    """Sections saying tonight's alerts, why the run is incomplete, and the digest."""
+    said = alerts.headline(report, digest)
+    parts = [f"*{said}*"] if said else []
+    parts += [f"• {a.line()} (since {a.first_seen})" for a in alerts.alerts(report)[:TOP]]
+    if digest:
+        kept = alerts.persisting(report)
+        parts += [f"• {a.line()} (since {a.first_seen})" for a in kept[:TOP]]
+        parts += [f"… and {len(kept) - TOP} more"] if len(kept) > TOP else []
+    if not parts:
+        return []
+    text = _cut(_mrkdwn("\n".join(parts)), 2900)
+    return [{"type": "section", "text": {"type": "mrkdwn", "text": text}}]
 
 
 def _slack_line(result: Result) -> str:
@@ -115,9 +144,9 @@ def _cut(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def payload(report: Report, kind: str) -> bytes:
+def payload(report: Report, kind: str, digest: bool = False) -> bytes:
     """The request body for `--notify-format` `kind` (json or slack)."""
-    message = slack(report) if kind == "slack" else summary(report)
+    message = slack(report, digest) if kind == "slack" else summary(report, digest)
     return json.dumps(message, ensure_ascii=False, sort_keys=True).encode()
 
 
@@ -148,12 +177,13 @@ def deliver(
     url: str,
     kind: str = "json",
     *,
+    digest: bool = False,
     timeout: float = TIMEOUT,
     backoff: Sequence[float] = BACKOFF,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
     """POST the summary; `len(backoff) + 1` attempts at most. Never raises for delivery."""
-    body = payload(report, kind)
+    body = payload(report, kind, digest)
     return send(request(url, body, "POST", "application/json"), timeout, backoff, sleep)
 
 

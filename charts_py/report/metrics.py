@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
-from charts_py.drift import formats
-from charts_py.drift.model import Report, Severity, Status
+from charts_py.drift.model import Report, Severity, State, Status
+from charts_py.report import formats
 
 NONE = "none"  # severity label of in-sync and unknown objects
 HELP = {
@@ -27,6 +27,10 @@ HELP = {
     "meshops_drift_complete": "1 if the last drift run could check every object, else 0.",
     "meshops_drift_last_run_timestamp_seconds": "When the last drift run finished (Unix time).",
     "meshops_drift_duration_seconds": "How long the last drift run took.",
+    "meshops_drift_findings": "Findings of the last drift run by state (resolved: since the run "
+    "before).",
+    "meshops_drift_oldest_finding_age_seconds": "Age at the last drift run of the oldest "
+    "unwaived finding, by severity (0: none).",
 }
 Labels = tuple[tuple[str, str], ...]
 
@@ -43,6 +47,9 @@ def text(report: Report, seconds: float | None = None) -> str:
     finished = _timestamp(report.finished_at)
     if finished is not None:
         families["meshops_drift_last_run_timestamp_seconds"] = [(_base(report), finished)]
+    if report.resolved is not None:  # the findings' history was read (report/history.py)
+        families["meshops_drift_findings"] = _findings(report)
+        families["meshops_drift_oldest_finding_age_seconds"] = _oldest(report)
     seconds = formats.duration(report) if seconds is None else round(seconds, 3)
     if seconds is not None:
         families["meshops_drift_duration_seconds"] = [(_base(report), seconds)]
@@ -68,6 +75,30 @@ def _objects(report: Report) -> list[tuple[Labels, float]]:
         )
         for status, severity in pairs | set(counts)
     ]
+
+
+def _findings(report: Report) -> list[tuple[Labels, float]]:
+    """Counts per state, zeros included; no finding ids in labels (bounded series)."""
+    return [
+        ((*_base(report), ("state", state)), float(n))
+        for state, n in report.finding_counts().items()
+    ]
+
+
+def _oldest(report: Report) -> list[tuple[Labels, float]]:
+    """Per severity, seconds from the oldest unwaived finding's first sighting to the run's
+    end (0 when there is none): `MeshopsDriftCriticalPersisting` compares it with
+    `drift.criticalFor`."""
+    end = _timestamp(report.finished_at)
+    oldest = dict.fromkeys((str(s) for s in Severity), 0.0)
+    for result in report.results:
+        for _, finding, severity in result.findings():
+            if finding is None or severity is None or finding.state == State.WAIVED:
+                continue
+            seen = _timestamp(finding.first_seen)
+            if end is not None and seen is not None:
+                oldest[str(severity)] = max(oldest[str(severity)], round(end - seen, 3))
+    return [((*_base(report), ("severity", s)), age) for s, age in oldest.items()]
 
 
 def _base(report: Report) -> Labels:

@@ -16,8 +16,8 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from charts_py.drift import metrics, notify
 from charts_py.drift.model import Report
+from charts_py.report import metrics, notify
 
 JOB = "meshops-drift"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"

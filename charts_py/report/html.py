@@ -12,8 +12,8 @@ import html
 import json
 from collections.abc import Iterable
 
-from charts_py.drift import formats
 from charts_py.drift.model import Difference, Report, Result, Severity, Status
+from charts_py.report import formats
 
 VALUE_LIMIT = 2000  # characters of one pretty-printed value; the snapshot keeps the whole object
 COLOURS: dict[Severity | None, str] = {
@@ -38,7 +38,8 @@ th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600}
 table.summary td.count{text-align:right;font-variant-numeric:tabular-nums}
 table.diff{width:100%;table-layout:fixed}
-table.diff col.path{width:20%}table.diff col.value{width:26%}table.diff col.who{width:14%}
+table.diff col.path{width:18%}table.diff col.value{width:22%}table.diff col.who{width:12%}
+ul.commands{font-size:12px;margin:2px 0 8px}
 pre{margin:0;white-space:pre-wrap;word-break:break-all;font:12px/1.4 ui-monospace,Menlo,
  Consolas,monospace}
 code{font:12px ui-monospace,Menlo,Consolas,monospace;word-break:break-all}
@@ -63,8 +64,9 @@ def page(report: Report) -> str:
         _source(report),
         _summary(report),
         _run_errors(report),
-        *(_severity_section(sev, results) for sev, results in formats.by_severity(report)),
+        *(_severity_section(report, sev, results) for sev, results in formats.by_severity(report)),
         _unknown(report),
+        _resolved(report),
         _in_sync(report),
         "<footer>meshops drift, report schema 1</footer>",
     ]
@@ -94,6 +96,8 @@ def _source(report: Report) -> str:
         ("Checked", f"{_e(report.started_at)} → {_e(report.finished_at)}{_e(took)}"),
         ("Verdicts", _e(formats.confirmation_line(report))),
     ]
+    if report.resolved is not None:
+        rows.append(("Findings", _e(formats.findings_line(report).removeprefix("Findings: "))))
     if report.proposal:
         rows.append(("Proposal", _e(str(report.proposal))))
     items = "".join(f"<dt>{name}</dt><dd>{text}</dd>" for name, text in rows)
@@ -120,16 +124,16 @@ def _run_errors(report: Report) -> str:
     return f'<h2>Run errors</h2>\n<ul class="errors">{items}</ul>{notes}'
 
 
-def _severity_section(severity: Severity | None, results: list[Result]) -> str:
+def _severity_section(report: Report, severity: Severity | None, results: list[Result]) -> str:
     label = str(severity).capitalize() if severity else "Unrated"
-    objects = "\n".join(_object(result) for result in results)
+    objects = "\n".join(_object(report, result) for result in results)
     return (
         f'<section class="severity" style="--c:{COLOURS[severity]}">'
         f"<h2>{_e(label)} ({len(results)})</h2>\n{objects}\n</section>"
     )
 
 
-def _object(result: Result) -> str:
+def _object(report: Report, result: Result) -> str:
     parts = [
         f'<h3><span class="badge">{_e(str(result.status))}</span>'
         f"<code>{_e(result.ref.kind)}</code> {_e(formats.object_name(result))}"
@@ -139,8 +143,11 @@ def _object(result: Result) -> str:
         parts.append(f'<p class="note">{_e(formats.STATUS_NOTE[result.status])}</p>')
     if result.confirmed_by:
         parts.append(f'<p class="note">Confirmed by: {_e(str(result.confirmed_by))}</p>')
+    if result.finding:
+        parts.append(f'<p class="note">Finding: {_e(formats.life(result.finding))}</p>')
     if result.differences:
         parts.append(_differences(result.differences))
+    parts.append(_commands(report, result))
     if result.ignored:
         ignored = f"{result.ignored} difference{'' if result.ignored == 1 else 's'}"
         parts.append(f'<p class="note">{ignored} ignored by rules.</p>')
@@ -152,9 +159,9 @@ def _differences(differences: Iterable[Difference]) -> str:
     git's value comes from."""
     head = (
         '<table class="diff"><colgroup><col class="path"><col class="value"><col class="value">'
-        '<col class="who"><col class="who"></colgroup><thead><tr><th>Path</th>'
+        '<col class="who"><col class="who"><col class="who"></colgroup><thead><tr><th>Path</th>'
         "<th>Desired (git)</th><th>Live</th><th>Manager / operation / time</th>"
-        "<th>Source of git's value</th></tr></thead><tbody>"
+        "<th>Source of git's value</th><th>Finding</th></tr></thead><tbody>"
     )
     return head + "".join(_difference_row(d) for d in differences) + "</tbody></table>"
 
@@ -167,8 +174,21 @@ def _difference_row(diff: Difference) -> str:
         f'<td class="desired">{_value(diff, "desired")}</td>'
         f'<td class="live">{_value(diff, "live")}</td>'
         f'<td class="who">{who or "—"}</td>'
-        f'<td class="who">{_e(formats.source(diff))}</td></tr>'
+        f'<td class="who">{_e(formats.source(diff))}</td>'
+        f'<td class="who">{_e(formats.life(diff.finding))}</td></tr>'
     )
+
+
+def _commands(report: Report, result: Result) -> str:
+    """Per finding, the propose commands that adopt live's value or revert to git's."""
+    items = []
+    for path, finding, _ in result.findings():
+        if finding is None:
+            continue
+        where = f"<code>{_e(path)}</code>" if path else "the object"
+        adopt, revert = (formats.propose_command(report, finding, m) for m in ("adopt", "revert"))
+        items.append(f"<li>{where}: <code>{_e(adopt)}</code><br>or <code>{_e(revert)}</code></li>")
+    return f'<ul class="commands">{"".join(items)}</ul>' if items else ""
 
 
 def _value(diff: Difference, side: str) -> str:
@@ -195,6 +215,18 @@ def _unknown(report: Report) -> str:
         for r in unknown
     )
     return f'<h2>Could not check ({len(unknown)})</h2>\n<ul class="unknown">{items}</ul>'
+
+
+def _resolved(report: Report) -> str:
+    if not report.resolved:
+        return ""
+    items = "".join(
+        f"<li><code>{_e(r.kind)}</code> {_e(r.namespace + '/' if r.namespace else '')}"
+        f"{_e(r.name)} <code>{_e(r.path or '(whole object)')}</code>"
+        f' <span class="who">first seen {_e(r.first_seen)}</span></li>'
+        for r in report.resolved
+    )
+    return f"<h2>Resolved since the last run ({len(report.resolved)})</h2>\n<ul>{items}</ul>"
 
 
 def _in_sync(report: Report) -> str:

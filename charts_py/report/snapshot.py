@@ -1,5 +1,6 @@
-"""What a drift snapshot holds: the report (JSON and Markdown) and the masked live YAML of every
-divergent object, as files for `gitrepo.commit_snapshot` under `folder(...)`.
+"""What a drift snapshot holds: the report (JSON and Markdown), the findings index the next
+run reads (report/history.py) and the masked live YAML of every divergent object, as files for
+`gitrepo.commit_snapshot` under `folder(...)`.
 
 Masking happens earlier in the pipeline; the Secret check here is defence in depth, because a
 snapshot is committed and pushed, and a leaked value in git history is hard to take back.
@@ -15,10 +16,10 @@ from typing import Any, Protocol
 import yaml
 
 from charts_py import gitrepo
-from charts_py.drift import formats
 from charts_py.drift.model import Report, Status
 from charts_py.errors import SnapshotError
 from charts_py.objectref import ObjectRef
+from charts_py.report import formats, history
 
 MASK_PREFIX = "<masked:"
 SNAPSHOT_STATUSES = (Status.MODIFIED, Status.EXTRA)  # the ones with a live object to keep
@@ -32,15 +33,25 @@ class LiveObjects(Protocol):
 
 
 def commit(
-    report: Report, live: LiveObjects, *, repo: Path | None, branch: str, push: str | None
+    report: Report,
+    live: LiveObjects,
+    *,
+    repo: Path | None,
+    branch: str,
+    push: str | None,
+    index: history.Index | None = None,
 ) -> str:
-    """Commit this run's snapshot to `branch` (and push it); a commit that contains it."""
+    """Commit this run's snapshot to `branch` (and push it); a commit that contains it.
+    `index` is the findings index the next run reads (`findings.json`)."""
     repository = gitrepo.open_repo(repo)
     keep = (r.ref for r in report.results if r.status in SNAPSHOT_STATUSES)
     objects = {ref: live.objects[ref.key] for ref in keep if ref.key in live.objects}
     where = folder(report.env, report.cluster, report.started_at)
     message = f"meshops drift {where}: {formats.verdict(report)}\n\ngit {report.git.commit}\n"
-    sha = gitrepo.commit_snapshot(repository, branch, where, files(report, objects), message)
+    written = files(report, objects)
+    if index is not None:
+        written[history.INDEX] = index.text()
+    sha = gitrepo.commit_snapshot(repository, branch, where, written, message)
     if push is None:
         return sha
     gitrepo.push(repository, push, branch)
