@@ -19,3 +19,5 @@ COST = ("text", "json", "markdown")
 """`meshops cost --format`."""
 PROPOSE = ("text", "json")
 """`meshops propose --format`."""
+REVIEW = ("text", "markdown", "json")
+"""`meshops review --format`: a terminal, a pull-request comment, the contract (docs/review.md)."""

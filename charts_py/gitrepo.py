@@ -80,6 +80,92 @@ def folders(repo: git.Repo, commit: str, path: str) -> list[str]:
     return sorted(t.name for t in node.trees) if isinstance(node, git.Tree) else []
 
 
+def merge_base(repo: git.Repo, one: str, other: str) -> str:
+    """The best common ancestor of two commits (`git merge-base`), or a ConfigError."""
+    code, out, _ = _run(repo, "merge-base", one, other)
+    if code == 0 and out.strip():
+        return out.strip()
+    raise ConfigError(_where(repo), "--base", f"no merge base of {one} and {other}")
+
+
+def default_branch(repo: git.Repo) -> str | None:
+    """The branch a pull request targets: `origin`'s HEAD when the clone knows it, else a
+    local `main` or `master`; None when there is none of them."""
+    code, out, _ = _run(repo, "symbolic-ref", "--quiet", "--short", "refs/remotes/origin/HEAD")
+    if code == 0 and out.strip():
+        return out.strip()
+    return next((b for b in ("main", "master") if branch_exists(repo, b)), None)
+
+
+def root(repo: git.Repo) -> Path:
+    """The working tree's top folder (a bare repository has none: ConfigError)."""
+    if repo.working_tree_dir is None:
+        raise ConfigError(_where(repo), "--head", "a bare repository has no working tree")
+    return Path(repo.working_tree_dir)
+
+
+def changed(repo: git.Repo, base: str, head: str | None, paths: Iterable[str]) -> list[str]:
+    """Files under `paths` that differ between commit `base` and commit `head`, or the
+    working tree when `head` is None (untracked files included, ignored ones not). Sorted.
+    Git compares tree entries' blob ids, so the cost follows the change, not the tree."""
+    spec = ["--", *paths]
+    args = ["diff", "--name-only", "-z", "--no-renames", "--no-ext-diff", base]
+    out = _out(repo, *args, *([head] if head else []), *spec)
+    names = set(filter(None, out.split("\0")))
+    if head is None:
+        others = _out(repo, "ls-files", "--others", "--exclude-standard", "-z", *spec)
+        names |= set(filter(None, others.split("\0")))
+    return sorted(names)
+
+
+def list_files(
+    repo: git.Repo, commit: str, folders: Iterable[str], *, recursive: bool = True
+) -> list[str]:
+    """Paths (from the repository's top) under `folders` at `commit`, names only, from one
+    `ls-tree`; not recursive: the files and folders directly in them. Absent folders add none."""
+    depth = ["-r"] if recursive else []
+    specs = [f.rstrip("/") + "/" for f in folders]
+    out = _out(repo, "ls-tree", "-z", "--name-only", *depth, commit, "--", *specs)
+    return sorted(filter(None, out.split("\0")))
+
+
+def grep(
+    repo: git.Repo,
+    commit: str | None,
+    needles: Iterable[str],
+    paths: Iterable[str],
+    *,
+    absent: bool = False,
+) -> dict[str, list[str]]:
+    """The files under `paths` (pathspecs) at `commit` (None: the working tree, untracked
+    files included) whose text contains one of `needles`, with the lines that do; with
+    `absent`, the files that contain none of them (no lines). Git searches the blobs itself,
+    so a caller parses only the files that can matter."""
+    where = [commit] if commit else ["--untracked"]
+    mode = ["-L"] if absent else ["-z", "--full-name"]
+    patterns = [arg for needle in needles for arg in ("-e", needle)]
+    code, out, err = _run(repo, "grep", "-I", "-F", *mode, *patterns, *where, "--", *paths)
+    if code not in (0, 1):
+        raise ConfigError(_where(repo), "", f"git grep failed: {_last_line(err)}")
+    found: dict[str, list[str]] = {}
+    prefix = f"{commit}:" if commit else ""
+    for line in out.splitlines():
+        if absent:
+            found[line.removeprefix(prefix)] = []
+            continue
+        name, _, text = line.removeprefix(prefix).partition("\0")
+        found.setdefault(name, []).append(text)
+    return found
+
+
+def read_files(repo: git.Repo, commit: str, paths: Iterable[str]) -> dict[str, bytes]:
+    """The blobs at `paths` in `commit` with one `cat-file --batch`; absent paths are left out."""
+    wanted = list(paths)
+    if not wanted:
+        return {}
+    return _batch(repo, wanted, [f"{commit}:{p}".encode() for p in wanted])
+
+
 def _blobs(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
     """Every file under `folder` at `sha`, sorted: their names from one `ls-tree`, their
     contents from one `cat-file --batch` (two processes, not one read per blob). The bytes
@@ -97,20 +183,32 @@ def _blobs(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
             oids.append(oid)
     if not oids:
         return {}
+    return dict(sorted(_batch(repo, names, oids).items()))
+
+
+def _batch(repo: git.Repo, names: list[str], objects: list[bytes]) -> dict[str, bytes]:
+    """The blobs `objects` (ids or `<commit>:<path>`) by `names`, from one `cat-file
+    --batch`; one that is missing (or not a blob) is left out."""
     with tempfile.TemporaryFile() as wanted:
-        wanted.write(b"\n".join(oids) + b"\n")
+        wanted.write(b"\n".join(objects) + b"\n")
         wanted.seek(0)
         batch = bytes(
             repo.git.execute(["git", "cat-file", "--batch"], istream=wanted, stdout_as_string=False)
         )
     out: dict[str, bytes] = {}
     at = 0
-    for name in names:  # "<oid> blob <size>\n<content>\n", in the order asked
-        header_end = batch.index(b"\n", at)
-        size = int(batch[at:header_end].rsplit(b" ", 1)[1])
-        out[name] = batch[header_end + 1 : header_end + 1 + size]
+    for name in names:  # "<oid> blob <size>\n<content>\n" or "<object> missing\n", in order
+        header_end = batch.find(b"\n", at)
+        header_end = len(batch) if header_end < 0 else header_end  # GitPython strips the last
+        header = batch[at:header_end].split(b" ")
+        if header[-1] == b"missing" or len(header) != 3:
+            at = header_end + 1
+            continue
+        size = int(header[2])
+        if header[1] == b"blob":
+            out[name] = batch[header_end + 1 : header_end + 1 + size]
         at = header_end + 2 + size
-    return dict(sorted(out.items()))
+    return out
 
 
 def commit_snapshot(

@@ -84,6 +84,24 @@ APPLICATION_SET = Kind("argoproj.io/v1alpha1", "ApplicationSet", namespaced=True
 APPLICATION = Kind("argoproj.io/v1alpha1", "Application", namespaced=True, wave=0)
 """The control-plane Applications set their own waves (constructs/control_plane.py)."""
 
+ENVOY_FILTER = Kind("networking.istio.io/v1alpha3", "EnvoyFilter", namespaced=True, wave=-5)
+WASM_PLUGIN = Kind("extensions.istio.io/v1alpha1", "WasmPlugin", namespaced=True, wave=-5)
+PROXY_CONFIG = Kind("networking.istio.io/v1beta1", "ProxyConfig", namespaced=True, wave=-5)
+WORKLOAD_ENTRY = Kind("networking.istio.io/v1", "WorkloadEntry", namespaced=True, wave=-5)
+WORKLOAD_GROUP = Kind("networking.istio.io/v1", "WorkloadGroup", namespaced=True, wave=-5)
+
+EXTENSION_KINDS: tuple[Kind, ...] = (
+    ENVOY_FILTER,
+    WASM_PLUGIN,
+    PROXY_CONFIG,
+    WORKLOAD_ENTRY,
+    WORKLOAD_GROUP,
+)
+"""Kinds only an environment's `extensions:` emit (no typed field covers them). Listed
+here so Argo CD's project admits them and the drift job may read them, in the environments
+that use them (`used_extensions`); adding a kind with a packaged schema is one line."""
+
+
 MESH_KINDS: tuple[Kind, ...] = (
     NAMESPACE,
     SERVICE_ACCOUNT,
@@ -112,3 +130,11 @@ MESH_KINDS: tuple[Kind, ...] = (
     JOB,
 )
 """The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""
+
+
+def extension(api_version: str, kind: str) -> Kind | None:
+    """The namespaced kind an `extensions:` entry may emit, or None."""
+    for known in (*EXTENSION_KINDS, *MESH_KINDS):
+        if known.namespaced and (known.api_version, known.kind) == (api_version, kind):
+            return known
+    return None

@@ -6,9 +6,13 @@ without starting Node.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from charts_py.config import installation
-from charts_py.config.environment import Environment
-from charts_py.config.model import Service
+
+if TYPE_CHECKING:  # annotations only: review and drift read names without the pydantic models
+    from charts_py.config.environment import Environment
+    from charts_py.config.model import Service
 
 MESH_ROOT = installation.ROOT
 """Istio's root namespace: mesh-wide policy and the gateways live here."""
@@ -83,6 +87,6 @@ def egress_hosts(env: Environment, service: Service) -> list[str]:
         if callee is not None
         for ns in [env.namespace_of(callee)]
     }
-    hosts |= {f"{home}/{by_name[name].host}" for name in service.externals}
+    hosts |= {f"{home}/{host}" for name in service.externals for host in by_name[name].all_hosts}
     hosts.add(f"{MESH_ROOT}/*")
     return sorted(hosts)

@@ -11,8 +11,9 @@ it; lines are resolved when the file is read, from the environment file of the s
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -152,6 +153,9 @@ class Provenance:
     objects: dict[str, ObjectProvenance] = field(default_factory=dict)
     profile: str = ""
     """The environment's profile, which every `ProfileDefault` names (stored once)."""
+    digest: str = ""
+    """`digest` of the environment file's content that was rendered: `meshops review` tells
+    from it, without rendering, whether dist/ is current with the environment file."""
     shown: str = ""
     """The environment file as origins name it (the path it was read by, maybe absolute);
     stored as `file`, and a team's file beside it relative to the repository like `file`."""
@@ -173,7 +177,9 @@ class Provenance:
 
     def to_bytes(self) -> bytes:
         """Deterministic JSON: sorted keys, one line per object and per field."""
-        lines = ["{", f' "cluster": {_dump(self.cluster)},', f' "env": {_dump(self.env)},']
+        lines = ["{", f' "cluster": {_dump(self.cluster)},']
+        lines += [f' "digest": {_dump(self.digest)},'] if self.digest else []
+        lines += [f' "env": {_dump(self.env)},']
         lines += [f' "file": {_dump(self.file)},', ' "objects": {']
         # Origins and pointers repeat (per service, per object of a kind): each is dumped once.
         stored: dict[Origin, str] = {}
@@ -232,12 +238,39 @@ class Provenance:
             raise ValueError(
                 f"side file schemaVersion {raw.get('schemaVersion')!r} is not {SCHEMA_VERSION}"
             )
+        return cls._parsed(raw, raw["objects"], env_text)
+
+    @classmethod
+    def _parsed(
+        cls, raw: dict[str, Any], objects: dict[str, Any], env_text: str | None
+    ) -> Provenance:
         src = source.parse(env_text, raw["file"]) if env_text is not None else None
         out = cls(raw["env"], raw["cluster"], raw["file"], profile=raw["profile"])
-        for key, obj in raw["objects"].items():
+        out.digest = raw.get("digest", "")
+        for key, obj in objects.items():
             fields = {ptr: out._loaded(origin, src) for ptr, origin in obj["fields"].items()}
             out.objects[key] = ObjectProvenance(Generated(obj["generated"]), fields)
         return out
+
+    @classmethod
+    def some_from_bytes(
+        cls, data: bytes, keys: Iterable[str], env_text: str | None = None
+    ) -> Provenance:
+        """`from_bytes` of only the objects `keys` (those the file has): the lines `to_bytes`
+        writes are found and parsed, not the whole file (an estate's cluster holds megabytes
+        of provenance, a review needs a few objects of it)."""
+        raw = header(data)
+        objects: dict[str, Any] = {}
+        for key in keys:
+            start = data.find(b"\n  " + _dump(key).encode() + b": {")
+            if start < 0:
+                continue
+            line_end = data.find(b"\n", start + 1)
+            line_end = len(data) if line_end < 0 else line_end
+            one_line = data[start:line_end].rstrip(b",").endswith(b"}")
+            end = line_end if one_line else data.index(b"\n  }", start + 1) + 4
+            objects |= json.loads(b"{" + data[start:end].rstrip(b",") + b"}")
+        return cls._parsed(raw, objects, env_text)
 
     def _loaded(self, data: dict[str, Any], src: source.Source | None) -> Origin:
         """The inverse of `_stored`, with the line resolved when `src` is given."""
@@ -252,6 +285,33 @@ class Provenance:
         if "key" in data and "profile" not in data:
             data = {**data, "profile": self.profile}
         return origin_from_json(data)
+
+
+def header(data: bytes) -> dict[str, Any]:
+    """A side file's keys but its objects (`file`, `digest`, `profile`...), read from its
+    first lines; raises ValueError on a file this version cannot read."""
+    start = data.find(b'\n "objects": {')  # slices of the ends only: the middle is megabytes
+    end = data.rfind(b"\n },\n")
+    if 0 <= start < end:
+        raw = json.loads(data[:start] + b"\n" + data[end + 4 :])
+    else:
+        raw = json.loads(data)
+    if raw.get("schemaVersion") != SCHEMA_VERSION:
+        version = raw.get("schemaVersion")
+        raise ValueError(f"side file schemaVersion {version!r} is not {SCHEMA_VERSION}")
+    raw.pop("objects", None)
+    return dict(raw)
+
+
+def digest(data: Any, teams: Mapping[str, Any] | None = None) -> str:
+    """A fingerprint of an environment's files as data (the environment file's, and each
+    team file's by team name): comments, layout and key order do not change it, any value
+    does (sha256 of the canonical JSON)."""
+    whole = {"environment": data, "teams": dict(teams)} if teams else data
+    canonical = json.dumps(
+        whole, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
 SUFFIX = ".provenance.json"

@@ -63,6 +63,37 @@ def load(text: str | bytes) -> Any:
         loader.dispose()
 
 
+def load_with_nodes(text: str | bytes) -> tuple[Any, yaml.Node | None]:
+    """One document as `load` reads it, and its node tree (each node knows its line): one
+    parse for both the data and where each value was written."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+        return (None if node is None else _construct(loader, node)), node
+    finally:
+        loader.dispose()
+
+
+def line_of(node: yaml.Node | None, path: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of the value at `path` (keys and list indices) in a node tree, or of
+    its nearest ancestor that is there."""
+    line = node.start_mark.line + 1 if node is not None else None
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            found = next(((k, v) for k, v in node.value if k.value == str(part)), None)
+            if found is None:
+                return line
+            line, node = found[0].start_mark.line + 1, found[1]
+        elif (
+            isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value)
+        ):
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
 def load_all(text: str | bytes) -> Iterator[Any]:
     """Every document of a multi-document stream (safe types only)."""
     return yaml.load_all(text, Loader=LOADER)

@@ -19,6 +19,7 @@ from typing import Any
 import cdk8s
 
 from charts_py import contract, kinds, naming
+from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
@@ -56,7 +57,11 @@ def reach(envs: list[Environment]) -> Reach:
         }
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
-    return Reach(tuple(pairs), naming.MESH_ROOT, kinds.MESH_KINDS)
+    used = {
+        k for env in envs for k in istio_checks.extension_kinds(env.spec.extensions, env.services)
+    }
+    extensions = tuple(k for k in kinds.EXTENSION_KINDS if k in used)
+    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
 
 @dataclass(frozen=True)
@@ -69,6 +74,8 @@ class TeamReach:
     folders: tuple[tuple[str, str, str], ...]
     """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
     namespace (the team's first there) is its Application's destination."""
+    extensions: tuple[kinds.Kind, ...] = ()
+    """The kinds only the team's services' `extensions:` emit (kinds.EXTENSION_KINDS)."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -79,10 +86,13 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
     """Each team's reach, by team name (a team may own namespaces in several environments)."""
     pairs: dict[str, set[tuple[str, str]]] = {}
     folders: dict[str, dict[tuple[str, str], str]] = {}
+    extensions: dict[str, set[kinds.Kind]] = {}
     for env in envs:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
+            used = istio_checks.extension_kinds((), ns.services)
+            extensions.setdefault(ns.team, set()).update(used)
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
@@ -90,6 +100,7 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
+            tuple(k for k in kinds.EXTENSION_KINDS if k in extensions[team]),
         )
         for team in sorted(pairs)
     }
@@ -133,7 +144,9 @@ def _team_project(env: Environment, team: str, found: TeamReach) -> dict[str, An
         "sourceRepos": [env.spec.argocd.repo_url],
         "destinations": [{"name": c, "namespace": ns} for c, ns in found.destinations],
         "namespaceResourceWhitelist": [
-            {"group": k.group, "kind": k.kind} for k in kinds.MESH_KINDS if k.namespaced
+            {"group": k.group, "kind": k.kind}
+            for k in (*kinds.MESH_KINDS, *found.extensions)
+            if k.namespaced
         ],
     }
 

@@ -12,7 +12,7 @@ from charts_py import contract
 from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
-from charts_py.constructs import baseline, external, gateways, monitoring
+from charts_py.constructs import baseline, external, gateways, mesh_objects, monitoring
 from charts_py.constructs.drift_job import DriftJob
 from charts_py.constructs.load_test import LoadTests
 from charts_py.constructs.metrics_adapter import MetricsAdapterRules
@@ -32,6 +32,8 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
     services = chart("services")
     for svc in env.services:
         MeshService(services, env=env, service=svc)
+    if mesh_objects.has_objects(env):
+        mesh_objects.NamespaceObjects(chart("namespace-objects"), env=env)
     if env.spec.external_services:
         externals = chart("external-services")
         for ext in env.spec.external_services:
@@ -46,11 +48,12 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
 
 
 def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
-    gateways.IngressGateway(scope, env=env)
+    if env.spec.ingress:
+        gateways.IngressGateway(scope, env=env, ingress=env.spec.ingress)
     if env.multi_cluster:
         gateways.EastWestGateway(scope)
     sensitive = [
-        e.host for e in env.spec.external_services if installation.via_egress_gateway(env, e)
+        str(e.host) for e in env.spec.external_services if installation.via_egress_gateway(env, e)
     ]
     if sensitive:
         gateways.EgressGateway(scope, hosts=sensitive)

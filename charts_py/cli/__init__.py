@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import charts_py
-from charts_py.cli import author, operate, propose
+from charts_py.cli import author, operate, propose, review
 from charts_py.cli.console import EXIT_ERROR, err
 from charts_py.errors import MeshopsError
 from charts_py.speed import process
@@ -43,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     author.register(commands)
     operate.register(commands)
     propose.register(commands)
+    review.register(commands)
     return top
 
 

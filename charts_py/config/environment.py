@@ -19,7 +19,17 @@ from pydantic import BaseModel, ValidationError
 from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
-from charts_py.config import exercises, origin, profiles, releases, source, teams, view, waivers
+from charts_py.config import (
+    exercises,
+    istio_checks,
+    origin,
+    profiles,
+    releases,
+    source,
+    teams,
+    view,
+    waivers,
+)
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
@@ -412,7 +422,9 @@ def _problems(env: Environment) -> Iterator[Problem]:
         for i, svc in enumerate(ns.services):
             where = (*at, i)
             yield from _named(ns.raw, (), _service_problems(env, where, svc))
-    if not any(s.ingress for s in env.services):
+        if ns.name != env.spec.namespace:  # the platform's: with the top level's (problems)
+            yield from _named(ns.raw, (), istio_checks.services_problems(ns.services, at))
+    if env.spec.ingress and not any(s.ingress for s in env.services):
         yield (
             env.raw,
             ("services",),
@@ -448,6 +460,7 @@ def _platform_problems(env: Environment) -> Iterator[tuple[source.FieldPath, str
             ("policy", "outlierDetection"),
             ("locality failover across clusters requires outlier detection"),
         )
+    yield from istio_checks.problems(spec)
 
 
 def _service_problems(
@@ -463,6 +476,9 @@ def _service_problems(
     for j, ext in enumerate(svc.externals):
         if ext not in externals:
             yield (*at, "externals", j), f"unknown external service {ext!r}"
+    if svc.ingress and env.spec.ingress is None:
+        yield (*at, "ingress"), "the environment has no `ingress:` to route from"
+    yield from istio_checks.routing_problems(svc, at, bool(env.experiments(svc)))
     if svc.queue and svc.queue.broker not in externals:
         yield (*at, "queue", "broker"), f"unknown external service {svc.queue.broker!r}"
     if svc.workload and svc.autoscaling and not svc.workload.deployment:

@@ -283,10 +283,10 @@ def _secrets(env: Environment, cluster: Cluster) -> tuple[Secret, ...]:
     """The ingress certificate, and in multi-cluster one remote secret per other cluster
     (`istioctl create-remote-secret --name <other>`, applied here: istiod reads the other
     clusters' API servers with it)."""
-    tls = Secret(
-        name=env.spec.ingress.tls_secret,
-        made_by="cert-manager or the operator: the ingress TLS certificate",
-    )
+    tls = [
+        Secret(name=name, made_by="cert-manager or the operator: the ingress TLS certificate")
+        for name in _tls_secrets(env)
+    ]
     remote = [
         Secret(
             name=f"istio-remote-secret-{other.name}",
@@ -295,4 +295,20 @@ def _secrets(env: Environment, cluster: Cluster) -> tuple[Secret, ...]:
         for other in env.spec.clusters
         if other.name != cluster.name and env.multi_cluster
     ]
-    return (tls, *remote)
+    return (*tls, *remote)
+
+
+def _tls_secrets(env: Environment) -> list[str]:
+    """The certificates the gateways' servers name (`tlsSecret`, `credentialName(s)`): read
+    by the gateway's pods in the mesh root, which holds them."""
+    ingress = env.spec.ingress
+    found = [ingress.tls_secret] if ingress and ingress.tls_secret else []
+    servers = [
+        *(ingress.servers or [] if ingress else []),
+        *(server for gateway in env.spec.gateways for server in gateway.servers or []),
+    ]
+    for server in servers:
+        if server.tls is not None:
+            found += [server.tls.credentialName] if server.tls.credentialName else []
+            found += server.tls.credentialNames or []
+    return sorted(set(found))

@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from charts_py import jsonpointer
+from charts_py.config import istio_api as istio
+from charts_py.config import istio_objects as objects
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
@@ -220,29 +222,71 @@ class Jwt(Model):
 
 
 class Ingress(Model):
-    """The public entry: hosts served by the ingress gateway over TLS."""
+    """The public entry: hosts served by the ingress gateway over TLS (`tlsSecret`), or by
+    the gateway `servers` written in Istio's terms (then `tlsSecret` is not used)."""
 
-    hosts: list[Annotated[str, Field(pattern=HOSTNAME)]] = Field(min_length=1)
-    tls_secret: Name
+    hosts: list[Annotated[str, Field(pattern=HOSTNAME)] | Literal["*"]] = Field(min_length=1)
+    tls_secret: Name | None = None
+    servers: list[istio.GatewaySpecServers] | None = Field(default=None, min_length=1)
     jwt: Jwt | None = None
+
+    @model_validator(mode="after")
+    def _served(self) -> Ingress:
+        if (self.tls_secret is None) == (self.servers is None):
+            raise ValueError("set either tlsSecret (HTTPS on 443, 80 redirects) or servers")
+        return self
 
 
 class ExternalService(Model):
-    """A dependency outside the mesh, reached through a ServiceEntry."""
+    """A dependency outside the mesh, reached through a ServiceEntry.
+
+    `port` and `protocol` are the shorthand of one port; `ports` (Istio's ServicePort) is the
+    general form. The other ServiceEntry fields are Istio's, as written; `trafficPolicy`
+    (Istio's, e.g. `tls: {mode: SIMPLE}` to originate TLS at the sidecar) adds a
+    DestinationRule for the host."""
 
     name: Name
-    host: Annotated[str, Field(pattern=HOSTNAME)]
-    port: Annotated[int, Field(ge=1, le=65535)]
-    protocol: Literal["TLS", "HTTPS", "HTTP", "TCP"]
+    host: Annotated[str, Field(pattern=HOSTNAME)] | None = None
+    hosts: list[Annotated[str, Field(pattern=HOSTNAME)]] | None = Field(default=None, min_length=1)
+    """Several hosts (Istio's `hosts`, wildcards allowed): the general form of `host`."""
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    protocol: Literal["TLS", "HTTPS", "HTTP", "TCP", "GRPC", "HTTP2", "MONGO"] | None = None
+    ports: list[istio.ServiceEntrySpecPorts] | None = Field(default=None, min_length=1)
+    addresses: list[str] | None = None
+    resolution: Literal["NONE", "STATIC", "DNS", "DNS_ROUND_ROBIN", "DYNAMIC_DNS"] = "DNS"
+    location: Literal["MESH_EXTERNAL", "MESH_INTERNAL"] = "MESH_EXTERNAL"
+    endpoints: list[istio.ServiceEntrySpecEndpoints] | None = None
+    export_to: list[str] | None = None
+    subject_alt_names: list[str] | None = None
+    traffic_policy: istio.DestinationRuleSpecTrafficPolicy | None = None
     sensitive: bool = False
+
+    @property
+    def all_hosts(self) -> list[str]:
+        """`hosts`, or the one `host`."""
+        return self.hosts or [str(self.host)]
+
+    @model_validator(mode="after")
+    def _ports(self) -> ExternalService:
+        if (self.host is None) == (self.hosts is None):
+            raise ValueError("set host, or hosts")
+        if self.ports is None and (self.port is None or self.protocol is None):
+            raise ValueError("set port and protocol, or ports")
+        if self.ports is not None and (self.port is not None or self.protocol is not None):
+            raise ValueError("set port and protocol, or ports, not both")
+        return self
 
 
 class Version(Model):
-    """A subset of a service (Deployment per version); weight is its share of traffic in %."""
+    """A subset of a service (Deployment per version); weight is its share of traffic in %
+    (not set when the service routes with `http`, `tcp` or `tls`). `labels` select the
+    subset's pods (default `version: <name>`); `trafficPolicy` is Istio's, per subset."""
 
     name: Name
-    weight: Annotated[int, Field(ge=0, le=100)]
+    weight: Annotated[int, Field(ge=0, le=100)] | None = None
     image: str | None = None
+    labels: dict[str, str] | None = None
+    traffic_policy: istio.DestinationRuleSpecTrafficPolicy | None = None
 
 
 class Fault(Model):
@@ -323,6 +367,18 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
+class ServicePort(Model):
+    """One port of a service, as Kubernetes names it. Istio reads its protocol from
+    `appProtocol`, else from the name's prefix (`http`, `http2`, `grpc`, `tcp`, `tls`,
+    `mongo`, ...: https://istio.io/latest/docs/ops/configuration/traffic-management/protocol-selection/)."""
+
+    name: str = Field(pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$", max_length=15)
+    port: Annotated[int, Field(ge=1, le=65535)]
+    target_port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """The container's port (default: `port`)."""
+    app_protocol: str | None = None
+
+
 LabelKey = Annotated[
     str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 ]
@@ -400,6 +456,28 @@ class Service(Model):
     env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict
     )
+    ports: list[ServicePort] | None = Field(default=None, min_length=1)
+    """Several ports (the general form of `port` and `protocol`, then not set); pods are
+    probed by a TCP connect to the first."""
+    http: list[istio.VirtualServiceSpecHttp] | None = None
+    """Istio's HTTP routes, as written: the general form of `versions` weights, `timeout`,
+    `retries` and `fault` (which are then not set)."""
+    tcp: list[istio.VirtualServiceSpecTcp] | None = None
+    tls: list[istio.VirtualServiceSpecTls] | None = None
+    traffic_policy: istio.DestinationRuleSpecTrafficPolicy | None = None
+    """Istio's, replacing the profile's load balancer, connection pool and ejection; `{}`
+    renders none."""
+    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
+    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
+    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
+    telemetries: list[objects.Telemetry] = Field(default_factory=list)
+    extensions: list[objects.Extension] = Field(default_factory=list)
+
+    @property
+    def routed(self) -> bool:
+        """Whether the service writes its routes in Istio's terms (`http`, `tcp`, `tls`)."""
+        return self.http is not None or self.tcp is not None or self.tls is not None
+
     connection_pool: ConnectionPool | Off | None = None
     load_balancer: LoadBalancer | Off | None = None
     workload: Workload | None = None
@@ -417,15 +495,12 @@ class Service(Model):
 
     @field_validator("versions")
     @classmethod
-    def _weights(cls, versions: list[Version]) -> list[Version]:
+    def _versions(cls, versions: list[Version]) -> list[Version]:
         if not versions:
             raise ValueError("at least one version is required")
         names = [v.name for v in versions]
         if len(set(names)) != len(names):
             raise ValueError(f"version names must be unique, got {names}")
-        total = sum(v.weight for v in versions)
-        if total != 100:
-            raise ValueError(f"weights must sum to 100, got {total}")
         return versions
 
 
@@ -585,7 +660,7 @@ class EnvironmentFile(Model):
     """The platform's namespace: its `services:`, ingress routes, ServiceEntries, mesh-wide
     alerts and dashboards, load tests."""
     clusters: list[Cluster] = Field(min_length=1)
-    ingress: Ingress
+    ingress: Ingress | None = None
     argocd: ArgoCD
     policy: dict[str, object] = Field(default_factory=dict)
     mesh: dict[str, object] = Field(default_factory=dict)
@@ -596,6 +671,14 @@ class EnvironmentFile(Model):
     teams: dict[Name, Team] = Field(default_factory=dict)
     waivers: list[Waiver] = Field(default_factory=list)
     """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
+    gateways: list[objects.Gateway] = Field(default_factory=list)
+    virtual_services: list[objects.VirtualService] = Field(default_factory=list)
+    destination_rules: list[objects.DestinationRule] = Field(default_factory=list)
+    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
+    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
+    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
+    telemetries: list[objects.Telemetry] = Field(default_factory=list)
+    extensions: list[objects.Extension] = Field(default_factory=list)
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)

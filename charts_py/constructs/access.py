@@ -10,7 +10,7 @@ from charts_py import kinds, naming
 from charts_py.config import waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
-from charts_py.constructs import baseline
+from charts_py.constructs import baseline, mesh_objects
 from charts_py.constructs.objects import emit
 
 
@@ -28,7 +28,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
     if home.switched("authorization", env.policy.authorization) and callers:
         rule = {
             "from": [{"source": {"principals": callers}}],
-            "to": [{"operation": {"ports": [str(service.port)]}}],
+            "to": [{"operation": {"ports": _ports(service)}}],
         }
         selector = {"matchLabels": naming.pods(service)}
         policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
@@ -39,6 +39,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
         waived = waivers.suppression(env, ("egress-restricted",), ns)
         spec = {"spec": _sidecar(env, service)}
         emit(scope, kinds.SIDECAR, sidecar, spec, namespace=ns, annotations=waived)
+    mesh_objects.add_named(scope, env, env.traced(service), naming.pods(service), ns)
 
 
 def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
@@ -47,3 +48,10 @@ def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
         "egress": [{"hosts": naming.egress_hosts(env, service)}],
         "outboundTrafficPolicy": {"mode": baseline.outbound_mode(env)},
     }
+
+
+def _ports(service: Service) -> list[str]:
+    """The service's port numbers as AuthorizationPolicy spells them (strings)."""
+    if service.ports is None:
+        return [str(service.port)]
+    return [str(port.target_port or port.port) for port in service.ports]

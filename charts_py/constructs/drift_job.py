@@ -9,6 +9,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, Drift
 from charts_py.constructs import metrics_adapter
@@ -47,7 +48,7 @@ class DriftJob(Construct):
         emit(self, kinds.CLUSTER_ROLE_BINDING, NAME, _binding("ClusterRole"))
         for namespace in managed_namespaces(env):
             reader = Construct(self, f"read-{namespace}")
-            emit(reader, kinds.ROLE, NAME, {"rules": namespaced_rules()}, namespace=namespace)
+            emit(reader, kinds.ROLE, NAME, {"rules": namespaced_rules(env)}, namespace=namespace)
             emit(reader, kinds.ROLE_BINDING, NAME, _binding("Role"), namespace=namespace)
         emit(self, kinds.CRON_JOB, NAME, {"spec": _cron_job(env, cluster)}, namespace=NAMESPACE)
 
@@ -68,10 +69,12 @@ def _binding(role_kind: str) -> dict[str, Any]:
     }
 
 
-def namespaced_rules() -> list[dict[str, Any]]:
-    """get/list/watch on the namespaced kinds meshops emits, for a Role in each managed
-    namespace; no Secrets, nothing in namespaces meshops does not use."""
-    return _rules(k for k in kinds.MESH_KINDS if k.namespaced)
+def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
+    """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
+    too), for a Role in each managed namespace; no Secrets, nothing in namespaces meshops
+    does not use."""
+    used = istio_checks.extension_kinds(env.spec.extensions, env.services) if env else ()
+    return _rules(k for k in (*kinds.MESH_KINDS, *used) if k.namespaced)
 
 
 def cluster_rules() -> list[dict[str, Any]]:

@@ -8,30 +8,25 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
-from charts_py.constructs import traffic
+from charts_py.config.model import Ingress
+from charts_py.config.view import View
+from charts_py.constructs import istio_spec, traffic
 from charts_py.constructs.objects import emit
 
 
 class IngressGateway(Construct):
     """TLS ingress for the environment's hosts, routes by path, JWT where the file asks."""
 
-    def __init__(self, scope: Construct, *, env: Environment) -> None:
+    def __init__(self, scope: Construct, *, env: Environment, ingress: Ingress) -> None:
         super().__init__(scope, "ingress")
-        ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
+        root, ns = naming.MESH_ROOT, env.spec.namespace
         traced = env.traced(ingress)
         hosts = [host.traced() for host in traced.hosts]
-        servers: list[dict[str, Any]] = [
-            {
-                "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
-                "hosts": hosts,
-                "tls": {"mode": "SIMPLE", "credentialName": traced.tls_secret.traced()},
-            },
-            {
-                "port": {"number": 80, "name": "http", "protocol": "HTTP"},
-                "hosts": hosts,
-                "tls": {"httpsRedirect": True},
-            },
-        ]
+        servers: list[dict[str, Any]] = (
+            _https_servers(hosts, traced.tls_secret)
+            if ingress.servers is None
+            else istio_spec.body(traced.servers)
+        )
         gateway = {"selector": naming.INGRESS_GATEWAY_SELECTOR, "servers": servers}
         emit(self, kinds.GATEWAY, naming.INGRESS_GATEWAY, {"spec": gateway}, namespace=root)
         routes = {
@@ -57,7 +52,7 @@ class IngressGateway(Construct):
                 # Scoped to the HTTP servers' ports (both: the redirect server must never
                 # serve these paths unauthenticated): a DENY rule made only of HTTP
                 # attributes would deny every TCP connection to the gateway (IST0133).
-                ports = [str(n) for n in sorted(server["port"]["number"] for server in servers)]
+                ports = [str(n) for n in sorted(_server_ports(ingress))]
                 paths = [path.traced() for path in jwt.paths]
                 operation = {"ports": ports, "paths": paths}
                 deny = {
@@ -71,6 +66,29 @@ class IngressGateway(Construct):
                     {"spec": {"selector": selector, "action": "DENY", "rules": [deny]}},
                     namespace=root,
                 )
+
+
+def _server_ports(ingress: Ingress) -> list[int]:
+    """The port numbers of the ingress's servers (the shorthand's: 443 and 80)."""
+    if ingress.servers is None:
+        return [443, 80]
+    return [server.port.number for server in ingress.servers if server.port]
+
+
+def _https_servers(hosts: list[Any], secret: View) -> list[dict[str, Any]]:
+    """The shorthand's servers: HTTPS on 443 with the `tlsSecret`, and 80 redirecting to it."""
+    return [
+        {
+            "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
+            "hosts": hosts,
+            "tls": {"mode": "SIMPLE", "credentialName": secret.traced()},
+        },
+        {
+            "port": {"number": 80, "name": "http", "protocol": "HTTP"},
+            "hosts": hosts,
+            "tls": {"httpsRedirect": True},
+        },
+    ]
 
 
 def _path_routes(env: Environment) -> list[dict[str, Any]]:
@@ -91,7 +109,7 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
         )
         for service in exposed
         if service.ingress
-        for route in traffic.http_routes(env, service)
+        for route in traffic.service_http(env, service)
     ]
 
 
@@ -99,7 +117,8 @@ def _behind(route: dict[str, Any], service: str, prefix: object) -> dict[str, An
     """A mesh route of `service` that also requires the path `prefix` (every match block)."""
     path = {"uri": {"prefix": prefix}}
     blocks = route.get("match") or [{}]
-    name = service if route["name"] == "default" else f"{service}-{route['name']}"
+    own = route.get("name", "default")
+    name = service if own == "default" else f"{service}-{own}"
     return {**route, "name": name, "match": [{**path, **block} for block in blocks]}
 
 

@@ -10,6 +10,8 @@ from charts_py import kinds, naming
 from charts_py.config import waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Experiment, Service, Version
+from charts_py.config.view import View
+from charts_py.constructs import istio_spec
 from charts_py.constructs.objects import emit
 
 
@@ -17,22 +19,51 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
     ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
-    rule: dict[str, Any] = {
-        "host": host,
-        "subsets": [
-            {"name": v.name, "labels": subset_labels(service, v)} for v in service.versions
-        ],
-    }
-    policy = traffic_policy(env, service)
+    rule: dict[str, Any] = {"host": host}
+    policy = _own_traffic_policy(env, service)
+    if policy is None:
+        policy = traffic_policy(env, service)
     if policy:
         rule["trafficPolicy"] = policy
+    rule["subsets"] = [_subset(service, version) for version in env.traced(service).versions]
     name = naming.kept(service, "destination_rule")
     emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
-    routes = {"hosts": [host], "http": http_routes(env, service)}
+    routes: dict[str, Any] = {"hosts": [host]}
+    if service.routed:
+        svc = env.traced(service)
+        routes |= {key: istio_spec.body(svc.step(key)) for key in ROUTES if getattr(service, key)}
+        if len(routes) == 1:
+            return  # `http: []`: no VirtualService (callers reach every version, Kubernetes-style)
+    else:
+        routes["http"] = http_routes(env, service)
     name = naming.kept(service, "virtual_service")
     waived = waivers.suppression(env, ("fault-injection",), ns) if service.fault else {}
     spec = {"spec": routes}
     emit(scope, kinds.VIRTUAL_SERVICE, name, spec, namespace=ns, annotations=waived)
+
+
+ROUTES = ("http", "tcp", "tls")
+"""A service's routes in Istio's terms, rendered as written (`Service.routed`)."""
+
+
+def _own_traffic_policy(env: Environment, service: Service) -> dict[str, Any] | None:
+    """The service's `trafficPolicy` as written (`{}` when it asks for none), else None."""
+    if service.traffic_policy is None:
+        return None
+    found: dict[str, Any] = istio_spec.body(env.traced(service).traffic_policy)
+    return found
+
+
+def _subset(service: Service, version: View) -> dict[str, Any]:
+    """A version's subset: its pods' labels (as written, else `subset_labels`), its policy."""
+    subset: dict[str, Any] = {"name": version.name.plain}
+    if version.labels.plain is None:
+        subset["labels"] = subset_labels(service, version.plain)
+    else:
+        subset["labels"] = istio_spec.body(version.labels)
+    if version.traffic_policy.plain is not None:
+        subset["trafficPolicy"] = istio_spec.body(version.traffic_policy)
+    return subset
 
 
 def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
@@ -79,6 +110,13 @@ def failover(env: Environment) -> list[dict[str, str]]:
     return [{"from": r, "to": regions[(i + 1) % len(regions)]} for i, r in enumerate(regions)]
 
 
+def service_http(env: Environment, service: Service) -> list[dict[str, Any]]:
+    """The service's HTTP routes: as written in `http`, else those of its shorthand."""
+    if service.routed:
+        return list(istio_spec.body(env.traced(service).http)) if service.http else []
+    return http_routes(env, service)
+
+
 def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     """The service's routing, for the mesh and (behind a path) for the ingress gateway.
 
@@ -86,10 +124,11 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
     default route, which an ungated experiment replaces (it then faults every request)."""
     host = naming.fqdn(service.name, env.namespace_of(service))
     svc = env.traced(service)
-    port = {"number": svc.port.traced()}
+    # With several ports, a route keeps the port a request came on (no port named).
+    port = {"port": {"number": svc.port.traced()}} if service.ports is None else {}
     destinations = [
         {
-            "destination": {"host": host, "subset": v.name.plain, "port": port},
+            "destination": {"host": host, "subset": v.name.plain, **port},
             "weight": v.weight.traced(),
         }
         for v in svc.versions

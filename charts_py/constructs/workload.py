@@ -26,7 +26,7 @@ def add_workload(scope: Construct, env: Environment, service: Service) -> None:
     emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns)
     for version in service.versions:
         name = naming.workload(service.name, version.name)
-        labels = {"app": service.name, "version": version.name}
+        labels = {"app": service.name, "version": version.name, **(version.labels or {})}
         spec = _deployment_spec(env, service, version, settings, labels)
         emit(scope, kinds.DEPLOYMENT, name, {"spec": spec}, namespace=ns, labels=labels)
         if settings.autoscaling:
@@ -61,6 +61,8 @@ def port_name(service: Service) -> str:
 
 def _service_spec(env: Environment, service: Service) -> dict[str, Any]:
     svc = env.traced(service)
+    if service.ports is not None:
+        return {"ports": [_port(port) for port in svc.ports], "selector": {"app": service.name}}
     port = {
         "name": port_name(service),
         "port": svc.port.traced(),
@@ -69,6 +71,32 @@ def _service_spec(env: Environment, service: Service) -> dict[str, Any]:
         "appProtocol": svc.protocol.traced(),
     }
     return {"ports": [port], "selector": naming.pods(service)}
+
+
+def _port(port: View) -> dict[str, Any]:
+    """A Service port of `ports`: its target the container port of the same number."""
+    target = port.target_port if port.target_port.plain is not None else port.port
+    out = {
+        "name": port.name.traced(),
+        "port": port.port.traced(),
+        "targetPort": target.traced(),
+        "protocol": "TCP",
+    }
+    if port.app_protocol.plain is not None:
+        out["appProtocol"] = port.app_protocol.traced()
+    return out
+
+
+def _container_ports(service: View) -> list[dict[str, Any]]:
+    """The container's ports of `ports` (each its target port)."""
+    return [
+        {
+            "name": port.name.traced(),
+            "containerPort": (port.target_port if port.target_port.plain else port.port).traced(),
+            "protocol": "TCP",
+        }
+        for port in service.ports
+    ]
 
 
 def _deployment_spec(
@@ -108,7 +136,9 @@ def _container(env: Environment, service: Service, version: Version) -> dict[str
     svc = env.traced(service)
     port = svc.port.traced()
     probe: dict[str, Any]
-    if service.protocol == "grpc":
+    if service.ports is not None:
+        probe = {"tcpSocket": {"port": service.ports[0].name}}
+    elif service.protocol == "grpc":
         probe = {"grpc": {"port": port}}
     else:
         probe = {"httpGet": {"path": svc.health_path.traced(), "port": name}}
@@ -118,7 +148,11 @@ def _container(env: Environment, service: Service, version: Version) -> dict[str
         "name": service.name,
         "image": _image(env, service, version),
         "imagePullPolicy": "IfNotPresent",
-        "ports": [{"name": name, "containerPort": port, "protocol": "TCP"}],
+        "ports": (
+            [{"name": name, "containerPort": port, "protocol": "TCP"}]
+            if service.ports is None
+            else _container_ports(svc)
+        ),
         "resources": {"requests": {"cpu": cpu, "memory": memory}, "limits": {"memory": memory}},
         "readinessProbe": {**probe, "periodSeconds": 5},
         "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 6},

@@ -46,6 +46,7 @@ def render(env: Environment, source: str) -> bytes:
         _scaling(env),
         _load_tests(env),
         _alerts(env),
+        _hand_written(env),
     ]
     text = "\n\n".join("\n".join(lines) for lines in sections if lines) + "\n"
     return text.encode("utf-8")
@@ -138,14 +139,14 @@ def _security(env: Environment) -> list[str]:
 
 def _outbound(env: Environment) -> str:
     gated = sorted(
-        e.host for e in env.spec.external_services if installation.via_egress_gateway(env, e)
+        str(e.host) for e in env.spec.external_services if installation.via_egress_gateway(env, e)
     )
     text = f"{env.policy.outbound_traffic}; each Sidecar scoped to its service's dependencies"
     return f"{text}; egress gateway for {', '.join(gated)}" if gated else text
 
 
 def _jwt(env: Environment) -> str:
-    jwt = env.spec.ingress.jwt
+    jwt = env.spec.ingress.jwt if env.spec.ingress else None
     if jwt is None:
         return "none"
     where = ", ".join(f"`{p}`" for p in jwt.paths) if jwt.paths else "no path (validated if sent)"
@@ -192,8 +193,8 @@ def _externals(env: Environment) -> list[str]:
     rows = [
         [
             e.name,
-            f"{e.host}:{e.port}",
-            e.protocol,
+            f"{e.host}:{e.port}" if e.ports is None else ", ".join(e.all_hosts),
+            str(e.protocol) if e.ports is None else ", ".join(p.protocol or "" for p in e.ports),
             "egress gateway" if installation.via_egress_gateway(env, e) else "direct",
             ", ".join(users[e.name]),
         ]
@@ -227,13 +228,15 @@ def _routing_row(env: Environment, svc: Service) -> list[str]:
     settings = env.settings(svc)
     failover = " + locality failover" if env.multi_cluster else ""
     balancer = (settings.load_balancer or OFF) + failover
+    ports = ", ".join(f"{p.name} {p.port}" for p in svc.ports) if svc.ports else ""
+    routed = "routes as written: " + ", ".join(k for k in ("http", "tcp", "tls") if getattr(svc, k))
     return [
         svc.name,
-        f"{svc.protocol} {svc.port}",
+        ports or f"{svc.protocol} {svc.port}",
         f"`{svc.ingress.path}`" if svc.ingress else "",
-        ", ".join(f"{v.name} {v.weight}%" for v in svc.versions),
-        settings.timeout or OFF,
-        _retries(settings.retries) if settings.retries else OFF,
+        routed if svc.routed else ", ".join(f"{v.name} {v.weight}%" for v in svc.versions),
+        "" if svc.routed else settings.timeout or OFF,
+        "" if svc.routed else _retries(settings.retries) if settings.retries else OFF,
         _outlier(settings.outlier_detection),
         balancer,
         "; ".join(_experiment(e) for e in exercises.of_service(env.spec, svc)),
@@ -269,6 +272,26 @@ def _experiment(exp: Experiment) -> str:
     kinds += [f"abort {exp.abort}"] if exp.abort else []
     gate = f"header `{exp.header.name}: {exp.header.value}`" if exp.header else "every request"
     return f"{exp.name}: {exp.percent:g}% {' + '.join(kinds)}, {gate}"
+
+
+def _hand_written(env: Environment) -> list[str]:
+    """The extensions: objects no typed field describes, written by hand in the file."""
+    rows = [[f"{e.kind}/{e.name}", e.api_version, "namespace"] for e in env.spec.extensions]
+    rows += [
+        [f"{e.kind}/{e.name}", e.api_version, f"service {svc.name}"]
+        for svc in env.spec.services
+        for e in svc.extensions
+    ]
+    if not rows:
+        return []
+    return [
+        "## Hand-written objects (extensions)",
+        "",
+        "Written as they are in the environment file's `extensions:` (no typed field covers "
+        "them), checked against their kind's schema, labelled and drift-checked like the rest.",
+        "",
+        *table(["object", "apiVersion", "attached to"], sorted(rows)),
+    ]
 
 
 def _load_tests(env: Environment) -> list[str]:

@@ -46,7 +46,7 @@ def _svc(env: Environment, svc: Service) -> str:
 
 
 def _entry(env: Environment) -> list[str]:
-    hosts = "<br/>".join(sorted(env.spec.ingress.hosts))
+    hosts = "<br/>".join(sorted(env.spec.ingress.hosts)) if env.spec.ingress else "none"
     lines = [f'  {INGRESS}(["ingress gateway<br/>{hosts}"])']
     exposed = [s for s in _services(env) if s.ingress]
     lines += [f'  {INGRESS} -->|"{s.ingress.path}"| {_svc(env, s)}' for s in exposed if s.ingress]
@@ -95,7 +95,7 @@ def _externals(env: Environment) -> list[str]:
     by_name = {e.name: e for e in env.spec.external_services}
     lines = []
     for ext in sorted(by_name.values(), key=lambda e: e.name):
-        label = f"{ext.name}<br/>{ext.host}:{ext.port}"
+        label = f"{ext.name}<br/>{', '.join(ext.all_hosts)}:{ext.port or ''}"
         lines.append(f'  {node("ext", ext.name)}{{{{"{label}"}}}}')
     gated = sorted(e.name for e in by_name.values() if installation.via_egress_gateway(env, e))
     if gated:

@@ -61,6 +61,9 @@ def rendered(
                 cluster=cluster.name,
                 file=file,
                 profile=env.spec.profile,
+                digest=provenance.digest(
+                    env.raw.data, {t.team: t.raw.data for t in env.team_files}
+                ),
                 shown=env.file,
             )
             side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()

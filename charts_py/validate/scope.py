@@ -9,11 +9,11 @@ written by hand). Lookups follow Istio's conventions, each noted where it is imp
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py import duration as durations
 from charts_py.config.installation import ASSUMED, External, Installation
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
@@ -22,9 +22,6 @@ from charts_py.objectref import group_of
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.groupkinds import GroupKind
-
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
 
 
 @dataclass(frozen=True, eq=False)
@@ -310,17 +307,8 @@ def wave(doc: Document) -> int:
         return 0
 
 
-def duration(text: object) -> float | None:
-    """Seconds in a duration such as `1.5s`, `250ms` or `1m30s`; None if not one."""
-    if not isinstance(text, str) or not text:
-        return None
-    total, end = 0.0, 0
-    for match in _DURATION.finditer(text):
-        if match.start() != end:
-            return None
-        total += float(match.group(1)) * _UNITS[match.group(2)]
-        end = match.end()
-    return total if end == len(text) else None
+duration = durations.seconds
+"""Seconds in a duration such as `1.5s`, `250ms` or `1m30s`; None if not one."""
 
 
 def selects(selector: object, labels: dict[str, str]) -> bool:

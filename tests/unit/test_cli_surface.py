@@ -19,6 +19,8 @@ from charts_py.cost import formats as cost_formats
 from charts_py.drift import run
 from charts_py.propose import proposal
 from charts_py.recovery import backup, restore
+from charts_py.review import formats as review_formats
+from charts_py.review import run as review_run
 from charts_py.validate import report
 from charts_py.validate.findings import Report
 from tests.conftest import REPO
@@ -104,6 +106,7 @@ def test_format_choices_are_the_named_formats() -> None:
         ("audit", "--format"): format_names.AUDIT,
         ("cost", "--format"): format_names.COST,
         ("propose", "--format"): format_names.PROPOSE,
+        ("review", "--format"): format_names.REVIEW,
     }
     for (command, flag), names in choices.items():
         action = option(parsers[command], flag)
@@ -114,10 +117,11 @@ def test_format_choices_are_the_named_formats() -> None:
     assert typing.get_args(notify_format) == format_names.NOTIFY
     for name in format_names.VALIDATE:
         assert report.render(Report(), name)
+    assert tuple(review_formats.RENDERERS) == format_names.REVIEW
 
 
 @pytest.mark.parametrize(
-    "options", [run.Options, backup.Options, restore.Options, proposal.Options]
+    "options", [run.Options, backup.Options, restore.Options, proposal.Options, review_run.Options]
 )
 def test_options_are_frozen_and_keyword_only(options: type) -> None:
     params = options.__dataclass_params__  # type: ignore[attr-defined]

@@ -253,3 +253,46 @@ def test_values_shared_between_objects_are_traced_in_each(dist: Path) -> None:
         for leaf in ("timeout", "retries/attempts", "route/0/weight"):
             found = prov.source_of(ingress, f"/spec/http/{i}/{leaf}")
             assert not isinstance(found, Generated), (i, leaf, found)
+
+
+REPO_DIST = SAMPLE_ENVIRONMENTS.parent / "dist"
+
+
+def test_side_files_record_the_digest_of_the_environment_they_render() -> None:
+    """What review reads to know dist/ is current: the digest of the file's data, blind to
+    comments, layout and key order, and changed by any value."""
+    data = yaml.safe_load((SAMPLE_ENVIRONMENTS / "prod.yaml").read_text())
+    teams = {
+        path.stem: yaml.safe_load(path.read_text())
+        for path in sorted((SAMPLE_ENVIRONMENTS / "prod").glob("*.yaml"))
+    }
+    assert teams, "the sample's prod has teams' files"
+    recorded = provenance.header((REPO_DIST / "prod/prod-west.provenance.json").read_bytes())
+    assert recorded["digest"] == provenance.digest(data, teams)
+    assert recorded["file"] == "environments/prod.yaml" and recorded["profile"] == "prod"
+    reordered = yaml.safe_load("# a comment\n" + yaml.safe_dump(data, sort_keys=True))
+    assert provenance.digest(reordered, teams) == recorded["digest"]
+    staging = yaml.safe_load((SAMPLE_ENVIRONMENTS / "staging.yaml").read_text())
+    side = (REPO_DIST / "staging/staging-1.provenance.json").read_bytes()
+    assert provenance.header(side)["digest"] == provenance.digest(staging)
+    data["services"][2]["versions"][0]["weight"] = 80
+    assert provenance.digest(data, teams) != recorded["digest"]
+    first = next(iter(teams))
+    teams[first] = {**teams[first], "changed": True}
+    assert (
+        provenance.digest(yaml.safe_load((SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()), teams)
+        != recorded["digest"]
+    )
+
+
+def test_some_objects_of_a_side_file_read_as_the_whole_file_does() -> None:
+    data = (REPO_DIST / "prod/prod-east.provenance.json").read_bytes()
+    text = (SAMPLE_ENVIRONMENTS / "prod.yaml").read_text()
+    whole = provenance.Provenance.from_bytes(data, text)
+    keys = sorted(whole.objects)
+    wanted = [keys[0], keys[len(keys) // 2], keys[-1], "Kind.core.nowhere.nothing"]
+    some = provenance.Provenance.some_from_bytes(data, wanted, text)
+    assert some.objects == {k: whole.objects[k] for k in wanted[:3]}
+    assert (some.env, some.cluster, some.file, some.profile, some.digest) == (
+        whole.env, whole.cluster, whole.file, whole.profile, whole.digest
+    )  # fmt: skip

@@ -73,7 +73,7 @@ def test_a_worker_is_forked_only_with_the_tricks_on(mode: str) -> None:
         worker = fork.Worker(_echo)
         worker.conn.send(21)
         assert worker.conn.recv() == 42
-        assert worker.exit_code() == 0  # it ended on its own
+        assert worker.exit_code() == 0  # waits: a worker that did its job ends by itself
         worker.stop()
 
 

@@ -1,0 +1,79 @@
+"""Istio objects an environment file writes in Istio's terms, and its extensions.
+
+A service's entries (`authorizationPolicies`, `peerAuthentications`, `requestAuthentications`,
+`telemetries`, `extensions`) select that service's pods unless they select or target on their
+own; the top level's are namespace-wide, and add the environment's own `gateways`,
+`virtualServices` and `destinationRules`. Every field is rendered as written (istio_spec.py).
+"""
+
+from __future__ import annotations
+
+from constructs import Construct
+
+from charts_py import kinds, naming
+from charts_py.config.environment import Environment
+from charts_py.config.view import View
+from charts_py.constructs import istio_spec
+from charts_py.constructs.objects import emit
+
+ATTACHABLE = (
+    (kinds.AUTHORIZATION_POLICY, "authorizationPolicies"),
+    (kinds.PEER_AUTHENTICATION, "peerAuthentications"),
+    (kinds.REQUEST_AUTHENTICATION, "requestAuthentications"),
+    (kinds.TELEMETRY, "telemetries"),
+)
+"""Kinds a service and the namespace both hold, by environment-file key."""
+
+NAMESPACE_ONLY = (
+    (kinds.GATEWAY, "gateways"),
+    (kinds.VIRTUAL_SERVICE, "virtualServices"),
+    (kinds.DESTINATION_RULE, "destinationRules"),
+)
+"""Kinds only the top level holds: not owned by one service."""
+
+
+def add_named(
+    scope: Construct, env: Environment, owner: View, labels: dict[str, str], ns: str
+) -> None:
+    """The entries of `owner` in namespace `ns` (a service: `labels` select its pods; the
+    top level: empty)."""
+    for kind, key in ATTACHABLE:
+        for entry in owner.step(key):
+            spec = istio_spec.spec_of(entry)
+            if labels:
+                spec = istio_spec.attached(kind.kind, spec, labels)
+            emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
+    for extension in owner.step("extensions"):
+        _extension(scope, extension, labels, ns)
+
+
+def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -> None:
+    kind = kinds.extension(entry.api_version.plain, entry.kind.plain)
+    if kind is None:  # checked when the file was loaded (config/istio_checks.py)
+        raise ValueError(f"{entry.kind.plain}: not a kind an extension may emit")
+    spec = istio_spec.body(entry.spec)
+    if labels:
+        spec = istio_spec.attached(kind.kind, spec, labels)
+    emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
+
+
+class NamespaceObjects(Construct):
+    """The top level's Istio objects and extensions, in the environment's namespace."""
+
+    def __init__(self, scope: Construct, *, env: Environment) -> None:
+        super().__init__(scope, "namespace-objects")
+        root = env.at(())
+        ns = env.spec.namespace
+        for kind, key in NAMESPACE_ONLY:
+            for entry in root.step(key):
+                spec = istio_spec.spec_of(entry)
+                if kind is kinds.GATEWAY and "selector" not in spec:
+                    spec = {"selector": dict(naming.INGRESS_GATEWAY_SELECTOR), **spec}
+                emit(self, kind, entry.name.plain, {"spec": spec}, namespace=ns)
+        add_named(self, env, root, {}, ns)
+
+
+def has_objects(env: Environment) -> bool:
+    """Whether the top level writes any Istio object or extension (a chart is then made)."""
+    keys = [key for _, key in (*NAMESPACE_ONLY, *ATTACHABLE)] + ["extensions"]
+    return any(env.at((key,)).plain for key in keys)

@@ -1,0 +1,137 @@
+"""Blast radius, and what classifiers ask of the rest of a side, from one cluster's
+AuthorizationPolicies and VirtualServices (read once, only when a change needs them).
+
+Callers of a service are the principals its ALLOW policies admit (the `calls` of the
+environment, as rendered), without the mesh root namespace's gateways: what reaches a service
+from outside shows as the ingress hosts of the gateway-bound VirtualServices routing to it.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass
+from typing import Any
+
+from charts_py.review import security
+from charts_py.review.context import BASE, MESH_ROOT
+from charts_py.review.model import BlastRadius
+from charts_py.review.sides import EnvSide
+
+Obj = dict[str, Any]
+_AP = ("AuthorizationPolicy",)
+_AP_VS = ("AuthorizationPolicy", "VirtualService")
+
+
+@dataclass
+class Index:
+    """The policies, routes and sidecars of one cluster at one side, found by what they say."""
+
+    side: EnvSide
+    cluster: str
+
+    def find(self, kinds: tuple[str, ...], *needles: str, absent: bool = False) -> list[Obj]:
+        return self.side.find(kinds, needles, self.cluster, absent=absent)
+
+    def _around(self, service: str) -> list[Obj]:
+        """Policies naming `service` and gateway-bound routes: one search for both."""
+        return self.find(_AP_VS, service, "gateways:")
+
+    def callers(self, service: str, namespace: str) -> tuple[str, ...]:
+        """Services admitted by the ALLOW policies selecting `service`; for an external
+        host, the workloads whose Sidecar lets them reach it."""
+        if "." in service:
+            return self._external_callers(service)
+        out: set[str] = set()
+        named = [o for o in self._around(service) if o.get("kind") == _AP[0]]
+        for ap in named + self.find(_AP, "selector:", absent=True):
+            meta = ap.get("metadata") or {}
+            if meta.get("namespace") != namespace:
+                continue
+            selector = ((ap.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
+            if selector and selector.get("app") != service:
+                continue
+            out |= security.callers_of(ap)
+        return tuple(sorted(c for c in out if not c.startswith(f"{MESH_ROOT}/")))
+
+    def _external_callers(self, host: str) -> tuple[str, ...]:
+        out = set()
+        for sidecar in self.find(("Sidecar",), host):
+            spec = sidecar.get("spec") or {}
+            hosts = [str(h) for e in spec.get("egress") or [] for h in (e or {}).get("hosts") or []]
+            app = ((spec.get("workloadSelector") or {}).get("labels") or {}).get("app")
+            if app and any(h.rsplit("/", 1)[-1] == host for h in hosts):
+                out.add(str(app))
+        return tuple(sorted(out))
+
+    def ingress_hosts(self, service: str, namespace: str) -> tuple[str, ...]:
+        out: set[str] = set()
+        for vs in (o for o in self._around(service) if o.get("kind") == "VirtualService"):
+            spec = vs.get("spec") or {}
+            if not any(g != "mesh" for g in spec.get("gateways") or []):
+                continue
+            own = (vs.get("metadata") or {}).get("namespace", "")
+            if any(_routes_to(r, service, namespace, own) for r in spec.get("http") or []):
+                out |= {str(h) for h in spec.get("hosts") or []}
+        return tuple(sorted(out))
+
+    @functools.cached_property
+    def jwt_paths(self) -> tuple[str, ...]:
+        found = self.find(_AP, "notRequestPrincipals")
+        return tuple(sorted({p for ap in found for p in security.jwt_paths(ap)}))
+
+    def through_egress_gateway(self, host: str) -> bool:
+        for vs in self.find(("VirtualService",), "egressgateway"):
+            spec = vs.get("spec") or {}
+            if host not in (spec.get("hosts") or []):
+                continue
+            for kind in ("http", "tls", "tcp"):
+                for route in spec.get(kind) or []:
+                    for d in (route or {}).get("route") or []:
+                        if "egressgateway" in str(((d or {}).get("destination") or {}).get("host")):
+                            return True
+        return False
+
+
+def _routes_to(route: Obj, service: str, namespace: str, own: str) -> bool:
+    for d in (route or {}).get("route") or []:
+        host = str(((d or {}).get("destination") or {}).get("host", ""))
+        name, _, rest = host.partition(".")
+        ns = rest.split(".", 1)[0] if rest else own
+        if name == service and ns == namespace:
+            return True
+    return False
+
+
+@dataclass
+class Cluster:
+    """Both sides of one cluster: the `Context` classifiers ask, and blast radii."""
+
+    base: Index | None
+    head: Index | None
+
+    def _at(self, side: str) -> Index | None:
+        return self.base if side == BASE else self.head
+
+    def jwt_paths(self, side: str) -> tuple[str, ...]:
+        index = self._at(side)
+        return index.jwt_paths if index else ()
+
+    def through_egress_gateway(self, side: str, host: str) -> bool:
+        index = self._at(side)
+        return index.through_egress_gateway(host) if index else False
+
+    def radius(self, service: str | None, namespace: str, removed: bool) -> BlastRadius:
+        """Who calls `service` and which hosts reach it: at head, or at base if removed."""
+        index = (self.base if removed else self.head) or self.base or self.head
+        if service is None or index is None:
+            return BlastRadius()
+        return BlastRadius(
+            index.callers(service, namespace), index.ingress_hosts(service, namespace)
+        )
+
+
+def for_cluster(base: EnvSide | None, head: EnvSide | None, cluster: str) -> Cluster:
+    def index(side: EnvSide | None) -> Index | None:
+        return Index(side, cluster) if side is not None and cluster in side.clusters else None
+
+    return Cluster(index(base), index(head))

@@ -1,0 +1,310 @@
+"""mTLS (PeerAuthentication, a DestinationRule's client TLS), who may call whom
+(AuthorizationPolicy) and JWT requirements (RequestAuthentication, DENY rules on
+`notRequestPrincipals`).
+
+Authorization is compared as grants: (who, what) pairs of an ALLOW or DENY policy, so a
+grant added to an ALLOW policy or taken from a DENY policy widens access, whatever else moved.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from charts_py.review import delta
+from charts_py.review.model import Change, Risk
+
+Obj = dict[str, Any]
+
+_STRENGTH = {"STRICT": 2, "ISTIO_MUTUAL": 2, "MUTUAL": 2, "PERMISSIVE": 1, "UNSET": 1}
+"""How much of mTLS a mode enforces; DISABLE, SIMPLE and anything unknown count 0."""
+
+
+# --- mTLS ----------------------------------------------------------------------------------
+
+
+def peer_authentication(before: Obj | None, after: Obj | None) -> list[Change]:
+    """The workload's (or namespace's, or mesh's) mTLS mode, port-level modes included."""
+    old, new = _modes(before), _modes(after)
+    if old == new:
+        return []
+    paths = ("/spec/mtls", "/spec/portLevelMtls") if before and after else ("",)
+    return [_mtls(old["mode"], new["mode"], old, new, paths)]
+
+
+def _modes(pa: Obj | None) -> dict[str, Any]:
+    """`{"mode": ..., "ports": {...}}` with Istio's UNSET where nothing is said (or no policy)."""
+    spec = (pa or {}).get("spec") or {}
+    ports = {
+        str(port): str((setting or {}).get("mode", "UNSET"))
+        for port, setting in (spec.get("portLevelMtls") or {}).items()
+    }
+    return {"mode": str((spec.get("mtls") or {}).get("mode", "UNSET")), "ports": ports}
+
+
+def _mtls(old: str, new: str, before: Any, after: Any, paths: tuple[str, ...]) -> Change:
+    weaker = _STRENGTH.get(new, 0) < _STRENGTH.get(old, 0)
+    ports_weaker = isinstance(before, dict) and any(
+        _STRENGTH.get(after["ports"].get(p, after["mode"]), 0) < _STRENGTH.get(m, 0)
+        for p, m in before.get("ports", {}).items()
+    )
+    shown_before = old if not (isinstance(before, dict) and before.get("ports")) else before
+    shown_after = new if not (isinstance(after, dict) and after.get("ports")) else after
+    if weaker or ports_weaker:
+        return Change(
+            "mtls",
+            shown_before,
+            shown_after,
+            Risk.CRITICAL,
+            f"mTLS is loosened: {old} -> {new}",
+            paths,
+        )
+    if _STRENGTH.get(new, 0) > _STRENGTH.get(old, 0):
+        return Change(
+            "mtls",
+            shown_before,
+            shown_after,
+            Risk.HIGH,
+            f"mTLS is tightened ({old} -> {new}): plaintext clients fail",
+            paths,
+        )
+    return Change("mtls", shown_before, shown_after, Risk.MEDIUM, "port-level mTLS changes", paths)
+
+
+def client_tls(before: Obj | None, after: Obj | None) -> list[Change]:
+    """A DestinationRule's `trafficPolicy.tls.mode` (unset: Istio's auto mTLS)."""
+    old, new = _tls(before), _tls(after)
+    if old == new:
+        return []
+    return [_mtls(old, new, old, new, ("/spec/trafficPolicy/tls",))]
+
+
+def _tls(dr: Obj | None) -> str:
+    tls = (((dr or {}).get("spec") or {}).get("trafficPolicy") or {}).get("tls") or {}
+    return str(tls.get("mode", "ISTIO_MUTUAL"))  # auto mTLS sends mTLS to sidecars
+
+
+# --- authorization -------------------------------------------------------------------------
+
+
+def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
+    """Who may call whom: grants added or taken away; JWT-requiring DENY rules are exposure."""
+    if _jwt_rule(before) or _jwt_rule(after):
+        return _jwt_paths_change(before, after)
+    old, new = _grants(before), _grants(after)
+    if old == new:
+        return []
+    action = str(((after or before or {}).get("spec") or {}).get("action", "ALLOW"))
+    added, taken = new - old, old - new
+    widened = bool(added) if action == "ALLOW" else bool(taken)
+    if before is not None and after is None and action == "ALLOW" and not old:
+        widened = True  # an ALLOW policy without rules denies everything: removing it opens up
+    view_before = _view(before) if before else None
+    view_after = _view(after) if after else None
+    paths = ("/spec",) if before and after else ("",)
+    if widened:
+        return [
+            Change(
+                "authorization",
+                view_before,
+                view_after,
+                Risk.CRITICAL,
+                "access is widened: " + _said(added or taken),
+                paths,
+            )
+        ]
+    return [
+        Change(
+            "authorization",
+            view_before,
+            view_after,
+            Risk.HIGH,
+            "access is narrowed (callers may be refused): " + _said(taken or added),
+            paths,
+        )
+    ]
+
+
+def _grants(ap: Obj | None) -> frozenset[tuple[str, str]]:
+    """(who, what) for every source and operation of every rule; `*` where a rule says nothing."""
+    if ap is None:
+        return frozenset()
+    spec = ap.get("spec") or {}
+    out: set[tuple[str, str]] = set()
+    namespace = str((ap.get("metadata") or {}).get("namespace", ""))
+    for rule in spec.get("rules") or []:
+        rule = rule or {}
+        sources = [
+            who
+            for s in rule.get("from") or [{}]
+            for who in _sources(s.get("source") or {}, namespace)
+        ]
+        ops = [_operation(o.get("operation") or {}) for o in rule.get("to") or [{}]]
+        cond = _when(rule.get("when"))
+        out |= {(s, o + cond) for s in sources for o in ops}
+    return frozenset(out)
+
+
+def _sources(source: Obj, namespace: str) -> list[str]:
+    """Who a `from.source` admits: each principal (as `caller` names it) or namespace on its
+    own, with the source's other conditions (`requestPrincipals=...`) beside it."""
+    whos = [caller(str(p), namespace) for p in source.get("principals") or []]
+    whos += [f"{ns}/*" for ns in source.get("namespaces") or []]
+    rest = " ".join(
+        f"{key}={','.join(sorted(map(str, values or [])))}"
+        for key, values in sorted(source.items())
+        if key not in ("principals", "namespaces")
+    )
+    if not whos:
+        return [rest or "*"]
+    return [f"{who} {rest}".strip() for who in whos]
+
+
+def _operation(operation: Obj) -> str:
+    return (
+        " ".join(f"{k}={','.join(sorted(map(str, v)))}" for k, v in sorted(operation.items()))
+        or "*"
+    )
+
+
+def _when(conditions: Any) -> str:
+    if not conditions:
+        return ""
+    return " when " + "; ".join(sorted(f"{c.get('key')} in {c.get('values')}" for c in conditions))
+
+
+def caller(principal: str, namespace: str) -> str:
+    """`cluster.local/ns/shop/sa/catalog` -> `catalog` in namespace shop, `shop/catalog`
+    from any other namespace; other principals as written."""
+    parts = principal.split("/")
+    if len(parts) == 5 and parts[1] == "ns" and parts[3] == "sa":
+        return parts[4] if parts[2] == namespace else f"{parts[2]}/{parts[4]}"
+    return principal
+
+
+def callers_of(ap: Obj) -> set[str]:
+    """The callers an ALLOW policy admits (principals, as `caller` names them)."""
+    spec = ap.get("spec") or {}
+    if spec.get("action", "ALLOW") != "ALLOW":
+        return set()
+    namespace = str((ap.get("metadata") or {}).get("namespace", ""))
+    return {
+        caller(str(p), namespace)
+        for rule in spec.get("rules") or []
+        for src in (rule or {}).get("from") or []
+        for p in ((src or {}).get("source") or {}).get("principals") or []
+    }
+
+
+def _view(ap: Obj) -> dict[str, Any]:
+    spec = ap.get("spec") or {}
+    return {
+        "action": spec.get("action", "ALLOW"),
+        "callers": sorted({who for who, _ in _grants(ap)}),
+        "rules": len(spec.get("rules") or []),
+    }
+
+
+def _said(grants: frozenset[tuple[str, str]]) -> str:
+    shown = sorted({who if what == "*" else f"{who} -> {what}" for who, what in grants})
+    return ", ".join(shown[:5]) + (f" and {len(shown) - 5} more" if len(shown) > 5 else "")
+
+
+# --- JWT ------------------------------------------------------------------------------------
+
+
+def _jwt_rule(ap: Obj | None) -> bool:
+    """A DENY policy on requests without a request principal: the paths that need a JWT."""
+    spec = (ap or {}).get("spec") or {}
+    return spec.get("action") == "DENY" and any(
+        "notRequestPrincipals" in ((s or {}).get("source") or {})
+        for r in spec.get("rules") or []
+        for s in (r or {}).get("from") or []
+    )
+
+
+def jwt_paths(ap: Obj) -> list[str]:
+    """The paths a JWT-requiring DENY policy protects (`*` when it names none)."""
+    if not _jwt_rule(ap):
+        return []
+    out: list[str] = []
+    for rule in (ap.get("spec") or {}).get("rules") or []:
+        ops = [(o or {}).get("operation") or {} for o in (rule or {}).get("to") or [{}]]
+        out += [str(p) for op in ops for p in op.get("paths") or ["*"]]
+    return sorted(set(out))
+
+
+def _jwt_paths_change(before: Obj | None, after: Obj | None) -> list[Change]:
+    old = jwt_paths(before) if before else []
+    new = jwt_paths(after) if after else []
+    if old == new:
+        paths = tuple(delta.paths(before, after)) if before and after else ("",)
+        if not paths:
+            return []
+        return [
+            Change(
+                "exposure",
+                {"jwtRequired": old},
+                {"jwtRequired": new},
+                Risk.MEDIUM,
+                "the JWT rule changes",
+                paths,
+            )
+        ]
+    paths = ("/spec/rules",) if before and after else ("",)
+    dropped = sorted(set(old) - set(new))
+    if dropped:
+        return [
+            Change(
+                "exposure",
+                {"jwtRequired": old},
+                {"jwtRequired": new},
+                Risk.CRITICAL,
+                "no longer requires a JWT: " + ", ".join(dropped),
+                paths,
+            )
+        ]
+    return [
+        Change(
+            "exposure",
+            {"jwtRequired": old},
+            {"jwtRequired": new},
+            Risk.MEDIUM,
+            "more paths require a JWT",
+            paths,
+        )
+    ]
+
+
+def request_authentication(before: Obj | None, after: Obj | None) -> list[Change]:
+    """Which issuers' JWTs are accepted: removing one makes its tokens fail (or, with the
+    DENY rule gone, unchecked)."""
+    old, new = _issuers(before), _issuers(after)
+    paths = tuple(delta.paths(before, after)) if before and after else ("",)
+    if not paths:
+        return []
+    if old - new:
+        return [
+            Change(
+                "exposure",
+                {"issuers": sorted(old)},
+                {"issuers": sorted(new)},
+                Risk.CRITICAL,
+                "a JWT issuer is no longer accepted or checked",
+                paths,
+            )
+        ]
+    return [
+        Change(
+            "exposure",
+            {"issuers": sorted(old)},
+            {"issuers": sorted(new)},
+            Risk.HIGH,
+            "JWT validation changes",
+            paths,
+        )
+    ]
+
+
+def _issuers(ra: Obj | None) -> set[str]:
+    rules = ((ra or {}).get("spec") or {}).get("jwtRules") or []
+    return {str((r or {}).get("issuer")) for r in rules}
