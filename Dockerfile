@@ -35,8 +35,10 @@ RUN pip install --no-cache-dir --disable-pip-version-check --no-deps --no-build-
     && rm -rf /src
 
 # Read-only root file system in the CronJob: everything writable lives under /work.
-# jsii unpacks its JavaScript into a temporary folder: it must be writable too.
-ENV HOME=/work TMPDIR=/work
+# jsii unpacks its JavaScript into a temporary folder: it must be writable too. Its package
+# cache is off: jsii refuses a cache under a folder others may write, and /work is an
+# emptyDir, which the kubelet makes mode 0777; a fresh pod every night would never reuse it.
+ENV HOME=/work TMPDIR=/work JSII_RUNTIME_PACKAGE_CACHE=disabled
 USER 10001
 WORKDIR /work
 ENTRYPOINT ["meshops"]
