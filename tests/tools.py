@@ -14,8 +14,7 @@ import pytest
 INSTALL = {
     "promtool": "apt-get install prometheus (Debian package; .ci/run installs it)",
     "prometheus-pushgateway": "apt-get install prometheus-pushgateway (.ci/run installs it)",
-    "podman": "apt-get install podman runc uidmap (.ci/run installs them for the image tier)",
-    "mmdebstrap": "apt-get install mmdebstrap (.ci/run installs it for the image tier)",
+    "podman": "apt-get install podman runc mmdebstrap uidmap (.ci/run installs them)",
     "go": "install Go (the control-plane build needs it too)",
 }
 

@@ -35,7 +35,6 @@ os.environ["CONTAINERS_CONF"] = str(REPO / "scripts" / "image" / "containers.con
 def image() -> str:
     """The image built from the Dockerfile (scripts/image/build.sh: cached by content)."""
     tools.require("podman")
-    tools.require("mmdebstrap")
     done = subprocess.run(
         ["bash", str(REPO / "scripts" / "image" / "build.sh")],
         stdout=subprocess.PIPE, text=True, check=False,
