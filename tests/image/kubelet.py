@@ -147,7 +147,8 @@ def _volumes(
     flags = []
     by_name = {v["name"]: v for v in volumes}
     for mount in mounts:
-        assert "emptyDir" in by_name[mount["name"]]  # pod_from_cron_job admits no other kind
+        if "emptyDir" not in by_name[mount["name"]]:
+            raise NotImplementedError(f"volume {mount['name']}: only emptyDir is run here")
         host = folder / "volumes" / mount["name"]
         host.mkdir(parents=True)
         host.chmod(0o777)
@@ -211,6 +212,8 @@ def _limits(resources: dict[str, Any]) -> list[str]:
     if memory is None:
         return []
     number, unit = memory.rstrip("KMGi"), memory[len(memory.rstrip("KMGi")) :]
+    if unit not in UNITS:
+        raise NotImplementedError(f"memory limit {memory}: only Ki, Mi and Gi are run here")
     return [f"--memory={int(number) * UNITS[unit]}"]
 
 
