@@ -5,7 +5,9 @@ image changed by hand (`kubectl set image`), the Secrets the CronJob references 
 test values, then the CronJob's container run (tests/image/kubelet.py) with its own
 ServiceAccount's token, user, read-only root and emptyDir. Its command line is read from
 dist/ at run time, never restated here, so flags added to the job are run too. Each test
-then checks one promise of the job against what the real servers received.
+then checks one promise of the job against what the real servers received. A second night,
+with one of the job's RoleBindings deleted, shows that the checks have teeth: the Job fails
+and the refusal shows in the audit log.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import shutil
 import subprocess
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,48 +51,91 @@ class Night:
     exited: kubelet.Exited
     script: list[str]
     bare: Path
-    received: Received
+    posts: list[tuple[str, str, bytes]]
+    """What the webhook receiver got during the run: (path, content type, body) per POST."""
     notify_url: str
     metrics: str
     """The Pushgateway's /metrics after the run."""
     credentials: str
     account: str
     events: list[dict[str, Any]]
+    """The API server's audit events of the run's ServiceAccount."""
+    snapshots: list[str]
+    """The report.json files the run added to the snapshot branch."""
+    branches: list[str]
+    """The branches the run added to the repository."""
     edited: tuple[str, str, str]
     """The hand-edited Deployment's namespace and name, and the image set by hand."""
 
     def git(self, *args: str) -> str:
-        done = subprocess.run(
-            ["git", "--git-dir", str(self.bare), *args],
-            capture_output=True, text=True, check=True, timeout=60,
-        )  # fmt: skip
-        return done.stdout
+        return _git(self.bare, *args)
 
     def snapshot_report(self) -> dict[str, Any]:
-        (path,) = [
-            p
-            for p in self.git("ls-tree", "-r", "--name-only", "meshops/snapshots").split()
-            if p.startswith(f"{ENV}/{CLUSTER}/") and p.endswith("/report.json")
-        ]
+        (path,) = self.snapshots
         report: dict[str, Any] = json.loads(self.git("show", f"meshops/snapshots:{path}"))
         return report
 
 
+@dataclass
+class Stage:
+    """Everything a night needs, set up once for the module: servers, Secrets, the pod spec."""
+
+    image: str
+    node: kubelet.Node
+    spec: dict[str, Any]
+    namespace: str
+    script: list[str]
+    bare: Path
+    received: Received
+    notify_url: str
+    credentials: str
+    state_dir: Path
+    edited: tuple[str, str, str]
+    objects: list[dict[str, Any]]
+    """dist/ENV/CLUSTER's objects, as applied."""
+
+    def play(self, pod_name: str) -> Night:
+        """One run of the job in a Pod called `pod_name`, and what it left behind."""
+        gateway = urllib.parse.urlsplit(_flag(self.script, "--pushgateway"))
+        assert gateway.hostname and gateway.port, f"{gateway.geturl()}: expected host:port"
+        self.node.hosts[gateway.hostname] = "127.0.0.1"
+        log = self.node.scratch / f"{pod_name}-pushgateway.log"
+        pushgateway = start_pushgateway(gateway.port, log)
+        before = (len(self.received.posts), _audit_lines(self.state_dir))
+        snapshots, branches = _reports(self.bare), set(_branches(self.bare))
+        pod = kubelet.create_pod(self.node, self.namespace, pod_name, self.spec)
+        try:
+            # Our build in place of dist's `image` (a registry this machine cannot reach).
+            exited = kubelet.run(self.node, self.spec, pod, self.image, RUN_TIMEOUT)
+            url = f"http://127.0.0.1:{gateway.port}/metrics"
+            with urllib.request.urlopen(url, timeout=5) as answer:
+                metrics = answer.read().decode()
+        finally:
+            pushgateway.terminate()
+            pushgateway.wait(timeout=10)
+        account = f"system:serviceaccount:{self.namespace}:{self.spec['serviceAccountName']}"
+        events = _events(self.state_dir, account, skip=before[1])
+        return Night(
+            exited, self.script, self.bare, self.received.posts[before[0] :], self.notify_url,
+            metrics, self.credentials, account, events,
+            sorted(set(_reports(self.bare)) - set(snapshots)),
+            sorted(set(_branches(self.bare)) - branches), self.edited,
+        )  # fmt: skip
+
+
 @pytest.fixture(scope="module")
-def night(
+def stage(
     image: str,
     control_plane: controlplane.LocalCluster,
     kube: kubeapi.Cluster,
     webhook: tuple[str, Received],
     git_host: tuple[Path, str, str],
     tmp_path_factory: pytest.TempPathFactory,
-) -> Night:
-    scratch = tmp_path_factory.mktemp("night")
+) -> Stage:
     objects = [placed.obj for placed in distdir.read(DIST)]
     (cron_job,) = [o for o in objects if o["kind"] == "CronJob"]
     spec = kubelet.pod_from_cron_job(cron_job)
     (container,) = spec["containers"]
-    script = _words(container["command"][-1])
     apply.apply(kube, objects)
     edited = _hand_edit(control_plane, objects)
 
@@ -101,32 +147,41 @@ def night(
     namespace = cron_job["metadata"]["namespace"]
     authed = git_url.replace("http://", f"http://{user}:{password}@") + f"/{bare.name}"
     _secrets(kube, namespace, container, {"GIT_URL": authed, "MESHOPS_NOTIFY_URL": notify_url})
-
-    gateway = urllib.parse.urlsplit(_flag(script, "--pushgateway"))
-    assert gateway.hostname and gateway.port, f"{gateway.geturl()}: expected host:port"
-    pushgateway = start_pushgateway(gateway.port, scratch / "pushgateway.log")
     server = urllib.parse.urlsplit(control_plane.server)
     assert server.hostname and server.port
+    state_dir = Path(control_plane.state_dir)
     node = kubelet.Node(
-        kube, server.hostname, server.port,
-        Path(control_plane.state_dir) / "pki" / "ca.crt", scratch,
-        {gateway.hostname: "127.0.0.1"},
+        kube, server.hostname, server.port, state_dir / "pki" / "ca.crt",
+        tmp_path_factory.mktemp("nights"),
     )  # fmt: skip
-    pod = kubelet.create_pod(node, namespace, "meshops-drift-night", spec)
+    script = _words(container["command"][-1])
+    return Stage(
+        image, node, spec, namespace, script, bare, webhook[1], notify_url, credentials,
+        state_dir, edited, objects,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def night(stage: Stage) -> Night:
+    return stage.play("meshops-drift-night")
+
+
+@pytest.fixture(scope="module")
+def night_without_a_role(stage: Stage, night: Night, kube: kubeapi.Cluster) -> Iterator[Night]:
+    """The next night, with the job's RoleBinding in the hand-edited Deployment's namespace
+    deleted (after `night`, and put back after)."""
+    namespace = stage.edited[0]
+    (binding,) = [
+        o
+        for o in stage.objects
+        if o["kind"] == "RoleBinding" and o["metadata"]["namespace"] == namespace
+    ]
+    path = f"/apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/rolebindings"
+    kube.request("DELETE", f"{path}/{binding['metadata']['name']}")
     try:
-        # Our build in place of dist's `image` (a registry this machine cannot reach).
-        exited = kubelet.run(node, spec, pod, image, RUN_TIMEOUT)
-        with urllib.request.urlopen(f"http://127.0.0.1:{gateway.port}/metrics", timeout=5) as r:
-            metrics = r.read().decode()
+        yield stage.play("meshops-drift-night-2")
     finally:
-        pushgateway.terminate()
-        pushgateway.wait(timeout=10)
-    account = f"system:serviceaccount:{namespace}:{spec['serviceAccountName']}"
-    events = _events(Path(control_plane.state_dir), account)
-    return Night(
-        exited, script, bare, webhook[1], notify_url, metrics, credentials, account, events,
-        edited,
-    )  # fmt: skip
+        apply.apply(kube, [binding])
 
 
 def _hand_edit(
@@ -198,10 +253,35 @@ def _flag(script: list[str], name: str) -> str:
     return script[script.index(name) + 1]
 
 
-def _events(state_dir: Path, user: str) -> list[dict[str, Any]]:
-    log = controlplane.audit_log(state_dir)
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+def _audit_lines(state_dir: Path) -> int:
+    return len(controlplane.audit_log(state_dir).read_text().splitlines())
+
+
+def _events(state_dir: Path, user: str, skip: int) -> list[dict[str, Any]]:
+    """`user`'s audit events, after the first `skip` lines of the log."""
+    lines = controlplane.audit_log(state_dir).read_text().splitlines()[skip:]
+    events = [json.loads(line) for line in lines if line.strip()]
     return [e for e in events if e["user"]["username"] == user]
+
+
+def _git(bare: Path, *args: str) -> str:
+    done = subprocess.run(
+        ["git", "--git-dir", str(bare), *args],
+        capture_output=True, text=True, check=True, timeout=60,
+    )  # fmt: skip
+    return done.stdout
+
+
+def _reports(bare: Path) -> list[str]:
+    """The report.json files of ENV/CLUSTER on the snapshot branch (none before the first)."""
+    if not _git(bare, "branch", "--list", "meshops/snapshots").strip():
+        return []
+    paths = _git(bare, "ls-tree", "-r", "--name-only", "meshops/snapshots").split()
+    return [p for p in paths if p.startswith(f"{ENV}/{CLUSTER}/") and p.endswith("/report.json")]
+
+
+def _branches(bare: Path) -> list[str]:
+    return _git(bare, "for-each-ref", "--format=%(refname:short)", "refs/heads").split()
 
 
 def test_the_job_completes_with_the_drift_verdict(night: Night) -> None:
@@ -229,17 +309,17 @@ def test_the_snapshot_is_pushed_to_the_git_server(night: Night) -> None:
 
 def test_the_proposal_branch_is_pushed_where_configured(night: Night) -> None:
     prefix = _flag(night.script, "--propose-branch")
-    branches = night.git("for-each-ref", "--format=%(refname:short)", f"refs/heads/{prefix}")
     proposal = night.snapshot_report()["proposal"]
-    assert len(branches.split()) == 1, f"{proposal}\n{night.git('for-each-ref')}"
-    (branch,) = branches.split()
+    new = [b for b in night.branches if b != "meshops/snapshots"]
+    assert len(new) == 1, f"{proposal}\n{night.branches}"
+    (branch,) = new
     assert branch.startswith(f"{prefix}/{ENV}/{CLUSTER}/")
     assert night.edited[2] in night.git("show", f"{branch}:environments/{ENV}.yaml")
     assert proposal["branch"] == branch
 
 
 def test_the_webhook_is_delivered(night: Night) -> None:
-    (post,) = night.received.posts
+    (post,) = night.posts
     path, content_type, body = post
     assert path == urllib.parse.urlsplit(night.notify_url).path
     assert content_type.startswith("application/json")
@@ -250,19 +330,20 @@ def test_the_webhook_is_delivered(night: Night) -> None:
 
 
 def test_the_metrics_are_pushed_to_the_pushgateway(night: Night) -> None:
-    labels = re.compile(r"\{([^}]*)\}")
+    assert _gauge(night.metrics, "meshops_drift_complete") == 1
+    assert _gauge(night.metrics, "meshops_drift_objects", status="modified", severity="high") == 1
 
-    def value(name: str, **wanted: str) -> float:
-        for line in night.metrics.splitlines():
-            if line.startswith(name + "{"):
-                found = dict(re.findall(r'(\w+)="([^"]*)"', labels.search(line)[1]))  # type: ignore[index]
-                if all(found.get(k) == v for k, v in wanted.items()):
-                    return float(line.rsplit(" ", 1)[1])
-        raise AssertionError(f"{name} {wanted} not on the Pushgateway:\n{night.metrics}")
 
-    scope = {"job": "meshops-drift", "env": ENV, "cluster": CLUSTER}
-    assert value("meshops_drift_complete", **scope) == 1
-    assert value("meshops_drift_objects", **scope, status="modified", severity="high") == 1
+def _gauge(metrics: str, name: str, **wanted: str) -> float:
+    """The value of `name` in ENV/CLUSTER's group with labels `wanted`, from /metrics."""
+    wanted = {"job": "meshops-drift", "env": ENV, "cluster": CLUSTER, **wanted}
+    for line in metrics.splitlines():
+        labels = re.fullmatch(rf"{name}\{{(.*)\}} (\S+)", line)
+        if labels and all(
+            f'{k}="{v}"' in re.findall(r'\w+="[^"]*"', labels[1]) for k, v in wanted.items()
+        ):
+            return float(labels[2])
+    raise AssertionError(f"{name} {wanted} not on the Pushgateway:\n{metrics}")
 
 
 def test_it_needs_no_permission_beyond_its_roles(night: Night) -> None:
@@ -299,3 +380,21 @@ def test_no_secret_reaches_the_output_or_the_snapshot(night: Night) -> None:
             capture_output=True, text=True, check=False,
         )  # fmt: skip
         assert found.returncode == 1, f"a Secret value in the snapshot: {found.stdout}"
+
+
+def test_without_one_of_its_roles_the_night_fails_and_says_why(night_without_a_role: Night) -> None:
+    """The same job missing one RoleBinding: it cannot check that namespace, so the Job fails
+    (`meshops drift` exit 2), the log and the Pushgateway say incomplete, and the audit check
+    of the first night would have seen the refusal (it is no designed one)."""
+    failed = night_without_a_role
+    assert failed.exited.code != 0
+    assert "**INCOMPLETE: could not check " in failed.exited.stdout, failed.exited.stderr[-3000:]
+    assert _gauge(failed.metrics, "meshops_drift_complete") == 0
+    namespace = failed.edited[0]
+    assert [
+        e
+        for e in failed.events
+        if e["responseStatus"]["code"] == 403
+        and e.get("objectRef", {}).get("namespace") == namespace
+        and "dryRun=All" not in e["requestURI"]
+    ]
