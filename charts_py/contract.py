@@ -10,6 +10,10 @@ ENVIRONMENT = "meshops.dev/environment"
 CLUSTER = "meshops.dev/cluster"
 CHART = "meshops.dev/chart"
 
+SUPPRESS = "meshops.dev/suppress"
+"""An object's opt-out of validate rules, `"<rule-id>[,<rule-id>]: <reason>"`
+(validate/suppress.py); synth writes it for the environment's waivers (config/waivers.py)."""
+
 SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 """The annotation that orders a sync inside one Argo CD Application (kinds.py holds the waves)."""
 

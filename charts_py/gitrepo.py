@@ -11,15 +11,14 @@ never touched, and concurrent writers (processes or clones) retry instead of los
 from __future__ import annotations
 
 import os
-import random
 import tempfile
-import time
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 import git
 
+from charts_py import retry
 from charts_py.errors import ConfigError, SnapshotError
 
 AUTHOR_NAME = "meshops"
@@ -162,18 +161,24 @@ def branch_exists(repo: git.Repo, branch: str) -> bool:
 def push(repo: git.Repo, remote: str, branch: str, *, attempts: int = 5) -> None:
     """Push the snapshot branch; if someone pushed first, replay ours onto their tip and retry."""
     ref = _branch_ref(repo, branch)
-    for attempt in range(attempts):
+
+    def once() -> None:
         code, out, err = _run(repo, "push", "--porcelain", remote, f"{ref}:{ref}")
         if code == 0:
             return
         if not _lost_race(out, err):
             raise SnapshotError(f"git push {remote} {branch}: {_push_failure(out, err)}")
         _rebase(repo, remote, ref)
-        time.sleep(random.uniform(0.01, 0.1) * (attempt + 1))  # let the winner finish
-    raise SnapshotError(
-        f"git push {remote} {branch}: still rejected after {attempts} attempts "
-        "(others keep pushing); the snapshot is committed locally, push again later"
-    )
+        raise _Raced(ref)
+
+    policy = retry.Policy(attempts=attempts, pauses=retry.growing(0.1, attempts), jitter=True)
+    try:  # the pause lets the winner finish
+        retry.call(once, policy, again=lambda exc: isinstance(exc, _Raced))
+    except _Raced:
+        raise SnapshotError(
+            f"git push {remote} {branch}: still rejected after {attempts} attempts "
+            "(others keep pushing); the snapshot is committed locally, push again later"
+        ) from None
 
 
 # --- reading ------------------------------------------------------------------------------
@@ -208,13 +213,25 @@ def _where(repo: git.Repo) -> str:
 
 def _advance(repo: git.Repo, ref: str, build: Callable[[str | None], str], attempts: int) -> str:
     """Compare-and-swap `ref` from its tip to `build(tip)`, re-reading the tip when it moved."""
-    for attempt in range(attempts):
+
+    def once() -> str:
         old = _tip(repo, ref)
         new = build(old)
         if _swap(repo, ref, new, old):
             return new
-        time.sleep(random.uniform(0.005, 0.05) * (attempt + 1))  # let the other writer finish
-    raise SnapshotError(f"{ref}: moved on each of {attempts} attempts; snapshot not committed")
+        raise _Raced(ref)
+
+    policy = retry.Policy(attempts=attempts, pauses=retry.growing(0.05, attempts), jitter=True)
+    try:  # the pause lets the other writer finish
+        return retry.call(once, policy, again=lambda exc: isinstance(exc, _Raced))
+    except _Raced:
+        raise SnapshotError(
+            f"{ref}: moved on each of {attempts} attempts; snapshot not committed"
+        ) from None
+
+
+class _Raced(Exception):
+    """Another writer moved the ref first (a push rejected, a compare-and-swap lost)."""
 
 
 def _swap(repo: git.Repo, ref: str, new: str, old: str | None) -> bool:

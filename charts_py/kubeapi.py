@@ -11,7 +11,6 @@ import contextlib
 import functools
 import json
 import os
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +20,7 @@ from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.config.config_exception import ConfigException
 
+from charts_py import retry
 from charts_py.errors import (
     ApiTimeout,
     ClusterUnreachable,
@@ -60,11 +60,10 @@ class RetryPolicy:
     connect_timeout: float = 5.0
     read_timeout: float = 30.0
 
-    def delay(self, attempt: int, retry_after: float | None) -> float:
-        """Seconds to wait before attempt `attempt + 1` (0-based `attempt` just failed)."""
-        if retry_after is not None:
-            return min(max(retry_after, 0.0), self.max_retry_after)
-        return float(min(self.cap, self.base * 2**attempt))
+    def backoff(self) -> retry.Policy:
+        """The pauses between a request's attempts (retry.py runs the loop)."""
+        pauses = retry.doubling(self.base, self.cap, self.attempts)
+        return retry.Policy(attempts=self.attempts, pauses=pauses, max_wait=self.max_retry_after)
 
 
 @dataclass(frozen=True)
@@ -129,17 +128,18 @@ class Cluster:
     ) -> Any:
         """One HTTP call; JSON in, JSON out; errors translated; transient failures retried
         with bounded backoff, then raised as the RetryableApiError of the last attempt."""
-        attempts = max(self.retry.attempts, 1)
-        for attempt in range(attempts):
-            try:
-                return self._once(method, path, query or [], body, content_type, accept)
-            except ContinuationExpired:
-                raise  # asking again with the same token cannot help: the caller restarts
-            except RetryableApiError as exc:
-                if attempt + 1 == attempts:
-                    raise type(exc)(f"{exc} (gave up after {attempts} attempts)") from None
-                time.sleep(self.retry.delay(attempt, exc.retry_after))
-        raise AssertionError("unreachable")  # pragma: no cover: the loop returns or raises
+        try:
+            return retry.call(
+                lambda: self._once(method, path, query or [], body, content_type, accept),
+                self.retry.backoff(),
+                again=_transient,
+                asked=lambda exc: exc.retry_after if isinstance(exc, RetryableApiError) else None,
+            )
+        except ContinuationExpired:
+            raise  # asking again with the same token cannot help: the caller restarts
+        except RetryableApiError as exc:
+            attempts = max(self.retry.attempts, 1)
+            raise type(exc)(f"{exc} (gave up after {attempts} attempts)") from None
 
     def _once(
         self,
@@ -237,10 +237,6 @@ class Cluster:
             raise UnknownKind(f"the cluster does not serve {api_version} {kind}")
         return found
 
-    def forget_discovery(self) -> None:
-        """Re-read discovery next time (after installing CRDs)."""
-        self.__dict__.pop("_discovery", None)
-
     def list(
         self,
         resource: Resource,
@@ -258,15 +254,17 @@ class Cluster:
         the policy's attempts.
         """
         attempts = max(self.retry.attempts, 1)
-        for _ in range(attempts):
-            try:
-                return self._list_once(resource, namespace, label_selector, field_selector, keep)
-            except ContinuationExpired:
-                continue
-        where = resource.path(namespace)
-        raise ContinuationExpired(
-            f"LIST {where}: continuation expired on each of {attempts} attempts"
-        )
+        try:
+            return retry.call(
+                lambda: self._list_once(resource, namespace, label_selector, field_selector, keep),
+                retry.Policy(attempts=attempts),
+                again=lambda exc: isinstance(exc, ContinuationExpired),
+            )
+        except ContinuationExpired:
+            where = resource.path(namespace)
+            raise ContinuationExpired(
+                f"LIST {where}: continuation expired on each of {attempts} attempts"
+            ) from None
 
     def _list_once(
         self,
@@ -359,6 +357,12 @@ def _translate(
     if status >= 500:
         return ServerUnavailable(f"{method} {path}: {reason} (HTTP {status})", _retry_after(exc))
     return ObjectRejected(f"{reason} (HTTP {status})")
+
+
+def _transient(exc: Exception) -> bool:
+    """Worth asking again: throttled, unavailable, timed out; not an expired continuation
+    (the same token cannot help: the LIST restarts from its first page instead)."""
+    return isinstance(exc, RetryableApiError) and not isinstance(exc, ContinuationExpired)
 
 
 def _retry_after(exc: ApiException) -> float | None:

@@ -6,22 +6,23 @@ without starting Node.
 
 from __future__ import annotations
 
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
 
-MESH_ROOT = "istio-system"
+MESH_ROOT = installation.ROOT
 """Istio's root namespace: mesh-wide policy and the gateways live here."""
 
-INGRESS_GATEWAY_SELECTOR = {"istio": "ingressgateway"}
-EGRESS_GATEWAY_SELECTOR = {"istio": "egressgateway"}
-EASTWEST_GATEWAY_SELECTOR = {"istio": "eastwestgateway"}
-INGRESS_GATEWAY_ACCOUNT = "istio-ingressgateway-service-account"
+# The gateways' labels and identities are the installation's (config/installation.py): the
+# Gateway objects select the pods its Helm values label, policies admit its ServiceAccounts.
+INGRESS_GATEWAY_SELECTOR = dict(installation.INGRESS.selector)
+EGRESS_GATEWAY_SELECTOR = dict(installation.EGRESS.selector)
+EASTWEST_GATEWAY_SELECTOR = dict(installation.EAST_WEST_SELECTOR)
+INGRESS_GATEWAY_ACCOUNT = installation.INGRESS.service_account
 """The ingress gateway pods' ServiceAccount (set in its Helm values; services admit it)."""
 INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY_ACCOUNT}"
-EGRESS_GATEWAY_SERVICE = "istio-egressgateway"
-"""The egress gateway's Helm release, hence its Service (and ServiceAccount) name."""
-EGRESS_GATEWAY_HOST = f"{EGRESS_GATEWAY_SERVICE}.{MESH_ROOT}.svc.cluster.local"
-NETWORK_LABEL = "topology.istio.io/network"
+EGRESS_GATEWAY_HOST = installation.EGRESS.host
+NETWORK_LABEL = installation.NETWORK_LABEL
 """Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
 DRIFT_NAMESPACE = "meshops-system"
 """Where the nightly drift job runs in every cluster."""
@@ -47,6 +48,25 @@ def principal(service: str, namespace: str) -> str:
     return f"cluster.local/ns/{namespace}/sa/{service}"
 
 
+def pods(service: Service) -> dict[str, str]:
+    """The labels of a service's pods: meshops's own `app`, or those of pods someone else
+    deploys (`workload.selector`)."""
+    return dict(service.workload.selector) if service.workload else {"app": service.name}
+
+
+def kept(service: Service, kind: str) -> str:
+    """The name of a service's object of `kind` (a field of `model.Names`: `virtual_service`,
+    ...): the one it already has in the cluster when `names:` says so, else the service's."""
+    found = getattr(service.names, kind) if service.names else None
+    return str(found) if found else service.name
+
+
+def account(service: Service) -> str:
+    """The ServiceAccount of a service's pods (its mesh identity)."""
+    found = service.workload.service_account if service.workload else None
+    return found or service.name
+
+
 def workload(service: str, version: str) -> str:
     """The Deployment (and HPA, PDB) name of one version of a service."""
     return f"{service}-{version}"
@@ -54,9 +74,15 @@ def workload(service: str, version: str) -> str:
 
 def egress_hosts(env: Environment, service: Service) -> list[str]:
     """The `namespace/host` entries a service's proxy needs: callees, externals, the mesh root."""
-    ns = env.spec.namespace
+    home = env.spec.namespace  # the ServiceEntries' namespace
     by_name = {e.name: e for e in env.spec.external_services}
-    hosts = {f"{ns}/{fqdn(callee, ns)}" for callee in service.calls}
-    hosts |= {f"{ns}/{by_name[name].host}" for name in service.externals}
+    callees = [env.callee(service, ref) for ref in service.calls]
+    hosts = {
+        f"{ns}/{fqdn(callee.name, ns)}"
+        for callee in callees
+        if callee is not None
+        for ns in [env.namespace_of(callee)]
+    }
+    hosts |= {f"{home}/{by_name[name].host}" for name in service.externals}
     hosts.add(f"{MESH_ROOT}/*")
     return sorted(hosts)

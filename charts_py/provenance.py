@@ -55,6 +55,8 @@ class ProfileDefault:
     key: str
     override: str
     exact: bool = True
+    file: str | None = None
+    """The file of `override` when it is not the environment file (a team's file)."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +90,8 @@ def origin_to_json(origin: Origin) -> dict[str, Any]:
         out = {"file": origin.file, "line": origin.line, "field": origin.field}
     elif isinstance(origin, ProfileDefault):
         out = {"profile": origin.profile, "key": origin.key, "override": origin.override}
+        if origin.file is not None:
+            out["file"] = origin.file
     else:
         return {"generated": origin.what}
     if not origin.exact:
@@ -101,7 +105,9 @@ def origin_from_json(data: dict[str, Any]) -> Origin:
     if "generated" in data:
         return Generated(str(data["generated"]))
     if "profile" in data:
-        return ProfileDefault(data["profile"], data["key"], data["override"], exact)
+        return ProfileDefault(
+            data["profile"], data["key"], data["override"], exact, data.get("file")
+        )
     return EnvField(data["file"], data["field"], exact, data.get("line"))
 
 
@@ -111,7 +117,8 @@ def describe(origin: Origin) -> str:
         where = f"{origin.file}:{origin.line}" if origin.line else origin.file
         text = f"{where} {origin.field}"
     elif isinstance(origin, ProfileDefault):
-        text = f"profile {origin.profile} default {origin.key} (override: {origin.override})"
+        where = f"{origin.file} {origin.override}" if origin.file else origin.override
+        text = f"profile {origin.profile} default {origin.key} (override: {where})"
     else:
         return f"generated: {origin.what}"
     return text if origin.exact else f"{text} (transformed)"
@@ -141,6 +148,9 @@ class Provenance:
     objects: dict[str, ObjectProvenance] = field(default_factory=dict)
     profile: str = ""
     """The environment's profile, which every `ProfileDefault` names (stored once)."""
+    shown: str = ""
+    """The environment file as origins name it (the path it was read by, maybe absolute);
+    stored as `file`, and a team's file beside it relative to the repository like `file`."""
 
     def source_of(self, ref: ObjectRef, pointer: str) -> Origin:
         """The origin recorded at the longest prefix of `pointer` (whole tokens), else the
@@ -190,10 +200,24 @@ class Provenance:
         the profile), nor the line (resolved when read)."""
         out = origin_to_json(origin)
         if isinstance(origin, EnvField):
-            del out["file"], out["line"]
+            del out["line"]
         elif isinstance(origin, ProfileDefault) and origin.profile == self.profile:
             del out["profile"]
+        if "file" in out:
+            named = self._repository_path(out.pop("file"))
+            if named != self.file:  # a team's file
+                out["file"] = named
         return out
+
+    def _repository_path(self, file: str) -> str:
+        """`file` as the repository names it: the environment file is `self.file`, a team's
+        file `<env>/<team>.yaml` beside it."""
+        if file in (self.shown, self.file):
+            return self.file
+        shown_dir = self.shown.removesuffix(".yaml") + "/"
+        if self.shown and file.startswith(shown_dir):
+            return self.file.removesuffix(".yaml") + "/" + file.removeprefix(shown_dir)
+        return file
 
     @classmethod
     def from_bytes(cls, data: bytes, env_text: str | None = None) -> Provenance:
@@ -214,8 +238,13 @@ class Provenance:
     def _loaded(self, data: dict[str, Any], src: source.Source | None) -> Origin:
         """The inverse of `_stored`, with the line resolved when `src` is given."""
         if "field" in data:
-            origin = EnvField(self.file, data["field"], bool(data.get("exact", True)))
-            return replace(origin, line=src.line_of(origin.path)) if src else origin
+            file = data.get("file", self.file)
+            origin = EnvField(file, data["field"], bool(data.get("exact", True)))
+            return (
+                replace(origin, line=src.line_of(origin.path))
+                if src and file == self.file
+                else origin
+            )
         if "key" in data and "profile" not in data:
             data = {**data, "profile": self.profile}
         return origin_from_json(data)

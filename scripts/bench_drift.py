@@ -12,7 +12,11 @@ flight everywhere):
                process too, timed inside)
 - per-object:  GET + server-side apply dry-run per object (what kubectl diff and Flux do)
 
-    .venv/bin/python scripts/bench_drift.py [--services 220]
+With `--against REF`, drift of the tree at git ref REF takes its turn as well (the same
+child, run with that tree's charts_py). With `--docs`, the results replace block `drift` of
+docs/development.md.
+
+    .venv/bin/python scripts/bench_drift.py [--services 220] [--against REF] [--docs]
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -34,6 +39,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_synth  # the estate generator, shared with the synth benchmark
+import benchdoc
 
 from charts_py import apply, contract, kubeapi
 from charts_py.cluster import controlplane
@@ -63,13 +69,18 @@ print(json.dumps({"seconds": seconds, "peak_kib": peak, "summary": report.summar
 
 
 def one_run(
-    repo: Path, kubeconfig: str, memory: bool = True
+    repo: Path, kubeconfig: str, memory: bool = True, tree: Path = bench_synth.REPO
 ) -> tuple[float, float, dict[str, int]]:
-    """(seconds in drift, peak memory in MiB, summary) of one drift in a fresh process.
-    Sampling memory slows the process sampled (the kernel walks its page tables), so a
-    run timed for speed alone (`memory` False) reports only its own high-water mark."""
+    """(seconds in drift, peak memory in MiB, summary) of one drift in a fresh process, with
+    the charts_py of `tree`. Sampling memory slows the process sampled (the kernel walks its
+    page tables), so a run timed for speed alone (`memory` False) reports only its own
+    high-water mark."""
     child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(repo), kubeconfig], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CHILD, str(repo), kubeconfig],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tree,
+        env={**os.environ, "PYTHONPATH": str(tree)},
     )
     together, seen = 0, set[int]()
     while memory and child.poll() is None:
@@ -117,14 +128,12 @@ def timed(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - started
 
 
-def taking_turns(
-    drift: Callable[[], tuple[float, float, Any]], other: Callable[[], float], runs: int
-) -> list[float]:
-    """The best time of each, run alternately (a noisy neighbour slows both alike)."""
-    times: list[list[float]] = [[], []]
+def taking_turns(runs: int, *each: Callable[[], float]) -> list[float]:
+    """The best time of each, run alternately (a noisy neighbour slows all alike)."""
+    times: list[list[float]] = [[] for _ in each]
     for _ in range(runs):
-        times[0].append(drift()[0])
-        times[1].append(other())
+        for mine, fn in zip(times, each, strict=True):
+            mine.append(fn())
     return [min(t) for t in times]
 
 
@@ -183,9 +192,17 @@ def per_object(cluster: kubeapi.Cluster, objects: list[dict[str, Any]]) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--services", type=int, default=220)
+    parser.add_argument("--against", metavar="REF", help="also time drift of git ref REF")
+    parser.add_argument("--docs", action="store_true", help="write docs/development.md's block")
     args = parser.parse_args()
+    record = benchdoc.Record()
+    record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
+        trees = [bench_synth.REPO]
+        if args.against:
+            (work / "against").mkdir()
+            trees.append(bench_synth.tree_at(args.against, work / "against"))
         state = work / "control-plane"
         started = time.perf_counter()
         local = controlplane.up(state)
@@ -199,21 +216,39 @@ def main() -> int:
             options = run.Options(env="estate", repo=repo, kubeconfig=local.kubeconfig)
             report = run.run(options)[0]
             kubeconfig = local.kubeconfig
-            drift_s, floor_s = taking_turns(
-                lambda: one_run(repo, kubeconfig, memory=False),
+            drift_s, floor_s, *base_s = taking_turns(
+                5,
+                lambda: one_run(repo, kubeconfig, memory=False)[0],
                 lambda: floor(kubeconfig, objects),
-                runs=5,
+                *[lambda t=t: one_run(repo, kubeconfig, False, t)[0] for t in trees[1:]],
             )
             per_object_s = best(lambda: per_object(cluster, objects), runs=1)
         finally:
             controlplane.down(state)
-    print(f"control plane up: {up_s:.1f}s; applied {len(objects)} objects in {apply_s:.1f}s")
-    print(f"drift verdict: {report.summary()}")
-    print(f"  meshops drift:             {drift_s:.2f}s")
-    print(f"  LIST floor:                {floor_s:.2f}s")
-    print(f"  GET + dry-run per object:  {per_object_s:.2f}s")
-    print(f"  drift / floor:       {drift_s / floor_s:.1f}x (target <= 3x)")
-    print(f"  per-object / drift:  {per_object_s / drift_s:.1f}x (target >= 5x)")
+    say = record.say
+    say(f"control plane up: {up_s:.1f}s; applied {len(objects)} objects in {apply_s:.1f}s")
+    say(f"drift verdict: {report.summary()}")
+    say(f"  meshops drift:             {drift_s:.2f}s")
+    say(f"  LIST floor:                {floor_s:.2f}s")
+    say(f"  GET + dry-run per object:  {per_object_s:.2f}s")
+    if base_s:
+        say(f"  {args.against} drift (in turns): {base_s[0]:.2f}s: {drift_s / base_s[0]:.2f}x")
+    say(f"  drift / floor:       {drift_s / floor_s:.1f}x (target <= 3x)")
+    say(f"  per-object / drift:  {per_object_s / drift_s:.1f}x (target >= 5x)")
+    say(f"load average {os.getloadavg()[0]:.1f} at the end")
+    if args.docs:
+        what = f"`meshops drift`, {len(objects):,} objects all in sync, a fresh process, best of 5"
+        rows = [
+            [what, f"{drift_s:.2f} s", f"{floor_s:.2f} s (one LIST per kind, 8 in flight)",
+             f"{drift_s / floor_s:.1f}x", f"<= 3x: {benchdoc.verdict(drift_s / floor_s <= 3)}"],
+            ["GET + dry-run per object (kubectl diff, Flux), same objects and concurrency",
+             f"{per_object_s:.2f} s", "", f"{per_object_s / drift_s:.1f}x slower than drift",
+             f">= 5x: {benchdoc.verdict(per_object_s / drift_s >= 5)}"],
+        ]  # fmt: skip
+        if base_s:
+            rows.append([f"`meshops drift` of {args.against}, in turns", f"{base_s[0]:.2f} s",
+                         "", f"this tree: {drift_s / base_s[0]:.2f}x its time", ""])  # fmt: skip
+        benchdoc.write("drift", ("what", "meshops", "floor", "ratio", "target"), rows, record)
     return 0
 
 

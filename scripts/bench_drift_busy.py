@@ -13,6 +13,9 @@ Both peaks are also printed against the nightly job's memory limit.
         [--others 2000] [--namespaces 40]
     .venv/bin/python scripts/bench_drift_busy.py --services 970 --configmaps 0 --others 0
         # 10,066 meshops objects, no filling: peak memory against the limit
+
+With `--docs`, the results replace block `drift-busy` of docs/development.md (`--docs NAME`:
+block NAME; the 10,000-object run writes `drift-memory`).
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import bench_drift  # the estate in a scratch repository, shared with the speed benchmark
+import benchdoc
 
 from charts_py import apply, kubeapi, quantity
 from charts_py.cluster import controlplane
@@ -94,7 +98,11 @@ def main() -> int:
     parser.add_argument("--namespaces", type=int, default=40)
     parser.add_argument("--runs", type=int, default=5, help="best of this many, each side")
     parser.add_argument("--kubeconfig", default=None, help="an empty cluster to use instead")
+    parser.add_argument("--docs", nargs="?", const="drift-busy", metavar="BLOCK",
+                        help="write docs/development.md's block (default: drift-busy)")  # fmt: skip
     args = parser.parse_args()
+    record = benchdoc.Record()
+    say = record.say  # printed, and kept for the docs block
     total = args.configmaps + 3 * args.others
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
@@ -105,25 +113,37 @@ def main() -> int:
             cluster = kubeapi.Cluster.connect(kubeconfig)
             apply.apply(cluster, objects)
             quiet = measure(repo, kubeconfig, args.runs)
-            print(f"quiet: {len(objects)} meshops objects: {quiet[0]:.2f}s, {quiet[1]:.0f} MiB")
+            say(f"quiet: {len(objects)} meshops objects: {quiet[0]:.2f}s, {quiet[1]:.0f} MiB")
             busy = quiet
             if total:
                 filled = fill(cluster, args.configmaps, args.others, args.namespaces)
-                print(f"filled in {filled:.0f}s")
+                say(f"filled in {filled:.0f}s")
                 busy = measure(repo, kubeconfig, args.runs)
         finally:
             if not args.kubeconfig:
                 controlplane.down(state)
     limit = float(quantity.amount(drift_job.MEMORY_LIMIT)) / 2**20
-    print(f"drift verdict quiet: {quiet[2]}")
-    print(f"  quiet ({len(objects)} objects):          {quiet[0]:.2f}s  {quiet[1]:.0f} MiB peak")
+    say(f"drift verdict quiet: {quiet[2]}")
+    say(f"  quiet ({len(objects)} objects):          {quiet[0]:.2f}s  {quiet[1]:.0f} MiB peak")
     if total:
-        print(f"drift verdict busy:  {busy[2]}")
-        print(f"  busy (+{total} foreign objects):   {busy[0]:.2f}s  {busy[1]:.0f} MiB peak")
-        print(f"  time   busy / quiet: {busy[0] / quiet[0]:.2f}x (target <= 1.2x)")
-        print(f"  memory busy / quiet: {busy[1] / quiet[1]:.2f}x (target <= 1.2x)")
+        say(f"drift verdict busy:  {busy[2]}")
+        say(f"  busy (+{total} foreign objects):   {busy[0]:.2f}s  {busy[1]:.0f} MiB peak")
+        say(f"  time   busy / quiet: {busy[0] / quiet[0]:.2f}x (target <= 1.2x)")
+        say(f"  memory busy / quiet: {busy[1] / quiet[1]:.2f}x (target <= 1.2x)")
     for name, peak in (("quiet", quiet[1]), ("busy", busy[1]))[: 2 if total else 1]:
-        print(f"  peak {name} / job limit ({drift_job.MEMORY_LIMIT}): {peak / limit:.0%}")
+        say(f"  peak {name} / job limit ({drift_job.MEMORY_LIMIT}): {peak / limit:.0%}")
+    if args.docs:
+        rows = [[f"`meshops drift`, quiet cluster, {len(objects):,} objects, best of {args.runs}",
+                 f"{quiet[0]:.2f} s", f"{quiet[1]:.0f} MiB",
+                 f"{quiet[1] / limit:.0%} of the job's {drift_job.MEMORY_LIMIT}", ""]]  # fmt: skip
+        if total:
+            time_x, memory_x = busy[0] / quiet[0], busy[1] / quiet[1]
+            rows.append([f"the same, busy: +{total:,} foreign objects", f"{busy[0]:.2f} s",
+                         f"{busy[1]:.0f} MiB", f"busy / quiet: time {time_x:.2f}x, memory "
+                         f"{memory_x:.2f}x", f"<= 1.2x: time {benchdoc.verdict(time_x <= 1.2)}, "
+                         f"memory {benchdoc.verdict(memory_x <= 1.2)}"])  # fmt: skip
+        header = ("what", "time", "peak memory", "ratio", "target")
+        benchdoc.write(args.docs, header, rows, record)
     return 0 if quiet[2] == busy[2] else 1
 
 

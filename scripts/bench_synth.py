@@ -9,10 +9,11 @@ so a ratio compares like with like on a busy machine; every round and the range 
 printed. Also times the CLI on the sample environments (best of N runs); with `--against
 REF`, the same CLI of the tree at git ref REF too (its own sample environments, run with
 this venv), alternating run by run, so that a change is measured against its base under the
-same load. Asserts nothing.
+same load. Asserts nothing. With `--docs`, the results replace their blocks of
+docs/development.md (`synth-sample`, and `synth-estate` unless `--sample-only`).
 
     .venv/bin/python scripts/bench_synth.py [--services 500] [--clusters 4] [--rounds 2]
-                                            [--runs 5] [--against REF] [--sample-only]
+                                            [--runs 5] [--against REF] [--sample-only] [--docs]
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import benchdoc
 import yaml
 
 from charts_py import yamlio
@@ -143,41 +145,74 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=5, help="sample CLI runs (best is shown)")
     parser.add_argument("--against", metavar="REF", help="also time the sample CLI of git ref REF")
     parser.add_argument("--sample-only", action="store_true", help="skip the estate rounds")
+    parser.add_argument("--docs", action="store_true", help="write docs/development.md's blocks")
     args = parser.parse_args()
-    print(f"load average {os.getloadavg()[0]:.1f} at the start")
     if not args.sample_only:
-        estate_rounds(args.services, args.clusters, args.rounds)
-    with tempfile.TemporaryDirectory() as tmp:
-        trees = [REPO] + ([tree_at(args.against, Path(tmp))] if args.against else [])
-        sample_s, *base_s = sample_seconds(args.runs, trees)
-    print(
-        f"sample: `meshops synth` CLI, all environments, best of {args.runs}: "
-        f"{sample_s:.2f}s (target <= 1.5 s)"
-    )
-    if base_s:
-        print(
-            f"  {args.against} (taking turns with it): {base_s[0]:.2f}s; "
-            f"this tree takes {sample_s / base_s[0]:.2f}x its time"
-        )
-    print(f"load average {os.getloadavg()[0]:.1f} at the end")
+        record = benchdoc.Record()
+        record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
+        row = estate_rounds(args.services, args.clusters, args.rounds, record)
+        record.say(f"load average {os.getloadavg()[0]:.1f} at the end")
+        if args.docs:
+            benchdoc.write("synth-estate", ESTATE_HEADER, [row], record)
+    record = benchdoc.Record()
+    record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
+    row = sample_runs(args.runs, args.against, record)
+    record.say(f"load average {os.getloadavg()[0]:.1f} at the end")
+    if args.docs:
+        benchdoc.write("synth-sample", SAMPLE_HEADER, [row], record)
     return 0
 
 
-def estate_rounds(services: int, clusters: int, rounds: int) -> None:
-    """Time and print `rounds` estate synths, each against its floor."""
+SAMPLE_HEADER = ("what", "meshops", "the same CLI of REF, in turns", "ratio", "target")
+ESTATE_HEADER = ("what", "meshops", "floor", "ratio", "target")
+
+
+def sample_runs(runs: int, against: str | None, record: benchdoc.Record) -> list[str]:
+    """Time and say the sample CLI's best of `runs` (and REF's, in turns); its table row."""
+    with tempfile.TemporaryDirectory() as tmp:
+        trees = [REPO] + ([tree_at(against, Path(tmp))] if against else [])
+        sample_s, *base_s = sample_seconds(runs, trees)
+    record.say(
+        f"sample: `meshops synth` CLI, all environments, best of {runs}: "
+        f"{sample_s:.2f}s (target <= 1.5 s)"
+    )
+    if base_s:
+        record.say(
+            f"  {against} (taking turns with it): {base_s[0]:.2f}s; "
+            f"this tree takes {sample_s / base_s[0]:.2f}x its time"
+        )
+    what = f"`meshops synth`, sample (3 environments, 4 clusters), CLI wall time, best of {runs}"
+    base = f"{against}: {base_s[0]:.2f} s" if base_s else "(not measured)"
+    ratio = f"{sample_s / base_s[0]:.2f}x" if base_s else ""
+    target = f"<= 1.5 s: {benchdoc.verdict(sample_s <= 1.5)}"
+    return [what, f"{sample_s:.2f} s", base, ratio, target]
+
+
+def estate_rounds(services: int, clusters: int, rounds: int, record: benchdoc.Record) -> list[str]:
+    """Time and say `rounds` estate synths, each against its floor; their table row."""
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         (work / "envs").mkdir()
         (work / "envs/estate.yaml").write_text(yaml.safe_dump(estate(services, clusters)))
         done = [estate_round(work) for _ in range(rounds)]
-    print(f"estate: {services} services x {clusters} clusters = {done[0][0]} objects")
+    record.say(f"estate: {services} services x {clusters} clusters = {done[0][0]} objects")
     for i, (_, synth_s, floor_s) in enumerate(done, 1):
-        print(
+        record.say(
             f"  round {i}: `meshops synth` {synth_s:.2f}s, "
             f"floor (dicts + C YAML dumper + write) {floor_s:.2f}s: {synth_s / floor_s:.1f}x"
         )
     ratios = sorted(synth_s / floor_s for _, synth_s, floor_s in done)
-    print(f"  ratio synth / floor: {ratios[0]:.1f}-{ratios[-1]:.1f}x (target <= 4x)")
+    record.say(f"  ratio synth / floor: {ratios[0]:.1f}-{ratios[-1]:.1f}x (target <= 4x)")
+    synths = sorted(s for _, s, _ in done)
+    floors = sorted(f for _, _, f in done)
+    return [
+        f"`meshops synth`, estate of {services} services x {clusters} clusters "
+        f"({done[0][0]:,} objects), CLI wall time, {rounds} rounds",
+        f"{synths[0]:.1f}-{synths[-1]:.1f} s",
+        f"{floors[0]:.1f}-{floors[-1]:.1f} s (the same dicts, libyaml, a file each)",
+        f"{ratios[0]:.1f}-{ratios[-1]:.1f}x",
+        f"<= 4x: {benchdoc.verdict(ratios[-1] <= 4)}",
+    ]
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ $meshops synth
 $meshops synth --check
 
 echo "== control plane" >&2
-bins="$(bash scripts/controlplane/build.sh)"
+bins="$(.venv/bin/python scripts/tools.py path controlplane)"
 $meshops cluster down >/dev/null  # start from an empty cluster, so every run shows the same
 $meshops cluster up
 state="${MESHOPS_CLUSTER_DIR:-${XDG_STATE_HOME:-$HOME/.local/state}/meshops/local-cluster}"

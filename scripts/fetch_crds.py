@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Fetch pinned upstream CRDs and filter them into charts_py/crds/ (one served version each).
+"""Fetch pinned upstream CRDs and filter them into charts_py/crds/ (every served version).
 
 Why this script exists:
 
@@ -10,14 +10,18 @@ Why this script exists:
   GitHub release assets or raw URLs: the Go module proxy serves immutable, checksum-database
   verified zips, and we additionally pin the ``h1:`` hash of each module below, so a given
   pin always yields the same bytes.
-* Upstream CRDs carry every served API version (Istio ships v1alpha3/v1beta1/v1 side by side).
-  We keep exactly the one version meshops emits, so each CRD file is the schema of what we
-  render.
+* Upstream CRDs carry every served API version (Istio ships v1alpha3/v1beta1/v1 side by side,
+  one schema each). We keep every served version, as the API server serves them: `meshops
+  validate` checks manifests we did not write, at whatever version they were written.
+* Gateway API ships two channels of the same CRDs: standard and experimental (a superset,
+  with more fields and the alpha versions). Both are kept, in their own folders, for
+  validation only: the local control plane installs the top-level files.
 * Output must be byte-identical on every run so that ``--check`` (run in CI) can prove the
   committed files match the pins.
 
 Output (the directory is owned by this script; files not produced by it are deleted):
-``charts_py/crds/<plural>.<group>.yaml``, one filtered CRD per file.
+``charts_py/crds/<plural>.<group>.yaml``, one filtered CRD per file, and
+``charts_py/crds/gateway-api/<channel>/<plural>.<group>.yaml``.
 
 Usage::
 
@@ -30,6 +34,7 @@ from __future__ import annotations
 import argparse
 import copy
 import filecmp
+import fnmatch
 import json
 import os
 import shutil
@@ -88,24 +93,34 @@ ARGO_CD = GoModule(
     h1="h1:OmhqeKiR3C//awbFrhQqFdtRI+Qiv17j8vqm3UkMj/g=",
     globs=("manifests/crds/*-crd.yaml",),
 )
-PINNED_MODULES: tuple[GoModule, ...] = (ISTIO_API, PROMETHEUS_OPERATOR, ARGO_CD)
+# The version the pinned istioctl builds against (istio.io/istio's go.mod, scripts/istioctl).
+GATEWAY_API = GoModule(
+    path="sigs.k8s.io/gateway-api",
+    version="v1.6.0",
+    h1="h1:735YBRj5NXFrOGX0GoSjwzUIzbz8kiEOfADsqHFmHgE=",
+    globs=("config/crd/standard/*.yaml", "config/crd/experimental/*.yaml"),
+)
+PINNED_MODULES: tuple[GoModule, ...] = (ISTIO_API, PROMETHEUS_OPERATOR, ARGO_CD, GATEWAY_API)
 
 
 @dataclass(frozen=True)
 class Selection:
-    """CRD kinds to keep from one module, and the single API version meshops emits for them."""
+    """CRD kinds of one group to keep from one module (every served version of each), the
+    upstream files they may come from, and the folder under charts_py/crds/ they go to."""
 
     module: GoModule
     group: str
-    version: str
     kinds: tuple[str, ...]
+    source: str = "*"
+    """fnmatch pattern of the upstream path (a Gateway API channel's folder)."""
+    folder: str = ""
 
 
+_GATEWAY_API_KINDS = ("Gateway", "HTTPRoute", "GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant")
 SELECTIONS: tuple[Selection, ...] = (
     Selection(
         ISTIO_API,
         "networking.istio.io",
-        "v1",
         (
             "VirtualService",
             "DestinationRule",
@@ -113,24 +128,34 @@ SELECTIONS: tuple[Selection, ...] = (
             "ServiceEntry",
             "Sidecar",
             "WorkloadEntry",
+            "WorkloadGroup",
+            "EnvoyFilter",
+            "ProxyConfig",
         ),
     ),
-    # EnvoyFilter has never graduated beyond v1alpha3.
-    Selection(ISTIO_API, "networking.istio.io", "v1alpha3", ("EnvoyFilter",)),
     Selection(
         ISTIO_API,
         "security.istio.io",
-        "v1",
         ("PeerAuthentication", "AuthorizationPolicy", "RequestAuthentication"),
     ),
-    Selection(ISTIO_API, "telemetry.istio.io", "v1", ("Telemetry",)),
+    Selection(ISTIO_API, "telemetry.istio.io", ("Telemetry",)),
+    Selection(ISTIO_API, "extensions.istio.io", ("WasmPlugin",)),
     Selection(
         PROMETHEUS_OPERATOR,
         "monitoring.coreos.com",
-        "v1",
         ("ServiceMonitor", "PodMonitor", "PrometheusRule"),
     ),
-    Selection(ARGO_CD, "argoproj.io", "v1alpha1", ("Application", "ApplicationSet", "AppProject")),
+    Selection(ARGO_CD, "argoproj.io", ("Application", "ApplicationSet", "AppProject")),
+    *(
+        Selection(
+            GATEWAY_API,
+            "gateway.networking.k8s.io",
+            _GATEWAY_API_KINDS,
+            source=f"config/crd/{channel}/*",
+            folder=f"gateway-api/{channel}",
+        )
+        for channel in ("standard", "experimental")
+    ),
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -257,35 +282,29 @@ class FilteredCrd:
     name: str
     group: str
     kind: str
-    version: str
-    upstream_storage: str
+    versions: tuple[str, ...]
     module: GoModule
     source_path: str
+    folder: str
     body: dict[str, Any]
 
     @property
-    def storage_changed(self) -> bool:
-        """True when the kept version was not the upstream storage version."""
-        return self.version != self.upstream_storage
+    def path(self) -> Path:
+        """Where it goes under charts_py/crds/."""
+        return Path(self.folder) / f"{self.name}.yaml"
 
     def render(self) -> str:
-        """File text: provenance header, optional storage note, then the CRD."""
+        """File text: provenance header, then the CRD."""
         lines = [
             f"# Source: {self.module.ref} {self.source_path}",
-            f"# Generated by scripts/fetch_crds.py: only {self.group}/{self.version} kept; "
-            "do not edit.",
+            f"# Generated by scripts/fetch_crds.py: served versions {', '.join(self.versions)} "
+            "kept; do not edit.",
         ]
-        if self.storage_changed:
-            lines.append(
-                f"# NOTE: upstream storage version is {self.upstream_storage}; {self.version} is "
-                "set to storage: true here because it is the only version kept. Do not apply "
-                f"over a cluster whose CRD status.storedVersions lists {self.upstream_storage}."
-            )
         return "\n".join(lines) + "\n" + dump_yaml(self.body)
 
 
 def filter_crd(doc: Mapping[str, Any], selection: Selection, source_path: str) -> FilteredCrd:
-    """Reduce an upstream CRD to one served version, installable on its own."""
+    """Reduce an upstream CRD to its served versions, installable on its own."""
     crd = copy.deepcopy(dict(doc))
     crd.pop("status", None)
     meta = crd.get("metadata") or {}
@@ -299,24 +318,16 @@ def filter_crd(doc: Mapping[str, Any], selection: Selection, source_path: str) -
 
     spec = crd["spec"]
     kind = spec["names"]["kind"]
-    versions: list[dict[str, Any]] = spec["versions"]
-    by_name = {v["name"]: v for v in versions}
-    if selection.version not in by_name:
-        raise FetchError(
-            f"{selection.module.ref}: {kind} has no version {selection.version} "
-            f"(has {sorted(by_name)})"
-        )
-    kept_version = by_name[selection.version]
-    if not kept_version.get("served", False):
-        raise FetchError(f"{kind} {selection.version} is not served upstream")
-    storage = [v["name"] for v in versions if v.get("storage")]
+    served = [v for v in spec["versions"] if v.get("served", False)]
+    storage = [v["name"] for v in spec["versions"] if v.get("storage")]
     if len(storage) != 1:
         raise FetchError(f"{kind}: expected one storage version upstream, got {storage}")
-    kept_version["storage"] = True
-    spec["versions"] = [kept_version]
-    # With one version there is nothing to convert; a webhook stanza would only point at a
-    # service that may not exist.
-    spec.pop("conversion", None)
+    if storage[0] not in {v["name"] for v in served}:
+        raise FetchError(f"{kind}: storage version {storage[0]} is not served upstream")
+    # A version no API server serves checks nothing a user can write.
+    spec["versions"] = served
+    if (spec.get("conversion") or {}).get("strategy", "None") != "None":
+        raise FetchError(f"{kind}: a conversion webhook is not installable from a file")
 
     expected_name = f"{spec['names']['plural']}.{spec['group']}"
     if clean_meta["name"] != expected_name:
@@ -325,10 +336,10 @@ def filter_crd(doc: Mapping[str, Any], selection: Selection, source_path: str) -
         name=expected_name,
         group=spec["group"],
         kind=kind,
-        version=selection.version,
-        upstream_storage=storage[0],
+        versions=tuple(v["name"] for v in served),
         module=selection.module,
         source_path=source_path,
+        folder=selection.folder,
         body=crd,
     )
 
@@ -337,25 +348,25 @@ def select_crds(module_dirs: Mapping[GoModule, Path]) -> list[FilteredCrd]:
     """Pick exactly the kinds in SELECTIONS; fail loudly if any is missing or ambiguous."""
     result: list[FilteredCrd] = []
     for module, module_dir in module_dirs.items():
-        wanted = {
-            (sel.group, kind): sel
-            for sel in SELECTIONS
-            if sel.module == module
-            for kind in sel.kinds
-        }
-        found: dict[tuple[str, str], FilteredCrd] = {}
+        selections = [sel for sel in SELECTIONS if sel.module == module]
+        wanted = {(sel.folder, sel.group, kind) for sel in selections for kind in sel.kinds}
+        found: dict[tuple[str, str, str], FilteredCrd] = {}
         for source_path, doc in load_crds(module, module_dir):
-            key = (doc["spec"]["group"], doc["spec"]["names"]["kind"])
-            if key not in wanted:
-                continue
-            if key in found:
-                raise FetchError(f"{module.ref}: {key} defined twice")
-            found[key] = filter_crd(doc, wanted[key], source_path)
-        missing = sorted(set(wanted) - set(found))
+            group, kind = doc["spec"]["group"], doc["spec"]["names"]["kind"]
+            for sel in selections:
+                key = (sel.folder, group, kind)
+                if (sel.group, kind) != (group, kind) or kind not in sel.kinds:
+                    continue
+                if not fnmatch.fnmatch(source_path, sel.source):
+                    continue
+                if key in found:
+                    raise FetchError(f"{module.ref}: {key} defined twice")
+                found[key] = filter_crd(doc, sel, source_path)
+        missing = sorted(wanted - set(found))
         if missing:
             raise FetchError(f"{module.ref}: CRDs not found: {missing}")
         result.extend(found.values())
-    return sorted(result, key=lambda c: c.name)
+    return sorted(result, key=lambda c: c.path)
 
 
 def generate(out_root: Path, workdir: Path) -> list[FilteredCrd]:
@@ -366,9 +377,10 @@ def generate(out_root: Path, workdir: Path) -> list[FilteredCrd]:
     crds = select_crds(module_dirs)
 
     crds_dir = out_root / CRDS_REL
-    crds_dir.mkdir(parents=True)
     for crd in crds:
-        (crds_dir / f"{crd.name}.yaml").write_text(crd.render(), encoding="utf-8")
+        target = crds_dir / crd.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(crd.render(), encoding="utf-8")
     return crds
 
 
@@ -426,12 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         crds = generate(staging, work)
 
         for crd in crds:
-            note = (
-                f" (upstream storage {crd.upstream_storage}, flipped)"
-                if crd.storage_changed
-                else ""
-            )
-            print(f"{crd.group}/{crd.version} {crd.kind}{note}")
+            print(f"{crd.path}: {crd.kind} {', '.join(crd.versions)}")
 
         if args.check:
             drift = False

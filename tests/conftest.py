@@ -38,14 +38,18 @@ def rendered() -> list[Manifest]:
     return synth.manifests(envs, envs)
 
 
-def find(manifests: list[Manifest], prefix: str, kind: str, name: str) -> dict[str, Any]:
-    """The object of `kind`/`name` under dist path `prefix` (e.g. `prod/prod-east`)."""
+def find(
+    manifests: list[Manifest], prefix: str, kind: str, name: str, namespace: str | None = None
+) -> dict[str, Any]:
+    """The object of `kind`/`name` (in `namespace`, where names repeat across namespaces)
+    under dist path `prefix` (e.g. `prod/prod-east`)."""
     hits = [
         m.obj
         for m in manifests
         if m.path.startswith(prefix + "/")
         and m.obj["kind"] == kind
         and m.obj["metadata"]["name"] == name
+        and namespace in (None, m.obj["metadata"].get("namespace"))
     ]
     assert len(hits) == 1, f"expected one {kind}/{name} under {prefix}, found {len(hits)}"
     return hits[0]

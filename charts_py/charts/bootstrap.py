@@ -1,4 +1,8 @@
-"""dist/_bootstrap/argocd: the AppProject and ApplicationSet syncing every dist/<env>/<cluster>.
+"""dist/_bootstrap/argocd: the AppProjects and ApplicationSets syncing every dist/<env>/<cluster>.
+
+The platform's project and ApplicationSet sync every folder but the objects of teams'
+namespaces; each team gets a project limited to its namespaces and an ApplicationSet whose
+Applications sync only its namespaces' files of the same folders.
 
 Argo CD admits an Application only if the project permits its destination (cluster and
 namespace) and, at sync, every object's kind and namespace. So what the Applications may
@@ -39,31 +43,141 @@ class Reach:
 
 
 def reach(envs: list[Environment]) -> Reach:
-    """The one derivation of clusters, namespaces and kinds behind the whole bootstrap."""
+    """The one derivation of clusters, namespaces and kinds behind the platform's project:
+    every namespace a cluster's charts write to, but the teams'."""
+    owned = {ns for team in team_reach(envs).values() for _, ns in team.destinations}
     pairs = sorted(
         {
             (c.name, ns)
             for env in envs
             for c in env.spec.clusters
             for ns in drift_job.managed_namespaces(env)
+            if ns not in owned
         }
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
     return Reach(tuple(pairs), naming.MESH_ROOT, kinds.MESH_KINDS)
 
 
+@dataclass(frozen=True)
+class TeamReach:
+    """What one team's Applications may touch: its namespaces in the clusters of the
+    environments it has them in, namespaced kinds only (the platform creates the namespaces)."""
+
+    destinations: tuple[tuple[str, str], ...]
+    """(cluster, namespace) pairs, sorted."""
+    folders: tuple[tuple[str, str, str], ...]
+    """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
+    namespace (the team's first there) is its Application's destination."""
+
+    @property
+    def namespaces(self) -> list[str]:
+        return sorted({ns for _, ns in self.destinations})
+
+
+def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
+    """Each team's reach, by team name (a team may own namespaces in several environments)."""
+    pairs: dict[str, set[tuple[str, str]]] = {}
+    folders: dict[str, dict[tuple[str, str], str]] = {}
+    for env in envs:
+        for ns in env.namespaces:
+            if ns.team is None:
+                continue
+            for c in env.spec.clusters:
+                pairs.setdefault(ns.team, set()).add((c.name, ns.name))
+                folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
+    return {
+        team: TeamReach(
+            tuple(sorted(pairs[team])),
+            tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
+        )
+        for team in sorted(pairs)
+    }
+
+
+def files_of(namespaces: list[str]) -> str:
+    """An Argo CD directory glob matching the dist files of objects in `namespaces`
+    (`<chart>/<Kind>.<group>.<namespace>.<name>.yaml`). Argo CD matches it against the path
+    relative to the Application's folder with no separator, so `*` spans `/` (reposerver
+    `getPotentiallyValidManifestFile`, argo-cd v3.6.1); environment.py keeps team namespaces
+    from being named like a segment of an API group, so `.<ns>.` matches the namespace only."""
+    patterns = [f"*.{ns}.*.yaml" for ns in namespaces]
+    return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
+
+
 def build(envs: list[Environment]) -> cdk8s.App:
-    """The Argo CD objects for all environments (one repo, one project, one ApplicationSet)."""
+    """The Argo CD objects for all environments: the platform's project and ApplicationSet,
+    and one of each per team, limited to its namespaces."""
     app = cdk8s.App()
     chart = cdk8s.Chart(
         app, CHART, labels=contract.labels(BOOTSTRAP_ENVIRONMENT, BOOTSTRAP_CLUSTER, CHART)
     )
-    argocd, scope = envs[0].spec.argocd, reach(envs)
+    argocd, scope, teams = envs[0].spec.argocd, reach(envs), team_reach(envs)
+    excluded = [ns for team in teams.values() for ns in team.namespaces]
     spec = {"spec": _project(envs[0], scope)}
     emit(chart, kinds.APP_PROJECT, PROJECT, spec, namespace=argocd.namespace)
-    spec = {"spec": _application_set(envs[0], scope)}
+    spec = {"spec": _application_set(envs[0], scope, sorted(set(excluded)))}
     emit(chart, kinds.APPLICATION_SET, PROJECT, spec, namespace=argocd.namespace)
+    for team, found in teams.items():
+        name = f"{PROJECT}-{team}"
+        spec = {"spec": _team_project(envs[0], team, found)}
+        emit(chart, kinds.APP_PROJECT, name, spec, namespace=argocd.namespace)
+        spec = {"spec": _team_application_set(envs[0], team, found)}
+        emit(chart, kinds.APPLICATION_SET, name, spec, namespace=argocd.namespace)
     return app
+
+
+def _team_project(env: Environment, team: str, found: TeamReach) -> dict[str, Any]:
+    return {
+        "description": f"Team {team}'s namespaces, generated by meshops",
+        "sourceRepos": [env.spec.argocd.repo_url],
+        "destinations": [{"name": c, "namespace": ns} for c, ns in found.destinations],
+        "namespaceResourceWhitelist": [
+            {"group": k.group, "kind": k.kind} for k in kinds.MESH_KINDS if k.namespaced
+        ],
+    }
+
+
+def _team_application_set(env: Environment, team: str, found: TeamReach) -> dict[str, Any]:
+    """One Application per folder holding the team's objects, syncing only those files."""
+    argocd = env.spec.argocd
+    elements = [{"env": e, "cluster": c, "namespace": ns} for e, c, ns in found.folders]
+    return {
+        "goTemplate": True,
+        "goTemplateOptions": ["missingkey=error"],
+        "generators": [{"list": {"elements": elements}}],
+        "template": {
+            "metadata": {
+                "name": f"{PROJECT}-{team}-{{{{.env}}}}-{{{{.cluster}}}}",
+                "labels": {
+                    contract.MANAGED_BY: contract.MANAGED_BY_VALUE,
+                    contract.ENVIRONMENT: "{{.env}}",
+                    contract.CLUSTER: "{{.cluster}}",
+                },
+            },
+            "spec": {
+                "project": f"{PROJECT}-{team}",
+                "source": {
+                    "repoURL": argocd.repo_url,
+                    "targetRevision": argocd.revision,
+                    "path": "dist/{{.env}}/{{.cluster}}",
+                    "directory": {"recurse": True, "include": files_of(found.namespaces)},
+                },
+                "destination": {"name": "{{.cluster}}", "namespace": "{{.namespace}}"},
+                "syncPolicy": {
+                    "automated": {"prune": True, "selfHeal": True},
+                    "syncOptions": ["ServerSideApply=true"],
+                    # The platform's Application creates the namespaces; until it has, a
+                    # sync fails, and Argo CD retries a failed automated sync of the same
+                    # revision only with a retry policy.
+                    "retry": {
+                        "limit": 10,
+                        "backoff": {"duration": "10s", "factor": 2, "maxDuration": "3m"},
+                    },
+                },
+            },
+        },
+    }
 
 
 def _project(env: Environment, scope: Reach) -> dict[str, Any]:
@@ -81,8 +195,11 @@ def _project(env: Environment, scope: Reach) -> dict[str, Any]:
     }
 
 
-def _application_set(env: Environment, scope: Reach) -> dict[str, Any]:
+def _application_set(env: Environment, scope: Reach, excluded: list[str]) -> dict[str, Any]:
     argocd = env.spec.argocd
+    directory: dict[str, Any] = {"recurse": True}
+    if excluded:  # the teams' Applications sync those
+        directory["exclude"] = files_of(excluded)
     env_segment, cluster = "{{index .path.segments 1}}", "{{.path.basename}}"
     return {
         "goTemplate": True,
@@ -114,7 +231,7 @@ def _application_set(env: Environment, scope: Reach) -> dict[str, Any]:
                     "repoURL": argocd.repo_url,
                     "targetRevision": argocd.revision,
                     "path": "{{.path.path}}",
-                    "directory": {"recurse": True},
+                    "directory": directory,
                 },
                 "destination": {"name": cluster, "namespace": scope.namespace},
                 "syncPolicy": {

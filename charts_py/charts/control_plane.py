@@ -10,7 +10,6 @@ import cdk8s
 
 from charts_py import contract, kinds
 from charts_py.config.environment import Environment
-from charts_py.constructs import external
 from charts_py.constructs.control_plane import CHART_LABEL, PROJECT, ControlPlane, project
 from charts_py.constructs.objects import emit
 
@@ -23,7 +22,6 @@ def build(envs: list[Environment]) -> cdk8s.App:
     namespace = envs[0].spec.argocd.namespace
     emit(chart, kinds.APP_PROJECT, PROJECT, {"spec": project(envs)}, namespace=namespace)
     for env in envs:
-        egress = any(external.via_egress_gateway(env, e) for e in env.spec.external_services)
         for cluster in env.spec.clusters:
-            ControlPlane(chart, env=env, cluster=cluster, egress=egress)
+            ControlPlane(chart, env=env, cluster=cluster)
     return app

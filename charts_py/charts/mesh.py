@@ -9,6 +9,7 @@ from __future__ import annotations
 import cdk8s
 
 from charts_py import contract
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs import baseline, external, gateways, monitoring
@@ -29,7 +30,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
     baseline.MeshBaseline(chart("mesh-baseline"), env=env)
     _gateways(chart("gateways"), env)
     services = chart("services")
-    for svc in env.spec.services:
+    for svc in env.services:
         MeshService(services, env=env, service=svc)
     if env.spec.external_services:
         externals = chart("external-services")
@@ -48,6 +49,8 @@ def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
     gateways.IngressGateway(scope, env=env)
     if env.multi_cluster:
         gateways.EastWestGateway(scope)
-    sensitive = [e.host for e in env.spec.external_services if external.via_egress_gateway(env, e)]
+    sensitive = [
+        e.host for e in env.spec.external_services if installation.via_egress_gateway(env, e)
+    ]
     if sensitive:
         gateways.EgressGateway(scope, hosts=sensitive)

@@ -6,9 +6,6 @@ Exit codes: 0 success, 1 a check found differences, 2 could not run (bad input).
 from __future__ import annotations
 
 import argparse
-import atexit
-import os
-import sys
 import traceback
 from collections.abc import Sequence
 from typing import NoReturn
@@ -17,13 +14,12 @@ import charts_py
 from charts_py.cli import author, operate, propose
 from charts_py.cli.console import EXIT_ERROR, err
 from charts_py.errors import MeshopsError
+from charts_py.speed import process
 
 
 def entry() -> NoReturn:
-    """The console script: `main`, then the exit handlers (jsii stops node, temporary files
-    go), then out without the interpreter's teardown of every object, which after a synth
-    (the construct tree, jsii's object maps) took 0.1-0.15 s of 1.4-1.6 s
-    (docs/development.md, "Performance").
+    """The console script: `main`, then out through the exit handlers but without the
+    interpreter's teardown (speed/process.py: `leave`).
 
     A crash (an exception no command maps) prints its traceback and exits 2, "could not
     complete": Python's own 1 would read as "differences found", and the nightly job counts
@@ -33,10 +29,7 @@ def entry() -> NoReturn:
     except Exception:
         traceback.print_exc()
         code = EXIT_ERROR
-    sys.stdout.flush()
-    sys.stderr.flush()
-    atexit._run_exitfuncs()
-    os._exit(code)
+    process.leave(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

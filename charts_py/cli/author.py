@@ -8,12 +8,12 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from charts_py import format_names
+from charts_py.cli import shared
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
-
-if TYPE_CHECKING:
-    pass
+from charts_py.speed import process
 
 
 def register(commands: Any) -> None:
@@ -23,21 +23,16 @@ def register(commands: Any) -> None:
 
 
 def _add_synth(commands: Any) -> None:
-    synth = commands.add_parser("synth", help="render environments/*.yaml into dist/")
-    synth.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="E",
-        help="only this environment (repeatable); default: all",
+    synth = commands.add_parser(
+        "synth",
+        help="render environments/*.yaml into dist/",
+        parents=[shared.envs(), shared.environments(), shared.dist()],
     )
     synth.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 if dist/ differs from a fresh render",
     )
-    synth.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    synth.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
     synth.set_defaults(handler=_synth)
 
 
@@ -54,7 +49,15 @@ def _add_schema(commands: Any) -> None:
 
 
 def _add_validate(commands: Any) -> None:
-    validate = commands.add_parser("validate", help="check manifests: schemas and mesh rules")
+    meaning = (
+        "with PATHs: use this environment's (or profile's) rules; default: prod. "
+        "Without: only dist/E"
+    )
+    validate = commands.add_parser(
+        "validate",
+        help="check manifests: schemas and mesh rules",
+        parents=[shared.env(required=False, meaning=meaning), shared.environments(), shared.dist()],
+    )
     validate.add_argument(
         "paths",
         nargs="*",
@@ -63,46 +66,54 @@ def _add_validate(commands: Any) -> None:
         help="YAML files or folders; default: every dist/<env> under its environment's profile",
     )
     validate.add_argument(
-        "--env",
-        default=None,
-        metavar="E",
-        help="with PATHs: use this environment's (or profile's) rules; default: prod. "
-        "Without: only dist/E",
+        "--exclude",
+        action="append",
+        default=[],
+        metavar="GLOB",
+        help="with PATHs: leave out files (or folders) matching GLOB; repeatable",
     )
-    validate.add_argument("--format", choices=("text", "json", "sarif", "junit"), default="text")
-    validate.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    validate.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
+    validate.add_argument(
+        "--namespace",
+        default="default",
+        metavar="N",
+        help="with PATHs: the namespace of objects that name none (as kubectl apply -n N)",
+    )
+    validate.add_argument(
+        "--no-istioctl", action="store_true", help="do not run istioctl analyze as well"
+    )
+    validate.add_argument("--format", choices=format_names.VALIDATE, default="text")
     validate.set_defaults(handler=_validate)
 
 
 def _add_audit(commands: Any) -> None:
-    audit = commands.add_parser("audit", help="compliance report of dist/<env> by control")
-    audit.add_argument("--env", required=True, metavar="E")
-    audit.add_argument("--format", choices=("markdown", "json"), default="markdown")
-    audit.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
-    audit.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
+    audit = commands.add_parser(
+        "audit",
+        help="compliance report of dist/<env> by control",
+        parents=[shared.env(), shared.environments(), shared.dist()],
+    )
+    audit.add_argument("--format", choices=format_names.AUDIT, default="markdown")
     audit.set_defaults(handler=_audit)
 
 
 def _add_cost(commands: Any) -> None:
-    cost = commands.add_parser("cost", help="monthly cost of requests; what Sidecar scoping saves")
-    cost.add_argument(
-        "--env",
-        action="append",
-        default=[],
-        metavar="E",
-        help="only this environment (repeatable); default: all",
+    cost = commands.add_parser(
+        "cost",
+        help="monthly cost of requests; what Sidecar scoping saves",
+        parents=[shared.envs(), shared.environments()],
     )
-    cost.add_argument("--format", choices=("text", "json", "markdown"), default="text")
-    cost.add_argument("--environments", type=Path, default=Path("environments"), metavar="DIR")
+    cost.add_argument("--format", choices=format_names.COST, default="text")
     cost.set_defaults(handler=_cost)
 
 
-def _synth(args: argparse.Namespace) -> int:
-    from charts_py.render import startup
+NODE_BOUND = ("cdk8s", "charts_py.render.synth")
+"""What synth imports that starts node (cdk8s first: node's start-up is what to overlap)."""
+PURE_PYTHON = ("charts_py.config.environment",)
+"""What synth imports that needs no node and is slow to import: the pydantic models."""
 
-    with startup.overlapped():  # node starts while the pydantic models import
-        from charts_py.render import synth  # imports cdk8s (starts node): only when needed
+
+def _synth(args: argparse.Namespace) -> int:
+    process.imported(NODE_BOUND, meanwhile=PURE_PYTHON)  # node starts while pydantic imports
+    from charts_py.render import synth  # imported just now (cdk8s only when synth runs)
 
     started = time.monotonic()
     result = synth.run(args.environments, args.dist, args.env, check=args.check)
@@ -140,6 +151,9 @@ def _schema(args: argparse.Namespace) -> int:
     target = args.output or schema.SCHEMA_FILE
     target.write_text(schema.text(), encoding="utf-8")
     out.print(f"wrote {target}")
+    if args.output is None:  # the team file's schema beside it
+        schema.TEAM_SCHEMA_FILE.write_text(schema.team_text(), encoding="utf-8")
+        out.print(f"wrote {schema.TEAM_SCHEMA_FILE}")
     return EXIT_OK
 
 
@@ -148,10 +162,11 @@ def _validate(args: argparse.Namespace) -> int:
 
     if args.paths:
         profile = targets.profile_of(args.env, args.environments)
-        chosen = targets.for_paths(args.paths, profile)
+        chosen = targets.for_paths(args.paths, profile, args.exclude, args.namespace)
     else:
         chosen = targets.for_dist(args.dist, args.environments, [args.env] if args.env else [])
-    result = targets.run(chosen).merged(second_opinion.review(chosen))
+    opinion = second_opinion.skipped() if args.no_istioctl else second_opinion.review(chosen)
+    result = targets.run(chosen).merged(opinion)
     for note in result.notes:
         err.print(f"validate: {note}", markup=False)
     sys.stdout.write(report.render(result, args.format))

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 
-from charts_py import contract
+from charts_py import contract, format_names
+from charts_py.cli import shared
 from charts_py.cli.console import EXIT_DIFFERENT, EXIT_OK, err, out
 
 if TYPE_CHECKING:
@@ -54,20 +55,12 @@ def _add_cluster(commands: Any) -> None:
 
 
 def _add_drift(commands: Any) -> None:
-    drift = commands.add_parser("drift", help="compare a cluster with dist/<env>/<cluster> in git")
-    drift.add_argument("--env", required=True, metavar="E")
-    drift.add_argument("--cluster", default=None, metavar="C")
-    drift.add_argument(
-        "--repo",
-        type=Path,
-        default=None,
-        metavar="P",
-        help="git repository (default: the one around the current directory)",
+    drift = commands.add_parser(
+        "drift",
+        help="compare a cluster with dist/<env>/<cluster> in git",
+        parents=[shared.target(), shared.repo(), shared.dist(), shared.kube()],
     )
     drift.add_argument("--ref", default="HEAD", metavar="R", help="git ref of the desired state")
-    drift.add_argument("--dist", default="dist", metavar="DIR", help="dist folder in the repo")
-    drift.add_argument("--kubeconfig", default=None, metavar="F")
-    drift.add_argument("--context", default=None, metavar="X")
     drift.add_argument(
         "--live-dir",
         type=Path,
@@ -75,9 +68,7 @@ def _add_drift(commands: Any) -> None:
         metavar="D",
         help="compare with a `kubectl get -o yaml` dump instead of a cluster",
     )
-    drift.add_argument(
-        "--format", choices=("text", "json", "markdown", "junit", "html"), default="text"
-    )
+    drift.add_argument("--format", choices=format_names.DRIFT, default="text")
     drift.add_argument("--output", type=Path, default=None, metavar="F")
     drift.add_argument("--details", action="store_true", help="text: list every difference")
     drift.add_argument(
@@ -117,7 +108,7 @@ def _add_delivery(drift: Any) -> None:
         metavar="VAR",
         help="like --notify, the URL read from environment variable VAR (kept out of argv)",
     )
-    drift.add_argument("--notify-format", choices=("json", "slack"), default="json")
+    drift.add_argument("--notify-format", choices=format_names.NOTIFY, default="json")
     drift.add_argument(
         "--metrics-file",
         type=Path,
@@ -154,13 +145,10 @@ def _notify_url_from_env(name: str) -> str:
 
 def _add_apply(commands: Any) -> None:
     apply = commands.add_parser(
-        "apply", help="server-side apply dist/<env>/<cluster> (Argo CD-style)"
+        "apply",
+        help="server-side apply dist/<env>/<cluster> (Argo CD-style)",
+        parents=[shared.target(), shared.kube(), shared.dist()],
     )
-    apply.add_argument("--env", required=True, metavar="E")
-    apply.add_argument("--cluster", default=None, metavar="C")
-    apply.add_argument("--kubeconfig", default=None, metavar="F")
-    apply.add_argument("--context", default=None, metavar="X")
-    apply.add_argument("--dist", type=Path, default=Path("dist"), metavar="DIR")
     apply.add_argument("--dry-run", action="store_true", help="server-side dry-run: change nothing")
     apply.set_defaults(handler=_apply)
 
@@ -242,14 +230,14 @@ def _drift(args: argparse.Namespace) -> int:
     from charts_py.drift import formats, html, run, snapshot
 
     options = run.Options(
-        args.env,
-        args.cluster,
-        args.repo,
-        args.ref,
-        args.dist,
-        args.kubeconfig,
-        args.context,
-        args.live_dir,
+        env=args.env,
+        cluster=args.cluster,
+        repo=args.repo,
+        ref=args.ref,
+        dist=str(args.dist),
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        live_dir=args.live_dir,
     )
     started = time.monotonic()
     with err.status(f"drift {args.env}: reading git and the cluster..."):
@@ -289,7 +277,7 @@ def _propose(args: argparse.Namespace, report: Report) -> Report:
 
     with err.status("proposing an adoption branch (re-rendering the environment)..."):
         link = nightly.adopt(
-            report, repo=args.repo, dist=args.dist, prefix=args.propose_branch, push=args.push
+            report, repo=args.repo, dist=str(args.dist), prefix=args.propose_branch, push=args.push
         )
     if link.error:
         err.print(f"meshops: warning: propose: {link.error}", markup=False)
@@ -327,18 +315,20 @@ def _said(what: str, url: str, sent: Delivery) -> None:
 
 def _add_backup(commands: Any) -> None:
     backup = commands.add_parser(
-        "backup", help="commit the live state meshops manages to the snapshot branch"
+        "backup",
+        help="commit the live state meshops manages to the snapshot branch",
+        parents=_recovery_parents(),
     )
-    _add_recovery_common(backup)
     backup.add_argument("--push", default=None, metavar="REMOTE", help="push the snapshot branch")
     backup.set_defaults(handler=_backup)
 
 
 def _add_restore(commands: Any) -> None:
     restore = commands.add_parser(
-        "restore", help="re-apply a backup (or git) Argo CD-style, then verify with drift"
+        "restore",
+        help="re-apply a backup (or git) Argo CD-style, then verify with drift",
+        parents=_recovery_parents(),
     )
-    _add_recovery_common(restore)
     restore.add_argument(
         "--from",
         dest="source",
@@ -353,20 +343,25 @@ def _add_restore(commands: Any) -> None:
     restore.set_defaults(handler=_restore)
 
 
-def _add_recovery_common(parser: Any) -> None:
-    parser.add_argument("--env", required=True, metavar="E")
-    parser.add_argument("--cluster", default=None, metavar="C")
-    parser.add_argument("--repo", type=Path, default=None, metavar="P")
-    parser.add_argument("--kubeconfig", default=None, metavar="F")
-    parser.add_argument("--context", default=None, metavar="X")
-    parser.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+def _recovery_parents() -> list[argparse.ArgumentParser]:
+    """backup's and restore's options: the cluster, the repository, the snapshot branch."""
+    branch = argparse.ArgumentParser(add_help=False)
+    branch.add_argument("--branch", default=contract.SNAPSHOT_BRANCH, metavar="B")
+    return [shared.target(), shared.repo(), shared.dist(), shared.kube(), branch]
 
 
 def _backup(args: argparse.Namespace) -> int:
     from charts_py.recovery import backup
 
     options = backup.Options(
-        args.env, args.cluster, args.repo, args.kubeconfig, args.context, args.branch, args.push
+        env=args.env,
+        cluster=args.cluster,
+        repo=args.repo,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        branch=args.branch,
+        push=args.push,
+        dist=str(args.dist),
     )
     with err.status(f"backup {args.env}: reading git and the cluster..."):
         taken = backup.take(options)
@@ -387,9 +382,16 @@ def _restore(args: argparse.Namespace) -> int:
     from charts_py.recovery import restore
 
     options = restore.Options(
-        args.env, args.source, args.cluster, args.repo, args.kubeconfig, args.context,
-        args.dry_run, args.branch,
-    )  # fmt: skip
+        env=args.env,
+        source=args.source,
+        cluster=args.cluster,
+        repo=args.repo,
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        dry_run=args.dry_run,
+        branch=args.branch,
+        dist=str(args.dist),
+    )
     verb = "dry-run" if args.dry_run else "restore"
     with err.status(f"{verb} {args.env} from {args.source}...") as status:
         done = restore.restore(options, progress=lambda name: status.update(f"{verb} {name}"))

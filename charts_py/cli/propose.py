@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from charts_py import format_names
+from charts_py.cli import shared
 from charts_py.cli.console import EXIT_OK, err, out
 from charts_py.errors import ConfigError
 
@@ -17,10 +19,15 @@ if TYPE_CHECKING:
 def register(commands: Any) -> None:
     """Add `propose`."""
     cmd = commands.add_parser(
-        "propose", help="adopt a drift run's live values in the environment file, or revert them"
+        "propose",
+        help="adopt a drift run's live values in the environment file, or revert them",
+        parents=[
+            shared.target(cluster_required=True),
+            shared.repo(),
+            shared.dist(),
+            shared.kube(),
+        ],
     )
-    cmd.add_argument("--env", required=True, metavar="E")
-    cmd.add_argument("--cluster", required=True, metavar="C")
     cmd.add_argument(
         "--from-report",
         type=Path,
@@ -34,12 +41,8 @@ def register(commands: Any) -> None:
         "--branch", default=None, metavar="B", help="adopt: commit to new branch B, not the tree"
     )
     cmd.add_argument("--push", default=None, metavar="REMOTE", help="push the --branch")
-    cmd.add_argument("--repo", type=Path, default=None, metavar="P")
-    cmd.add_argument("--dist", default="dist", metavar="DIR")
-    cmd.add_argument("--kubeconfig", default=None, metavar="F")
-    cmd.add_argument("--context", default=None, metavar="X")
     cmd.add_argument("--live-dir", type=Path, default=None, metavar="D")
-    cmd.add_argument("--format", choices=("text", "json"), default="text")
+    cmd.add_argument("--format", choices=format_names.PROPOSE, default="text")
     cmd.set_defaults(handler=_propose)
 
 
@@ -58,9 +61,16 @@ def _propose(args: argparse.Namespace) -> int:
     from charts_py.propose import output, proposal, write
 
     options = proposal.Options(
-        args.env, args.cluster, proposal.Mode(_mode(args)), args.from_report, args.repo,
-        args.dist, args.kubeconfig, args.context, args.live_dir,
-    )  # fmt: skip
+        env=args.env,
+        cluster=args.cluster,
+        mode=proposal.Mode(_mode(args)),
+        from_report=args.from_report,
+        repo=args.repo,
+        dist=str(args.dist),
+        kubeconfig=args.kubeconfig,
+        context=args.context,
+        live_dir=args.live_dir,
+    )
     source = "the report" if args.from_report else "the cluster"
     with err.status(f"propose {args.env}/{args.cluster}: reading git and {source}..."):
         inputs = proposal.read(options)
@@ -71,9 +81,9 @@ def _propose(args: argparse.Namespace) -> int:
         written = None
         if planned.mode == proposal.Mode.ADOPT and planned.offered:
             if args.branch:
-                written = write.to_branch(planned, inputs, args.dist, args.branch, args.push)
+                written = write.to_branch(planned, inputs, str(args.dist), args.branch, args.push)
             else:
-                written = write.to_worktree(planned, inputs, args.dist)
+                written = write.to_worktree(planned, inputs, str(args.dist))
     if args.format == "json":
         sys.stdout.write(output.json_text(planned, _written_json(written)))
     else:

@@ -1,6 +1,6 @@
 """Argo CD itself on the local control plane: the three components a sync needs, and redis.
 
-Built from its Go module (scripts/argocd/build.sh); one binary, run under each component's
+Built from its pinned Go module (charts_py/tools.py); one binary, run under each component's
 name. No Argo CD API server, UI or Dex: Applications are objects, read and written through
 the Kubernetes API like everything else here. What running outside a pod takes (learned on
 v3.6.1): the repo-server serves plaintext only with `--disable-tls` and an empty

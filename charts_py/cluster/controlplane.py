@@ -40,7 +40,7 @@ def default_state_dir() -> Path:
     return Path(base) / "meshops" / "local-cluster"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class LocalCluster:
     """A running control plane, as recorded in its state folder."""
 
@@ -98,7 +98,13 @@ def _launch(state_dir: Path, bins: Path, kubeconfig: Path, audit: bool) -> Local
         [str(bins / "kube-apiserver"), *flags],
     )
     server = f"https://127.0.0.1:{api_port}"
-    cluster = LocalCluster(str(state_dir), server, str(kubeconfig), etcd.pid, api.pid)
+    cluster = LocalCluster(
+        state_dir=str(state_dir),
+        server=server,
+        kubeconfig=str(kubeconfig),
+        etcd_pid=etcd.pid,
+        apiserver_pid=api.pid,
+    )
     (state_dir / "cluster.json").write_text(json.dumps(asdict(cluster), indent=2))
     _wait_ready(state_dir, cluster, creds)
     write_kubeconfig(kubeconfig, server, creds.ca_cert, creds.admin_token)

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Credentials:
     """Paths of the files kube-apiserver needs, and the admin token."""
 
@@ -38,13 +38,13 @@ def create(folder: Path) -> Credentials:
     sa_key = ec.generate_private_key(ec.SECP256R1())
     token = secrets.token_hex(24)
     creds = Credentials(
-        folder / "ca.crt",
-        folder / "apiserver.crt",
-        folder / "apiserver.key",
-        folder / "sa.pub",
-        folder / "sa.key",
-        folder / "tokens.csv",
-        token,
+        ca_cert=folder / "ca.crt",
+        serving_cert=folder / "apiserver.crt",
+        serving_key=folder / "apiserver.key",
+        sa_public=folder / "sa.pub",
+        sa_private=folder / "sa.key",
+        token_file=folder / "tokens.csv",
+        admin_token=token,
     )
     creds.ca_cert.write_bytes(ca.public_bytes(serialization.Encoding.PEM))
     creds.serving_cert.write_bytes(serving.public_bytes(serialization.Encoding.PEM))

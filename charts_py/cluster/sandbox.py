@@ -35,7 +35,7 @@ FOLDER = "gitops"
 MANAGER = "meshops-sandbox"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Sandbox:
     """A running sandbox, as recorded in `<state_dir>/sandbox.json`."""
 
@@ -82,7 +82,14 @@ def _launch(state_dir: Path, repo: Path, hub_kubeconfig: Path, revision: str | N
     git = processes.start(state_dir, GIT_SERVER, argv)
     url = f"http://127.0.0.1:{port}/{repo.name}"
     clusters: dict[str, str] = {}
-    sandbox = Sandbox(str(state_dir), str(hub_kubeconfig), str(repo), url, clusters, git.pid)
+    sandbox = Sandbox(
+        state_dir=str(state_dir),
+        hub_kubeconfig=str(hub_kubeconfig),
+        repo=str(repo),
+        repo_url=url,
+        clusters=clusters,
+        git_pid=git.pid,
+    )
     names = clusters_in(repo / "dist")
     _progress(f"a control plane for each cluster: {', '.join(names)}")
     _record(sandbox)

@@ -23,9 +23,14 @@ RESERVED = frozenset({SHORTHAND, "default"})
 Problem = tuple[source.FieldPath, str]
 
 
-def of_service(spec: EnvironmentFile, service: Service) -> list[Experiment]:
-    """The experiments on `service`: its `fault:` shorthand first, then `experiments:` entries."""
-    out = [e for e in spec.experiments if e.service == service.name]
+def of_service(
+    spec: EnvironmentFile, service: Service, namespace: str | None = None
+) -> list[Experiment]:
+    """The experiments on `service` (running in `namespace`, default the platform's): its
+    `fault:` shorthand first, then `experiments:` entries, which name services of the
+    platform's namespace."""
+    home = namespace in (None, spec.namespace)
+    out = [e for e in spec.experiments if home and e.service == service.name]
     if service.fault is None:
         return out
     fault = service.fault

@@ -20,10 +20,17 @@ QUANTITY = r"^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti|k|M|G|T)?$"
 HOSTNAME = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
 
 Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=52)]
+ServiceRef = Annotated[
+    str, Field(pattern=r"^([a-z]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z]([-a-z0-9]{0,50}[a-z0-9])?$")
+]
+"""A service: `name` in the caller's own namespace, `<namespace>/<name>` in another."""
 Duration = Annotated[str, Field(pattern=DURATION)]
 Quantity = Annotated[str, Field(pattern=QUANTITY)]
 Percent = Annotated[float, Field(ge=0, le=100)]
-Profile = Literal["dev", "staging", "prod"]
+Profile = Literal["dev", "staging", "prod", "none"]
+"""`none` adds nothing to the mesh layer (for adopting a mesh as it runs: profiles.py)."""
+Off = Literal[False]
+"""`false`: switch off what a profile would add here (no field, no object)."""
 
 
 def seconds(duration: str) -> float:
@@ -95,18 +102,27 @@ class Alerts(Model):
     p99_latency_ms: Annotated[int, Field(ge=1)]
 
 
+LoadBalancer = Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
+
+
 class Policy(Model):
     """Mesh-wide behaviour. Each profile supplies all of it; an environment may override parts."""
 
-    mtls_mode: Literal["STRICT", "PERMISSIVE"]
+    mtls_mode: Literal["STRICT", "PERMISSIVE"] | Off
+    """`false`: no mesh-wide PeerAuthentication."""
     authorization: bool
+    """The `allow-nothing` AuthorizationPolicy per namespace and an ALLOW policy per service."""
+    sidecar: bool = True
+    """A default Sidecar per namespace and one per service (egress scoping)."""
+    telemetry: bool = True
+    """The mesh-wide Telemetry (access logs, tracing)."""
     outbound_traffic: Literal["ALLOW_ANY", "REGISTRY_ONLY"]
     egress_gateway: bool
-    load_balancer: Literal["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM"]
-    outlier_detection: OutlierDetection | None
-    connection_pool: ConnectionPool
-    timeout: Duration
-    retries: Retries
+    load_balancer: LoadBalancer | Off
+    outlier_detection: OutlierDetection | Off | None
+    connection_pool: ConnectionPool | Off
+    timeout: Duration | Off
+    retries: Retries | Off
     fault_injection: Literal["allowed", "header-gated", "forbidden"]
     tracing_sampling: Percent
     access_log: Literal["all", "errors"]
@@ -114,7 +130,7 @@ class Policy(Model):
     pdb_max_unavailable: Annotated[int, Field(ge=1)] | None
     resources: Resources
     proxy: Resources
-    alerts: Alerts
+    alerts: Alerts | Off
 
 
 REVISION = r"^[a-z0-9]([-a-z0-9]{0,40}[a-z0-9])?$"
@@ -307,34 +323,97 @@ class IngressRoute(Model):
     path: str = Field(pattern=r"^/")
 
 
-FALLBACKS = ("resources", "autoscaling", "timeout", "retries", "outlier_detection", "alerts")
+LabelKey = Annotated[
+    str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
+]
+LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+
+
+class Workload(Model):
+    """Pods someone else deploys (an application team's own Helm chart, ...): meshops emits
+    only the mesh layer around them (routing, traffic policy, authorization, Sidecar, alerts),
+    no Deployment, ServiceAccount or PDB, and an HPA only when the service sets `autoscaling`
+    (of `deployment`)."""
+
+    deployed_by: str = Field(min_length=1)
+    """Who deploys them, for the generated docs (`helm release ledger`, `team payments CI`)."""
+    selector: dict[LabelKey, LabelValue] = Field(min_length=1)
+    """The pods' labels: the Service selects them, a single version's subset too."""
+    service_account: Name | None = None
+    """The pods' ServiceAccount, their mesh identity (default: the service's name)."""
+    service: Literal["meshops", "theirs"] = "meshops"
+    """Who owns the Kubernetes Service named like the service, with `port` and `protocol`:
+    meshops (it renders it) or theirs (meshops only routes to it)."""
+    deployment: Name | None = None
+    """The Deployment an HPA scales, when the service sets `autoscaling`."""
+
+
+class Names(Model):
+    """Names a service's objects keep (default: the service's name), so adopting an existing
+    mesh never deletes and recreates them."""
+
+    virtual_service: Name | None = None
+    destination_rule: Name | None = None
+    authorization_policy: Name | None = None
+    sidecar: Name | None = None
+
+
+FALLBACKS = (
+    "resources",
+    "autoscaling",
+    "timeout",
+    "retries",
+    "outlier_detection",
+    "alerts",
+    "connection_pool",
+    "load_balancer",
+)
 """The fields of a service that, when it leaves them out, come from the policy's field of the
-same name, as a whole block (no deep merge): `Environment.settings()` and `config/origin.py`."""
+same name, as a whole block (no deep merge). The one table of that fallback: the traced view
+applies it (config/view.py, through `Environment.traced`), and so `Environment.settings()`,
+provenance and `propose` follow it."""
 
 
 class Service(Model):
     """One workload of the mesh: Deployment(s), Service, policies, routing and alerts."""
 
     name: Name
-    image: str = Field(pattern=r"^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$")
+    image: str | None = Field(
+        default=None, pattern=r"^[^\s:@]+(:[\w][\w.-]{0,127}|@sha256:[0-9a-f]{64})$"
+    )
+    """Required unless `workload:` says someone else deploys it."""
     protocol: Literal["http", "grpc"] = "http"
     port: Annotated[int, Field(ge=1, le=65535)] = 8080
     health_path: str = Field(default="/healthz", pattern=r"^/")
-    calls: list[Name] = Field(default_factory=list)
+    calls: list[ServiceRef] = Field(default_factory=list)
     externals: list[Name] = Field(default_factory=list)
     ingress: IngressRoute | None = None
     versions: list[Version] = Field(default_factory=lambda: [Version(name="v1", weight=100)])
     resources: Resources | None = None
     autoscaling: Autoscaling | Literal[False] | None = None
-    timeout: Duration | None = None
-    retries: Retries | None = None
-    outlier_detection: OutlierDetection | None = None
+    timeout: Duration | Off | None = None
+    retries: Retries | Off | None = None
+    outlier_detection: OutlierDetection | Off | None = None
     fault: Fault | None = None
     queue: Queue | None = None
-    alerts: Alerts | None = None
+    alerts: Alerts | Off | None = None
     env: dict[Annotated[str, Field(pattern=r"^[A-Z_][A-Z0-9_]*$")], str] = Field(
         default_factory=dict
     )
+    connection_pool: ConnectionPool | Off | None = None
+    load_balancer: LoadBalancer | Off | None = None
+    workload: Workload | None = None
+    """Set when meshops does not deploy the service's pods (see `Workload`)."""
+    names: Names | None = None
+    """Names its objects already have in the cluster, kept on adoption."""
+
+    @model_validator(mode="after")
+    def _deployed(self) -> Service:
+        if self.image is None and self.workload is None:
+            raise ValueError("set `image`, or `workload` for pods someone else deploys")
+        if self.image is not None and self.workload is not None:
+            raise ValueError("`image` and `workload` exclude each other: who deploys the pods?")
+        return self
 
     @field_validator("versions")
     @classmethod
@@ -449,18 +528,74 @@ class Cost(Model):
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
 
 
+class Defaults(Model):
+    """A namespace's defaults for its services, between theirs and the policy's (FALLBACKS);
+    `false` switches one off for the namespace."""
+
+    resources: Resources | None = None
+    autoscaling: Autoscaling | Off | None = None
+    timeout: Duration | Off | None = None
+    retries: Retries | Off | None = None
+    outlier_detection: OutlierDetection | Off | None = None
+    alerts: Alerts | Off | None = None
+    connection_pool: ConnectionPool | Off | None = None
+    load_balancer: LoadBalancer | Off | None = None
+
+
+class AppNamespace(Model):
+    """An application namespace beside the platform's own: its services (`calls` name others
+    as `<namespace>/<service>`), and what the profile adds to it."""
+
+    name: Name
+    services: list[Service] = Field(default_factory=list)
+    defaults: Defaults | None = None
+    authorization: bool | None = None
+    """The namespace's `allow-nothing` and per-service ALLOW policies (default: the policy's)."""
+    sidecar: bool | None = None
+    """The namespace's default Sidecar and per-service Sidecars (default: the policy's)."""
+
+
+class Team(Model):
+    """An application team: the namespaces its own file, `environments/<env>/<team>.yaml`,
+    may describe (and no other)."""
+
+    namespaces: list[Name] = Field(min_length=1)
+
+
+class TeamFile(Model):
+    """Exactly what a team's file contains: its namespaces, each with its services."""
+
+    namespaces: list[AppNamespace] = Field(min_length=1)
+
+
+class Waiver(Model):
+    """An exception to what the profile enforces (config/waivers.py), with its reason."""
+
+    rule: Literal["mtls-strict", "default-deny", "egress-restricted", "fault-injection"]
+    namespace: Name | None = None
+    """Only there; absent: everywhere in the environment."""
+    reason: str = Field(min_length=1, pattern=r"^[^\n]*$")
+
+
 class EnvironmentFile(Model):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
     profile: Profile
     namespace: Name
+    """The platform's namespace: its `services:`, ingress routes, ServiceEntries, mesh-wide
+    alerts and dashboards, load tests."""
     clusters: list[Cluster] = Field(min_length=1)
     ingress: Ingress
     argocd: ArgoCD
     policy: dict[str, object] = Field(default_factory=dict)
     mesh: dict[str, object] = Field(default_factory=dict)
     external_services: list[ExternalService] = Field(default_factory=list)
-    services: list[Service] = Field(min_length=1)
+    services: list[Service] = Field(default_factory=list)
+    namespaces: list[AppNamespace] = Field(default_factory=list)
+    """More application namespaces the platform describes itself."""
+    teams: dict[Name, Team] = Field(default_factory=dict)
+    waivers: list[Waiver] = Field(default_factory=list)
+    """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)

@@ -89,6 +89,30 @@ PROFILES: dict[str, dict[str, Any]] = {
         "proxy": {"cpu": "100m", "memory": "128Mi"},
         "alerts": {"errorRatio": 0.02, "p99LatencyMs": 500},
     },
+    # Adds nothing to the mesh layer, for adopting a mesh as it runs (`meshops import`): no
+    # PeerAuthentication, Telemetry, allow-nothing, Sidecars, traffic policy, route timeouts or
+    # retries, alerts. The sizes below apply only to workloads meshops itself deploys.
+    "none": {
+        "mtlsMode": False,
+        "authorization": False,
+        "sidecar": False,
+        "telemetry": False,
+        "outboundTraffic": "ALLOW_ANY",
+        "egressGateway": False,
+        "loadBalancer": False,
+        "outlierDetection": False,
+        "connectionPool": False,
+        "timeout": False,
+        "retries": False,
+        "faultInjection": "allowed",
+        "tracingSampling": 1.0,
+        "accessLog": "errors",
+        "autoscaling": {"min": 1, "max": 3},
+        "pdbMaxUnavailable": None,
+        "resources": {"cpu": "100m", "memory": "128Mi"},
+        "proxy": {"cpu": "100m", "memory": "128Mi"},
+        "alerts": False,
+    },
 }
 
 
@@ -113,6 +137,7 @@ MESH: dict[str, dict[str, Any]] = {
     "dev": _mesh({"cpu": "100m", "memory": "256Mi"}, (1, 2), (1, 2)),
     "staging": _mesh({"cpu": "250m", "memory": "512Mi"}, (2, 4), (2, 4)),
     "prod": _mesh({"cpu": "500m", "memory": "2Gi"}, (3, 8), (3, 10)),
+    "none": _mesh({"cpu": "500m", "memory": "2Gi"}, (1, 5), (1, 5)),
 }
 """The control plane per profile (the `mesh:` block): istiod and gateways sized and spread
 like the workloads (one replica in dev, two in staging, three in prod), the current release."""

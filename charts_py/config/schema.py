@@ -8,9 +8,10 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from charts_py.config.model import EnvironmentFile, Mesh, Policy
+from charts_py.config.model import EnvironmentFile, Mesh, Policy, TeamFile
 
 SCHEMA_FILE = Path(__file__).with_name("environment.schema.json")
+TEAM_SCHEMA_FILE = Path(__file__).with_name("team.schema.json")
 
 
 def schema() -> dict[str, Any]:
@@ -35,3 +36,11 @@ def _partial(model: type[BaseModel], defs: dict[str, Any]) -> dict[str, Any]:
 def text() -> str:
     """The schema file's exact content."""
     return json.dumps(schema(), indent=2, sort_keys=True) + "\n"
+
+
+def team_text() -> str:
+    """The team file schema's exact content (`environments/<env>/<team>.yaml`)."""
+    out = TeamFile.model_json_schema(by_alias=True)
+    out["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    out["title"] = "meshops team file"
+    return json.dumps(out, indent=2, sort_keys=True) + "\n"

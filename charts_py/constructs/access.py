@@ -7,6 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
 from charts_py.constructs import baseline
@@ -15,26 +16,34 @@ from charts_py.constructs.objects import emit
 
 def add_access(scope: Construct, env: Environment, service: Service) -> None:
     """Positive ALLOW rules for known callers; egress scoped to declared dependencies."""
-    ns = env.spec.namespace
-    callers = [naming.principal(caller, ns) for caller in env.callers[service.name]]
+    ns = env.namespace_of(service)
+    callers = [
+        naming.principal(naming.account(c), env.namespace_of(c)) for c in env.callers_of(service)
+    ]
     if service.ingress:
         callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
     if env.load_tested(service):
-        callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, ns))
-    if env.policy.authorization and callers:
+        callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, env.spec.namespace))
+    home = env.home(service)
+    if home.switched("authorization", env.policy.authorization) and callers:
         rule = {
             "from": [{"source": {"principals": callers}}],
             "to": [{"operation": {"ports": [str(service.port)]}}],
         }
-        selector = {"matchLabels": {"app": service.name}}
+        selector = {"matchLabels": naming.pods(service)}
         policy = {"selector": selector, "action": "ALLOW", "rules": [rule]}
-        emit(scope, kinds.AUTHORIZATION_POLICY, service.name, {"spec": policy}, namespace=ns)
-    emit(scope, kinds.SIDECAR, service.name, {"spec": _sidecar(env, service)}, namespace=ns)
+        name = naming.kept(service, "authorization_policy")
+        emit(scope, kinds.AUTHORIZATION_POLICY, name, {"spec": policy}, namespace=ns)
+    if home.switched("sidecar", env.policy.sidecar):
+        sidecar = naming.kept(service, "sidecar")
+        waived = waivers.suppression(env, ("egress-restricted",), ns)
+        spec = {"spec": _sidecar(env, service)}
+        emit(scope, kinds.SIDECAR, sidecar, spec, namespace=ns, annotations=waived)
 
 
 def _sidecar(env: Environment, service: Service) -> dict[str, Any]:
     return {
-        "workloadSelector": {"labels": {"app": service.name}},
+        "workloadSelector": {"labels": naming.pods(service)},
         "egress": [{"hosts": naming.egress_hosts(env, service)}],
         "outboundTrafficPolicy": {"mode": baseline.outbound_mode(env)},
     }

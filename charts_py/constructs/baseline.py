@@ -7,6 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming, provenance
+from charts_py.config import waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs.objects import emit
@@ -20,19 +21,24 @@ KEEP = {"argocd.argoproj.io/sync-options": "Prune=false,Delete=false"}
 
 
 class Namespaces(Construct):
-    """The application namespace (injected by the revision in use) and Istio's root namespace."""
+    """The application namespaces (injected by the revision in use) and Istio's root namespace.
+
+    The platform creates every application namespace, a team's too: a namespace is
+    cluster-scoped, and a team's Argo CD project admits only objects inside its namespaces.
+    """
 
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "namespaces")
-        emit(
-            self,
-            kinds.NAMESPACE,
-            env.spec.namespace,
-            annotations=KEEP,
-            # A revision label, never `istio-injection` as well: with both, Istio's webhooks
-            # let the legacy label win and a canary move would silently not happen.
-            labels={REVISION_LABEL: _revision(env)},
-        )
+        for ns in env.namespaces:
+            emit(
+                self,
+                kinds.NAMESPACE,
+                ns.name,
+                annotations={**KEEP, **waivers.suppression(env, waivers.ON_NAMESPACE, ns.name)},
+                # A revision label, never `istio-injection` as well: with both, Istio's webhooks
+                # let the legacy label win and a canary move would silently not happen.
+                labels={REVISION_LABEL: _revision(env)},
+            )
         # Multi-network meshes find each cluster's network from this label. No injection
         # label: istiod and the gateways choose their revision pod by pod (`istio.io/rev` on
         # the gateway pods); a namespace label would override the gateways' own revision,
@@ -48,14 +54,14 @@ class Namespaces(Construct):
 
 def _revision(env: Environment) -> provenance.Traced:
     """The revision namespaces use: `mesh.revision`, else the only revision's name."""
+    mesh = env.traced(env.mesh)
     if env.mesh.revision is not None:
-        return env.trace(("mesh", "revision"), env.mesh.revision)
-    return env.trace(("mesh", "revisions", 0, "name"), env.mesh.default_revision)
+        return mesh.revision.traced()
+    return mesh.revisions[0].name.traced()
 
 
 def _network(env: Environment, cluster: Cluster) -> provenance.Traced:
-    at = ("clusters", env.spec.clusters.index(cluster), "network")
-    return env.trace(at, cluster.network)
+    return env.traced(cluster).network.traced()
 
 
 class MeshBaseline(Construct):
@@ -64,29 +70,40 @@ class MeshBaseline(Construct):
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, "baseline")
         policy = env.policy
-        root, ns = naming.MESH_ROOT, env.spec.namespace
-        emit(
-            self,
-            kinds.PEER_AUTHENTICATION,
-            "default",
-            {"spec": {"mtls": {"mode": env.trace(("policy", "mtlsMode"), policy.mtls_mode)}}},
-            namespace=root,
-        )
-        emit(self, kinds.TELEMETRY, "mesh-default", {"spec": _telemetry(env)}, namespace=root)
-        if policy.authorization:
-            # An ALLOW policy with an empty spec matches nothing, so it denies every request
-            # that no other ALLOW policy admits (Istio's documented `allow-nothing`).
-            emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", {"spec": {}}, namespace=ns)
-        sidecar = {
-            "egress": [{"hosts": ["./*", f"{root}/*"]}],
-            "outboundTrafficPolicy": {"mode": outbound_mode(env)},
-        }
-        emit(self, kinds.SIDECAR, "default", {"spec": sidecar}, namespace=ns)
+        root = naming.MESH_ROOT
+        if policy.mtls_mode:
+            mode = {"mtls": {"mode": env.traced(policy).mtls_mode.traced()}}
+            waived = waivers.suppression(env, ("mtls-strict",), None)
+            emit(
+                self,
+                kinds.PEER_AUTHENTICATION,
+                "default",
+                {"spec": mode},
+                namespace=root,
+                annotations=waived,
+            )
+        if policy.telemetry:
+            spec = {"spec": _telemetry(env)}
+            emit(self, kinds.TELEMETRY, "mesh-default", spec, namespace=root)
+        for ns in env.namespaces:
+            if ns.switched("authorization", policy.authorization):
+                # An ALLOW policy with an empty spec matches nothing, so it denies every request
+                # that no other ALLOW policy admits (Istio's documented `allow-nothing`).
+                nothing: dict[str, Any] = {"spec": {}}
+                emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", nothing, namespace=ns.name)
+            if ns.switched("sidecar", policy.sidecar):
+                sidecar = {
+                    "egress": [{"hosts": ["./*", f"{root}/*"]}],
+                    "outboundTrafficPolicy": {"mode": outbound_mode(env)},
+                }
+                waived = waivers.suppression(env, ("egress-restricted",), ns.name)
+                spec = {"spec": sidecar}
+                emit(self, kinds.SIDECAR, "default", spec, namespace=ns.name, annotations=waived)
 
 
 def outbound_mode(env: Environment) -> object:
     """The policy's outbound traffic mode (every Sidecar says it)."""
-    return env.trace(("policy", "outboundTraffic"), env.policy.outbound_traffic)
+    return env.traced(env.policy).outbound_traffic.traced()
 
 
 def _telemetry(env: Environment) -> dict[str, Any]:
@@ -96,13 +113,11 @@ def _telemetry(env: Environment) -> dict[str, Any]:
         access_log["filter"] = {"expression": "response.code >= 400"}
     out: dict[str, Any] = {"accessLogging": [access_log]}
     if env.mesh.tracing is not None:
-        provider = env.mesh.tracing.provider
+        provider = env.traced(env.mesh).tracing.provider
         out["tracing"] = [
             {
-                "providers": [{"name": env.trace(("mesh", "tracing", "provider"), provider)}],
-                "randomSamplingPercentage": env.trace(
-                    ("policy", "tracingSampling"), env.policy.tracing_sampling
-                ),
+                "providers": [{"name": provider.traced()}],
+                "randomSamplingPercentage": env.traced(env.policy).tracing_sampling.traced(),
             }
         ]
     return out

@@ -14,7 +14,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import contract, kinds, naming
-from charts_py.config import releases
+from charts_py.config import installation, releases
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
 from charts_py.constructs import istio_values
@@ -68,11 +68,10 @@ NAMESPACED_KINDS = (
 
 
 class ControlPlane(Construct):
-    """base, one istiod per declared revision, and the gateways the cluster's Gateways select."""
+    """base, then the cluster's installation (config/installation.py): an istiod per revision
+    and its gateways."""
 
-    def __init__(
-        self, scope: Construct, *, env: Environment, cluster: Cluster, egress: bool
-    ) -> None:
+    def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, cluster.name)
         self._env, self._cluster = env, cluster
         newest = max(
@@ -81,12 +80,13 @@ class ControlPlane(Construct):
         )
         # CRDs are backward compatible, so base comes from the newest declared release.
         self._app("istio-base", "base", newest.version, istio_values.base(env), finalizer=False)
-        for revision in env.mesh.revisions:
-            values = istio_values.istiod(env, cluster, revision)
-            self._app(f"istiod-{revision.name}", "istiod", revision.version, values)
+        installed = installation.of_cluster(env, cluster)
+        for istiod in installed.istiods:
+            values = istio_values.istiod(env, cluster, istiod)
+            self._app(f"istiod-{istiod.revision}", "istiod", istiod.version, values)
         version = _version_of(env, env.mesh.gateway_revision)
-        for spec in istio_values.gateways(env, cluster, egress=egress):
-            self._app(spec.release, "gateway", version, istio_values.gateway(env, spec))
+        for gateway in installed.gateways:
+            self._app(gateway.release, "gateway", version, istio_values.gateway(env, gateway))
 
     def _app(
         self, release: str, chart: str, version: str, values: Any, *, finalizer: bool = True

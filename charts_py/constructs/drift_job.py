@@ -23,6 +23,8 @@ MEMORY_LIMIT = "512Mi"
 """The job's memory limit; scripts/bench_drift_busy.py measures drift's peak against it."""
 PROPOSING_MEMORY_LIMIT = "1Gi"
 """With `drift.propose`: the proposal renders the environment, on Node beside Python."""
+REPORT = "/work/drift-report.md"
+"""Where the job writes the Markdown report (then prints it to the pod's log)."""
 NOTIFY_ENV = "MESHOPS_NOTIFY_URL"
 """The webhook URL, from the Secret `drift.notify.secretRef` names (`--notify-from-env`)."""
 
@@ -55,7 +57,8 @@ def managed_namespaces(env: Environment) -> list[str]:
     job may read only these, and the Argo CD project admits exactly these (a unit test
     holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
-    return sorted({env.spec.namespace, naming.MESH_ROOT, NAMESPACE} | adapter)
+    apps = {ns.name for ns in env.namespaces}
+    return sorted(apps | {naming.MESH_ROOT, NAMESPACE} | adapter)
 
 
 def _binding(role_kind: str) -> dict[str, Any]:
@@ -87,17 +90,21 @@ def _rules(selected: Iterable[kinds.Kind]) -> list[dict[str, Any]]:
     ]
 
 
-def _delivery_args(drift: Drift) -> str:
-    """`meshops drift` flags that deliver the report where the environment says; the webhook
-    URL stays in the NOTIFY_ENV variable (from the Secret), out of dist and of the process args."""
-    args = ""
+def drift_argv(env: Environment, cluster: Cluster) -> list[str]:
+    """The nightly `meshops drift` command line: snapshot pushed, Markdown report to REPORT,
+    delivered where the environment says. The webhook URL stays in the NOTIFY_ENV variable
+    (from the Secret), out of dist and of the process args. A unit test parses this with the
+    CLI's own parser, so a renamed flag fails there, not in the cluster at night."""
+    drift = env.spec.drift
+    argv = ["meshops", "drift", "--env", env.name, "--cluster", cluster.name]
+    argv += ["--snapshot", "--push", "origin", "--format", "markdown", "--output", REPORT]
     if drift.pushgateway:
-        args += f" --pushgateway {shlex.quote(drift.pushgateway)}"
+        argv += ["--pushgateway", drift.pushgateway]
     if drift.notify:
-        args += f" --notify-from-env {NOTIFY_ENV} --notify-format {drift.notify.format}"
+        argv += ["--notify-from-env", NOTIFY_ENV, "--notify-format", drift.notify.format]
     if drift.propose and drift.propose.adopt:
-        args += f" --propose-branch {shlex.quote(drift.propose.branch_prefix)}"
-    return args
+        argv += ["--propose-branch", drift.propose.branch_prefix]
+    return argv
 
 
 def _env(env: Environment) -> list[dict[str, Any]]:
@@ -123,13 +130,12 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
     drift = env.spec.drift
     script = (
         'git clone --quiet --branch "$GIT_REVISION" "$GIT_URL" /work/repo && cd /work/repo && '
-        f"meshops drift --env {env.name} --cluster {cluster.name} --snapshot --push origin "
-        f"--format markdown --output /work/drift-report.md{_delivery_args(drift)}; code=$?; "
-        'cat /work/drift-report.md; [ "$code" -le 1 ]'
+        f"{shlex.join(drift_argv(env, cluster))}; code=$?; "
+        f'cat {REPORT}; [ "$code" -le 1 ]'
     )
     container = {
         "name": "drift",
-        "image": env.trace(("drift", "image"), drift.image),
+        "image": env.traced(drift).image.traced(),
         "imagePullPolicy": "IfNotPresent",
         "command": ["/bin/sh", "-c", script],
         "env": _env(env),
@@ -154,7 +160,7 @@ def _cron_job(env: Environment, cluster: Cluster) -> dict[str, Any]:
         "volumes": [{"name": "work", "emptyDir": {}}],
     }
     return {
-        "schedule": env.trace(("drift", "schedule"), drift.schedule),
+        "schedule": env.traced(drift).schedule.traced(),
         "concurrencyPolicy": "Forbid",
         "successfulJobsHistoryLimit": 3,
         "failedJobsHistoryLimit": 3,

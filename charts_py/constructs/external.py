@@ -7,14 +7,10 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import ExternalService
 from charts_py.constructs.objects import emit
-
-
-def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
-    """Sensitive hosts leave through the egress gateway when the profile asks for one."""
-    return env.policy.egress_gateway and external.sensitive
 
 
 class External(Construct):
@@ -23,20 +19,20 @@ class External(Construct):
     def __init__(self, scope: Construct, *, env: Environment, external: ExternalService) -> None:
         super().__init__(scope, f"external-{external.name}")
         ns = env.spec.namespace
-        at = ("externalServices", env.spec.external_services.index(external))
+        traced = env.traced(external)
         port = {
-            "number": env.trace((*at, "port"), external.port),
+            "number": traced.port.traced(),
             "name": f"{external.protocol.lower()}-{external.port}",
-            "protocol": env.trace((*at, "protocol"), external.protocol),
+            "protocol": traced.protocol.traced(),
         }
         entry = {
-            "hosts": [env.trace((*at, "host"), external.host)],
+            "hosts": [traced.host.traced()],
             "ports": [port],
             "resolution": "DNS",
             "location": "MESH_EXTERNAL",
         }
         emit(self, kinds.SERVICE_ENTRY, external.name, {"spec": entry}, namespace=ns)
-        if via_egress_gateway(env, external):
+        if installation.via_egress_gateway(env, external):
             emit(
                 self,
                 kinds.VIRTUAL_SERVICE,

@@ -18,15 +18,13 @@ class IngressGateway(Construct):
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, "ingress")
         ingress, root, ns = env.spec.ingress, naming.MESH_ROOT, env.spec.namespace
-        hosts = [env.trace(("ingress", "hosts", i), h) for i, h in enumerate(ingress.hosts)]
+        traced = env.traced(ingress)
+        hosts = [host.traced() for host in traced.hosts]
         servers: list[dict[str, Any]] = [
             {
                 "port": {"number": 443, "name": "https", "protocol": "HTTPS"},
                 "hosts": hosts,
-                "tls": {
-                    "mode": "SIMPLE",
-                    "credentialName": env.trace(("ingress", "tlsSecret"), ingress.tls_secret),
-                },
+                "tls": {"mode": "SIMPLE", "credentialName": traced.tls_secret.traced()},
             },
             {
                 "port": {"number": 80, "name": "http", "protocol": "HTTP"},
@@ -44,13 +42,8 @@ class IngressGateway(Construct):
         emit(self, kinds.VIRTUAL_SERVICE, "ingress", {"spec": routes}, namespace=ns)
         if ingress.jwt:
             selector = {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}
-            jwt = ("ingress", "jwt")
-            rules = [
-                {
-                    "issuer": env.trace((*jwt, "issuer"), ingress.jwt.issuer),
-                    "jwksUri": env.trace((*jwt, "jwksUri"), ingress.jwt.jwks_uri),
-                }
-            ]
+            jwt = traced.jwt
+            rules = [{"issuer": jwt.issuer.traced(), "jwksUri": jwt.jwks_uri.traced()}]
             emit(
                 self,
                 kinds.REQUEST_AUTHENTICATION,
@@ -65,7 +58,7 @@ class IngressGateway(Construct):
                 # serve these paths unauthenticated): a DENY rule made only of HTTP
                 # attributes would deny every TCP connection to the gateway (IST0133).
                 ports = [str(n) for n in sorted(server["port"]["number"] for server in servers)]
-                paths = [env.trace((*jwt, "paths", i), p) for i, p in enumerate(ingress.jwt.paths)]
+                paths = [path.traced() for path in jwt.paths]
                 operation = {"ports": ports, "paths": paths}
                 deny = {
                     "from": [{"source": {"notRequestPrincipals": ["*"]}}],
@@ -88,13 +81,13 @@ def _path_routes(env: Environment) -> list[dict[str, Any]]:
     bypass the service's mesh VirtualService (Istio's IST0140); Istio documents repeating the
     subsets in the gateway's routes as the fix, and this repeats all of the service's routing.
     """
-    exposed = [s for s in env.spec.services if s.ingress]
+    exposed = [s for s in env.services if s.ingress]
     exposed.sort(key=lambda s: (-len(s.ingress.path), s.name) if s.ingress else (0, s.name))
     return [
         _behind(
             route,
             service.name,
-            env.trace((*env.service_path(service), "ingress", "path"), service.ingress.path),
+            env.traced(service).ingress.path.traced(),
         )
         for service in exposed
         if service.ingress

@@ -8,12 +8,12 @@ meshConfig follows Istio's MeshConfig API.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from charts_py import naming
 from charts_py.config.environment import Environment
-from charts_py.config.model import Cluster, MeshRevision, Resources
+from charts_py.config.installation import Gateway, Istiod
+from charts_py.config.model import Cluster, Resources
 
 ACCESS_LOG_FORMAT = {
     "start_time": "%START_TIME%",
@@ -32,32 +32,18 @@ ACCESS_LOG_FORMAT = {
 """One JSON object per request: what an on-call engineer filters by, and the trace to open."""
 
 
-@dataclass(frozen=True)
-class GatewaySpec:
-    """One gateway Deployment of the `gateway` chart: its Helm release and pod labels."""
-
-    release: str
-    """The Helm release name: also the Deployment, Service and ServiceAccount name."""
-    selector: dict[str, str]
-    """Pod labels; the Gateway objects of charts_py/constructs/gateways.py select them."""
-    service_account: str
-    service_type: str = "LoadBalancer"
-    network: str = ""
-    """Set on the east-west gateway: it becomes the network gateway of that network."""
-
-
 def base(env: Environment) -> dict[str, Any]:
     """The CRDs and the default validating webhook, served by the revision in use."""
     return {"defaultRevision": env.mesh.default_revision}
 
 
-def istiod(env: Environment, cluster: Cluster, revision: MeshRevision) -> dict[str, Any]:
+def istiod(env: Environment, cluster: Cluster, revision: Istiod) -> dict[str, Any]:
     """One istiod revision; every revision of a cluster gets the same mesh configuration."""
     mesh = env.mesh
     replicas = mesh.istiod_replicas
     pdb = _pdb_min_available(env, replicas.min)
     values: dict[str, Any] = {
-        "revision": revision.name,
+        "revision": revision.revision,
         "autoscaleEnabled": True,
         "autoscaleMin": replicas.min,
         "autoscaleMax": replicas.max,
@@ -104,35 +90,13 @@ def mesh_config(env: Environment) -> dict[str, Any]:
     }
 
 
-def gateways(env: Environment, cluster: Cluster, *, egress: bool) -> list[GatewaySpec]:
-    """The gateway Deployments the cluster's Gateway objects select."""
-    out = [
-        GatewaySpec(
-            "istio-ingressgateway",
-            dict(naming.INGRESS_GATEWAY_SELECTOR),
-            naming.INGRESS_GATEWAY_ACCOUNT,
-        )
-    ]
-    if egress:
-        release = naming.EGRESS_GATEWAY_SERVICE
-        selector = dict(naming.EGRESS_GATEWAY_SELECTOR)
-        out.append(GatewaySpec(release, selector, release, service_type="ClusterIP"))
-    if env.multi_cluster:
-        labels = {**naming.EASTWEST_GATEWAY_SELECTOR, naming.NETWORK_LABEL: cluster.network}
-        out.append(
-            GatewaySpec(
-                "istio-eastwestgateway", labels, "istio-eastwestgateway", network=cluster.network
-            )
-        )
-    return out
-
-
-def gateway(env: Environment, spec: GatewaySpec) -> dict[str, Any]:
-    """Values of one gateway release, on the revision the environment's gateways use."""
+def gateway(env: Environment, spec: Gateway) -> dict[str, Any]:
+    """Values of one gateway release (config/installation.py), on the revision the
+    environment's gateways use. The Service's ports are the chart's own (the model says which)."""
     replicas = env.mesh.gateway_replicas
     values: dict[str, Any] = {
         "revision": env.mesh.gateway_revision,
-        "labels": dict(spec.selector),
+        "labels": spec.labels,
         "serviceAccount": {"name": spec.service_account},
         "autoscaling": {"minReplicas": replicas.min, "maxReplicas": replicas.max},
         "service": {"type": spec.service_type},

@@ -62,27 +62,26 @@ def job_spec(env: Environment, test: LoadTest) -> dict[str, Any]:
         },
     }
     deadline = int(seconds(test.duration)) + DEADLINE_MARGIN_SECONDS
-    at = ("loadTests", env.spec.load_tests.index(test), "duration")
     return {
         "backoffLimit": 0,
-        "activeDeadlineSeconds": env.trace(at, deadline, exact=False),
+        "activeDeadlineSeconds": env.traced(test).duration.transformed(deadline),
         "template": pod,
     }
 
 
 def target_url(env: Environment, test: LoadTest) -> str:
     """The target's in-mesh URL, so the request passes its sidecar, routes and policies."""
-    service = next(s for s in env.spec.services if s.name == test.target)
+    service = next(s for s in env.spec.services if s.name == test.target)  # the platform's
     return f"http://{naming.fqdn(service.name, env.spec.namespace)}:{service.port}{test.path}"
 
 
 def _fortio(env: Environment, test: LoadTest) -> dict[str, Any]:
     # `-json -` puts the result on stdout, next to the text summary: `kubectl logs job/<name>`
     # shows it after the pod is gone (a file would vanish with the pod).
-    at = ("loadTests", env.spec.load_tests.index(test))
-    qps = env.trace((*at, "qps"), str(test.qps), exact=False)
-    duration = env.trace((*at, "duration"), test.duration)
-    connections = env.trace((*at, "connections"), str(test.connections), exact=False)
+    traced = env.traced(test)
+    qps = traced.qps.transformed(str(test.qps))
+    duration = traced.duration.traced()
+    connections = traced.connections.transformed(str(test.connections))
     args = ["load", "-qps", qps, "-t", duration, "-c", connections]
     return {
         "name": "fortio",

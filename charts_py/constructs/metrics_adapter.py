@@ -58,7 +58,7 @@ RULES: dict[str, dict[str, Any]] = {
 def used_metrics(env: Environment) -> list[str]:
     """The External metrics this environment's HPAs use, in a stable order."""
     used = set()
-    for svc in env.spec.services:
+    for svc in env.services:
         if env.settings(svc).autoscaling:
             used.add(QUEUE_BACKLOG_METRIC if svc.queue else REQUEST_RATE_METRIC)
     return sorted(used)

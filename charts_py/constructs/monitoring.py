@@ -10,7 +10,7 @@ from constructs import Construct
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service
-from charts_py.config.source import FieldPath
+from charts_py.config.view import View
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -28,32 +28,32 @@ and Grafana slows down well before that. Page 1 keeps the name of a single dashb
 environment that grows past 50 services only adds pages."""
 
 
-def _selector(env: Environment, service: str | None) -> str:
-    labels = f'reporter="destination",destination_workload_namespace="{env.spec.namespace}"'
+def _selector(namespace: str, service: str | None) -> str:
+    labels = f'reporter="destination",destination_workload_namespace="{namespace}"'
     return f'{labels},destination_service_name="{service}"' if service else labels
 
 
-def error_ratio(env: Environment, service: str | None = None) -> str:
+def error_ratio(namespace: str, service: str | None = None) -> str:
     """PromQL: share of 5xx responses, per service or for the whole namespace."""
-    sel = _selector(env, service)
+    sel = _selector(namespace, service)
     return (
         f'sum(rate(istio_requests_total{{{sel},response_code=~"5.."}}[{WINDOW}]))'
         f" / sum(rate(istio_requests_total{{{sel}}}[{WINDOW}]))"
     )
 
 
-def p99_latency(env: Environment, service: str | None = None) -> str:
+def p99_latency(namespace: str, service: str | None = None) -> str:
     """PromQL: 99th percentile request duration in milliseconds."""
-    sel = _selector(env, service)
+    sel = _selector(namespace, service)
     return (
         "histogram_quantile(0.99, sum by (le) "
         f"(rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{WINDOW}])))"
     )
 
 
-def request_rate(env: Environment, service: str) -> str:
+def request_rate(namespace: str, service: str) -> str:
     """PromQL: requests per second received by a service."""
-    return f"sum(rate(istio_requests_total{{{_selector(env, service)}}}[{WINDOW}]))"
+    return f"sum(rate(istio_requests_total{{{_selector(namespace, service)}}}[{WINDOW}]))"
 
 
 class Monitoring(Construct):
@@ -70,34 +70,38 @@ class Monitoring(Construct):
                 {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}
             ],
         }
-        emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=ns)
+        for app in env.namespaces:  # a PodMonitor selects pods of its own namespace only
+            emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=app.name)
         istiod = {
             "selector": {"matchLabels": {"istio": "pilot"}},
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
-        mesh_rules = _slo_rules(env, "Mesh", None, env.policy.alerts, ("policy", "alerts"))
-        emit(
-            self,
-            kinds.PROMETHEUS_RULE,
-            "mesh-slo",
-            {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
-            namespace=ns,
-        )
-        for svc in env.spec.services:
-            at = (*env.service_path(svc), "alerts")
-            rules = _slo_rules(env, _camel(svc.name), svc.name, env.settings(svc).alerts, at)
+        if env.policy.alerts:
+            mesh_rules = _slo_rules(env, ns, "Mesh", None, env.traced(env.policy).alerts)
+            emit(
+                self,
+                kinds.PROMETHEUS_RULE,
+                "mesh-slo",
+                {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
+                namespace=ns,
+            )
+        for svc in env.services:
+            if not env.settings(svc).alerts:
+                continue
+            home = env.namespace_of(svc)
+            rules = _slo_rules(env, home, _camel(svc.name), svc.name, env.traced(svc).alerts)
             group = {"name": f"{svc.name}-slo", "rules": rules}
             emit(
                 self,
                 kinds.PROMETHEUS_RULE,
                 f"{svc.name}-slo",
                 {"spec": {"groups": [group]}},
-                namespace=ns,
+                namespace=home,
             )
         drift = {"groups": [{"name": DRIFT_RULE, "rules": drift_rules(env, cluster)}]}
         emit(self, kinds.PROMETHEUS_RULE, DRIFT_RULE, {"spec": drift}, namespace=ns)
-        pages = _pages(env.spec.services)
+        pages = _pages(env.services)
         for page, services in enumerate(pages, 1):
             suffix = "" if page == 1 else f"-{page}"
             dashboard = json.dumps(_dashboard(env, services, page, len(pages)), indent=2,
@@ -168,21 +172,20 @@ def _camel(name: str) -> str:
 
 
 def _slo_rules(
-    env: Environment, prefix: str, service: str | None, alerts: Alerts, at: FieldPath
+    env: Environment, namespace: str, prefix: str, service: str | None, traced: View
 ) -> list[Any]:
-    """The error-ratio and latency alerts of a service (or the namespace); `at` is the model
-    path of `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
-    who = f"service {service}" if service else f"namespace {env.spec.namespace}"
+    """The error-ratio and latency alerts of a service (or the namespace), from its traced
+    `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
+    alerts: Alerts = traced.plain
+    who = f"service {service}" if service else f"namespace {namespace}"
     labels = {"severity": severity(env), "environment": env.name}
     if service:
         labels["service"] = service
     return [
         {
             "alert": f"{prefix}HighErrorRatio",
-            "expr": env.trace(
-                (*at, "errorRatio"),
-                f"{error_ratio(env, service)} > {alerts.error_ratio:g}",
-                exact=False,
+            "expr": traced.error_ratio.transformed(
+                f"{error_ratio(namespace, service)} > {alerts.error_ratio:g}"
             ),
             "for": WINDOW,
             "labels": labels,
@@ -193,10 +196,8 @@ def _slo_rules(
         },
         {
             "alert": f"{prefix}HighLatencyP99",
-            "expr": env.trace(
-                (*at, "p99LatencyMs"),
-                f"{p99_latency(env, service)} > {alerts.p99_latency_ms}",
-                exact=False,
+            "expr": traced.p99_latency_ms.transformed(
+                f"{p99_latency(namespace, service)} > {alerts.p99_latency_ms}"
             ),
             "for": WINDOW,
             "labels": labels,
@@ -235,16 +236,18 @@ def _dashboard(env: Environment, services: list[Service], page: int, pages: int)
 
 
 def _service_panels(env: Environment, svc: Service, row: int) -> list[dict[str, Any]]:
+    ns = env.namespace_of(svc)
+    shown = svc.name if ns == env.spec.namespace else f"{ns}/{svc.name}"
     queries = [
-        ("requests/s", request_rate(env, svc.name), "reqps"),
-        ("5xx ratio", error_ratio(env, svc.name), "percentunit"),
-        ("p99 latency", p99_latency(env, svc.name), "ms"),
+        ("requests/s", request_rate(ns, svc.name), "reqps"),
+        ("5xx ratio", error_ratio(ns, svc.name), "percentunit"),
+        ("p99 latency", p99_latency(ns, svc.name), "ms"),
     ]
     return [
         {
             "id": row * 3 + col + 1,
             "type": "timeseries",
-            "title": f"{svc.name}: {title}",
+            "title": f"{shown}: {title}",
             "gridPos": {"x": col * 8, "y": row * 8, "w": 8, "h": 8},
             "fieldConfig": {"defaults": {"unit": unit}, "overrides": []},
             "targets": [{"expr": expr, "refId": "A"}],

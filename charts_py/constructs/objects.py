@@ -65,7 +65,8 @@ def emit(
     """Add one object named `name` under `scope`; `body` holds its top-level fields (spec, ...),
     where any value may be a `provenance.Traced` (recorded, then unwrapped).
 
-    The construct id is `<Kind>-<name>`, unique per scope, so renaming a construct never
+    The construct id is `<Kind>-<namespace>-<name>` (`<Kind>-<name>` for a cluster-scoped
+    kind), unique per scope, so renaming a construct never
     changes an object's name or selector.
     """
     if kind.namespaced != (namespace is not None):
@@ -88,7 +89,8 @@ def emit(
     key = provenance.ref_key(ObjectRef(kind.api_version, kind.kind, namespace or "", name))
     generated = provenance.Generated(f"{type(scope).__name__} construct")
     current.recorded.objects[key] = provenance.ObjectProvenance(generated, fields)
-    current.pending.append((scope, f"{kind.kind}-{name}", plain))
+    where = f"{namespace}-" if namespace else ""
+    current.pending.append((scope, f"{kind.kind}-{where}{name}", plain))
 
 
 _At = tuple[Any, object] | None

@@ -20,7 +20,11 @@ class MeshService(Construct):
     """
 
     def __init__(self, scope: Construct, *, env: Environment, service: Service) -> None:
-        super().__init__(scope, service.name)
+        ns = env.namespace_of(service)
+        # A service of another namespace may share a name with one of the platform's.
+        super().__init__(
+            scope, service.name if ns == env.spec.namespace else f"{ns}.{service.name}"
+        )
         add_workload(self, env, service)
         add_traffic(self, env, service)
         add_access(self, env, service)

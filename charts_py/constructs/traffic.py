@@ -7,66 +7,70 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
-from charts_py.config.environment import Environment, Settings
-from charts_py.config.model import Experiment, Service
-from charts_py.config.source import FieldPath
+from charts_py.config import waivers
+from charts_py.config.environment import Environment
+from charts_py.config.model import Experiment, Service, Version
 from charts_py.constructs.objects import emit
 
 
 def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
-    ns = env.spec.namespace
+    ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
-    settings = env.settings(service)
-    rule = {
+    rule: dict[str, Any] = {
         "host": host,
-        "trafficPolicy": traffic_policy(env, settings, env.service_path(service)),
-        "subsets": [{"name": v.name, "labels": {"version": v.name}} for v in service.versions],
+        "subsets": [
+            {"name": v.name, "labels": subset_labels(service, v)} for v in service.versions
+        ],
     }
-    emit(scope, kinds.DESTINATION_RULE, service.name, {"spec": rule}, namespace=ns)
+    policy = traffic_policy(env, service)
+    if policy:
+        rule["trafficPolicy"] = policy
+    name = naming.kept(service, "destination_rule")
+    emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
     routes = {"hosts": [host], "http": http_routes(env, service)}
-    emit(scope, kinds.VIRTUAL_SERVICE, service.name, {"spec": routes}, namespace=ns)
+    name = naming.kept(service, "virtual_service")
+    waived = waivers.suppression(env, ("fault-injection",), ns) if service.fault else {}
+    spec = {"spec": routes}
+    emit(scope, kinds.VIRTUAL_SERVICE, name, spec, namespace=ns, annotations=waived)
 
 
-def traffic_policy(env: Environment, settings: Settings, at: FieldPath) -> dict[str, Any]:
-    """Load balancer (with locality failover across clusters), connection pool, ejection;
-    `at` is the service's model path (its own outlier detection, else the policy's)."""
-    policy = env.policy
-    balancer: dict[str, Any] = {
-        "simple": env.trace(("policy", "loadBalancer"), policy.load_balancer)
-    }
+def traffic_policy(env: Environment, service: Service) -> dict[str, Any]:
+    """Load balancer (with locality failover across clusters), connection pool, ejection
+    (the service's own outlier detection, else the policy's)."""
+    svc = env.traced(service)
+    balancer: dict[str, Any] = {}
+    if svc.load_balancer.plain:
+        balancer["simple"] = svc.load_balancer.traced()
     if env.multi_cluster:
         balancer["localityLbSetting"] = {"enabled": True, "failover": failover(env)}
-    pool = policy.connection_pool
-    pooled = ("policy", "connectionPool")
-    out: dict[str, Any] = {
-        "loadBalancer": balancer,
-        "connectionPool": {
-            "tcp": {"maxConnections": env.trace((*pooled, "maxConnections"), pool.max_connections)},
+    out: dict[str, Any] = {"loadBalancer": balancer} if balancer else {}
+    pool = svc.connection_pool
+    if pool.plain:
+        out["connectionPool"] = {
+            "tcp": {"maxConnections": pool.max_connections.traced()},
             "http": {
-                "http1MaxPendingRequests": env.trace(
-                    (*pooled, "http1MaxPendingRequests"), pool.http1_max_pending_requests
-                ),
-                "http2MaxRequests": env.trace(
-                    (*pooled, "http2MaxRequests"), pool.http2_max_requests
-                ),
+                "http1MaxPendingRequests": pool.http1_max_pending_requests.traced(),
+                "http2MaxRequests": pool.http2_max_requests.traced(),
             },
-        },
-    }
-    if settings.outlier_detection:
-        od = settings.outlier_detection
-        ejection = (*at, "outlierDetection")
+        }
+    od = svc.outlier_detection
+    if od.plain:
         out["outlierDetection"] = {
-            "consecutive5xxErrors": env.trace(
-                (*ejection, "consecutive5xxErrors"), od.consecutive_5xx_errors
-            ),
-            "interval": env.trace((*ejection, "interval"), od.interval),
-            "baseEjectionTime": env.trace((*ejection, "baseEjectionTime"), od.base_ejection_time),
-            "maxEjectionPercent": env.trace(
-                (*ejection, "maxEjectionPercent"), od.max_ejection_percent
-            ),
+            "consecutive5xxErrors": od.consecutive_5xx_errors.traced(),
+            "interval": od.interval.traced(),
+            "baseEjectionTime": od.base_ejection_time.traced(),
+            "maxEjectionPercent": od.max_ejection_percent.traced(),
         }
     return out
+
+
+def subset_labels(service: Service, version: Version) -> dict[str, str]:
+    """A subset's pods: `version: <name>`; for the single version of pods someone else
+    deploys, their selector (they need not carry a version label)."""
+    if service.workload is not None and len(service.versions) == 1:
+        return naming.pods(service)
+    return {"version": version.name}
 
 
 def failover(env: Environment) -> list[dict[str, str]]:
@@ -80,30 +84,26 @@ def http_routes(env: Environment, service: Service) -> list[dict[str, Any]]:
 
     Gated experiment routes first (a request that asks for a fault gets it), then the
     default route, which an ungated experiment replaces (it then faults every request)."""
-    host = naming.fqdn(service.name, env.spec.namespace)
-    settings = env.settings(service)
-    at = env.service_path(service)
-    port = {"number": env.trace((*at, "port"), service.port)}
+    host = naming.fqdn(service.name, env.namespace_of(service))
+    svc = env.traced(service)
+    port = {"number": svc.port.traced()}
     destinations = [
         {
-            "destination": {"host": host, "subset": v.name, "port": port},
-            "weight": env.trace((*at, "versions", i, "weight"), v.weight),
+            "destination": {"host": host, "subset": v.name.plain, "port": port},
+            "weight": v.weight.traced(),
         }
-        for i, v in enumerate(service.versions)
+        for v in svc.versions
     ]
-    retries = (*at, "retries")
-    default: dict[str, Any] = {
-        "name": "default",
-        "route": destinations,
-        "timeout": env.trace((*at, "timeout"), settings.timeout),
-        "retries": {
-            "attempts": env.trace((*retries, "attempts"), settings.retries.attempts),
-            "perTryTimeout": env.trace(
-                (*retries, "perTryTimeout"), settings.retries.per_try_timeout
-            ),
-            "retryOn": env.trace((*retries, "retryOn"), settings.retries.retry_on),
-        },
-    }
+    default: dict[str, Any] = {"name": "default", "route": destinations}
+    if svc.timeout.plain:
+        default["timeout"] = svc.timeout.traced()
+    retries = svc.retries
+    if retries.plain:
+        default["retries"] = {
+            "attempts": retries.attempts.traced(),
+            "perTryTimeout": retries.per_try_timeout.traced(),
+            "retryOn": retries.retry_on.traced(),
+        }
     routes: list[dict[str, Any]] = []
     for exp in env.experiments(service):
         faulty = {**default, "name": exp.name, "fault": _fault(exp)}

@@ -8,16 +8,19 @@ from constructs import Construct
 
 from charts_py import kinds, naming
 from charts_py.config.environment import Environment, Settings
-from charts_py.config.model import Autoscaling, Service, Version
-from charts_py.config.source import FieldPath
+from charts_py.config.model import Autoscaling, Service, Version, Workload
+from charts_py.config.view import View
 from charts_py.constructs.metrics_adapter import QUEUE_BACKLOG_METRIC, REQUEST_RATE_METRIC
 from charts_py.constructs.objects import emit
 
 
 def add_workload(scope: Construct, env: Environment, service: Service) -> None:
     """Run one service: its identity, pods per version, a stable Service, scaling bounds."""
-    ns = env.spec.namespace
+    ns = env.namespace_of(service)
     settings = env.settings(service)
+    if service.workload is not None:
+        _around(scope, env, service, service.workload, settings)
+        return
     account = {"automountServiceAccountToken": False}
     emit(scope, kinds.SERVICE_ACCOUNT, service.name, account, namespace=ns)
     emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns)
@@ -31,9 +34,24 @@ def add_workload(scope: Construct, env: Environment, service: Service) -> None:
             emit(scope, kinds.HPA, name, {"spec": hpa}, namespace=ns)
         if env.policy.pdb_max_unavailable is not None:
             selector = {"matchLabels": labels}
-            limit = env.trace(("policy", "pdbMaxUnavailable"), env.policy.pdb_max_unavailable)
+            limit = env.traced(env.policy).pdb_max_unavailable.traced()
             pdb = {"maxUnavailable": limit, "selector": selector}
             emit(scope, kinds.PDB, name, {"spec": pdb}, namespace=ns)
+
+
+def _around(
+    scope: Construct, env: Environment, service: Service, pods: Workload, settings: Settings
+) -> None:
+    """Pods someone else deploys: their Service when meshops owns it, an HPA when asked."""
+    ns = env.namespace_of(service)
+    if pods.service == "meshops":
+        emit(
+            scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns
+        )
+    if settings.autoscaling and pods.deployment:
+        name = pods.deployment
+        hpa = _hpa_spec(env, service, name, settings.autoscaling)
+        emit(scope, kinds.HPA, name, {"spec": hpa}, namespace=ns)
 
 
 def port_name(service: Service) -> str:
@@ -42,15 +60,15 @@ def port_name(service: Service) -> str:
 
 
 def _service_spec(env: Environment, service: Service) -> dict[str, Any]:
-    at = env.service_path(service)
+    svc = env.traced(service)
     port = {
         "name": port_name(service),
-        "port": env.trace((*at, "port"), service.port),
+        "port": svc.port.traced(),
         "targetPort": port_name(service),
         "protocol": "TCP",
-        "appProtocol": env.trace((*at, "protocol"), service.protocol),
+        "appProtocol": svc.protocol.traced(),
     }
-    return {"ports": [port], "selector": {"app": service.name}}
+    return {"ports": [port], "selector": naming.pods(service)}
 
 
 def _deployment_spec(
@@ -60,50 +78,42 @@ def _deployment_spec(
     settings: Settings,
     labels: dict[str, str],
 ) -> dict[str, Any]:
-    proxy = env.policy.proxy
+    policy = env.traced(env.policy)
+    proxy = policy.proxy
     pod: dict[str, Any] = {
         "metadata": {
             "labels": labels,
             "annotations": {
-                "sidecar.istio.io/proxyCPU": env.trace(("policy", "proxy", "cpu"), proxy.cpu),
-                "sidecar.istio.io/proxyMemory": env.trace(
-                    ("policy", "proxy", "memory"), proxy.memory
-                ),
-                "sidecar.istio.io/proxyMemoryLimit": env.trace(
-                    ("policy", "proxy", "memory"), proxy.memory
-                ),
+                "sidecar.istio.io/proxyCPU": proxy.cpu.traced(),
+                "sidecar.istio.io/proxyMemory": proxy.memory.traced(),
+                "sidecar.istio.io/proxyMemoryLimit": proxy.memory.traced(),
             },
         },
         "spec": {
             "serviceAccountName": service.name,
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
-            "containers": [_container(env, service, version, settings)],
+            "containers": [_container(env, service, version)],
         },
     }
     spec: dict[str, Any] = {"selector": {"matchLabels": labels}, "template": pod}
     if settings.autoscaling is None:
         # No HPA: the Deployment owns its replica count (with an HPA it must not, or every
         # sync would fight the autoscaler).
-        spec["replicas"] = env.trace(("policy", "autoscaling", "min"), env.policy.autoscaling.min)
+        spec["replicas"] = policy.autoscaling.min.traced()
     return spec
 
 
-def _container(
-    env: Environment, service: Service, version: Version, settings: Settings
-) -> dict[str, Any]:
+def _container(env: Environment, service: Service, version: Version) -> dict[str, Any]:
     name = port_name(service)
-    at = env.service_path(service)
-    port = env.trace((*at, "port"), service.port)
+    svc = env.traced(service)
+    port = svc.port.traced()
     probe: dict[str, Any]
     if service.protocol == "grpc":
         probe = {"grpc": {"port": port}}
     else:
-        probe = {
-            "httpGet": {"path": env.trace((*at, "healthPath"), service.health_path), "port": name}
-        }
-    resources = (*at, "resources")
-    cpu = env.trace((*resources, "cpu"), settings.resources.cpu)
-    memory = env.trace((*resources, "memory"), settings.resources.memory)
+        probe = {"httpGet": {"path": svc.health_path.traced(), "port": name}}
+    cpu = svc.resources.cpu.traced()
+    memory = svc.resources.memory.traced()
     container: dict[str, Any] = {
         "name": service.name,
         "image": _image(env, service, version),
@@ -122,27 +132,25 @@ def _container(
         # The item too (not verbatim: a name/value pair of one `env:` key), so a removed
         # variable names its source as well as a changed value does.
         container["env"] = [
-            env.trace(
-                (*at, "env", k), {"name": k, "value": env.trace((*at, "env", k), v)}, exact=False
-            )
-            for k, v in sorted(service.env.items())
+            value.transformed({"name": key, "value": value.traced()})
+            for key, value in svc.env.entries()
         ]
     return container
 
 
 def _image(env: Environment, service: Service, version: Version) -> object:
     """A version's own image, else the service's."""
-    at = env.service_path(service)
+    svc = env.traced(service)
     if version.image:
-        index = service.versions.index(version)
-        return env.trace((*at, "versions", index, "image"), version.image)
-    return env.trace((*at, "image"), service.image)
+        return svc.versions[service.versions.index(version)].image.traced()
+    return svc.image.traced()
 
 
 def _hpa_spec(
     env: Environment, service: Service, name: str, scaling: Autoscaling
 ) -> dict[str, Any]:
-    at = (*env.service_path(service), "autoscaling")
+    svc = env.traced(service)
+    at = svc.autoscaling
     metrics: list[dict[str, Any]] = [
         {
             "type": "ContainerResource",
@@ -151,7 +159,7 @@ def _hpa_spec(
                 "container": service.name,
                 "target": {
                     "type": "Utilization",
-                    "averageUtilization": _percent(env, (*at, "cpu"), scaling.cpu),
+                    "averageUtilization": _percent(at.cpu),
                 },
             },
         },
@@ -161,36 +169,35 @@ def _hpa_spec(
                 "name": "memory",
                 "target": {
                     "type": "Utilization",
-                    "averageUtilization": _percent(env, (*at, "memory"), scaling.memory),
+                    "averageUtilization": _percent(at.memory),
                 },
             },
         },
     ]
     if service.queue:
-        queue = (*env.service_path(service), "queue")
-        selector: dict[str, object] = {"queue": env.trace((*queue, "name"), service.queue.name)}
-        backlog = service.queue.target_backlog
-        target = env.trace((*queue, "targetBacklog"), str(backlog), exact=False)
+        queue = svc.queue
+        selector: dict[str, object] = {"queue": queue.name.traced()}
+        target = queue.target_backlog.transformed(str(service.queue.target_backlog))
         metrics.append(_external(QUEUE_BACKLOG_METRIC, selector, target))
     else:
         selector = {
             "destination_workload": name,
-            "destination_workload_namespace": env.spec.namespace,
+            "destination_workload_namespace": env.namespace_of(service),
         }
-        rate = str(scaling.requests_per_second)
-        target = env.trace((*at, "requestsPerSecond"), rate, exact=False)
+        target = at.requests_per_second.transformed(str(scaling.requests_per_second))
         metrics.append(_external(REQUEST_RATE_METRIC, selector, target))
     return {
         "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": name},
-        "minReplicas": env.trace((*at, "min"), scaling.min),
-        "maxReplicas": env.trace((*at, "max"), scaling.max),
+        "minReplicas": at.min.traced(),
+        "maxReplicas": at.max.traced(),
         "metrics": metrics,
     }
 
 
-def _percent(env: Environment, path: FieldPath, percent: float) -> object:
+def _percent(percent: View) -> object:
     """A utilisation target: whole percent (exact unless the file gave a fraction)."""
-    return env.trace(path, int(percent), exact=percent == int(percent))
+    whole = int(percent.plain)
+    return percent.transformed(whole, exact=percent.plain == whole)
 
 
 def _external(metric: str, selector: dict[str, Any], average: object) -> dict[str, Any]:

@@ -214,14 +214,16 @@ def scoping(env: Environment, svc: Service) -> Scoping:
     """Hosts visible through the namespace's default Sidecar vs the service's own."""
     # The default Sidecar exposes `./*` (every service and ServiceEntry of the namespace)
     # and the mesh root; the service's Sidecar its callees, externals and the mesh root.
-    without = len(env.spec.services) + len(env.spec.external_services) + 1
+    without = len(env.home(svc).services) + len(env.spec.external_services) + 1
     return Scoping(hosts_without=without, hosts_with=len(naming.egress_hosts(env, svc)))
 
 
 def estimate(env: Environment) -> EnvironmentCost:
-    """The cost of `env`, per cluster, services sorted by name."""
+    """The cost of `env`, per cluster, services sorted by name: those meshops deploys (the
+    pods of a `workload:` are someone else's, sized by them)."""
     prices = rates(env)
-    services = sorted(env.spec.services, key=lambda s: s.name)
+    deployed = [s for s in env.services if s.workload is None]
+    services = sorted(deployed, key=lambda s: (env.namespace_of(s), s.name))
     per_cluster = [service_cost(env, svc, prices) for svc in services]
     clusters = [ClusterCost(c.name, per_cluster) for c in env.spec.clusters]
     return EnvironmentCost(env.name, env.spec.profile, prices, clusters)

@@ -6,6 +6,7 @@ edit comes next and what to check after Argo CD has synced it.
 
 from __future__ import annotations
 
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.docs.markdown import table
 
@@ -39,7 +40,33 @@ def section(env: Environment, source: str) -> list[str]:
             [[c.name, f"`{c.name}`", f"`{c.network}`"] for c in env.spec.clusters],
         ),
         "",
+        *_installed(env),
         *_upgrade(env, source),
+    ]
+
+
+def _installed(env: Environment) -> list[str]:
+    """Each cluster's gateways and out-of-band Secrets (config/installation.py)."""
+    clusters = installation.of_environment(env)
+    gateways = [
+        [
+            i.cluster,
+            f"`{g.release}`",
+            ", ".join(f"`{k}: {v}`" for k, v in g.pod_labels.items()),
+            f"{g.service_type} " + ", ".join(f"{p.name} {p.port}" for p in g.ports),
+            f"`{g.service_account}`",
+        ]
+        for i in clusters
+        for g in i.gateways
+    ]
+    secrets = [[i.cluster, f"`{s.name}`", s.made_by] for i in clusters for s in i.secrets]
+    return [
+        *table(["cluster", "gateway", "pod labels", "Service ports", "ServiceAccount"], gateways),
+        "",
+        f"Out of band, never in git (Secrets in `{installation.ROOT}`):",
+        "",
+        *table(["cluster", "Secret", "made by"], secrets),
+        "",
     ]
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import itertools
 import re
 
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import ExternalService, Service
-from charts_py.constructs import external
 
 INGRESS = "ingress"
 EGRESS = "egress"
@@ -28,7 +28,7 @@ def flowchart(env: Environment) -> list[str]:
     """Ingress -> exposed services -> callees, subsets with weights, externals, clusters."""
     lines = ["flowchart LR"]
     lines += _entry(env)
-    lines += _namespace(env)
+    lines += _namespaces(env)
     lines += _calls(env)
     lines += _externals(env)
     lines += _clusters(env)
@@ -36,41 +36,58 @@ def flowchart(env: Environment) -> list[str]:
 
 
 def _services(env: Environment) -> list[Service]:
-    return sorted(env.spec.services, key=lambda s: s.name)
+    return sorted(env.services, key=lambda s: (env.namespace_of(s), s.name))
+
+
+def _svc(env: Environment, svc: Service) -> str:
+    """A service's node id: its name, with its namespace outside the platform's."""
+    ns = env.namespace_of(svc)
+    return node("svc", svc.name) if ns == env.spec.namespace else node("svc", ns, svc.name)
 
 
 def _entry(env: Environment) -> list[str]:
     hosts = "<br/>".join(sorted(env.spec.ingress.hosts))
     lines = [f'  {INGRESS}(["ingress gateway<br/>{hosts}"])']
     exposed = [s for s in _services(env) if s.ingress]
-    lines += [
-        f'  {INGRESS} -->|"{s.ingress.path}"| {node("svc", s.name)}' for s in exposed if s.ingress
-    ]
+    lines += [f'  {INGRESS} -->|"{s.ingress.path}"| {_svc(env, s)}' for s in exposed if s.ingress]
     return lines
 
 
-def _namespace(env: Environment) -> list[str]:
-    """The services, and for canaries one node per subset with its share of the traffic."""
-    ns = env.spec.namespace
-    lines = [f'  subgraph {node("ns", ns)}["namespace {ns}"]']
-    for svc in _services(env):
-        lines.append(f'    {node("svc", svc.name)}["{svc.name}"]')
-    for svc in _services(env):
-        if len(svc.versions) < 2:
+def _namespaces(env: Environment) -> list[str]:
+    """Each namespace with its services, and for canaries one node per subset with its share
+    of the traffic."""
+    lines = []
+    for ns in env.namespaces:
+        if not ns.services and ns.name != env.spec.namespace:
             continue
-        for version in svc.versions:
-            subset = node("subset", svc.name, version.name)
-            lines.append(
-                f'    {node("svc", svc.name)} -->|"{version.weight}%"| '
-                f'{subset}["{svc.name} {version.name}"]'
-            )
-    lines.append("  end")
+        owner = f" (team {ns.team})" if ns.team else ""
+        lines.append(f'  subgraph {node("ns", ns.name)}["namespace {ns.name}{owner}"]')
+        services = sorted(ns.services, key=lambda s: s.name)
+        for svc in services:
+            lines.append(f'    {_svc(env, svc)}["{svc.name}"]')
+        for svc in services:
+            if len(svc.versions) < 2:
+                continue
+            for version in svc.versions:
+                subset = node("subset", env.namespace_of(svc), svc.name, version.name)
+                if env.namespace_of(svc) == env.spec.namespace:
+                    subset = node("subset", svc.name, version.name)
+                lines.append(
+                    f'    {_svc(env, svc)} -->|"{version.weight}%"| '
+                    f'{subset}["{svc.name} {version.name}"]'
+                )
+        lines.append("  end")
     return lines
 
 
 def _calls(env: Environment) -> list[str]:
-    pairs = sorted((svc.name, callee) for svc in env.spec.services for callee in svc.calls)
-    return [f"  {node('svc', a)} --> {node('svc', b)}" for a, b in pairs]
+    pairs = sorted(
+        (_svc(env, svc), _svc(env, callee))
+        for svc in env.services
+        for ref in svc.calls
+        if (callee := env.callee(svc, ref)) is not None
+    )
+    return [f"  {a} --> {b}" for a, b in pairs]
 
 
 def _externals(env: Environment) -> list[str]:
@@ -80,7 +97,7 @@ def _externals(env: Environment) -> list[str]:
     for ext in sorted(by_name.values(), key=lambda e: e.name):
         label = f"{ext.name}<br/>{ext.host}:{ext.port}"
         lines.append(f'  {node("ext", ext.name)}{{{{"{label}"}}}}')
-    gated = sorted(e.name for e in by_name.values() if external.via_egress_gateway(env, e))
+    gated = sorted(e.name for e in by_name.values() if installation.via_egress_gateway(env, e))
     if gated:
         lines.append(f'  {EGRESS}(["egress gateway"])')
         lines += [f"  {EGRESS} -.-> {node('ext', name)}" for name in gated]
@@ -92,8 +109,8 @@ def _externals(env: Environment) -> list[str]:
 
 def _external_edge(env: Environment, svc: Service, ext: ExternalService) -> str:
     label = f"queue {svc.queue.name}" if svc.queue and svc.queue.broker == ext.name else ext.name
-    target = EGRESS if external.via_egress_gateway(env, ext) else node("ext", ext.name)
-    return f'  {node("svc", svc.name)} -.->|"{label}"| {target}'
+    target = EGRESS if installation.via_egress_gateway(env, ext) else node("ext", ext.name)
+    return f'  {_svc(env, svc)} -.->|"{label}"| {target}'
 
 
 def _clusters(env: Environment) -> list[str]:

@@ -258,13 +258,13 @@ def _not_ours(owners: list[fields.Owner]) -> Difference:
     """Live but never applied by the syncer: recreated or adopted by hand."""
     first = min(owners, key=lambda o: o.time or "")
     return Difference(
-        "/metadata/managedFields",
-        Change.CHANGED,
-        OURS,
-        sorted({o.manager for o in owners}),
-        first.manager,
-        first.operation,
-        first.time,
+        path="/metadata/managedFields",
+        change=Change.CHANGED,
+        desired=OURS,
+        live=sorted({o.manager for o in owners}),
+        manager=first.manager,
+        operation=first.operation,
+        time=first.time,
     )
 
 

@@ -49,7 +49,12 @@ def _subset(
             there = lv.get(k)
             if type(there) not in _SCALARS and normalize.empty(there):
                 canonical = normalize.canonical(value, k, key)
-                yield Difference(jsonpointer.pointer(*at, k), Change.REMOVED, canonical, None)
+                yield Difference(
+                    path=jsonpointer.pointer(*at, k),
+                    change=Change.REMOVED,
+                    desired=canonical,
+                    live=None,
+                )
             else:
                 yield from _subset(value, there, (*at, k), (*path, k), k, key, builtin)
     elif isinstance(d, list):
@@ -71,10 +76,10 @@ _SCALARS = frozenset((str, int, bool, float))
 
 def _changed(at: tuple[Any, ...], d: Any, lv: Any, key: str, parent: str) -> Difference:
     return Difference(
-        jsonpointer.pointer(*at) or "/",
-        Change.CHANGED,
-        normalize.canonical(d, key, parent),
-        normalize.canonical(lv, key, parent),
+        path=jsonpointer.pointer(*at) or "/",
+        change=Change.CHANGED,
+        desired=normalize.canonical(d, key, parent),
+        live=normalize.canonical(lv, key, parent),
     )
 
 
@@ -93,7 +98,12 @@ def _subset_map_list(
         i = index.get(tuple(fields.key_value(item, k) for k in keys))
         if i is None:
             canonical = normalize.canonical(item, "", key)
-            yield Difference(jsonpointer.pointer(*at, "-"), Change.REMOVED, canonical, None)
+            yield Difference(
+                path=jsonpointer.pointer(*at, "-"),
+                change=Change.REMOVED,
+                desired=canonical,
+                live=None,
+            )
         else:
             step = ("k", "")  # merge-key step: its exact text does not matter below
             yield from _subset(item, lv[i], (*at, i), (*path, step), "", key, builtin)
@@ -109,7 +119,14 @@ def predicted(predicted_obj: Any, live: Any) -> list[Difference]:
             continue
         for level in items:
             ptr = jsonpointer.pointer(*level.path(output_format="list"))
-            out.append(Difference(ptr or "/", change, _present(level.t2), _present(level.t1)))
+            out.append(
+                Difference(
+                    path=ptr or "/",
+                    change=change,
+                    desired=_present(level.t2),
+                    live=_present(level.t1),
+                )
+            )
     return sorted(out, key=lambda d: d.path)
 
 
@@ -169,7 +186,17 @@ def ownership(
         anchors = {_anchor(p, inner) for p in beyond}
         for path in sorted(anchors, key=str):
             ptr = fields.to_pointer(path, live)
-            out.append((Difference(ptr, Change.ADDED, None, fields.value_at(live, path)), owner))
+            out.append(
+                (
+                    Difference(
+                        path=ptr,
+                        change=Change.ADDED,
+                        desired=None,
+                        live=fields.value_at(live, path),
+                    ),
+                    owner,
+                )
+            )
     return out
 
 
@@ -206,7 +233,7 @@ def taken(
             want, have = fields.value_at(desired, path), fields.value_at(live, path)
             if isinstance(want, list) and want != have:
                 ptr = fields.to_pointer(path, live)
-                out.append(Difference(ptr, Change.CHANGED, want, have))
+                out.append(Difference(path=ptr, change=Change.CHANGED, desired=want, live=have))
     return out
 
 

@@ -27,7 +27,7 @@ from charts_py.objectref import Key, ObjectRef
 MAX_IN_FLIGHT = 8
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Desired:
     """dist/<env>/<cluster> at one commit, plus the environment file at the same commit."""
 
@@ -126,7 +126,13 @@ def named(files: Tree) -> list[tuple[str, bytes]]:
 def assembled(files: Tree, objects: list[dict[str, Any]]) -> Desired:
     """The desired state, from its files and their objects (parsed in `named` order)."""
     place = files.place
-    return Desired(place.git, place.cluster, objects, files.environment_text, files.provenance)
+    return Desired(
+        git=place.git,
+        cluster=place.cluster,
+        objects=objects,
+        environment_text=files.environment_text,
+        provenance=files.provenance,
+    )
 
 
 KNOWN_KINDS = frozenset((k.api_version, k.kind) for k in kinds.MESH_KINDS)
@@ -149,7 +155,7 @@ class LiveReader(Protocol):
     ) -> list[dict[str, Any]]: ...
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Scope:
     """What meshops manages in one cluster, which is all drift reads: the namespaces and
     cluster-scoped names of git's objects, and the labels that mark extra objects."""
@@ -184,7 +190,11 @@ class Scope:
         namespaces |= {r.name for r in refs if r.kind == "Namespace" and not r.group}
         names = {(r.group, r.kind, r.name) for r in refs if not r.namespace}
         return cls(
-            env, cluster, frozenset(namespaces), frozenset(names), frozenset(r.key for r in refs)
+            env=env,
+            cluster=cluster,
+            namespaces=frozenset(namespaces),
+            cluster_names=frozenset(names),
+            wanted=frozenset(r.key for r in refs),
         )
 
     @property
@@ -320,16 +330,6 @@ def _read_kind(
     for namespace in sorted(namespaces):
         items += reader.list(resource, namespace=namespace, keep=scope.keep)
     return items, note
-
-
-def merge(first: Live, second: Live) -> Live:
-    """Both LIST results as one."""
-    return Live(
-        {**first.objects, **second.objects},
-        {**first.errors, **second.errors},
-        first.unserved | second.unserved,
-        first.unsearched | second.unsearched,
-    )
 
 
 def from_dir(folder: Path) -> Live:

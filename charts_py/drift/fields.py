@@ -31,7 +31,7 @@ MAP_LISTS = {
 BUILTIN_GROUPS = {"", "apps", "autoscaling", "policy", "batch", "rbac.authorization.k8s.io"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Owner:
     """One managedFields entry."""
 
@@ -55,11 +55,11 @@ def owners(obj: dict[str, Any]) -> list[Owner]:
     """Every manager of a live object."""
     return [
         Owner(
-            entry.get("manager", "?"),
-            entry.get("operation", "?"),
-            entry.get("time"),
-            entry.get("subresource", ""),
-            entry.get("fieldsV1") or {},
+            manager=entry.get("manager", "?"),
+            operation=entry.get("operation", "?"),
+            time=entry.get("time"),
+            subresource=entry.get("subresource", ""),
+            tree=entry.get("fieldsV1") or {},
         )
         for entry in (obj.get("metadata") or {}).get("managedFields") or []
     ]

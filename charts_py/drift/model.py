@@ -81,7 +81,7 @@ SECRET = Confirmation(Method.LOCAL, "secret")  # never sent: the answer would ca
 NO_SERVER = Confirmation(Method.LOCAL, "no server")  # --live-dir: nothing to ask
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Difference:
     """One divergent field: JSON Pointer path, values, and who last wrote it (managedFields)."""
 
@@ -177,7 +177,7 @@ class ProposalLink:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Report:
     """A whole drift run for one (env, cluster)."""
 

@@ -22,14 +22,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py import provenance
+from charts_py import provenance, retry
 from charts_py.drift import formats
 from charts_py.drift.model import Report, Result
 
 TOP = 10  # divergent objects in a message: enough to act on, short enough for a chat line
 TIMEOUT = 5.0
 BACKOFF = (0.5, 1.0)  # seconds before the 2nd and 3rd attempt
-FORMATS = ("json", "slack")
 
 
 @dataclass(frozen=True)
@@ -165,14 +164,14 @@ def send(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Delivery:
     """Send `request` with bounded retries (also the Pushgateway's transport). Never raises."""
-    result = Delivery(False, 0)
-    for attempt, pause in enumerate((0.0, *backoff), start=1):
-        if pause:
-            sleep(pause)
-        result, retry = _attempt(prepared, timeout, attempt)
-        if result.ok or not retry:
-            break
-    return result
+    attempts = iter(range(1, len(backoff) + 2))
+    policy = retry.Policy(attempts=len(backoff) + 1, pauses=tuple(backoff))
+    try:
+        return retry.call(
+            lambda: _delivered(prepared, timeout, next(attempts)), policy, again=_helps, sleep=sleep
+        )
+    except _Undelivered as failed:
+        return failed.delivery
 
 
 def request(url: str, body: bytes, method: str, content_type: str) -> urllib.request.Request:
@@ -187,6 +186,25 @@ def request(url: str, body: bytes, method: str, content_type: str) -> urllib.req
         parts = parts._replace(netloc=parts.netloc.rpartition("@")[2])
     target = urllib.parse.urlunsplit(parts)
     return urllib.request.Request(target, data=body, headers=headers, method=method)
+
+
+class _Undelivered(Exception):
+    """An attempt that failed: its Delivery, and whether another attempt could help."""
+
+    def __init__(self, delivery: Delivery, helps: bool) -> None:
+        super().__init__(delivery.reason)
+        self.delivery, self.helps = delivery, helps
+
+
+def _helps(exc: Exception) -> bool:
+    return isinstance(exc, _Undelivered) and exc.helps
+
+
+def _delivered(prepared: urllib.request.Request, timeout: float, attempt: int) -> Delivery:
+    result, helps = _attempt(prepared, timeout, attempt)
+    if not result.ok:
+        raise _Undelivered(result, helps)
+    return result
 
 
 def _attempt(

@@ -4,17 +4,15 @@ Parsing YAML is most of a large drift run's own work, and all of it CPU: libyaml
 but every node is still built as a Python object. On two cores a worker forked once the
 files are read, before any thread exists, parses them while this process reads the cluster
 and judges what has arrived; it sends the objects back serialised, a chunk at a time (a
-small fraction of what parsing costs). With few files, one core or no fork (Windows) everything
-is parsed here. Either way the result is the same, and a bad file is the first one in path
-order.
+small fraction of what parsing costs). With few files, one core, no fork (Windows) or
+MESHOPS_PLAIN=1 (speed/) everything is parsed here. Either way the result is the same, and
+a bad file is the first one in path order.
 """
 
 from __future__ import annotations
 
 import contextlib
 import marshal
-import multiprocessing
-import os
 import pickle
 from collections.abc import Callable, Iterator, Sequence
 from multiprocessing.connection import Connection
@@ -24,6 +22,7 @@ import yaml
 
 from charts_py import yamlio
 from charts_py.errors import ConfigError
+from charts_py.speed import fork
 
 MIN_FILES = 400
 """Below this, a second process costs more than it saves (measured: the sample estate's
@@ -67,20 +66,15 @@ class Parser:
 
     def __init__(self, share: bool = True) -> None:
         self._share = share
-        self._reader: Connection | None = None
-        self._worker: multiprocessing.process.BaseProcess | None = None
+        self._worker: fork.Worker | None = None
         self._bounds: Any = None  # shared with the worker: [front, back)
 
     def __enter__(self) -> Parser:
         return self
 
     def __exit__(self, *_: object) -> None:
-        if self._reader is not None:
-            self._reader.close()  # a worker still sending gets a broken pipe and exits
         if self._worker is not None:
-            if self._worker.is_alive():
-                self._worker.terminate()
-            self._worker.join()
+            self._worker.stop()  # a worker still sending gets a broken pipe and exits
 
     def objects(self, files: Named) -> list[dict[str, Any]]:
         """Every file's object, in the order given."""
@@ -92,26 +86,15 @@ class Parser:
         chunks, this process parses some itself."""
         if not self._sharing(len(files)):
             return _here(files)
-        context = multiprocessing.get_context("fork")
         try:  # the lock is a POSIX semaphore: where /dev/shm is missing, parse here
-            bounds = context.Array("q", [0, len(files)])  # [front, back): files not yet taken
-            reader, writer = context.Pipe(duplex=False)
-            worker = context.Process(target=_serve, args=(writer, bounds, files), daemon=True)
-            worker.start()
+            self._bounds = fork.shared_ints([0, len(files)])  # files not yet taken
+            self._worker = fork.Worker(_serve, self._bounds, files, duplex=False)
         except OSError:
             return _here(files)
-        self._reader, self._worker, self._bounds = reader, worker, bounds
-        writer.close()
-        return _Shared(reader, bounds, files).chunks()
+        return _Shared(self._worker.conn, self._bounds, files).chunks()
 
     def _sharing(self, count: int) -> bool:
-        return (
-            self._share
-            and self._worker is None
-            and count >= MIN_FILES
-            and "fork" in multiprocessing.get_all_start_methods()
-            and _cores() >= 2
-        )
+        return self._share and self._worker is None and count >= MIN_FILES and fork.usable(cores=2)
 
 
 def in_order(
@@ -226,13 +209,6 @@ def _here(files: Named) -> Iterator[Chunk]:
 
 def _parsed(files: Named, start: int, end: int) -> list[dict[str, Any]]:
     return [document(name, data) for name, data in files[start:end]]
-
-
-def _cores() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
 
 
 def _serve(conn: Connection, bounds: Any, files: Named) -> None:

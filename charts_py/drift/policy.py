@@ -70,7 +70,7 @@ DEFAULT_SEVERITY: tuple[SeverityRule, ...] = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class IgnoreRule:
     """Silence differences: by kind/namespace/name globs, plus a pointer prefix or a manager.
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +12,10 @@ from charts_py.drift import check, fetch, parse, sources
 from charts_py.drift.model import Report, Severity
 from charts_py.drift.policy import DEFAULT_SEVERITY, IgnoreRule, Policy, SeverityRule
 from charts_py.objectref import ObjectRef, group_label
+from charts_py.speed import process
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to compare: the contract's CLI options."""
 
@@ -38,23 +36,8 @@ def now() -> str:
 
 def run(options: Options) -> tuple[Report, fetch.Live]:
     """The Report, and the live objects it judged (masked; for snapshots)."""
-    with _collector_paused():
+    with process.collector_paused():  # hundreds of thousands of acyclic maps and lists
         return _run(options)
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Drift builds a few hundred thousand small maps and lists (git's objects and the live
-    ones) that hold no reference cycles and live until the report is built; the cyclic
-    collector would rescan them again and again as they grow (a fifth of a 2,300-object
-    run). Reference counting still frees everything; cycles wait until the run ends."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _run(options: Options) -> tuple[Report, fetch.Live]:
@@ -93,7 +76,14 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         else ()
     ) + ((missing,) if missing else ())  # fmt: skip
     report = Report(
-        options.env, desired.cluster, desired.git, started, now(), tuple(results), errors, notes
+        env=options.env,
+        cluster=desired.cluster,
+        git=desired.git,
+        started_at=started,
+        finished_at=now(),
+        results=tuple(results),
+        errors=errors,
+        notes=notes,
     )
     return report, live
 
@@ -132,7 +122,10 @@ def policy_for(environment_text: str | None, commit: str, env: str) -> Policy:
         return Policy()
     drift = environment.drift_rules(environment_text, f"environments/{env}.yaml@{commit[:12]}")
     severity = tuple(SeverityRule(r.kind, r.path, Severity(r.severity)) for r in drift.severity)
-    ignore = tuple(IgnoreRule(r.kind, r.namespace, r.name, r.path, r.manager) for r in drift.ignore)
+    ignore = tuple(
+        IgnoreRule(kind=r.kind, namespace=r.namespace, name=r.name, path=r.path, manager=r.manager)
+        for r in drift.ignore
+    )
     return Policy(
         severity=severity + DEFAULT_SEVERITY,
         ignore=ignore,

@@ -26,7 +26,7 @@ def adopt(
 ) -> ProposalLink:
     """Propose --adopt from `report` onto a new branch (pushed to `push`)."""
     options = proposal.Options(
-        report.env, report.cluster, proposal.Mode.ADOPT, repo=repo, dist=dist
+        env=report.env, cluster=report.cluster, mode=proposal.Mode.ADOPT, repo=repo, dist=dist
     )
     branch = branch_name(prefix, report)
     try:

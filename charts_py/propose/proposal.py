@@ -27,7 +27,7 @@ class Mode(enum.StrEnum):
     REVERT = "revert"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to propose and from which drift run (a report file, else a live run)."""
 
@@ -42,7 +42,7 @@ class Options:
     live_dir: Path | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Inputs:
     """Everything at the commit the proposal patches (HEAD)."""
 
@@ -55,13 +55,19 @@ class Inputs:
     """dist file name -> its path in the repository, for the env/cluster."""
     side_file: bytes | None
     """The cluster's provenance side file (None: the commit has none)."""
+    teams: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Every team file at the commit, by environment name, then by repository path."""
+
+    def team_texts(self, env: str) -> dict[str, str]:
+        """The team files of `env` (`environments/<env>/<team>.yaml` -> text)."""
+        return self.teams.get(env, {})
 
     @property
     def root(self) -> Path:
         return Path(str(self.repo.working_tree_dir))
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Proposal:
     """What propose found: the offered edits (with the patched file) or the reverts."""
 
@@ -87,17 +93,24 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
     of HEAD, checked to belong together (else a ConfigError)."""
     repo = gitrepo.open_repo(options.repo)
     head = gitrepo.resolve(repo, "HEAD")
+    tree = gitrepo.read_tree(repo, head, ENVIRONMENTS)
     texts = {
         PurePosixPath(p).stem: data.decode("utf-8")
-        for p, data in gitrepo.read_tree(repo, head, ENVIRONMENTS).items()
+        for p, data in tree.items()
         if p.endswith(".yaml") and "/" not in p
     }
+    teams: dict[str, dict[str, str]] = {}
+    for p, data in tree.items():
+        parts = PurePosixPath(p).parts
+        if len(parts) == 2 and p.endswith(".yaml"):
+            teams.setdefault(parts[0], {})[f"{ENVIRONMENTS}/{p}"] = data.decode("utf-8")
     if options.env not in texts:
         known = ", ".join(sorted(texts))
         raise ConfigError(
             f"{ENVIRONMENTS}/{options.env}.yaml", "--env", f"no such environment (known: {known})"
         )
-    env = environment.load_text(texts[options.env], options.env, _display(options.env))
+    shown = _display(options.env)
+    env = environment.load_text(texts[options.env], options.env, shown, teams.get(options.env))
     clusters = [c.name for c in env.spec.clusters]
     if options.cluster not in clusters:
         reason = f"no cluster {options.cluster!r} in {options.env} (known: {', '.join(clusters)})"
@@ -112,21 +125,29 @@ def read(options: Options, drift: Report | None = None) -> Inputs:
         if p.startswith(f"{options.cluster}/") and p.endswith(".yaml")
     }
     side = tree.get(provenance.side_file(options.env, options.cluster).split("/", 1)[1])
-    return Inputs(repo, head, drift, texts, files, side)
+    return Inputs(
+        repo=repo,
+        commit=head,
+        report=drift,
+        texts=texts,
+        dist_files=files,
+        side_file=side,
+        teams=teams,
+    )
 
 
 def _report(options: Options) -> Report:
     if options.from_report is not None:
         return report.read(options.from_report)
     run_options = run.Options(
-        options.env,
-        options.cluster,
-        options.repo,
-        "HEAD",
-        options.dist,
-        options.kubeconfig,
-        options.context,
-        options.live_dir,
+        env=options.env,
+        cluster=options.cluster,
+        repo=options.repo,
+        ref="HEAD",
+        dist=options.dist,
+        kubeconfig=options.kubeconfig,
+        context=options.context,
+        live_dir=options.live_dir,
     )
     return run.run(run_options)[0]
 
@@ -152,16 +173,29 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     """The adoption or the reverts of the report's differences."""
     display = _display(options.env)
     text = inputs.texts[options.env]
-    out = Proposal(options.env, options.cluster, options.mode, inputs.commit, display, before=text)
+    out = Proposal(
+        env=options.env,
+        cluster=options.cluster,
+        mode=options.mode,
+        commit=inputs.commit,
+        display=display,
+        before=text,
+    )
     results: list[Result] = list(plan.divergent(inputs.report.results))
     if options.mode == Mode.REVERT:
         out.reverts = revert.plan(results, inputs.dist_files)
         return out
-    env = environment.load_text(text, options.env, display)
+    teams = inputs.team_texts(options.env)
+    env = environment.load_text(text, options.env, display, teams)
     doc = effective.document(env)
-    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc)
+    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc, display)
     target = verify.Target(
-        text, options.env, display, renderer(options.cluster, options.dist), effective.seed(doc)
+        text=text,
+        env=options.env,
+        display=display,
+        render=renderer(options.cluster, options.dist),
+        seed=effective.seed(doc),
+        teams=teams,
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also

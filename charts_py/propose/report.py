@@ -53,14 +53,14 @@ def _report(data: Any) -> Report:
     resources = _get(data, "resources", list, "resources")
     results = tuple(_result(r, f"resources[{i}]") for i, r in enumerate(resources))
     return Report(
-        _get(data, "env", str, "env"),
-        _get(data, "cluster", str, "cluster"),
-        source,
-        str(data.get("startedAt", "")),
-        str(data.get("finishedAt", "")),
-        results,
-        tuple(str(e) for e in data.get("errors") or ()),
-        tuple(str(n) for n in data.get("notes") or ()),
+        env=_get(data, "env", str, "env"),
+        cluster=_get(data, "cluster", str, "cluster"),
+        git=source,
+        started_at=str(data.get("startedAt", "")),
+        finished_at=str(data.get("finishedAt", "")),
+        results=results,
+        errors=tuple(str(e) for e in data.get("errors") or ()),
+        notes=tuple(str(n) for n in data.get("notes") or ()),
     )
 
 
@@ -83,15 +83,15 @@ def _difference(data: Any, at: str) -> Difference:
     if not isinstance(data, dict):
         raise _Bad(at, "expected an object")
     return Difference(
-        _get(data, "path", str, f"{at}.path"),
-        _enum(Change, data.get("change"), f"{at}.change"),
-        data.get("desired"),
-        data.get("live"),
-        data.get("manager"),
-        data.get("operation"),
-        data.get("time"),
-        _enum(Severity, data.get("severity", "low"), f"{at}.severity"),
-        _source(data.get("source"), f"{at}.source"),
+        path=_get(data, "path", str, f"{at}.path"),
+        change=_enum(Change, data.get("change"), f"{at}.change"),
+        desired=data.get("desired"),
+        live=data.get("live"),
+        manager=data.get("manager"),
+        operation=data.get("operation"),
+        time=data.get("time"),
+        severity=_enum(Severity, data.get("severity", "low"), f"{at}.severity"),
+        source=_source(data.get("source"), f"{at}.source"),
     )
 
 

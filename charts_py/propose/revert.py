@@ -28,7 +28,7 @@ SYNC_RESTORES = (
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Revert:
     """How one difference (or a whole object, `path` None) goes back to git."""
 
@@ -48,7 +48,15 @@ def plan(results: list[Result], files: dict[str, str]) -> list[Revert]:
     for result in results:
         apply = _apply(files.get(result.ref.file_name()))
         if result.status == Status.MISSING:
-            out.append(Revert(result.ref, None, True, "an Argo CD sync creates it", apply))
+            out.append(
+                Revert(
+                    ref=result.ref,
+                    path=None,
+                    by_sync=True,
+                    how="an Argo CD sync creates it",
+                    command=apply,
+                )
+            )
         elif result.status == Status.EXTRA:
             out.append(_extra(result.ref))
         else:
@@ -62,7 +70,13 @@ def _extra(ref: ObjectRef) -> Revert:
         "never did (it carries meshops' labels, but no Application tracks it)"
     )
     where = f" -n {shlex.quote(ref.namespace)}" if ref.namespace else ""
-    return Revert(ref, None, False, how, f"kubectl delete {_resource(ref)} {_q(ref.name)}{where}")
+    return Revert(
+        ref=ref,
+        path=None,
+        by_sync=False,
+        how=how,
+        command=f"kubectl delete {_resource(ref)} {_q(ref.name)}{where}",
+    )
 
 
 def _difference(ref: ObjectRef, diff: Difference, apply: str | None) -> Revert:
@@ -71,18 +85,18 @@ def _difference(ref: ObjectRef, diff: Difference, apply: str | None) -> Revert:
             "re-created by hand, never applied by the syncer: a sync takes back the fields git "
             "sets, but keeps any field the hand-made object adds"
         )
-        return Revert(ref, diff.path, True, how, apply)
+        return Revert(ref=ref, path=diff.path, by_sync=True, how=how, command=apply)
     if diff.change != Change.ADDED:
-        return Revert(ref, diff.path, True, SYNC_RESTORES, apply)
+        return Revert(ref=ref, path=diff.path, by_sync=True, how=SYNC_RESTORES, command=apply)
     if diff.manager == contract.FIELD_MANAGER:
         how = "removed from git, still owned by the syncer: an Argo CD sync removes it"
-        return Revert(ref, diff.path, True, how, apply)
+        return Revert(ref=ref, path=diff.path, by_sync=True, how=how, command=apply)
     owner = diff.manager or "another manager"
     how = (
         f"an Argo CD sync will NOT remove it: {owner} owns this field and git does not "
         "mention it, so server-side apply keeps it"
     )
-    return Revert(ref, diff.path, False, how, _remove(ref, diff))
+    return Revert(ref=ref, path=diff.path, by_sync=False, how=how, command=_remove(ref, diff))
 
 
 def _remove(ref: ObjectRef, diff: Difference) -> str:

@@ -11,7 +11,7 @@ reported beside it, for the reviewer.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +28,7 @@ Render = Callable[[Environment], dict[Key, dict[str, Any]]]
 """One cluster's objects as synth renders them from an environment."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Target:
     """What is edited and how it is judged."""
 
@@ -38,6 +38,8 @@ class Target:
     display: str
     render: Render
     seed: edit.Seed
+    teams: Mapping[str, str] = field(default_factory=dict)
+    """The environment's team files, unchanged by any edit (propose edits the platform's)."""
 
 
 @dataclass
@@ -68,7 +70,9 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
     out = Verified()
     if not candidates:
         return out
-    before = target.render(environment.load_text(target.text, target.env, target.display))
+    before = target.render(
+        environment.load_text(target.text, target.env, target.display, target.teams)
+    )
     pending = list(candidates)
     attempt = _attempt(pending, target, before)
     if attempt.blocked:
@@ -115,7 +119,7 @@ def _attempt(
 ) -> _Attempt:
     try:
         text = edit.set_fields(target.text, [(c.field, c.value) for c in candidates], target.seed)
-        env = environment.load_text(text, target.env, target.display)
+        env = environment.load_text(text, target.env, target.display, target.teams)
         after = target.render(env)
     except (ValueError, MeshopsError) as exc:
         return _Attempt(blocked=f"synth refuses the edited file: {exc}")

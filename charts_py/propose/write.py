@@ -98,7 +98,9 @@ def _staged(
         raise MeshopsError("nothing to write: no edit was offered")
     texts = {name: text for name, text in inputs.texts.items() if name != proposal.env}
     envs = {
-        name: environment.load_text(text, name, f"{ENVIRONMENTS}/{name}.yaml")
+        name: environment.load_text(
+            text, name, f"{ENVIRONMENTS}/{name}.yaml", inputs.team_texts(name)
+        )
         for name, text in texts.items()
     }
     envs[proposal.env] = proposal.environment

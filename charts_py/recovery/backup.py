@@ -26,7 +26,7 @@ from charts_py.recovery import clean, layout, secrets
 SECRET = ("v1", "Secret")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to back up and where to commit it (the CLI's options)."""
 
@@ -40,7 +40,7 @@ class Options:
     dist: str = "dist"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Taken:
     """A committed backup: where it is and what it holds."""
 
@@ -85,7 +85,13 @@ def take(options: Options, *, now: datetime.datetime | None = None) -> Taken:
     files[layout.MANIFEST] = layout.manifest_bytes(manifest)
     folder = layout.folder(options.env, desired.cluster, when)
     sha = _commit(options, folder, files, desired.git.commit)
-    return Taken(sha, folder, len(entries), tuple(missing), tuple(needed))
+    return Taken(
+        commit=sha,
+        folder=folder,
+        objects=len(entries),
+        missing=tuple(missing),
+        secrets=tuple(needed),
+    )
 
 
 def read_live(server: kubeapi.Cluster, desired: fetch.Desired, env: str) -> fetch.Live:

@@ -29,7 +29,7 @@ from charts_py.recovery import layout, secrets
 GIT, LATEST = "git", "latest"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Options:
     """What to restore from and where to (the CLI's options)."""
 
@@ -77,9 +77,9 @@ def restore(options: Options, progress: Callable[[str], None] = lambda _: None) 
     report = None
     if not options.dry_run:
         checked = run.Options(
-            options.env,
-            source.cluster,
-            options.repo,
+            env=options.env,
+            cluster=source.cluster,
+            repo=options.repo,
             dist=options.dist,
             kubeconfig=options.kubeconfig,
             context=options.context,

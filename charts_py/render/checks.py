@@ -5,14 +5,14 @@ on two cores they overlap. The worker is forked once the environments are loaded
 the rules and loads the schemas of every kind the charts emit while this process builds the
 Apps (node does most of that, in jsii calls), then receives the objects through a pipe. It
 never calls into jsii, and this process never imports the rules unless there are errors.
-Where fork is missing (Windows), validation runs in this process once the objects exist.
+Where fork is missing (Windows), or with MESHOPS_PLAIN=1 (speed/), validation runs in this
+process once the objects exist.
 Either way nothing is swapped into dist/ until the verdict is in, and errors stop the synth.
 """
 
 from __future__ import annotations
 
 import functools
-import multiprocessing
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
@@ -21,6 +21,7 @@ from pathlib import Path
 from charts_py import kinds
 from charts_py.config.environment import Environment
 from charts_py.render.manifest import Manifest
+from charts_py.speed import fork
 from charts_py.validate.findings import Finding, Report, Severity
 
 # charts_py.validate.engine, targets and schemas (the rules, jsonschema) are imported where
@@ -48,28 +49,21 @@ def validated(
 def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Check]:
     """Fork the worker now; call what this yields with the rendered objects (once), and the
     verdict it returns for the outcome. On leaving, a worker still running is stopped."""
-    if "fork" not in multiprocessing.get_all_start_methods():
+    if not fork.usable():
         yield lambda placed: _done(validated(placed, envs, dist_dir))
         return
-    context = multiprocessing.get_context("fork")
-    ours, theirs = context.Pipe()
-    worker = context.Process(target=_work, args=(theirs, envs, dist_dir), daemon=True)
-    worker.start()
-    theirs.close()
+    worker = fork.Worker(_work, envs, dist_dir)
 
     def check(placed: Sequence[Manifest]) -> Verdict:
         # A broken pipe: the worker failed before reading them; its outcome says why.
         with suppress(BrokenPipeError):
-            ours.send(list(placed))
-        return functools.cache(lambda: _outcome(ours, worker))
+            worker.conn.send(list(placed))
+        return functools.cache(lambda: _outcome(worker))
 
     try:
         yield check
     finally:
-        ours.close()  # a worker still waiting for objects reads EOF and exits
-        if worker.is_alive():
-            worker.terminate()
-        worker.join()
+        worker.stop()  # a worker still waiting for objects reads EOF and exits
 
 
 def load_schemas() -> None:
@@ -84,12 +78,11 @@ def _done(warnings: list[Finding]) -> Verdict:
     return lambda: warnings
 
 
-def _outcome(ours: Connection, worker: multiprocessing.process.BaseProcess) -> list[Finding]:
+def _outcome(worker: fork.Worker) -> list[Finding]:
     try:
-        outcome = ours.recv()
+        outcome = worker.conn.recv()
     except EOFError:
-        worker.join()
-        outcome = RuntimeError(f"validation worker died (exit code {worker.exitcode})")
+        outcome = RuntimeError(f"validation worker died (exit code {worker.exit_code()})")
     if isinstance(outcome, BaseException):
         raise outcome
     if outcome.errors:

@@ -56,7 +56,12 @@ def rendered(
             out += collect.manifests(app, f"{env.name}/{cluster.name}")
             file = f"{environments}/{env.name}.yaml"
             named = dataclasses.replace(
-                recorded, env=env.name, cluster=cluster.name, file=file, profile=env.spec.profile
+                recorded,
+                env=env.name,
+                cluster=cluster.name,
+                file=file,
+                profile=env.spec.profile,
+                shown=env.file,
             )
             side_files[provenance.side_file(env.name, cluster.name)] = named.to_bytes()
     # The bootstrap has no provenance file: it is derived from every environment at once,

@@ -13,16 +13,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py.contract import CLUSTER
-from charts_py.validate import engine
+from charts_py.validate import engine, suppress
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.catalog import CONTROLS
 from charts_py.validate.scope import scopes
 from charts_py.validate.targets import Target
 
-FORMATS = ("markdown", "json")
 
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Check:
     """One row: a rule's verdict on one object, and the evidence."""
 
@@ -36,7 +34,7 @@ class Check:
     reason: str = ""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Audit:
     """Every control's checks for one environment."""
 
@@ -59,8 +57,9 @@ class Audit:
 
 def build(env: str, target: Target) -> Audit:
     """Run the checks over `target` (dist/<env>) and arrange them by control."""
-    groups = scopes(target.docs)
+    groups = scopes(target.docs, target.installations)
     waivers = engine.suppressions(target.docs)
+    today = suppress.today()
     checks = []
     for evaluation in engine.evaluate(groups):
         rule, outcome = evaluation.rule, evaluation.outcome
@@ -68,25 +67,32 @@ def build(env: str, target: Target) -> Audit:
             continue
         shown = outcome.evidence or outcome.doc
         status, reason = ("pass", "") if outcome.passed else ("fail", "")
-        waiver = waivers.get(outcome.doc)
-        if not outcome.passed and waiver is not None and rule.id in waiver.rules:
-            status, reason = "suppressed", waiver.reason
+        waived, _ = suppress.verdict(waivers.get(outcome.doc), rule.id, today)
+        if not outcome.passed and waived is not None:
+            status, reason = "suppressed", waived
         path = outcome.evidence_path or outcome.path
         checks.append(
             Check(
-                rule.control,
-                rule.id,
-                status,
-                outcome.doc,
-                shown.file,
-                path,
-                outcome.message,
-                reason,
+                control=rule.control,
+                rule=rule.id,
+                status=status,
+                doc=outcome.doc,
+                file=shown.file,
+                path=path,
+                message=outcome.message,
+                reason=reason,
             )
         )
     suppressed = [(d, ", ".join(sorted(w.rules)), w.reason) for d, w in waivers.items()]
     clusters = [g.name for g in groups]
-    return Audit(env, target.profile, len(target.docs), clusters, checks, suppressed)
+    return Audit(
+        env=env,
+        profile=target.profile,
+        objects=len(target.docs),
+        clusters=clusters,
+        checks=checks,
+        suppressions=suppressed,
+    )
 
 
 def _object(doc: Document) -> str:

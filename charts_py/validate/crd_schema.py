@@ -1,15 +1,20 @@
 """Validate custom resources against the packaged CRD schemas, unknown fields included.
 
+Every version the API server serves has its schema (Istio serves v1, v1beta1 and v1alpha3
+with one schema; Gateway API's alpha versions only in its experimental channel), so an
+object written at any served version is checked (scripts/fetch_crds.py).
+
 The API server prunes fields a structural schema does not declare, silently: a typo such as
 `simpel:` in a DestinationRule would vanish on apply. So every object node that declares
 `properties` (and does not preserve unknown fields) is closed with
 `additionalProperties: false` before validating.
 
-Parsing the packaged CRDs (2.4 MB of YAML) took 0.4 s of every synth, even with libyaml; the
+Parsing the packaged CRDs (2.4 MB of YAML then) took 0.4 s of every synth, even with libyaml; the
 same documents as JSON parse in under 0.02 s. So each parsed CRD is cached as JSON under
 `$XDG_CACHE_HOME/meshops/crds/` (else `~/.cache/...`), named by the SHA-256 of its YAML:
 an entry can only be replaced by a new file, never be stale. Where the cache cannot be
-written (a read-only home), CRDs are parsed every time.
+written (a read-only home), CRDs are parsed every time. Only the files of a group an object
+uses are read, and a validator is built for a version only when an object uses it.
 """
 
 from __future__ import annotations
@@ -31,21 +36,60 @@ import jsonschema
 from charts_py import jsonpointer, yamlio
 
 PRESERVE = "x-kubernetes-preserve-unknown-fields"
+GATEWAY_API = "gateway.networking.k8s.io"
+CHANNELS = ("standard", "experimental")
+"""Gateway API's release channels; experimental serves more fields and the alpha versions."""
+_VALIDATED_CHANNEL = "experimental"
+"""Gateway API objects are checked against the experimental channel, a superset of the
+standard one: what either channel's API server accepts passes; a field neither declares
+is an error."""
+
+
+def _root() -> Traversable:
+    return resources.files("charts_py") / "crds"
+
+
+def _files(group: str, channel: str = _VALIDATED_CHANNEL) -> list[Traversable]:
+    """The packaged CRD files of `group` (named `<plural>.<group>.yaml`)."""
+    folder = _root() / "gateway-api" / channel if group == GATEWAY_API else _root()
+    suffix = f".{group}.yaml"
+    return sorted(
+        (
+            e
+            for e in folder.iterdir()
+            if e.name.endswith(suffix) and "." not in e.name[: -len(suffix)]
+        ),
+        key=lambda e: e.name,
+    )
 
 
 @functools.cache
-def validators() -> dict[tuple[str, str], jsonschema.protocols.Validator]:
-    """A validator per (apiVersion, kind) of every packaged CRD version."""
-    out: dict[tuple[str, str], jsonschema.protocols.Validator] = {}
-    for entry in (resources.files("charts_py") / "crds").iterdir():
-        if not entry.name.endswith(".yaml"):
-            continue
+def served(group: str, channel: str = _VALIDATED_CHANNEL) -> dict[tuple[str, str], Any]:
+    """The OpenAPI schema per (apiVersion, kind) that the packaged CRDs of `group` serve.
+    Only the files of one group are parsed: synth checks a handful of groups."""
+    out: dict[tuple[str, str], Any] = {}
+    for entry in _files(group, channel):
         crd = _parsed(entry)
-        group, kind = crd["spec"]["group"], crd["spec"]["names"]["kind"]
+        kind = crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:
-            schema = _closed(version["schema"]["openAPIV3Schema"], top=True)
-            out[(f"{group}/{version['name']}", kind)] = jsonschema.Draft7Validator(schema)
+            out[(f"{group}/{version['name']}", kind)] = version["schema"]["openAPIV3Schema"]
     return out
+
+
+def groups() -> list[str]:
+    """Every API group with packaged CRDs."""
+    files = [e.name for e in _root().iterdir() if e.name.endswith(".yaml")]
+    return sorted({name.removesuffix(".yaml").split(".", 1)[1] for name in files} | {GATEWAY_API})
+
+
+@functools.cache
+def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
+    """The validator of one served (apiVersion, kind) of a packaged CRD, else None."""
+    group = api_version.rpartition("/")[0]
+    schema = served(group).get((api_version, kind)) if group else None
+    if schema is None:
+        return None
+    return jsonschema.Draft7Validator(_closed(schema, top=True))
 
 
 def cache_dir() -> Path:
@@ -83,10 +127,10 @@ def _write(path: Path, text: str) -> None:
 
 def errors(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """(JSON Pointer, message) for each schema violation; nothing for kinds without a CRD."""
-    validator = validators().get((obj.get("apiVersion", ""), obj.get("kind", "")))
-    if validator is None:
+    check = validator(str(obj.get("apiVersion", "")), str(obj.get("kind", "")))
+    if check is None:
         return
-    for error in sorted(validator.iter_errors(obj), key=lambda e: list(e.absolute_path)):
+    for error in sorted(check.iter_errors(obj), key=lambda e: list(e.absolute_path)):
         pointer = jsonpointer.pointer(*error.absolute_path)
         yield pointer or "/", error.message
 
@@ -104,3 +148,32 @@ def _closed(schema: dict[str, Any], top: bool = False) -> dict[str, Any]:
             out[key] = _closed(out[key])
     # anyOf/oneOf branches only say which fields go together: left as they are.
     return out
+
+
+def _alpha(api_version: str) -> bool:
+    return "alpha" in api_version.rpartition("/")[2]
+
+
+def stable_versions(api_version: str, kind: str) -> list[str]:
+    """The non-alpha apiVersions a packaged CRD serves `kind` at, newest first (v1 before
+    v1beta1), in the channel every cluster has (Gateway API's standard)."""
+    group = api_version.rpartition("/")[0]
+    channel = "standard" if group == GATEWAY_API else _VALIDATED_CHANNEL
+    found = [av for av, k in served(group, channel) if k == kind and not _alpha(av)]
+    return sorted(found, key=lambda av: ("beta" in av, av))
+
+
+def alias_of(api_version: str, kind: str) -> str | None:
+    """The stable apiVersion an alpha one is merely another name for: served with the very
+    same schema, in every channel (Istio's networking v1alpha3 is its v1), else None."""
+    group = api_version.rpartition("/")[0]
+    standard = "standard" if group == GATEWAY_API else _VALIDATED_CHANNEL
+    schema = served(group, standard).get((api_version, kind)) if group else None
+    if schema is None:
+        return None
+    same = [
+        av
+        for av in stable_versions(api_version, kind)
+        if served(group, standard)[(av, kind)] == schema
+    ]
+    return same[0] if same else None

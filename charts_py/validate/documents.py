@@ -8,17 +8,18 @@ of two duplicate keys silently. Timestamps stay strings, as they do for the API 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from charts_py import jsonpointer, provenance, yamlio
+from charts_py import jsonpointer, yamlio
 from charts_py.errors import MeshopsError
-from charts_py.objectref import ObjectRef
+from charts_py.objectref import ObjectRef, group_of
 from charts_py.validate.findings import Located
+from charts_py.validate.groupkinds import GroupKind
 
 SUFFIXES = (".yaml", ".yml", ".json")
 """What Argo CD's directory source reads; everything else in a folder is ignored."""
@@ -41,6 +42,8 @@ class Document:
     lines: Mapping[str, int] = field(default_factory=dict)
     base: str = ""
     """Pointer of the object inside its YAML document (`/items/3` for a List item)."""
+    default_namespace: str = "default"
+    """Where the object lands when it names no namespace (`kubectl apply -n`)."""
 
     @property
     def api_version(self) -> str:
@@ -49,6 +52,11 @@ class Document:
     @property
     def kind(self) -> str:
         return str(self.obj.get("kind") or "")
+
+    @property
+    def group_kind(self) -> GroupKind:
+        """What the object is, whatever its version: (API group, kind)."""
+        return GroupKind(group_of(self.api_version), self.kind)
 
     @property
     def metadata(self) -> dict[str, Any]:
@@ -98,37 +106,15 @@ def _str_map(value: object) -> dict[str, str]:
     return {str(k): str(v) for k, v in value.items()}
 
 
-def load(paths: Sequence[Path]) -> list[Document]:
-    """Every object in `paths` (files, or folders read recursively), in path order."""
-    out: list[Document] = []
-    for path in paths:
-        files = list(_files(path))
-        if not files:
-            raise DocumentError(f"{path}: no YAML manifests (*.yaml, *.yml, *.json) found")
-        for file in files:
-            out += read(file)
-    return out
+def read(file: Path, default_namespace: str = "default") -> list[Document]:
+    """The objects of one file (documents that are not objects are left out: see parse)."""
+    return parse(file, default_namespace)[0]
 
 
-def _files(path: Path) -> Iterator[Path]:
-    if path.is_dir():
-        for child in sorted(path.rglob("*")):
-            if child.is_file() and child.suffix in SUFFIXES and not _skipped(child, path):
-                yield child
-    elif path.is_file():
-        yield path
-    else:
-        raise DocumentError(f"{path}: no such file or directory")
-
-
-def _skipped(file: Path, root: Path) -> bool:
-    """Hidden files, and synth's provenance side files (JSON beside dist's manifests)."""
-    hidden = any(part.startswith(".") for part in file.relative_to(root).parts)
-    return hidden or file.name.endswith(provenance.SUFFIX)
-
-
-def read(file: Path) -> list[Document]:
-    """The objects of one file; a List's items become objects of their own."""
+def parse(file: Path, default_namespace: str = "default") -> tuple[list[Document], list[str]]:
+    """The objects of one file, a List's items as objects of their own, and why each other
+    document is not one (a top-level list, no apiVersion or kind): YAML beside manifests in
+    a repository (values, Envoy bootstraps, playbooks) is not a manifest, not a mistake."""
     shown = str(file)
     try:
         text = file.read_text(encoding="utf-8")
@@ -141,6 +127,7 @@ def read(file: Path) -> list[Document]:
         line = f":{exc.problem_mark.line + 1}" if exc.problem_mark else ""
         raise DocumentError(f"{shown}{line}: malformed YAML: {exc.problem}") from exc
     out: list[Document] = []
+    skipped: list[str] = []
     for number, node in enumerate(nodes, start=1):
         if node is None:
             continue
@@ -148,15 +135,29 @@ def read(file: Path) -> list[Document]:
         data = _convert(node, "", lines, shown)
         if data is None:
             continue
-        if not isinstance(data, dict):
-            raise DocumentError(
-                f"{shown}:{lines['']}: document {number} is not a Kubernetes object (a mapping)"
-            )
-        out += list(_objects(shown, data, lines))
-    return out
+        reason = _not_an_object(data)
+        if reason:
+            skipped.append(f"document {number} (line {lines['']}) {reason}")
+            continue
+        out += list(_objects(shown, data, lines, default_namespace))
+    return out, skipped
 
 
-def _objects(file: str, data: dict[str, Any], lines: dict[str, int]) -> Iterator[Document]:
+def _not_an_object(data: object) -> str:
+    """Why a YAML document is not a Kubernetes object, or empty if it is one."""
+    if isinstance(data, list):
+        return "is a list, not a Kubernetes object"
+    if not isinstance(data, dict):
+        return "is a scalar, not a Kubernetes object"
+    missing = [key for key in ("apiVersion", "kind") if not data.get(key)]
+    if missing:
+        return f"has no {' or '.join(missing)}: not a Kubernetes object"
+    return ""
+
+
+def _objects(
+    file: str, data: dict[str, Any], lines: dict[str, int], default_namespace: str
+) -> Iterator[Document]:
     """The document itself, or the items of a `v1/List` (what `kubectl get -o yaml` writes)."""
     items = data.get("items")
     if str(data.get("kind", "")).endswith("List") and isinstance(items, list):
@@ -164,9 +165,9 @@ def _objects(file: str, data: dict[str, Any], lines: dict[str, int]) -> Iterator
             if not isinstance(item, dict):
                 line = lines.get(f"/items/{i}")
                 raise DocumentError(f"{file}:{line}: items[{i}] is not a Kubernetes object")
-            yield Document(file, item, lines, f"/items/{i}")
+            yield Document(file, item, lines, f"/items/{i}", default_namespace)
         return
-    yield Document(file, data, lines)
+    yield Document(file, data, lines, "", default_namespace)
 
 
 def _convert(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> Any:

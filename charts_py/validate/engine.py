@@ -10,8 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from charts_py.config import out_of_band
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import MeshopsError
 from charts_py.validate import suppress
 from charts_py.validate.documents import Document
@@ -60,6 +59,7 @@ def suppressions(docs: Sequence[Document]) -> dict[Document, suppress.Suppressio
 def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: str) -> Report:
     """Findings under `profile`: failures of rules that apply, minus suppressed ones."""
     opted_out = suppressions(docs)
+    today = suppress.today()
     findings: list[Finding] = []
     silenced: list[Suppressed] = []
     for evaluation in evaluations:
@@ -70,10 +70,21 @@ def judge(docs: Sequence[Document], evaluations: Sequence[Evaluation], profile: 
         doc = outcome.doc
         line = doc.line_of(outcome.path)
         message = f"{outcome.message} (fix: {rule.fix})"
-        finding = Finding(rule.id, severity, doc.located, outcome.path, message, line)
-        waiver = opted_out.get(doc)
-        if waiver is not None and rule.id in waiver.rules:
-            silenced.append(Suppressed(finding, waiver.reason))
+        if outcome.at_most is not None:
+            severity = max(severity, outcome.at_most, key=lambda s: s.rank)
+        if outcome.assumption:
+            message = f"{outcome.message}, assuming {outcome.assumption} (fix: {rule.fix})"
+        reason, expired = suppress.verdict(opted_out.get(doc), rule.id, today)
+        finding = Finding(
+            rule=rule.id,
+            severity=severity,
+            obj=doc.located,
+            path=outcome.path,
+            message=message + expired,
+            line=line,
+        )
+        if reason is not None:
+            silenced.append(Suppressed(finding, reason))
         else:
             findings.append(finding)
     findings += _invalid_suppressions(docs, profile)
@@ -93,15 +104,24 @@ def _invalid_suppressions(docs: Sequence[Document], profile: str) -> list[Findin
         problem = suppress.parse(doc, BY_ID)[1]
         if problem is not None and severity is not None:
             line = doc.line_of(suppress.PATH)
-            out.append(Finding(rule.id, severity, doc.located, suppress.PATH, problem, line))
+            out.append(
+                Finding(
+                    rule=rule.id,
+                    severity=severity,
+                    obj=doc.located,
+                    path=suppress.PATH,
+                    message=problem,
+                    line=line,
+                )
+            )
     return out
 
 
 def validate(
     docs: Sequence[Document],
     profile: str,
-    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION,
+    installations: Sequence[Installation] = (),
 ) -> Report:
     """Check `docs` (one cluster per `meshops.dev/cluster` label) under `profile`, each
-    cluster also holding the `external` (out-of-band) objects."""
-    return judge(docs, evaluate(scopes(docs, external)), profile)
+    cluster with its declared installation (config/installation.py)."""
+    return judge(docs, evaluate(scopes(docs, installations)), profile)

@@ -39,7 +39,7 @@ class Located:
     ref: ObjectRef
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """One rule violated by one object, at a JSON Pointer into that object."""
 

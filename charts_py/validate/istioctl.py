@@ -1,25 +1,25 @@
 """The one place that runs `istioctl analyze`: find the binary, run it on files, parse JSON.
 
-istioctl is optional: `ISTIOCTL` names a binary, else the one on PATH is used, else none
-(scripts/istioctl/build.sh builds the pinned one). It runs offline (`--use-kube=false`) on the
-files meshops validates, over all namespaces, and reports in JSON; its exit status is 0 with
-`--output json` whatever it finds, so anything else means it could not run.
+istioctl is optional: `ISTIOCTL` names a binary, else the pinned one is used if it is built
+(`scripts/tools.py build istioctl`), else the one on PATH, else none. It runs offline
+(`--use-kube=false`) on the files meshops validates, over all namespaces, and reports in JSON;
+its exit status is 0 with `--output json` whatever it finds, so anything else means it could
+not run.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
 import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from charts_py import tools
 from charts_py.errors import MeshopsError
 
-ENV = "ISTIOCTL"
+ENV = tools.TOOLS["istioctl"].override
 TIMEOUT = 600.0
 """Seconds one analysis may take (a cluster of dist/ takes a few on a quiet machine)."""
 
@@ -52,13 +52,13 @@ class Message:
 
 
 def locate() -> str | None:
-    """The istioctl to use: `$ISTIOCTL` (which must exist), else `istioctl` on PATH, else None."""
-    named = os.environ.get(ENV)
-    if named:
-        if not (Path(named).is_file() and os.access(named, os.X_OK)):
-            raise IstioctlError(f"{ENV}={named}: not an executable file")
-        return named
-    return shutil.which("istioctl")
+    """The istioctl to use: `$ISTIOCTL` (which must exist), else the pinned build if it is
+    built, else `istioctl` on PATH, else None. Never builds (that takes many minutes)."""
+    try:
+        pinned = tools.path("istioctl")
+    except tools.ToolError as e:
+        raise IstioctlError(str(e)) from e
+    return str(pinned) if pinned else shutil.which("istioctl")
 
 
 def version(binary: str) -> str:
@@ -75,11 +75,14 @@ class Analysis:
     skipped: list[str]
 
 
-def analyze(binary: str, files: Sequence[str]) -> Analysis:
-    """istioctl's messages about the objects in `files` (read together, as one cluster)."""
+def analyze(binary: str, files: Sequence[str], namespace: str = "default") -> Analysis:
+    """istioctl's messages about the objects in `files` (read together, as one cluster).
+    Objects without a namespace are in `namespace`; istioctl then reports only on that
+    namespace (and cluster-scoped objects) unless it is `default`."""
     if not files:
         return Analysis([], [])
-    command = [binary, "analyze", "--use-kube=false", "--all-namespaces", "--output", "json"]
+    where = ["--all-namespaces"] if namespace == "default" else ["--namespace", namespace]
+    command = [binary, "analyze", "--use-kube=false", *where, "--output", "json"]
     out = _run([*command, *files], "analyze")
     # istioctl logs a line per object it cannot parse on stdout, before the JSON.
     lines = out.splitlines()

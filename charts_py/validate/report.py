@@ -11,13 +11,12 @@ from charts_py import __version__
 from charts_py.validate.findings import ISTIO_RULE, Finding, Located, Report, Severity
 from charts_py.validate.rules.catalog import RULES
 
-FORMATS = ("text", "json", "sarif", "junit")
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _SARIF_LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def render(report: Report, fmt: str) -> str:
-    """The report in format `fmt` (one of FORMATS)."""
+    """The report in format `fmt` (one of format_names.VALIDATE)."""
     writers: dict[str, Callable[[Report], str]] = {
         "text": text,
         "json": to_json,

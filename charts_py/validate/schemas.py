@@ -118,7 +118,7 @@ def _builtin(api_version: str, kind: str) -> jsonschema.protocols.Validator | No
 
 def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | None:
     """The validator of a kind: a packaged CRD, else a Kubernetes built-in, else None."""
-    crd = crd_schema.validators().get((api_version, kind))
+    crd = crd_schema.validator(api_version, kind)
     return crd if crd is not None else _builtin(api_version, kind)
 
 

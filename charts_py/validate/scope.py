@@ -14,16 +14,15 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from charts_py.config import out_of_band
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import ASSUMED, External, Installation
 from charts_py.contract import CLUSTER, ENVIRONMENT, SYNC_WAVE
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
+from charts_py.objectref import group_of
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.groupkinds import GroupKind
 
-WORKLOAD_KINDS = ("Deployment", "StatefulSet", "DaemonSet", "ReplicaSet")
-POD_KINDS = (*WORKLOAD_KINDS, "Job", "CronJob")
-"""Kinds with a pod template (a CronJob's sits under its jobTemplate)."""
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
 
@@ -31,44 +30,45 @@ _DURATION = re.compile(r"([0-9]*\.?[0-9]+)(h|ms|m|s|us|µs|ns)")
 @dataclass(frozen=True, eq=False)
 class Scope:
     """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty), and what
-    the cluster has that the manifests do not contain (config/out_of_band.py)."""
+    Istio's charts and the operator installed there (config/installation.py)."""
 
     name: str
     environment: str
     docs: Sequence[Document]
-    external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
+    installation: Installation = ASSUMED
 
     @functools.cached_property
-    def _by_kind(self) -> dict[str, list[Document]]:
-        out: dict[str, list[Document]] = {}
+    def _by_kind(self) -> dict[GroupKind, list[Document]]:
+        out: dict[GroupKind, list[Document]] = {}
         for doc in self.docs:
-            out.setdefault(doc.kind, []).append(doc)
+            out.setdefault(doc.group_kind, []).append(doc)
         return out
 
-    def of(self, *kinds: str) -> list[Document]:
-        """The objects of these kinds, in input order."""
+    def of(self, *kinds: GroupKind) -> list[Document]:
+        """The objects of these kinds (any version of their group), in input order."""
         return [doc for kind in kinds for doc in self._by_kind.get(kind, [])]
 
     @functools.cached_property
-    def _by_name(self) -> dict[tuple[str, str, str], Document]:
-        out: dict[tuple[str, str, str], Document] = {}
+    def _by_name(self) -> dict[tuple[GroupKind, str, str], Document]:
+        out: dict[tuple[GroupKind, str, str], Document] = {}
         for doc in self.docs:
-            out.setdefault((doc.kind, namespace(doc), doc.name), doc)
+            out.setdefault((doc.group_kind, namespace(doc), doc.name), doc)
         return out
 
-    def find(self, kind: str, ns: str, name: str) -> Document | None:
+    def find(self, kind: GroupKind, ns: str, name: str) -> Document | None:
         """The first object of `kind` named `name` in namespace `ns` (an index, not a scan)."""
         return self._by_name.get((kind, ns, name))
 
     def scale_target(self, hpa: Document) -> Document | None:
-        """The object an HPA's scaleTargetRef names, in the HPA's namespace."""
+        """The object an HPA's scaleTargetRef names (apiVersion and kind), in its namespace."""
         ref = mapping(hpa.spec.get("scaleTargetRef"))
-        return self.find(str(ref.get("kind", "")), namespace(hpa), str(ref.get("name", "")))
+        kind = GroupKind(group_of(str(ref.get("apiVersion", ""))), str(ref.get("kind", "")))
+        return self.find(kind, namespace(hpa), str(ref.get("name", "")))
 
     @functools.cached_property
     def _scalers(self) -> dict[int, Document]:
         out: dict[int, Document] = {}
-        for hpa in self.of("HorizontalPodAutoscaler"):
+        for hpa in self.of(gk.HPA):
             target = self.scale_target(hpa)
             if target is not None:
                 out.setdefault(id(target), hpa)
@@ -79,16 +79,23 @@ class Scope:
         return self._scalers.get(id(workload))
 
     @functools.cached_property
+    def running(self) -> list[Document]:
+        """What runs pods that selectors find: workloads, and bare Pods (a Pod no controller
+        owns; one with ownerReferences is a copy of its workload's template)."""
+        pods = [p for p in self.of(gk.POD) if not p.metadata.get("ownerReferences")]
+        return [*self.of(*gk.WORKLOADS), *pods]
+
+    @functools.cached_property
     def _workloads_by_namespace(self) -> dict[str, list[Document]]:
         out: dict[str, list[Document]] = {}
-        for doc in self.of(*WORKLOAD_KINDS):
+        for doc in self.running:
             out.setdefault(namespace(doc), []).append(doc)
         return out
 
     @functools.cached_property
     def _rules_by_host(self) -> dict[tuple[str, str], Document]:
         out: dict[tuple[str, str], Document] = {}
-        for rule in self.of("DestinationRule"):
+        for rule in self.of(gk.DESTINATION_RULE):
             ns = namespace(rule)
             out.setdefault((ns, resolve(str(rule.spec.get("host", "")), ns)), rule)
         return out
@@ -96,27 +103,27 @@ class Scope:
     @functools.cached_property
     def registry(self) -> dict[str, Document]:
         """Hosts of the mesh's service registry: Service FQDNs and ServiceEntry hosts."""
-        out = {fqdn(d.name, namespace(d)): d for d in self.of("Service")}
-        for entry in self.of("ServiceEntry"):
+        out = {fqdn(d.name, namespace(d)): d for d in self.of(gk.SERVICE)}
+        for entry in self.of(gk.SERVICE_ENTRY):
             for host in items(entry.spec.get("hosts")):
                 out.setdefault(str(host), entry)
         return out
 
     def outside(self, kind: str) -> list[External]:
         """The out-of-band objects of `kind`."""
-        return [e for e in self.external if e.kind == kind]
+        return [e for e in self.installation.externals if e.kind == kind]
 
     def gateway_ports(self, selector: dict[str, str]) -> set[int] | None:
         """Ports (Service port and target port) of the Services in front of the pods that a
         Gateway `selector` picks, in the manifests or out of band; None if it picks none."""
-        pods = [(namespace(w), pod_labels(w)) for w in self.of(*WORKLOAD_KINDS)]
+        pods = [(namespace(w), pod_labels(w)) for w in self.running]
         pods += [(e.namespace, dict(e.labels)) for e in self.outside("Deployment")]
         picked = [(ns, labels) for ns, labels in pods if _subset(selector, labels)]
         if not picked:
             return None
         ports: set[int] = set()
         for ns, labels in picked:
-            for service in self.of("Service"):
+            for service in self.of(gk.SERVICE):
                 chosen = mapping(service.spec.get("selector"))
                 if namespace(service) == ns and chosen and _subset(chosen, labels):
                     ports |= _port_numbers(service.spec.get("ports"))
@@ -129,13 +136,13 @@ class Scope:
         """The Service whose FQDN is `host`, if it is in the manifests."""
         name, _, rest = host.partition(".")
         ns, _, suffix = rest.partition(".")
-        return self.find("Service", ns, name) if suffix == "svc.cluster.local" else None
+        return self.find(gk.SERVICE, ns, name) if suffix == "svc.cluster.local" else None
 
     def ports_of(self, host: str) -> list[int]:
         """The port numbers of the Service, ServiceEntry or out-of-band Service for `host`."""
         found = self.registry.get(host)
         if found is not None:
-            key = "number" if found.kind == "ServiceEntry" else "port"
+            key = "number" if found.group_kind == gk.SERVICE_ENTRY else "port"
             numbers = [p.get(key) for p in items(found.spec.get("ports")) if isinstance(p, dict)]
             return [n for n in numbers if isinstance(n, int)]
         for external in self.outside("Service"):
@@ -150,8 +157,13 @@ class Scope:
         chosen = mapping(service.spec.get("selector")) if service is not None else {}
         if service is None or not chosen:
             return []
-        labels = [pod_labels(w) for w in self.workloads(namespace(service))]
-        return [pods for pods in labels if _subset(chosen, pods)]
+        return [pods for pods in self.pod_labels_in(namespace(service)) if _subset(chosen, pods)]
+
+    def pod_labels_in(self, ns: str) -> list[dict[str, str]]:
+        """Pod labels of every workload known to run in `ns`: the manifests' workloads, and
+        the declared pods of services another tool deploys (`Installation.workloads`)."""
+        declared = [dict(e.labels) for e in self.outside("Deployment") if e.namespace == ns]
+        return [*(pod_labels(w) for w in self.workloads(ns)), *declared]
 
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band
@@ -177,7 +189,7 @@ class Scope:
     @functools.cached_property
     def _workloads_by_label(self) -> dict[tuple[str, str, str], list[Document]]:
         out: dict[tuple[str, str, str], list[Document]] = {}
-        for doc in self.of(*WORKLOAD_KINDS):
+        for doc in self.running:
             for key, value in pod_labels(doc).items():
                 out.setdefault((namespace(doc), key, value), []).append(doc)
         return out
@@ -199,7 +211,7 @@ class Scope:
         """PodDisruptionBudget positions by (namespace, first matchLabels pair), or by
         namespace alone for those without matchLabels."""
         out: dict[tuple[str, str, str] | str, list[int]] = {}
-        for i, pdb in enumerate(self.of("PodDisruptionBudget")):
+        for i, pdb in enumerate(self.of(gk.PDB)):
             selector = pdb.spec.get("selector")
             pairs = mapping(selector.get("matchLabels")) if isinstance(selector, dict) else {}
             key, value = next(iter(pairs.items())) if pairs else (None, None)
@@ -214,7 +226,7 @@ class Scope:
         found = set(index.get(ns, []))
         for key, value in labels.items():
             found.update(index.get((ns, key, value), []))
-        budgets = self.of("PodDisruptionBudget")
+        budgets = self.of(gk.PDB)
         return [
             budgets[i] for i in sorted(found) if selects(budgets[i].spec.get("selector"), labels)
         ]
@@ -223,14 +235,15 @@ class Scope:
         """Namespaces whose pods get a sidecar: the ones mesh policy must cover."""
         return [
             d
-            for d in self.of("Namespace")
-            if d.labels.get("istio-injection") == "enabled" or "istio.io/rev" in d.labels
+            for d in self.of(gk.NAMESPACE)
+            if d.labels.get("istio-injection") == "enabled"
+            or ("istio.io/rev" in d.labels and "istio-injection" not in d.labels)
         ]
 
     def mtls_mode(self, ns: str) -> str | None:
         """The namespace-wide PeerAuthentication mode of `ns`, else the mesh-wide one."""
         for where in (ns, MESH_ROOT):
-            for policy in self.of("PeerAuthentication"):
+            for policy in self.of(gk.PEER_AUTHENTICATION):
                 if namespace(policy) == where and not policy.spec.get("selector"):
                     mode = dig(policy.spec, "mtls", "mode")
                     if mode not in (None, "UNSET"):
@@ -275,8 +288,9 @@ def dig(value: object, *keys: str) -> Any:
 
 
 def namespace(doc: Document) -> str:
-    """The namespace an object lands in; `default` when a manifest leaves it to kubectl."""
-    return doc.namespace or "default"
+    """The namespace an object lands in; when a manifest leaves it to kubectl, `default` or
+    the one `--namespace` names (kubectl apply -n)."""
+    return doc.namespace or doc.default_namespace
 
 
 def fqdn(name: str, ns: str) -> str:
@@ -331,14 +345,19 @@ def _requirement(req: dict[str, Any], labels: dict[str, str]) -> bool:
 
 
 def pod_labels(workload: Document) -> dict[str, str]:
+    """The labels of the pods an object runs (a Pod's own)."""
+    if workload.group_kind == gk.POD:
+        return workload.labels
     template = mapping(dig(workload.spec, "template", "metadata"))
     return {str(k): str(v) for k, v in mapping(template.get("labels")).items()}
 
 
 def pod_spec(workload: Document) -> tuple[str, dict[str, Any]]:
     """(pointer, pod spec) of the object's pod template."""
-    if workload.kind == "CronJob":
+    if workload.group_kind == gk.CRON_JOB:
         keys: tuple[str, ...] = ("spec", "jobTemplate", "spec", "template", "spec")
+    elif workload.group_kind == gk.POD:
+        keys = ("spec",)
     else:
         keys = ("spec", "template", "spec")
     return pointer(*keys), mapping(dig(workload.obj, *keys))
@@ -382,16 +401,17 @@ def destinations(virtual_service: Document) -> Iterator[tuple[str, dict[str, Any
                 yield pointer("spec", protocol, i, "mirror"), route["mirror"]
 
 
-def scopes(
-    docs: Sequence[Document], external: Sequence[External] = out_of_band.ISTIO_INSTALLATION
-) -> list[Scope]:
-    """Objects grouped by their cluster label; unlabelled objects form one scope. Every
-    cluster has the `external` (out-of-band) objects."""
+def scopes(docs: Sequence[Document], installations: Sequence[Installation] = ()) -> list[Scope]:
+    """Objects grouped by their cluster label; unlabelled objects form one scope. A cluster
+    of `installations` has its installation, any other the ASSUMED one."""
     groups: dict[tuple[str, str], list[Document]] = {}
     for doc in docs:
         key = (doc.labels.get(ENVIRONMENT, ""), doc.labels.get(CLUSTER, ""))
         groups.setdefault(key, []).append(doc)
+    declared = {(i.environment, i.cluster): i for i in installations}
     return [
-        Scope(f"{env}/{cluster}" if cluster else "", env, group, external)
+        Scope(
+            f"{env}/{cluster}" if cluster else "", env, group, declared.get((env, cluster), ASSUMED)
+        )
         for (env, cluster), group in sorted(groups.items())
     ]

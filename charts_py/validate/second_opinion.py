@@ -13,10 +13,11 @@ those objects and stay the authority; the docs' table says which codes only a li
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from charts_py.objectref import ObjectRef
-from charts_py.validate import engine, istioctl
+from charts_py.validate import engine, istioctl, suppress
 from charts_py.validate.documents import Document
 from charts_py.validate.findings import Finding, Located, Report, Severity, Suppressed, istio_rule
 from charts_py.validate.scope import Scope, namespace, scopes
@@ -25,8 +26,14 @@ from charts_py.validate.targets import Target
 LEVELS = {"Error": Severity.ERROR, "Warning": Severity.WARNING, "Info": Severity.INFO}
 ABSENT = (
     "istioctl not found: Istio's analyzers did not run (set ISTIOCTL or put istioctl on "
-    "PATH; scripts/istioctl/build.sh builds the pinned one)"
+    "PATH; `scripts/tools.py build istioctl` builds the pinned one)"
 )
+NOT_ASKED = "istioctl analyze not run (--no-istioctl): Istio's analyzers gave no second opinion"
+
+
+def skipped() -> Report:
+    """No second opinion, asked for (`--no-istioctl`): the report says so."""
+    return Report(notes=[NOT_ASKED])
 
 
 def review(targets: Sequence[Target]) -> Report:
@@ -36,33 +43,49 @@ def review(targets: Sequence[Target]) -> Report:
         return Report(notes=[ABSENT])
     report = Report(notes=[f"istioctl analyze ({istioctl.version(binary)}) ran on each cluster"])
     for target in targets:
-        for scope in scopes(target.docs, target.external):
+        if target.namespace != "default":
+            report = report.merged(Report(notes=[_narrowed(target.namespace)]))
+        for scope in scopes(target.docs, target.installations):
             files = sorted({doc.file for doc in scope.docs})
-            analysis = istioctl.analyze(binary, files)
+            analysis = istioctl.analyze(binary, files, target.namespace)
             notes = [f"istioctl skipped an object: {line}" for line in analysis.skipped]
             report = report.merged(judge(scope, analysis.messages)).merged(Report(notes=notes))
     return report
 
 
+def _narrowed(ns: str) -> str:
+    return (
+        f"istioctl analyze ran with --namespace {ns} (its namespace for objects without one): "
+        f"it reports on objects in {ns} and cluster-scoped ones only"
+    )
+
+
 def judge(scope: Scope, messages: Sequence[istioctl.Message]) -> Report:
     """Findings of one cluster's messages, minus the suppressed ones (kept with reasons)."""
     waivers = engine.suppressions(scope.docs)
+    today = suppress.today()
     findings: list[Finding] = []
     silenced: list[Suppressed] = []
     for message in messages:
         doc = _document(scope, message)
         finding = _finding(message, doc)
         waiver = waivers.get(doc) if doc is not None else None
-        if waiver is not None and finding.rule in waiver.rules:
-            silenced.append(Suppressed(finding, waiver.reason))
+        reason, expired = suppress.verdict(waiver, finding.rule, today)
+        if reason is not None:
+            silenced.append(Suppressed(finding, reason))
         else:
-            findings.append(finding)
+            findings.append(dataclasses.replace(finding, message=finding.message + expired))
     return Report(findings=sorted(findings, key=lambda f: f.sort_key), suppressed=silenced)
 
 
 def _document(scope: Scope, message: istioctl.Message) -> Document | None:
-    """The object a message is about (istioctl puts unqualified objects in `default`)."""
-    for doc in scope.of(message.kind):
+    """The object a message is about (istioctl puts unqualified objects in `default`; it
+    names kinds without their group, so an Istio kind is preferred to another group's)."""
+    candidates = sorted(
+        (d for d in scope.docs if d.kind == message.kind),
+        key=lambda d: not d.group_kind.group.endswith("istio.io"),
+    )
+    for doc in candidates:
         if doc.name == message.name and message.namespace in (doc.namespace, namespace(doc)):
             return doc
     return None
@@ -76,4 +99,11 @@ def _finding(message: istioctl.Message, doc: Document | None) -> Finding:
         where = Located(message.file, ref)
     text = f"{message.text} (istioctl analyze: {message.url})"
     severity = LEVELS.get(message.level, Severity.WARNING)
-    return Finding(istio_rule(message.code), severity, where, "", text, message.line)
+    return Finding(
+        rule=istio_rule(message.code),
+        severity=severity,
+        obj=where,
+        path="",
+        message=text,
+        line=message.line,
+    )

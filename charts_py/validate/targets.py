@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from charts_py import contract
-from charts_py.config import environment, out_of_band
+from charts_py.config import environment, installation
 from charts_py.config.environment import Environment
-from charts_py.config.out_of_band import External
+from charts_py.config.installation import Installation
 from charts_py.errors import ConfigError
-from charts_py.validate import documents, engine, promql
+from charts_py.validate import documents, engine, promql, repository
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document, DocumentError
 from charts_py.validate.findings import Report
 from charts_py.validate.rules.catalog import PROFILES, STRICTEST
@@ -31,8 +32,12 @@ class Target:
     label: str
     profile: str
     docs: list[Document]
-    external: tuple[External, ...] = out_of_band.ISTIO_INSTALLATION
-    """What the clusters have that the manifests do not (config/out_of_band.py)."""
+    installations: tuple[Installation, ...] = ()
+    """What Istio's charts and the operator installed in its clusters (config/installation.py)."""
+    notes: tuple[str, ...] = ()
+    """Files (or documents) read but left out, each with why (validate/repository.py)."""
+    namespace: str = "default"
+    """Where objects without a namespace land (`--namespace`)."""
 
 
 def profile_of(env: str | None, environments: Path) -> str:
@@ -50,9 +55,14 @@ def profile_of(env: str | None, environments: Path) -> str:
     )
 
 
-def for_paths(paths: Sequence[Path], profile: str) -> list[Target]:
-    """The manifests in `paths`, together, under `profile`."""
-    return [Target(", ".join(str(p) for p in paths), profile, documents.load(paths))]
+def for_paths(
+    paths: Sequence[Path], profile: str, exclude: Sequence[str] = (), namespace: str = "default"
+) -> list[Target]:
+    """The manifests in `paths`, together, under `profile`: files matching an `exclude` glob
+    left out, objects without a namespace in `namespace`."""
+    loaded = repository.load(paths, exclude, namespace)
+    label = ", ".join(str(p) for p in paths)
+    return [Target(label, profile, loaded.docs, notes=tuple(loaded.notes), namespace=namespace)]
 
 
 def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[Target]:
@@ -76,11 +86,11 @@ def for_dist(dist: Path, environments: Path, names: Sequence[str] = ()) -> list[
     for folder in folders:
         env = envs.get(folder.name)
         profile = env.spec.profile if env else STRICTEST
-        external = out_of_band.for_environment(env)
-        out.append(Target(str(folder), profile, documents.load([folder]), external))
+        installed = installation.of_environment(env) if env else ()
+        out.append(Target(str(folder), profile, repository.load([folder]).docs, installed))
     bootstrap = dist / contract.BOOTSTRAP_DIR
     if names and bootstrap.is_dir():
-        out.append(Target(str(bootstrap), STRICTEST, documents.load([bootstrap])))
+        out.append(Target(str(bootstrap), STRICTEST, repository.load([bootstrap]).docs))
     return _joined(out, set(envs), keep_bootstrap=not names)
 
 
@@ -96,7 +106,8 @@ def for_rendered(
         env = envs.get(top)
         profile = env.spec.profile if env else STRICTEST
         docs = documents.from_objects(group)
-        targets.append(Target(top, profile, docs, out_of_band.for_environment(env)))
+        installed = installation.of_environment(env) if env else ()
+        targets.append(Target(top, profile, docs, installed))
     return _joined(targets, set(envs), keep_bootstrap=True)
 
 
@@ -118,9 +129,9 @@ def _joined(targets: list[Target], known: set[str], *, keep_bootstrap: bool) -> 
             else:
                 kept.append(doc)
         if keep_bootstrap and kept:
-            out.append(Target(target.label, target.profile, kept, target.external))
+            out.append(Target(target.label, target.profile, kept, target.installations))
     return [
-        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.external)
+        Target(t.label, t.profile, [*t.docs, *moved.get(_env_of(t.label), [])], t.installations)
         for t in out
     ]
 
@@ -132,8 +143,9 @@ def _env_of(label: str) -> str:
 
 def run(targets: Sequence[Target]) -> Report:
     """Validate every target under its profile; one report for all."""
-    promql.prefetch([d.spec for t in targets for d in t.docs if d.kind == "PrometheusRule"])
+    promql.prefetch([d.spec for t in targets for d in t.docs if d.group_kind == gk.PROMETHEUS_RULE])
     report = Report()
     for target in targets:
-        report = report.merged(engine.validate(target.docs, target.profile, target.external))
+        report = report.merged(engine.validate(target.docs, target.profile, target.installations))
+        report = report.merged(Report(notes=list(target.notes)))
     return report

@@ -1,11 +1,11 @@
 // Pinned build of the argocd binary (every Argo CD component, chosen by argv[0])
-// for the e2e tier and `meshops cluster up --argocd`. Built by build.sh; not
+// for the e2e tier and `meshops cluster up --argocd`. Built by scripts/tools.py (version pinned in scripts/tools.toml); not
 // imported by any other code.
 module meshops.dev/argocd
 
 go 1.27.0
 
-// The toolchain build.sh and scripts/fetch_crds.py run `go` as (GOTOOLCHAIN).
+// The toolchain scripts/tools.py and scripts/fetch_crds.py run `go` as (GOTOOLCHAIN).
 toolchain go1.27.4
 
 require github.com/argoproj/argo-cd/v3 v3.6.1

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the main package that build.sh compiles.
+// Package tools pins the main package that scripts/tools.py compiles.
 package tools
 
 import (

@@ -1,5 +1,5 @@
 // Pinned build of kube-apiserver and kubectl for the local test control plane.
-// Built by build.sh; not imported by any other code.
+// Built by scripts/tools.py (version pinned in scripts/tools.toml); not imported by any other code.
 module meshops.dev/controlplane
 
 go 1.26

@@ -1,6 +1,6 @@
 //go:build tools
 
-// Package tools pins the main packages that build.sh compiles.
+// Package tools pins the main packages that scripts/tools.py compiles.
 package tools
 
 import (

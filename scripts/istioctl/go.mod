@@ -1,5 +1,5 @@
 // Pinned build of istioctl, used by `meshops validate` as a second opinion and
-// by CI to run Istio's analyzers on dist/. Built by build.sh; imported by nothing.
+// by CI to run Istio's analyzers on dist/. Built by scripts/tools.py (version pinned in scripts/tools.toml); imported by nothing.
 module meshops.dev/istioctl
 
 go 1.26.0

@@ -1,6 +1,6 @@
 """Real Argo CD syncing this repository's dist/ into local control planes (the sandbox).
 
-Argo CD is built from its pinned Go module (scripts/argocd/build.sh, or MESHOPS_ARGOCD_BIN);
+Argo CD is built from its pinned Go module (scripts/tools.py build argocd, or MESHOPS_ARGOCD_BIN);
 redis is Debian's redis-server. The repository served to Argo CD is a fresh git repository
 holding this checkout's dist/ and environments/ (the working tree: what you are about to
 commit), so tests can commit to it without touching the checkout. Every wait is bounded;

@@ -47,19 +47,28 @@ def local(app: dict[str, Any], gitops: sandbox.Sandbox) -> bool:
 
 
 def expected_names(served: Path) -> set[str]:
-    """One Application per dist/<env>/<cluster>, plus those the bootstrap declares itself."""
+    """One Application per dist/<env>/<cluster>, one per team and cluster folder holding its
+    namespaces, plus those the bootstrap declares itself."""
     per_cluster = {
         f"meshops-{p.parent.name}-{p.name}"
         for p in (served / "dist").glob("*/*")
         if p.is_dir() and p.parent.name != contract.BOOTSTRAP_DIR
     }
-    declared = {
-        o["metadata"]["name"]
+    objects = [
+        o
         for f in (served / "dist" / contract.BOOTSTRAP_DIR).rglob("*.yaml")
         for o in yaml.safe_load_all(f.read_text())
-        if o and o["kind"] == "Application"
+        if o
+    ]
+    declared = {o["metadata"]["name"] for o in objects if o["kind"] == "Application"}
+    per_team = {
+        f"{o['metadata']['name']}-{e['env']}-{e['cluster']}"
+        for o in objects
+        if o["kind"] == "ApplicationSet"
+        for g in o["spec"]["generators"]
+        for e in g.get("list", {}).get("elements", [])
     }
-    return per_cluster | declared
+    return per_cluster | per_team | declared
 
 
 def synced(app: dict[str, Any], revision: str | None = None) -> bool:

@@ -58,7 +58,7 @@ class Deployed:
         apply.apply(self.kube, [p.obj for p in distdir.read(folder)])
 
     def drift(self) -> Report:
-        options = run.Options(ENV, CLUSTER, self.repo, kubeconfig=self.kubeconfig)
+        options = run.Options(env=ENV, cluster=CLUSTER, repo=self.repo, kubeconfig=self.kubeconfig)
         return run.run(options)[0]
 
     def propose(self, capsys: pytest.CaptureFixture[str], *args: str) -> str:

@@ -35,8 +35,28 @@ from charts_py.drift.model import (
 
 STEP = 60  # seconds between samples and between rule evaluations
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # promtool's clock starts at 0
-BUCKETS = (0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
-           300000, 600000, 1800000, 3600000, math.inf)  # fmt: skip
+BUCKETS = (
+    0.5,
+    1,
+    5,
+    10,
+    25,
+    50,
+    100,
+    250,
+    500,
+    1000,
+    2500,
+    5000,
+    10000,
+    30000,
+    60000,
+    300000,
+    600000,
+    1800000,
+    3600000,
+    math.inf,
+)
 """Istio's default request-duration buckets (ms)."""
 FAST_MS = 3.0
 DRIFT_ALERTS = ("MeshopsDriftCritical", "MeshopsDriftIncomplete", "MeshopsDriftStale")
@@ -52,14 +72,29 @@ PEER_AUTH = ObjectRef("security.istio.io/v1", "PeerAuthentication", "istio-syste
 DEPLOYMENT = ObjectRef("apps/v1", "Deployment", "shop", "cart-v1")
 ACCOUNT = ObjectRef("v1", "ServiceAccount", "shop", "cart")
 POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "shop", "cart")
-MTLS = Difference("/spec/mtls/mode", Change.CHANGED, "STRICT", "PERMISSIVE", "kubectl-edit",
-                  "Update", "1970-01-01T00:00:00Z", Severity.CRITICAL)  # fmt: skip
+MTLS = Difference(
+    path="/spec/mtls/mode",
+    change=Change.CHANGED,
+    desired="STRICT",
+    live="PERMISSIVE",
+    manager="kubectl-edit",
+    operation="Update",
+    time="1970-01-01T00:00:00Z",
+    severity=Severity.CRITICAL,
+)
 
 
 def run(cluster: str, env: str, *results: Result) -> Report:
     """A run that finished at promtool's time 0."""
     stamp = EPOCH.isoformat().replace("+00:00", "Z")
-    return Report(env, cluster, GIT, stamp, stamp, (Result(ACCOUNT, Status.IN_SYNC), *results))
+    return Report(
+        env=env,
+        cluster=cluster,
+        git=GIT,
+        started_at=stamp,
+        finished_at=stamp,
+        results=(Result(ACCOUNT, Status.IN_SYNC), *results),
+    )
 
 
 def clean_run(env: str, cluster: str) -> Report:

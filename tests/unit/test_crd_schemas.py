@@ -14,8 +14,8 @@ from charts_py.objectref import group_of
 from charts_py.render.manifest import Manifest
 from charts_py.validate import crd_schema
 
-CRD_GROUPS = frozenset(group_of(api_version) for api_version, _ in crd_schema.validators())
-"""The API groups of the packaged CRDs (Istio, prometheus-operator, Argo CD)."""
+CRD_GROUPS = frozenset(crd_schema.groups())
+"""The API groups of the packaged CRDs (Istio, prometheus-operator, Argo CD, Gateway API)."""
 
 
 def test_every_custom_resource_matches_its_crd(rendered: list[Manifest]) -> None:
@@ -45,8 +45,52 @@ def test_unknown_and_mistyped_fields_are_caught(rendered: list[Manifest]) -> Non
     ids=lambda k: k.kind,
 )
 def test_kind_table_agrees_with_packaged_crds(kind: kinds.Kind) -> None:
-    """kinds.py names the one API version the packaged CRD of each custom kind serves."""
-    assert (kind.api_version, kind.kind) in crd_schema.validators()
+    """kinds.py names an API version the packaged CRD of each custom kind serves."""
+    assert (kind.api_version, kind.kind) in crd_schema.served(kind.group)
+
+
+@pytest.mark.parametrize("version", ["v1alpha3", "v1beta1", "v1"])
+def test_every_served_istio_version_is_checked(version: str, rendered: list[Manifest]) -> None:
+    """The API server serves v1alpha3, v1beta1 and v1 with one schema: a typo is an error at
+    every version, not only at the one meshops writes."""
+    rule = next(m.obj for m in rendered if m.obj["kind"] == "DestinationRule")
+    policy = {"outlierDetection": {"consecutiveErrorz": 5}}
+    typo = {**rule, "apiVersion": f"networking.istio.io/{version}"}
+    typo["spec"] = {**rule["spec"], "trafficPolicy": policy}
+    assert [p for p, _ in crd_schema.errors(typo)] == ["/spec/trafficPolicy/outlierDetection"]
+    assert list(crd_schema.errors({**rule, "apiVersion": f"networking.istio.io/{version}"})) == []
+
+
+def _http_route(api_version: str, rule: dict[str, object]) -> dict[str, object]:
+    return {
+        "apiVersion": api_version,
+        "kind": "HTTPRoute",
+        "metadata": {"name": "reviews", "namespace": "shop"},
+        "spec": {"parentRefs": [{"name": "web"}], "rules": [rule]},
+    }
+
+
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_gateway_api_objects_are_checked(version: str) -> None:
+    api = f"gateway.networking.k8s.io/{version}"
+    good = {"backendRefs": [{"name": "reviews", "port": 9080}]}
+    assert list(crd_schema.errors(_http_route(api, good))) == []
+    typo = {"backendRefz": [{"name": "reviews", "port": 9080}]}
+    assert [p for p, _ in crd_schema.errors(_http_route(api, typo))] == ["/spec/rules/0"]
+
+
+def test_gateway_api_alpha_versions_come_from_the_experimental_channel() -> None:
+    """TCPRoute v1alpha2 is served only by the experimental channel; it is checked by it."""
+    assert ("gateway.networking.k8s.io/v1alpha2", "TCPRoute") not in crd_schema.served(
+        crd_schema.GATEWAY_API, "standard"
+    )
+    route = {
+        "apiVersion": "gateway.networking.k8s.io/v1alpha2",
+        "kind": "TCPRoute",
+        "metadata": {"name": "db"},
+        "spec": {"rules": [{"backendRefs": [{"name": "db", "port": 5432}]}], "hostnamez": []},
+    }
+    assert [p for p, _ in crd_schema.errors(route)] == ["/spec"]
 
 
 def _packaged(name: str) -> Traversable:

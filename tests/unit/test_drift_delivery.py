@@ -46,24 +46,56 @@ ACCOUNT = ObjectRef("v1", "ServiceAccount", "shop", "in-sync-account")
 POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "shop", "deny-all")
 
 MTLS = Difference(
-    "/spec/mtls/mode", Change.CHANGED, "STRICT", "PERMISSIVE", "kubectl-edit", "Update", TIME,
-    Severity.CRITICAL, ProfileDefault("prod", "mtlsMode", "policy.mtlsMode"),
-)  # fmt: skip
+    path="/spec/mtls/mode",
+    change=Change.CHANGED,
+    desired="STRICT",
+    live="PERMISSIVE",
+    manager="kubectl-edit",
+    operation="Update",
+    time=TIME,
+    severity=Severity.CRITICAL,
+    source=ProfileDefault("prod", "mtlsMode", "policy.mtlsMode"),
+)
 PASSWORD = Difference(
-    "/data/password", Change.CHANGED, "<masked:1f2e3d4c>", "<masked:9a8b7c6d>", "kubectl-edit",
-    "Update", TIME, Severity.HIGH,
-)  # fmt: skip
+    path="/data/password",
+    change=Change.CHANGED,
+    desired="<masked:1f2e3d4c>",
+    live="<masked:9a8b7c6d>",
+    manager="kubectl-edit",
+    operation="Update",
+    time=TIME,
+    severity=Severity.HIGH,
+)
 DEBUG_ENV = Difference(
-    "/spec/template/spec/containers/0/env/1", Change.ADDED, None, {"name": "DEBUG", "value": "1"},
-    "kubectl-patch", "Update", TIME, Severity.MEDIUM,
-)  # fmt: skip
+    path="/spec/template/spec/containers/0/env/1",
+    change=Change.ADDED,
+    desired=None,
+    live={"name": "DEBUG", "value": "1"},
+    manager="kubectl-patch",
+    operation="Update",
+    time=TIME,
+    severity=Severity.MEDIUM,
+)
 MARKUP = Difference(
-    "/data/<b>", Change.CHANGED, '"><img src="http://evil.example/x.png">', HOSTILE, "a&b", "Apply"
+    path="/data/<b>",
+    change=Change.CHANGED,
+    desired='"><img src="http://evil.example/x.png">',
+    live=HOSTILE,
+    manager="a&b",
+    operation="Apply",
 )
 
 
 def report(*results: Result, errors: tuple[str, ...] = ()) -> Report:
-    return Report("prod", "prod-east", GIT, TIME, "2025-06-01T02:03:46Z", results, errors)
+    return Report(
+        env="prod",
+        cluster="prod-east",
+        git=GIT,
+        started_at=TIME,
+        finished_at="2025-06-01T02:03:46Z",
+        results=results,
+        errors=errors,
+    )
 
 
 def drifted() -> Report:
@@ -166,8 +198,14 @@ def test_html_puts_desired_and_live_side_by_side_with_the_manager() -> None:
     page = Page(html_report.page(drifted()))
     cells = [(s, d.strip()) for s, d in page.chunks if "td" in s and d.strip()]
     row = [d for _, d in cells[cells.index(next(c for c in cells if "/spec/mtls/mode" in c[1])) :]]
-    assert row[:6] == ['/spec/mtls/mode', "changed", '"STRICT"', '"PERMISSIVE"', "kubectl-edit",
-                       "Update"]  # fmt: skip
+    assert row[:6] == [
+        "/spec/mtls/mode",
+        "changed",
+        '"STRICT"',
+        '"PERMISSIVE"',
+        "kubectl-edit",
+        "Update",
+    ]
     assert "(absent)" in page.text  # the added env var has no desired value
 
 
@@ -194,17 +232,24 @@ def many() -> Report:
 def test_json_summary_is_compact_and_lists_the_worst_ten() -> None:
     body = json.loads(notify.payload(many(), "json"))
     assert (body["env"], body["cluster"], body["complete"], body["exitCode"]) == (
-        "prod", "prod-east", True, 1
-    )  # fmt: skip
+        "prod",
+        "prod-east",
+        True,
+        1,
+    )
     assert body["verdict"] == "Drift found: 12 of 12 objects differ from git"
     assert body["git"]["commit"] == GIT.commit and body["summary"]["extra"] == 11
     assert len(body["objects"]) == notify.TOP == 10
     assert body["objects"][0] == {
-        "kind": "PeerAuthentication", "namespace": "istio-system", "name": "default",
-        "status": "modified", "severity": "critical", "path": "/spec/mtls/mode",
+        "kind": "PeerAuthentication",
+        "namespace": "istio-system",
+        "name": "default",
+        "status": "modified",
+        "severity": "critical",
+        "path": "/spec/mtls/mode",
         "manager": "kubectl-edit",
         "source": {"profile": "prod", "key": "mtlsMode", "override": "policy.mtlsMode"},
-    }  # fmt: skip
+    }
     assert "PERMISSIVE" not in json.dumps(body)  # no values, only where and who
 
 
@@ -228,12 +273,14 @@ def test_slack_message_has_text_and_blocks_with_escaped_markup() -> None:
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
-        ("https://user:pa55@hooks.example.com/services/T0/B0/s3cr3t?token=abc#x",
-         "https://hooks.example.com/services/…"),
+        (
+            "https://user:pa55@hooks.example.com/services/T0/B0/s3cr3t?token=abc#x",
+            "https://hooks.example.com/services/…",
+        ),
         ("http://127.0.0.1:9000/hook?key=abc", "http://127.0.0.1:9000/hook"),
         ("http://[::1]:8080/", "http://[::1]:8080"),
     ],
-)  # fmt: skip
+)
 def test_redact_drops_credentials_query_and_deep_paths(url: str, shown: str) -> None:
     assert notify.redact(url) == shown
 
@@ -390,8 +437,10 @@ def parse_metrics(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], fl
 
 
 def objects(status: str, severity: str, env: str = "prod", cluster: str = "prod-east") -> Any:
-    return ("meshops_drift_objects", (("cluster", cluster), ("env", env), ("severity", severity),
-                                      ("status", status)))  # fmt: skip
+    return (
+        "meshops_drift_objects",
+        (("cluster", cluster), ("env", env), ("severity", severity), ("status", status)),
+    )
 
 
 def test_metrics_count_objects_by_status_and_severity() -> None:

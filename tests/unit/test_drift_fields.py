@@ -18,7 +18,7 @@ TESTDATA = Path(__file__).resolve().parents[1] / "testdata"
 
 
 def by_definition(tree: dict[str, Any], obj: dict[str, Any]) -> bool:
-    owned = fields.Owner("m", "Apply", None, "", tree).paths
+    owned = fields.Owner(manager="m", operation="Apply", time=None, subresource="", tree=tree).paths
     leaves = fields.desired_paths(obj)
     inner = {path[:n] for path in leaves for n in range(1, len(path))}
     return all(p in inner or any(p[:n] in leaves for n in range(1, len(p) + 1)) for p in owned)

@@ -36,22 +36,50 @@ POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "bookinfo", "d
 
 MTLS_SOURCE = ProfileDefault("prod", "mtlsMode", "policy.mtlsMode")
 MTLS = Difference(
-    "/spec/mtls/mode", Change.CHANGED, "STRICT", "PERMISSIVE", "kubectl-edit", "Update", TIME,
-    Severity.CRITICAL, MTLS_SOURCE,
-)  # fmt: skip
+    path="/spec/mtls/mode",
+    change=Change.CHANGED,
+    desired="STRICT",
+    live="PERMISSIVE",
+    manager="kubectl-edit",
+    operation="Update",
+    time=TIME,
+    severity=Severity.CRITICAL,
+    source=MTLS_SOURCE,
+)
 DEBUG_ENV = Difference(
-    "/spec/template/spec/containers/0/env/1", Change.ADDED, None, {"name": "DEBUG", "value": "1"},
-    "kubectl-patch", "Update", TIME, Severity.MEDIUM, Generated("MeshService construct"),
-)  # fmt: skip
+    path="/spec/template/spec/containers/0/env/1",
+    change=Change.ADDED,
+    desired=None,
+    live={"name": "DEBUG", "value": "1"},
+    manager="kubectl-patch",
+    operation="Update",
+    time=TIME,
+    severity=Severity.MEDIUM,
+    source=Generated("MeshService construct"),
+)
 NOTE_SOURCE = EnvField("environments/prod.yaml", "services[6].note", line=52)
 LONG = Difference(
-    "/metadata/annotations/note", Change.CHANGED, "short", "x|" * 100, "dashboard", "Apply", TIME,
+    path="/metadata/annotations/note",
+    change=Change.CHANGED,
+    desired="short",
+    live="x|" * 100,
+    manager="dashboard",
+    operation="Apply",
+    time=TIME,
     source=NOTE_SOURCE,
-)  # fmt: skip
+)
 
 
 def report(*results: Result, errors: tuple[str, ...] = ()) -> Report:
-    return Report("prod", "prod-east", GIT, TIME, "2025-06-01T02:03:46Z", results, errors)
+    return Report(
+        env="prod",
+        cluster="prod-east",
+        git=GIT,
+        started_at=TIME,
+        finished_at="2025-06-01T02:03:46Z",
+        results=results,
+        errors=errors,
+    )
 
 
 def drifted() -> Report:
@@ -89,8 +117,17 @@ def clean() -> Report:
 
 # --- JSON and exit codes ----------------------------------------------------------------------
 
-TOP = {"schemaVersion", "env", "cluster", "git", "startedAt", "finishedAt", "complete", "summary",
-       "resources"}  # fmt: skip
+TOP = {
+    "schemaVersion",
+    "env",
+    "cluster",
+    "git",
+    "startedAt",
+    "finishedAt",
+    "complete",
+    "summary",
+    "resources",
+}
 SUMMARY = {"objects", "in-sync", "modified", "missing", "extra", "unknown"}
 RESOURCE = {"apiVersion", "kind", "namespace", "name", "status", "severity", "differences", "error"}
 DIFFERENCE = {"path", "change", "desired", "live", "manager", "operation", "time"}
@@ -109,8 +146,15 @@ def test_json_has_the_contract_shape() -> None:
     assert all(set(d) == DIFFERENCE | {"severity", "source"} for d in differences)
     assert data["git"] == {"ref": "HEAD", "commit": GIT.commit, "path": "dist/prod/prod-east"}
     assert (data["env"], data["cluster"], data["complete"]) == ("prod", "prod-east", True)
-    assert data["summary"] == {"objects": 6, "in-sync": 2, "modified": 2, "missing": 1,
-                               "extra": 1, "unknown": 0, "ignored": 3}  # fmt: skip
+    assert data["summary"] == {
+        "objects": 6,
+        "in-sync": 2,
+        "modified": 2,
+        "missing": 1,
+        "extra": 1,
+        "unknown": 0,
+        "ignored": 3,
+    }
 
 
 def test_json_lists_every_object_with_typed_differences() -> None:
@@ -119,9 +163,14 @@ def test_json_lists_every_object_with_typed_differences() -> None:
     peer = next(r for r in resources if r["kind"] == "PeerAuthentication")
     assert peer["status"] == "modified" and peer["severity"] == "critical" and peer["error"] is None
     assert {k: peer["differences"][0][k] for k in DIFFERENCE} == {
-        "path": "/spec/mtls/mode", "change": "changed", "desired": "STRICT",
-        "live": "PERMISSIVE", "manager": "kubectl-edit", "operation": "Update", "time": TIME,
-    }  # fmt: skip
+        "path": "/spec/mtls/mode",
+        "change": "changed",
+        "desired": "STRICT",
+        "live": "PERMISSIVE",
+        "manager": "kubectl-edit",
+        "operation": "Update",
+        "time": TIME,
+    }
     account = next(r for r in resources if r["name"] == "in-sync-account")
     assert account["severity"] is None and account["differences"] == []
 
@@ -133,9 +182,11 @@ def test_json_names_the_source_of_each_difference() -> None:
         "/spec/mtls/mode": {"profile": "prod", "key": "mtlsMode", "override": "policy.mtlsMode"},
         "/spec/template/spec/containers/0/env/1": {"generated": "MeshService construct"},
         "/metadata/annotations/note": {
-            "file": "environments/prod.yaml", "line": 52, "field": "services[6].note",
+            "file": "environments/prod.yaml",
+            "line": 52,
+            "field": "services[6].note",
         },
-    }  # fmt: skip
+    }
 
 
 def test_every_format_names_the_source_of_each_difference() -> None:
@@ -278,8 +329,13 @@ def render_text(built: Report, *, details: bool) -> str:
 
 def test_text_tables_objects_that_are_not_in_sync() -> None:
     out = render_text(incomplete(), details=False)
-    for name in ("istio-system/default", "bookinfo/reviews-v1", "bookinfo/ratings",
-                 "bookinfo/stray-config", "bookinfo/deny-all"):  # fmt: skip
+    for name in (
+        "istio-system/default",
+        "bookinfo/reviews-v1",
+        "bookinfo/ratings",
+        "bookinfo/stray-config",
+        "bookinfo/deny-all",
+    ):
         assert name in out
     assert "in-sync-account" not in out and "/spec/mtls/mode" not in out
     row = next(line for line in out.splitlines() if "reviews-v1" in line)
@@ -311,10 +367,15 @@ def test_text_of_a_clean_run_is_how_it_was_confirmed_and_one_summary_line() -> N
 
 
 def test_values_show_absence_and_stay_short() -> None:
-    removed = Difference("/spec/x", Change.REMOVED, {"a": [1, 2]}, None)
+    removed = Difference(path="/spec/x", change=Change.REMOVED, desired={"a": [1, 2]}, live=None)
     assert formats.value(removed, "desired") == '{"a":[1,2]}'
     assert formats.value(removed, "live") == "(absent)"
-    assert formats.value(Difference("/spec/y", Change.CHANGED, None, 1), "desired") == "null"
+    assert (
+        formats.value(
+            Difference(path="/spec/y", change=Change.CHANGED, desired=None, live=1), "desired"
+        )
+        == "null"
+    )
     assert len(formats.value(LONG, "live")) == formats.VALUE_WIDTH
 
 
@@ -322,8 +383,10 @@ def test_every_format_says_how_each_verdict_was_confirmed() -> None:
     rep = drifted()
     data = json.loads(formats.json_text(rep))
     assert data["confirmedBy"] == {
-        "server-dry-run": 1, "local": 2, "localReasons": {"forbidden": 1, "not needed": 1}
-    }  # fmt: skip
+        "server-dry-run": 1,
+        "local": 2,
+        "localReasons": {"forbidden": 1, "not needed": 1},
+    }
     by_name = {r["name"]: r["confirmedBy"] for r in data["resources"]}
     assert by_name["default"] == {"method": "server-dry-run", "reason": None}
     assert by_name["reviews-v1"] == {"method": "local", "reason": "forbidden"}

@@ -21,6 +21,7 @@ from charts_py.drift.model import Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import ConfigError, Forbidden
 from charts_py.objectref import ObjectRef
+from charts_py.speed import fork
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "drift"
 
@@ -87,7 +88,7 @@ def test_a_worker_that_died_leaves_the_parse_to_this_process() -> None:
         if worker is not None:
             assert worker.pid is not None
             os.kill(worker.pid, signal.SIGKILL)
-            worker.join()
+            assert worker.exit_code() == -signal.SIGKILL
         assert parse.in_order(chunks, COUNT) == [yamlio.load(data) for _, data in files]
 
 
@@ -113,7 +114,7 @@ def test_without_posix_semaphores_everything_is_parsed_here(
         def Array(self, *_: object, **__: object) -> None:  # multiprocessing's name for it
             raise FileNotFoundError(2, "No such file or directory", "/dev/shm/sem.mp-x")
 
-    monkeypatch.setattr(parse.multiprocessing, "get_context", lambda _: NoSharedMemory())
+    monkeypatch.setattr(fork.multiprocessing, "get_context", lambda _: NoSharedMemory())
     files = manifests(COUNT)
     with parse.Parser() as parser:
         assert parser.objects(files) == [yamlio.load(data) for _, data in files]

@@ -4,6 +4,7 @@ and delivery that never changes the exit code."""
 
 from __future__ import annotations
 
+import dataclasses
 import subprocess
 import time
 import urllib.request
@@ -98,7 +99,7 @@ def test_the_next_run_replaces_the_group(gateway: str, no_proxy: None) -> None:
 
 def test_odd_label_values_use_the_base64_form() -> None:
     report = drifted()
-    odd = type(report)("a/b", "", report.git, report.started_at, report.finished_at, ())
+    odd = dataclasses.replace(report, env="a/b", cluster="", results=())
     url = pushgateway.group_url("http://gw:9091/", odd)
     assert url == "http://gw:9091/metrics/job/meshops-drift/env@base64/YS9i/cluster@base64/="
 

@@ -47,7 +47,14 @@ def a_report() -> Report:
         Result(IN_SYNC, Status.IN_SYNC),
         Result(UNKNOWN, Status.UNKNOWN, error="forbidden"),
     )
-    return Report("prod", "prod-east", GIT, STARTED, "2025-06-01T02:04:00Z", results)
+    return Report(
+        env="prod",
+        cluster="prod-east",
+        git=GIT,
+        started_at=STARTED,
+        finished_at="2025-06-01T02:04:00Z",
+        results=results,
+    )
 
 
 def live() -> dict[ObjectRef, dict[str, Any]]:

@@ -48,7 +48,7 @@ def lookup() -> sources.Lookup:
 
 
 def source(path: str, change: Change = Change.CHANGED, desired: Any = None) -> provenance.Origin:
-    diff = Difference(path, change, desired)
+    diff = Difference(path=path, change=change, desired=desired)
     (result,) = sources.attach(
         [Result(REF, Status.MODIFIED, (diff,))], [GIT], {REF.key: LIVE}, lookup()
     )
@@ -88,7 +88,7 @@ def test_lists_without_keys_are_matched_by_position() -> None:
     meta = {"name": "payment", "namespace": "shop"}
     git = {"apiVersion": vs_ref.api_version, "kind": vs_ref.kind, "metadata": meta,
            "spec": {"http": routes}}  # fmt: skip
-    diff = Difference("/spec/http/1/timeout", Change.CHANGED, "15s", "60s")
+    diff = Difference(path="/spec/http/1/timeout", change=Change.CHANGED, desired="15s", live="60s")
     (result,) = sources.attach(
         [Result(vs_ref, Status.MODIFIED, (diff,))], [git], {vs_ref.key: git}, sources.Lookup(prov)
     )
@@ -98,7 +98,7 @@ def test_lists_without_keys_are_matched_by_position() -> None:
 def test_without_a_side_file_sources_are_unknown_and_the_report_says_so() -> None:
     found, note = sources.load(None, None, "0123456789abcdef")
     assert note is not None and "0123456789ab" in note
-    diff = Difference(f"{CONTAINER}/image", Change.CHANGED)
+    diff = Difference(path=f"{CONTAINER}/image", change=Change.CHANGED)
     (result,) = sources.attach([Result(REF, Status.MODIFIED, (diff,))], [GIT], {}, found)
     assert result.differences[0].source == Generated("unknown: no provenance at 0123456789ab")
 

@@ -2,7 +2,7 @@
 
 This is what Argo CD's repo server does with each control-plane Application (`helm template`
 with `valuesObject`), run against the pinned charts (scripts/fetch_istio_charts.py) with the
-pinned helm (scripts/helm/build.sh). It proves what the values only promise: the gateway pods
+pinned helm (scripts/tools.py). It proves what the values only promise: the gateway pods
 carry the labels our Gateways select and get injected by the revision they name, istiod's mesh
 config defines the Telemetry's providers, and the PDBs and HPAs follow the profile.
 """
@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import json
-import os
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +19,11 @@ from typing import Any
 import pytest
 import yaml
 
+from charts_py.config import environment, installation
 from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
-from tests.conftest import REPO, find
+from tests import tools
+from tests.conftest import SAMPLE_ENVIRONMENTS, find
 from tests.unit.test_istio_values import release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
@@ -30,15 +31,8 @@ CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
 
 @functools.cache
 def helm() -> str:
-    """The pinned helm scripts/helm/build.sh built (or $MESHOPS_HELM); never built here."""
-    script = REPO / "scripts" / "helm" / "build.sh"
-    found = subprocess.run(["bash", str(script), "--cached"], capture_output=True, text=True)
-    if found.returncode != 0:
-        reason = f"helm not built: run scripts/helm/build.sh {found.stderr.strip()}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return found.stdout.strip()
+    """The pinned helm (scripts/tools.py builds it; $MESHOPS_HELM names another)."""
+    return str(tools.pinned("helm"))
 
 
 def template(app: dict[str, Any], tmp_path: Path) -> list[dict[str, Any]]:
@@ -198,10 +192,50 @@ def test_the_app_project_admits_every_kind_the_charts_render(
     assert found <= allowed, found - allowed
 
 
+INSTALLATIONS = [
+    i
+    for env in environment.load_all(SAMPLE_ENVIRONMENTS).values()
+    for i in installation.of_environment(env)
+]
+
+
+def service_ports(service: dict[str, Any]) -> list[tuple[str, int, int]]:
+    """(name, port, targetPort) of a Service; Kubernetes defaults targetPort to the port."""
+    ports = service["spec"]["ports"]
+    return [(p["name"], p["port"], p.get("targetPort", p["port"])) for p in ports]
+
+
+@pytest.mark.parametrize("installed", INSTALLATIONS, ids=lambda i: i.cluster)
+def test_the_charts_render_each_clusters_installation_as_declared(
+    charts: Charts, installed: installation.Installation
+) -> None:
+    """config/installation.py says which gateways and Services each cluster has, with which
+    ports, labels and accounts; Istio's charts rendered with our values must agree."""
+    releases = charts(installed.cluster)
+    gateways = {r for r, objects in releases.items() if ("Deployment", r) in objects}
+    gateways -= {f"istiod-{i.revision}" for i in installed.istiods}
+    assert gateways == {g.release for g in installed.gateways}
+    for gateway in installed.gateways:
+        objects = releases[gateway.release]
+        service = objects[("Service", gateway.release)]
+        assert service_ports(service) == [(p.name, p.port, p.target_port) for p in gateway.ports]
+        assert service["spec"]["type"] == gateway.service_type
+        assert service["spec"]["selector"] == gateway.service_selector
+        assert gateway.pod_labels.items() <= pods_of(objects).items()
+        assert ("ServiceAccount", gateway.service_account) in objects
+    for istiod in installed.istiods:
+        service = releases[f"istiod-{istiod.revision}"][("Service", istiod.service)]
+        assert service_ports(service) == [
+            (p.name, p.port, p.target_port) for p in installation.ISTIOD_PORTS
+        ]
+        assert service["spec"]["selector"] == istiod.selector
+
+
 def test_validates_model_of_gateway_pod_labels_is_the_charts(
     rendered: list[Manifest], charts: Charts
 ) -> None:
-    """gateway-workload-exists predicts pod labels from the values; helm has the last word."""
+    """For manifests of no declared cluster, gateway-workload-exists predicts pod labels from
+    a gateway Application's values; helm has the last word."""
     from charts_py.validate import documents
     from charts_py.validate.rules import control_plane
     from charts_py.validate.scope import Scope

@@ -49,7 +49,7 @@ def test_severity_paths_escape_keys() -> None:
     """A changed annotation whose key holds `/` is reported at an escaped pointer."""
     wave = "argocd.argoproj.io/sync-wave"
     diff = Difference(
-        "/metadata/annotations", Change.CHANGED, desired={wave: "5"}, live={wave: "10"}
+        path="/metadata/annotations", change=Change.CHANGED, desired={wave: "5"}, live={wave: "10"}
     )
     rules = (
         policy.SeverityRule(

@@ -96,8 +96,8 @@ def test_the_probe_sees_synth_load_cdk8s() -> None:
 
 
 def test_what_synth_imports_while_node_starts_does_not_load_cdk8s() -> None:
-    """render/startup imports these on a thread while importing cdk8s waits for node: they
+    """synth imports these on a thread while importing cdk8s waits for node: they
     overlap only if they never need node themselves."""
-    from charts_py.render import startup
+    from charts_py.cli import author
 
-    assert _probe(IMPORT_MODULES, *startup.PURE_PYTHON)["loaded"] == []
+    assert _probe(IMPORT_MODULES, *author.PURE_PYTHON)["loaded"] == []

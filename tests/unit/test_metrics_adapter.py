@@ -5,7 +5,6 @@ and promtool (`promql_expr_test`) shows that query selects the right Istio/Rabbi
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -17,7 +16,6 @@ from charts_py import naming
 from charts_py.constructs import metrics_adapter
 from charts_py.render.manifest import Manifest
 from tests import tools
-from tests.conftest import REPO
 from tests.unit.test_alert_rules import CLUSTERS
 
 STEP = 60
@@ -54,15 +52,8 @@ def test_every_hpa_metric_is_served_and_every_rule_is_used(
 
 @pytest.fixture(scope="module")
 def adapter_check() -> str:
-    """prometheus-adapter's config loader and query builder (scripts/adapter_check), cached."""
-    if not os.environ.get("MESHOPS_ADAPTER_CHECK"):
-        tools.require("go")
-    build = REPO / "scripts" / "adapter_check" / "build.sh"
-    done = subprocess.run(
-        ["bash", str(build)], capture_output=True, text=True, timeout=1800, check=False
-    )
-    assert done.returncode == 0, done.stderr
-    return done.stdout.strip()
+    """prometheus-adapter's config loader and query builder (scripts/adapter_check), pinned."""
+    return str(tools.pinned("adapter-check"))
 
 
 def adapter_queries(

@@ -22,12 +22,14 @@ def _vs(name: str) -> ObjectRef:
 
 def _candidate(name: str, ptr: str, live: object, field: str, value: object) -> Candidate:
     return Candidate(
-        _vs(name),
-        Difference(ptr, Change.CHANGED, None, live, "kubectl-edit"),
-        provenance.EnvField(FILE, field),
-        source.field_path(field),
-        None,
-        value,
+        ref=_vs(name),
+        diff=Difference(
+            path=ptr, change=Change.CHANGED, desired=None, live=live, manager="kubectl-edit"
+        ),
+        origin=provenance.EnvField(FILE, field),
+        field=source.field_path(field),
+        current=None,
+        value=value,
     )
 
 
@@ -35,7 +37,11 @@ def test_only_edits_that_reproduce_live_and_touch_nothing_else_are_offered() -> 
     text = STAGING.read_text(encoding="utf-8")
     doc = effective.document(environment.load(STAGING))
     target = verify.Target(
-        text, "staging", FILE, proposal.renderer("staging-1", "dist"), effective.seed(doc)
+        text=text,
+        env="staging",
+        display=FILE,
+        render=proposal.renderer("staging-1", "dist"),
+        seed=effective.seed(doc),
     )
     good = _candidate("catalog", "/spec/http/0/timeout", "7s", "services[1].timeout", "7s")
     everyone = _candidate("shipping", "/spec/http/0/timeout", "12s", "policy.timeout", "12s")

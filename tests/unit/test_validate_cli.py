@@ -16,7 +16,7 @@ from charts_py.config import environment
 from charts_py.render import checks
 from charts_py.render.dist import read_tree
 from charts_py.render.manifest import Manifest
-from charts_py.validate import documents, engine, targets
+from charts_py.validate import documents, engine, repository, targets
 from charts_py.validate.findings import Severity
 from charts_py.validate.rules.catalog import RULES
 from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, sample, write_envs
@@ -53,7 +53,7 @@ def test_rendered_manifests_pass_the_synth_hook(rendered: list[Manifest]) -> Non
 
 def test_json_format_keeps_the_contract(capsys: pytest.CaptureFixture[str]) -> None:
     path = CASES / "route-weights" / "sum-fail.yaml"
-    code, out, _ = run(capsys, "validate", str(path), "--format", "json")
+    code, out, _ = run(capsys, "validate", str(path), "--format", "json", "--no-istioctl")
     body = json.loads(out)
     assert code == 1
     assert set(body["summary"]) == {"error", "warning", "info"}
@@ -103,10 +103,10 @@ def test_profile_name_without_environment_file(
     [
         ("kind: [unclosed\n", "malformed YAML"),
         ("a: 1\na: 2\n", "duplicate key 'a'"),
-        ("- just\n- a list\n", "is not a Kubernetes object"),
+        ("- just\n- a list\n", "no Kubernetes objects found"),
         (b"\xff\xfe", "cannot read file"),
     ],
-    ids=["malformed", "duplicate-key", "not-an-object", "not-utf8"],
+    ids=["malformed", "duplicate-key", "no-object", "not-utf8"],
 )
 def test_unusable_input_exits_2_with_one_line(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, content: str | bytes, reason: str
@@ -135,7 +135,7 @@ def test_folders_lists_and_multi_document_files(tmp_path: Path) -> None:
     shutil.copy(CASES / "no-secrets" / "secret-fail.yaml", tmp_path / "list.yaml")
     shutil.copy(CASES / "subset-exists" / "unknown-subset-fail.yaml", tmp_path / "two.yml")
     (tmp_path / "notes.txt").write_text("not a manifest")
-    docs = documents.load([tmp_path])
+    docs = repository.load([tmp_path]).docs
     assert [(d.kind, d.base) for d in docs] == [
         ("Secret", "/items/0"),
         ("DestinationRule", ""),
@@ -149,7 +149,7 @@ def test_sarif_has_one_descriptor_per_rule_and_located_results(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     path = str(CASES / "route-weights" / "sum-fail.yaml")
-    code, out, _ = run(capsys, "validate", path, "--format", "sarif")
+    code, out, _ = run(capsys, "validate", path, "--format", "sarif", "--no-istioctl")
     body = json.loads(out)
     assert code == 1 and body["version"] == "2.1.0"
     [sarif_run] = body["runs"]

@@ -91,6 +91,50 @@ def test_a_suppression_with_a_reason_silences_and_is_counted(tmp_path: Path) -> 
     ]
 
 
+def _waived_secret(tmp_path: Path, annotation: str) -> engine.Report:
+    secret = (CASES / "no-secrets" / "secret-fail.yaml").read_text()
+    waived = secret.replace(
+        "metadata: {name: shop-tls, namespace: istio-system}",
+        "metadata: {name: shop-tls, namespace: istio-system, annotations: "
+        f'{{"meshops.dev/suppress": "{annotation}"}}}}',
+    )
+    assert waived != secret
+    (tmp_path / "waived.yaml").write_text(waived)
+    return engine.validate(documents.read(tmp_path / "waived.yaml"), "prod")
+
+
+def test_a_suppression_silences_until_its_date(tmp_path: Path) -> None:
+    report = _waived_secret(tmp_path, "no-secrets: bootstrap certificate (until 2999-12-31)")
+    assert [f.rule for f in report.findings] == []
+    assert [s.reason for s in report.suppressed] == ["bootstrap certificate (until 2999-12-31)"]
+
+
+def test_an_expired_suppression_turns_back_into_the_finding(tmp_path: Path) -> None:
+    report = _waived_secret(tmp_path, "no-secrets: bootstrap certificate (until 2020-01-31)")
+    [finding] = report.findings
+    assert finding.rule == "no-secrets" and finding.severity is Severity.ERROR
+    assert "suppression expired on 2020-01-31: bootstrap certificate" in finding.message
+    assert report.suppressed == []
+
+
+def test_entries_give_rules_their_own_reasons_and_dates(tmp_path: Path) -> None:
+    report = _waived_secret(
+        tmp_path, "alpha-api: not ours (until 2020-01-01); no-secrets: bootstrap certificate"
+    )
+    assert [f.rule for f in report.findings] == []
+    assert [s.reason for s in report.suppressed] == ["bootstrap certificate"]
+
+
+@pytest.mark.parametrize(
+    "annotation",
+    ["no-secrets: a reason (until tomorrow)", "no-secrets: (until 2999-01-01)"],
+    ids=["not-a-date", "no-reason"],
+)
+def test_a_malformed_expiry_is_itself_a_finding(tmp_path: Path, annotation: str) -> None:
+    report = _waived_secret(tmp_path, annotation)
+    assert sorted(f.rule for f in report.findings) == ["no-secrets", "suppression-invalid"]
+
+
 def test_messages_say_how_to_fix() -> None:
     report = engine.validate(documents.read(CASES / "route-weights" / "sum-fail.yaml"), "prod")
     [finding] = [f for f in report.findings if f.rule == "route-weights"]

@@ -23,7 +23,6 @@ from typing import Any
 import cdk8s
 import jsii
 from constructs import Construct
-from jsii._runtime import kernel
 
 NAME = "meshops-objectset"
 VERSION = "1.0.0"
@@ -104,9 +103,9 @@ def _load() -> None:
         path = os.path.join(tmp, f"{NAME}@{VERSION}.jsii.tgz")
         with open(path, "wb") as f:
             f.write(tarball())
-        # What generated jsii packages do via JSIIAssembly.load, minus the package resource:
-        # jsii 1.x's kernel; pyproject bounds jsii to that major version.
-        kernel.load(NAME, VERSION, path)
+        # What generated jsii packages do via JSIIAssembly.load, minus the package resource
+        # (ours is built in memory): jsii's public `load`, the kernel's.
+        jsii.load(NAME, VERSION, path)
 
 
 def define(entries: Sequence[tuple[Construct, str, dict[str, Any]]]) -> None:

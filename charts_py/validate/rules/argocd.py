@@ -10,6 +10,7 @@ wave only once every object of the earlier waves is Healthy (gitops-engine sync_
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -17,27 +18,26 @@ from typing import Any
 
 from charts_py.contract import CLUSTER, SYNC_WAVE
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.groupkinds import GroupKind
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping, wave
 
 HEALTH_CHECKED = frozenset(
     {
         # gitops-engine pkg/health: built-in assessments.
-        "Deployment",
-        "StatefulSet",
-        "DaemonSet",
-        "ReplicaSet",
-        "Pod",
-        "PersistentVolumeClaim",
-        "Job",
-        "HorizontalPodAutoscaler",
-        "Ingress",
-        "APIService",
+        *gk.WORKLOADS,
+        gk.POD,
+        GroupKind("", "PersistentVolumeClaim"),
+        gk.JOB,
+        gk.HPA,
+        GroupKind("networking.k8s.io", "Ingress"),
+        GroupKind("apiregistration.k8s.io", "APIService"),
         # argo-cd resource_customizations/: Lua checks bundled with the controller.
-        "PodDisruptionBudget",
-        "CronJob",
-        "ApplicationSet",
+        gk.PDB,
+        gk.CRON_JOB,
+        gk.APPLICATION_SET,
     }
 )
 """Kinds whose health Argo CD assesses by default (a Service only when a LoadBalancer)."""
@@ -63,15 +63,15 @@ class Target:
 
 def targets(scope: Scope) -> Iterator[Target]:
     """Every Application spec of the scope, an ApplicationSet's template included."""
-    for doc in scope.of("Application"):
+    for doc in scope.of(gk.APPLICATION):
         yield Target(doc, "/spec", doc.spec)
-    for doc in scope.of("ApplicationSet"):
+    for doc in scope.of(gk.APPLICATION_SET):
         yield Target(doc, "/spec/template/spec", mapping(dig(doc.spec, "template", "spec")))
 
 
 def projects(scopes: Sequence[Scope]) -> dict[str, Document]:
     """AppProjects by name (Argo CD looks them up in its own namespace)."""
-    return {doc.name: doc for scope in scopes for doc in scope.of("AppProject")}
+    return {doc.name: doc for scope in scopes for doc in scope.of(gk.APP_PROJECT)}
 
 
 def templated(value: str) -> bool:
@@ -179,9 +179,13 @@ def argocd_destination(scopes: Sequence[Scope]) -> Iterator[Outcome]:
 def source_dirs(target: Target) -> tuple[list[str], list[str]]:
     """Directory globs (included, excluded) whose files the target syncs: its source path,
     or, when that is templated, the directories of its git generators."""
-    path = literal(dig(target.spec, "source", "path"))
-    if path or target.doc.kind != "ApplicationSet":
+    raw = str(dig(target.spec, "source", "path") or "")
+    path = literal(raw)
+    if path or target.doc.group_kind != gk.APPLICATION_SET:
         return ([path] if path else []), []
+    listed = _listed_paths(target, raw)
+    if listed:
+        return listed, []
     found = [
         mapping(d)
         for g in items(target.doc.spec.get("generators"))
@@ -189,6 +193,57 @@ def source_dirs(target: Target) -> tuple[list[str], list[str]]:
     ]
     include = [str(d.get("path")) for d in found if d.get("path") and not d.get("exclude")]
     return include, [str(d.get("path")) for d in found if d.get("path") and d.get("exclude")]
+
+
+_PARAMETER = re.compile(r"\{\{\s*\.([A-Za-z0-9_]+)\s*\}\}")
+
+
+def _listed_paths(target: Target, path: str) -> list[str]:
+    """The source paths of an ApplicationSet's list generators' elements (`{{.env}}` filled
+    in), where every parameter of `path` is a key of the element."""
+    out = []
+    for generator in items(target.doc.spec.get("generators")):
+        for element in items(dig(generator, "list", "elements")):
+            filled = _fill(path, mapping(element))
+            if filled:
+                out.append(filled)
+    return sorted(set(out))
+
+
+def _fill(path: str, values: dict[str, Any]) -> str:
+    """`path` with its `{{.key}}` parameters from `values`, or empty if one is missing."""
+    keys = _PARAMETER.findall(path)
+    if not keys or not all(k in values for k in keys):
+        return ""
+    return _PARAMETER.sub(lambda m: str(values[m.group(1)]), path)
+
+
+def argocd_glob(pattern: str, path: str) -> bool:
+    """Argo CD's directory include/exclude match: gobwas glob without separators, so `*`
+    spans `/`, and `{a,b}` alternatives (reposerver getPotentiallyValidManifestFile, argo-cd
+    v3.6.1, matching the path relative to the Application's folder)."""
+    if pattern.startswith("{") and pattern.endswith("}"):
+        return any(fnmatch.fnmatchcase(path, p) for p in pattern[1:-1].split(","))
+    return fnmatch.fnmatchcase(path, pattern)
+
+
+def _files_synced(target: Target, folder: tuple[str, ...], doc: Document) -> bool:
+    """Whether the source's `directory.include`/`exclude` let `doc`'s file through."""
+    directory = mapping(dig(target.spec, "source", "directory"))
+    parts = PurePosixPath(doc.file).parts
+    relative = "/".join(parts[len(_prefix(parts, folder)) :])
+    exclude, include = str(directory.get("exclude") or ""), str(directory.get("include") or "")
+    if exclude and argocd_glob(exclude, relative):
+        return False
+    return not include or argocd_glob(include, relative)
+
+
+def _prefix(parts: tuple[str, ...], folder: tuple[str, ...]) -> tuple[str, ...]:
+    """`parts` up to and including the window `folder`."""
+    for i in range(len(parts) - len(folder) + 1):
+        if parts[i : i + len(folder)] == folder:
+            return parts[: i + len(folder)]
+    return folder
 
 
 def _window(parts: tuple[str, ...], pattern: str) -> Iterator[tuple[str, ...]]:
@@ -209,7 +264,8 @@ def synced_dir(target: Target, doc: Document) -> tuple[str, ...] | None:
         for window in _window(parts, pattern):
             if not recurse and parts[-len(window) :] != window:
                 continue
-            if not any(True for e in exclude for _ in _window(window, e)):
+            excluded = any(True for e in exclude for _ in _window(window, e))
+            if not excluded and _files_synced(target, window, doc):
                 return window
     return None
 
@@ -272,6 +328,6 @@ def sync_wave_health(scope: Scope) -> Iterator[Outcome]:
 
 
 def _health_checked(doc: Document) -> bool:
-    if doc.kind == "Service":
+    if doc.group_kind == gk.SERVICE:
         return doc.spec.get("type") == "LoadBalancer"
-    return doc.kind in HEALTH_CHECKED
+    return doc.group_kind in HEALTH_CHECKED

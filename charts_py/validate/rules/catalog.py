@@ -12,12 +12,14 @@ from dataclasses import dataclass
 from charts_py.validate.findings import Severity
 
 PROFILES = ("dev", "staging", "prod")
+JUDGED_AS = {"none": "dev"}
+"""Environment profiles validate judges as another: `none` adopts a mesh as it runs."""
 STRICTEST = "prod"
 
 _SEVERITY = {"E": Severity.ERROR, "W": Severity.WARNING, "I": Severity.INFO, "-": None}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Rule:
     """A rule's metadata; its check is registered under the same id in rules/."""
 
@@ -35,8 +37,9 @@ class Rule:
     needs Pods, Services, Namespaces, Deployments or Secrets (it reads none from files)."""
 
     def severity(self, profile: str) -> Severity | None:
-        """The severity under `profile` (dev, staging or prod); None: not reported."""
-        found: Severity | None = getattr(self, profile)
+        """The severity under `profile` (dev, staging or prod; `none`, which adds nothing,
+        is judged as dev); None: not reported."""
+        found: Severity | None = getattr(self, JUDGED_AS.get(profile, profile))
         return found
 
 
@@ -64,7 +67,17 @@ def _rule(
     """A row; `severities` is "<dev> <staging> <prod>": E(rror), W(arning), I(nfo), -(off);
     `istio` the istioctl analyze codes for the same mistake, `live` if only with a cluster."""
     dev, staging, prod = (_SEVERITY[s] for s in severities.split())
-    return Rule(rule_id, title, fix, dev, staging, prod, control, istio, live)
+    return Rule(
+        id=rule_id,
+        title=title,
+        fix=fix,
+        dev=dev,
+        staging=staging,
+        prod=prod,
+        control=control,
+        istio=istio,
+        istio_live=live,
+    )
 
 
 RULES: tuple[Rule, ...] = (
@@ -83,8 +96,8 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "suppression-invalid",
         "E E E",
-        "`meshops.dev/suppress` names known rules and gives a reason",
-        'write `meshops.dev/suppress: "<rule-id>[,<rule-id>]: <reason>"`',
+        "`meshops.dev/suppress` names known rules, gives a reason and, if any, a valid end date",
+        'write `meshops.dev/suppress: "<rule-id>[,<rule-id>]: <reason> [(until YYYY-MM-DD)]"`',
     ),
     _rule(
         "route-weights",
@@ -226,6 +239,22 @@ RULES: tuple[Rule, ...] = (
         istio="IST0160",
     ),
     _rule(
+        "selector-unique",
+        "E E E",
+        "no pod is selected by two Sidecars, or by two Telemetries (which applies is undefined)",
+        "make the selectors of one namespace's Sidecars (Telemetries) pick disjoint pods",
+        istio="IST0110,IST0159",
+        live=True,
+    ),
+    _rule(
+        "selector-matches-workload",
+        "W W W",
+        "a Sidecar's or Telemetry's selector matches pods of its namespace in the manifests",
+        "fix the selector's labels, or check that the workload exists in the cluster",
+        istio="IST0101",
+        live=True,
+    ),
+    _rule(
         "egress-restricted",
         "- W E",
         "outbound traffic is REGISTRY_ONLY (default Sidecar per injected namespace)",
@@ -249,8 +278,9 @@ RULES: tuple[Rule, ...] = (
     _rule(
         "alpha-api",
         "I W E",
-        "no alpha API versions (argoproj.io/v1alpha1 is Argo CD's GA API)",
-        "use the stable apiVersion of the kind",
+        "no alpha APIs (not an alpha version served with a stable one's schema, such as "
+        "networking.istio.io/v1alpha3; nor argoproj.io/v1alpha1, Argo CD's GA API)",
+        "use the stable apiVersion the message names; where none exists, suppress with a reason",
     ),
     _rule(
         "tracing-sampling",
@@ -261,7 +291,7 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "no-secrets",
-        "E E E",
+        "W E E",
         "no Secrets in manifests kept in git",
         "create Secrets out of band (or use an external secret store)",
     ),
@@ -330,9 +360,10 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "namespace-injection",
-        "E E E",
-        "a Namespace does not carry both `istio-injection` and `istio.io/rev`",
-        "label the namespace with istio-injection or istio.io/rev, not both",
+        "W W W",
+        "a Namespace names one data plane: not two of `istio-injection: enabled`, "
+        "`istio.io/rev`, `istio.io/dataplane-mode`",
+        "keep one of the labels (istio-injection set to another value than enabled wins)",
         istio="IST0123",
         live=True,
     ),
@@ -449,9 +480,9 @@ RULES: tuple[Rule, ...] = (
     ),
     _rule(
         "gateway-service-port",
-        "E E E",
+        "W W W",
         "a Gateway listens only on ports its workload's Service exposes",
-        "expose the port on the gateway Service (chart-made ones: config/out_of_band.py)",
+        "expose the port on the gateway Service (chart-made ones: config/installation.py)",
         istio="IST0162",
         live=True,
     ),

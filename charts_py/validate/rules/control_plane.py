@@ -13,21 +13,23 @@ from typing import Any
 
 import yaml
 
+from charts_py.config import installation
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
-from charts_py.validate.scope import Scope, dig, items, mapping
+from charts_py.validate.scope import Scope, dig, items, mapping, namespace, pod_labels
 
 BUILTIN_PROVIDERS = frozenset(("prometheus", "stackdriver", "envoy"))
 """Extension providers istiod defines whatever its meshConfig (istio pkg/config/mesh)."""
 TELEMETRY_SECTIONS = ("tracing", "accessLogging", "metrics")
-NETWORK_LABEL = "topology.istio.io/network"
+NETWORK_LABEL = installation.NETWORK_LABEL
 DEFAULT = "default"
 """The revision of an istiod installed without one (and of `istio-injection: enabled`)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HelmRelease:
     """One Helm chart installed by an Argo CD Application, with its values."""
 
@@ -47,14 +49,16 @@ class HelmRelease:
 def helm_releases(scope: Scope, chart: str) -> list[HelmRelease]:
     """Every source of `chart` (any repository) among the scope's Applications."""
     out = []
-    for app in scope.of("Application"):
+    for app in scope.of(gk.APPLICATION):
         sources = [("/spec/source", mapping(app.spec.get("source")))]
         sources += [(pointer("spec", "sources", i), mapping(s)) for i, s in _sources(app)]
         for at, source in sources:
             if source.get("chart") == chart:
                 helm = mapping(source.get("helm"))
                 release = str(helm.get("releaseName") or app.name)
-                out.append(HelmRelease(app, chart, _values(helm), at, release))
+                out.append(
+                    HelmRelease(doc=app, chart=chart, values=_values(helm), at=at, release=release)
+                )
     return out
 
 
@@ -87,7 +91,7 @@ def revision_exists(scope: Scope) -> Iterator[Outcome]:
         return  # the control plane is installed out of band: nothing to compare with
     known = installed_revisions(istiods)
     listed = ", ".join(sorted(known))
-    for ns in scope.of("Namespace"):
+    for ns in scope.of(gk.NAMESPACE):
         wanted = ns.labels.get("istio.io/rev")
         if wanted is None and ns.labels.get("istio-injection") == "enabled":
             wanted = DEFAULT
@@ -111,7 +115,7 @@ def revision_exists(scope: Scope) -> Iterator[Outcome]:
 @check("telemetry-provider-defined")
 def telemetry_provider_defined(scope: Scope) -> Iterator[Outcome]:
     configs = [(release, _provider_names(release)) for release in helm_releases(scope, "istiod")]
-    for telemetry in scope.of("Telemetry"):
+    for telemetry in scope.of(gk.TELEMETRY):
         for at, name in _named_providers(telemetry):
             missing = [r.revision for r, names in configs if name not in names]
             if name in BUILTIN_PROVIDERS and not missing:
@@ -188,7 +192,7 @@ def _cluster_names(istiods: list[tuple[Scope, HelmRelease]]) -> Iterator[Outcome
 
 
 def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
-    root = next((d for d in scope.of("Namespace") if d.name == MESH_ROOT), None)
+    root = next((d for d in scope.of(gk.NAMESPACE) if d.name == MESH_ROOT), None)
     declared = root.labels.get(NETWORK_LABEL) if root is not None else None
     network = dig(release.values, "global", "network")
     at = f"{release.at}/helm/valuesObject/global/network"
@@ -199,23 +203,40 @@ def _network(scope: Scope, release: HelmRelease) -> Iterator[Outcome]:
 
 @check("gateway-workload-exists")
 def gateway_workload_exists(scope: Scope) -> Iterator[Outcome]:
-    """A Gateway whose selector no gateway release's pods match configures nothing."""
-    releases = helm_releases(scope, "gateway")
-    if not releases:
-        return  # gateways installed out of band: their pods are not in the manifests
-    pods = {_release_name(r): _gateway_pod_labels(r) for r in releases}
-    for gateway in scope.of("Gateway"):
+    """A Gateway whose selector matches no gateway pods configures nothing. The pods are
+    those of the cluster's declared installation (config/installation.py) or of the gateway
+    releases in the manifests, and of the workloads and Pods there; with neither a declared
+    installation nor a release, a Gateway matching none is reported as an assumption: its
+    pods may come from elsewhere."""
+    known = scope.installation.declared or bool(helm_releases(scope, "gateway"))
+    pods = _gateway_pods(scope)
+    pods |= {f"{w.kind} {namespace(w)}/{w.name}": pod_labels(w) for w in scope.running}
+    if not known:
+        pods |= {f"{e.namespace}/{e.name}": dict(e.labels) for e in scope.outside("Deployment")}
+    for gateway in scope.of(gk.GATEWAY):
         selector = {str(k): str(v) for k, v in mapping(gateway.spec.get("selector")).items()}
+        if not selector:
+            continue  # no selector: every proxy takes the configuration
         matched = sorted(
             name for name, labels in pods.items() if selector.items() <= labels.items()
         )
         if matched:
             yield ok(gateway, "/spec/selector", f"selects the pods of {', '.join(matched)}")
+            continue
+        message = f"no gateway pods carry {selector}: the Gateway configures nothing"
+        if known:
+            yield fail(gateway, "/spec/selector", message)
         else:
-            message = (
-                f"no gateway release's pods carry {selector} (have: {', '.join(sorted(pods))})"
-            )
-            yield fail(gateway, "/spec/selector", f"{message}: the Gateway configures nothing")
+            assumed = "these manifests hold every gateway workload beside Istio's usual ones"
+            yield fail(gateway, "/spec/selector", message, assuming=assumed)
+
+
+def _gateway_pods(scope: Scope) -> dict[str, dict[str, str]]:
+    """Pod labels by gateway: the cluster's declared installation (config/installation.py),
+    else the gateway chart's releases among the manifests (labels as the chart derives them)."""
+    if scope.installation.declared:
+        return {g.release: g.pod_labels for g in scope.installation.gateways}
+    return {_release_name(r): _gateway_pod_labels(r) for r in helm_releases(scope, "gateway")}
 
 
 def _release_name(release: HelmRelease) -> str:
@@ -224,8 +245,6 @@ def _release_name(release: HelmRelease) -> str:
 
 
 def _gateway_pod_labels(release: HelmRelease) -> dict[str, str]:
-    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
-    (`istio-` trimmed) unless `labels` overrides them, plus every other entry of `labels`."""
-    name = _release_name(release)
+    """The pod labels Istio's gateway chart gives a release's pods."""
     labels = {str(k): str(v) for k, v in mapping(release.values.get("labels")).items()}
-    return {"app": name, "istio": name.removeprefix("istio-"), **labels}
+    return installation.chart_pod_labels(_release_name(release), labels)

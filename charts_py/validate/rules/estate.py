@@ -7,21 +7,22 @@ from typing import Any
 
 from charts_py.contract import CLUSTER
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, estate_check, fail, ok
 from charts_py.validate.scope import Scope, mapping, namespace
 
 POLICY_KINDS = (
-    "PeerAuthentication",
-    "AuthorizationPolicy",
-    "RequestAuthentication",
-    "Sidecar",
-    "DestinationRule",
-    "VirtualService",
-    "ServiceEntry",
-    "Telemetry",
-    "Gateway",
-    "EnvoyFilter",
+    gk.PEER_AUTHENTICATION,
+    gk.AUTHORIZATION_POLICY,
+    gk.REQUEST_AUTHENTICATION,
+    gk.SIDECAR,
+    gk.DESTINATION_RULE,
+    gk.VIRTUAL_SERVICE,
+    gk.SERVICE_ENTRY,
+    gk.TELEMETRY,
+    gk.GATEWAY,
+    gk.ENVOY_FILTER,
 )
 
 
@@ -36,8 +37,8 @@ def policy_identical(scopes: Sequence[Scope]) -> Iterator[Outcome]:
             yield from _compare(clusters)
 
 
-def _key(doc: Document) -> tuple[str, str, str]:
-    return (doc.kind, namespace(doc), doc.name)
+def _key(doc: Document) -> tuple[str, str, str, str]:
+    return (*doc.group_kind, namespace(doc), doc.name)
 
 
 def _compare(clusters: list[Scope]) -> Iterator[Outcome]:

@@ -9,14 +9,17 @@ import re
 from collections.abc import Iterator
 
 from charts_py.jsonpointer import escape, pointer
-from charts_py.validate import schemas
+from charts_py.naming import MESH_ROOT
+from charts_py.validate import crd_schema, schemas
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.istio_annotations import ANNOTATIONS
 from charts_py.validate.rules.base import Outcome, check, fail, ok
-from charts_py.validate.scope import POD_KINDS, Scope, dig, items, mapping
+from charts_py.validate.scope import Scope, dig, items, mapping
 
 MAX_SAMPLING = 5.0
 INJECTION_LABELS = ("istio-injection", "istio.io/rev")
+DATAPLANE_MODE = "istio.io/dataplane-mode"
 PORT_PROTOCOLS = (
     "http",
     "http2",
@@ -55,21 +58,31 @@ def schema_unknown_kind(scope: Scope) -> Iterator[Outcome]:
 
 @check("envoy-filter")
 def envoy_filter(scope: Scope) -> Iterator[Outcome]:
-    for doc in scope.of("EnvoyFilter"):
+    for doc in scope.of(gk.ENVOY_FILTER):
         yield fail(doc, "/kind", "EnvoyFilter patches Envoy internals that change between releases")
 
 
 @check("alpha-api")
 def alpha_api(scope: Scope) -> Iterator[Outcome]:
+    """Only APIs that are alpha in substance: Istio serves networking.istio.io/v1alpha3 with
+    the schema of its v1 (the same API under an old name), and Argo CD's v1alpha1 is GA."""
     for doc in scope.docs:
         group, _, version = doc.api_version.rpartition("/")
-        if "alpha" in version and group != "argoproj.io":
-            yield fail(doc, "/apiVersion", f"{doc.api_version} is an alpha API")
+        if "alpha" not in version or group == "argoproj.io":
+            continue
+        if crd_schema.alias_of(doc.api_version, doc.kind) is not None:
+            continue
+        stable = crd_schema.stable_versions(doc.api_version, doc.kind)
+        if stable:
+            instead = f"use {stable[0]}, which serves {doc.kind} as a stable API"
+        else:
+            instead = f"no stable version of {doc.kind} exists: expect changes on upgrades"
+        yield fail(doc, "/apiVersion", f"{doc.api_version} is an alpha API; {instead}")
 
 
 @check("tracing-sampling")
 def tracing_sampling(scope: Scope) -> Iterator[Outcome]:
-    for doc in scope.of("Telemetry"):
+    for doc in scope.of(gk.TELEMETRY):
         for i, tracing in enumerate(items(doc.spec.get("tracing"))):
             rate = tracing.get("randomSamplingPercentage") if isinstance(tracing, dict) else None
             if not isinstance(rate, int | float):
@@ -83,7 +96,7 @@ def tracing_sampling(scope: Scope) -> Iterator[Outcome]:
 
 @check("no-secrets")
 def no_secrets(scope: Scope) -> Iterator[Outcome]:
-    for doc in scope.of("Secret"):
+    for doc in scope.of(gk.SECRET):
         yield fail(doc, "/kind", "a Secret in git leaks its value to everyone who can read it")
 
 
@@ -95,7 +108,7 @@ one fails to sync in every cluster."""
 
 @check("configmap-size")
 def configmap_size(scope: Scope) -> Iterator[Outcome]:
-    for doc in scope.of("ConfigMap"):
+    for doc in scope.of(gk.CONFIG_MAP):
         text = mapping(doc.obj.get("data"))
         binary = mapping(doc.obj.get("binaryData"))
         size = sum(len(k.encode()) + len(str(v).encode()) for k, v in text.items())
@@ -114,17 +127,28 @@ def _decoded_length(value: object) -> int:
 
 @check("namespace-injection")
 def namespace_injection(scope: Scope) -> Iterator[Outcome]:
-    """Neither label is a namespace outside the mesh, a choice; both is ambiguous."""
-    for doc in scope.of("Namespace"):
-        if all(label in doc.labels for label in INJECTION_LABELS):
-            message = f"both {' and '.join(INJECTION_LABELS)}: sidecar injection is ambiguous"
-            yield fail(doc, "/metadata/labels", message)
+    """Istio's reading (IST0123): `istio-injection`, plus `istio.io/rev` and
+    `istio.io/dataplane-mode` unless `istio-injection` is set to something other than
+    `enabled` (then it wins: `disabled` with a revision label is a clear choice). Two of
+    them (a sidecar and ambient, or two injectors) is ambiguous; neither is outside the mesh."""
+    for doc in scope.of(gk.NAMESPACE):
+        if doc.name == MESH_ROOT:
+            continue  # Istio's own namespace: its labels are the installation's
+        labels = doc.labels
+        found = [INJECTION_LABELS[0]] if INJECTION_LABELS[0] in labels else []
+        if labels.get(INJECTION_LABELS[0], "enabled") == "enabled":
+            found += [k for k in (*INJECTION_LABELS[1:], DATAPLANE_MODE) if k in labels]
+        if len(found) > 1:
+            shown = " and ".join(f"{k}={labels[k]}" for k in found)
+            yield fail(
+                doc, "/metadata/labels", f"both {shown}: which data plane its pods get is ambiguous"
+            )
 
 
 @check("service-port-protocol")
 def service_port_protocol(scope: Scope) -> Iterator[Outcome]:
     named = re.compile(rf"^({'|'.join(re.escape(p) for p in PORT_PROTOCOLS)})(-.*)?$")
-    for doc in scope.of("Service"):
+    for doc in scope.of(gk.SERVICE):
         for i, port in enumerate(items(doc.spec.get("ports"))):
             if not isinstance(port, dict) or port.get("appProtocol"):
                 continue
@@ -142,7 +166,7 @@ def istio_annotation(scope: Scope) -> Iterator[Outcome]:
         places: list[tuple[str, dict[str, object]]] = [
             ("/metadata/annotations", dict(doc.annotations))
         ]
-        if doc.kind in POD_KINDS:
+        if doc.group_kind in gk.POD_TEMPLATES:
             places.append(_template_annotations(doc))
         for at, found in places:
             for key in sorted(found):
@@ -154,6 +178,6 @@ def istio_annotation(scope: Scope) -> Iterator[Outcome]:
 def _template_annotations(doc: Document) -> tuple[str, dict[str, object]]:
     """(pointer, annotations) of an object's pod template."""
     keys: tuple[str, ...] = ("spec", "template", "metadata", "annotations")
-    if doc.kind == "CronJob":
+    if doc.group_kind == gk.CRON_JOB:
         keys = ("spec", "jobTemplate", *keys)
     return pointer(*keys), mapping(dig(doc.obj, *keys))

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import yaml
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping
@@ -28,7 +29,7 @@ _SERIES = re.compile(r"^\s*([a-zA-Z_:][a-zA-Z0-9_:]*)")
 def _served(scope: Scope) -> dict[tuple[str, str], Document]:
     """(config section, metric name) -> the ConfigMap whose adapter rule serves it."""
     served: dict[tuple[str, str], Document] = {}
-    for config_map in scope.of("ConfigMap"):
+    for config_map in scope.of(gk.CONFIG_MAP):
         for text in mapping(config_map.obj.get("data")).values():
             config = _adapter_config(text)
             for section in ("externalRules", "rules"):
@@ -60,7 +61,7 @@ def _metric_name(rule: dict[str, object]) -> str | None:
 @check("hpa-metric-served")
 def hpa_metric_served(scope: Scope) -> Iterator[Outcome]:
     served = _served(scope)
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         for i, metric in enumerate(items(hpa.spec.get("metrics"))):
             kind = str(mapping(metric).get("type"))
             if kind not in API:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate import promql
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
@@ -52,9 +53,9 @@ def _first_alerts(exprs: list[str]) -> dict[tuple[bool, str], int]:
 @check("service-alerts")
 def service_alerts(scope: Scope) -> Iterator[Outcome]:
     meshed = {ns.name for ns in scope.injected_namespaces()}
-    alerts = [(r, at, e) for r in scope.of("PrometheusRule") for at, e in _expressions(r)]
+    alerts = [(r, at, e) for r in scope.of(gk.PROMETHEUS_RULE) for at, e in _expressions(r)]
     first = _first_alerts([e for _, _, e in alerts])
-    for service in scope.of("Service"):
+    for service in scope.of(gk.SERVICE):
         if namespace(service) not in meshed:
             continue
         keys = ((False, service.name), (True, fqdn(service.name, namespace(service))))
@@ -71,7 +72,7 @@ def service_alerts(scope: Scope) -> Iterator[Outcome]:
 
 @check("prometheus-rule-expr")
 def prometheus_rule_expr(scope: Scope) -> Iterator[Outcome]:
-    rules = scope.of("PrometheusRule")
+    rules = scope.of(gk.PROMETHEUS_RULE)
     specs: list[dict[str, Any]] = [r.spec for r in rules]
     found = promql.problems(specs) if specs else []
     bad = {index for index, _, _ in found}

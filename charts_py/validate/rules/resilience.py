@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, dig, duration, http_routes, items, mapping
@@ -13,7 +14,7 @@ from charts_py.validate.scope import Scope, dig, duration, http_routes, items, m
 
 @check("route-budget")
 def route_budget(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for at, route in http_routes(vs):
             found = route.get("retries")
             retries: dict[str, Any] = found if isinstance(found, dict) else {}
@@ -34,7 +35,7 @@ def route_budget(scope: Scope) -> Iterator[Outcome]:
 
 @check("route-timeouts")
 def route_timeouts(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for at, route in http_routes(vs):
             if duration(route.get("timeout")) is None:
                 yield fail(vs, at, "HTTP route without `timeout`: a slow upstream holds callers")
@@ -61,7 +62,7 @@ def _policies(rule: Document) -> Iterator[tuple[str, dict[str, Any]]]:
 
 @check("outlier-detection")
 def outlier_detection(scope: Scope) -> Iterator[Outcome]:
-    for rule in scope.of("DestinationRule"):
+    for rule in scope.of(gk.DESTINATION_RULE):
         top = mapping(rule.spec.get("trafficPolicy"))
         if isinstance(top, dict) and top.get("outlierDetection"):
             yield ok(rule, "/spec/trafficPolicy/outlierDetection", "outlier detection set")
@@ -71,7 +72,7 @@ def outlier_detection(scope: Scope) -> Iterator[Outcome]:
 
 @check("locality-failover-outlier")
 def locality_failover_outlier(scope: Scope) -> Iterator[Outcome]:
-    for rule in scope.of("DestinationRule"):
+    for rule in scope.of(gk.DESTINATION_RULE):
         top = mapping(rule.spec.get("trafficPolicy"))
         for at, policy in _policies(rule):
             locality = mapping(dig(policy, "loadBalancer", "localityLbSetting"))
@@ -86,7 +87,7 @@ def locality_failover_outlier(scope: Scope) -> Iterator[Outcome]:
 
 @check("fault-injection")
 def fault_injection(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for at, route in http_routes(vs):
             if route.get("fault"):
                 yield fail(vs, f"{at}/fault", "route injects faults")
@@ -94,7 +95,7 @@ def fault_injection(scope: Scope) -> Iterator[Outcome]:
 
 @check("fault-injection-gated")
 def fault_injection_gated(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for at, route in http_routes(vs):
             if not route.get("fault"):
                 continue

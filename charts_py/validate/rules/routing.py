@@ -3,18 +3,20 @@ rules, destination ports, and gateway routes that bypass the mesh routing."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail
+from charts_py.validate.rules.gateways import host_matches
 from charts_py.validate.scope import (
     Scope,
     destinations,
     http_routes,
     items,
+    mapping,
     mesh_bound,
     namespace,
     resolve,
@@ -24,7 +26,7 @@ from charts_py.validate.scope import (
 
 @check("route-weights")
 def route_weights(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for protocol in ("http", "tls", "tcp"):
             for i, route in enumerate(items(vs.spec.get(protocol))):
                 targets = route.get("route") if isinstance(route, dict) else None
@@ -47,7 +49,7 @@ def _weights(vs: Document, at: str, targets: list[Any]) -> Iterator[Outcome]:
 
 @check("subset-exists")
 def subset_exists(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         for at, dest in destinations(vs):
             subset = dest.get("subset")
@@ -66,41 +68,127 @@ def subset_exists(scope: Scope) -> Iterator[Outcome]:
 
 @check("host-resolves")
 def host_resolves(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         if mesh_bound(vs):
             for i, host in enumerate(items(vs.spec.get("hosts"))):
                 yield from _unresolved(scope, vs, pointer("spec", "hosts", i), str(host), ns)
+        exported = _exported_to(vs)
+        readers = {ns} if "*" in exported else exported
         for at, dest in destinations(vs):
-            yield from _unresolved(scope, vs, f"{at}/host", str(dest.get("host", "")), ns)
+            host = str(dest.get("host", ""))
+            for reader in sorted(readers):  # each namespace that uses these routes
+                found = list(_unresolved(scope, vs, f"{at}/host", resolve(host, ns), reader))
+                yield from found[:1]
+                if found:
+                    break
 
 
 def _unresolved(scope: Scope, doc: Document, at: str, host: str, ns: str) -> Iterator[Outcome]:
     full = resolve(host, ns)
-    if "*" not in full and not scope.resolves(full):
-        shown = host if host == full else f"{host} ({full})"
-        yield fail(doc, at, f"host {shown} is neither a Service nor a ServiceEntry host")
+    if "*" in full:
+        return
+    shown = host if host == full else f"{host} ({full})"
+    owners = _registered(scope, full)
+    if not owners and not scope.resolves(full):
+        message = f"host {shown} is neither a Service nor a ServiceEntry host"
+        yield fail(doc, at, message, assuming=_elsewhere(scope, full))
+    elif owners and not any(ns in _exported_to_namespaces(o) for o in owners):
+        names = ", ".join(f"{o.kind} {namespace(o)}/{o.name}" for o in owners)
+        yield fail(doc, at, f"host {shown} is not exported to {ns} ({names}: exportTo)")
+
+
+def _elsewhere(scope: Scope, host: str) -> str:
+    """The assumption behind an unresolved in-cluster host of a namespace whose Services the
+    manifests do not hold (installed by another tool, as cert-manager's ACME solver is)."""
+    if not host.endswith(".svc.cluster.local"):
+        return ""
+    ns = host.split(".")[1]
+    if any(namespace(s) == ns for s in scope.of(gk.SERVICE)):
+        return ""
+    return f"the Services of namespace {ns} are all in these manifests (they hold none)"
+
+
+def _registered(scope: Scope, host: str) -> list[Document]:
+    """The Services and ServiceEntries in the manifests that define `host`."""
+    found = [scope.service(host)] if scope.service(host) is not None else []
+    for entry in scope.of(gk.SERVICE_ENTRY):
+        if any(
+            host_matches(str(h), host) and "*" not in host for h in items(entry.spec.get("hosts"))
+        ):
+            found.append(entry)
+    return [d for d in found if d is not None]
+
+
+class _Everywhere:
+    """Every namespace (exportTo `*`)."""
+
+    def __contains__(self, _: object) -> bool:
+        return True
+
+
+def _exported_to_namespaces(doc: Document) -> _Everywhere | set[str]:
+    """Where an object is visible: a ServiceEntry's `exportTo`, a Service's
+    `networking.istio.io/exportTo` annotation (`.`: its own namespace, `~`: none)."""
+    if doc.group_kind == gk.SERVICE:
+        listed = [e.strip() for e in doc.annotations.get(EXPORT_TO, "").split(",") if e.strip()]
+    else:
+        listed = [str(e) for e in items(doc.spec.get("exportTo"))]
+    if not listed or "*" in listed:
+        return _Everywhere()
+    return {namespace(doc) if e == "." else e for e in listed if e != "~"}
+
+
+EXPORT_TO = "networking.istio.io/exportTo"
 
 
 @check("virtualservice-host-unique")
 def virtualservice_host_unique(scope: Scope) -> Iterator[Outcome]:
-    first: dict[str, Document] = {}
-    for vs in scope.of("VirtualService"):
+    """Like IST0109, on every VirtualService of a clash: mesh-bound VirtualServices for one
+    host, where their exportTo overlaps. Unlike IST0109, one with only `tls` routes and one
+    with only `http` routes do not clash: sidecars serve them on different listeners (TLS
+    passthrough on 443, plain HTTP on 80), as istio.io's egress TLS origination task does."""
+    claims: dict[tuple[str, str], list[tuple[Document, int]]] = {}
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         if not mesh_bound(vs):
             continue
         for i, host in enumerate(items(vs.spec.get("hosts"))):
             full = resolve(str(host), namespace(vs))
-            other = first.setdefault(full, vs)
-            if other is not vs:
-                message = f"{full} already has VirtualService {namespace(other)}/{other.name}"
-                yield fail(vs, pointer("spec", "hosts", i), message)
+            for where in _exported_to(vs):
+                claims.setdefault((where, full), []).append((vs, i))
+    reported: set[tuple[int, int]] = set()
+    for (where, full), owners in claims.items():
+        if where != "*":
+            exported = [os for (w, h), os in claims.items() if w == "*" and host_matches(h, full)]
+            owners = owners + [o for os in exported for o in os]
+        for vs, i in owners:
+            others = [o for o, _ in owners if o is not vs and not _separate(o, vs)]
+            if not others or (id(vs), i) in reported:
+                continue
+            reported.add((id(vs), i))
+            names = ", ".join(sorted({f"{namespace(o)}/{o.name}" for o in others}))
+            yield fail(vs, pointer("spec", "hosts", i), f"{full} is also routed by {names}")
+
+
+def _exported_to(vs: Document) -> set[str]:
+    """Where a VirtualService is visible: `*` (everywhere), or the namespaces it names."""
+    export = [str(e) for e in items(vs.spec.get("exportTo"))]
+    if not export or "*" in export:
+        return {"*"}
+    return {namespace(vs) if e == "." else e for e in export}
+
+
+def _separate(one: Document, other: Document) -> bool:
+    """Only `tls` routes in one and only `http` routes in the other."""
+    kinds = [{p for p in ("http", "tls", "tcp") if items(d.spec.get(p))} for d in (one, other)]
+    return sorted(map(sorted, kinds)) == [["http"], ["tls"]]
 
 
 @check("sync-wave-order")
 def sync_wave_order(scope: Scope) -> Iterator[Outcome]:
     """Only an inverted order is a finding: Argo CD applies one wave together, so objects
     without sync-wave annotations (wave 0 alike) are fine."""
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         seen: set[str] = set()
         for at, dest in destinations(vs):
@@ -118,41 +206,95 @@ def sync_wave_order(scope: Scope) -> Iterator[Outcome]:
 
 @check("route-unreachable")
 def route_unreachable(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         for protocol in ("http", "tls", "tcp"):
             rules = [r for r in items(vs.spec.get(protocol)) if isinstance(r, dict)]
             yield from _shadowed(vs, protocol, rules)
 
 
 def _shadowed(vs: Document, protocol: str, rules: list[dict[str, Any]]) -> Iterator[Outcome]:
-    """Istio's reading: the first rule without `match` takes everything after it; a match
-    block an earlier rule already has is never used (a rule made only of those, never)."""
+    """Istio's reading (its validation's unreachable-rule analysis): the first rule without
+    `match` takes everything after it; a match an earlier one already takes is never used,
+    and a rule made only of those never is. Matches compare without their `name`; an
+    earlier HTTP match also takes a later one it covers (a shorter URI prefix, no method
+    or a method prefix, fewer headers; see _covers)."""
     catch_all: int | None = None
-    taken: dict[str, int] = {}
+    taken: list[tuple[int, dict[str, Any]]] = []
     for i, rule in enumerate(rules):
         at = pointer("spec", protocol, i)
-        matches = [json.dumps(m, sort_keys=True) for m in items(rule.get("match"))]
+        matches = [_unnamed(m) for m in items(rule.get("match")) if isinstance(m, dict)]
         if catch_all is not None:
             yield fail(vs, at, f"unreachable: rule {catch_all} before it has no match")
             continue
         if not matches:
             catch_all = i
             continue
-        earlier = [taken[m] for m in matches if m in taken]
-        if len(earlier) == len(matches):
-            yield fail(vs, at, f"unreachable: rules {sorted(set(earlier))} take all its matches")
+        earlier = [_taker(taken, m, protocol) for m in matches]
+        if all(e is not None for e in earlier):
+            firsts = sorted({e for e in earlier if e is not None})
+            yield fail(vs, at, f"unreachable: rules {firsts} take all its matches")
         else:
-            for j, m in enumerate(matches):
-                if m in taken:
-                    message = f"match {j} is never used: rule {taken[m]} has the same match"
+            for j, by in enumerate(earlier):
+                if by is not None:
+                    message = f"match {j} is never used: rule {by} takes its requests first"
                     yield fail(vs, f"{at}/match/{j}", message)
-        for m in matches:
-            taken.setdefault(m, i)
+                elif _taker(list(enumerate(matches[:j])), matches[j], protocol) is not None:
+                    message = f"match {j} is never used: an earlier match of this rule takes it"
+                    yield fail(vs, f"{at}/match/{j}", message)
+        taken += [(i, m) for m in matches]
+
+
+def _unnamed(match: dict[str, Any]) -> dict[str, Any]:
+    """A match without its `name` (a label for stats, not a condition)."""
+    return {k: v for k, v in match.items() if k != "name"}
+
+
+def _taker(
+    taken: list[tuple[int, dict[str, Any]]], match: dict[str, Any], protocol: str
+) -> int | None:
+    """The first earlier rule one of whose matches takes every request `match` takes."""
+    for rule, earlier in taken:
+        if earlier == match or (protocol == "http" and _covers(earlier, match)):
+            return rule
+    return None
+
+
+_STRING_MATCHES = ("uri", "method", "authority", "scheme")
+_MAP_MATCHES = ("headers", "queryParams")
+
+
+def _covers(first: dict[str, Any], later: dict[str, Any]) -> bool:
+    """Whether every request `later` matches, `first` matches too. Only the conditions below
+    are compared; a condition of `first` not understood here covers nothing."""
+    known = {*_STRING_MATCHES, *_MAP_MATCHES, "port", "withoutHeaders"}
+    if set(first) - known or first.get("port") not in (None, later.get("port")):
+        return False
+    if not all(_string_covers(first.get(k), later.get(k)) for k in _STRING_MATCHES):
+        return False
+    for key in _MAP_MATCHES:
+        theirs = mapping(later.get(key))
+        if not all(
+            _string_covers(v, theirs.get(k, False)) for k, v in mapping(first.get(key)).items()
+        ):
+            return False
+    absent = mapping(first.get("withoutHeaders"))
+    return all(mapping(later.get("withoutHeaders")).get(k) == v for k, v in absent.items())
+
+
+def _string_covers(first: object, later: object) -> bool:
+    """A StringMatch `first` (None: no condition) takes every value `later` takes."""
+    if first is None:
+        return True
+    if not isinstance(first, dict) or not isinstance(later, dict) or first == later:
+        return first == later
+    prefix = first.get("prefix")
+    value = later.get("exact", later.get("prefix"))
+    return isinstance(prefix, str) and isinstance(value, str) and value.startswith(prefix)
 
 
 @check("destination-port")
 def destination_port(scope: Scope) -> Iterator[Outcome]:
-    for vs in scope.of("VirtualService"):
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         ns = namespace(vs)
         for at, dest in destinations(vs):
             if isinstance(dest.get("port"), dict):
@@ -166,8 +308,8 @@ def destination_port(scope: Scope) -> Iterator[Outcome]:
 
 @check("gateway-route-subsets")
 def gateway_route_subsets(scope: Scope) -> Iterator[Outcome]:
-    meshed = [vs for vs in scope.of("VirtualService") if mesh_bound(vs)]
-    for vs in scope.of("VirtualService"):
+    meshed = [vs for vs in scope.of(gk.VIRTUAL_SERVICE) if mesh_bound(vs)]
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
         if mesh_bound(vs):
             continue
         ns = namespace(vs)

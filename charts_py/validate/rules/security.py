@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping, namespace, resolve
@@ -16,7 +17,7 @@ WEAK_MODES = ("PERMISSIVE", "DISABLE")
 @check("peer-authentication-unique")
 def peer_authentication_unique(scope: Scope) -> Iterator[Outcome]:
     first: dict[str, Document] = {}
-    for policy in scope.of("PeerAuthentication"):
+    for policy in scope.of(gk.PEER_AUTHENTICATION):
         if policy.spec.get("selector"):
             continue
         ns = namespace(policy)
@@ -30,7 +31,7 @@ def peer_authentication_unique(scope: Scope) -> Iterator[Outcome]:
 
 @check("mtls-strict")
 def mtls_strict(scope: Scope) -> Iterator[Outcome]:
-    for policy in scope.of("PeerAuthentication"):
+    for policy in scope.of(gk.PEER_AUTHENTICATION):
         mode = dig(policy.spec, "mtls", "mode")
         mesh_wide = namespace(policy) == MESH_ROOT and not policy.spec.get("selector")
         if mode in WEAK_MODES or (mesh_wide and mode in (None, "UNSET")):
@@ -50,7 +51,7 @@ def mtls_strict(scope: Scope) -> Iterator[Outcome]:
 
 @check("tls-disable-strict")
 def tls_disable_strict(scope: Scope) -> Iterator[Outcome]:
-    for rule in scope.of("DestinationRule"):
+    for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
         if not host.endswith(".svc.cluster.local"):
             continue
@@ -85,7 +86,7 @@ def default_deny(scope: Scope) -> Iterator[Outcome]:
         deny = next(
             (
                 p
-                for p in scope.of("AuthorizationPolicy")
+                for p in scope.of(gk.AUTHORIZATION_POLICY)
                 if namespace(p) in (ns.name, MESH_ROOT) and _allow_nothing(p)
             ),
             None,
@@ -130,7 +131,7 @@ _TCP_SOURCE = (
 def deny_http_only(scope: Scope) -> Iterator[Outcome]:
     """Istio's reading (its validation warns likewise): on a TCP port an HTTP attribute
     cannot be evaluated, so a DENY rule made only of them matches every connection."""
-    for policy in scope.of("AuthorizationPolicy"):
+    for policy in scope.of(gk.AUTHORIZATION_POLICY):
         if policy.spec.get("action") != "DENY":
             continue
         for i, rule in enumerate(items(policy.spec.get("rules"))):
@@ -157,7 +158,7 @@ def _http_only(rule: dict[str, object]) -> bool:
 
 @check("destination-tls-verify")
 def destination_tls_verify(scope: Scope) -> Iterator[Outcome]:
-    for rule in scope.of("DestinationRule"):
+    for rule in scope.of(gk.DESTINATION_RULE):
         selected = bool(rule.spec.get("workloadSelector"))
         for at, tls in _tls_settings(rule):
             mode = tls.get("mode")

@@ -7,12 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.findings import Severity
 from charts_py.validate.rules.base import Outcome, check, fail, ok
 from charts_py.validate.scope import (
-    POD_KINDS,
     Scope,
     containers,
+    destinations,
     dig,
     items,
     mapping,
@@ -36,9 +38,13 @@ def _scaler(scope: Scope, workload: Document) -> Document | None:
 
 @check("hpa-target")
 def hpa_target(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         ref = mapping(hpa.spec.get("scaleTargetRef"))
-        if _target(scope, hpa) is None:
+        theirs = any(
+            e.namespace == namespace(hpa) and e.name == ref.get("name")
+            for e in scope.outside(str(ref.get("kind")))
+        )  # a Deployment someone else deploys (config/installation.py)
+        if _target(scope, hpa) is None and not theirs:
             message = (
                 f"scales {ref.get('kind')}/{ref.get('name')}, which is not in {namespace(hpa)}"
             )
@@ -47,7 +53,7 @@ def hpa_target(scope: Scope) -> Iterator[Outcome]:
 
 @check("hpa-replicas")
 def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
-    for hpa in scope.of("HorizontalPodAutoscaler"):
+    for hpa in scope.of(gk.HPA):
         target = _target(scope, hpa)
         if target is not None and "replicas" in target.spec:
             message = f"HorizontalPodAutoscaler {hpa.name} owns the replica count"
@@ -56,7 +62,7 @@ def hpa_replicas(scope: Scope) -> Iterator[Outcome]:
 
 @check("pdb-selects-one")
 def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
-    for pdb in scope.of("PodDisruptionBudget"):
+    for pdb in scope.of(gk.PDB):
         hits = [w.name for w in scope.selected_workloads(pdb.spec.get("selector"), namespace(pdb))]
         if len(hits) != 1:
             shown = ", ".join(hits) or "none"
@@ -65,7 +71,7 @@ def pdb_selects_one(scope: Scope) -> Iterator[Outcome]:
 
 @check("autoscaling")
 def autoscaling(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         hpa = _scaler(scope, workload)
         if hpa is None:
             yield fail(workload, "/spec", "no HorizontalPodAutoscaler scales it")
@@ -76,7 +82,7 @@ def autoscaling(scope: Scope) -> Iterator[Outcome]:
 
 @check("disruption-budget")
 def disruption_budget(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of("Deployment", "StatefulSet"):
+    for workload in scope.of(gk.DEPLOYMENT, gk.STATEFUL_SET):
         budgets = scope.disruption_budgets(workload)
         if not budgets:
             at = "/spec/template/metadata/labels"
@@ -88,7 +94,7 @@ def disruption_budget(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-resources")
 def workload_resources(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         for at, container in containers(workload):
             resources = mapping(container.get("resources"))
             requests, limits = mapping(resources.get("requests")), mapping(resources.get("limits"))
@@ -107,7 +113,7 @@ def workload_resources(scope: Scope) -> Iterator[Outcome]:
 
 @check("workload-security")
 def workload_security(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         spec_at, pod = pod_spec(workload)
         for field in ("hostNetwork", "hostPID", "hostIPC"):
             if pod.get(field):
@@ -144,7 +150,7 @@ PROXY_UID = 1337
 
 @check("proxy-uid")
 def proxy_uid(scope: Scope) -> Iterator[Outcome]:
-    for workload in scope.of(*POD_KINDS):
+    for workload in scope.of(*gk.POD_TEMPLATES):
         if "istio" in pod_labels(workload):
             continue  # Istio's own gateways and istiod run as the proxy user on purpose
         spec_at, pod = pod_spec(workload)
@@ -160,18 +166,51 @@ def proxy_uid(scope: Scope) -> Iterator[Outcome]:
 _UID_MESSAGE = f"runs as UID {PROXY_UID}, the sidecar's: its traffic bypasses the proxy"
 
 
+def _routed_subsets(scope: Scope) -> set[tuple[str, object]]:
+    """(host, subset) of every destination a VirtualService routes (or mirrors) to."""
+    out: set[tuple[str, object]] = set()
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
+        for _, dest in destinations(vs):
+            host = resolve(str(dest.get("host", "")), namespace(vs))
+            out.add((host, dest.get("subset")))
+    return out
+
+
+TOPOLOGY_LABELS = frozenset(
+    (
+        "topology.kubernetes.io/region",
+        "topology.kubernetes.io/zone",
+        "topology.istio.io/subzone",
+        "topology.istio.io/cluster",
+        "topology.istio.io/network",
+        "kubernetes.io/hostname",
+    )
+)
+"""Labels istiod adds to every endpoint from its node, cluster and network (pilot's
+AugmentLabels): a subset may select by them, and no manifest shows their values. An empty
+value matches no endpoint."""
+
+
 @check("subset-selects-pods")
 def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
-    """Judged only where the manifests hold the host's Service and some of its workloads:
-    a subset of a service deployed elsewhere cannot be checked from here."""
-    for rule in scope.of("DestinationRule"):
+    """Judged where the manifests hold the host's Service: against its workloads there, or,
+    with none there, assuming there are none elsewhere (a warning that says so)."""
+    for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
-        behind = scope.pods_behind(host)
-        if not behind:
+        if scope.service(host) is None:
             continue
+        behind = scope.pods_behind(host)
+        assumed = "" if behind else f"the workloads behind {host} are all in these manifests"
+        routed = _routed_subsets(scope)
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
             labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
-            if not any(selects({"matchLabels": labels}, pods) for pods in behind):
+            own = {k: v for k, v in labels.items() if k not in TOPOLOGY_LABELS or not v}
+            if not any(selects({"matchLabels": own}, pods) for pods in behind):
                 name = subset.get("name") if isinstance(subset, dict) else i
                 message = f"subset {name} {labels} selects no pods behind {host} (503 UH)"
-                yield fail(rule, pointer("spec", "subsets", i, "labels"), message)
+                at = pointer("spec", "subsets", i, "labels")
+                if (host, name) in routed:
+                    yield fail(rule, at, message, assuming=assumed)
+                else:  # no route sends requests there: a trap, not yet a failure
+                    unused = f"{message}; no VirtualService here routes to it"
+                    yield fail(rule, at, unused, assuming=assumed, at_most=Severity.WARNING)

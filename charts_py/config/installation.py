@@ -1,0 +1,298 @@
+"""Each cluster's Istio installation, declared once: gateways, istiod revisions, Secrets.
+
+A cluster runs what Istio's Helm charts install (Argo CD Applications in dist/_bootstrap/
+control-plane) and a few Secrets nobody commits. meshops's own manifests reference those
+objects by name, label and port: a Gateway selects the gateway pods, a VirtualService routes
+to the egress gateway's host, an AuthorizationPolicy admits the ingress gateway's
+ServiceAccount. Everything that needs one of those facts reads it here:
+
+- the Helm values (constructs/istio_values.py) and the control-plane chart install exactly
+  `of_cluster(env, cluster).gateways` and `.istiods`;
+- naming.py spells the selectors and accounts the Gateways and policies use from it;
+- `meshops validate` sees `Installation.externals` as the objects a cluster has beside the
+  manifests (validate/scope.py), so `host-resolves`, `gateway-workload-exists` and
+  `gateway-service-port` judge a cluster by what is installed in *that* cluster;
+- the generated README lists it (docs/control_plane.py).
+
+Service ports are what Istio's charts render (their templates, not our values): a helm test
+(tests/unit/test_istio_helm_template.py) renders the charts with our values and compares.
+Plain data and functions of the Environment: no cdk8s.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from charts_py.config.environment import Environment
+from charts_py.config.model import Cluster, ExternalService
+
+ROOT = "istio-system"
+"""Istio's root namespace: istiod, the gateways and their Secrets live here."""
+NETWORK_LABEL = "topology.istio.io/network"
+"""Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Port:
+    """A Service port and the container port it forwards to."""
+
+    name: str
+    port: int
+    target_port: int
+
+
+def _same(name: str, number: int) -> Port:
+    return Port(name=name, port=number, target_port=number)
+
+
+GATEWAY_PORTS = (_same("status-port", 15021), _same("http2", 80), _same("https", 443))
+"""The gateway chart's Service ports (its values.yaml `service.ports`; meshops keeps them)."""
+NETWORK_GATEWAY_PORTS = (
+    _same("status-port", 15021),
+    _same("tls", 15443),
+    _same("tls-istiod", 15012),
+    _same("tls-webhook", 15017),
+)
+"""The gateway chart's Service ports when `networkGateway` is set (fixed in its template)."""
+ISTIOD_PORTS = (
+    _same("grpc-xds", 15010),
+    _same("https-dns", 15012),
+    Port(name="https-webhook", port=443, target_port=15017),
+    _same("http-monitoring", 15014),
+)
+"""istiod's Service ports (the istiod chart's service.yaml)."""
+
+
+def chart_pod_labels(release: str, labels: Mapping[str, str]) -> dict[str, str]:
+    """The pod labels Istio's gateway chart sets: `app` and `istio` from the release name
+    (`istio-` trimmed) unless its `labels` value overrides them, plus every other label."""
+    return {"app": release, "istio": release.removeprefix("istio-"), **labels}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Gateway:
+    """One release of Istio's `gateway` chart: a Deployment, its Service and ServiceAccount."""
+
+    release: str
+    """The Helm release name: also the Deployment's and the Service's name."""
+    selector: Mapping[str, str]
+    """The pod label meshops's Gateway objects select (and policies match)."""
+    service_account: str
+    service_type: str = "LoadBalancer"
+    network: str = ""
+    """Set on the east-west gateway: it becomes the network gateway of that network."""
+    ports: tuple[Port, ...] = GATEWAY_PORTS
+    """The Service's ports, as the chart renders them."""
+
+    @property
+    def labels(self) -> dict[str, str]:
+        """The chart's `labels` value: the selector, and the network of a network gateway."""
+        return {**self.selector, **({NETWORK_LABEL: self.network} if self.network else {})}
+
+    @property
+    def pod_labels(self) -> dict[str, str]:
+        """Every label the chart puts on the gateway's pods (and selects them by)."""
+        return chart_pod_labels(self.release, self.labels)
+
+    @property
+    def service_selector(self) -> dict[str, str]:
+        """The Service's selector: the chart's `app` and `istio` pod labels."""
+        pods = self.pod_labels
+        return {"app": pods["app"], "istio": pods["istio"]}
+
+    @property
+    def host(self) -> str:
+        """The in-cluster host of the gateway's Service."""
+        return f"{self.release}.{ROOT}.svc.cluster.local"
+
+
+INGRESS = Gateway(
+    release="istio-ingressgateway",
+    selector={"istio": "ingressgateway"},
+    service_account="istio-ingressgateway-service-account",
+)
+"""In every cluster: TLS ingress for the environment's hosts."""
+EGRESS = Gateway(
+    release="istio-egressgateway",
+    selector={"istio": "egressgateway"},
+    service_account="istio-egressgateway",
+    service_type="ClusterIP",
+)
+"""Where the profile asks for it and a sensitive external host exists (via_egress_gateway)."""
+EAST_WEST_SELECTOR: Mapping[str, str] = {"istio": "eastwestgateway"}
+
+
+def east_west(network: str) -> Gateway:
+    """In each cluster of a multi-cluster environment: the network gateway of `network`."""
+    return Gateway(
+        release="istio-eastwestgateway",
+        selector=EAST_WEST_SELECTOR,
+        service_account="istio-eastwestgateway",
+        network=network,
+        ports=NETWORK_GATEWAY_PORTS,
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class Istiod:
+    """One release of Istio's `istiod` chart: one revision of the control plane."""
+
+    revision: str
+    """The `istio.io/rev` it serves; empty for an istiod installed without one."""
+    version: str
+    """The Istio release (config/releases.py)."""
+
+    @property
+    def service(self) -> str:
+        """The chart names the Service after the revision (`istiod-1-31`), else `istiod`."""
+        return f"istiod-{self.revision}" if self.revision else "istiod"
+
+    @property
+    def selector(self) -> dict[str, str]:
+        """The Service's selector: the revision's pods, or the `istio: pilot` ones without."""
+        if self.revision:
+            return {"app": "istiod", "istio.io/rev": self.revision}
+        return {"app": "istiod", "istio": "pilot"}
+
+
+@dataclass(frozen=True, kw_only=True)
+class Secret:
+    """A Secret in the root namespace that meshops references and never renders."""
+
+    name: str
+    made_by: str
+    """Who creates it (it never goes to git)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class External:
+    """One object the cluster has beside the manifests, as validate's rules look it up."""
+
+    kind: str
+    name: str
+    namespace: str = ROOT
+    labels: Mapping[str, str] = field(default_factory=dict)
+    """Pod labels of a workload; a Service's selector."""
+    ports: tuple[Port, ...] = ()
+
+    @property
+    def host(self) -> str:
+        """The in-cluster host name of a Service."""
+        return f"{self.name}.{self.namespace}.svc.cluster.local"
+
+
+@dataclass(frozen=True, kw_only=True)
+class Installation:
+    """What Istio's charts and the operator put in one cluster."""
+
+    environment: str
+    cluster: str
+    gateways: tuple[Gateway, ...]
+    istiods: tuple[Istiod, ...]
+    secrets: tuple[Secret, ...] = ()
+    workloads: tuple[External, ...] = ()
+    """The pods (and Services) of services meshops meshes but does not deploy (`workload:`):
+    another tool's objects that meshops's manifests select and route to."""
+    declared: bool = True
+    """False for ASSUMED: manifests of no known cluster, where nothing is declared."""
+
+    @functools.cached_property
+    def externals(self) -> tuple[External, ...]:
+        """The gateway Deployments and Services, istiod's Services and the Secrets (computed
+        once: validate looks them up for every host it resolves)."""
+        out: list[External] = []
+        for gateway in self.gateways:
+            name, ports = gateway.release, gateway.ports
+            out.append(External(kind="Deployment", name=name, labels=gateway.pod_labels))
+            selector = gateway.service_selector
+            out.append(External(kind="Service", name=name, labels=selector, ports=ports))
+        for istiod in self.istiods:
+            selector = istiod.selector
+            out.append(
+                External(kind="Service", name=istiod.service, labels=selector, ports=ISTIOD_PORTS)
+            )
+        out += [External(kind="Secret", name=secret.name) for secret in self.secrets]
+        return (*out, *self.workloads)
+
+
+ASSUMED = Installation(
+    environment="",
+    cluster="",
+    gateways=(INGRESS, EGRESS, east_west("")),
+    istiods=(Istiod(revision="", version=""),),
+    declared=False,
+)
+"""For manifests of no declared cluster: Istio's usual gateways and an istiod without a
+revision are taken to exist, so that references to them are not reported as missing."""
+
+
+def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
+    """Sensitive hosts leave through the egress gateway when the profile asks for one."""
+    return env.policy.egress_gateway and external.sensitive
+
+
+def of_cluster(env: Environment, cluster: Cluster) -> Installation:
+    """The installation of one cluster of `env`."""
+    gateways = [INGRESS]
+    if any(via_egress_gateway(env, e) for e in env.spec.external_services):
+        gateways.append(EGRESS)
+    if env.multi_cluster:
+        gateways.append(east_west(cluster.network))
+    istiods = tuple(Istiod(revision=r.name, version=r.version) for r in env.mesh.revisions)
+    return Installation(
+        environment=env.name,
+        cluster=cluster.name,
+        gateways=tuple(gateways),
+        istiods=istiods,
+        secrets=_secrets(env, cluster),
+        workloads=_deployed_by_others(env),
+    )
+
+
+def of_environment(env: Environment) -> tuple[Installation, ...]:
+    """The installation of every cluster of `env`, in the file's order."""
+    return tuple(of_cluster(env, cluster) for cluster in env.spec.clusters)
+
+
+def _deployed_by_others(env: Environment) -> tuple[External, ...]:
+    """Pods of services meshops meshes but does not deploy (`workload:`): their workload
+    (named as the service where `deployment` does not name it), and their Service when it is
+    theirs too."""
+    out = []
+    for svc in env.services:
+        pods = svc.workload
+        if pods is None:
+            continue
+        ns, labels = env.namespace_of(svc), dict(pods.selector)
+        out.append(
+            External(
+                kind="Deployment", namespace=ns, name=pods.deployment or svc.name, labels=labels
+            )
+        )
+        if pods.service == "theirs":
+            port = Port(name=svc.protocol, port=svc.port, target_port=svc.port)
+            out.append(
+                External(kind="Service", namespace=ns, name=svc.name, labels=labels, ports=(port,))
+            )
+    return tuple(out)
+
+
+def _secrets(env: Environment, cluster: Cluster) -> tuple[Secret, ...]:
+    """The ingress certificate, and in multi-cluster one remote secret per other cluster
+    (`istioctl create-remote-secret --name <other>`, applied here: istiod reads the other
+    clusters' API servers with it)."""
+    tls = Secret(
+        name=env.spec.ingress.tls_secret,
+        made_by="cert-manager or the operator: the ingress TLS certificate",
+    )
+    remote = [
+        Secret(
+            name=f"istio-remote-secret-{other.name}",
+            made_by=f"`istioctl create-remote-secret --name {other.name}` against {other.name}",
+        )
+        for other in env.spec.clusters
+        if other.name != cluster.name and env.multi_cluster
+    ]
+    return (tls, *remote)

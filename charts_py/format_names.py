@@ -1,0 +1,21 @@
+"""The output formats of every command, named once.
+
+The CLI offers these as `--format` choices and the renderers are keyed by them
+(tests/unit/test_cli_surface.py holds the renderers to these names). Plain data: importing it
+costs nothing, so the CLI builds its parser without importing a renderer.
+"""
+
+from __future__ import annotations
+
+DRIFT = ("text", "json", "markdown", "junit", "html")
+"""`meshops drift --format`: the report (DESIGN.md, "Drift")."""
+NOTIFY = ("json", "slack")
+"""`meshops drift --notify-format` and `drift.notify.format`: the webhook's payload."""
+VALIDATE = ("text", "json", "sarif", "junit")
+"""`meshops validate --format`."""
+AUDIT = ("markdown", "json")
+"""`meshops audit --format`."""
+COST = ("text", "json", "markdown")
+"""`meshops cost --format`."""
+PROPOSE = ("text", "json")
+"""`meshops propose --format`."""
