@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charts_py import apply, distdir, kubeapi
 from charts_py.cluster import binaries, controlplane
@@ -187,10 +188,13 @@ def night_without_a_role(stage: Stage, night: Night, kube: kubeapi.Cluster) -> I
 def _hand_edit(
     control_plane: controlplane.LocalCluster, objects: list[dict[str, Any]]
 ) -> tuple[str, str, str]:
-    """`kubectl set image` on the first Deployment (field manager kubectl-set): a hotfix."""
+    """`kubectl set image` (field manager kubectl-set), a hotfix, on the first Deployment of
+    the platform's namespace: propose adopts into the environment file, never into a team's
+    file (environments/<env>/<team>.yaml: "edit it there by hand")."""
+    platform = yaml.safe_load((REPO / "environments" / f"{ENV}.yaml").read_text())["namespace"]
     deployment = min(
         (o for o in objects if o["kind"] == "Deployment"),
-        key=lambda o: (o["metadata"]["namespace"], o["metadata"]["name"]),
+        key=lambda o: (o["metadata"]["namespace"] != platform, o["metadata"]["name"]),
     )
     meta = deployment["metadata"]
     first = deployment["spec"]["template"]["spec"]["containers"][0]
@@ -311,7 +315,7 @@ def test_the_proposal_branch_is_pushed_where_configured(night: Night) -> None:
     prefix = _flag(night.script, "--propose-branch")
     proposal = night.snapshot_report()["proposal"]
     new = [b for b in night.branches if b != "meshops/snapshots"]
-    assert len(new) == 1, f"{proposal}\n{night.branches}"
+    assert len(new) == 1, f"{proposal}\n{night.branches}\n{night.exited.stdout[-3000:]}"
     (branch,) = new
     assert branch.startswith(f"{prefix}/{ENV}/{CLUSTER}/")
     assert night.edited[2] in night.git("show", f"{branch}:environments/{ENV}.yaml")
