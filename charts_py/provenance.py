@@ -40,7 +40,7 @@ class EnvField:
         return source.field_path(self.field)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ProfileDefault:
     """A default the environment file left alone.
 
@@ -106,7 +106,11 @@ def origin_from_json(data: dict[str, Any]) -> Origin:
         return Generated(str(data["generated"]))
     if "profile" in data:
         return ProfileDefault(
-            data["profile"], data["key"], data["override"], exact, data.get("file")
+            profile=data["profile"],
+            key=data["key"],
+            override=data["override"],
+            exact=exact,
+            file=data.get("file"),
         )
     return EnvField(data["file"], data["field"], exact, data.get("line"))
 

@@ -157,6 +157,11 @@ def locked_version(gomod: str, module: str) -> str | None:
     return None
 
 
+def overridden(name: str) -> Path | None:
+    """What the tool's override variable names (checked), or None when it is unset."""
+    return _overridden(TOOLS[name])
+
+
 def cache_root() -> Path:
     """`$XDG_CACHE_HOME/meshops` (`~/.cache/meshops` unless set)."""
     base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")

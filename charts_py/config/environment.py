@@ -355,7 +355,7 @@ def _validate(model: type[T], data: object, src: source.Source, prefix: source.F
         return model.model_validate(data)
     except ValidationError as exc:
         detail: ErrorDetails = exc.errors()[0]
-        loc = (*prefix, *detail["loc"])
+        loc = (*prefix, *_in_data(data, detail["loc"]))
         message = detail["msg"].removeprefix("Value error, ")
         if detail["type"] == "extra_forbidden":
             message = "unknown field"
@@ -366,6 +366,37 @@ def _validate(model: type[T], data: object, src: source.Source, prefix: source.F
 
 Problem = tuple[source.Source, source.FieldPath, str]
 """A problem in a file: (the file, the field, the reason)."""
+
+
+def _in_data(data: object, loc: tuple[int | str, ...]) -> source.FieldPath:
+    """`loc` without pydantic's union member tags (`timeout.constrained-str`,
+    `retries.Retries.attempts`, `timeout.literal[False]`): a tag is no key of the file's
+    data at that point, and no field of ours is spelled like one (capitalised, or with `-`,
+    `[`)."""
+    out: list[int | str] = []
+    for part in loc:
+        here = isinstance(data, dict) and part in data
+        if not here and _member_tag(part):
+            continue
+        out.append(part)
+        data = _child(data, part)
+    return tuple(out)
+
+
+def _child(data: object, part: int | str) -> object:
+    """The data at `part` of `data`, or None where the file has none."""
+    if isinstance(data, dict):
+        return data.get(part)
+    if isinstance(data, list) and isinstance(part, int) and part < len(data):
+        return data[part]
+    return None
+
+
+def _member_tag(part: int | str) -> bool:
+    """A union member's name in a pydantic error location, never a field of ours."""
+    if isinstance(part, int):
+        return False
+    return part[:1].isupper() or "-" in part or "[" in part or part in ("str", "int", "bool")
 
 
 def _problems(env: Environment) -> Iterator[Problem]:

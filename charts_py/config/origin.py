@@ -34,7 +34,9 @@ def resolve(
         key = "mesh." + source.dotted(path[1:])
     else:
         key = source.dotted(path, indices=False)
-    return provenance.ProfileDefault(profile, key, source.dotted(override), file=override_file)
+    return provenance.ProfileDefault(
+        profile=profile, key=key, override=source.dotted(override), file=override_file
+    )
 
 
 def written(data: Any, path: source.FieldPath) -> bool:

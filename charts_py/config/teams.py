@@ -32,7 +32,7 @@ class TeamSource:
     raw: source.Source = field(repr=False, compare=False)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Namespace:
     """One application namespace of an environment, with the file that describes it."""
 
@@ -117,7 +117,16 @@ def resolve(
     """Every application namespace: the platform's, then each team's in the order the
     platform file declares them (a team's namespace it has not described yet has no
     services, and still exists)."""
-    out = [Namespace(spec.namespace, None, spec.services, None, raw, ("services",))]
+    out = [
+        Namespace(
+            name=spec.namespace,
+            team=None,
+            services=spec.services,
+            spec=None,
+            raw=raw,
+            at=("services",),
+        )
+    ]
     out += [_described(ns, None, raw, ("namespaces", i)) for i, ns in enumerate(spec.namespaces)]
     for team, owned in spec.teams.items():
         found = teams.get(team)
@@ -128,11 +137,22 @@ def resolve(
                 ns = found.spec.namespaces[i]
                 out.append(_described(ns, team, found.raw, ("namespaces", i)))
             else:
-                out.append(Namespace(name, team, [], None, raw, ("teams", team, "namespaces")))
+                out.append(
+                    Namespace(
+                        name=name,
+                        team=team,
+                        services=[],
+                        spec=None,
+                        raw=raw,
+                        at=("teams", team, "namespaces"),
+                    )
+                )
     return out
 
 
 def _described(
     ns: AppNamespace, team: str | None, raw: source.Source, at: source.FieldPath
 ) -> Namespace:
-    return Namespace(ns.name, team, ns.services, ns, raw, (*at, "services"))
+    return Namespace(
+        name=ns.name, team=team, services=ns.services, spec=ns, raw=raw, at=(*at, "services")
+    )

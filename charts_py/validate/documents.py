@@ -33,7 +33,7 @@ class DocumentError(MeshopsError):
     """A manifest file cannot be read or parsed: validation cannot run (exit 2)."""
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Document:
     """One object read from a file (or handed over by synth), with field positions."""
 
@@ -165,9 +165,15 @@ def _objects(
             if not isinstance(item, dict):
                 line = lines.get(f"/items/{i}")
                 raise DocumentError(f"{file}:{line}: items[{i}] is not a Kubernetes object")
-            yield Document(file, item, lines, f"/items/{i}", default_namespace)
+            yield Document(
+                file=file,
+                obj=item,
+                lines=lines,
+                base=f"/items/{i}",
+                default_namespace=default_namespace,
+            )
         return
-    yield Document(file, data, lines, "", default_namespace)
+    yield Document(file=file, obj=data, lines=lines, base="", default_namespace=default_namespace)
 
 
 def _convert(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> Any:
@@ -190,4 +196,4 @@ def _convert(node: yaml.Node, path: str, lines: dict[str, int], file: str) -> An
 
 def from_objects(items: Iterable[tuple[str, dict[str, Any]]]) -> list[Document]:
     """Documents for objects already in memory (synth's rendered manifests), by file name."""
-    return [Document(file, obj) for file, obj in items]
+    return [Document(file=file, obj=obj) for file, obj in items]

@@ -1,7 +1,7 @@
 """The one place that runs `istioctl analyze`: find the binary, run it on files, parse JSON.
 
-istioctl is optional: `ISTIOCTL` names a binary, else the pinned one is used if it is built
-(`scripts/tools.py build istioctl`), else the one on PATH, else none. It runs offline
+istioctl is optional: `ISTIOCTL` names a binary (CI names the pinned one: `scripts/tools.py
+path istioctl`), else the one on PATH is used, else none. It runs offline
 (`--use-kube=false`) on the files meshops validates, over all namespaces, and reports in JSON;
 its exit status is 0 with `--output json` whatever it finds, so anything else means it could
 not run.
@@ -52,13 +52,14 @@ class Message:
 
 
 def locate() -> str | None:
-    """The istioctl to use: `$ISTIOCTL` (which must exist), else the pinned build if it is
-    built, else `istioctl` on PATH, else None. Never builds (that takes many minutes)."""
+    """The istioctl to use: `$ISTIOCTL` (which must exist), else `istioctl` on PATH, else None.
+    A pinned build in the cache is not picked up unasked: what validate reports never
+    depends on what a cache happens to hold."""
     try:
-        pinned = tools.path("istioctl")
+        named = tools.overridden("istioctl")
     except tools.ToolError as e:
         raise IstioctlError(str(e)) from e
-    return str(pinned) if pinned else shutil.which("istioctl")
+    return str(named) if named else shutil.which("istioctl")
 
 
 def version(binary: str) -> str:

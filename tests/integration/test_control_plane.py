@@ -12,7 +12,7 @@ import yaml
 
 from charts_py import cli, contract, distdir, kubeapi
 from charts_py.cluster import binaries, controlplane
-from charts_py.errors import ClusterError, ClusterUnreachable
+from charts_py.errors import ClusterError, ClusterUnreachable, MeshopsError
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "dist"
@@ -288,3 +288,32 @@ def test_discovery_from_a_server_without_aggregated_discovery(
     assert old.served("apps/v1", "Deployment") == aggregated.served("apps/v1", "Deployment")
     assert old._discovery == aggregated._discovery
     assert len(asked) > 10  # one per group version
+
+
+@pytest.mark.parametrize("version", ["v1alpha3", "v1beta1", "v1"])
+def test_every_served_istio_version_rejects_a_typo_as_validate_does(
+    kube: kubeapi.Cluster, namespace: str, version: str
+) -> None:
+    """The packaged CRDs serve v1alpha3, v1beta1 and v1 with one schema: the API server
+    refuses a misspelt field at each (server-side apply is strict), and meshops validate
+    reports it at each, at the same field. (kube-apiserver 1.34 answers an apply to a version
+    other than the storage one with HTTP 500, not 422, which kubeapi retries before giving up:
+    the refusal is matched by its text.)"""
+    from charts_py.validate import schemas
+
+    rule = {
+        "apiVersion": f"networking.istio.io/{version}",
+        "kind": "DestinationRule",
+        "metadata": {"name": "reviews", "namespace": namespace},
+        "spec": {
+            "host": "reviews",
+            "trafficPolicy": {"outlierDetection": {"consecutiveErrorz": 5}},
+        },
+    }
+    with pytest.raises(MeshopsError, match="consecutiveErrorz: field not declared in schema"):
+        kube.apply(rule, field_manager="meshops-tests", dry_run=True)
+    found = list(schemas.violations(rule))
+    assert [p for p, _ in found] == ["/spec/trafficPolicy/outlierDetection/consecutiveErrorz"]
+    fixed = {**rule, "spec": {"host": "reviews", "trafficPolicy": {"outlierDetection": {}}}}
+    kube.apply(fixed, field_manager="meshops-tests", dry_run=True)
+    assert list(schemas.violations(fixed)) == []

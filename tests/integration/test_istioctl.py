@@ -1,7 +1,7 @@
 """The real istioctl (built from the pinned istio.io/istio module) on our dist and test cases.
 
-scripts/test.sh builds it (scripts/tools.py) and the tests find it as `meshops validate` does
-(ISTIOCTL, else the pinned build, else istioctl on PATH). With CI=true a missing istioctl fails
+scripts/test.sh builds it (scripts/tools.py); the tests use what `meshops validate` would
+(ISTIOCTL, else istioctl on PATH), else the pinned build. With CI=true a missing istioctl fails
 these tests instead of skipping them: CI must prove dist/ clean under Istio's analyzers.
 """
 

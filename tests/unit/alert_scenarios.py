@@ -157,7 +157,7 @@ def istio(
 
 
 def _labels(env: Environment, svc: Service) -> str:
-    ns = env.spec.namespace
+    ns = env.namespace_of(svc)
     return (
         f'reporter="destination",source_workload="istio-ingressgateway",'
         f'destination_workload="{workload(svc)}",destination_workload_namespace="{ns}",'

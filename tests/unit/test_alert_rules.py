@@ -52,7 +52,7 @@ def _camel(name: str) -> str:
 def drift_cases(env: Environment, cluster: Cluster, rules: dict[str, Any]) -> list[Any]:
     where = sc.cluster_scope(cluster, env)
     quiet = {n: [] for n in sc.DRIFT_ALERTS}
-    healthy = sc.istio(env, env.spec.services, SHORT)
+    healthy = sc.istio(env, env.services, SHORT)
 
     def fires(name: str, value: float = 0) -> dict[str, Any]:
         return {**quiet, name: [sc.alert(rules[name], value, where)]}
@@ -83,17 +83,20 @@ def drift_cases(env: Environment, cluster: Cluster, rules: dict[str, Any]) -> li
 
 
 def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
-    services = env.spec.services
+    services = env.services
+    # The mesh-wide alerts watch the platform's namespace (monitoring.py's `mesh-slo`).
+    home = [s for s in services if env.namespace_of(s) == env.spec.namespace]
     quiet = {n: [] for n in rules if n not in sc.DRIFT_ALERTS}
     mesh = env.policy.alerts
     cases = []
     for svc in services:
+        mine = svc in home
         limits, prefix = env.settings(svc).alerts, _camel(svc.name)
         errors = dict(quiet)
         errors[f"{prefix}HighErrorRatio"] = [sc.alert(rules[f"{prefix}HighErrorRatio"], 1.0, {})]
-        if 1 / len(services) > mesh.error_ratio:
+        if mine and 1 / len(home) > mesh.error_ratio:
             errors["MeshHighErrorRatio"] = [
-                sc.alert(rules["MeshHighErrorRatio"], 1 / len(services), {})
+                sc.alert(rules["MeshHighErrorRatio"], 1 / len(home), {})
             ]
         series = sc.istio(env, services, SHORT, failing={svc.name})
         cases.append(sc.test_case(series, [(SLO_AT, errors)], f"{svc.name} answers 503"))
@@ -101,8 +104,8 @@ def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
         slow = dict(quiet)
         own = sc.p99([latency])
         slow[f"{prefix}HighLatencyP99"] = [sc.alert(rules[f"{prefix}HighLatencyP99"], own, {})]
-        overall = sc.p99([latency] + [sc.FAST_MS] * (len(services) - 1))
-        if overall > mesh.p99_latency_ms:
+        overall = sc.p99([latency] + [sc.FAST_MS] * (len(home) - 1))
+        if mine and overall > mesh.p99_latency_ms:
             slow["MeshHighLatencyP99"] = [sc.alert(rules["MeshHighLatencyP99"], overall, {})]
         series = sc.istio(env, services, SHORT, slow={svc.name: latency})
         cases.append(sc.test_case(series, [(SLO_AT, slow)], f"{svc.name} answers in {latency}ms"))
@@ -111,12 +114,12 @@ def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
 
 def outage_cases(env: Environment, rules: dict[str, Any], quiet: dict[str, Any]) -> list[Any]:
     """Every service failing, then every service slow: the mesh-wide alerts fire with all."""
-    services = env.spec.services
+    services = env.services
     names = {svc.name for svc in services}
     errors = {n: [sc.alert(r, 1.0, {})] for n, r in rules.items() if n.endswith("ErrorRatio")}
     worst = max(env.settings(svc).alerts.p99_latency_ms for svc in services)
     latency = sc.slow_latency(max(worst, env.policy.alerts.p99_latency_ms))
-    value = sc.p99([latency] * len(services))
+    value = sc.p99([latency] * len(services))  # every series alike: any count gives this p99
     slow = {n: [sc.alert(r, value, {})] for n, r in rules.items() if n.endswith("LatencyP99")}
     return [
         sc.test_case(
@@ -134,7 +137,7 @@ def outage_cases(env: Environment, rules: dict[str, Any], quiet: dict[str, Any])
 
 def clean_case(env: Environment, cluster: Cluster, rules: dict[str, Any]) -> Any:
     series = sc.pushed(sc.clean_run(env.name, cluster.name), SHORT)
-    series += sc.istio(env, env.spec.services, SHORT)
+    series += sc.istio(env, env.services, SHORT)
     return sc.test_case(series, [(SHORT, {n: [] for n in rules})], "a clean run is quiet")
 
 

@@ -121,7 +121,7 @@ def test_invalid_profile_value_shows_input(
     broken(tmp_path, data)
     code, err = run_synth(tmp_path, capsys)
     assert code == 2
-    assert "profile: Input should be 'dev', 'staging' or 'prod' (got 'production')" in err
+    assert "profile: Input should be 'dev', 'staging', 'prod' or 'none' (got 'production')" in err
 
 
 def test_fault_injection_forbidden_in_prod(
@@ -132,7 +132,8 @@ def test_fault_injection_forbidden_in_prod(
     write_envs(tmp_path / "envs", prod=data)
     code, err = run_synth(tmp_path, capsys)
     assert code == 2
-    assert "services[1].fault: fault injection is forbidden by the prod profile" in err
+    assert "services[1].fault: fault injection is forbidden: the prod profile enforces it" in err
+    assert "(rule fault-injection); to waive it, add `waivers: [{rule: fault-injection" in err
 
 
 def test_retry_budget_exceeds_timeout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -54,7 +54,7 @@ MTLS = Difference(
     operation="Update",
     time=TIME,
     severity=Severity.CRITICAL,
-    source=ProfileDefault("prod", "mtlsMode", "policy.mtlsMode"),
+    source=ProfileDefault(profile="prod", key="mtlsMode", override="policy.mtlsMode"),
 )
 PASSWORD = Difference(
     path="/data/password",

@@ -34,7 +34,7 @@ ACCOUNT = ObjectRef("v1", "ServiceAccount", "bookinfo", "in-sync-account")
 NAMESPACE = ObjectRef("v1", "Namespace", "", "bookinfo")
 POLICY = ObjectRef("security.istio.io/v1", "AuthorizationPolicy", "bookinfo", "deny-all")
 
-MTLS_SOURCE = ProfileDefault("prod", "mtlsMode", "policy.mtlsMode")
+MTLS_SOURCE = ProfileDefault(profile="prod", key="mtlsMode", override="policy.mtlsMode")
 MTLS = Difference(
     path="/spec/mtls/mode",
     change=Change.CHANGED,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,7 @@ def test_page_is_deterministic_and_independent_of_file_order(tmp_path: Path) -> 
     data["services"].reverse()
     data["externalServices"].reverse()
     write_envs(tmp_path, prod=data)
+    shutil.copytree(SAMPLE_ENVIRONMENTS / "prod", tmp_path / "prod")  # its teams' files
     reordered = environment.load(tmp_path / "prod.yaml")
     original = environment.load(SAMPLE_ENVIRONMENTS / "prod.yaml")
     assert page(reordered) == page(original) == page(original)

@@ -100,11 +100,11 @@ def test_the_adapter_loads_the_rules_and_answers_every_hpa(
         assert answer.get("query"), f"{metric['name']}: {answer.get('error')}"
 
 
-def envoy_series(workloads: list[str], namespace: str) -> list[dict[str, str]]:
-    """Workload i receives i+1 requests/s (destination reporter); the source side of the same
-    calls reports 100/s, and must not be counted."""
+def envoy_series(workloads: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Workload i, a (namespace, name), receives i+1 requests/s (destination reporter); the
+    source side of the same calls reports 100/s, and must not be counted."""
     out = []
-    for i, workload in enumerate(workloads):
+    for i, (namespace, workload) in enumerate(workloads):
         for reporter, rate in (("destination", i + 1), ("source", 100)):
             labels = (
                 f'reporter="{reporter}",destination_workload="{workload}",'
@@ -132,19 +132,21 @@ def test_adapter_queries_select_what_envoy_and_rabbitmq_export(
     promtool = tools.require("promtool")
     rules = adapter_rules(rendered, prefix)
     hpas = under(rendered, prefix, "HorizontalPodAutoscaler")
-    workloads = sorted(h["spec"]["scaleTargetRef"]["name"] for h in hpas)
-    namespace = hpas[0]["metadata"]["namespace"]
+    workloads = sorted(
+        (h["metadata"]["namespace"], h["spec"]["scaleTargetRef"]["name"]) for h in hpas
+    )
     tests = []
     for metric, answer in adapter_queries(adapter_check, rendered, prefix, tmp_path):
         selector = metric.get("selector", {}).get("matchLabels", {})
         if metric["name"] == metrics_adapter.REQUEST_RATE_METRIC:
-            value = workloads.index(selector["destination_workload"]) + 1
+            at = (selector["destination_workload_namespace"], selector["destination_workload"])
+            value = workloads.index(at) + 1
         else:
             value = 50 if selector == {"queue": "order-events"} else 0
         samples = [{"labels": "{}", "value": value}] if value else []
         tests.append({"expr": answer["query"], "eval_time": AT, "exp_samples": samples})
     for name, rule in rules.items():  # the series the adapter discovers: destination side only
-        found = envoy_series(workloads, namespace) if name.startswith("istio") else QUEUES
+        found = envoy_series(workloads) if name.startswith("istio") else QUEUES
         wanted = [s for s in found if 'reporter="source"' not in s["series"]]
         samples = [{"labels": s["series"], "value": _last(s["values"])} for s in wanted]
         tests.append({"expr": rule["seriesQuery"], "eval_time": AT, "exp_samples": samples})
@@ -153,7 +155,7 @@ def test_adapter_queries_select_what_envoy_and_rabbitmq_export(
         "tests": [
             {
                 "interval": f"{STEP}s",
-                "input_series": envoy_series(workloads, namespace) + QUEUES,
+                "input_series": envoy_series(workloads) + QUEUES,
                 "promql_expr_test": tests,
             }
         ],

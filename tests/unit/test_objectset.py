@@ -48,7 +48,7 @@ def test_emitted_objects_are_api_objects_under_their_construct() -> None:
     found = [c for c in chart.node.find_all() if cdk8s.ApiObject.is_api_object(c)]
     assert sorted(c.node.path for c in found) == [
         "services/Namespace-shop",
-        "services/cart/Service-cart",
+        "services/cart/Service-shop-cart",
     ]
     [(name, rendered)] = objectset.app_json(app)
     assert name == "services"

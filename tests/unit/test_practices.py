@@ -37,7 +37,7 @@ def test_mtls_mode_per_profile(rendered: list[Manifest]) -> None:
 
 def test_default_deny_and_positive_allows_outside_dev(rendered: list[Manifest]) -> None:
     assert kinds_under(rendered, DEV).get("AuthorizationPolicy", 0) == 0
-    deny = find(rendered, EAST, "AuthorizationPolicy", "allow-nothing")
+    deny = find(rendered, EAST, "AuthorizationPolicy", "allow-nothing", "shop")
     assert deny["spec"] == {}
     payment = find(rendered, EAST, "AuthorizationPolicy", "payment")["spec"]
     assert payment["action"] == "ALLOW"
@@ -250,7 +250,7 @@ def test_monitoring_alerts_and_dashboard(rendered: list[Manifest]) -> None:
     assert mesh[0]["expr"].endswith("> 0.02")
     dashboard = find(rendered, EAST, "ConfigMap", "grafana-dashboard-shop")
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
-    assert find(rendered, EAST, "PodMonitor", "envoy-stats")
+    assert find(rendered, EAST, "PodMonitor", "envoy-stats", "shop")
     assert find(rendered, EAST, "ServiceMonitor", "istiod")
 
 
@@ -297,7 +297,8 @@ def test_argocd_bootstrap(rendered: list[Manifest]) -> None:
 def test_nightly_drift_job_is_read_only(rendered: list[Manifest]) -> None:
     role = find(rendered, EAST, "ClusterRole", "meshops-drift")
     roles = [m.obj for m in rendered if m.path.startswith(EAST) and m.obj["kind"] == "Role"]
-    managed = {"istio-system", "meshops-system", "monitoring", "shop"}  # monitoring: adapter rules
+    # monitoring: adapter rules; payments, search: the teams sharing prod-east
+    managed = {"istio-system", "meshops-system", "monitoring", "shop", "payments", "search"}
     assert {r["metadata"]["namespace"] for r in roles} == managed
     for rules in [role["rules"], *(r["rules"] for r in roles)]:
         assert {verb for rule in rules for verb in rule["verbs"]} == {"get", "list", "watch"}

@@ -80,7 +80,9 @@ def test_a_profile_default_becomes_an_override_in_the_default_s_form() -> None:
     diff = Difference(
         path=ptr, change=Change.CHANGED, desired="0.2", live="0.35", manager="kubectl-set"
     )
-    origin = provenance.ProfileDefault("staging", "resources.cpu", "services[7].resources.cpu")
+    origin = provenance.ProfileDefault(
+        profile="staging", key="resources.cpu", override="services[7].resources.cpu"
+    )
     [candidate], _ = _sort([_modified(ref, diff)], _prov({(ref, ptr): origin}))
     assert candidate.field == ("services", 7, "resources", "cpu")
     assert (candidate.current, candidate.value) == ("200m", "350m")

@@ -44,22 +44,22 @@ def test_a_service_falls_back_to_the_policy_block_the_file_writes() -> None:
     # The rest of the retries block is deep-merged from the profile.
     per_try = env.origin(("services", 0, "retries", "perTryTimeout"))
     assert per_try == ProfileDefault(
-        "prod", "retries.perTryTimeout", "services[0].retries.perTryTimeout"
+        profile="prod", key="retries.perTryTimeout", override="services[0].retries.perTryTimeout"
     )
 
 
 def test_a_profile_default_names_the_narrowest_override() -> None:
     env = environment.load(PROD)
     assert env.origin(("services", 0, "timeout")) == ProfileDefault(
-        "prod", "timeout", "services[0].timeout"
+        profile="prod", key="timeout", override="services[0].timeout"
     )
     assert env.origin(("policy", "mtlsMode")) == ProfileDefault(
-        "prod", "mtlsMode", "policy.mtlsMode"
+        profile="prod", key="mtlsMode", override="policy.mtlsMode"
     )
     # A service that writes its own block takes nothing from the policy's (no deep merge):
     # the unwritten key is the schema's default.
     assert env.origin(("services", 1, "retries", "retryOn")) == ProfileDefault(
-        "prod", "services[].retries.retryOn", "services[1].retries.retryOn"
+        profile="prod", key="services[].retries.retryOn", override="services[1].retries.retryOn"
     )
 
 
@@ -71,7 +71,7 @@ def test_the_mesh_block_follows_profiles_mesh() -> None:
         "envs/prod.yaml", "mesh.istiodResources.cpu"
     )
     assert env.origin(("mesh", "istiodResources", "memory")) == ProfileDefault(
-        "prod", "mesh.istiodResources.memory", "mesh.istiodResources.memory"
+        profile="prod", key="mesh.istiodResources.memory", override="mesh.istiodResources.memory"
     )
 
 
@@ -109,7 +109,7 @@ def test_origins_round_trip_through_json() -> None:
     for origin in (
         EnvField("environments/prod.yaml", "services[6].timeout", line=52),
         EnvField("environments/prod.yaml", "services[0].autoscaling.cpu", exact=False),
-        ProfileDefault("prod", "timeout", "services[1].timeout"),
+        ProfileDefault(profile="prod", key="timeout", override="services[1].timeout"),
         Generated("MeshService construct"),
     ):
         assert provenance.origin_from_json(provenance.origin_to_json(origin)) == origin

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,10 @@ class Checked:
 
 
 def estate(services: int, clusters: int) -> dict[str, Any]:
-    """The benchmark's estate (one source of its shape)."""
+    """The benchmark's estate (one source of its shape). The script imports its sibling
+    `benchdoc` as scripts do when run, so scripts/ goes on the path first."""
+    if str(REPO / "scripts") not in sys.path:
+        sys.path.insert(0, str(REPO / "scripts"))
     spec = importlib.util.spec_from_file_location("bench_synth", REPO / "scripts/bench_synth.py")
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)

@@ -40,8 +40,13 @@ def test_clusters_are_the_generators_folders() -> None:
 def test_a_revision_replaces_only_this_repositorys_revisions(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     shutil.copytree(REPO / "dist" / "_bootstrap", dist / "_bootstrap")
-    appset = next(
-        o for o in sandbox.bootstrap(dist, LOCAL, "HEAD") if o["kind"] == "ApplicationSet"
-    )
+    appsets = {
+        o["metadata"]["name"]: o
+        for o in sandbox.bootstrap(dist, LOCAL, "HEAD")
+        if o["kind"] == "ApplicationSet"
+    }
+    appset = appsets["meshops"]
     assert appset["spec"]["generators"][0]["git"]["revision"] == "HEAD"
     assert appset["spec"]["template"]["spec"]["source"]["targetRevision"] == "HEAD"
+    team = appsets["meshops-payments"]["spec"]["template"]["spec"]["source"]  # a list generator
+    assert (team["repoURL"], team["targetRevision"]) == (LOCAL, "HEAD")

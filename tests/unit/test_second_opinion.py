@@ -96,7 +96,6 @@ def test_absent_istioctl_is_said_in_every_format(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv(istioctl.ENV, raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # no pinned build there
     monkeypatch.setenv("PATH", str(tmp_path))
     result = second_opinion.review([])
     assert result.notes == [second_opinion.ABSENT]

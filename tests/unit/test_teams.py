@@ -4,6 +4,8 @@ project per team, drift's reach, and pods that someone else deploys."""
 from __future__ import annotations
 
 import fnmatch
+import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +19,7 @@ from charts_py.constructs import drift_job
 from charts_py.errors import ConfigError
 from charts_py.render.manifest import Manifest
 from charts_py.validate.rules import argocd
-from tests.conftest import SAMPLE_ENVIRONMENTS, find, kinds_under, sample, write_envs
+from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, find, kinds_under, sample, write_envs
 
 
 def team_env(tmp_path: Path, **teams: dict[str, Any]) -> Path:
@@ -282,3 +284,20 @@ def test_a_namespace_has_one_owner_across_environments(tmp_path: Path) -> None:
     envs = write_envs(tmp_path / "envs", prod=prod, staging=staging)
     with pytest.raises(ConfigError, match=r"namespace 'pay' is team pay's in .*one owner"):
         environment.load_all(envs)
+
+
+def test_validate_judges_team_objects_against_the_team_project(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The team's Application syncs its namespace's files (directory.include of a list
+    generator's folders): a project that does not admit the namespace is an error there."""
+    dist = tmp_path / "dist"
+    for folder in ("_bootstrap", "prod"):
+        shutil.copytree(REPO / "dist" / folder, dist / folder)
+    project = dist / "_bootstrap/argocd/AppProject.argoproj.io.argocd.meshops-search.yaml"
+    project.write_text(project.read_text().replace("namespace: search", "namespace: elsewhere"))
+    paths = [str(dist / "_bootstrap"), str(dist / "prod")]
+    assert cli.main(["validate", *paths, "--env", "prod", "--format", "json"]) == 1
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    refused = {(f["rule"], f["namespace"]) for f in findings if f["severity"] == "error"}
+    assert refused == {("argocd-project-permits", "search")}

@@ -189,10 +189,12 @@ def test_text_format_counts_suppressions(capsys: pytest.CaptureFixture[str]) -> 
 def test_synth_refuses_to_write_when_a_rule_errors(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    """A prod environment may override mTLS in its policy (the config allows it); the
-    prod rules do not, so nothing is written and every error is listed."""
+    """A prod environment may raise tracing sampling in its policy (the config allows it);
+    the prod rules do not, so nothing is written and every error is listed. (Policy the
+    profile enforces, such as STRICT mTLS, is refused earlier, when the file is loaded:
+    tests/unit/test_profile_switches.py.)"""
     prod = sample("prod")
-    prod["policy"] = {"mtlsMode": "PERMISSIVE", "tracingSampling": 20}
+    prod["policy"] = {"tracingSampling": 20}
     envs = write_envs(tmp_path / "envs", prod=prod)
     dist = tmp_path / "dist"
     code, out, err = run(capsys, "synth", "--environments", str(envs), "--dist", str(dist))
@@ -200,8 +202,8 @@ def test_synth_refuses_to_write_when_a_rule_errors(
     assert not dist.exists()
     lines = err.splitlines()
     assert all(line.startswith("meshops: error: ") for line in lines)
-    assert {line.rsplit("[", 1)[1] for line in lines} == {"mtls-strict]", "tracing-sampling]"}
-    assert len(lines) == 4  # two rules x two clusters
+    assert {line.rsplit("[", 1)[1] for line in lines} == {"tracing-sampling]"}
+    assert len(lines) == 2  # one rule x two clusters
     assert "Traceback" not in err and out == ""
 
 
@@ -216,10 +218,10 @@ def test_a_rule_error_leaves_an_existing_dist_as_it_was(
     assert run(capsys, *synth)[0] == 0
     before = read_tree(dist)
     prod = sample("prod")
-    prod["policy"] = {"mtlsMode": "PERMISSIVE", "tracingSampling": 20}
+    prod["policy"] = {"tracingSampling": 20}
     write_envs(envs, prod=prod)
     code, _, err = run(capsys, *synth)
-    assert code == 2 and "[mtls-strict]" in err
+    assert code == 2 and "[tracing-sampling]" in err
     assert read_tree(dist) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["dist", "envs"]  # no staging left
 
