@@ -19,6 +19,7 @@ from charts_py import tools
 INSTALL = {
     "promtool": "apt-get install prometheus (Debian package; .ci/run installs it)",
     "prometheus-pushgateway": "apt-get install prometheus-pushgateway (.ci/run installs it)",
+    "podman": "apt-get install podman runc mmdebstrap uidmap (.ci/run installs them)",
     "go": "install Go (the control-plane build needs it too)",
 }
 

@@ -6,6 +6,7 @@ Exit codes: 0 success, 1 a check found differences, 2 could not run (bad input).
 from __future__ import annotations
 
 import argparse
+import traceback
 from collections.abc import Sequence
 from typing import NoReturn
 
@@ -18,8 +19,17 @@ from charts_py.speed import process
 
 def entry() -> NoReturn:
     """The console script: `main`, then out through the exit handlers but without the
-    interpreter's teardown (speed/process.py: `leave`)."""
-    process.leave(main())
+    interpreter's teardown (speed/process.py: `leave`).
+
+    A crash (an exception no command maps) prints its traceback and exits 2, "could not
+    complete": Python's own 1 would read as "differences found", and the nightly job counts
+    1 as a successful run (found by tests/image: a proposal that crashed passed for drift)."""
+    try:
+        code = main()
+    except Exception:
+        traceback.print_exc()
+        code = EXIT_ERROR
+    process.leave(code)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

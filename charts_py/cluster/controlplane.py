@@ -58,11 +58,13 @@ class LocalCluster:
             return None
 
 
-def up(state_dir: Path, kubeconfig: Path | None = None) -> LocalCluster:
+def up(state_dir: Path, kubeconfig: Path | None = None, *, audit: bool = False) -> LocalCluster:
     """Start a fresh control plane (or return the running one) with the CRDs installed.
 
     A `kubeconfig` path is written either way: asked for while an earlier `up` is still
-    running, it gets a kubeconfig for that control plane.
+    running, it gets a kubeconfig for that control plane. `audit` (for a fresh start)
+    records every request's user, verb, object and answer in `<state_dir>/audit.log`
+    (`audit_log`): how a test proves what a ServiceAccount was refused.
     """
     running = LocalCluster.load(state_dir)
     if running and ready(state_dir):
@@ -75,22 +77,25 @@ def up(state_dir: Path, kubeconfig: Path | None = None) -> LocalCluster:
     bins = binaries.locate()
     state_dir.mkdir(parents=True, exist_ok=True)
     try:
-        return _launch(state_dir, bins, kubeconfig or state_dir / "kubeconfig")
+        return _launch(state_dir, bins, kubeconfig or state_dir / "kubeconfig", audit)
     except BaseException:
         down(state_dir)  # a failed start leaves no process and no state behind
         raise
 
 
-def _launch(state_dir: Path, bins: Path, kubeconfig: Path) -> LocalCluster:
+def _launch(state_dir: Path, bins: Path, kubeconfig: Path, audit: bool) -> LocalCluster:
     creds = pki.create(state_dir / "pki")
     etcd_port, api_port = free_port(), free_port()
+    flags = _apiserver_flags(creds, etcd_port, api_port)
+    if audit:
+        flags += _audit_flags(state_dir)
     etcd = processes.start(
         state_dir, "etcd", [str(bins / "etcd"), *_etcd_flags(state_dir, etcd_port)]
     )
     api = processes.start(
         state_dir,
         "kube-apiserver",
-        [str(bins / "kube-apiserver"), *_apiserver_flags(creds, etcd_port, api_port)],
+        [str(bins / "kube-apiserver"), *flags],
     )
     server = f"https://127.0.0.1:{api_port}"
     cluster = LocalCluster(
@@ -241,6 +246,32 @@ def _apiserver_flags(creds: pki.Credentials, etcd_port: int, port: int) -> list[
         "--service-cluster-ip-range=10.96.0.0/16",
         # No nodes: the default reconciler would keep failing to publish a loopback endpoint.
         "--endpoint-reconciler-type=none",
+    ]
+
+
+AUDIT_POLICY = {
+    "apiVersion": "audit.k8s.io/v1",
+    "kind": "Policy",
+    "omitStages": ["RequestReceived"],
+    "rules": [{"level": "Metadata"}],
+}
+"""Who asked what of which object, and the answer's code; never a request or response body
+(Secrets stay out of the log)."""
+
+
+def audit_log(state_dir: Path) -> Path:
+    """Where a control plane started with `audit=True` writes its audit events (JSON lines)."""
+    return state_dir / "audit.log"
+
+
+def _audit_flags(state_dir: Path) -> list[str]:
+    policy = state_dir / "audit-policy.yaml"
+    policy.write_text(yaml.safe_dump(AUDIT_POLICY, sort_keys=False))
+    return [
+        f"--audit-policy-file={policy}",
+        f"--audit-log-path={audit_log(state_dir)}",
+        "--audit-log-format=json",
+        "--audit-log-mode=blocking",
     ]
 
 

@@ -8,11 +8,18 @@ unauthenticated client). A commit in the served repository is what Argo CD sees 
 
 Run as `python -m charts_py.cluster.gitserver ROOT PORT`: it serves every repository
 under ROOT (bare, or a working tree) at http://127.0.0.1:PORT/<path>.
+
+With `credentials` ("user:password", `server()`), every request must carry them as HTTP Basic
+authentication, as a git host asks for them, and an authenticated client may also push
+(http-backend accepts receive-pack once `REMOTE_USER` is set): how the image tier proves that
+the nightly job clones and pushes with the credentials of its Secret.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hmac
 import os
 import shutil
 import subprocess
@@ -29,6 +36,7 @@ class Handler(BaseHTTPRequestHandler):
     """One request -> one `git http-backend` run, its CGI headers turned into HTTP."""
 
     root: Path
+    credentials: str | None = None
 
     def do_GET(self) -> None:
         self._backend(b"")
@@ -51,7 +59,24 @@ class Handler(BaseHTTPRequestHandler):
             out += self.rfile.read(size)
             self.rfile.readline()
 
+    def _user(self) -> str | None:
+        """The authenticated user; None after answering 401 (wrong or missing credentials)."""
+        if self.credentials is None:
+            return ""
+        scheme, _, encoded = self.headers.get("Authorization", "").partition(" ")
+        given = base64.b64decode(encoded or b"").decode("utf-8", "replace")
+        if scheme.lower() == "basic" and hmac.compare_digest(given, self.credentials):
+            return given.partition(":")[0]
+        self.send_response(HTTPStatus.UNAUTHORIZED)
+        self.send_header("WWW-Authenticate", 'Basic realm="meshops"')
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return None
+
     def _backend(self, body: bytes) -> None:
+        user = self._user()
+        if user is None:
+            return
         path, _, query = self.path.partition("?")
         env = {
             "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
@@ -65,6 +90,8 @@ class Handler(BaseHTTPRequestHandler):
             "REMOTE_ADDR": self.client_address[0],
             "GIT_HTTP_MAX_REQUEST_BUFFER": "100M",
         }
+        if user:
+            env["REMOTE_USER"] = user
         if self.headers.get("Git-Protocol"):
             env["GIT_PROTOCOL"] = self.headers["Git-Protocol"]
         try:
@@ -106,11 +133,17 @@ def _git() -> str:
     return found
 
 
+def server(root: Path, port: int, credentials: str | None = None) -> ThreadingHTTPServer:
+    """A server for the repositories under `root` on 127.0.0.1:`port` (0: any free port),
+    requiring `credentials` ("user:password") when given; call `serve_forever` to run it."""
+    bound = {"root": root.resolve(), "credentials": credentials}
+    return ThreadingHTTPServer(("127.0.0.1", port), type("BoundHandler", (Handler,), bound))
+
+
 def serve(root: Path, port: int) -> None:
     """Serve the repositories under `root` on 127.0.0.1:`port` until killed."""
-    handler = type("BoundHandler", (Handler,), {"root": root.resolve()})
-    with ThreadingHTTPServer(("127.0.0.1", port), handler) as server:
-        server.serve_forever()
+    with server(root, port) as running:
+        running.serve_forever()
 
 
 def main(argv: list[str] | None = None) -> None:

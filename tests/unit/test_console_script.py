@@ -37,3 +37,12 @@ def test_long_output_through_a_pipe_arrives_whole() -> None:
     assert done.returncode == 0, done.stderr
     assert len(done.stdout) > 64 * 1024  # more than one pipe buffer
     assert json.loads(done.stdout)
+
+
+def test_a_crash_exits_2_could_not_complete_never_1_differences_found() -> None:
+    crash = "import charts_py.cli as cli; cli.main = lambda: 1 // 0; cli.entry()"
+    done = subprocess.run(
+        [sys.executable, "-c", crash], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert done.returncode == 2
+    assert done.stderr.rstrip().endswith("ZeroDivisionError: integer division or modulo by zero")
