@@ -9,8 +9,6 @@ not say about the originals (each next to the same workloads).
 
 from __future__ import annotations
 
-import os
-import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,7 +19,7 @@ import yaml
 
 from charts_py import kubeapi
 from charts_py.validate import istioctl
-from tests import expressed
+from tests import expressed, tools
 
 MANAGER = "meshops-tests"
 
@@ -62,13 +60,9 @@ def test_stored_specs_equal_the_originals(
 
 @pytest.fixture(scope="module")
 def binary() -> str:
-    found = os.environ.get("MESHOPS_TEST_ISTIOCTL") or os.environ.get(istioctl.ENV)
-    found = found or shutil.which("istioctl")
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("CI=true but istioctl is missing: run scripts/istioctl/build.sh")
-    pytest.skip("istioctl not built (scripts/istioctl/build.sh; CI builds it)")
+    """As test_istioctl.py finds it: ISTIOCTL or PATH, else the pinned build (CI=true fails
+    without one, a developer's run skips)."""
+    return istioctl.locate() or str(tools.pinned("istioctl"))
 
 
 @pytest.mark.parametrize("case", expressed.CASES, ids=lambda c: c.name)
