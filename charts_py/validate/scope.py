@@ -162,8 +162,17 @@ class Scope:
     def pod_labels_in(self, ns: str) -> list[dict[str, str]]:
         """Pod labels of every workload known to run in `ns`: the manifests' workloads, and
         the declared pods of services another tool deploys (`Installation.workloads`)."""
-        declared = [dict(e.labels) for e in self.outside("Deployment") if e.namespace == ns]
-        return [*(pod_labels(w) for w in self.workloads(ns)), *declared]
+        return self._pod_labels_by_namespace.get(ns, [])
+
+    @functools.cached_property
+    def _pod_labels_by_namespace(self) -> dict[str, list[dict[str, str]]]:
+        """Computed once: rules ask for a namespace's pods once per object they judge."""
+        out: dict[str, list[dict[str, str]]] = {}
+        for doc in self.running:
+            out.setdefault(namespace(doc), []).append(pod_labels(doc))
+        for external in self.outside("Deployment"):
+            out.setdefault(external.namespace, []).append(dict(external.labels))
+        return out
 
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band

@@ -48,18 +48,15 @@ def _selected(scope: Scope) -> Iterator[tuple[Document, str, dict[str, str]]]:
 def selector_unique(scope: Scope) -> Iterator[Outcome]:
     """Like IST0110 and IST0159: a pod two Sidecars (or two Telemetries) select gets one of
     them, which one is undefined. Judged on the pods of the manifests."""
-    chosen = list(_selected(scope))
+    chosen: dict[tuple[GroupKind, str], list[tuple[Document, str, dict[str, str]]]] = {}
+    for doc, at, selector in _selected(scope):  # by kind and namespace: compared pod by pod
+        chosen.setdefault((doc.group_kind, namespace(doc)), []).append((doc, at, selector))
     reported: set[int] = set()
     for pod in scope.running:
         labels = pod_labels(pod)
         for kind in _SELECTORS:
-            picks = [
-                (d, at)
-                for d, at, sel in chosen
-                if d.group_kind == kind
-                and namespace(d) == namespace(pod)
-                and sel.items() <= labels.items()
-            ]
+            candidates = chosen.get((kind, namespace(pod)), [])
+            picks = [(d, at) for d, at, sel in candidates if sel.items() <= labels.items()]
             for doc, at in picks if len(picks) > 1 else []:
                 if id(doc) in reported:
                     continue

@@ -195,13 +195,13 @@ value matches no endpoint."""
 def subset_selects_pods(scope: Scope) -> Iterator[Outcome]:
     """Judged where the manifests hold the host's Service: against its workloads there, or,
     with none there, assuming there are none elsewhere (a warning that says so)."""
+    routed = _routed_subsets(scope)
     for rule in scope.of(gk.DESTINATION_RULE):
         host = resolve(str(rule.spec.get("host", "")), namespace(rule))
         if scope.service(host) is None:
             continue
         behind = scope.pods_behind(host)
         assumed = "" if behind else f"the workloads behind {host} are all in these manifests"
-        routed = _routed_subsets(scope)
         for i, subset in enumerate(items(rule.spec.get("subsets"))):
             labels = mapping(subset.get("labels")) if isinstance(subset, dict) else {}
             own = {k: v for k, v in labels.items() if k not in TOPOLOGY_LABELS or not v}
