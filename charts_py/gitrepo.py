@@ -173,21 +173,17 @@ def tip(repo: git.Repo, ref: str) -> str | None:
 
 def listings(repo: git.Repo, commit: str, folders: Iterable[str]) -> dict[str, list[str]]:
     """The names directly inside each of `folders` at `commit`, sorted, from one `ls-tree`
-    (a folder that is absent lists nothing; `[""]` lists the root): how the snapshot
-    branch's history is found without reading one folder per call."""
+    (`list_files`; a folder that is absent lists nothing; `[""]` lists the root): how the
+    snapshot branch's history is found without reading one folder per call."""
     wanted = sorted({f.strip("/") for f in folders})
     out: dict[str, list[str]] = {f: [] for f in wanted}
     if not wanted:
         return out
-    paths = ["--", *(f"{f}/" for f in wanted)] if wanted != [""] else []  # "": the root
-    listing = repo.git.execute(
-        ["git", "ls-tree", "-z", "--name-only", commit, *paths], stdout_as_string=False
-    )
-    for raw in filter(None, bytes(listing).split(b"\0")):
-        folder, _, name = raw.decode().rpartition("/")
+    for path in list_files(repo, commit, wanted if wanted != [""] else [], recursive=False):
+        folder, _, name = path.rpartition("/")
         if folder in out:
             out[folder].append(name)
-    return {f: sorted(names) for f, names in out.items()}
+    return out
 
 
 def _blobs(repo: git.Repo, sha: str, folder: str) -> dict[str, bytes]:
