@@ -282,26 +282,13 @@ def request_authentication(before: Obj | None, after: Obj | None) -> list[Change
     paths = tuple(delta.paths(before, after)) if before and after else ("",)
     if not paths:
         return []
-    if old - new:
-        return [
-            Change(
-                "exposure",
-                {"issuers": sorted(old)},
-                {"issuers": sorted(new)},
-                Risk.CRITICAL,
-                "a JWT issuer is no longer accepted or checked",
-                paths,
-            )
-        ]
+    risk, why = (
+        (Risk.CRITICAL, "a JWT issuer is no longer accepted or checked")
+        if old - new
+        else (Risk.HIGH, "JWT validation changes")
+    )
     return [
-        Change(
-            "exposure",
-            {"issuers": sorted(old)},
-            {"issuers": sorted(new)},
-            Risk.HIGH,
-            "JWT validation changes",
-            paths,
-        )
+        Change("exposure", {"issuers": sorted(old)}, {"issuers": sorted(new)}, risk, why, paths)
     ]
 
 
