@@ -11,6 +11,7 @@ from __future__ import annotations
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.view import View
 from charts_py.constructs import istio_spec
@@ -28,6 +29,8 @@ NAMESPACE_ONLY = (
     (kinds.GATEWAY, "gateways"),
     (kinds.VIRTUAL_SERVICE, "virtualServices"),
     (kinds.DESTINATION_RULE, "destinationRules"),
+    (kinds.SERVICE_ENTRY, "serviceEntries"),
+    (kinds.SIDECAR, "sidecars"),
 )
 """Kinds only the top level holds: not owned by one service."""
 
@@ -48,9 +51,7 @@ def add_named(
 
 
 def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -> None:
-    kind = kinds.extension(entry.api_version.plain, entry.kind.plain)
-    if kind is None:  # checked when the file was loaded (config/istio_checks.py)
-        raise ValueError(f"{entry.kind.plain}: not a kind an extension may emit")
+    kind = istio_checks.extension_kind(entry.plain)
     spec = istio_spec.body(entry.spec)
     if labels:
         spec = istio_spec.attached(kind.kind, spec, labels)
