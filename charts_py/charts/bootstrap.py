@@ -21,6 +21,7 @@ import cdk8s
 from charts_py import contract, kinds, naming
 from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
+from charts_py.config.istio_objects import Extension
 from charts_py.config.model import Service
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
@@ -59,7 +60,7 @@ def reach(envs: list[Environment]) -> Reach:
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
     extensions = istio_checks.extension_kinds(
-        [e for env in envs for e in env.spec.extensions], [s for env in envs for s in env.services]
+        [e for env in envs for e in env.extensions], [s for env in envs for s in env.services]
     )
     return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
@@ -87,11 +88,13 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
     pairs: dict[str, set[tuple[str, str]]] = {}
     folders: dict[str, dict[tuple[str, str], str]] = {}
     services: dict[str, list[Service]] = {}
+    wide: dict[str, list[Extension]] = {}
     for env in envs:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
             services.setdefault(ns.team, []).extend(ns.services)
+            wide.setdefault(ns.team, []).extend(ns.spec.extensions if ns.spec else ())
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
@@ -99,7 +102,7 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
-            istio_checks.extension_kinds((), services[team]),
+            istio_checks.extension_kinds(wide[team], services[team]),
         )
         for team in sorted(pairs)
     }

@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 from charts_py import jsonpointer, kinds
 from charts_py.config import source
 from charts_py.config.istio_objects import Extension
-from charts_py.config.model import EnvironmentFile, Service
+from charts_py.config.model import EnvironmentFile, NamespaceWide, Service
 
 Problem = tuple[source.FieldPath, str]
 
@@ -60,9 +60,7 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
     """The platform file's: unique object names per kind (its top level and its namespace's
     services), valid extensions, sensitive external hosts in the shorthand form (the egress
     route needs its one port)."""
-    for key in ("gateways", "virtualServices", "destinationRules", "serviceEntries", "sidecars"):
-        entries = getattr(spec, _attribute(key))
-        yield from _unique(key, [((key, i), e.name) for i, e in enumerate(entries)])
+    yield from _wide_problems(spec, ())
     yield from _entries_problems(spec, (), spec.services, ("services",))
     for i, ext in enumerate(spec.external_services):
         if ext.sensitive and (ext.ports is not None or ext.hosts is not None):
@@ -73,14 +71,34 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
             yield ("externalServices", i, "trafficPolicy"), reason
 
 
-def services_problems(services: Sequence[Service], at: source.FieldPath) -> Iterator[Problem]:
-    """One namespace's services (at `at`, its `services` list): unique object names per
-    kind, valid extensions."""
-    yield from _entries_problems(None, (), services, at)
+def services_problems(
+    services: Sequence[Service], at: source.FieldPath, block: NamespaceWide | None = None
+) -> Iterator[Problem]:
+    """One namespace's services (at `at`, its `services` list) and its namespace-wide
+    objects (`block`, the namespace's entry): unique object names per kind, valid extensions."""
+    if block is not None:
+        yield from _wide_problems(block, at[:-1])
+    yield from _entries_problems(block, at[:-1], services, at)
+
+
+NAMESPACE_ONLY_KEYS = (
+    "gateways",
+    "virtualServices",
+    "destinationRules",
+    "serviceEntries",
+    "sidecars",
+)
+"""The namespace-wide lists no service holds (constructs/mesh_objects.py: NAMESPACE_ONLY)."""
+
+
+def _wide_problems(block: NamespaceWide, at: source.FieldPath) -> Iterator[Problem]:
+    for key in NAMESPACE_ONLY_KEYS:
+        entries = getattr(block, _attribute(key))
+        yield from _unique(key, [((*at, key, i), e.name) for i, e in enumerate(entries)])
 
 
 def _entries_problems(
-    top: EnvironmentFile | None,
+    top: NamespaceWide | None,
     top_at: source.FieldPath,
     services: Sequence[Service],
     at: source.FieldPath,

@@ -667,9 +667,26 @@ class Defaults(Model):
     load_balancer: LoadBalancer | Off | None = None
 
 
-class AppNamespace(Model):
+class NamespaceWide(Model):
+    """Istio objects of a whole namespace, each its name plus Istio's spec as written (the
+    platform file's top level: its namespace's; a `namespaces:` entry: that namespace's)."""
+
+    gateways: list[objects.Gateway] = Field(default_factory=list)
+    virtual_services: list[objects.VirtualService] = Field(default_factory=list)
+    destination_rules: list[objects.DestinationRule] = Field(default_factory=list)
+    service_entries: list[objects.ServiceEntry] = Field(default_factory=list)
+    sidecars: list[objects.Sidecar] = Field(default_factory=list)
+    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
+    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
+    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
+    telemetries: list[objects.Telemetry] = Field(default_factory=list)
+    extensions: list[objects.Extension] = Field(default_factory=list)
+
+
+class AppNamespace(NamespaceWide):
     """An application namespace beside the platform's own: its services (`calls` name others
-    as `<namespace>/<service>`), and what the profile adds to it."""
+    as `<namespace>/<service>`), what the profile adds to it, and its namespace-wide Istio
+    objects."""
 
     name: Name
     services: list[Service] = Field(default_factory=list)
@@ -702,7 +719,7 @@ class Waiver(Model):
     reason: str = Field(min_length=1, pattern=r"^[^\n]*$")
 
 
-class EnvironmentFile(Model):
+class EnvironmentFile(NamespaceWide):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
     profile: Profile
@@ -721,16 +738,6 @@ class EnvironmentFile(Model):
     teams: dict[Name, Team] = Field(default_factory=dict)
     waivers: list[Waiver] = Field(default_factory=list)
     """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
-    gateways: list[objects.Gateway] = Field(default_factory=list)
-    virtual_services: list[objects.VirtualService] = Field(default_factory=list)
-    destination_rules: list[objects.DestinationRule] = Field(default_factory=list)
-    service_entries: list[objects.ServiceEntry] = Field(default_factory=list)
-    sidecars: list[objects.Sidecar] = Field(default_factory=list)
-    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
-    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
-    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
-    telemetries: list[objects.Telemetry] = Field(default_factory=list)
-    extensions: list[objects.Extension] = Field(default_factory=list)
     namespace_labels: dict[Name, dict[LabelKey, LabelValue]] = Field(default_factory=dict)
     """The labels an application namespace carries (its injection labels, as found: `meshops
     import` writes them), instead of the `istio.io/rev` label meshops would set."""

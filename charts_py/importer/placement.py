@@ -127,13 +127,20 @@ def plan(
             for o in objects
             if (group_of(o.get("apiVersion", "")), o.get("kind")) != ("", "Secret")
         ),
-        key=lambda o: (workloads.ref(o).namespace, workloads.ref(o).kind, workloads.ref(o).name),
+        key=_order,
     )
     builder = _Builder(target, demoted, _plurals(sources))
     builder.add_workloads(sources)
     for obj in sources:
         builder.add(obj)
     return Plan(data=builder.data(), placed=tuple(builder.placed))
+
+
+def _order(obj: dict[str, Any]) -> tuple[bool, str, str, str]:
+    """Namespaces last (whether one holds imported objects is known then), the rest by
+    namespace, kind and name."""
+    ref = workloads.ref(obj)
+    return (ref.kind == "Namespace" and ref.group == "", ref.namespace, ref.kind, ref.name)
 
 
 def _plurals(sources: Sequence[dict[str, Any]]) -> dict[tuple[str, str], str]:
@@ -164,7 +171,8 @@ class _Builder:
         self.placed: list[Placed] = []
         self.services: dict[tuple[str, str], dict[str, Any]] = {}
         """(namespace, name) -> its `services:` entry."""
-        self.top: dict[str, list[dict[str, Any]]] = {key: [] for key in TOP_ORDER}
+        self.wide: dict[str, dict[str, list[dict[str, Any]]]] = {}
+        """namespace -> its namespace-wide lists (the top level's, or a `namespaces:` entry's)."""
         self.labels: dict[str, dict[str, str]] = {}
         self.namespaces: set[str] = {target.namespace}
         self.workload_refs: dict[ObjectRef, tuple[str, str]] = {}
@@ -236,19 +244,14 @@ class _Builder:
             why = "a Gateway without `selector`: the typed field selects the ingress gateway"
         if floor <= Level.SERVICE and self._service_level(ref, spec):
             return
-        if floor <= Level.TOP and ref.namespace == self.target.namespace:
-            self.top[key].append({"name": ref.name, **spec})
+        if floor <= Level.TOP:
+            self._list(ref.namespace, key).append({"name": ref.name, **spec})
             kind = kinds.extension(f"{ref.group}/v1", ref.kind)
             rendered = ObjectRef(kind.api_version, ref.kind, ref.namespace, ref.name)
             self.placed.append(
                 Placed(ref=ref, level=Level.TOP, via=Via.MODEL, rendered_as=rendered, reason=why)
             )
             return
-        if ref.namespace != self.target.namespace:
-            why = why or (
-                f"namespace-wide objects are written for the platform namespace "
-                f"({self.target.namespace}) only"
-            )
         self._extension(obj, ref, Level.EXTENSION, why)
 
     def _service_level(self, ref: ObjectRef, spec: dict[str, Any]) -> bool:
@@ -320,21 +323,21 @@ class _Builder:
                 why = "an extension carries a `spec`, and this object has none"
             self._out_of_band(ref, why or "not expressible")
             return
-        if ref.namespace != self.target.namespace:
-            platform = self.target.namespace
-            self._out_of_band(ref, why or f"extensions live in the platform namespace ({platform})")
-            return
         entry: dict[str, Any] = {"apiVersion": ref.api_version, "kind": ref.kind, "name": ref.name}
         plural = self.plurals.get((ref.group, ref.kind))
         if plural is not None and plural != kinds.Kind(ref.api_version, ref.kind, True, 0).resource:
             entry["plural"] = plural
         entry["spec"] = spec
-        self.top["extensions"].append(entry)
+        self._list(ref.namespace, "extensions").append(entry)
         rendered = kinds.extension(ref.api_version, ref.kind)
         at = ObjectRef(rendered.api_version, ref.kind, ref.namespace, ref.name)
         self.placed.append(
             Placed(ref=ref, level=Level.EXTENSION, via=Via.EXTENSION, rendered_as=at, reason=why)
         )
+
+    def _list(self, namespace: str, key: str) -> list[dict[str, Any]]:
+        self.namespaces.add(namespace)
+        return self.wide.setdefault(namespace, {}).setdefault(key, [])
 
     def _out_of_band(self, ref: ObjectRef, reason: str) -> None:
         self.placed.append(
@@ -354,22 +357,20 @@ class _Builder:
         }
         if self.labels:
             out["namespaceLabels"] = {ns: self.labels[ns] for ns in sorted(self.labels)}
-        mine = [e for (ns, _), e in sorted(self.services.items()) if ns == t.namespace]
-        if mine:
-            out["services"] = mine
-        others = sorted({ns for ns, _ in self.services} - {t.namespace})
+        out |= self._namespace_body(t.namespace)
+        others = sorted(self.namespaces - {t.namespace})
         if others:
-            out["namespaces"] = [
-                {
-                    "name": ns,
-                    "services": [e for (n, _), e in sorted(self.services.items()) if n == ns],
-                }
-                for ns in others
-            ]
-        for key in TOP_ORDER:
-            if self.top[key]:
-                out[key] = self.top[key]
+            out["namespaces"] = [{"name": ns, **self._namespace_body(ns)} for ns in others]
         return out
+
+    def _namespace_body(self, namespace: str) -> dict[str, Any]:
+        """A namespace's services, then its namespace-wide lists, in the file's order."""
+        out: dict[str, Any] = {}
+        services = [e for (ns, _), e in sorted(self.services.items()) if ns == namespace]
+        if services:
+            out["services"] = services
+        wide = self.wide.get(namespace, {})
+        return out | {key: wide[key] for key in TOP_ORDER if key in wide}
 
 
 ROUTES = ("http", "tcp", "tls")
