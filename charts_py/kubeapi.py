@@ -220,6 +220,11 @@ class Cluster:
                 out.append(Resource(api_version, res["kind"], res["name"], res["namespaced"]))
         return out
 
+    def preferred(self) -> list[Resource]:
+        """Every kind the server can LIST, once each, at the preferred version of its group
+        that serves it (a kind only in `v1alpha3` where the group prefers `v1`: `v1alpha3`)."""
+        return [res for (where, _), res in self._discovery.items() if where.endswith("/*")]
+
     def resource(self, api_version: str, kind: str) -> Resource:
         """Where `kind` at `api_version` is served, or UnknownKind."""
         try:

@@ -1,5 +1,6 @@
-"""`meshops import`: from a running mesh's objects to the environment files that reproduce
-them, every claim verified by rendering those files again (docs/import.md).
+"""`meshops import`: read a running mesh (a cluster, or a folder of manifests) and write the
+environment files that reproduce it, with every claim about the result verified
+(docs/import.md).
 
 sources (read a folder or a cluster) -> placement (each object into a typed field, an
 extension, or left out of band) -> yamlfile (the environment file) -> verify (render it in

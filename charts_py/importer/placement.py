@@ -23,6 +23,7 @@ from charts_py.config import istio_objects, model, profiles
 from charts_py.importer import workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
+from charts_py.validate import crd_schema
 
 
 class Level(enum.IntEnum):
@@ -382,8 +383,9 @@ across clusters only): the file says so, for the platform team to fill in."""
 
 
 def _custom(group: str) -> bool:
-    """A group of custom resources (not Kubernetes' own: those are left to their owners)."""
-    return "." in group and not group.endswith(".k8s.io")
+    """A group of custom resources (Gateway API's among them), not Kubernetes' own: those
+    are left to their owners."""
+    return group in crd_schema.groups() or ("." in group and not group.endswith(".k8s.io"))
 
 
 def _invalid(entry_type: type[BaseModel], name: str, spec: dict[str, Any]) -> str | None:
