@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from charts_py.importer.model import Verdict
-from charts_py.importer.verify import Rendered, ref_of
+from charts_py.importer.verify import Rendered
 from charts_py.objectref import Key, ObjectRef
 
 MESH_GROUPS = ("networking.istio.io", "security.istio.io", "telemetry.istio.io")
@@ -26,5 +26,5 @@ def added(profile: str, verdicts: Sequence[Verdict], rendered: Rendered) -> list
 
 
 def _mesh(objects: Iterable[dict[str, Any]]) -> list[ObjectRef]:
-    refs = (ref_of(o) for o in objects)
+    refs = (ObjectRef.of(o) for o in objects)
     return [ref for ref in refs if ref.group in MESH_GROUPS]

@@ -13,7 +13,7 @@ from __future__ import annotations
 import enum
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -104,6 +104,9 @@ class Target:
     namespace: str
     repo_url: str
     inexpressible: Inexpressible
+    plurals: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    """Resource names by (group, kind), from the API server's discovery (a cluster's
+    sources); the CustomResourceDefinitions among the sources add theirs."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -130,7 +133,7 @@ def plan(
         ),
         key=_order,
     )
-    builder = _Builder(target, demoted, _plurals(sources))
+    builder = _Builder(target, demoted, {**target.plurals, **_plurals(sources)})
     builder.add_workloads(sources)
     for obj in sources:
         builder.add(obj)
@@ -140,7 +143,7 @@ def plan(
 def _order(obj: dict[str, Any]) -> tuple[bool, str, str, str]:
     """Namespaces last (whether one holds imported objects is known then), the rest by
     namespace, kind and name."""
-    ref = workloads.ref(obj)
+    ref = ObjectRef.of(obj)
     return (ref.kind == "Namespace" and ref.group == "", ref.namespace, ref.kind, ref.name)
 
 
@@ -191,12 +194,12 @@ class _Builder:
             self.services[key] = workloads.entry(pair)
             self.namespaces.add(pair.namespace)
             for obj in (pair.service, *pair.workloads):
-                self.workload_refs.setdefault(workloads.ref(obj), key)
+                self.workload_refs.setdefault(ObjectRef.of(obj), key)
 
     # -- one object ----------------------------------------------------------------------
 
     def add(self, obj: dict[str, Any]) -> None:
-        ref = workloads.ref(obj)
+        ref = ObjectRef.of(obj)
         group_kind = (ref.group, ref.kind)
         if ref.kind == "Namespace" and ref.group == "":
             self._namespace(obj, ref)

@@ -15,7 +15,7 @@ from charts_py.drift import compare, normalize
 from charts_py.drift.model import Change
 from charts_py.importer.model import Difference, Status, Verdict
 from charts_py.importer.placement import Placed
-from charts_py.objectref import Key, ObjectRef, group_of
+from charts_py.objectref import Key, ObjectRef
 from charts_py.render import synth
 
 WHY = {
@@ -38,35 +38,15 @@ def render(text: str, name: str, display: str) -> Rendered:
     """Load the file's text as synth would and render every object of the environment."""
     env = environment.load_text(text, name, display)
     manifests = synth.manifests([env], [env])
-    return Rendered(env=env, objects={_key(m.obj): m.obj for m in manifests})
-
-
-def _key(obj: dict[str, Any]) -> Key:
-    meta = obj.get("metadata") or {}
-    return (
-        group_of(str(obj["apiVersion"])),
-        str(obj["kind"]),
-        str(meta.get("namespace") or ""),
-        str(meta["name"]),
-    )
+    return Rendered(env=env, objects={ObjectRef.of(m.obj).key: m.obj for m in manifests})
 
 
 def verdicts(
     placed: Sequence[Placed], sources: Sequence[dict[str, Any]], rendered: Rendered
 ) -> list[Verdict]:
     """Each placed object's verdict, compared with what `rendered` holds for it."""
-    by_ref = {_ref_key(o): o for o in sources}
+    by_ref = {ObjectRef.of(o).key: o for o in sources}
     return [_verdict(p, by_ref[p.ref.key], rendered) for p in placed]
-
-
-def _ref_key(obj: dict[str, Any]) -> Key:
-    meta = obj.get("metadata") or {}
-    return (
-        group_of(str(obj.get("apiVersion", ""))),
-        str(obj.get("kind", "")),
-        str(meta.get("namespace") or ""),
-        str(meta.get("name", "")),
-    )
 
 
 def _verdict(placed: Placed, source: dict[str, Any], rendered: Rendered) -> Verdict:
@@ -130,9 +110,3 @@ _OURS = ("app.kubernetes.io/managed-by", "meshops.dev/")
 def _labels(obj: dict[str, Any]) -> dict[str, Any]:
     labels = (obj.get("metadata") or {}).get("labels") or {}
     return {k: v for k, v in labels.items() if k != "kubernetes.io/metadata.name"}
-
-
-def ref_of(obj: dict[str, Any]) -> ObjectRef:
-    """A rendered object's identity."""
-    meta = obj.get("metadata") or {}
-    return ObjectRef(obj["apiVersion"], obj["kind"], meta.get("namespace") or "", meta["name"])

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py.config import model
-from charts_py.objectref import ObjectRef
 
 WORKLOAD_KINDS = frozenset({("apps", "Deployment"), ("apps", "StatefulSet")})
 """The workloads whose pods a Service selects."""
@@ -34,17 +33,6 @@ class Workload:
     @property
     def namespace(self) -> str:
         return str(self.service["metadata"]["namespace"])
-
-
-def ref(obj: dict[str, Any]) -> ObjectRef:
-    """A source object's identity."""
-    meta = obj.get("metadata") or {}
-    return ObjectRef(
-        str(obj.get("apiVersion", "")),
-        str(obj.get("kind", "")),
-        str(meta.get("namespace") or ""),
-        str(meta.get("name", "")),
-    )
 
 
 def meshable(service: dict[str, Any]) -> str | None:
