@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from charts_py.importer import findings, placement, verify, yamlfile
-from charts_py.importer.model import Report, Status, Verdict
+from charts_py.importer.model import Report, Verdict
 from charts_py.importer.placement import Level, Placed, Target
 from charts_py.objectref import ObjectRef
 
@@ -59,7 +59,7 @@ def _demotions(
     out = {}
     for where, verdict in zip(placed, verdicts, strict=True):
         movable = where.via is not None and where.ref.kind != "Namespace"
-        if verdict.status is Status.APPROXIMATE and movable and where.level < Level.OUT_OF_BAND:
+        if verdict.differences and movable and where.level < Level.OUT_OF_BAND:
             first = verdict.differences[0]
             why = f"{_LEVELS[where.level]} renders {first.path} otherwise ({first.why})"
             out[where.ref] = (Level(where.level + 1), why)

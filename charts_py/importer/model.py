@@ -28,7 +28,8 @@ class Status(enum.StrEnum):
     APPROXIMATE = "approximate"
     """Rendered, with differences (each with its path and why)."""
     NOT_EXPRESSIBLE = "not-expressible"
-    """Not rendered: left to its owner, out of band (the reason says why)."""
+    """No typed field says it (the reason says why): carried as written in `extensions:`
+    (`via: extension`), or left out of band (`via: null`, not rendered)."""
 
 
 class Via(enum.StrEnum):

@@ -23,7 +23,7 @@ from charts_py.config import istio_objects, model, profiles
 from charts_py.importer import workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
-from charts_py.validate import crd_schema
+from charts_py.validate import crd_schema, schemas
 
 
 class Level(enum.IntEnum):
@@ -218,7 +218,7 @@ class _Builder:
         elif group_kind in ISTIO_FIELDS:
             self._istio(obj, ref)
         elif _custom(ref.group):
-            self._extension(obj, ref, Level.EXTENSION, None)
+            self._extension(obj, ref, Level.EXTENSION, f"no typed field covers {ref.kind}")
         else:
             self._out_of_band(ref, LEFT_TO_OWNER)
 
@@ -242,7 +242,10 @@ class _Builder:
         floor, why = self.demoted.get(ref, (Level.SERVICE, None))
         invalid = _invalid(entry_type, ref.name, spec)
         if invalid is not None:
-            floor, why = Level.EXTENSION, f"the typed field {key} cannot say it: {invalid}"
+            floor, why = (
+                max(floor, Level.EXTENSION),
+                f"the typed field {key} cannot say it: {invalid}",
+            )
         elif ref.kind == "Gateway" and "selector" not in spec and floor < Level.EXTENSION:
             floor = Level.EXTENSION
             why = "a Gateway without `selector`: the typed field selects the ingress gateway"
@@ -322,9 +325,13 @@ class _Builder:
         spec = obj.get("spec")
         floor = self.demoted.get(ref, (level, None))[0]
         out_of_band = self.target.inexpressible is Inexpressible.OUT_OF_BAND
-        if floor > Level.EXTENSION or out_of_band or not isinstance(spec, dict):
-            if not isinstance(spec, dict):
-                why = "an extension carries a `spec`, and this object has none"
+        if isinstance(spec, dict):
+            blocked = _schema_problem(ref, spec)
+        else:
+            spec, blocked = {}, "an extension carries a `spec`, and this object has none"
+        if blocked is not None:
+            why = f"{why}; {blocked}" if why else blocked
+        if blocked is not None or floor > Level.EXTENSION or out_of_band:
             self._out_of_band(ref, why or "not expressible")
             return
         entry: dict[str, Any] = {"apiVersion": ref.api_version, "kind": ref.kind, "name": ref.name}
@@ -389,6 +396,20 @@ def _custom(group: str) -> bool:
     """A group of custom resources (Gateway API's among them), not Kubernetes' own: those
     are left to their owners."""
     return group in crd_schema.groups() or ("." in group and not group.endswith(".k8s.io"))
+
+
+def _schema_problem(ref: ObjectRef, spec: dict[str, Any]) -> str | None:
+    """What its kind's packaged schema rejects in `spec` (the API server would have pruned
+    or refused it: an extension must not say it), or None."""
+    manifest = {
+        "apiVersion": ref.api_version,
+        "kind": ref.kind,
+        "metadata": {"name": ref.name, "namespace": ref.namespace},
+        "spec": spec,
+    }
+    for pointer, message in schemas.violations(manifest):
+        return f"its kind's packaged schema rejects {pointer}: {message}"
+    return None
 
 
 def _invalid(entry_type: type[BaseModel], name: str, spec: dict[str, Any]) -> str | None:

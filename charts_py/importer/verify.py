@@ -13,7 +13,7 @@ from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.drift import compare, normalize
 from charts_py.drift.model import Change
-from charts_py.importer.model import Difference, Status, Verdict
+from charts_py.importer.model import Difference, Status, Verdict, Via
 from charts_py.importer.placement import Placed
 from charts_py.objectref import Key, ObjectRef
 from charts_py.render import synth
@@ -50,29 +50,26 @@ def verdicts(
 
 
 def _verdict(placed: Placed, source: dict[str, Any], rendered: Rendered) -> Verdict:
+    """Through a typed field: `exact` when the rendered spec equals the source's, else
+    `approximate`. Through an extension or left out of band: `not-expressible` (the typed
+    model cannot say it), an extension's differences listed all the same."""
     at = placed.rendered_as
-    if at is None:
-        return Verdict(
-            ref=placed.ref,
-            status=Status.NOT_EXPRESSIBLE,
-            rendered_as=None,
-            via=None,
-            reason=placed.reason,
-        )
-    found = rendered.objects.get(at.key)
-    if found is None:  # a placement whose object the file does not render: never exact
-        why = "the environment file renders no such object"
-        missing = (Difference(path="/", source="(object)", rendered=None, why=why),)
-        return _rendered(placed, Status.APPROXIMATE, missing)
-    differences = tuple(differences_of(source, found))
-    return _rendered(placed, Status.APPROXIMATE if differences else Status.EXACT, differences)
-
-
-def _rendered(placed: Placed, status: Status, differences: tuple[Difference, ...]) -> Verdict:
+    differences: tuple[Difference, ...] = ()
+    if at is not None:
+        found = rendered.objects.get(at.key)
+        if found is None:  # a placement the file does not render: never a claim of equality
+            why = "the environment file renders no such object"
+            differences = (Difference(path="/", source="(object)", rendered=None, why=why),)
+        else:
+            differences = tuple(differences_of(source, found))
+    if placed.via is Via.MODEL:
+        status = Status.APPROXIMATE if differences else Status.EXACT
+    else:
+        status = Status.NOT_EXPRESSIBLE
     return Verdict(
         ref=placed.ref,
         status=status,
-        rendered_as=placed.rendered_as,
+        rendered_as=at,
         via=placed.via,
         differences=differences,
         reason=placed.reason,
