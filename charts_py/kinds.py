@@ -97,9 +97,10 @@ EXTENSION_KINDS: tuple[Kind, ...] = (
     WORKLOAD_ENTRY,
     WORKLOAD_GROUP,
 )
-"""Kinds only an environment's `extensions:` emit (no typed field covers them). Listed
-here so Argo CD's project admits them and the drift job may read them, in the environments
-that use them (`used_extensions`); adding a kind with a packaged schema is one line."""
+"""Kinds with a packaged schema that only an environment's `extensions:` emit (no typed
+field covers them). An extension may carry any other namespaced kind too (`extension`);
+Argo CD's project admits, and the drift job reads, the kinds an environment's extensions use
+(config/istio_checks.py: `extension_kinds`)."""
 
 
 MESH_KINDS: tuple[Kind, ...] = (
@@ -132,9 +133,10 @@ MESH_KINDS: tuple[Kind, ...] = (
 """The kinds the per-cluster charts emit; the Argo CD AppProject allows exactly these."""
 
 
-def extension(api_version: str, kind: str) -> Kind | None:
-    """The namespaced kind an `extensions:` entry may emit, or None."""
+def extension(api_version: str, kind: str, plural: str | None = None) -> Kind:
+    """The kind an `extensions:` entry emits: one of the tables above when it names one,
+    else any namespaced kind (`plural`: its resource name, when not Kubernetes' guess)."""
     for known in (*EXTENSION_KINDS, *MESH_KINDS):
         if known.namespaced and (known.api_version, known.kind) == (api_version, kind):
             return known
-    return None
+    return Kind(api_version, kind, namespaced=True, wave=-5, plural=plural or "")

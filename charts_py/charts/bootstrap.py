@@ -21,6 +21,8 @@ import cdk8s
 from charts_py import contract, kinds, naming
 from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
+from charts_py.config.istio_objects import Extension
+from charts_py.config.model import Service
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
 
@@ -57,10 +59,9 @@ def reach(envs: list[Environment]) -> Reach:
         }
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
-    used = {
-        k for env in envs for k in istio_checks.extension_kinds(env.spec.extensions, env.services)
-    }
-    extensions = tuple(k for k in kinds.EXTENSION_KINDS if k in used)
+    extensions = istio_checks.extension_kinds(
+        [e for env in envs for e in env.extensions], [s for env in envs for s in env.services]
+    )
     return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
 
@@ -75,7 +76,7 @@ class TeamReach:
     """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
     namespace (the team's first there) is its Application's destination."""
     extensions: tuple[kinds.Kind, ...] = ()
-    """The kinds only the team's services' `extensions:` emit (kinds.EXTENSION_KINDS)."""
+    """The kinds only the team's services' `extensions:` emit (istio_checks.extension_kinds)."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -86,13 +87,14 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
     """Each team's reach, by team name (a team may own namespaces in several environments)."""
     pairs: dict[str, set[tuple[str, str]]] = {}
     folders: dict[str, dict[tuple[str, str], str]] = {}
-    extensions: dict[str, set[kinds.Kind]] = {}
+    services: dict[str, list[Service]] = {}
+    wide: dict[str, list[Extension]] = {}
     for env in envs:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
-            used = istio_checks.extension_kinds((), ns.services)
-            extensions.setdefault(ns.team, set()).update(used)
+            services.setdefault(ns.team, []).extend(ns.services)
+            wide.setdefault(ns.team, []).extend(ns.spec.extensions if ns.spec else ())
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
@@ -100,7 +102,7 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
-            tuple(k for k in kinds.EXTENSION_KINDS if k in extensions[team]),
+            istio_checks.extension_kinds(wide[team], services[team]),
         )
         for team in sorted(pairs)
     }

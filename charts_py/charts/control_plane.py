@@ -15,8 +15,12 @@ from charts_py.constructs.objects import emit
 
 
 def build(envs: list[Environment]) -> cdk8s.App:
-    """The control-plane AppProject and each cluster's Applications."""
+    """The control-plane AppProject and each cluster's Applications, for the environments
+    whose control plane meshops runs (`mesh.managed`; none: an empty App)."""
     app = cdk8s.App()
+    envs = [env for env in envs if env.mesh.managed]
+    if not envs:
+        return app
     labels = {contract.MANAGED_BY: contract.MANAGED_BY_VALUE, contract.CHART: CHART_LABEL}
     chart = cdk8s.Chart(app, CHART_LABEL, labels=labels)
     namespace = envs[0].spec.argocd.namespace

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import NoReturn
 
 import charts_py
-from charts_py.cli import author, operate, propose, review
+from charts_py.cli import adopt, author, operate, propose, review
 from charts_py.cli.console import EXIT_ERROR, err
 from charts_py.errors import MeshopsError
 from charts_py.speed import process
@@ -54,6 +54,7 @@ def parser() -> argparse.ArgumentParser:
     operate.register(commands)
     propose.register(commands)
     review.register(commands)
+    adopt.register(commands)
     return top
 
 

@@ -30,6 +30,7 @@ from charts_py.config import (
     view,
     waivers,
 )
+from charts_py.config.istio_objects import Extension
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
@@ -97,6 +98,12 @@ class Environment:
     def services(self) -> list[Service]:
         """Every service of the environment, namespace by namespace."""
         return [svc for ns in self.namespaces for svc in ns.services]
+
+    @property
+    def extensions(self) -> list[Extension]:
+        """Every namespace-wide `extensions:` entry: the top level's, then each namespace's."""
+        blocks = [ns.spec for ns in self.namespaces if ns.spec is not None]
+        return [*self.spec.extensions, *(e for block in blocks for e in block.extensions)]
 
     def namespace_of(self, service: Service) -> str:
         """The namespace `service` runs in."""
@@ -223,7 +230,7 @@ class Environment:
             ns = self.home(model)
             defaults = ns.spec.defaults if ns.spec else None
             if defaults is not None and getattr(defaults, name) is not None:
-                block = self._block(ns).step("defaults")
+                block = self.block(ns).step("defaults")
                 found: view.View = getattr(block, name)
                 resolve = functools.partial(self._origin, ns.raw, override_in=src)
             else:
@@ -232,7 +239,7 @@ class Environment:
             return found.seen_from(override, resolve)
         return None
 
-    def _block(self, ns: teams.Namespace) -> view.View:
+    def block(self, ns: teams.Namespace) -> view.View:
         """The traced view of a namespace's block (`namespaces[i]` of its file)."""
         root = self._root if ns.raw is self.raw else self._team_root(ns.raw)
         for key in ns.at[:-1]:
@@ -423,7 +430,8 @@ def _problems(env: Environment) -> Iterator[Problem]:
             where = (*at, i)
             yield from _named(ns.raw, (), _service_problems(env, where, svc))
         if ns.name != env.spec.namespace:  # the platform's: with the top level's (problems)
-            yield from _named(ns.raw, (), istio_checks.services_problems(ns.services, at))
+            found = istio_checks.services_problems(ns.services, at, ns.spec)
+            yield from _named(ns.raw, (), found)
     if env.spec.ingress and not any(s.ingress for s in env.services):
         yield (
             env.raw,

@@ -14,7 +14,7 @@ from pydantic.alias_generators import to_camel
 from charts_py import jsonpointer, kinds
 from charts_py.config import source
 from charts_py.config.istio_objects import Extension
-from charts_py.config.model import EnvironmentFile, Service
+from charts_py.config.model import EnvironmentFile, NamespaceWide, Service
 
 Problem = tuple[source.FieldPath, str]
 
@@ -60,9 +60,7 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
     """The platform file's: unique object names per kind (its top level and its namespace's
     services), valid extensions, sensitive external hosts in the shorthand form (the egress
     route needs its one port)."""
-    for key in ("gateways", "virtualServices", "destinationRules"):
-        entries = getattr(spec, _attribute(key))
-        yield from _unique(key, [((key, i), e.name) for i, e in enumerate(entries)])
+    yield from _wide_problems(spec, ())
     yield from _entries_problems(spec, (), spec.services, ("services",))
     for i, ext in enumerate(spec.external_services):
         if ext.sensitive and (ext.ports is not None or ext.hosts is not None):
@@ -73,14 +71,34 @@ def problems(spec: EnvironmentFile) -> Iterator[Problem]:
             yield ("externalServices", i, "trafficPolicy"), reason
 
 
-def services_problems(services: Sequence[Service], at: source.FieldPath) -> Iterator[Problem]:
-    """One namespace's services (at `at`, its `services` list): unique object names per
-    kind, valid extensions."""
-    yield from _entries_problems(None, (), services, at)
+def services_problems(
+    services: Sequence[Service], at: source.FieldPath, block: NamespaceWide | None = None
+) -> Iterator[Problem]:
+    """One namespace's services (at `at`, its `services` list) and its namespace-wide
+    objects (`block`, the namespace's entry): unique object names per kind, valid extensions."""
+    if block is not None:
+        yield from _wide_problems(block, at[:-1])
+    yield from _entries_problems(block, at[:-1], services, at)
+
+
+NAMESPACE_ONLY_KEYS = (
+    "gateways",
+    "virtualServices",
+    "destinationRules",
+    "serviceEntries",
+    "sidecars",
+)
+"""The namespace-wide lists no service holds (constructs/mesh_objects.py: NAMESPACE_ONLY)."""
+
+
+def _wide_problems(block: NamespaceWide, at: source.FieldPath) -> Iterator[Problem]:
+    for key in NAMESPACE_ONLY_KEYS:
+        entries = getattr(block, _attribute(key))
+        yield from _unique(key, [((*at, key, i), e.name) for i, e in enumerate(entries)])
 
 
 def _entries_problems(
-    top: EnvironmentFile | None,
+    top: NamespaceWide | None,
     top_at: source.FieldPath,
     services: Sequence[Service],
     at: source.FieldPath,
@@ -117,16 +135,14 @@ def _extension_problems(at: source.FieldPath, extension: Extension) -> Iterator[
     """The extension as it will be emitted, against its kind's schema (first violation)."""
     # Imported here: the schemas (jsonschema, the packaged CRDs) cost a synth only when a
     # file has extensions; the rendered objects are validated in synth's worker anyway.
-    from charts_py.validate import schemas
+    from charts_py.validate import crd_schema, schemas
 
-    if kinds.extension(extension.api_version, extension.kind) is None:
-        known = ", ".join(f"{k.api_version} {k.kind}" for k in kinds.EXTENSION_KINDS)
-        reason = f"meshops does not emit {extension.api_version} {extension.kind} (known: {known})"
-        yield (*at, "kind"), reason
-        return
     if schemas.validator(extension.api_version, extension.kind) is None:
-        yield (*at, "kind"), f"no packaged schema for {extension.api_version} {extension.kind}"
-        return
+        group = extension.api_version.rpartition("/")[0]
+        if group in crd_schema.groups():  # a typo in a kind meshops knows the group of
+            reason = f"{extension.api_version} serves no kind {extension.kind} (packaged CRDs)"
+            yield (*at, "kind"), reason
+        return  # else unchecked: a kind without a packaged schema (the API server checks it)
     manifest = {
         "apiVersion": extension.api_version,
         "kind": extension.kind,
@@ -149,8 +165,17 @@ def _attribute(key: str) -> str:
 def extension_kinds(
     top: Sequence[Extension], services: Sequence[Service]
 ) -> tuple[kinds.Kind, ...]:
-    """The kinds only `extensions:` emit that these use (a file's top level, services of
-    any namespaces), in kinds.EXTENSION_KINDS order."""
-    used = {(e.api_version, e.kind) for e in top}
-    used |= {(e.api_version, e.kind) for svc in services for e in svc.extensions}
-    return tuple(k for k in kinds.EXTENSION_KINDS if (k.api_version, k.kind) in used)
+    """The kinds that these `extensions:` use and the charts do not emit otherwise (a file's
+    top level, services of any namespaces), sorted by group and kind."""
+    entries = [*top, *(e for svc in services for e in svc.extensions)]
+    used = {extension_kind(e) for e in entries}
+    return tuple(sorted(used - set(kinds.MESH_KINDS), key=lambda k: (k.group, k.kind)))
+
+
+def extension_kind(entry: Extension) -> kinds.Kind:
+    """The kind an `extensions:` entry emits: a known one, else a namespaced kind named by
+    the entry's `plural`, the packaged schema's, or Kubernetes' guess from the kind."""
+    from charts_py.validate import schemas  # see _extension_problems
+
+    plural = entry.plural or schemas.plural(entry.api_version, entry.kind)
+    return kinds.extension(entry.api_version, entry.kind, plural)

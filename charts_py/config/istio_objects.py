@@ -72,6 +72,20 @@ class DestinationRule(istio.DestinationRuleSpec):
     name: ObjectName
 
 
+class ServiceEntry(istio.ServiceEntrySpec):
+    """A ServiceEntry as written (`name`, then Istio's spec): the general form of
+    `externalServices`, which fills in `location`, `resolution` and a DestinationRule."""
+
+    name: ObjectName
+
+
+class Sidecar(istio.SidecarSpec):
+    """A Sidecar as written: `name`, then Istio's spec (`egress`, `ingress`,
+    `outboundTrafficPolicy`, `workloadSelector`)."""
+
+    name: ObjectName
+
+
 class Extension(BaseModel):
     """An object of a kind no typed field covers, emitted as written into the environment's
     namespace and checked against its kind's packaged schema (charts_py/crds/)."""
@@ -82,6 +96,10 @@ class Extension(BaseModel):
     kind: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
     name: ObjectName
     spec: dict[str, Any]
+    plural: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    """The kind's resource name (`envoyfilters`), which the drift job's Role and Argo CD's
+    project need: default, the packaged schema's, else Kubernetes' own guess from the kind
+    (`meshops import` writes the one the API server's discovery or the source's CRD gives)."""
 
 
 SELECTORS: dict[str, tuple[str, str]] = {

@@ -194,6 +194,10 @@ class Mesh(Model):
     istiod_resources: Resources
     istiod_replicas: Replicas
     gateway_replicas: Replicas
+    managed: bool = True
+    """`false`: the control plane is installed out of band (an adopted mesh): meshops renders
+    no istiod, gateways or mesh configuration, nor the `istio-system` Namespace, and labels
+    application namespaces only as `namespaceLabels` says."""
 
     @property
     def default_revision(self) -> str:
@@ -380,10 +384,10 @@ class ServicePort(Model):
     app_protocol: str | None = None
 
 
-LabelKey = Annotated[
-    str, Field(pattern=r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
-]
-LabelValue = Annotated[str, Field(pattern=r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")]
+LABEL_KEY = r"^([a-z0-9.-]+/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$"
+LABEL_VALUE = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$"
+LabelKey = Annotated[str, Field(pattern=LABEL_KEY)]
+LabelValue = Annotated[str, Field(pattern=LABEL_VALUE)]
 
 
 class Workload(Model):
@@ -483,6 +487,10 @@ class Service(Model):
     load_balancer: LoadBalancer | Off | None = None
     workload: Workload | None = None
     """Set when meshops does not deploy the service's pods (see `Workload`)."""
+    destination_rule: Off | None = None
+    """`false`: no DestinationRule of its own (no subsets, no traffic policy: callers reach
+    every pod as Kubernetes balances them), e.g. an adopted service whose DestinationRules, if
+    any, stay as written under `destinationRules`."""
     names: Names | None = None
     """Names its objects already have in the cluster, kept on adoption."""
 
@@ -659,9 +667,26 @@ class Defaults(Model):
     load_balancer: LoadBalancer | Off | None = None
 
 
-class AppNamespace(Model):
+class NamespaceWide(Model):
+    """Istio objects of a whole namespace, each its name plus Istio's spec as written (the
+    platform file's top level: its namespace's; a `namespaces:` entry: that namespace's)."""
+
+    gateways: list[objects.Gateway] = Field(default_factory=list)
+    virtual_services: list[objects.VirtualService] = Field(default_factory=list)
+    destination_rules: list[objects.DestinationRule] = Field(default_factory=list)
+    service_entries: list[objects.ServiceEntry] = Field(default_factory=list)
+    sidecars: list[objects.Sidecar] = Field(default_factory=list)
+    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
+    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
+    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
+    telemetries: list[objects.Telemetry] = Field(default_factory=list)
+    extensions: list[objects.Extension] = Field(default_factory=list)
+
+
+class AppNamespace(NamespaceWide):
     """An application namespace beside the platform's own: its services (`calls` name others
-    as `<namespace>/<service>`), and what the profile adds to it."""
+    as `<namespace>/<service>`), what the profile adds to it, and its namespace-wide Istio
+    objects."""
 
     name: Name
     services: list[Service] = Field(default_factory=list)
@@ -694,7 +719,7 @@ class Waiver(Model):
     reason: str = Field(min_length=1, pattern=r"^[^\n]*$")
 
 
-class EnvironmentFile(Model):
+class EnvironmentFile(NamespaceWide):
     """Exactly what an environment file contains (before profile defaults are applied)."""
 
     profile: Profile
@@ -713,14 +738,9 @@ class EnvironmentFile(Model):
     teams: dict[Name, Team] = Field(default_factory=dict)
     waivers: list[Waiver] = Field(default_factory=list)
     """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
-    gateways: list[objects.Gateway] = Field(default_factory=list)
-    virtual_services: list[objects.VirtualService] = Field(default_factory=list)
-    destination_rules: list[objects.DestinationRule] = Field(default_factory=list)
-    authorization_policies: list[objects.AuthorizationPolicy] = Field(default_factory=list)
-    peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
-    request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
-    telemetries: list[objects.Telemetry] = Field(default_factory=list)
-    extensions: list[objects.Extension] = Field(default_factory=list)
+    namespace_labels: dict[Name, dict[LabelKey, LabelValue]] = Field(default_factory=dict)
+    """The labels an application namespace carries (its injection labels, as found: `meshops
+    import` writes them), instead of the `istio.io/rev` label meshops would set."""
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)

@@ -35,10 +35,10 @@ class Namespaces(Construct):
                 kinds.NAMESPACE,
                 ns.name,
                 annotations={**KEEP, **waivers.suppression(env, waivers.ON_NAMESPACE, ns.name)},
-                # A revision label, never `istio-injection` as well: with both, Istio's webhooks
-                # let the legacy label win and a canary move would silently not happen.
-                labels={REVISION_LABEL: _revision(env)},
+                labels=_namespace_labels(env, ns.name),
             )
+        if not env.mesh.managed:
+            return  # the control plane and its root namespace are installed out of band
         # Multi-network meshes find each cluster's network from this label. No injection
         # label: istiod and the gateways choose their revision pod by pod (`istio.io/rev` on
         # the gateway pods); a namespace label would override the gateways' own revision,
@@ -50,6 +50,17 @@ class Namespaces(Construct):
             annotations=KEEP,
             labels={naming.NETWORK_LABEL: _network(env, cluster)},
         )
+
+
+def _namespace_labels(env: Environment, name: str) -> dict[str, Any]:
+    """The labels as `namespaceLabels` writes them (an adopted namespace's, as found), else
+    the revision label when meshops runs the control plane (else none). A revision label,
+    never `istio-injection` as well: with both, Istio's webhooks let the legacy label win
+    and a canary move would silently not happen."""
+    if name in env.spec.namespace_labels:
+        labels = env.at(("namespaceLabels", name))
+        return {key: value.traced() for key, value in labels.entries()}
+    return {REVISION_LABEL: _revision(env)} if env.mesh.managed else {}
 
 
 def _revision(env: Environment) -> provenance.Traced:

@@ -73,7 +73,7 @@ def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
     """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
     too), for a Role in each managed namespace; no Secrets, nothing in namespaces meshops
     does not use."""
-    used = istio_checks.extension_kinds(env.spec.extensions, env.services) if env else ()
+    used = istio_checks.extension_kinds(env.extensions, env.services) if env else ()
     return _rules(k for k in (*kinds.MESH_KINDS, *used) if k.namespaced)
 
 

@@ -8,9 +8,12 @@ own; the top level's are namespace-wide, and add the environment's own `gateways
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.view import View
 from charts_py.constructs import istio_spec
@@ -28,6 +31,8 @@ NAMESPACE_ONLY = (
     (kinds.GATEWAY, "gateways"),
     (kinds.VIRTUAL_SERVICE, "virtualServices"),
     (kinds.DESTINATION_RULE, "destinationRules"),
+    (kinds.SERVICE_ENTRY, "serviceEntries"),
+    (kinds.SIDECAR, "sidecars"),
 )
 """Kinds only the top level holds: not owned by one service."""
 
@@ -48,9 +53,7 @@ def add_named(
 
 
 def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -> None:
-    kind = kinds.extension(entry.api_version.plain, entry.kind.plain)
-    if kind is None:  # checked when the file was loaded (config/istio_checks.py)
-        raise ValueError(f"{entry.kind.plain}: not a kind an extension may emit")
+    kind = istio_checks.extension_kind(entry.plain)
     spec = istio_spec.body(entry.spec)
     if labels:
         spec = istio_spec.attached(kind.kind, spec, labels)
@@ -58,22 +61,31 @@ def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -
 
 
 class NamespaceObjects(Construct):
-    """The top level's Istio objects and extensions, in the environment's namespace."""
+    """The namespace-wide Istio objects and extensions: the top level's in the environment's
+    namespace, each `namespaces:` entry's in its own."""
 
     def __init__(self, scope: Construct, *, env: Environment) -> None:
         super().__init__(scope, "namespace-objects")
-        root = env.at(())
-        ns = env.spec.namespace
-        for kind, key in NAMESPACE_ONLY:
-            for entry in root.step(key):
-                spec = istio_spec.spec_of(entry)
-                if kind is kinds.GATEWAY and "selector" not in spec:
-                    spec = {"selector": dict(naming.INGRESS_GATEWAY_SELECTOR), **spec}
-                emit(self, kind, entry.name.plain, {"spec": spec}, namespace=ns)
-        add_named(self, env, root, {}, ns)
+        for ns, owner in _blocks(env):
+            for kind, key in NAMESPACE_ONLY:
+                for entry in owner.step(key):
+                    spec = istio_spec.spec_of(entry)
+                    if kind is kinds.GATEWAY and "selector" not in spec:
+                        spec = {"selector": dict(naming.INGRESS_GATEWAY_SELECTOR), **spec}
+                    emit(self, kind, entry.name.plain, {"spec": spec}, namespace=ns)
+            add_named(self, env, owner, {}, ns)
+
+
+def _blocks(env: Environment) -> Iterator[tuple[str, View]]:
+    """(namespace, the view of its namespace-wide lists): the platform's top level, then
+    every namespace an entry of `namespaces:` (the platform's or a team's) describes."""
+    yield env.spec.namespace, env.at(())
+    for ns in env.namespaces:
+        if ns.spec is not None:
+            yield ns.name, env.block(ns)
 
 
 def has_objects(env: Environment) -> bool:
-    """Whether the top level writes any Istio object or extension (a chart is then made)."""
+    """Whether any namespace writes an Istio object or extension (a chart is then made)."""
     keys = [key for _, key in (*NAMESPACE_ONLY, *ATTACHABLE)] + ["extensions"]
-    return any(env.at((key,)).plain for key in keys)
+    return any(owner.step(key).plain for _, owner in _blocks(env) for key in keys)

@@ -19,15 +19,8 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     """How callers reach a service: load balancing, limits, ejection, subsets, routes."""
     ns = env.namespace_of(service)
     host = naming.fqdn(service.name, ns)
-    rule: dict[str, Any] = {"host": host}
-    policy = _own_traffic_policy(env, service)
-    if policy is None:
-        policy = traffic_policy(env, service)
-    if policy:
-        rule["trafficPolicy"] = policy
-    rule["subsets"] = [_subset(service, version) for version in env.traced(service).versions]
-    name = naming.kept(service, "destination_rule")
-    emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
+    if service.destination_rule is None:
+        _destination_rule(scope, env, service, host)
     routes: dict[str, Any] = {"hosts": [host]}
     if service.routed:
         svc = env.traced(service)
@@ -40,6 +33,19 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     waived = waivers.suppression(env, ("fault-injection",), ns) if service.fault else {}
     spec = {"spec": routes}
     emit(scope, kinds.VIRTUAL_SERVICE, name, spec, namespace=ns, annotations=waived)
+
+
+def _destination_rule(scope: Construct, env: Environment, service: Service, host: str) -> None:
+    rule: dict[str, Any] = {"host": host}
+    policy = _own_traffic_policy(env, service)
+    if policy is None:
+        policy = traffic_policy(env, service)
+    if policy:
+        rule["trafficPolicy"] = policy
+    rule["subsets"] = [_subset(service, version) for version in env.traced(service).versions]
+    name = naming.kept(service, "destination_rule")
+    ns = env.namespace_of(service)
+    emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
 
 
 ROUTES = ("http", "tcp", "tls")

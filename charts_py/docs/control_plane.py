@@ -14,6 +14,13 @@ from charts_py.docs.markdown import table
 def section(env: Environment, source: str) -> list[str]:
     """Revisions in use, the per-cluster identity, and the canary upgrade steps."""
     mesh = env.mesh
+    if not mesh.managed:
+        return [
+            "## Control plane",
+            "",
+            "Installed out of band (`mesh.managed: false`): meshops renders no istiod, gateway "
+            "or mesh configuration, and labels namespaces only as `namespaceLabels` says.",
+        ]
     replicas = f"{mesh.istiod_replicas.min}-{mesh.istiod_replicas.max}"
     rows = [
         [

@@ -76,6 +76,17 @@ def served(group: str, channel: str = _VALIDATED_CHANNEL) -> dict[tuple[str, str
     return out
 
 
+@functools.cache
+def plural(api_version: str, kind: str) -> str | None:
+    """The resource name (`envoyfilters`) of a kind with a packaged CRD, else None."""
+    group = api_version.rpartition("/")[0]
+    for entry in _files(group) if group else []:
+        names = _parsed(entry)["spec"]["names"]
+        if names["kind"] == kind:
+            return str(names["plural"])
+    return None
+
+
 def groups() -> list[str]:
     """Every API group with packaged CRDs."""
     files = [e.name for e in _root().iterdir() if e.name.endswith(".yaml")]

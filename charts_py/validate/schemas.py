@@ -122,6 +122,12 @@ def validator(api_version: str, kind: str) -> jsonschema.protocols.Validator | N
     return crd if crd is not None else _builtin(api_version, kind)
 
 
+def plural(api_version: str, kind: str) -> str | None:
+    """The resource name of a kind with a packaged CRD, else None (built-ins have their own
+    entries in kinds.py)."""
+    return crd_schema.plural(api_version, kind)
+
+
 _SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
 _SEEN_MAX = 50_000
 

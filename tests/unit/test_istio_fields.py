@@ -496,7 +496,7 @@ def _service(data: dict[str, Any], name: str) -> dict[str, Any]:
         (
             lambda d: d["extensions"][0].update(kind="Frobnicator"),
             "extensions[0].kind",
-            "meshops does not emit",
+            "serves no kind Frobnicator",
         ),
         (
             lambda d: _service(d, "cart").update(port=9000),

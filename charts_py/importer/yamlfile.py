@@ -1,0 +1,50 @@
+"""The environment file as a person would write it: keys in the order they were placed,
+block style for structure, flow style for small leaves (`{name: v1}`, `port: {number: 80}`,
+`hosts: ["*"]`), as the sample files do. Same data, same bytes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+WIDTH = 100
+"""The line length of the repository's files."""
+FLOW_ITEMS = 4
+"""At most this many scalars make a collection a one-line flow (`{name: v1, weight: 90}`)."""
+
+SCHEMA_LINE = "# yaml-language-server: $schema=../charts_py/config/environment.schema.json"
+
+
+class _Dumper(yaml.SafeDumper):
+    """The safe dumper, with lists indented under their key and small leaves in flow style."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        super().increase_indent(flow, False)
+
+
+def _flow(value: dict[Any, Any] | list[Any]) -> bool:
+    items = list(value.values()) if isinstance(value, dict) else value
+    scalars = all(not isinstance(v, (dict, list)) for v in items)
+    return bool(items) and scalars and len(items) <= FLOW_ITEMS
+
+
+def _mapping(dumper: yaml.SafeDumper, value: dict[Any, Any]) -> yaml.Node:
+    return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=_flow(value))
+
+
+def _sequence(dumper: yaml.SafeDumper, value: list[Any]) -> yaml.Node:
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=_flow(value))
+
+
+_Dumper.add_representer(dict, _mapping)
+_Dumper.add_representer(list, _sequence)
+
+
+def dump(data: dict[str, Any], header: list[str]) -> str:
+    """The file's text: `header` as comment lines, then the data."""
+    body = yaml.dump(
+        data, Dumper=_Dumper, sort_keys=False, width=WIDTH, allow_unicode=True, indent=2
+    )
+    comments = [SCHEMA_LINE, *(f"# {line}" for line in header)]
+    return "\n".join(comments) + "\n" + body
