@@ -229,9 +229,9 @@ class FirstSync:
     changed: dict[ObjectRef, list[str]] = field(default_factory=dict)
     created: list[ObjectRef] = field(default_factory=list)
 
-    def changed_among(self, held: set[Key]) -> dict[str, list[str]]:
-        """The changes to objects in `held` (what the cluster held before any sync)."""
-        return {str(r): f for r, f in self.changed.items() if r.key in held}
+    def changed_among(self, keys: set[Key]) -> dict[str, list[str]]:
+        """The changes to these objects (the imported ones)."""
+        return {str(r): f for r, f in self.changed.items() if r.key in keys}
 
     def created_traffic_or_security(self) -> list[str]:
         return [str(r) for r in self.created if r.group_kind in TRAFFIC_OR_SECURITY]
@@ -258,11 +258,6 @@ def dry_run(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> FirstSy
         if moved:
             outcome.changed[ref] = moved
     return outcome
-
-
-def held(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> set[Key]:
-    """Which of the objects the cluster holds now."""
-    return set(_live(kube, objects)) & {ObjectRef.of(o).key for o in objects}
 
 
 def _live(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:

@@ -29,7 +29,7 @@ import yaml
 from charts_py import apply, cli, kubeapi
 from charts_py.cluster import binaries, controlplane
 from charts_py.errors import UnknownKind
-from charts_py.objectref import group_of
+from charts_py.objectref import Key, group_of
 from tests.integration import roundtrip
 from tests.integration.roundtrip import Sample, Variant
 
@@ -75,12 +75,29 @@ def installed(
     placed = {}
     for variant in sample.variants:
         namespace = f"imp-{mode[0]}-{_slug(variant.name)[:40]}-{uuid.uuid4().hex[:6]}"
-        tools.kubectl("create", "namespace", namespace)
-        tools.kubectl("label", "namespace", namespace, "istio-injection=enabled")
-        placed[variant] = (namespace, tools.install(variant, namespace, tmp_path))
+        if mode == "cluster":  # as the READMEs do it
+            tools.kubectl("create", "namespace", namespace)
+            tools.kubectl("label", "namespace", namespace, "istio-injection=enabled")
+            own = []
+        else:  # a folder of manifests holds its namespace, labels and all
+            own = [_namespace_file(namespace, tmp_path)]
+            tools.kubectl("apply", "-f", str(own[0]))
+        placed[variant] = (namespace, own + tools.install(variant, namespace, tmp_path))
     yield placed
     for namespace, _ in placed.values():
         gateway_api.request("DELETE", f"/api/v1/namespaces/{namespace}")
+
+
+def _namespace_file(name: str, folder: Path) -> Path:
+    file = folder / f"namespace-{name}.yaml"
+    labels = {"istio-injection": "enabled"}
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels},
+    }
+    file.write_text(yaml.safe_dump(namespace))
+    return file
 
 
 CASES = [(sample, mode) for sample in roundtrip.SAMPLE_SET for mode in MODES]
@@ -105,11 +122,11 @@ def test_first_sync_after_import_is_a_no_op(
     _commit(repo)
 
     dists = {env: roundtrip.dist_objects(repo / "dist" / env) for env in reports}
-    before = roundtrip.held(gateway_api, [o for d in dists.values() for o in d])
     failures = []
     for (env, objects), variant in zip(dists.items(), installed, strict=True):
         sync = roundtrip.dry_run(gateway_api, objects)
-        changed, created = sync.changed_among(before), sync.created_traffic_or_security()
+        changed = sync.changed_among({_key(o) for o in reports[env]["objects"]})
+        created = sync.created_traffic_or_security()
         apply.apply(gateway_api, objects)
         diverged = _drift(env, repo, kubeconfig, tmp_path)
         _print_row(sample, variant, mode, reports[env], not (changed or created or diverged))
@@ -154,7 +171,7 @@ def _imported(
     from the folder. The report of each environment, by its name."""
     reports = {}
     for i, (namespace, files) in enumerate(installed.values()):
-        env = f"{_slug(sample.name)[:36]}-{i}"
+        env = f"{_slug(sample.name)[:36]}-{mode[0]}{i}"  # one of its own in the session
         source = (
             ["--kubeconfig", kubeconfig] if mode == "cluster" else ["--from-dir", *map(str, files)]
         )
@@ -189,6 +206,12 @@ def _said(result: dict[str, Any]) -> str:
     paths = [f"{d['path']} ({d.get('manager')})" for d in result.get("differences") or []]
     where = f"{result['namespace']}/" if result["namespace"] else ""
     return f"{result['kind']} {where}{result['name']}: {result['status']} {', '.join(paths)}"
+
+
+def _key(reported: dict[str, Any]) -> Key:
+    """An object of the import report, as the cluster keys it."""
+    group = group_of(reported["apiVersion"])
+    return group, reported["kind"], reported["namespace"] or "", reported["name"]
 
 
 def _mesh(api_version: str) -> bool:
