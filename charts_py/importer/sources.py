@@ -170,7 +170,10 @@ INJECTION_LABELS = ("istio-injection", "istio.io/rev", "istio.io/dataplane-mode"
 """A namespace labelled with any of these is in the mesh (sidecar or ambient)."""
 PER_NAMESPACE_MAX = 8
 """Up to this many namespaces, each kind is LISTed per namespace; beyond, one cluster-wide
-LIST per kind, filtered as its pages arrive, costs fewer round trips."""
+LIST per kind, filtered as its pages arrive. Measured on the local control plane (17 kinds,
+40 namespaces of 90 objects, best of 3): per namespace 45 ms for 1, 160 ms for 8, 390 ms for
+16; cluster-wide 160-260 ms whatever the number. Cluster-wide grows with the whole cluster,
+per namespace only with what is read: 8 is where they meet on a small cluster."""
 
 
 def from_cluster(cluster: kubeapi.Cluster, namespaces: Sequence[str]) -> Sources:

@@ -1,0 +1,273 @@
+"""Public samples installed as their READMEs do, and what Argo CD's first sync of an imported
+environment would do to them.
+
+Each `Sample` is a family of variants (bookinfo's networking tasks, its Gateway API routes,
+httpbin installed by Helm...), each variant installed into a namespace of its own with the
+real kubectl (`kubectl apply -f`, client-side, as the READMEs say) or the real Helm. The
+first sync is proven on the server: every dist object is server-side applied as
+`argocd-controller` with a dry-run and compared with what the cluster holds.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from charts_py import apply, contract, kubeapi
+from charts_py.objectref import Key, ObjectRef
+from tests import tools
+from tests.conftest import REPO
+
+SAMPLES = REPO / "tests/testdata/istio/samples"
+BOOKINFO = SAMPLES / "bookinfo"
+DEMO = REPO / "tests/testdata/microservices-demo"
+
+TRAFFIC_OR_SECURITY = frozenset(
+    {
+        ("security.istio.io", "AuthorizationPolicy"),
+        ("security.istio.io", "PeerAuthentication"),
+        ("security.istio.io", "RequestAuthentication"),
+        ("networking.istio.io", "Sidecar"),
+        ("networking.istio.io", "VirtualService"),
+        ("networking.istio.io", "DestinationRule"),
+        ("networking.istio.io", "EnvoyFilter"),
+        ("extensions.istio.io", "WasmPlugin"),
+    }
+)
+"""Kinds a first sync must not create: each changes how traffic flows or who may call whom
+(the issue names the first five; the last three change traffic as surely)."""
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One installation: `files` applied in order (a folder as `kubectl apply -f DIR`), or,
+    with `helm`, installed as one Helm release of a chart holding them."""
+
+    name: str
+    files: tuple[Path, ...]
+    helm: bool = False
+
+
+@dataclass(frozen=True)
+class Sample:
+    name: str
+    variants: tuple[Variant, ...]
+    gateway_api: bool = False
+
+
+def _bookinfo_networking() -> Sample:
+    """Bookinfo as the Istio tasks set it up (all traffic to v1), then each task's change."""
+    net = BOOKINFO / "networking"
+    base = (
+        BOOKINFO / "platform/kube/bookinfo.yaml",
+        net / "bookinfo-gateway.yaml",
+        net / "destination-rule-all.yaml",
+        net / "virtual-service-all-v1.yaml",
+    )
+    changes = sorted(
+        f
+        for f in net.glob("*.yaml")
+        if f not in base and f.name != "certmanager-gateway.yaml"  # istio-system, cert-manager
+    )
+    variants = [Variant("all-v1", base)]
+    variants += [Variant(f.stem, (*base, f)) for f in changes]
+    return Sample("bookinfo", tuple(variants))
+
+
+def _bookinfo_gateway_api() -> Sample:
+    routes = BOOKINFO / "gateway-api"
+    base = (
+        BOOKINFO / "platform/kube/bookinfo.yaml",
+        BOOKINFO / "platform/kube/bookinfo-versions.yaml",
+        routes / "bookinfo-gateway.yaml",
+    )
+    variants = [Variant(f.stem, (*base, f)) for f in sorted(routes.glob("route-*.yaml"))]
+    return Sample("bookinfo-gateway-api", tuple(variants), gateway_api=True)
+
+
+HTTPBIN = SAMPLES / "httpbin"
+HELLOWORLD = SAMPLES / "helloworld"
+TCP_ECHO = SAMPLES / "tcp-echo"
+
+SAMPLE_SET: tuple[Sample, ...] = (
+    _bookinfo_networking(),
+    _bookinfo_gateway_api(),
+    Sample(
+        "httpbin",
+        (
+            Variant("gateway", (HTTPBIN / "httpbin.yaml", HTTPBIN / "httpbin-gateway.yaml")),
+            Variant(
+                "gateway-api",
+                (HTTPBIN / "httpbin.yaml", HTTPBIN / "gateway-api/httpbin-gateway.yaml"),
+            ),
+            Variant(
+                "helm", (HTTPBIN / "httpbin.yaml", HTTPBIN / "httpbin-gateway.yaml"), helm=True
+            ),
+        ),
+        gateway_api=True,
+    ),
+    Sample(
+        "helloworld",
+        (
+            Variant(
+                "gateway", (HELLOWORLD / "helloworld.yaml", HELLOWORLD / "helloworld-gateway.yaml")
+            ),
+            Variant(
+                "gateway-api",
+                (
+                    HELLOWORLD / "helloworld.yaml",
+                    HELLOWORLD / "gateway-api/helloworld-gateway.yaml",
+                    HELLOWORLD / "gateway-api/helloworld-versions.yaml",
+                    HELLOWORLD / "gateway-api/helloworld-route.yaml",
+                ),
+            ),
+        ),
+        gateway_api=True,
+    ),
+    Sample(
+        "tcp-echo",
+        (
+            Variant(
+                "all-v1", (TCP_ECHO / "tcp-echo-services.yaml", TCP_ECHO / "tcp-echo-all-v1.yaml")
+            ),
+            Variant(
+                "20-v2",
+                (
+                    TCP_ECHO / "tcp-echo-services.yaml",
+                    TCP_ECHO / "tcp-echo-all-v1.yaml",
+                    TCP_ECHO / "tcp-echo-20-v2.yaml",
+                ),
+            ),
+            Variant(
+                "gateway-api-all-v1",
+                (
+                    TCP_ECHO / "tcp-echo-services.yaml",
+                    TCP_ECHO / "gateway-api/tcp-echo-all-v1.yaml",
+                ),
+            ),
+            Variant(
+                "gateway-api-20-v2",
+                (
+                    TCP_ECHO / "tcp-echo-services.yaml",
+                    TCP_ECHO / "gateway-api/tcp-echo-all-v1.yaml",
+                    TCP_ECHO / "gateway-api/tcp-echo-20-v2.yaml",
+                ),
+            ),
+        ),
+        gateway_api=True,
+    ),
+    Sample(
+        "microservices-demo",
+        (Variant("istio", (DEMO / "release/kubernetes-manifests.yaml", DEMO / "istio-manifests")),),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Tools:
+    """The real kubectl and helm, both pointed at the local control plane."""
+
+    kubectl_bin: Path
+    helm_bin: Path
+    kubeconfig: str
+
+    def kubectl(self, *args: str) -> str:
+        return _run([str(self.kubectl_bin), "--kubeconfig", self.kubeconfig, *args])
+
+    def helm(self, *args: str) -> str:
+        return _run([str(self.helm_bin), "--kubeconfig", self.kubeconfig, *args])
+
+    def install(self, variant: Variant, namespace: str, workdir: Path) -> list[Path]:
+        """The variant installed in `namespace` as its README (or Helm) does; the files that
+        hold what was installed (a Helm release: its `helm template` output)."""
+        if not variant.helm:
+            for file in variant.files:
+                self.kubectl("apply", "-n", namespace, "-f", str(file))
+            return list(variant.files)
+        chart = chart_of(variant, workdir / f"chart-{variant.name}")
+        self.helm("install", variant.name, str(chart), "-n", namespace)
+        rendered = workdir / f"{variant.name}-helm-template.yaml"
+        rendered.write_text(self.helm("template", variant.name, str(chart), "-n", namespace))
+        return [rendered]
+
+
+def tools_for(kubeconfig: str, kubectl_bin: Path) -> Tools:
+    return Tools(kubectl_bin, tools.pinned("helm"), kubeconfig)
+
+
+def chart_of(variant: Variant, folder: Path) -> Path:
+    """A Helm chart whose templates are the variant's files, verbatim."""
+    (folder / "templates").mkdir(parents=True)
+    chart = {"apiVersion": "v2", "name": variant.name, "version": "0.1.0"}
+    (folder / "Chart.yaml").write_text(yaml.safe_dump(chart))
+    for file in variant.files:
+        shutil.copy(file, folder / "templates" / file.name)
+    return folder
+
+
+def _run(command: Sequence[str]) -> str:
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
+    if done.returncode != 0:
+        raise AssertionError(f"{' '.join(command)}: {done.stderr}")
+    return done.stdout
+
+
+# --- the first sync ------------------------------------------------------------------------
+
+
+@dataclass
+class FirstSync:
+    """What a sync of dist would do: objects whose content (anything but metadata and status)
+    it changes, with the top-level fields that change; objects it creates."""
+
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    created: list[ObjectRef] = field(default_factory=list)
+
+    def created_traffic_or_security(self) -> list[str]:
+        return [str(r) for r in self.created if r.group_kind in TRAFFIC_OR_SECURITY]
+
+
+def dry_run(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> FirstSync:
+    """Each object server-side applied as `argocd-controller` with a dry-run, in sync order.
+    An object in a namespace the sync would create first cannot be dry-run (the server
+    answers NotFound): it is new, and the real sync that follows proves it valid."""
+    live = _live(kube, objects)
+    namespaces = {k[3] for k in live if k[:2] == ("", "Namespace")}
+    outcome = FirstSync()
+    for obj in apply.order(objects):
+        ref = ObjectRef.of(obj)
+        before = live.get(ref.key)
+        if before is None:
+            outcome.created.append(ref)
+            if not ref.namespace or ref.namespace in namespaces:
+                kube.apply(obj, field_manager=contract.FIELD_MANAGER, dry_run=True)
+            continue
+        after = kube.apply(obj, field_manager=contract.FIELD_MANAGER, dry_run=True)
+        fields = sorted((before.keys() | after.keys()) - {"metadata", "status"})
+        moved = [f for f in fields if before.get(f) != after.get(f)]
+        if moved:
+            outcome.changed[str(ref)] = moved
+    return outcome
+
+
+def _live(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> dict[Key, dict[str, Any]]:
+    """What the cluster holds of the objects' kinds, in their namespaces: one LIST each."""
+    wanted = {(o["apiVersion"], o["kind"], o["metadata"].get("namespace", "")) for o in objects}
+    wanted.add(("v1", "Namespace", ""))
+    out: dict[Key, dict[str, Any]] = {}
+    for api_version, kind, namespace in sorted(wanted):
+        resource = kube.served(api_version, kind)
+        for item in kube.list(resource, namespace=namespace or None):
+            out[ObjectRef.of(item).key] = item
+    return out
+
+
+def dist_objects(folder: Path) -> list[dict[str, Any]]:
+    """Every manifest under a dist/<env>/<cluster> folder."""
+    return [yaml.safe_load(f.read_text()) for f in sorted(folder.rglob("*.yaml"))]
