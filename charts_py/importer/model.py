@@ -97,6 +97,9 @@ class Report:
     verdicts: tuple[Verdict, ...]
     findings: tuple[str, ...] = ()
     """What the chosen profile adds beyond the adopted mesh (`prod would add ...`)."""
+    refusals: tuple[str, ...] = ()
+    """Validate's errors on the rendered file: what `meshops synth` would stop on (a conflict
+    the running mesh already has); empty when synth would take the file as it is."""
     notes: tuple[str, ...] = field(default=())
     """Files skipped while reading, and other remarks."""
 

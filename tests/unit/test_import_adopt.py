@@ -264,3 +264,24 @@ def test_the_file_is_a_valid_environment_that_reads_like_a_sample() -> None:
     assert "  - {name: v1, labels: {version: v1}}" not in adopted.text  # nested: block style
     assert "labels: {version: v1}" in adopted.text
     assert adopted.text.startswith("# yaml-language-server: $schema=")
+
+
+def test_what_synth_would_refuse_is_said_before_anyone_runs_it() -> None:
+    """Two Gateways serving one host:port on the same gateway pods (a conflict the running
+    mesh already has): the file is written as found, and the error synth would stop on is
+    printed with the report."""
+    twice = "\n---\n".join(
+        f"""
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers: [{{port: {{number: 80, name: http, protocol: HTTP}}, hosts: ["*"]}}]
+"""
+        for ns in ("shop", "blog")
+    )
+    adopted = _adopt(twice)
+    assert [v.status for v in adopted.report.verdicts[:2]] == [Status.EXACT, Status.EXACT]
+    assert any("[gateway-host-port]" in refusal for refusal in adopted.report.refusals)
+    assert _adopt(ROUTES).report.refusals == ()
