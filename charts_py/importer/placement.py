@@ -230,8 +230,7 @@ class _Builder:
         if ref.name not in self.namespaces and ref.name != self.target.namespace:
             self._out_of_band(ref, "no imported object lives in it: left as it is")
             return
-        if labels:
-            self.labels[ref.name] = labels
+        self.labels[ref.name] = labels
         rendered = ObjectRef("v1", "Namespace", "", ref.name)
         self.placed.append(Placed(ref=ref, level=Level.TOP, via=Via.MODEL, rendered_as=rendered))
 

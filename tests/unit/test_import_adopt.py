@@ -237,6 +237,9 @@ def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> No
     rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
     kinds = {(k[1], k[2], k[3]) for k in rendered.objects}
     assert ("Namespace", "", "istio-system") not in kinds
+    assert ("Namespace", "", "shop") in kinds  # found among the sources, labels kept
+    unseen = verify.render(_adopt(ROUTES).text, "adopted", "environments/adopted.yaml")
+    assert not any(kind == "Namespace" and name == "shop" for _, kind, _, name in unseen.objects)
     assert not any(kind == "Application" for kind, _, _ in kinds)
     mesh = {k for k in rendered.objects if k[0].endswith("istio.io")}
     claimed = {v.rendered_as.key for v in adopted.report.verdicts if v.rendered_as}
