@@ -67,7 +67,25 @@ def fill(obj: dict[str, Any], defaults: Table | None = None) -> dict[str, Any]:
     out = copy.deepcopy(obj)
     for path, value in rows:
         _fill(out, path, value)
+    if kind_key(out) == "core/Namespace":
+        _name_label(out)
     return out
+
+
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+
+
+def _name_label(namespace: dict[str, Any]) -> None:
+    """The API server labels every Namespace with its own name (NamespaceDefaultLabelName,
+    Kubernetes 1.21+), owned by whoever created it: a `kubectl create namespace` one, adopted,
+    would otherwise be out-of-band drift for a label nobody can change. A default the table
+    cannot hold: its value is the object's name."""
+    meta = namespace.setdefault("metadata", {})
+    labels = meta.get("labels") or {}
+    meta["labels"] = {
+        **labels,
+        NAMESPACE_NAME_LABEL: labels.get(NAMESPACE_NAME_LABEL, meta["name"]),
+    }
 
 
 def _fill(node: Any, path: Path, value: Any) -> None:

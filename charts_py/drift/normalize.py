@@ -21,10 +21,15 @@ BOOKKEEPING_METADATA = (
     "deletionGracePeriodSeconds",
 )
 # Annotations tools add to track what they applied (REFERENCE.md: must not be drift).
+# Helm's two name the release that installed an object (Helm 3.2+ checks them before it
+# adopts one): an object adopted from Helm keeps them, owned by `helm`, and they say nothing
+# about the object itself.
 BOOKKEEPING_ANNOTATIONS = (
     "kubectl.kubernetes.io/last-applied-configuration",
     "deployment.kubernetes.io/revision",
     "argocd.argoproj.io/tracking-id",
+    "meta.helm.sh/release-name",
+    "meta.helm.sh/release-namespace",
 )
 
 # Fields whose string values are resource.Quantity: the server stores them canonically

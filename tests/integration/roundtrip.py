@@ -226,8 +226,12 @@ class FirstSync:
     """What a sync of dist would do: objects whose content (anything but metadata and status)
     it changes, with the top-level fields that change; objects it creates."""
 
-    changed: dict[str, list[str]] = field(default_factory=dict)
+    changed: dict[ObjectRef, list[str]] = field(default_factory=dict)
     created: list[ObjectRef] = field(default_factory=list)
+
+    def changed_among(self, keys: set[Key]) -> dict[str, list[str]]:
+        """The changes to these objects (the imported ones)."""
+        return {str(r): f for r, f in self.changed.items() if r.key in keys}
 
     def created_traffic_or_security(self) -> list[str]:
         return [str(r) for r in self.created if r.group_kind in TRAFFIC_OR_SECURITY]
@@ -252,7 +256,7 @@ def dry_run(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> FirstSy
         fields = sorted((before.keys() | after.keys()) - {"metadata", "status"})
         moved = [f for f in fields if before.get(f) != after.get(f)]
         if moved:
-            outcome.changed[str(ref)] = moved
+            outcome.changed[ref] = moved
     return outcome
 
 

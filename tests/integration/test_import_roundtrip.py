@@ -29,23 +29,26 @@ import yaml
 from charts_py import apply, cli, kubeapi
 from charts_py.cluster import binaries, controlplane
 from charts_py.errors import UnknownKind
-from charts_py.objectref import group_of
+from charts_py.objectref import Key, group_of
 from tests.integration import roundtrip
 from tests.integration.roundtrip import Sample, Variant
 
 MODES = ("cluster", "dir")
 EXACT_SHARE = 0.9
-CRD_MANAGER = "meshops-tests"
+MANAGER = "meshops-tests"
 
 
 @pytest.fixture(scope="module")
 def gateway_api(control_plane: controlplane.LocalCluster) -> kubeapi.Cluster:
-    """Gateway API's CRDs (experimental channel: TCPRoute) on the local control plane, and a
-    connection whose discovery knows them."""
+    """What a cluster running Istio has before the samples: the control plane's namespace
+    (istio-system) and Gateway API's CRDs (experimental channel: TCPRoute); a connection
+    whose discovery knows them."""
     kube = kubeapi.Cluster.connect(control_plane.kubeconfig)
+    system = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "istio-system"}}
+    kube.apply(system, field_manager=MANAGER)
     folder = resources.files("charts_py") / "crds" / "gateway-api" / "experimental"
     for file in sorted(folder.iterdir(), key=lambda f: f.name):
-        kube.apply(yaml.safe_load(file.read_text()), field_manager=CRD_MANAGER)
+        kube.apply(yaml.safe_load(file.read_text()), field_manager=MANAGER)
     deadline = time.monotonic() + 60
     while True:
         kube = kubeapi.Cluster.connect(control_plane.kubeconfig)
@@ -72,12 +75,29 @@ def installed(
     placed = {}
     for variant in sample.variants:
         namespace = f"imp-{mode[0]}-{_slug(variant.name)[:40]}-{uuid.uuid4().hex[:6]}"
-        tools.kubectl("create", "namespace", namespace)
-        tools.kubectl("label", "namespace", namespace, "istio-injection=enabled")
-        placed[variant] = (namespace, tools.install(variant, namespace, tmp_path))
+        if mode == "cluster":  # as the READMEs do it
+            tools.kubectl("create", "namespace", namespace)
+            tools.kubectl("label", "namespace", namespace, "istio-injection=enabled")
+            own = []
+        else:  # a folder of manifests holds its namespace, labels and all
+            own = [_namespace_file(namespace, tmp_path)]
+            tools.kubectl("apply", "-f", str(own[0]))
+        placed[variant] = (namespace, own + tools.install(variant, namespace, tmp_path))
     yield placed
     for namespace, _ in placed.values():
         gateway_api.request("DELETE", f"/api/v1/namespaces/{namespace}")
+
+
+def _namespace_file(name: str, folder: Path) -> Path:
+    file = folder / f"namespace-{name}.yaml"
+    labels = {"istio-injection": "enabled"}
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": name, "labels": labels},
+    }
+    file.write_text(yaml.safe_dump(namespace))
+    return file
 
 
 CASES = [(sample, mode) for sample in roundtrip.SAMPLE_SET for mode in MODES]
@@ -101,21 +121,19 @@ def test_first_sync_after_import_is_a_no_op(
     assert cli.main(["synth"]) == 0
     _commit(repo)
 
-    objects = [o for env in reports for o in roundtrip.dist_objects(repo / "dist" / env)]
-    sync = roundtrip.dry_run(gateway_api, objects)
-    _print_table(sample, mode, installed, reports, sync)
-    assert sync.changed == {}
-    assert sync.created_traffic_or_security() == []
-
-    apply.apply(gateway_api, objects)
-    for env in reports:
-        out = tmp_path / f"{env}.drift.json"
-        args = ["drift", "--env", env, "--cluster", _cluster(env), "--repo", str(repo)]
-        args += ["--kubeconfig", kubeconfig, "--format", "json", "--output", str(out)]
-        code = cli.main(args)
-        drift = json.loads(out.read_text())
-        diverged = [r for r in drift["resources"] if r["status"] != "in-sync"]
-        assert (code, diverged) == (0, []), env
+    dists = {env: roundtrip.dist_objects(repo / "dist" / env) for env in reports}
+    failures = []
+    for (env, objects), variant in zip(dists.items(), installed, strict=True):
+        sync = roundtrip.dry_run(gateway_api, objects)
+        changed = sync.changed_among({_key(o) for o in reports[env]["objects"]})
+        created = sync.created_traffic_or_security()
+        apply.apply(gateway_api, objects)
+        diverged = _drift(env, repo, kubeconfig, tmp_path)
+        _print_row(sample, variant, mode, reports[env], not (changed or created or diverged))
+        if changed or created or diverged:
+            failures.append(f"{env} ({variant.name}): changed {changed}, created {created}")
+            failures += diverged
+    assert not failures, "\n".join(failures)
 
     mesh = [o for r in reports.values() for o in r["objects"] if _mesh(o["apiVersion"])]
     exact = sum(o["status"] == "exact" for o in mesh)
@@ -127,6 +145,19 @@ def test_first_sync_after_import_is_a_no_op(
             assert obj["reason"]
 
 
+def _drift(env: str, repo: Path, kubeconfig: str, tmp_path: Path) -> list[str]:
+    """`meshops drift` of the environment: what is not in sync, a line each (none: exit 0).
+    Each environment is synced and checked before the next one's sync: the environments
+    share a cluster, and the objects every environment renders for its cluster (the drift
+    job's) are the last sync's."""
+    out = tmp_path / f"{env}.drift.json"
+    args = ["drift", "--env", env, "--cluster", _cluster(env), "--repo", str(repo)]
+    code = cli.main([*args, "--kubeconfig", kubeconfig, "--format", "json", "--output", str(out)])
+    report = json.loads(out.read_text())
+    diverged = [_said(r) for r in report["resources"] if r["status"] != "in-sync"]
+    return diverged if code == 0 else [f"{env}: drift exit {code}", *diverged]
+
+
 def _imported(
     sample: Sample,
     mode: str,
@@ -134,20 +165,17 @@ def _imported(
     kubeconfig: str,
     tmp_path: Path,
 ) -> dict[str, dict[str, Any]]:
-    """`meshops import` as a user runs it: from the cluster, one environment reading every
-    variant's namespace; from the files, one environment per variant (a folder import takes
-    one namespace). The report of each environment, by its name."""
-    if mode == "cluster":
-        env = _slug(sample.name)[:40]
-        args = ["--kubeconfig", kubeconfig]
-        for namespace, _ in installed.values():
-            args += ["--namespace", namespace]
-        return {env: _import(env, args, tmp_path)}
+    """`meshops import` as a user runs it, once per variant (each its own environment and
+    cluster: two variants side by side would serve the same gateway host and port twice,
+    which validate rightly refuses), reading its namespace from the cluster or its files
+    from the folder. The report of each environment, by its name."""
     reports = {}
     for i, (namespace, files) in enumerate(installed.values()):
-        env = f"{_slug(sample.name)[:36]}-{i}"
-        args = ["--from-dir", *map(str, files), "--namespace", namespace]
-        reports[env] = _import(env, args, tmp_path)
+        env = f"{_slug(sample.name)[:36]}-{mode[0]}{i}"  # one of its own in the session
+        source = (
+            ["--kubeconfig", kubeconfig] if mode == "cluster" else ["--from-dir", *map(str, files)]
+        )
+        reports[env] = _import(env, [*source, "--namespace", namespace], tmp_path)
     return reports
 
 
@@ -173,6 +201,19 @@ def _commit(repo: Path) -> None:
     work.git.commit("-m", "import")
 
 
+def _said(result: dict[str, Any]) -> str:
+    """One drift result in a line: the object, its verdict, each path and its manager."""
+    paths = [f"{d['path']} ({d.get('manager')})" for d in result.get("differences") or []]
+    where = f"{result['namespace']}/" if result["namespace"] else ""
+    return f"{result['kind']} {where}{result['name']}: {result['status']} {', '.join(paths)}"
+
+
+def _key(reported: dict[str, Any]) -> Key:
+    """An object of the import report, as the cluster keys it."""
+    group = group_of(reported["apiVersion"])
+    return group, reported["kind"], reported["namespace"] or "", reported["name"]
+
+
 def _mesh(api_version: str) -> bool:
     group = group_of(api_version)
     return group.endswith(".istio.io") or group == "gateway.networking.k8s.io"
@@ -182,23 +223,16 @@ def _slug(name: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")
 
 
-def _print_table(
-    sample: Sample,
-    mode: str,
-    installed: dict[Variant, tuple[str, list[Path]]],
-    reports: dict[str, dict[str, Any]],
-    sync: roundtrip.FirstSync,
+def _print_row(
+    sample: Sample, variant: Variant, mode: str, report: dict[str, Any], no_op: bool
 ) -> None:
-    """Per variant: objects, exact, approximate, not-expressible, and whether its first sync
-    is a no-op (no spec changed, no traffic or security object created)."""
-    rows = [o for r in reports.values() for o in r["objects"]]
-    bad = set(sync.changed) | set(sync.created_traffic_or_security())
-    for variant, (namespace, _) in installed.items():
-        mine = [o for o in rows if o["namespace"] == namespace or o["name"] == namespace]
-        count = Counter(o["status"] for o in mine)
-        no_op = not any(f"{namespace}/" in b for b in bad)
-        print(
-            f"ROUNDTRIP {sample.name} {variant.name} from-{mode}: objects={len(mine)} "
-            f"exact={count['exact']} approximate={count['approximate']} "
-            f"not-expressible={count['not-expressible']} sync-no-op={'yes' if no_op else 'no'}"
-        )
+    """One variant's line: objects, exact, approximate, not-expressible, and whether its
+    first sync was proven a no-op (no spec changed, no traffic or security object made,
+    drift in sync afterwards)."""
+    count = Counter(o["status"] for o in report["objects"])
+    via = Counter(o["via"] for o in report["objects"] if o["status"] == "exact")
+    print(
+        f"ROUNDTRIP {sample.name} {variant.name} from-{mode}: objects={len(report['objects'])} "
+        f"exact={count['exact']} (via model {via['model']}) approximate={count['approximate']} "
+        f"not-expressible={count['not-expressible']} sync-no-op={'yes' if no_op else 'no'}"
+    )

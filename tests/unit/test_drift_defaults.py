@@ -60,6 +60,17 @@ def test_fill_sets_defaults_only_where_git_has_the_parent() -> None:
     assert defaults.from_json(json.loads(text)) == ("v1.0.0", table)
 
 
+def test_a_namespace_is_labelled_with_its_name_as_the_server_does() -> None:
+    """kube-apiserver sets `kubernetes.io/metadata.name` on every Namespace; an adopted one
+    (made by `kubectl create namespace`) is in sync without it in git."""
+    git = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "shop"}}
+    filled = defaults.fill(git, {})
+    assert filled["metadata"]["labels"] == {"kubernetes.io/metadata.name": "shop"}
+    assert git["metadata"] == {"name": "shop"}  # the input is not changed
+    service = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "shop"}}
+    assert "labels" not in defaults.fill(service, {})["metadata"]
+
+
 def test_the_committed_table_names_its_kubernetes_version() -> None:
     from importlib import resources
 
