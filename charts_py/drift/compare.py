@@ -251,14 +251,8 @@ ARGOCD_TRACKING_LABEL = ("metadata", "labels", "app.kubernetes.io/instance")
 "Resource Tracking"): ours when the syncer owns it, a hand edit otherwise."""
 
 
-NAMESPACE_NAME_LABEL = ("metadata", "labels", "kubernetes.io/metadata.name")
-"""The API server sets this label on every Namespace, to its name (Kubernetes 1.22+,
-NamespaceDefaultLabelName); managedFields credit it to whoever created the namespace
-(`kubectl create namespace`: kubectl-create), so an adopted namespace is not drift for it."""
-
-
 def _bookkeeping(path: fields.Path, by_syncer: bool) -> bool:
-    if not path or path[0] == "status" or path == NAMESPACE_NAME_LABEL:
+    if not path or path[0] == "status":
         return True
     if by_syncer and path == ARGOCD_TRACKING_LABEL:
         return True
