@@ -137,3 +137,11 @@ def test_an_unreachable_cluster(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 def test_one_source_exactly(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert "--from-dir" in _bad(tmp_path, capsys)
+
+
+def test_names_that_are_not_dns_labels(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert "--cluster" in _bad(tmp_path, capsys, *_from_samples(), "--cluster", "East_1")
+    argv = ["import", "--env", "Prod", "--environments", str(tmp_path), *_from_samples()]
+    assert cli.main(argv) == 2
+    assert "--env" in capsys.readouterr().err
+    assert not any(tmp_path.iterdir())
