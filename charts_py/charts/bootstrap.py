@@ -54,7 +54,9 @@ def reach(envs: list[Environment]) -> Reach:
             (c.name, ns)
             for env in envs
             for c in env.spec.clusters
-            for ns in drift_job.managed_namespaces(env)
+            # The mesh root is every Application's destination (below), even where the
+            # control plane is out of band and dist/ puts nothing there (an adopted mesh).
+            for ns in {*drift_job.managed_namespaces(env), naming.MESH_ROOT}
             if ns not in owned
         }
     )

@@ -21,6 +21,7 @@ Plain data and functions of the Environment: no cdk8s.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -234,7 +235,17 @@ def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
 
 
 def of_cluster(env: Environment, cluster: Cluster) -> Installation:
-    """The installation of one cluster of `env`."""
+    """The installation of one cluster of `env`; an out-of-band control plane (`mesh.managed:
+    false`) is not declared: Istio's usual gateways and an istiod are assumed, and the rules
+    that judge by them say so."""
+    if not env.mesh.managed:
+        return dataclasses.replace(
+            ASSUMED,
+            environment=env.name,
+            cluster=cluster.name,
+            secrets=_secrets(env, cluster),
+            workloads=_deployed_by_others(env),
+        )
     gateways = [INGRESS]
     if any(via_egress_gateway(env, e) for e in env.spec.external_services):
         gateways.append(EGRESS)

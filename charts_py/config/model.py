@@ -740,7 +740,9 @@ class EnvironmentFile(NamespaceWide):
     """Application teams, each describing its namespaces in `environments/<env>/<team>.yaml`."""
     namespace_labels: dict[Name, dict[LabelKey, LabelValue]] = Field(default_factory=dict)
     """The labels an application namespace carries (its injection labels, as found: `meshops
-    import` writes them), instead of the `istio.io/rev` label meshops would set."""
+    import` writes them), instead of the `istio.io/rev` label meshops would set. With an
+    out-of-band control plane (`mesh.managed: false`), meshops renders only the Namespaces
+    named here: the others stay as their owners made them."""
     experiments: list[Experiment] = Field(default_factory=list)
     load_tests: list[LoadTest] = Field(default_factory=list)
     drift: Drift = Field(default_factory=Drift)

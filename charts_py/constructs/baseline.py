@@ -30,6 +30,8 @@ class Namespaces(Construct):
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, "namespaces")
         for ns in env.namespaces:
+            if not env.mesh.managed and ns.name not in env.spec.namespace_labels:
+                continue  # an adopted mesh's namespace, left as found unless its labels are said
             emit(
                 self,
                 kinds.NAMESPACE,

@@ -59,7 +59,15 @@ def managed_namespaces(env: Environment) -> list[str]:
     holds it to dist/)."""
     adapter = {naming.ADAPTER_NAMESPACE} if metrics_adapter.used_metrics(env) else set()
     apps = {ns.name for ns in env.namespaces}
-    return sorted(apps | {naming.MESH_ROOT, NAMESPACE} | adapter)
+    return sorted(apps | _mesh_root(env) | {NAMESPACE} | adapter)
+
+
+def _mesh_root(env: Environment) -> set[str]:
+    """Istio's root namespace, where meshops puts the control plane's objects and the
+    mesh-wide PeerAuthentication and Telemetry; none of them when the control plane is
+    installed out of band and the policy adds neither (an adopted mesh)."""
+    mesh_wide = env.mesh.managed or env.policy.mtls_mode or env.policy.telemetry
+    return {naming.MESH_ROOT} if mesh_wide else set()
 
 
 def _binding(role_kind: str) -> dict[str, Any]:

@@ -77,7 +77,8 @@ class Monitoring(Construct):
             "selector": {"matchLabels": {"istio": "pilot"}},
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
-        emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
+        if env.mesh.managed:  # an out-of-band istiod: its namespace and labels are not ours
+            emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
         if env.policy.alerts:
             mesh_rules = _slo_rules(env, ns, "Mesh", None, env.traced(env.policy).alerts)
             emit(

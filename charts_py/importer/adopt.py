@@ -47,6 +47,7 @@ def adopt(
         env=target.env,
         verdicts=tuple(verdicts),
         findings=tuple(findings.added(target.profile, verdicts, rendered)),
+        refusals=tuple(verify.refusals(rendered)),
         notes=tuple(notes),
     )
     return Adopted(text=text, report=report)

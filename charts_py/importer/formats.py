@@ -26,6 +26,9 @@ def text(report: Report, output: Path) -> str:
     if report.findings:
         lines.append("findings (what the profile would change):")
         lines += [f"  {finding}" for finding in report.findings]
+    if report.refusals:
+        lines.append("meshops synth would stop on (fix the mesh, or the file, first):")
+        lines += [f"  {refusal}" for refusal in report.refusals]
     if report.notes:
         lines.append("notes:")
         lines += [f"  {note}" for note in report.notes]

@@ -80,25 +80,13 @@ class Verdict:
     def to_json(self) -> dict[str, Any]:
         rendered = self.rendered_as
         return {
-            "apiVersion": self.ref.api_version,
-            "kind": self.ref.kind,
-            "namespace": self.ref.namespace,
-            "name": self.ref.name,
+            **self.ref.to_json(),
             "status": str(self.status),
-            "renderedAs": None if rendered is None else _ref(rendered),
+            "renderedAs": None if rendered is None else rendered.to_json(),
             "via": None if self.via is None else str(self.via),
             "differences": [d.to_json() for d in self.differences],
             "reason": self.reason,
         }
-
-
-def _ref(ref: ObjectRef) -> dict[str, str]:
-    return {
-        "apiVersion": ref.api_version,
-        "kind": ref.kind,
-        "namespace": ref.namespace,
-        "name": ref.name,
-    }
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -109,6 +97,9 @@ class Report:
     verdicts: tuple[Verdict, ...]
     findings: tuple[str, ...] = ()
     """What the chosen profile adds beyond the adopted mesh (`prod would add ...`)."""
+    refusals: tuple[str, ...] = ()
+    """Validate's errors on the rendered file: what `meshops synth` would stop on (a conflict
+    the running mesh already has); empty when synth would take the file as it is."""
     notes: tuple[str, ...] = field(default=())
     """Files skipped while reading, and other remarks."""
 

@@ -11,7 +11,6 @@ down by the caller (`demoted`), so the file never keeps a placement that was not
 from __future__ import annotations
 
 import enum
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,8 +18,8 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
-from charts_py.config import istio_objects, model, profiles
-from charts_py.importer import workloads
+from charts_py.config import istio_objects
+from charts_py.importer import service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
 from charts_py.validate import crd_schema, schemas
@@ -231,8 +230,7 @@ class _Builder:
         if ref.name not in self.namespaces and ref.name != self.target.namespace:
             self._out_of_band(ref, "no imported object lives in it: left as it is")
             return
-        if labels:
-            self.labels[ref.name] = labels
+        self.labels[ref.name] = labels
         rendered = ObjectRef("v1", "Namespace", "", ref.name)
         self.placed.append(Placed(ref=ref, level=Level.TOP, via=Via.MODEL, rendered_as=rendered))
 
@@ -253,59 +251,26 @@ class _Builder:
             return
         if floor <= Level.TOP:
             self._list(ref.namespace, key).append({"name": ref.name, **spec})
-            kind = kinds.extension(f"{ref.group}/v1", ref.kind)
-            rendered = ObjectRef(kind.api_version, ref.kind, ref.namespace, ref.name)
-            self.placed.append(
-                Placed(ref=ref, level=Level.TOP, via=Via.MODEL, rendered_as=rendered, reason=why)
-            )
+            self._typed(ref, Level.TOP, why)
             return
         self._extension(obj, ref, Level.EXTENSION, why)
 
     def _service_level(self, ref: ObjectRef, spec: dict[str, Any]) -> bool:
         """A VirtualService or DestinationRule of exactly one service's host, in the shape
         that service's own fields render: placed there (True), else False."""
-        if ref.kind == "VirtualService":
-            hosts = spec.get("hosts") or []
-            found = self._service_of(ref.namespace, hosts[0] if len(hosts) == 1 else None)
-            if (
-                found is None
-                or not set(spec) <= {"hosts", *ROUTES}
-                or "virtualService" in found.get("names", {})
-            ):
-                return False
-            if not _name_fits(ref.name):
-                return False
-            found.pop("http")
-            for route in ROUTES:
-                if route in spec:
-                    found[route] = spec[route]
-            if not any(route in found for route in ROUTES):
-                found["http"] = []
-            self._name(found, "virtualService", ref.name)
-        elif ref.kind == "DestinationRule":
-            found = self._service_of(ref.namespace, spec.get("host"))
-            if found is None or "destinationRule" not in found or not _subsets_fit(spec):
-                return False
-            if not _name_fits(ref.name):
-                return False
-            del found["destinationRule"]
-            found["versions"] = [_version(subset) for subset in spec["subsets"]]
-            policy = spec.get("trafficPolicy")
-            if policy or _profile_adds_policy(self.target.profile):
-                found["trafficPolicy"] = policy or {}
-            self._name(found, "destinationRule", ref.name)
-        else:
+        host = spec.get("host") if ref.kind == "DestinationRule" else _only(spec.get("hosts"))
+        entry = self._service_of(ref.namespace, host)
+        if entry is None or not service_fields.fits(ref.name):
             return False
-        rendered = ObjectRef(
-            kinds.extension(f"{ref.group}/v1", ref.kind).api_version,
-            ref.kind,
-            ref.namespace,
-            ref.name,
-        )
-        self.placed.append(
-            Placed(ref=ref, level=Level.SERVICE, via=Via.MODEL, rendered_as=rendered)
-        )
-        return True
+        if ref.kind == "VirtualService":
+            placed = service_fields.routes(entry, ref.name, spec)
+        elif ref.kind == "DestinationRule":
+            placed = service_fields.subsets(entry, ref.name, spec, self.target.profile)
+        else:
+            placed = False
+        if placed:
+            self._typed(ref, Level.SERVICE, None)
+        return placed
 
     def _service_of(self, namespace: str, host: object) -> dict[str, Any] | None:
         """The services: entry whose FQDN is `host` exactly (meshops writes FQDNs)."""
@@ -314,10 +279,13 @@ class _Builder:
                 return entry
         return None
 
-    @staticmethod
-    def _name(entry: dict[str, Any], kind: str, name: str) -> None:
-        if name != entry["name"]:
-            entry.setdefault("names", {})[kind] = name
+    def _typed(self, ref: ObjectRef, level: Level, why: str | None) -> None:
+        """Placed in a typed field: rendered as meshops writes the kind (its v1)."""
+        kind = next(k for k in kinds.MESH_KINDS if (k.group, k.kind) == (ref.group, ref.kind))
+        rendered = ObjectRef(kind.api_version, ref.kind, ref.namespace, ref.name)
+        self.placed.append(
+            Placed(ref=ref, level=level, via=Via.MODEL, rendered_as=rendered, reason=why)
+        )
 
     def _extension(
         self, obj: dict[str, Any], ref: ObjectRef, level: Level, why: str | None
@@ -384,12 +352,16 @@ class _Builder:
         return out | {key: wide[key] for key in TOP_ORDER if key in wide}
 
 
-ROUTES = ("http", "tcp", "tls")
 NAME_LABEL = "kubernetes.io/metadata.name"
 """Set by the API server on every Namespace (its name): never the file's to say."""
 UNKNOWN_REGION = "unknown"
 """A cluster's region, which nothing an import reads says (it matters for locality failover
 across clusters only): the file says so, for the platform team to fill in."""
+
+
+def _only(hosts: object) -> object:
+    """The one host of a `hosts` list (None for none or several)."""
+    return hosts[0] if isinstance(hosts, list) and len(hosts) == 1 else None
 
 
 def _custom(group: str) -> bool:
@@ -421,37 +393,3 @@ def _invalid(entry_type: type[BaseModel], name: str, spec: dict[str, Any]) -> st
         where = ".".join(str(p) for p in first["loc"])
         return f"{where}: {first['msg']}"
     return None
-
-
-def _name_fits(name: str) -> bool:
-    """A service's object name is a DNS label of at most 52 characters (model.Name)."""
-    return re.fullmatch(model.DNS_LABEL, name) is not None and len(name) <= 52
-
-
-def _subsets_fit(spec: dict[str, Any]) -> bool:
-    """A DestinationRule that a service's versions render: host, subsets (each with its
-    name, labels and optional traffic policy), optional traffic policy, nothing else."""
-    subsets = spec.get("subsets")
-    if not set(spec) <= {"host", "trafficPolicy", "subsets"} or not subsets:
-        return False
-    return all(
-        isinstance(s, dict)
-        and set(s) <= {"name", "labels", "trafficPolicy"}
-        and _name_fits(str(s.get("name", "")))
-        and s.get("labels")
-        for s in subsets
-    )
-
-
-def _version(subset: dict[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": subset["name"], "labels": dict(subset["labels"])}
-    if subset.get("trafficPolicy"):
-        out["trafficPolicy"] = subset["trafficPolicy"]
-    return out
-
-
-def _profile_adds_policy(profile: str) -> bool:
-    """Whether the profile would give a service's DestinationRule a traffic policy of its
-    own (then an adopted rule without one says `trafficPolicy: {}`)."""
-    policy = profiles.PROFILES[profile]
-    return any(policy.get(key) for key in ("loadBalancer", "outlierDetection", "connectionPool"))

@@ -4,12 +4,13 @@ file and the report (bad input stops it before anything is written)."""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from charts_py import kubeapi, yamlio
-from charts_py.config import environment
+from charts_py.config import environment, model
 from charts_py.errors import ConfigError
 from charts_py.importer import adopt, formats, sources
 from charts_py.importer.model import Inexpressible
@@ -52,13 +53,16 @@ def run(options: Options) -> Outcome:
     output = options.output or options.environments / f"{options.env}.yaml"
     if not environment.ENV_NAME.match(options.env):
         raise ConfigError("--env", "", f"environment name {options.env!r} must be a DNS label")
+    cluster = options.cluster or f"{options.env}-1"
+    if not re.fullmatch(model.DNS_LABEL, cluster) or len(cluster) > 52:
+        raise ConfigError("--cluster", "", f"cluster name {cluster!r} must be a DNS label")
     if output.exists() and not options.force:
         raise ConfigError(str(output), "", "exists: pass --force to replace it")
     found, plurals = _read(options)
     repo_url, notes = _repo_url(options.environments, output)
     target = Target(
         env=options.env,
-        cluster=options.cluster or f"{options.env}-1",
+        cluster=cluster,
         profile=options.profile,
         namespace=adopt.platform_namespace(found.objects, options.namespaces),
         repo_url=repo_url,

@@ -5,8 +5,10 @@ quantities; drift/compare.py: every path that differs, both ways)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from charts_py.config import environment
@@ -16,7 +18,9 @@ from charts_py.drift.model import Change
 from charts_py.importer.model import Difference, Status, Verdict, Via
 from charts_py.importer.placement import Placed
 from charts_py.objectref import Key, ObjectRef
-from charts_py.render import synth
+from charts_py.render import checks, synth
+from charts_py.render.manifest import Manifest
+from charts_py.validate import engine
 
 WHY = {
     Change.CHANGED: "the typed field renders another value here",
@@ -31,14 +35,28 @@ class Rendered:
     """The loaded environment and every object it renders, by identity (group, kind, ns, name)."""
 
     env: Environment
-    objects: dict[Key, dict[str, Any]]
+    manifests: list[Manifest]
+
+    @functools.cached_property
+    def objects(self) -> dict[Key, dict[str, Any]]:
+        return {ObjectRef.of(m.obj).key: m.obj for m in self.manifests}
 
 
 def render(text: str, name: str, display: str) -> Rendered:
     """Load the file's text as synth would and render every object of the environment."""
     env = environment.load_text(text, name, display)
-    manifests = synth.manifests([env], [env])
-    return Rendered(env=env, objects={ObjectRef.of(m.obj).key: m.obj for m in manifests})
+    return Rendered(env=env, manifests=synth.manifests([env], [env]))
+
+
+def refusals(rendered: Rendered) -> list[str]:
+    """Validate's errors on the rendered objects, each one line: what would stop `meshops
+    synth` (a conflict the running mesh already has, say two Gateways on one host:port)."""
+    envs = {rendered.env.name: rendered.env}
+    try:
+        checks.validated(rendered.manifests, envs, Path("dist"))  # names files as synth would
+    except engine.ValidationFailed as failed:
+        return [finding.text for finding in failed.report.errors]
+    return []
 
 
 def verdicts(

@@ -94,7 +94,7 @@ def test_shared_options_mean_the_same_in_every_command() -> None:
             seen.setdefault(flag, set()).add(shape)
     assert {flag: len(shapes) for flag, shapes in seen.items()} == dict.fromkeys(SHARED, 1)
     users = {n for n, p in commands().items() if option(p, "--context")}
-    assert users == {"apply", "drift", "backup", "restore", "propose"}
+    assert users == {"apply", "drift", "backup", "restore", "propose", "import"}
 
 
 def test_format_choices_are_the_named_formats() -> None:

@@ -22,7 +22,7 @@ OVERVIEW = REPO / "docs" / "synth.md"
 
 _FENCE = re.compile(r"^```[a-z]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
 _SYNOPSIS = re.compile(r"^meshops ([a-z]+)\b(.*)$")
-_OPTION = re.compile(r"(--[a-z][a-z-]*)(?:[ =]([A-Za-z|]+))?")
+_OPTION = re.compile(r"(--[a-z][a-z-]*)(?:[ =]([A-Za-z][A-Za-z|-]*))?")
 
 
 def _commands() -> dict[str, argparse.ArgumentParser]:

@@ -237,6 +237,9 @@ def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> No
     rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
     kinds = {(k[1], k[2], k[3]) for k in rendered.objects}
     assert ("Namespace", "", "istio-system") not in kinds
+    assert ("Namespace", "", "shop") in kinds  # found among the sources, labels kept
+    unseen = verify.render(_adopt(ROUTES).text, "adopted", "environments/adopted.yaml")
+    assert not any(kind == "Namespace" and name == "shop" for _, kind, _, name in unseen.objects)
     assert not any(kind == "Application" for kind, _, _ in kinds)
     mesh = {k for k in rendered.objects if k[0].endswith("istio.io")}
     claimed = {v.rendered_as.key for v in adopted.report.verdicts if v.rendered_as}
@@ -264,3 +267,24 @@ def test_the_file_is_a_valid_environment_that_reads_like_a_sample() -> None:
     assert "  - {name: v1, labels: {version: v1}}" not in adopted.text  # nested: block style
     assert "labels: {version: v1}" in adopted.text
     assert adopted.text.startswith("# yaml-language-server: $schema=")
+
+
+def test_what_synth_would_refuse_is_said_before_anyone_runs_it() -> None:
+    """Two Gateways serving one host:port on the same gateway pods (a conflict the running
+    mesh already has): the file is written as found, and the error synth would stop on is
+    printed with the report."""
+    twice = "\n---\n".join(
+        f"""
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  selector: {{istio: ingressgateway}}
+  servers: [{{port: {{number: 80, name: http, protocol: HTTP}}, hosts: ["*"]}}]
+"""
+        for ns in ("shop", "blog")
+    )
+    adopted = _adopt(twice)
+    assert [v.status for v in adopted.report.verdicts[:2]] == [Status.EXACT, Status.EXACT]
+    assert any("[gateway-host-port]" in refusal for refusal in adopted.report.refusals)
+    assert _adopt(ROUTES).report.refusals == ()
