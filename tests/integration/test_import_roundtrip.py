@@ -250,13 +250,22 @@ def _slug(name: str) -> str:
 def _print_row(
     sample: Sample, variant: Variant, mode: str, report: dict[str, Any], no_op: bool
 ) -> None:
-    """One variant's line: objects, exact, approximate, not-expressible, and whether its
-    first sync was proven a no-op (no spec changed, no traffic or security object made,
-    drift in sync afterwards)."""
-    count = Counter(o["status"] for o in report["objects"])
-    via = Counter(o["via"] for o in report["objects"] if o["status"] == "exact")
+    """One variant's line: objects, exact, approximate, not-expressible (and of them the
+    Istio and Gateway API objects), and whether its first sync was proven a no-op (no spec
+    changed, no traffic or security object made, drift in sync afterwards)."""
+    objects = report["objects"]
+    count = Counter(o["status"] for o in objects)
+    istio = [o for o in objects if group_of(o["apiVersion"]).endswith(".istio.io")]
+    gateway = [o for o in objects if group_of(o["apiVersion"]) == GATEWAY_API]
     print(
-        f"ROUNDTRIP {sample.name} {variant.name} from-{mode}: objects={len(report['objects'])} "
-        f"exact={count['exact']} (via model {via['model']}) approximate={count['approximate']} "
-        f"not-expressible={count['not-expressible']} sync-no-op={'yes' if no_op else 'no'}"
+        f"ROUNDTRIP {sample.name} {variant.name} from-{mode}: objects={len(objects)} "
+        f"exact={count['exact']} approximate={count['approximate']} "
+        f"not-expressible={count['not-expressible']} "
+        f"istio-exact={_exact(istio)}/{len(istio)} "
+        f"gateway-api-exact-via-model={_exact(gateway, 'model')}/{len(gateway)} "
+        f"sync-no-op={'yes' if no_op else 'no'}"
     )
+
+
+def _exact(objects: list[dict[str, Any]], via: str | None = None) -> int:
+    return sum(o["status"] == "exact" and via in (None, o["via"]) for o in objects)
