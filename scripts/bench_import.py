@@ -10,6 +10,8 @@ scratch repository as the drift benchmark does. Then times, taking turns, best o
            environment file, and rendering it again to verify every claim
 - drift:   `meshops drift --env estate` of the same cluster, the CLI's `main` in a fresh
            process, timed inside
+- read:    import's reading alone (`importer.sources.from_cluster`, discovery included), in a
+           fresh process, timed inside: what of import's time is the cluster's
 
 Both are timed inside the process, after the interpreter's start-up and `charts_py.cli`'s
 import (the same for both). The ratio import / drift is the measure (target <= 2x). Asserts
@@ -37,6 +39,15 @@ from charts_py import apply, kubeapi
 from charts_py.cluster import controlplane
 
 TARGET = 2.0
+
+READ = """
+import json, sys, time
+from charts_py import kubeapi
+from charts_py.importer import sources
+started = time.perf_counter()
+found = sources.from_cluster(kubeapi.Cluster.connect(sys.argv[1]), [])
+print(json.dumps({"seconds": time.perf_counter() - started, "objects": len(found.objects)}))
+"""
 
 CHILD = """
 import json, os, sys, time
@@ -84,6 +95,17 @@ class Runs:
         print(f"  import: {seconds:.2f}s", flush=True)
         return seconds
 
+    def read(self) -> float:
+        done = subprocess.run(
+            [sys.executable, "-c", READ, self.kubeconfig],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        print(f"  read: {result['seconds']:.2f}s ({result['objects']} objects)", flush=True)
+        return float(result["seconds"])
+
     def drifted(self) -> float:
         argv = ["drift", "--env", "estate", "--repo", str(self.repo)]
         argv += ["--kubeconfig", self.kubeconfig, "--format", "json", "--output", os.devnull]
@@ -112,7 +134,9 @@ def main() -> int:
             apply_s = time.perf_counter() - started
             say(f"applied the estate: {len(objects)} objects in {apply_s:.0f}s")
             runs = Runs(work, repo, local.kubeconfig)
-            import_s, drift_s = bench_drift.taking_turns(args.runs, runs.imported, runs.drifted)
+            import_s, drift_s, read_s = bench_drift.taking_turns(
+                args.runs, runs.imported, runs.drifted, runs.read
+            )
         finally:
             controlplane.down(state)
     summary = runs.report.get("summary", {})
@@ -121,6 +145,7 @@ def main() -> int:
     say(f"import read {read} objects: {summary}")
     say(f"  meshops import (best of {args.runs}): {import_s:.2f}s")
     say(f"  meshops drift  (best of {args.runs}): {drift_s:.2f}s")
+    say(f"  of import: reading the cluster {read_s:.2f}s, the rest {import_s - read_s:.2f}s")
     say(f"  import / drift: {ratio:.2f}x (target <= {TARGET:.0f}x)")
     say(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.docs:
@@ -132,6 +157,8 @@ def main() -> int:
         rows = [
             [what, f"{import_s:.2f} s", f"{drift_s:.2f} s (`meshops drift`, same cluster)",
              f"{ratio:.2f}x", f"<= {TARGET:.0f}x: {benchdoc.verdict(ratio <= TARGET)}"],
+            ["of which reading the cluster (`importer.sources.from_cluster`)", f"{read_s:.2f} s",
+             "", f"{read_s / drift_s:.2f}x drift", ""],
         ]  # fmt: skip
         benchdoc.write("import", ("what", "meshops", "baseline", "ratio", "target"), rows, record)
     return 0
