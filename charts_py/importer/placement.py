@@ -101,7 +101,8 @@ class Target:
     cluster: str
     profile: str
     namespace: str
-    repo_url: str
+    argocd: Mapping[str, Any]
+    """The `argocd:` block, as the folder's other environment files have it."""
     inexpressible: Inexpressible
     plurals: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """Resource names by (group, kind), from the API server's discovery (a cluster's
@@ -331,7 +332,7 @@ class _Builder:
             "profile": t.profile,
             "namespace": t.namespace,
             "clusters": [{"name": t.cluster, "region": UNKNOWN_REGION, "network": t.cluster}],
-            "argocd": {"repoURL": t.repo_url},
+            "argocd": dict(t.argocd),
             "mesh": {"managed": False},
         }
         if self.labels:
