@@ -58,7 +58,6 @@ class Variant:
 class Sample:
     name: str
     variants: tuple[Variant, ...]
-    gateway_api: bool = False
 
 
 def _bookinfo_networking() -> Sample:
@@ -88,7 +87,7 @@ def _bookinfo_gateway_api() -> Sample:
         routes / "bookinfo-gateway.yaml",
     )
     variants = [Variant(f.stem, (*base, f)) for f in sorted(routes.glob("route-*.yaml"))]
-    return Sample("bookinfo-gateway-api", tuple(variants), gateway_api=True)
+    return Sample("bookinfo-gateway-api", tuple(variants))
 
 
 HTTPBIN = SAMPLES / "httpbin"
@@ -110,7 +109,6 @@ SAMPLE_SET: tuple[Sample, ...] = (
                 "helm", (HTTPBIN / "httpbin.yaml", HTTPBIN / "httpbin-gateway.yaml"), helm=True
             ),
         ),
-        gateway_api=True,
     ),
     Sample(
         "helloworld",
@@ -128,7 +126,6 @@ SAMPLE_SET: tuple[Sample, ...] = (
                 ),
             ),
         ),
-        gateway_api=True,
     ),
     Sample(
         "tcp-echo",
@@ -160,7 +157,6 @@ SAMPLE_SET: tuple[Sample, ...] = (
                 ),
             ),
         ),
-        gateway_api=True,
     ),
     Sample(
         "microservices-demo",

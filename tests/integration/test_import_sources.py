@@ -4,7 +4,6 @@ kubectl, read back with `sources.from_cluster` (discovery, one LIST per kind), a
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,8 @@ from charts_py.errors import ClusterUnreachable, ConfigError
 from charts_py.importer import manifests, sources
 from charts_py.objectref import ObjectRef, group_of
 from tests.conftest import REPO
+from tests.integration import roundtrip
+from tests.integration.roundtrip import Variant
 
 BOOKINFO = REPO / "tests/testdata/istio/samples/bookinfo"
 FILES = (
@@ -26,19 +27,15 @@ FILES = (
 )
 
 
-def kubectl(cluster: controlplane.LocalCluster, *args: str) -> str:
-    command = [str(binaries.locate() / "kubectl"), "--kubeconfig", cluster.kubeconfig, *args]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=60, check=False)
-    assert done.returncode == 0, f"kubectl {' '.join(args)}: {done.stderr}"
-    return done.stdout
-
-
 @pytest.fixture
 def bookinfo(control_plane: controlplane.LocalCluster, namespace: str) -> Iterator[str]:
     """Bookinfo applied as its README does (`kubectl apply -f`), in this test's namespace."""
-    for file in FILES:
-        kubectl(control_plane, "apply", "-n", namespace, "-f", str(file))
+    tools(control_plane).install(Variant("bookinfo", FILES), namespace, Path())
     yield namespace
+
+
+def tools(control_plane: controlplane.LocalCluster) -> roundtrip.Tools:
+    return roundtrip.tools_for(control_plane.kubeconfig, binaries.locate() / "kubectl")
 
 
 def keys(found: sources.Sources) -> set[tuple[str, str, str, str]]:
@@ -127,7 +124,7 @@ def test_a_kubectl_dump_reads_like_the_cluster(
     """`kubectl get -o yaml` of the same kinds, read from a folder: the same objects."""
     kinds = "deployments,services,virtualservices,destinationrules,gateways.networking.istio.io"
     dump = tmp_path / "dump.yaml"
-    dump.write_text(kubectl(control_plane, "get", "-n", bookinfo, kinds, "-o", "yaml"))
+    dump.write_text(tools(control_plane).kubectl("get", "-n", bookinfo, kinds, "-o", "yaml"))
     from_dump = sources.from_dir([dump], bookinfo)
     from_cluster = sources.from_cluster(kube, [bookinfo])
     in_namespace = [o for o in from_cluster.objects if o["kind"] != "Namespace"]
