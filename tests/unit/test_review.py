@@ -210,6 +210,31 @@ def test_a_new_caller_widens_authorization(shop: Path, capsys: Any) -> None:
     assert change["after"]["callers"] == ["checkout", "frontend"]
     assert change["blastRadius"]["callers"] == ["checkout", "frontend"]
     assert change["clusters"] == PROD
+    # The new principal is traced to the `calls` entry that admits it (frontend's 7th).
+    assert change["source"] == {
+        "file": "environments/prod.yaml",
+        "line": line("prod", "calls: [catalog, cart, checkout, accounts, recommendations"),
+        "field": "services[0].calls[6]",
+        "exact": False,
+    }
+
+
+def test_a_caller_taken_away_names_the_entry_at_the_base(shop: Path, capsys: Any) -> None:
+    """The `calls` entry is gone at the head: its source is the base's file and line."""
+    edit = replace(
+        "calls: [catalog, cart, checkout, accounts, recommendations, reviews]",
+        "calls: [catalog, cart, checkout, recommendations, reviews]",
+    )
+    change = only(reviewed(shop, capsys, "authz-taken", "prod", edit), "authorization")
+    assert (change["service"], change["risk"]) == ("accounts", "high")
+    assert "frontend" in change["before"]["callers"]
+    assert "frontend" not in change["after"]["callers"]
+    assert change["source"] == {
+        "file": "environments/prod.yaml",
+        "line": line("prod", "calls: [catalog, cart, checkout, accounts, recommendations"),
+        "field": "services[0].calls[3]",
+        "exact": False,
+    }
 
 
 def test_a_path_without_jwt_is_critical_exposure(shop: Path, capsys: Any) -> None:
@@ -320,9 +345,12 @@ def test_a_teams_call_across_namespaces_names_the_teams_file(shop: Path, capsys:
     assert "payments/fraud" in change["after"]["callers"]
     assert "payments/fraud" not in change["before"]["callers"]
     assert "payments/fraud" in change["blastRadius"]["callers"]
-    # The policy's principals are derived from the callers' `calls`: synth records no field
-    # for them, so the source is the construct that generated them (honest, not a line).
-    assert change["source"] == {"generated": "MeshService construct"}
+    # The principal is traced to the `calls` entry in the team's file that admits it.
+    lines = (REPO / "environments/prod/payments.yaml").read_text().splitlines()
+    assert change["source"]["file"] == "environments/prod/payments.yaml"
+    assert change["source"]["field"] == "namespaces[0].services[1].calls[1]"
+    assert lines[change["source"]["line"] - 1].strip().startswith("calls: [search/query")
+    assert change["source"]["exact"] is False
 
 
 def test_a_teams_timeout_names_the_line_in_the_teams_file(shop: Path, capsys: Any) -> None:
