@@ -92,19 +92,19 @@ def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
     if _jwt_rule(before) or _jwt_rule(after):
         return _jwt_paths_change(before, after)
     old, new = _grants(before), _grants(after)
-    if old == new:
-        return []
     action = str(((after or before or {}).get("spec") or {}).get("action", "ALLOW"))
+    # An ALLOW policy without rules denies everything (allow-nothing): removing it opens up.
+    opened = before is not None and after is None and action == "ALLOW" and not old
+    if old == new and not opened:
+        return []
     added, taken = new - old, old - new
-    widened = bool(added) if action == "ALLOW" else bool(taken)
-    if before is not None and after is None and action == "ALLOW" and not old:
-        widened = True  # an ALLOW policy without rules denies everything: removing it opens up
+    widened = opened or (bool(added) if action == "ALLOW" else bool(taken))
     view_before = _view(before) if before else None
     view_after = _view(after) if after else None
     paths = ("/spec",) if before and after else ("",)
     source = _principal(after, added, HEAD) or _principal(before, taken, BASE)
     if widened:
-        why = "access is widened: " + _said(added or taken)
+        why = "access is widened: " + (_said(added or taken) or "an allow-nothing is removed")
         return [Change("authorization", view_before, view_after, Risk.CRITICAL, why, paths,
                        source_at=source)]  # fmt: skip
     why = "access is narrowed (callers may be refused): " + _said(taken or added)

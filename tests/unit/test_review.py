@@ -353,6 +353,43 @@ def test_a_teams_call_across_namespaces_names_the_teams_file(shop: Path, capsys:
     assert change["source"]["exact"] is False
 
 
+def test_a_namespace_wide_mtls_change_reaches_the_namespace_s_callers(
+    shop: Path, capsys: Any
+) -> None:
+    """A PeerAuthentication without a selector is about no one service: its blast radius is
+    every caller and ingress host of the namespace's services."""
+    edit = replace(
+        "services:\n",
+        "peerAuthentications: [{name: shop-legacy, mtls: {mode: PERMISSIVE}}]\nservices:\n",
+    )
+    data = reviewed(shop, capsys, "ns-mtls", "staging", edit)
+    [change] = [c for c in data["changes"] if c["namespace"] == "shop" and c["service"] is None]
+    assert change["clusters"] == ["staging-1"]
+    # Every service of staging's shop that `calls` another, and the load test's Job (the
+    # ALLOW policies admit them); the ingress gateway shows as the host, not as a caller.
+    callers = change["blastRadius"]["callers"]
+    expected = ["catalog", "checkout", "frontend", "meshops-load-test", "recommendations"]
+    assert callers == expected, callers
+    assert change["blastRadius"]["ingressHosts"] == ["staging.shop.example.com"]
+    capsys.readouterr()
+    argv = ["review", "--repo", str(shop), "--base", "main", "--head", "ns-mtls"]
+    assert cli.main(argv) == 0
+    assert "blast radius: the whole namespace shop: callers " in capsys.readouterr().out
+
+
+def test_a_namespace_s_allow_nothing_removed_reaches_its_callers_at_the_base(
+    shop: Path, capsys: Any
+) -> None:
+    edit = replace("services:\n", "policy: {authorization: false}\nservices:\n")
+    data = reviewed(shop, capsys, "ns-authz", "staging", edit)
+    wide = [c for c in data["changes"] if c["namespace"] == "shop" and c["service"] is None]
+    assert [c["kind"] for c in wide] == ["authorization"], json.dumps(wide, indent=1)
+    assert wide[0]["risk"] == "critical"  # an ALLOW-nothing policy removed
+    # Who called into shop before the change (the policies are gone at the head).
+    expected = ["catalog", "checkout", "frontend", "meshops-load-test", "recommendations"]
+    assert wide[0]["blastRadius"]["callers"] == expected
+
+
 def test_a_teams_timeout_names_the_line_in_the_teams_file(shop: Path, capsys: Any) -> None:
     name = branch(
         shop, "team-timeout", "prod", replace("timeout: 5s", "timeout: 4s"), team="payments"
