@@ -52,6 +52,7 @@ def run(options: Options) -> Review:
     )
     envs = {*_touched(changed, options), *options.envs}
     folders = [options.dist, *(f"{options.dist}/{e}" for e in sorted(envs))]
+    folders += [sides.teams_folder(f"{options.environments}/{e}.yaml") for e in sorted(envs)]
     for tree, option in ((base, "--base"), (head, "--head")):
         tree.prefetch(folders)
         if not tree.has_folder(options.dist):
