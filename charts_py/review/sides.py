@@ -158,30 +158,13 @@ class EnvSide:
         *,
         absent: bool = False,
         namespace: str = "*",
-    ) -> list[Obj]:
-        """The objects of `kinds` in `cluster` (and in `namespace`) whose file contains one of
-        `needles` (or, with `absent`, none of them): git searches, only those are parsed. A
-        rendered side gives every object of the kinds; callers judge the objects themselves
-        either way."""
-        return self._searched(kinds, needles, cluster, absent=absent, namespace=namespace)
-
-    def beside(self, kinds: tuple[str, ...], cluster: str) -> list[Obj]:
-        """Every object of `kinds` in `cluster` outside the services chart: the few that are
-        not one service's own (namespace-wide policies, gateway and egress routes)."""
-        return self._searched(kinds, ("kind:",), cluster, beside=True)
-
-    def _searched(
-        self,
-        kinds: tuple[str, ...],
-        needles: tuple[str, ...],
-        cluster: str,
-        *,
-        absent: bool = False,
-        namespace: str = "*",
         beside: bool = False,
     ) -> list[Obj]:
-        """`find`, and with `beside` outside the services chart only; one search for every
-        cluster of the side."""
+        """The objects of `kinds` in `cluster` (and in `namespace`; with `beside`, outside the
+        services chart) whose file contains one of `needles` (or, with `absent`, none of
+        them): git searches, once for every cluster, and only those are parsed. A rendered
+        side gives every object of the kinds; callers judge the objects themselves either
+        way."""
         if self.rendered is not None:
             return [
                 o for p, o in self.rendered.items()
@@ -198,6 +181,11 @@ class EnvSide:
             self._found[key] = self.objects(names)
         prefix = f"{self.dist}/{self.env}/{cluster}/"
         return [o for p, o in self._found[key].items() if p.startswith(prefix)]
+
+    def beside(self, kinds: tuple[str, ...], cluster: str) -> list[Obj]:
+        """Every object of `kinds` in `cluster` outside the services chart: the few that are
+        not one service's own (namespace-wide policies, gateway and egress routes)."""
+        return self.find(kinds, ("kind:",), cluster, beside=True)
 
 
 def is_manifest(path: str, dist: str) -> bool:
