@@ -33,6 +33,7 @@ from charts_py.config import (
 from charts_py.config.model import (
     FALLBACKS,
     Alerts,
+    AppNamespace,
     Autoscaling,
     ConnectionPool,
     Drift,
@@ -137,8 +138,10 @@ class Environment:
         return self.callers[id(service)]
 
     def experiments(self, service: Service) -> list[Experiment]:
-        """Fault experiments on `service`, its `fault:` shorthand included (exercises.py)."""
-        return exercises.of_service(self.spec, service, self.namespace_of(service))
+        """Fault experiments on `service`, its `fault:` shorthand included (exercises.py):
+        those its namespace's block declares (the platform's: the top level's)."""
+        home = self.home(service).spec
+        return exercises.of_service(home.experiments if home else self.spec.experiments, service)
 
     def load_tested(self, service: Service) -> bool:
         """Whether a load test of this environment targets `service` (it must admit the Job)."""
@@ -220,17 +223,23 @@ class Environment:
         if isinstance(model, Service) and name in FALLBACKS:
             if name == "autoscaling" and model.workload is not None:
                 return None  # pods deployed by others: an HPA only when the service asks
-            ns = self.home(model)
-            defaults = ns.spec.defaults if ns.spec else None
-            if defaults is not None and getattr(defaults, name) is not None:
-                block = self._block(ns).step("defaults")
-                found: view.View = getattr(block, name)
-                resolve = functools.partial(self._origin, ns.raw, override_in=src)
-            else:
-                found = getattr(self._root.step("policy"), name)
-                resolve = functools.partial(self._origin, self.raw, override_in=src)
+            found, file = self._namespace_default(self.home(model), name)
+            resolve = functools.partial(self._origin, file, override_in=src)
             return found.seen_from(override, resolve)
         return None
+
+    def namespace_default(self, ns: teams.Namespace, name: str) -> view.View:
+        """The setting `name` (of FALLBACKS) of namespace `ns` as a whole: its block's
+        `defaults:`, else the policy's (what its services fall back to)."""
+        return self._namespace_default(ns, name)[0]
+
+    def _namespace_default(self, ns: teams.Namespace, name: str) -> tuple[view.View, source.Source]:
+        """`namespace_default`, and the file it is read from."""
+        defaults = ns.spec.defaults if ns.spec else None
+        if defaults is not None and getattr(defaults, name) is not None:
+            found: view.View = getattr(self._block(ns).step("defaults"), name)
+            return found, ns.raw
+        return getattr(self._root.step("policy"), name), self.raw
 
     def _block(self, ns: teams.Namespace) -> view.View:
         """The traced view of a namespace's block (`namespaces[i]` of its file)."""
@@ -424,12 +433,28 @@ def _problems(env: Environment) -> Iterator[Problem]:
             yield from _named(ns.raw, (), _service_problems(env, where, svc))
         if ns.name != env.spec.namespace:  # the platform's: with the top level's (problems)
             yield from _named(ns.raw, (), istio_checks.services_problems(ns.services, at))
+        if ns.spec is not None:
+            yield from _namespace_experiment_problems(env, ns, ns.spec)
     if env.spec.ingress and not any(s.ingress for s in env.services):
         yield (
             env.raw,
             ("services",),
             "no service has an `ingress` route: the ingress would serve nothing",
         )
+
+
+def _namespace_experiment_problems(
+    env: Environment, ns: teams.Namespace, block: AppNamespace
+) -> Iterator[Problem]:
+    """A namespace block's `experiments:`, checked as the top level's are."""
+    experiments = block.experiments
+    at = (*ns.at[:-1], "experiments")
+    names = [e.name for e in experiments]
+    yield from _named(ns.raw, at, _duplicates("experiments", names, "experiment"))
+    found = exercises.experiment_problems(
+        experiments, ns.services, env.spec.profile, env.policy, at
+    )
+    yield from ((ns.raw, path, reason) for path, reason in found)
 
 
 def _named(
@@ -453,7 +478,9 @@ def _platform_problems(env: Environment) -> Iterator[tuple[source.FieldPath, str
                 ("a sensitive host leaves through the egress gateway, which passes TLS only"),
             )
     yield from _mesh_problems(env.mesh)
-    yield from exercises.experiment_problems(spec, env.policy)
+    yield from exercises.experiment_problems(
+        spec.experiments, spec.services, spec.profile, env.policy, ("experiments",)
+    )
     yield from exercises.load_test_problems(spec)
     if env.multi_cluster and not env.policy.outlier_detection:
         yield (
