@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charts_py import gitrepo
-from charts_py.config import environment
+from charts_py.config import checks, environment
 from charts_py.errors import ConfigError, MeshopsError
 from charts_py.propose.proposal import ENVIRONMENTS, Inputs, Proposal
 from charts_py.render import synth
@@ -111,7 +111,7 @@ def _staged(
         for name, text in texts.items()
     }
     envs[proposal.env] = proposal.environment
-    environment.check_shared(list(envs.values()))
+    checks.check_shared(list(envs.values()))
     return synth.staging(
         dict(sorted(envs.items())), inputs.root / ENVIRONMENTS, dist_dir, [proposal.env]
     )
