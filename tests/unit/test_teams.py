@@ -400,3 +400,29 @@ def test_objects_of_a_team_namespace_name_the_team_file_in_their_header() -> Non
     # the drift job's Role in a team's namespace follows the platform file's `drift:`
     role = "drift-job/Role.rbac.authorization.k8s.io.payments.meshops-drift.yaml"
     assert header(role) == made.format("prod.yaml")
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("namespace", "namespace"),
+        ("namespaces", "namespaces[0].name"),
+        ("teams", "teams.ops.namespaces[0]"),
+    ],
+)
+@pytest.mark.parametrize("name", ["istio-system", "monitoring", "meshops-system"])
+def test_an_application_namespace_may_not_be_one_meshops_renders_for_itself(
+    tmp_path: Path, where: str, field: str, name: str
+) -> None:
+    data = sample("prod")
+    if where == "namespace":
+        data["namespace"] = name
+    elif where == "namespaces":
+        data["namespaces"] = [{"name": name}]
+    else:
+        data["teams"] = {"ops": {"namespaces": [name]}}
+    envs = write_envs(tmp_path / "envs", prod=data)
+    with pytest.raises(ConfigError) as caught:
+        environment.load(envs / "prod.yaml")
+    assert "prod.yaml:" in str(caught.value)
+    assert f": {field}: '{name}' is a namespace meshops renders for itself" in str(caught.value)
