@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
-from charts_py.config import istio_objects
+from charts_py.config import installation, istio_objects
 from charts_py.importer import service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
@@ -215,6 +215,12 @@ class _Builder:
             self._out_of_band(ref, why or "no Service selects its pods: left to its owner")
         elif not ref.namespace:
             self._out_of_band(ref, "cluster-scoped: meshops places only namespaced objects")
+        elif ref.namespace in installation.OWN_NAMESPACES:
+            reason = (
+                f"{ref.namespace} is a namespace meshops keeps for itself (the control plane's, "
+                "out of band with it in an adopted mesh): no application object goes there"
+            )
+            self._out_of_band(ref, reason)
         elif group_kind in ISTIO_FIELDS:
             self._istio(obj, ref)
         elif _custom(ref.group):
@@ -228,7 +234,7 @@ class _Builder:
             for k, v in ((obj.get("metadata") or {}).get("labels") or {}).items()
             if k != NAME_LABEL
         }
-        if ref.name not in self.namespaces and ref.name != self.target.namespace:
+        if ref.name not in self.namespaces or ref.name in installation.OWN_NAMESPACES:
             self._out_of_band(ref, "no imported object lives in it: left as it is")
             return
         self.labels[ref.name] = labels
