@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from charts_py.config import installation
 from charts_py.importer import findings, placement, verify, yamlfile
 from charts_py.importer.model import Report, Verdict
 from charts_py.importer.placement import Level, Placed, Target
@@ -76,13 +77,14 @@ _LEVELS = {
 
 def platform_namespace(objects: Sequence[dict[str, Any]], given: Sequence[str]) -> str:
     """The environment's own namespace: the first one given, else the one most Istio objects
-    (then most objects) live in, the first by name on a tie; `default` when none has any."""
+    (then most objects) live in, the first by name on a tie, never one meshops keeps for
+    itself (`istio-system`, ...); `default` when none has any."""
     if given:
         return given[0]
     counts: Counter[tuple[bool, str]] = Counter()
     for obj in objects:
         ns = (obj.get("metadata") or {}).get("namespace")
-        if ns:
+        if ns and ns not in installation.OWN_NAMESPACES:
             counts[(str(obj.get("apiVersion", "")).split("/")[0].endswith("istio.io"), ns)] += 1
     istio = Counter({ns: n for (mesh, ns), n in counts.items() if mesh})
     found = istio or Counter({ns: n for (_, ns), n in counts.items()})

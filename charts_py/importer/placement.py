@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
-from charts_py.config import istio_objects
+from charts_py.config import installation, istio_objects
 from charts_py.importer import service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
@@ -101,7 +101,8 @@ class Target:
     cluster: str
     profile: str
     namespace: str
-    repo_url: str
+    argocd: Mapping[str, Any]
+    """The `argocd:` block, as the folder's other environment files have it."""
     inexpressible: Inexpressible
     plurals: Mapping[tuple[str, str], str] = field(default_factory=dict)
     """Resource names by (group, kind), from the API server's discovery (a cluster's
@@ -214,6 +215,12 @@ class _Builder:
             self._out_of_band(ref, why or "no Service selects its pods: left to its owner")
         elif not ref.namespace:
             self._out_of_band(ref, "cluster-scoped: meshops places only namespaced objects")
+        elif ref.namespace in installation.OWN_NAMESPACES:
+            reason = (
+                f"{ref.namespace} is a namespace meshops keeps for itself (the control plane's, "
+                "out of band with it in an adopted mesh): no application object goes there"
+            )
+            self._out_of_band(ref, reason)
         elif group_kind in ISTIO_FIELDS:
             self._istio(obj, ref)
         elif _custom(ref.group):
@@ -227,7 +234,7 @@ class _Builder:
             for k, v in ((obj.get("metadata") or {}).get("labels") or {}).items()
             if k != NAME_LABEL
         }
-        if ref.name not in self.namespaces and ref.name != self.target.namespace:
+        if ref.name not in self.namespaces or ref.name in installation.OWN_NAMESPACES:
             self._out_of_band(ref, "no imported object lives in it: left as it is")
             return
         self.labels[ref.name] = labels
@@ -331,7 +338,7 @@ class _Builder:
             "profile": t.profile,
             "namespace": t.namespace,
             "clusters": [{"name": t.cluster, "region": UNKNOWN_REGION, "network": t.cluster}],
-            "argocd": {"repoURL": t.repo_url},
+            "argocd": dict(t.argocd),
             "mesh": {"managed": False},
         }
         if self.labels:

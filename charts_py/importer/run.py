@@ -8,6 +8,7 @@ import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from charts_py import kubeapi, yamlio
 from charts_py.config import environment, model
@@ -59,13 +60,13 @@ def run(options: Options) -> Outcome:
     if output.exists() and not options.force:
         raise ConfigError(str(output), "", "exists: pass --force to replace it")
     found, plurals = _read(options)
-    repo_url, notes = _repo_url(options.environments, output)
+    argocd, notes = _argocd(options.environments, output)
     target = Target(
         env=options.env,
         cluster=cluster,
         profile=options.profile,
         namespace=adopt.platform_namespace(found.objects, options.namespaces),
-        repo_url=repo_url,
+        argocd=argocd,
         inexpressible=options.not_expressible,
         plurals=plurals,
     )
@@ -87,18 +88,18 @@ def _read(options: Options) -> tuple[sources.Sources, dict[tuple[str, str], str]
     return sources.from_cluster(cluster, options.namespaces), plurals
 
 
-def _repo_url(environments: Path, output: Path) -> tuple[str, list[str]]:
-    """The repository every environment file of the folder names (they must agree), else a
-    placeholder, said in a note."""
+def _argocd(environments: Path, output: Path) -> tuple[dict[str, Any], list[str]]:
+    """The `argocd:` block every environment file of the folder has (they must agree: one
+    ApplicationSet serves them all), else a placeholder repository, said in a note."""
     for file in sorted(environments.glob("*.yaml")) if environments.is_dir() else []:
         if file.resolve() == output.resolve():
             continue
         data = yamlio.load(file.read_text(encoding="utf-8"))
-        url = ((data or {}).get("argocd") or {}).get("repoURL") if isinstance(data, dict) else None
-        if url:
-            return str(url), []
+        found = data.get("argocd") if isinstance(data, dict) else None
+        if isinstance(found, dict) and found.get("repoURL"):
+            return dict(found), []
     note = f"argocd.repoURL: {PLACEHOLDER_REPO} (no environment file in {environments} names one)"
-    return PLACEHOLDER_REPO, [note]
+    return {"repoURL": PLACEHOLDER_REPO}, [note]
 
 
 def _write(path: Path, data: bytes) -> None:

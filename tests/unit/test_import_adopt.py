@@ -84,7 +84,7 @@ def _target(
         cluster="adopted-1",
         profile=profile,
         namespace="shop",
-        repo_url="https://git.example.com/platform/mesh.git",
+        argocd={"repoURL": "https://git.example.com/platform/mesh.git"},
         inexpressible=inexpressible,
     )
 

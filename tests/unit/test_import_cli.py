@@ -145,3 +145,14 @@ def test_names_that_are_not_dns_labels(tmp_path: Path, capsys: pytest.CaptureFix
     assert cli.main(argv) == 2
     assert "--env" in capsys.readouterr().err
     assert not any(tmp_path.iterdir())
+
+
+def test_the_argocd_block_is_the_folders_own(tmp_path: Path) -> None:
+    """One ApplicationSet serves every environment: the new file says what the others say."""
+    environments = tmp_path / "environments"
+    environments.mkdir()
+    argocd = "argocd: {repoURL: https://git.example.com/mesh.git, revision: main}\n"
+    (environments / "prod.yaml").write_text(f"profile: prod\n{argocd}", encoding="utf-8")
+    assert _import(tmp_path, *_from_samples()) == 0
+    written = (environments / "bookinfo.yaml").read_text(encoding="utf-8")
+    assert "argocd: {repoURL: 'https://git.example.com/mesh.git', revision: main}" in written

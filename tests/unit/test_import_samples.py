@@ -54,7 +54,7 @@ def _imported(paths: tuple[Path, ...]) -> list[Verdict]:
         cluster="sample-1",
         profile="none",
         namespace=adopt.platform_namespace(found.objects, ()),
-        repo_url="https://git.example.com/platform/mesh.git",
+        argocd={"repoURL": "https://git.example.com/platform/mesh.git"},
         inexpressible=Inexpressible.EXTENSION,
     )
     adopted = adopt.adopt(found.objects, target, "environments/sample.yaml", found.notes)
