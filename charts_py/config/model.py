@@ -670,6 +670,8 @@ class AppNamespace(Model):
     """The namespace's `allow-nothing` and per-service ALLOW policies (default: the policy's)."""
     sidecar: bool | None = None
     """The namespace's default Sidecar and per-service Sidecars (default: the policy's)."""
+    experiments: list[Experiment] = Field(default_factory=list)
+    """Fault experiments on this namespace's services (where the profile allows them)."""
 
 
 class Team(Model):

@@ -38,6 +38,9 @@ class Desired:
     environment_text: str | None
     provenance: bytes | None = None
     """The provenance side file synth wrote beside the cluster folder (None before it did)."""
+    team_texts: dict[str, str] = field(default_factory=dict)
+    """The environment's team files at the same commit, by repository path: the lines of
+    the sources they supply."""
 
 
 @dataclass
@@ -70,6 +73,7 @@ class Tree:
     files: dict[str, bytes]  # repository path -> content, of the cluster's manifests
     environment_text: str | None
     provenance: bytes | None
+    team_texts: dict[str, str] = field(default_factory=dict)
 
 
 def desired(
@@ -110,7 +114,15 @@ def tree(where: Place) -> Tree:
     }
     text = gitrepo.read_file(where.repo, commit, f"environments/{where.env}.yaml")
     side = gitrepo.read_file(where.repo, commit, f"{folder}{provenance.SUFFIX}")
-    return Tree(where, manifests, text.decode() if text is not None else None, side)
+    teams = _team_texts(where.repo, commit, f"environments/{where.env}")
+    return Tree(where, manifests, text.decode() if text is not None else None, side, teams)
+
+
+def _team_texts(repo: gitrepo.Repo, commit: str, folder: str) -> dict[str, str]:
+    """The team files beside the environment file (`environments/<env>/<team>.yaml`)."""
+    names = gitrepo.list_files(repo, commit, [folder], recursive=False)
+    found = gitrepo.read_files(repo, commit, [n for n in names if n.endswith(".yaml")])
+    return {path: data.decode("utf-8") for path, data in found.items()}
 
 
 def parsed(files: Tree, parser: parse.Parser | None = None) -> Desired:
@@ -133,6 +145,7 @@ def assembled(files: Tree, objects: list[dict[str, Any]]) -> Desired:
         objects=objects,
         environment_text=files.environment_text,
         provenance=files.provenance,
+        team_texts=files.team_texts,
     )
 
 

@@ -84,7 +84,9 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         server=server,
         early=early,
     )
-    lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
+    lookup, missing = sources.load(
+        desired.provenance, desired.environment_text, desired.git.commit, desired.team_texts
+    )
     results = sources.attach(results, desired.objects, live.objects, lookup)
     results = with_waivers(results, policy)
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
