@@ -5,7 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-from collections.abc import Callable, Iterable
+import queue
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from charts_py.errors import (
     RetryableApiError,
     UnknownKind,
 )
-from charts_py.objectref import Key, ObjectRef
+from charts_py.objectref import Key, ObjectRef, group_of
 
 MAX_IN_FLIGHT = 8
 
@@ -236,22 +237,55 @@ def selector(env: str, cluster: str) -> str:
 class Labelled:
     """The label-selected LIST of every kind meshops emits, started as soon as the
     environment and cluster are known: it needs nothing from git's objects, so it runs while
-    they are parsed (the API server works meanwhile), and `from_cluster` uses its answers
-    instead of asking again. Its pool is `from_cluster`'s too, so no more than
-    MAX_IN_FLIGHT requests are ever in flight."""
+    they are parsed (the API server works meanwhile). Each LIST, as it finishes, joins a
+    stream (`arrived`) that judging consumes, and `from_cluster` uses its answers instead of
+    asking again. Its pool is `from_cluster`'s too, so no more than MAX_IN_FLIGHT requests
+    are ever in flight."""
 
     def __init__(self, reader: LiveReader, env: str, cluster: str) -> None:
-        self.pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        self._pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        self._finished: queue.SimpleQueue[Listed] = queue.SimpleQueue()
         labels = selector(env, cluster)
-        self.answers: dict[tuple[str, str], Answer] = {
-            kind: self.pool.submit(_labelled, reader, kind, labels) for kind in sorted(KNOWN_KINDS)
+        self._answers: dict[tuple[str, str], Answer] = {
+            kind: self._pool.submit(self._listed, reader, kind, labels)
+            for kind in sorted(KNOWN_KINDS)
         }
+        self._unread = len(self._answers)
 
     def __enter__(self) -> Labelled:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+        self._pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+
+    def arrived(self, *, wait: bool = False) -> Iterator[Listed]:
+        """The LISTs finished since the last call, in the order they finished; with `wait`,
+        every one still running too, each as it finishes."""
+        while self._unread:
+            try:
+                listed = self._finished.get(block=wait)
+            except queue.Empty:
+                return
+            self._unread -= 1
+            yield listed
+
+    def _listed(
+        self, reader: LiveReader, kind: tuple[str, str], labels: str
+    ) -> list[dict[str, Any]]:
+        items = None
+        try:
+            items = _labelled(reader, kind, labels)
+            return items
+        finally:  # a failed LIST arrives too (as None): from_cluster asks again, says why
+            self._finished.put(Listed((group_of(kind[0]), kind[1]), items))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One kind's label-selected LIST, finished: every item, masked, or None if it failed."""
+
+    group_kind: tuple[str, str]
+    items: list[dict[str, Any]] | None
 
 
 Answer = concurrent.futures.Future[list[dict[str, Any]]]
@@ -287,7 +321,7 @@ def from_cluster(
             pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT))
             answers: dict[tuple[str, str], Answer] = {}
         else:
-            pool, answers = labelled.pool, labelled.answers
+            pool, answers = labelled._pool, labelled._answers
         # FIFO: every started label-selected LIST is taken by a worker before any of these,
         # so a worker waiting on one never waits on a task still queued behind it.
         futures = {
