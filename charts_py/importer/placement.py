@@ -281,10 +281,12 @@ class _Builder:
 
     def _service_of(self, namespace: str, host: object) -> dict[str, Any] | None:
         """The services: entry whose FQDN is `host` exactly (meshops writes FQDNs)."""
-        for (ns, name), entry in self.services.items():
-            if ns == namespace and host == naming.fqdn(name, ns):
-                return entry
-        return None
+        if not isinstance(host, str):
+            return None
+        name, _, rest = host.partition(".")
+        if rest != naming.fqdn("", namespace)[1:]:
+            return None
+        return self.services.get((namespace, name))
 
     def _typed(self, ref: ObjectRef, level: Level, why: str | None) -> None:
         """Placed in a typed field: rendered as meshops writes the kind (its v1)."""
