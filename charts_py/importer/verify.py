@@ -105,6 +105,8 @@ def differences_of(source: dict[str, Any], rendered: dict[str, Any]) -> list[Dif
     else:
         theirs = normalize.canonical(source.get("spec") or {})
         ours = normalize.canonical(rendered.get("spec") or {})
+        if ours == theirs:  # the common case, without a diff's walk
+            return []
         found = compare.predicted(ours, theirs)
         prefix = "/spec"
     return [
