@@ -6,6 +6,7 @@ else deploys (`workload:`): meshops meshes them and never takes over the objects
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -61,21 +62,33 @@ def _label(key: object, value: object) -> bool:
 
 
 def pair(services: Sequence[dict[str, Any]], workloads: Sequence[dict[str, Any]]) -> list[Workload]:
-    """Each meshable Service with the workloads of its namespace whose pods it selects."""
+    """Each meshable Service with the workloads of its namespace whose pods it selects (in
+    their given order), found through an index by namespace and pod label: an estate's
+    thousands of Services each look at the few workloads that share a label with them."""
+    by_label: dict[tuple[str, str, str], list[int]] = defaultdict(list)
+    for at, workload in enumerate(workloads):
+        ns = workload["metadata"]["namespace"]
+        for key, value in _pod_labels(workload).items():
+            if isinstance(value, str):  # a selector's values are strings (meshable)
+                by_label[(ns, key, value)].append(at)
     out = []
     for service in services:
         selector = (service.get("spec") or {}).get("selector") or {}
         ns = service["metadata"]["namespace"]
-        mine = tuple(
-            w for w in workloads if w["metadata"]["namespace"] == ns and _selects(selector, w)
-        )
+        first = next(iter(selector.items()), None)  # meshable: a selector has one at least
+        candidates = by_label.get((ns, *first), []) if first is not None else []
+        mine = tuple(workloads[at] for at in candidates if _selects(selector, workloads[at]))
         out.append(Workload(service=service, workloads=mine))
     return out
 
 
+def _pod_labels(workload: dict[str, Any]) -> dict[str, Any]:
+    template = (workload.get("spec") or {}).get("template") or {}
+    return (template.get("metadata") or {}).get("labels") or {}
+
+
 def _selects(selector: dict[str, Any], workload: dict[str, Any]) -> bool:
-    labels = ((workload.get("spec") or {}).get("template") or {}).get("metadata") or {}
-    found = labels.get("labels") or {}
+    found = _pod_labels(workload)
     return all(found.get(k) == v for k, v in selector.items())
 
 
