@@ -26,9 +26,10 @@ class _Dumper(yamlio.DUMPER):  # type: ignore[valid-type,misc]
 
 
 def _flow(value: dict[Any, Any] | list[Any]) -> bool:
-    items = list(value.values()) if isinstance(value, dict) else value
-    scalars = all(not isinstance(v, (dict, list)) for v in items)
-    return bool(items) and scalars and len(items) <= FLOW_ITEMS
+    if not value or len(value) > FLOW_ITEMS:  # most collections: without a look at their items
+        return False
+    items = value.values() if isinstance(value, dict) else value
+    return all(not isinstance(v, (dict, list)) for v in items)
 
 
 def _mapping(dumper: yaml.representer.SafeRepresenter, value: dict[Any, Any]) -> yaml.Node:
