@@ -73,6 +73,11 @@ VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=Tr
 CRON_JOB = Kind("batch/v1", "CronJob", namespaced=True, wave=0)
 JOB = Kind("batch/v1", "Job", namespaced=True, wave=0)
 """Load tests run with the workloads: a later wave would wait for every Deployment's health."""
+K8S_GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", namespaced=True, wave=0)
+HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", namespaced=True, wave=0)
+"""Gateway API's Gateway and HTTPRoute sync with the workloads, in the last wave: Argo CD
+assesses their health (its resource_customizations read `Programmed`/`Accepted`, set by
+istiod), and a wave after them would wait on the gateway's pods."""
 CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, wave=-5)
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5
@@ -122,6 +127,8 @@ MESH_KINDS: tuple[Kind, ...] = (
     PDB,
     DESTINATION_RULE,
     VIRTUAL_SERVICE,
+    K8S_GATEWAY,
+    HTTP_ROUTE,
     CRON_JOB,
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,

@@ -53,6 +53,9 @@ TELEMETRY = GroupKind("telemetry.istio.io", "Telemetry")
 
 K8S_GATEWAY = GroupKind(GATEWAY_API, "Gateway")
 """Gateway API's Gateway: Istio deploys and programs it (gatewayClassName istio)."""
+HTTP_ROUTE = GroupKind(GATEWAY_API, "HTTPRoute")
+GRPC_ROUTE = GroupKind(GATEWAY_API, "GRPCRoute")
+TLS_ROUTE = GroupKind(GATEWAY_API, "TLSRoute")
 
 PROMETHEUS_RULE = GroupKind("monitoring.coreos.com", "PrometheusRule")
 APPLICATION = GroupKind("argoproj.io", "Application")
