@@ -1,0 +1,242 @@
+"""Ambient mode's sharp edges: configuration Istio accepts and then silently does not apply.
+
+In ambient mode ztunnel carries every pod's traffic and enforces L4 only; L7 (HTTP routing,
+HTTP authorization) happens only in a waypoint, a Gateway API Gateway of class
+`istio-waypoint` that a namespace or Service opts into with `istio.io/use-waypoint`
+(https://istio.io/latest/docs/ambient/usage/waypoint/). What does not reach a waypoint, or
+what a waypoint does not read, is dropped without an error: these rules say so, with the
+alternative.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from charts_py.jsonpointer import pointer
+from charts_py.validate import groupkinds as gk
+from charts_py.validate.documents import Document
+from charts_py.validate.rules.base import Outcome, check, fail
+from charts_py.validate.scope import Scope, dig, items, mapping, mesh_bound, namespace, resolve
+
+WAYPOINT_CLASS = "istio-waypoint"
+USE_WAYPOINT = "istio.io/use-waypoint"
+USE_WAYPOINT_NAMESPACE = "istio.io/use-waypoint-namespace"
+DATAPLANE_MODE = "istio.io/dataplane-mode"
+GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
+"""The label istiod puts on the pods it deploys for a Gateway (waypoints included)."""
+
+_HTTP_OPERATION = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
+_HTTP_SOURCE = ("requestPrincipals", "notRequestPrincipals")
+_HTTP_CONDITION = ("request.", "experimental.envoy.filters.")
+"""Condition keys only an HTTP proxy can evaluate (request.headers, request.auth.claims...)."""
+
+
+def waypoints(scope: Scope) -> dict[tuple[str, str], Document]:
+    """The waypoints in the manifests, by (namespace, name)."""
+    return {
+        (namespace(gw), gw.name): gw
+        for gw in scope.of(gk.K8S_GATEWAY)
+        if gw.spec.get("gatewayClassName") == WAYPOINT_CLASS
+    }
+
+
+def ambient_namespaces(scope: Scope) -> set[str]:
+    """Namespaces the manifests put in ambient mode (`istio.io/dataplane-mode: ambient`)."""
+    return {
+        doc.name for doc in scope.of(gk.NAMESPACE) if doc.labels.get(DATAPLANE_MODE) == "ambient"
+    }
+
+
+def _waypoint_named(doc: Document, namespaces: dict[str, Document]) -> tuple[str, str] | None:
+    """The (namespace, name) of the waypoint `doc` uses: its own label, else (a Service) its
+    namespace's; None without one or with `none` (opted out)."""
+    labels = doc.labels
+    if USE_WAYPOINT not in labels and doc.group_kind == gk.SERVICE:
+        home = namespaces.get(namespace(doc))
+        labels = home.labels if home else {}
+    name = labels.get(USE_WAYPOINT)
+    if not name or name == "none":
+        return None
+    own = doc.name if doc.group_kind == gk.NAMESPACE else namespace(doc)
+    return labels.get(USE_WAYPOINT_NAMESPACE, own), name
+
+
+@check("waypoint-exists")
+def waypoint_exists(scope: Scope) -> Iterator[Outcome]:
+    """A namespace or Service labelled for a waypoint that is not there: Istio sends its
+    traffic straight to the pods, and every L7 policy and route meant for it does nothing."""
+    found = waypoints(scope)
+    for doc in scope.of(gk.NAMESPACE, gk.SERVICE):
+        key = _waypoint_named(doc, {})  # its own label: a namespace's is reported once
+        if key is None or key in found:
+            continue
+        other = scope.find(gk.K8S_GATEWAY, *key)
+        what = (
+            f"Gateway {key[0]}/{key[1]} is of class {other.spec.get('gatewayClassName')!r}, "
+            f"not {WAYPOINT_CLASS}"
+            if other
+            else f"no waypoint {key[0]}/{key[1]} in the manifests"
+        )
+        yield fail(
+            doc,
+            pointer("metadata", "labels", USE_WAYPOINT),
+            f"{what}: traffic bypasses it and L7 policy silently does not apply; add a Gateway "
+            f"{key[1]} with gatewayClassName {WAYPOINT_CLASS} in {key[0]}, or remove the label",
+        )
+
+
+@check("l7-policy-waypoint")
+def l7_policy_waypoint(scope: Scope) -> Iterator[Outcome]:
+    """An AuthorizationPolicy with HTTP attributes that ztunnel, not a waypoint, enforces (it
+    selects pods, or the whole namespace, of an ambient namespace): ztunnel sees only L4."""
+    ambient = ambient_namespaces(scope)
+    for policy in scope.of(gk.AUTHORIZATION_POLICY):
+        if namespace(policy) not in ambient or policy.spec.get("targetRefs"):
+            continue
+        if policy.spec.get("targetRef"):
+            continue
+        for i, rule in enumerate(items(policy.spec.get("rules"))):
+            attribute = _http_attribute(mapping(rule))
+            if attribute is None:
+                continue
+            how = "by selector" if policy.spec.get("selector") else "namespace-wide"
+            yield fail(
+                policy,
+                pointer("spec", "rules", i),
+                f"L7 attribute {attribute} in a policy ztunnel enforces ({how}, in ambient "
+                f"namespace {namespace(policy)}): ztunnel cannot evaluate it; attach the "
+                "policy to the waypoint with targetRefs (kind Gateway, or the Service it "
+                "serves) instead of selector",
+            )
+            break
+
+
+def _http_attribute(rule: dict[str, Any]) -> str | None:
+    """The first attribute of an AuthorizationPolicy rule that needs an HTTP proxy."""
+    for to in items(rule.get("to")):
+        for key in _HTTP_OPERATION:
+            if dig(to, "operation", key) is not None:
+                return f"to.operation.{key}"
+    for source in items(rule.get("from")):
+        for key in _HTTP_SOURCE:
+            if dig(source, "source", key) is not None:
+                return f"from.source.{key}"
+    for condition in items(rule.get("when")):
+        key = str(mapping(condition).get("key", ""))
+        if key.startswith(_HTTP_CONDITION):
+            return f"when {key}"
+    return None
+
+
+@check("route-api-unique")
+def route_api_unique(scope: Scope) -> Iterator[Outcome]:
+    """A mesh VirtualService and a GAMMA HTTPRoute (a Service parent) for one host: which of
+    the two applies is not defined (Istio merges neither into the other)."""
+    routed: dict[str, tuple[Document, str]] = {}
+    for route in scope.of(gk.HTTP_ROUTE, gk.GRPC_ROUTE):
+        for i, parent in enumerate(items(route.spec.get("parentRefs"))):
+            ref = mapping(parent)
+            if ref.get("kind") == "Service" and ref.get("group", "") in ("", "core"):
+                ns = str(ref.get("namespace") or namespace(route))
+                host = resolve(str(ref.get("name")), ns)
+                routed.setdefault(host, (route, pointer("spec", "parentRefs", i)))
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
+        if not mesh_bound(vs):
+            continue
+        for j, host in enumerate(items(vs.spec.get("hosts"))):
+            found = routed.get(resolve(str(host), namespace(vs)))
+            if found is None:
+                continue
+            route, _ = found
+            yield fail(
+                vs,
+                pointer("spec", "hosts", j),
+                f"{route.kind} {namespace(route)}/{route.name} also routes {host}: with both "
+                "APIs for one host which applies is undefined; route it with one of them "
+                "(HTTPRoute for ambient waypoints, VirtualService for sidecars)",
+            )
+
+
+@check("envoy-filter-waypoint")
+def envoy_filter_waypoint(scope: Scope) -> Iterator[Outcome]:
+    """An EnvoyFilter aimed at a waypoint: Istio does not apply EnvoyFilters to waypoints."""
+    found = waypoints(scope)
+    for doc in scope.of(gk.ENVOY_FILTER):
+        ns = namespace(doc)
+        labels = mapping(dig(doc.spec, "workloadSelector", "labels"))
+        named = labels.get(GATEWAY_NAME_LABEL) or labels.get("istio.io/gateway-name")
+        at = pointer("spec", "workloadSelector", "labels")
+        hits = [(at, named)] if named and (ns, named) in found else []
+        for i, ref in enumerate(items(doc.spec.get("targetRefs"))):
+            name = mapping(ref).get("name")
+            if mapping(ref).get("kind") == "Gateway" and (ns, name) in found:
+                hits.append((pointer("spec", "targetRefs", i), name))
+        for path, name in hits:
+            yield fail(
+                doc,
+                path,
+                f"selects waypoint {ns}/{name}, where EnvoyFilter is ignored; use a "
+                "WasmPlugin or Istio's policy (AuthorizationPolicy, Telemetry) with targetRefs "
+                "to the waypoint, or an HTTPRoute filter",
+            )
+
+
+@check("waypoint-fault-retries")
+def waypoint_fault_retries(scope: Scope) -> Iterator[Outcome]:
+    """Fault injection and Envoy retry conditions on a host whose waypoint routes it by
+    HTTPRoute: Gateway API has no fault filter, and an HTTPRoute `retry` becomes the retry
+    conditions connect-failure, refused-stream, unavailable, cancelled and its status codes
+    (Istio's pilot/pkg/config/kube/gateway/conversion.go), so other conditions and
+    `retryRemoteLocalities` have no equivalent where the traffic is routed."""
+    namespaces = {doc.name: doc for doc in scope.of(gk.NAMESPACE)}
+    served = {
+        resolve(svc.name, namespace(svc))
+        for svc in scope.of(gk.SERVICE)
+        if _waypoint_named(svc, namespaces) is not None
+    }
+    for vs in scope.of(gk.VIRTUAL_SERVICE):
+        if not mesh_bound(vs):
+            continue
+        hosts = [h for h in items(vs.spec.get("hosts")) if resolve(str(h), namespace(vs)) in served]
+        if not hosts:
+            continue
+        for i, route in enumerate(items(vs.spec.get("http"))):
+            for field, what, instead in _no_equivalent(mapping(route)):
+                yield fail(
+                    vs,
+                    pointer("spec", "http", i, *field),
+                    f"{what} on {hosts[0]}, served by a waypoint: HTTPRoute has no "
+                    f"equivalent; {instead}, or keep the namespace on sidecars while it "
+                    "needs it",
+                )
+
+
+_RETRY_AS_CODES = frozenset(
+    {
+        *("connect-failure", "refused-stream", "unavailable", "cancelled"),
+        *("retriable-status-codes", "5xx", "gateway-error", "retriable-4xx"),
+    }
+)
+"""Retry conditions an HTTPRoute `retry` gives too: its fixed ones, and status codes."""
+
+
+def _no_equivalent(route: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, str]]:
+    """(field, what, alternative) for each setting of an HTTP route that HTTPRoute lacks."""
+    if route.get("fault") is not None:
+        yield ("fault",), "fault injection", "inject faults with a chaos tool at the workload"
+    retries = mapping(route.get("retries"))
+    conditions = str(retries.get("retryOn", "")).split(",")
+    lost = [c for c in conditions if c and not c.isdigit() and c not in _RETRY_AS_CODES]
+    if lost:
+        yield (
+            ("retries", "retryOn"),
+            f"retry conditions {','.join(lost)}",
+            "retry on status codes (HTTPRoute retry.codes)",
+        )
+    if retries.get("retryRemoteLocalities") is not None:
+        yield (
+            ("retries", "retryRemoteLocalities"),
+            "retries.retryRemoteLocalities",
+            "rely on locality failover (DestinationRule outlierDetection)",
+        )
