@@ -183,14 +183,23 @@ def write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:
     path.chmod(0o600)
 
 
+GATEWAY_API_CHANNEL = "standard"
+"""The Gateway API channel a cluster installs (docs/control-plane.md): the one Istio's docs
+install, so a dry-run here refuses a field only the experimental channel knows."""
+
+
 def install_crds(kubeconfig: str) -> int:
-    """Server-side apply the packaged CRDs and wait until they are established."""
+    """Server-side apply the packaged CRDs (Istio's, prometheus-operator's, Argo CD's and
+    Gateway API's) and wait until they are established."""
     from charts_py import kubeapi
 
     cluster = kubeapi.Cluster.connect(kubeconfig)
+    packaged = resources.files("charts_py") / "crds"
+    folders = (packaged, packaged / "gateway-api" / GATEWAY_API_CHANNEL)
     crds = [
         yaml.safe_load(f.read_text(encoding="utf-8"))
-        for f in sorted((resources.files("charts_py") / "crds").iterdir(), key=lambda f: f.name)
+        for folder in folders
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
         if f.name.endswith(".yaml")
     ]
     for crd in crds:

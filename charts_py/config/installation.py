@@ -235,7 +235,7 @@ def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
 
 def of_cluster(env: Environment, cluster: Cluster) -> Installation:
     """The installation of one cluster of `env`."""
-    gateways = [INGRESS]
+    gateways = [INGRESS] if _helm_ingress(env) else []
     if any(via_egress_gateway(env, e) for e in env.spec.external_services):
         gateways.append(EGRESS)
     if env.multi_cluster:
@@ -249,6 +249,13 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
         secrets=_secrets(env, cluster),
         workloads=_deployed_by_others(env),
     )
+
+
+def _helm_ingress(env: Environment) -> bool:
+    """Whether the cluster runs the Helm-installed ingress gateway: always, but where a Gateway
+    API ingress replaces it (istiod deploys that one) and no top-level `gateways:` select it."""
+    ingress = env.spec.ingress
+    return not (ingress and ingress.api == "gateway-api" and not env.spec.gateways)
 
 
 def of_environment(env: Environment) -> tuple[Installation, ...]:

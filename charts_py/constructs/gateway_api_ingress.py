@@ -41,9 +41,16 @@ class GatewayApiIngress(Construct):
             for host, spelt in zip(ingress.hosts, hosts, strict=True)
             for listener in _listeners(host, spelt, secret, env)
         ]
-        gateway = {"gatewayClassName": naming.INGRESS_GATEWAY_CLASS, "listeners": listeners}
         # The revision whose istiod deploys and programs the gateway, as for the Helm ones.
         revision = {"istio.io/rev": env.mesh.gateway_revision}
+        gateway = {
+            "gatewayClassName": naming.INGRESS_GATEWAY_CLASS,
+            # Without infrastructure labels istiod copies the Gateway's own (meshops's, which
+            # drift finds extra objects by) onto the Deployment, Service and ServiceAccount it
+            # creates (pilot/pkg/config/kube/gatewaycommon: extractInfrastructureMetadata).
+            "infrastructure": {"labels": revision},
+            "listeners": listeners,
+        }
         emit(self, kinds.K8S_GATEWAY, name, {"spec": gateway}, namespace=root, labels=revision)
         redirect = {
             "parentRefs": _parents(ingress.hosts, "http"),
