@@ -50,6 +50,7 @@ PEER_AUTHENTICATION = GroupKind(ISTIO_SECURITY, "PeerAuthentication")
 AUTHORIZATION_POLICY = GroupKind(ISTIO_SECURITY, "AuthorizationPolicy")
 REQUEST_AUTHENTICATION = GroupKind(ISTIO_SECURITY, "RequestAuthentication")
 TELEMETRY = GroupKind("telemetry.istio.io", "Telemetry")
+WASM_PLUGIN = GroupKind("extensions.istio.io", "WasmPlugin")
 
 K8S_GATEWAY = GroupKind(GATEWAY_API, "Gateway")
 """Gateway API's Gateway: Istio deploys and programs it (gatewayClassName istio)."""

@@ -25,6 +25,15 @@ USE_WAYPOINT_NAMESPACE = "istio.io/use-waypoint-namespace"
 DATAPLANE_MODE = "istio.io/dataplane-mode"
 GATEWAY_NAME_LABEL = "gateway.networking.k8s.io/gateway-name"
 """The label istiod puts on the pods it deploys for a Gateway (waypoints included)."""
+REDIRECTION = "ambient.istio.io/redirection"
+"""The annotation istio-cni puts on a pod whose traffic ztunnel captures."""
+SELECTING_POLICIES = (
+    gk.AUTHORIZATION_POLICY,
+    gk.REQUEST_AUTHENTICATION,
+    gk.TELEMETRY,
+    gk.WASM_PLUGIN,
+)
+"""Policies that pick pods by `selector` or attach by `targetRefs`."""
 
 _HTTP_OPERATION = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
 _HTTP_SOURCE = ("requestPrincipals", "notRequestPrincipals")
@@ -42,9 +51,15 @@ def waypoints(scope: Scope) -> dict[tuple[str, str], Document]:
 
 
 def ambient_namespaces(scope: Scope) -> set[str]:
-    """Namespaces the manifests put in ambient mode (`istio.io/dataplane-mode: ambient`)."""
+    """Namespaces the manifests put in ambient mode, as Istio reads them
+    (pkg/config/analysis/analyzers/util/in_mesh.go: NamespaceInAmbientMode): labelled
+    `istio.io/dataplane-mode: ambient`, and not also for sidecar injection (that wins)."""
     return {
-        doc.name for doc in scope.of(gk.NAMESPACE) if doc.labels.get(DATAPLANE_MODE) == "ambient"
+        doc.name
+        for doc in scope.of(gk.NAMESPACE)
+        if doc.labels.get(DATAPLANE_MODE) == "ambient"
+        and doc.labels.get("istio-injection") != "enabled"
+        and not doc.labels.get("istio.io/rev")
     }
 
 
@@ -86,8 +101,8 @@ def waypoint_exists(scope: Scope) -> Iterator[Outcome]:
         )
 
 
-@check("l7-policy-waypoint")
-def l7_policy_waypoint(scope: Scope) -> Iterator[Outcome]:
+@check("http-policy-waypoint")
+def http_policy_waypoint(scope: Scope) -> Iterator[Outcome]:
     """An AuthorizationPolicy with HTTP attributes that ztunnel, not a waypoint, enforces (it
     selects pods, or the whole namespace, of an ambient namespace): ztunnel sees only L4."""
     ambient = ambient_namespaces(scope)
@@ -239,4 +254,60 @@ def _no_equivalent(route: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str
             ("retries", "retryRemoteLocalities"),
             "retries.retryRemoteLocalities",
             "rely on locality failover (DestinationRule outlierDetection)",
+        )
+
+
+@check("sidecar-ambient")
+def sidecar_ambient(scope: Scope) -> Iterator[Outcome]:
+    """A Sidecar in an ambient namespace, or selecting pods ztunnel captures: there is no
+    sidecar to configure (Istio's sidecar analyzer: IneffectivePolicy)."""
+    ambient = ambient_namespaces(scope)
+    for sidecar in scope.of(gk.SIDECAR):
+        ns = namespace(sidecar)
+        if ns in ambient:
+            where = f"namespace {ns} is in ambient mode"
+        elif _selects_captured_pods(scope, sidecar):
+            where = "the pods it selects are in ambient mode"
+        else:
+            continue
+        yield fail(
+            sidecar,
+            "/metadata/name",
+            f"{where}: no sidecar reads this Sidecar; scope egress with ztunnel and waypoint "
+            "policy (AuthorizationPolicy, ServiceEntry) instead, or remove it",
+        )
+
+
+def _selects_captured_pods(scope: Scope, sidecar: Document) -> bool:
+    """Whether a Sidecar's workloadSelector matches pods istio-cni marked as captured."""
+    wanted = mapping(dig(sidecar.spec, "workloadSelector", "labels"))
+    return bool(wanted) and any(
+        pod.annotations.get(REDIRECTION) == "enabled"
+        and all(pod.labels.get(k) == v for k, v in wanted.items())
+        for pod in scope.of(gk.POD)
+        if namespace(pod) == namespace(sidecar)
+    )
+
+
+@check("gateway-policy-target")
+def gateway_policy_target(scope: Scope) -> Iterator[Outcome]:
+    """A policy that picks a Gateway API gateway's pods by `selector`: Istio ignores the
+    selector there and wants `targetRefs` (its k8sgateway analyzer: IneffectiveSelector)."""
+    gateways = {
+        (namespace(doc), doc.labels[GATEWAY_NAME_LABEL])
+        for doc in scope.of(gk.POD)
+        if GATEWAY_NAME_LABEL in doc.labels
+    } | {(namespace(doc), doc.name) for doc in scope.of(gk.K8S_GATEWAY)}
+    for policy in scope.of(*SELECTING_POLICIES):
+        spec = policy.spec
+        if spec.get("targetRef") or spec.get("targetRefs"):
+            continue
+        name = mapping(dig(spec, "selector", "matchLabels")).get(GATEWAY_NAME_LABEL)
+        if name is None or (namespace(policy), name) not in gateways:
+            continue
+        yield fail(
+            policy,
+            "/spec/selector",
+            f"selects the pods of Kubernetes Gateway {name}, where Istio ignores a selector: "
+            f"use targetRefs (group {gk.GATEWAY_API}, kind Gateway, name {name})",
         )

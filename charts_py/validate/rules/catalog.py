@@ -382,7 +382,7 @@ RULES: tuple[Rule, ...] = (
         "add the waypoint Gateway, or remove the label",
     ),
     _rule(
-        "l7-policy-waypoint",
+        "http-policy-waypoint",
         "E E E",
         "in an ambient namespace, an AuthorizationPolicy with HTTP attributes targets a "
         "waypoint (`targetRefs`), not pods by `selector` (ztunnel enforces L4 only)",
@@ -408,6 +408,23 @@ RULES: tuple[Rule, ...] = (
         "HTTPRoute cannot express (retryOn conditions beyond status codes, "
         "retryRemoteLocalities)",
         "retry on status codes; keep the namespace on sidecars while it needs the rest",
+    ),
+    _rule(
+        "sidecar-ambient",
+        "W W W",
+        "no Sidecar in an ambient namespace or selecting ambient pods (no sidecar reads it)",
+        "remove it; scope traffic with ztunnel and waypoint policy",
+        istio="IST0167",
+        live=True,
+    ),
+    _rule(
+        "gateway-policy-target",
+        "E E E",
+        "a policy for a Kubernetes Gateway's pods attaches by `targetRefs`, not `selector` "
+        "(Istio ignores the selector there)",
+        "use targetRefs (group gateway.networking.k8s.io, kind Gateway)",
+        istio="IST0166",
+        live=True,
     ),
     _rule(
         "service-port-protocol",
