@@ -251,11 +251,22 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
     )
 
 
+GATEWAY_API_CRDS = "v1.6.0"
+"""The Gateway API release whose CRDs (standard channel) a cluster must have, out of band,
+before istiod programs a Gateway API object: the version packaged in charts_py/crds/gateway-api
+(scripts/fetch_crds.py, tested equal), the one the pinned istioctl is built against."""
+
+
+def uses_gateway_api(env: Environment) -> bool:
+    """Whether the environment's manifests hold Gateway API objects (`ingress.api:
+    gateway-api`), so its clusters need Gateway API's CRDs."""
+    return bool(env.spec.ingress and env.spec.ingress.api == "gateway-api")
+
+
 def _helm_ingress(env: Environment) -> bool:
     """Whether the cluster runs the Helm-installed ingress gateway: always, but where a Gateway
     API ingress replaces it (istiod deploys that one) and no top-level `gateways:` select it."""
-    ingress = env.spec.ingress
-    return not (ingress and ingress.api == "gateway-api" and not env.spec.gateways)
+    return not (uses_gateway_api(env) and not env.spec.gateways)
 
 
 def of_environment(env: Environment) -> tuple[Installation, ...]:

@@ -7,12 +7,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charts_py import cli, naming
 from charts_py.config import environment, installation
 from charts_py.render import synth
 from charts_py.render.manifest import Manifest
-from tests.conftest import find, kinds_under, sample, write_envs
+from tests.conftest import REPO, find, kinds_under, sample, write_envs
 
 GATEWAY_API = "gateway.networking.k8s.io"
 PREFIX = "dev/staging-1"  # the staging sample, written as environment `dev`
@@ -208,3 +209,17 @@ def test_what_an_httproute_cannot_carry_is_refused_with_the_field(
     assert code == 2
     assert f"{field}" in err and reason in err, err
     assert not (tmp_path / "dist").exists()
+
+
+def test_the_out_of_band_crd_version_is_the_packaged_one() -> None:
+    """One version of Gateway API everywhere: the packaged CRDs (validate's schemas, the local
+    control plane's), scripts/fetch_crds.py's pin, and what the generated docs ask for."""
+    packaged = REPO / "charts_py" / "crds" / "gateway-api"
+    for crd in packaged.glob("*/*.yaml"):
+        annotations = yaml.safe_load(crd.read_text())["metadata"]["annotations"]
+        assert annotations[f"{GATEWAY_API}/bundle-version"] == installation.GATEWAY_API_CRDS
+    fetch = (REPO / "scripts" / "fetch_crds.py").read_text()
+    pin = f'path="sigs.k8s.io/gateway-api",\n    version="{installation.GATEWAY_API_CRDS}"'
+    assert pin in fetch
+    readme = (REPO / "dist" / "staging" / "README.md").read_text()
+    assert f"standard channel {installation.GATEWAY_API_CRDS}" in readme
