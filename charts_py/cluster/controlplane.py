@@ -183,19 +183,16 @@ def write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:
     path.chmod(0o600)
 
 
-GATEWAY_API_CHANNEL = "standard"
-"""The Gateway API channel a cluster installs (docs/control-plane.md): the one Istio's docs
-install, so a dry-run here refuses a field only the experimental channel knows."""
-
-
 def install_crds(kubeconfig: str) -> int:
     """Server-side apply the packaged CRDs (Istio's, prometheus-operator's, Argo CD's and
     Gateway API's) and wait until they are established."""
     from charts_py import kubeapi
+    from charts_py.config import installation
 
     cluster = kubeapi.Cluster.connect(kubeconfig)
     packaged = resources.files("charts_py") / "crds"
-    folders = (packaged, packaged / "gateway-api" / GATEWAY_API_CHANNEL)
+    # The channel production runs (docs/control-plane.md), so a dry-run here is its verdict.
+    folders = (packaged, packaged / "gateway-api" / installation.GATEWAY_API_CHANNEL)
     crds = [
         yaml.safe_load(f.read_text(encoding="utf-8"))
         for folder in folders

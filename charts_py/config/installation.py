@@ -252,9 +252,13 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
 
 
 GATEWAY_API_CRDS = "v1.6.0"
-"""The Gateway API release whose CRDs (standard channel) a cluster must have, out of band,
-before istiod programs a Gateway API object: the version packaged in charts_py/crds/gateway-api
-(scripts/fetch_crds.py, tested equal), the one the pinned istioctl is built against."""
+"""The Gateway API release whose CRDs a cluster must have, out of band, before istiod programs
+a Gateway API object: the version packaged in charts_py/crds/gateway-api (scripts/fetch_crds.py,
+tested equal), the one the pinned istioctl is built against."""
+GATEWAY_API_CHANNEL = "experimental"
+"""Its channel: ambient's HTTPRoutes carry `retry` (attempts, status codes), which Gateway API
+v1.6 has in the experimental channel only; Istio implements it. The experimental CRDs serve
+every standard field too."""
 
 
 def uses_gateway_api(env: Environment) -> bool:

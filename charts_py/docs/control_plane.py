@@ -62,10 +62,11 @@ def _installed(env: Environment) -> list[str]:
     secrets = [[i.cluster, f"`{s.name}`", s.made_by] for i in clusters for s in i.secrets]
     crds = (
         [
-            f"Also out of band, in every cluster: Gateway API's CRDs, standard channel "
-            f"{installation.GATEWAY_API_CRDS} or later (`kubectl apply --server-side -f "
-            "https://github.com/kubernetes-sigs/gateway-api/releases/download/"
-            f"{installation.GATEWAY_API_CRDS}/standard-install.yaml`), before the first sync: "
+            f"Also out of band, in every cluster: Gateway API's CRDs, "
+            f"{installation.GATEWAY_API_CHANNEL} channel {installation.GATEWAY_API_CRDS} or "
+            "later (`kubectl apply --server-side -f https://github.com/kubernetes-sigs/"
+            f"gateway-api/releases/download/{installation.GATEWAY_API_CRDS}/"
+            f"{installation.GATEWAY_API_CHANNEL}-install.yaml`), before the first sync: "
             "the ingress is a Gateway API Gateway (docs/control-plane.md).",
             "",
         ]

@@ -1,5 +1,5 @@
-"""`ingress.api: gateway-api` on the real API server, with Gateway API's CRDs (standard
-channel) installed as `meshops cluster up` installs them."""
+"""`ingress.api: gateway-api` on the real API server, with Gateway API's CRDs (the channel
+production runs) installed as `meshops cluster up` installs them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from charts_py import contract, distdir, kubeapi
-from charts_py.cluster import controlplane
+from charts_py.config import installation
 from charts_py.drift import defaults
 from charts_py.errors import ObjectRejected
 
@@ -26,15 +26,15 @@ def _gateway_api_objects() -> list[dict[str, Any]]:
     ]
 
 
-def test_the_cluster_serves_gateway_api_from_the_standard_channel(kube: kubeapi.Cluster) -> None:
+def test_the_cluster_serves_gateway_api_from_the_production_channel(kube: kubeapi.Cluster) -> None:
     crds = kube.list(kube.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition"))
     channels = {
         crd["metadata"]["name"]: crd["metadata"]["annotations"].get(f"{GATEWAY_API}/channel")
         for crd in crds
         if crd["spec"]["group"] == GATEWAY_API
     }
-    assert channels[f"gateways.{GATEWAY_API}"] == controlplane.GATEWAY_API_CHANNEL
-    assert channels[f"httproutes.{GATEWAY_API}"] == controlplane.GATEWAY_API_CHANNEL
+    assert channels[f"gateways.{GATEWAY_API}"] == installation.GATEWAY_API_CHANNEL
+    assert channels[f"httproutes.{GATEWAY_API}"] == installation.GATEWAY_API_CHANNEL
 
 
 def test_gateway_api_ingress_passes_a_server_side_dry_run(kube: kubeapi.Cluster) -> None:

@@ -222,4 +222,4 @@ def test_the_out_of_band_crd_version_is_the_packaged_one() -> None:
     pin = f'path="sigs.k8s.io/gateway-api",\n    version="{installation.GATEWAY_API_CRDS}"'
     assert pin in fetch
     readme = (REPO / "dist" / "staging" / "README.md").read_text()
-    assert f"standard channel {installation.GATEWAY_API_CRDS}" in readme
+    assert f"experimental channel {installation.GATEWAY_API_CRDS} or later" in readme
