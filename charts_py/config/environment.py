@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
 from charts_py.config import (
+    ambient,
     exercises,
     istio_checks,
     origin,
@@ -97,6 +98,26 @@ class Environment:
     def services(self) -> list[Service]:
         """Every service of the environment, namespace by namespace."""
         return [svc for ns in self.namespaces for svc in ns.services]
+
+    @functools.cached_property
+    def namespaces_by_name(self) -> dict[str, teams.Namespace]:
+        """Every application namespace by name."""
+        return {ns.name: ns for ns in self.namespaces}
+
+    def dataplane(self, ns: teams.Namespace) -> view.View:
+        """The data plane of `ns`, traced: its own `dataplane`, else the policy's."""
+        if ns.spec is not None and ns.spec.dataplane is not None:
+            return self._block(ns).step("dataplane")
+        return self._root.step("policy").step("dataplane")
+
+    def ambient(self, ns: teams.Namespace) -> bool:
+        """Whether `ns` runs in ambient mode (ztunnel and waypoints, no sidecars)."""
+        return bool(self.dataplane(ns).plain == "ambient")
+
+    @functools.cached_property
+    def ambient_namespaces(self) -> frozenset[str]:
+        """The names of the namespaces in ambient mode."""
+        return frozenset(ns.name for ns in self.namespaces if self.ambient(ns))
 
     def namespace_of(self, service: Service) -> str:
         """The namespace `service` runs in."""
@@ -414,6 +435,7 @@ def _problems(env: Environment) -> Iterator[Problem]:
     for path, reason in _platform_problems(env):
         yield env.raw, path, reason
     yield from waivers.problems(env)
+    yield from ambient.problems(env)
     for ns in env.namespaces:
         at = ns.at
         yield from _named(
