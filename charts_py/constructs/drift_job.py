@@ -70,9 +70,9 @@ def _binding(role_kind: str) -> dict[str, Any]:
 
 
 def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
-    """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
-    and ambient's Gateway API kinds too), for a Role in each managed namespace; no Secrets, nothing in namespaces meshops
-    does not use."""
+    """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions and
+    ambient's Gateway API kinds too), for a Role in each managed namespace; no Secrets, nothing
+    in namespaces meshops does not use."""
     used = istio_checks.extension_kinds(env.spec.extensions, env.services) if env else ()
     gateway_api = ambient.gateway_api_kinds(env) if env else ()
     return _rules(k for k in (*kinds.MESH_KINDS, *used, *gateway_api) if k.namespaced)
