@@ -317,7 +317,32 @@ def drift_rules(text: str, display: str) -> Drift:
     return _validate(Drift, src.data.get("drift", {}), src, ("drift",))
 
 
+def candidate(
+    text: str, name: str, display: str, team_texts: Mapping[str, str] | None = None
+) -> tuple[Environment, list[ConfigError]]:
+    """An environment file's content read as `load_text` reads it, with every cross-field
+    problem it has rather than the first: what an edit would need before it can be made
+    (`meshops plan-ambient`). A file that fails earlier (YAML, types, teams) still raises."""
+    found = [source.parse(t, shown) for shown, t in sorted((team_texts or {}).items())]
+    env = _built(source.parse(text, display), name, found)
+    return env, [
+        ConfigError(at.file, source.dotted(path), reason, at.line_of(path))
+        for at, path, reason in _problems(env)
+    ]
+
+
 def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] = ()) -> Environment:
+    env = _built(src, name, team_sources)
+    for at, field_path, reason in _problems(env):
+        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
+    return env
+
+
+def _built(
+    src: source.Source, name: str, team_sources: Sequence[source.Source] = ()
+) -> Environment:
+    """The environment of a file whose shape and teams are valid (the cross-field rules are
+    `_problems`)."""
     shown = src.file
     if not ENV_NAME.match(name):
         raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
@@ -343,8 +368,6 @@ def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] =
         namespaces=teams.resolve(spec, src, found),
         team_files=tuple(found.values()),
     )
-    for at, field_path, reason in _problems(env):
-        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
     return env
 
 
