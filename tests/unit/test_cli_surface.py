@@ -68,9 +68,7 @@ def test_the_cronjobs_cover_delivery_and_proposals() -> None:
     """The sample environments exercise every optional flag the job passes."""
     words = {w for path in CRONJOBS for w in nightly_argv(yaml.safe_load(path.read_text()))}
     assert {"--pushgateway", "--notify-from-env", "--notify-format", "--propose-branch"} <= words
-    clusters = {
-        p.parent.name for p in REPO.glob("dist/*/*") if p.is_dir() and p.parent.name != "_bootstrap"
-    }
+    clusters = {p for p in REPO.glob("dist/*/*") if p.is_dir() and p.parent.name != "_bootstrap"}
     assert len(CRONJOBS) == len(clusters) == 5  # one job per cluster of the samples
 
 
