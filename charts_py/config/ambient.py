@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from charts_py import kinds
+from charts_py import kinds, provenance
 from charts_py.config import gamma, source
 from charts_py.config.model import Service
 
@@ -141,8 +141,11 @@ def _service(
     if retries is not None and not svc.routed:
         _, lost = gamma.retry_codes(retries.retry_on)
         if lost:
-            where = source.dotted(env.traced(svc).retries.retry_on.where)
-            yield ("retries",), _rule("retry", f"{where}: {gamma.retry_on_reason(lost)}")
+            seen = env.traced(svc).retries.retry_on
+            written = isinstance(seen.origin, provenance.EnvField)
+            where = f"set at {source.dotted(seen.where)}" if written else "the default"
+            why = f"retryOn {retries.retry_on!r} ({where}): {gamma.retry_on_reason(lost)}"
+            yield ("retries",), _rule("retry", why)
     for j, ext in enumerate(svc.extensions):
         if ext.kind == "EnvoyFilter":
             yield ("extensions", j), _envoy_filter()

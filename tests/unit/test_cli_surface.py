@@ -17,6 +17,7 @@ from charts_py.config import model
 from charts_py.constructs import drift_job
 from charts_py.cost import formats as cost_formats
 from charts_py.drift import run
+from charts_py.plan import report as plan_report
 from charts_py.propose import proposal
 from charts_py.recovery import backup, restore
 from charts_py.review import formats as review_formats
@@ -109,6 +110,7 @@ def test_format_choices_are_the_named_formats() -> None:
         ("propose", "--format"): format_names.PROPOSE,
         ("review", "--format"): format_names.REVIEW,
         ("report", "--format"): format_names.FLEET,
+        ("plan-ambient", "--format"): format_names.PLAN_AMBIENT,
     }
     for (command, flag), names in choices.items():
         action = option(parsers[command], flag)
@@ -120,6 +122,7 @@ def test_format_choices_are_the_named_formats() -> None:
     for name in format_names.VALIDATE:
         assert report.render(Report(), name)
     assert tuple(review_formats.RENDERERS) == format_names.REVIEW
+    assert tuple(plan_report.RENDERERS) == format_names.PLAN_AMBIENT
 
 
 @pytest.mark.parametrize(
