@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from charts_py.config import installation
+from charts_py.config import ambient, installation
 
 if TYPE_CHECKING:  # annotations only: review and drift read names without the pydantic models
     from charts_py.config.environment import Environment
@@ -64,6 +64,12 @@ def fqdn(service: str, namespace: str) -> str:
 def principal(service: str, namespace: str) -> str:
     """The SPIFFE principal of a workload's ServiceAccount (one ServiceAccount per service)."""
     return f"cluster.local/ns/{namespace}/sa/{service}"
+
+
+def waypoint_principal(namespace: str) -> str:
+    """The identity a namespace's waypoint calls the services behind it with: istiod's
+    waypoint template names its ServiceAccount after the Gateway."""
+    return principal(ambient.WAYPOINT, namespace)
 
 
 def pods(service: Service) -> dict[str, str]:

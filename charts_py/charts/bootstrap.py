@@ -19,7 +19,7 @@ from typing import Any
 import cdk8s
 
 from charts_py import contract, kinds, naming
-from charts_py.config import istio_checks
+from charts_py.config import ambient, istio_checks
 from charts_py.config.environment import Environment
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
@@ -60,7 +60,8 @@ def reach(envs: list[Environment]) -> Reach:
     used = {
         k for env in envs for k in istio_checks.extension_kinds(env.spec.extensions, env.services)
     }
-    extensions = tuple(k for k in kinds.EXTENSION_KINDS if k in used)
+    used |= {k for env in envs for k in ambient.gateway_api_kinds(env)}
+    extensions = tuple(k for k in (*kinds.EXTENSION_KINDS, *kinds.GATEWAY_API_KINDS) if k in used)
     return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
 
@@ -75,7 +76,8 @@ class TeamReach:
     """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
     namespace (the team's first there) is its Application's destination."""
     extensions: tuple[kinds.Kind, ...] = ()
-    """The kinds only the team's services' `extensions:` emit (kinds.EXTENSION_KINDS)."""
+    """The kinds only some environments emit that the team's namespaces hold: its services'
+    `extensions:` (kinds.EXTENSION_KINDS), ambient's Gateway API kinds."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -91,7 +93,9 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
-            used = istio_checks.extension_kinds((), ns.services)
+            used = set(istio_checks.extension_kinds((), ns.services))
+            if env.ambient(ns):
+                used.update(kinds.GATEWAY_API_KINDS)
             extensions.setdefault(ns.team, set()).update(used)
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
@@ -100,7 +104,11 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
-            tuple(k for k in kinds.EXTENSION_KINDS if k in extensions[team]),
+            tuple(
+                k
+                for k in (*kinds.EXTENSION_KINDS, *kinds.GATEWAY_API_KINDS)
+                if k in extensions[team]
+            ),
         )
         for team in sorted(pairs)
     }

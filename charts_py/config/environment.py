@@ -20,6 +20,7 @@ from pydantic_core import ErrorDetails
 
 from charts_py import provenance, yamlio
 from charts_py.config import (
+    ambient,
     exercises,
     istio_checks,
     origin,
@@ -97,6 +98,26 @@ class Environment:
     def services(self) -> list[Service]:
         """Every service of the environment, namespace by namespace."""
         return [svc for ns in self.namespaces for svc in ns.services]
+
+    @functools.cached_property
+    def namespaces_by_name(self) -> dict[str, teams.Namespace]:
+        """Every application namespace by name."""
+        return {ns.name: ns for ns in self.namespaces}
+
+    def dataplane(self, ns: teams.Namespace) -> view.View:
+        """The data plane of `ns`, traced: its own `dataplane`, else the policy's."""
+        if ns.spec is not None and ns.spec.dataplane is not None:
+            return self._block(ns).step("dataplane")
+        return self._root.step("policy").step("dataplane")
+
+    def ambient(self, ns: teams.Namespace) -> bool:
+        """Whether `ns` runs in ambient mode (ztunnel and waypoints, no sidecars)."""
+        return bool(self.dataplane(ns).plain == "ambient")
+
+    @functools.cached_property
+    def ambient_namespaces(self) -> frozenset[str]:
+        """The names of the namespaces in ambient mode."""
+        return frozenset(ns.name for ns in self.namespaces if self.ambient(ns))
 
     def namespace_of(self, service: Service) -> str:
         """The namespace `service` runs in."""
@@ -296,7 +317,32 @@ def drift_rules(text: str, display: str) -> Drift:
     return _validate(Drift, src.data.get("drift", {}), src, ("drift",))
 
 
+def candidate(
+    text: str, name: str, display: str, team_texts: Mapping[str, str] | None = None
+) -> tuple[Environment, list[ConfigError]]:
+    """An environment file's content read as `load_text` reads it, with every cross-field
+    problem it has rather than the first: what an edit would need before it can be made
+    (`meshops plan-ambient`). A file that fails earlier (YAML, types, teams) still raises."""
+    found = [source.parse(t, shown) for shown, t in sorted((team_texts or {}).items())]
+    env = _built(source.parse(text, display), name, found)
+    return env, [
+        ConfigError(at.file, source.dotted(path), reason, at.line_of(path))
+        for at, path, reason in _problems(env)
+    ]
+
+
 def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] = ()) -> Environment:
+    env = _built(src, name, team_sources)
+    for at, field_path, reason in _problems(env):
+        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
+    return env
+
+
+def _built(
+    src: source.Source, name: str, team_sources: Sequence[source.Source] = ()
+) -> Environment:
+    """The environment of a file whose shape and teams are valid (the cross-field rules are
+    `_problems`)."""
     shown = src.file
     if not ENV_NAME.match(name):
         raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
@@ -322,8 +368,6 @@ def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] =
         namespaces=teams.resolve(spec, src, found),
         team_files=tuple(found.values()),
     )
-    for at, field_path, reason in _problems(env):
-        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
     return env
 
 
@@ -414,6 +458,7 @@ def _problems(env: Environment) -> Iterator[Problem]:
     for path, reason in _platform_problems(env):
         yield env.raw, path, reason
     yield from waivers.problems(env)
+    yield from ambient.problems(env)
     for ns in env.namespaces:
         at = ns.at
         yield from _named(

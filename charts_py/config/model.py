@@ -34,6 +34,10 @@ Profile = Literal["dev", "staging", "prod", "none"]
 """`none` adds nothing to the mesh layer (for adopting a mesh as it runs: profiles.py)."""
 Off = Literal[False]
 """`false`: switch off what a profile would add here (no field, no object)."""
+Dataplane = Literal["sidecar", "ambient"]
+"""How a namespace's pods join the mesh: an injected Envoy sidecar each (`istio.io/rev`), or
+ztunnel on the node plus a waypoint where a service needs L7 (`istio.io/dataplane-mode:
+ambient`; docs/ambient.md)."""
 
 
 def seconds(duration: str) -> float:
@@ -119,6 +123,8 @@ class Policy(Model):
     """A default Sidecar per namespace and one per service (egress scoping)."""
     telemetry: bool = True
     """The mesh-wide Telemetry (access logs, tracing)."""
+    dataplane: Dataplane = "sidecar"
+    """Every namespace's data plane unless its own `dataplane` says otherwise."""
     outbound_traffic: Literal["ALLOW_ANY", "REGISTRY_ONLY"]
     egress_gateway: bool
     load_balancer: LoadBalancer | Off
@@ -679,6 +685,9 @@ class AppNamespace(Model):
     """The namespace's `allow-nothing` and per-service ALLOW policies (default: the policy's)."""
     sidecar: bool | None = None
     """The namespace's default Sidecar and per-service Sidecars (default: the policy's)."""
+    dataplane: Dataplane | None = None
+    """Its data plane (default: the policy's), so a mesh moves to ambient one namespace at a
+    time (`meshops plan-ambient`)."""
 
 
 class Team(Model):

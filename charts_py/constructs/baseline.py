@@ -7,9 +7,10 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming, provenance
-from charts_py.config import waivers
+from charts_py.config import teams, waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
+from charts_py.constructs import ambient
 from charts_py.constructs.objects import emit
 
 REVISION_LABEL = "istio.io/rev"
@@ -35,9 +36,7 @@ class Namespaces(Construct):
                 kinds.NAMESPACE,
                 ns.name,
                 annotations={**KEEP, **waivers.suppression(env, waivers.ON_NAMESPACE, ns.name)},
-                # A revision label, never `istio-injection` as well: with both, Istio's webhooks
-                # let the legacy label win and a canary move would silently not happen.
-                labels={REVISION_LABEL: _revision(env)},
+                labels=_data_plane(env, ns),
             )
         # Multi-network meshes find each cluster's network from this label. No injection
         # label: istiod and the gateways choose their revision pod by pod (`istio.io/rev` on
@@ -50,6 +49,16 @@ class Namespaces(Construct):
             annotations=KEEP,
             labels={naming.NETWORK_LABEL: _network(env, cluster)},
         )
+
+
+def _data_plane(env: Environment, ns: teams.Namespace) -> dict[str, Any]:
+    """How the namespace's pods join the mesh. Sidecars: a revision label, never
+    `istio-injection` as well (with both, Istio's webhooks let the legacy label win and a
+    canary move would silently not happen). Ambient: `istio.io/dataplane-mode` and no revision
+    label, which would have the webhook inject sidecars into pods ztunnel already serves."""
+    if env.ambient(ns):
+        return ambient.namespace_labels(env, ns)
+    return {REVISION_LABEL: _revision(env)}
 
 
 def _revision(env: Environment) -> provenance.Traced:
@@ -91,6 +100,10 @@ class MeshBaseline(Construct):
                 # that no other ALLOW policy admits (Istio's documented `allow-nothing`).
                 nothing: dict[str, Any] = {"spec": {}}
                 emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", nothing, namespace=ns.name)
+            if env.ambient(ns):
+                if ambient.has_waypoint(env, ns):
+                    ambient.add_waypoint(self, ns.name)
+                continue  # no sidecars to scope
             if ns.switched("sidecar", policy.sidecar):
                 sidecar = {
                     "egress": [{"hosts": ["./*", f"{root}/*"]}],

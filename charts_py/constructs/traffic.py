@@ -28,6 +28,8 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     rule["subsets"] = [_subset(service, version) for version in env.traced(service).versions]
     name = naming.kept(service, "destination_rule")
     emit(scope, kinds.DESTINATION_RULE, name, {"spec": rule}, namespace=ns)
+    if ns in env.ambient_namespaces:
+        return  # routed by its waypoint, if it needs one (constructs/ambient.py)
     routes: dict[str, Any] = {"hosts": [host]}
     if service.routed:
         svc = env.traced(service)

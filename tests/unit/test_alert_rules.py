@@ -111,6 +111,8 @@ def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
     for svc in services:
         mine = svc in home
         limits, prefix = env.settings(svc).alerts, _camel(svc.name)
+        if limits is None:
+            continue  # `alerts: false`: no rule of its own (its series still count mesh-wide)
         errors = dict(quiet)
         errors[f"{prefix}HighErrorRatio"] = [sc.alert(rules[f"{prefix}HighErrorRatio"], 1.0, {})]
         if mine and 1 / len(home) > mesh.error_ratio:
@@ -136,7 +138,8 @@ def outage_cases(env: Environment, rules: dict[str, Any], quiet: dict[str, Any])
     services = env.services
     names = {svc.name for svc in services}
     errors = {n: [sc.alert(r, 1.0, {})] for n, r in rules.items() if n.endswith("ErrorRatio")}
-    worst = max(env.settings(svc).alerts.p99_latency_ms for svc in services)
+    alerting = [limits for svc in services if (limits := env.settings(svc).alerts)]
+    worst = max(limits.p99_latency_ms for limits in alerting)
     latency = sc.slow_latency(max(worst, env.policy.alerts.p99_latency_ms))
     value = sc.p99([latency] * len(services))  # every series alike: any count gives this p99
     slow = {n: [sc.alert(r, value, {})] for n, r in rules.items() if n.endswith("LatencyP99")}
