@@ -73,11 +73,6 @@ VIRTUAL_SERVICE = Kind("networking.istio.io/v1", "VirtualService", namespaced=Tr
 CRON_JOB = Kind("batch/v1", "CronJob", namespaced=True, wave=0)
 JOB = Kind("batch/v1", "Job", namespaced=True, wave=0)
 """Load tests run with the workloads: a later wave would wait for every Deployment's health."""
-K8S_GATEWAY = Kind("gateway.networking.k8s.io/v1", "Gateway", namespaced=True, wave=0)
-HTTP_ROUTE = Kind("gateway.networking.k8s.io/v1", "HTTPRoute", namespaced=True, wave=0)
-"""Gateway API's Gateway and HTTPRoute sync with the workloads, in the last wave: Argo CD
-assesses their health (its resource_customizations read `Programmed`/`Accepted`, set by
-istiod), and a wave after them would wait on the gateway's pods."""
 CLUSTER_ROLE = Kind("rbac.authorization.k8s.io/v1", "ClusterRole", namespaced=False, wave=-5)
 CLUSTER_ROLE_BINDING = Kind(
     "rbac.authorization.k8s.io/v1", "ClusterRoleBinding", namespaced=False, wave=-5
@@ -106,9 +101,10 @@ HTTP_ROUTE = Kind(GATEWAY_API, "HTTPRoute", namespaced=True, wave=0)
 GRPC_ROUTE = Kind(GATEWAY_API, "GRPCRoute", namespaced=True, wave=0)
 GATEWAY_API_KINDS: tuple[Kind, ...] = (GATEWAY_API_GATEWAY, HTTP_ROUTE, GRPC_ROUTE)
 """Gateway API kinds, which only some environments emit (ambient's waypoints and GAMMA
-routes): not in MESH_KINDS, because drift lists every one of those in every cluster, and
-a cluster without Gateway API's CRDs does not serve them. The AppProjects admit them, and the
-drift job may read them, in the environments that use them (`config/ambient.gateway_api_kinds`)."""
+routes, a Gateway API ingress): not in MESH_KINDS, because drift lists every one of those in
+every cluster, and a cluster without Gateway API's CRDs does not serve them. The AppProjects
+admit them, and the drift job may read them, in the environments that use them
+(`config/ambient.gateway_api_kinds`)."""
 
 EXTENSION_KINDS: tuple[Kind, ...] = (
     ENVOY_FILTER,
@@ -142,8 +138,6 @@ MESH_KINDS: tuple[Kind, ...] = (
     PDB,
     DESTINATION_RULE,
     VIRTUAL_SERVICE,
-    K8S_GATEWAY,
-    HTTP_ROUTE,
     CRON_JOB,
     CLUSTER_ROLE,
     CLUSTER_ROLE_BINDING,

@@ -25,6 +25,7 @@ import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from charts_py.config import ambient
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, ExternalService
 
@@ -262,15 +263,16 @@ every standard field too."""
 
 
 def uses_gateway_api(env: Environment) -> bool:
-    """Whether the environment's manifests hold Gateway API objects (`ingress.api:
-    gateway-api`), so its clusters need Gateway API's CRDs."""
-    return bool(env.spec.ingress and env.spec.ingress.api == "gateway-api")
+    """Whether the environment's manifests hold Gateway API objects (ambient's waypoints and
+    routes, a Gateway API ingress), so its clusters need Gateway API's CRDs."""
+    return bool(ambient.gateway_api_kinds(env))
 
 
 def _helm_ingress(env: Environment) -> bool:
     """Whether the cluster runs the Helm-installed ingress gateway: always, but where a Gateway
     API ingress replaces it (istiod deploys that one) and no top-level `gateways:` select it."""
-    return not (uses_gateway_api(env) and not env.spec.gateways)
+    ingress = env.spec.ingress
+    return not (ingress and ingress.api == "gateway-api" and not env.spec.gateways)
 
 
 def of_environment(env: Environment) -> tuple[Installation, ...]:

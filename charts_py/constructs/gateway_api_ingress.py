@@ -51,7 +51,14 @@ class GatewayApiIngress(Construct):
             "infrastructure": {"labels": revision},
             "listeners": listeners,
         }
-        emit(self, kinds.K8S_GATEWAY, name, {"spec": gateway}, namespace=root, labels=revision)
+        emit(
+            self,
+            kinds.GATEWAY_API_GATEWAY,
+            name,
+            {"spec": gateway},
+            namespace=root,
+            labels=revision,
+        )
         redirect = {
             "parentRefs": _parents(ingress.hosts, "http"),
             "rules": [

@@ -71,9 +71,7 @@ def test_reach_lists_every_kind_of_the_table_once() -> None:
 
 def test_workloads_sync_last_and_subsets_before_routes() -> None:
     workloads = {kinds.DEPLOYMENT, kinds.HPA, kinds.PDB, kinds.SERVICE, kinds.CRON_JOB, kinds.JOB}
-    # Argo CD assesses Gateway API objects' health too (status set by istiod): last as well.
-    health_checked = {*workloads, kinds.K8S_GATEWAY, kinds.HTTP_ROUTE}
     last = max(k.wave for k in kinds.MESH_KINDS)
-    assert {k.wave for k in health_checked} == {last}
-    assert all(k.wave < last for k in kinds.MESH_KINDS if k not in health_checked)
+    assert {k.wave for k in workloads} == {last}
+    assert all(k.wave < last for k in kinds.MESH_KINDS if k not in workloads)
     assert kinds.DESTINATION_RULE.wave < kinds.VIRTUAL_SERVICE.wave

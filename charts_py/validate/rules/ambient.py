@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from charts_py.config import ambient, gamma
 from charts_py.jsonpointer import pointer
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
@@ -34,11 +35,6 @@ SELECTING_POLICIES = (
     gk.WASM_PLUGIN,
 )
 """Policies that pick pods by `selector` or attach by `targetRefs`."""
-
-_HTTP_OPERATION = ("hosts", "notHosts", "methods", "notMethods", "paths", "notPaths")
-_HTTP_SOURCE = ("requestPrincipals", "notRequestPrincipals")
-_HTTP_CONDITION = ("request.", "experimental.envoy.filters.")
-"""Condition keys only an HTTP proxy can evaluate (request.headers, request.auth.claims...)."""
 
 
 def waypoints(scope: Scope) -> dict[tuple[str, str], Document]:
@@ -103,45 +99,37 @@ def waypoint_exists(scope: Scope) -> Iterator[Outcome]:
 
 @check("http-policy-waypoint")
 def http_policy_waypoint(scope: Scope) -> Iterator[Outcome]:
-    """An AuthorizationPolicy with HTTP attributes that ztunnel, not a waypoint, enforces (it
-    selects pods, or the whole namespace, of an ambient namespace): ztunnel sees only L4."""
-    ambient = ambient_namespaces(scope)
+    """An AuthorizationPolicy that reads more than L4 and that ztunnel, not a waypoint,
+    enforces (it selects pods, or the whole namespace, of an ambient namespace): ztunnel sees
+    only L4 (what it can read: `config/ambient.py`, L4_SOURCE and the like), so it turns the
+    policy into something else (an ALLOW matches nothing, a DENY everything it selects)."""
+    ambient_ns = ambient_namespaces(scope)
     for policy in scope.of(gk.AUTHORIZATION_POLICY):
-        if namespace(policy) not in ambient or policy.spec.get("targetRefs"):
+        ns = namespace(policy)
+        if ns not in ambient_ns or policy.spec.get("targetRefs") or policy.spec.get("targetRef"):
             continue
-        if policy.spec.get("targetRef"):
-            continue
-        for i, rule in enumerate(items(policy.spec.get("rules"))):
-            attribute = _http_attribute(mapping(rule))
-            if attribute is None:
-                continue
-            how = "by selector" if policy.spec.get("selector") else "namespace-wide"
+        how = "by selector" if policy.spec.get("selector") else "namespace-wide"
+        fix = (
+            "attach the policy to the waypoint with targetRefs (kind Gateway, or the Service "
+            "it serves) instead of selector"
+        )
+        if policy.spec.get("action") == "CUSTOM":
             yield fail(
                 policy,
-                pointer("spec", "rules", i),
-                f"L7 attribute {attribute} in a policy ztunnel enforces ({how}, in ambient "
-                f"namespace {namespace(policy)}): ztunnel cannot evaluate it; attach the "
-                "policy to the waypoint with targetRefs (kind Gateway, or the Service it "
-                "serves) instead of selector",
+                "/spec/action",
+                f"CUSTOM authorization ({how}, in ambient namespace {ns}) is not supported by "
+                f"ztunnel: {fix}",
             )
-            break
-
-
-def _http_attribute(rule: dict[str, Any]) -> str | None:
-    """The first attribute of an AuthorizationPolicy rule that needs an HTTP proxy."""
-    for to in items(rule.get("to")):
-        for key in _HTTP_OPERATION:
-            if dig(to, "operation", key) is not None:
-                return f"to.operation.{key}"
-    for source in items(rule.get("from")):
-        for key in _HTTP_SOURCE:
-            if dig(source, "source", key) is not None:
-                return f"from.source.{key}"
-    for condition in items(rule.get("when")):
-        key = str(mapping(condition).get("key", ""))
-        if key.startswith(_HTTP_CONDITION):
-            return f"when {key}"
-    return None
+            continue
+        for i, rule in enumerate(items(policy.spec.get("rules"))):
+            if ambient.l7_policy({"rules": [rule]}):
+                yield fail(
+                    policy,
+                    pointer("spec", "rules", i),
+                    f"HTTP attributes in a policy ztunnel enforces ({how}, in ambient namespace "
+                    f"{ns}): ztunnel cannot evaluate them; {fix}",
+                )
+                break
 
 
 @check("route-api-unique")
@@ -227,34 +215,25 @@ def waypoint_fault_retries(scope: Scope) -> Iterator[Outcome]:
                 )
 
 
-_RETRY_AS_CODES = frozenset(
-    {
-        *("connect-failure", "refused-stream", "unavailable", "cancelled"),
-        *("retriable-status-codes", "5xx", "gateway-error", "retriable-4xx"),
-    }
-)
-"""Retry conditions an HTTPRoute `retry` gives too: its fixed ones, and status codes."""
-
-
 def _no_equivalent(route: dict[str, Any]) -> Iterator[tuple[tuple[str, ...], str, str]]:
     """(field, what, alternative) for each setting of an HTTP route that HTTPRoute lacks."""
     if route.get("fault") is not None:
         yield ("fault",), "fault injection", "inject faults with a chaos tool at the workload"
     retries = mapping(route.get("retries"))
-    conditions = str(retries.get("retryOn", "")).split(",")
-    lost = [c for c in conditions if c and not c.isdigit() and c not in _RETRY_AS_CODES]
+    _, lost = gamma.retry_codes(str(retries.get("retryOn", "")))
     if lost:
         yield (
             ("retries", "retryOn"),
             f"retry conditions {','.join(lost)}",
             "retry on status codes (HTTPRoute retry.codes)",
         )
-    if retries.get("retryRemoteLocalities") is not None:
-        yield (
-            ("retries", "retryRemoteLocalities"),
-            "retries.retryRemoteLocalities",
-            "rely on locality failover (DestinationRule outlierDetection)",
-        )
+    for key in ("retryRemoteLocalities", "retryIgnorePreviousHosts"):
+        if retries.get(key) is not None:
+            yield (
+                ("retries", key),
+                f"retries.{key}",
+                "rely on outlier detection (DestinationRule outlierDetection)",
+            )
 
 
 @check("sidecar-ambient")
