@@ -129,12 +129,13 @@ def add_access(scope: Construct, env: Environment, service: Service, callers: li
         spec = {"selector": selector, "action": "ALLOW", "rules": [rule]}
         emit(scope, kinds.AUTHORIZATION_POLICY, name, {"spec": spec}, namespace=ns)
         return
-    via = [c for c in callers if c != naming.INGRESS_GATEWAY_PRINCIPAL]
+    ingress = naming.ingress_principal(env)
+    via = [c for c in callers if c != ingress]
     # No caller through the waypoint: ztunnel must not admit it either (the waypoint itself
     # denies nothing without an ALLOW policy of its own).
     direct = [naming.waypoint_principal(ns)] if via else []
     if len(via) < len(callers):
-        direct.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+        direct.append(ingress)
     if direct:
         rule = {"from": [{"source": {"principals": direct}}], "to": ports}
         spec = {"selector": selector, "action": "ALLOW", "rules": [rule]}

@@ -154,7 +154,11 @@ def _service_route(
     svc = env.traced(service)
     rule: dict[str, Any] = {
         "matches": [{"path": {"type": "PathPrefix", "value": svc.ingress.path.traced()}}],
-        "backendRefs": [{"name": service.name, "port": _port(env, service)}],
+        # group and kind as the server defaults them: the recorded defaults cannot tell a
+        # defaulted "Service" from one copied off a Service parent (drift/defaults.py).
+        "backendRefs": [
+            {"group": "", "kind": "Service", "name": service.name, "port": _port(env, service)}
+        ],
     }
     if svc.timeout.plain:
         rule["timeouts"] = {"request": svc.timeout.traced()}

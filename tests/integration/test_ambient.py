@@ -16,9 +16,7 @@ DIST = Path(__file__).resolve().parents[2] / "dist" / "ambient" / "ambient-1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-def test_every_ambient_object_passes_a_server_side_dry_run(
-    kube: kubeapi.Cluster, gateway_api: None
-) -> None:
+def test_every_ambient_object_passes_a_server_side_dry_run(kube: kubeapi.Cluster) -> None:
     placed = list(distdir.read(DIST))
     for ns in sorted({p.obj["metadata"].get("namespace") for p in placed} - {None}):
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}
@@ -34,7 +32,7 @@ def test_every_ambient_object_passes_a_server_side_dry_run(
 
 
 def test_an_unknown_field_of_a_route_is_refused_not_pruned(
-    kube: kubeapi.Cluster, gateway_api: None, namespace: str
+    kube: kubeapi.Cluster, namespace: str
 ) -> None:
     route = next(p.obj for p in distdir.read(DIST) if p.obj["kind"] == "HTTPRoute")
     bad = {**route, "metadata": {**route["metadata"], "namespace": namespace}}

@@ -100,7 +100,9 @@ def test_one_httproute_per_exposed_service_to_its_service_port(manifests: list[M
     assert spec["hostnames"] == ["shop.example.com", "*.shop.example.com"]
     (rule,) = spec["rules"]
     assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/api/account"}}]
-    assert rule["backendRefs"] == [{"name": "accounts", "port": 8080}]
+    assert rule["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "accounts", "port": 8080}
+    ]
     assert rule["timeouts"] == {"request": "10s"}  # staging's route timeout
     frontend = find(manifests, PREFIX, "HTTPRoute", "ingress-frontend", "shop")
     assert frontend["spec"]["rules"][0]["matches"][0]["path"]["value"] == "/"
