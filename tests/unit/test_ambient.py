@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from charts_py.config import environment
+from charts_py.config import environment, gamma
 from charts_py.errors import ConfigError
 from charts_py.render.manifest import Manifest
 from tests.conftest import find, write_envs
@@ -321,3 +321,64 @@ def test_an_unknown_data_plane_is_refused(tmp_path: Path) -> None:
     data["policy"]["dataplane"] = "sidecarless"
     error = load_error(write_envs(tmp_path, dev=data))
     assert error.field == "policy.dataplane" and "sidecarless" in error.reason
+
+
+# --- Istio's route fields in Gateway API's terms (config/gamma.py) --------------------------
+
+
+def same_namespace(host: Any, subset: Any) -> str | None:
+    """Hosts `web` (versions v1, v2) and `mirror` of the route's namespace."""
+    if host not in ("web", "mirror"):
+        return None
+    return host if subset is None else f"{host}-{subset}"
+
+
+def test_rewrite_redirect_headers_and_mirror_translate() -> None:
+    route = {
+        "match": [{"uri": {"prefix": "/old"}}],
+        "rewrite": {"uri": "/new", "authority": "web.example.com"},
+        "headers": {"request": {"set": {"b": "2", "a": "1"}, "remove": ["x"]},
+                    "response": {"add": {"c": "3"}}},
+        "route": [{"destination": {"host": "web", "subset": "v2"}, "weight": 100}],
+        "mirror": {"host": "mirror"},
+        "mirrorPercentage": {"value": 12.5},
+    }  # fmt: skip
+    rule, problems = gamma.rule(route, same_namespace, 8080)
+    assert problems == []
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/old"}}]
+    assert rule["backendRefs"] == [{"name": "web-v2", "port": 8080, "weight": 100}]
+    assert rule["filters"] == [
+        {"type": "URLRewrite", "urlRewrite": {"hostname": "web.example.com",
+         "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/new"}}},
+        {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+            "set": [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}], "remove": ["x"]}},
+        {"type": "ResponseHeaderModifier",
+         "responseHeaderModifier": {"add": [{"name": "c", "value": "3"}]}},
+        {"type": "RequestMirror", "requestMirror": {
+            "backendRef": {"name": "mirror", "port": 8080},
+            "fraction": {"numerator": 12500, "denominator": 100000}}},
+    ]  # fmt: skip
+
+
+def test_a_redirect_and_an_exact_rewrite() -> None:
+    redirect, problems = gamma.rule(
+        {"match": [{"uri": {"exact": "/a"}}], "redirect": {"uri": "/b", "redirectCode": 301}},
+        same_namespace,
+        8080,
+    )
+    assert problems == []
+    assert redirect["filters"] == [
+        {"type": "RequestRedirect", "requestRedirect": {
+            "path": {"type": "ReplaceFullPath", "replaceFullPath": "/b"}, "statusCode": 301}}
+    ]  # fmt: skip
+    _, bad = gamma.rule({"redirect": {"redirectCode": 305}}, same_namespace, 8080)
+    assert bad and bad[0][0] == ("redirect", "redirectCode")
+
+
+def test_retry_on_conditions_as_codes() -> None:
+    assert gamma.retry_codes("gateway-error,503,retriable-4xx,connect-failure") == (
+        [409, 502, 503, 504],
+        [],
+    )
+    assert gamma.retry_codes("5xx,reset,deadline-exceeded") == (list(range(500, 512)), [
+        "reset", "deadline-exceeded"])  # fmt: skip
