@@ -101,9 +101,10 @@ HTTP_ROUTE = Kind(GATEWAY_API, "HTTPRoute", namespaced=True, wave=0)
 GRPC_ROUTE = Kind(GATEWAY_API, "GRPCRoute", namespaced=True, wave=0)
 GATEWAY_API_KINDS: tuple[Kind, ...] = (GATEWAY_API_GATEWAY, HTTP_ROUTE, GRPC_ROUTE)
 """Gateway API kinds, which only some environments emit (ambient's waypoints and GAMMA
-routes): not in MESH_KINDS, because drift lists every one of those in every cluster, and
-a cluster without Gateway API's CRDs does not serve them. The AppProjects admit them, and the
-drift job may read them, in the environments that use them (`config/ambient.gateway_api_kinds`)."""
+routes, a Gateway API ingress): not in MESH_KINDS, because drift lists every one of those in
+every cluster, and a cluster without Gateway API's CRDs does not serve them. The AppProjects
+admit them, and the drift job may read them, in the environments that use them
+(`config/ambient.gateway_api_kinds`)."""
 
 EXTENSION_KINDS: tuple[Kind, ...] = (
     ENVOY_FILTER,

@@ -40,6 +40,20 @@ ACCESS_LOG_PROVIDER = "json-access-log"
 """The mesh configuration's access-log extension provider, named by the mesh Telemetry."""
 INGRESS_GATEWAY = "ingress"
 EGRESS_GATEWAY = "egress"
+INGRESS_GATEWAY_CLASS = "istio"
+"""The GatewayClass of a Gateway API ingress: istiod deploys it (`ingress.api: gateway-api`)."""
+INGRESS_K8S_GATEWAY_PRINCIPAL = (
+    f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY}-{INGRESS_GATEWAY_CLASS}"
+)
+"""Istio names the Deployment and ServiceAccount it creates for a Gateway API Gateway
+`<name>-<gatewayClassName>` (pilot/pkg/config/kube/gatewaycommon: GetDefaultName)."""
+
+
+def ingress_principal(env: Environment) -> str:
+    """The identity of the ingress gateway's pods, which exposed services admit."""
+    if env.spec.ingress and env.spec.ingress.api == "gateway-api":
+        return INGRESS_K8S_GATEWAY_PRINCIPAL
+    return INGRESS_GATEWAY_PRINCIPAL
 
 
 def fqdn(service: str, namespace: str) -> str:

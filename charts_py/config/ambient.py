@@ -206,5 +206,8 @@ def version_service(service: str, version: str) -> str:
 
 
 def gateway_api_kinds(env: Environment) -> tuple[kinds.Kind, ...]:
-    """The Gateway API kinds `env` may emit: all of them once a namespace is ambient."""
-    return kinds.GATEWAY_API_KINDS if env.ambient_namespaces else ()
+    """The Gateway API kinds `env` may emit: all of them once a namespace is ambient or the
+    ingress is Gateway API's (`ingress.api: gateway-api`)."""
+    ingress = env.spec.ingress
+    uses = env.ambient_namespaces or (ingress is not None and ingress.api == "gateway-api")
+    return kinds.GATEWAY_API_KINDS if uses else ()

@@ -236,11 +236,20 @@ class Ingress(Model):
     tls_secret: Name | None = None
     servers: list[istio.GatewaySpecServers] | None = Field(default=None, min_length=1)
     jwt: Jwt | None = None
+    api: Literal["istio", "gateway-api"] = "istio"
+    """Which API configures the ingress: Istio's Gateway and VirtualService (`istio`, the
+    Helm-installed ingress gateway), or Kubernetes Gateway API (`gateway-api`: a Gateway of
+    class `istio`, which istiod deploys, and one HTTPRoute per exposed service)."""
 
     @model_validator(mode="after")
     def _served(self) -> Ingress:
         if (self.tls_secret is None) == (self.servers is None):
             raise ValueError("set either tlsSecret (HTTPS on 443, 80 redirects) or servers")
+        if self.api == "gateway-api" and self.servers is not None:
+            raise ValueError(
+                "servers are Istio Gateway servers: with api gateway-api set tlsSecret, "
+                "or write Gateway API objects as top-level extensions"
+            )
         return self
 
 

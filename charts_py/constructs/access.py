@@ -21,7 +21,7 @@ def add_access(scope: Construct, env: Environment, service: Service) -> None:
         naming.principal(naming.account(c), env.namespace_of(c)) for c in env.callers_of(service)
     ]
     if service.ingress:
-        callers.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+        callers.append(naming.ingress_principal(env))
     if env.load_tested(service):
         callers.append(naming.principal(naming.LOAD_TEST_ACCOUNT, env.spec.namespace))
     home = env.home(service)
