@@ -242,7 +242,7 @@ def test_a_fault_cannot_move_to_ambient(tmp_path: Path) -> None:
     data = minimal({"fault": {"percent": 5, "abort": 503}})
     error = load_error(write_envs(tmp_path, dev=data))
     assert error.field == "services[0].fault"
-    assert "(rule ambient-fault-injection)" in error.reason
+    assert "(rule waypoint-fault-retries)" in error.reason
     assert "dataplane: sidecar" in error.reason and error.line
 
 
@@ -259,21 +259,21 @@ def test_an_experiment_cannot_move_to_ambient(tmp_path: Path) -> None:
     experiment = {"name": "slow", "service": "web", "percent": 10, "delay": "1s"}
     error = load_error(write_envs(tmp_path, dev=minimal(experiments=[experiment])))
     assert error.field == "experiments[0]"
-    assert "(rule ambient-fault-injection)" in error.reason
+    assert "(rule waypoint-fault-retries)" in error.reason
 
 
 def test_retry_conditions_httproute_cannot_say_are_refused(tmp_path: Path) -> None:
     retries = {"attempts": 1, "perTryTimeout": "2s", "retryOn": "reset,5xx"}
     error = load_error(write_envs(tmp_path, dev=minimal({"retries": retries})))
     assert error.field == "services[0].retries"
-    assert "reset" in error.reason and "(rule ambient-retry-on)" in error.reason
+    assert "reset" in error.reason and "(rule waypoint-fault-retries)" in error.reason
     assert "set at services[0].retries.retryOn" in error.reason
 
 
 def test_istios_default_retry_on_says_it_is_the_default(tmp_path: Path) -> None:
     retries = {"attempts": 1, "perTryTimeout": "2s"}
     error = load_error(write_envs(tmp_path, dev=minimal({"retries": retries})))
-    assert "(the default)" in error.reason and "(rule ambient-retry-on)" in error.reason
+    assert "(the default)" in error.reason and "(rule waypoint-fault-retries)" in error.reason
 
 
 @pytest.mark.parametrize(
@@ -313,7 +313,7 @@ def test_an_envoy_filter_is_refused(tmp_path: Path) -> None:
     }
     error = load_error(write_envs(tmp_path, dev=minimal({"extensions": [envoy_filter]})))
     assert error.field == "services[0].extensions[0]"
-    assert "WasmPlugin" in error.reason and "(rule ambient-envoyfilter)" in error.reason
+    assert "WasmPlugin" in error.reason and "(rule envoy-filter-waypoint)" in error.reason
 
 
 def test_an_unknown_data_plane_is_refused(tmp_path: Path) -> None:

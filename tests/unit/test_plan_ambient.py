@@ -118,7 +118,7 @@ def test_what_blocks_a_move_is_listed_with_its_rule_and_the_edit_still_named(
     assert not move.movable
     (blocker,) = move.blockers
     assert blocker.field == "namespaces[0].services[0].fault"
-    assert "(rule ambient-fault-injection)" in blocker.reason
+    assert "(rule waypoint-fault-retries)" in blocker.reason
     steps = ambient.steps(move)
     assert [s["do"] for s in steps] == ["fix", "edit", "run", "run"]
     assert ambient.lost(move)[0]["kind"] == "Sidecar"
