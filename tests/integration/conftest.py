@@ -33,32 +33,6 @@ def kube(control_plane: controlplane.LocalCluster) -> kubeapi.Cluster:
     return kubeapi.Cluster.connect(control_plane.kubeconfig)
 
 
-@pytest.fixture(scope="session")
-def gateway_api(kube: kubeapi.Cluster) -> None:
-    """Gateway API's CRDs (experimental channel, a superset of the standard one: an ambient
-    route's `retry` is experimental in v1.6.0) on the control plane, for the dist/ objects of
-    ambient namespaces. controlplane.install_crds installs only the top level of
-    charts_py/crds/; the gateway-api branch installs these in the control plane itself, after
-    which this fixture is a no-op re-apply."""
-    import time
-    from importlib import resources
-
-    import yaml
-
-    folder = resources.files("charts_py") / "crds" / "gateway-api" / "experimental"
-    crds = [yaml.safe_load(f.read_text(encoding="utf-8")) for f in folder.iterdir()]
-    for crd in crds:
-        kube.apply(crd, field_manager=controlplane.CRD_MANAGER)
-    names = {crd["metadata"]["name"] for crd in crds}
-    resource = kube.resource("apiextensions.k8s.io/v1", "CustomResourceDefinition")
-    deadline = time.monotonic() + 60
-    while names - controlplane._established(kube.list(resource)):
-        assert time.monotonic() < deadline, "Gateway API CRDs not established"
-        time.sleep(0.2)
-    # The session's client read the served kinds before these CRDs existed: read them again.
-    kube.__dict__.pop("_discovery", None)
-
-
 @pytest.fixture
 def namespace(kube: kubeapi.Cluster, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace named after the test, deleted afterwards."""

@@ -1,7 +1,8 @@
 """Every object an ambient namespace renders is accepted by the real API server, with Istio's
-and Gateway API's CRDs installed: a server-side apply dry-run, which refuses a field the
-schema does not declare (a `retry` on a standard-channel HTTPRoute, a typo) instead of
-pruning it."""
+and Gateway API's CRDs installed (the local control plane installs Gateway API's production
+channel, `installation.GATEWAY_API_CHANNEL`): a server-side apply dry-run, which refuses a
+field the schema does not declare (a `retry` on a standard-channel HTTPRoute, a typo)
+instead of pruning it."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
 def test_every_ambient_object_passes_a_server_side_dry_run(
-    kube: kubeapi.Cluster, gateway_api: None
+    kube: kubeapi.Cluster,
 ) -> None:
     placed = list(distdir.read(DIST))
     for ns in sorted({p.obj["metadata"].get("namespace") for p in placed} - {None}):
@@ -34,7 +35,7 @@ def test_every_ambient_object_passes_a_server_side_dry_run(
 
 
 def test_an_unknown_field_of_a_route_is_refused_not_pruned(
-    kube: kubeapi.Cluster, gateway_api: None, namespace: str
+    kube: kubeapi.Cluster, namespace: str
 ) -> None:
     route = next(p.obj for p in distdir.read(DIST) if p.obj["kind"] == "HTTPRoute")
     bad = {**route, "metadata": {**route["metadata"], "namespace": namespace}}

@@ -19,7 +19,7 @@ DIST = REPO / "dist"
 
 
 def test_every_generated_object_is_accepted_by_the_api_server(
-    kube: kubeapi.Cluster, gateway_api: None
+    kube: kubeapi.Cluster,
 ) -> None:
     """The API server is the schema validator of record for dist/: dry-run every object."""
     folders = sorted(p for p in DIST.glob("*/*") if p.is_dir())
