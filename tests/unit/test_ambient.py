@@ -15,6 +15,7 @@ from tests.conftest import find, write_envs
 
 AT = "ambient/ambient-1"
 WAYPOINT_PRINCIPAL = "cluster.local/ns/shop/sa/waypoint"
+SERVICE = {"group": "", "kind": "Service"}
 
 
 def obj(rendered: list[Manifest], kind: str, name: str, namespace: str) -> dict[str, Any]:
@@ -75,8 +76,8 @@ def test_weights_become_an_httproute_on_the_service_splitting_between_version_se
     assert route["parentRefs"] == [{"group": "", "kind": "Service", "name": "reviews"}]
     (rule,) = route["rules"]
     assert rule["backendRefs"] == [
-        {"name": "reviews-v1", "port": 8080, "weight": 90},
-        {"name": "reviews-v2", "port": 8080, "weight": 10},
+        {**SERVICE, "name": "reviews-v1", "port": 8080, "weight": 90},
+        {**SERVICE, "name": "reviews-v2", "port": 8080, "weight": 10},
     ]
     assert rule["timeouts"] == {"request": "10s", "backendRequest": "3s"}
     # policy.retries.retryOn "5xx,connect-failure,refused-stream": 5xx as codes, the rest
@@ -90,7 +91,7 @@ def test_weights_become_an_httproute_on_the_service_splitting_between_version_se
 
 def test_a_single_version_routes_to_the_service_itself(rendered: list[Manifest]) -> None:
     (rule,) = obj(rendered, "HTTPRoute", "catalog", "shop")["spec"]["rules"]
-    assert rule["backendRefs"] == [{"name": "catalog", "port": 8080, "weight": 100}]
+    assert rule["backendRefs"] == [{**SERVICE, "name": "catalog", "port": 8080, "weight": 100}]
     assert rule["retry"] == {"attempts": 2, "codes": [502, 503, 504]}  # gateway-error
     assert "catalog-v1" not in names(rendered, "Service", "shop")
 
@@ -110,9 +111,9 @@ def test_istios_http_routes_are_translated_field_by_field(rendered: list[Manifes
             "path": {"type": "PathPrefix", "value": "/search"},
         }
     ]
-    assert beta["backendRefs"] == [{"name": "query-v2", "port": 8080}]
+    assert beta["backendRefs"] == [{**SERVICE, "name": "query-v2", "port": 8080}]
     assert beta["timeouts"] == {"request": "2s"}
-    assert default["backendRefs"] == [{"name": "query-v1", "port": 8080}]
+    assert default["backendRefs"] == [{**SERVICE, "name": "query-v1", "port": 8080}]
     assert default["timeouts"] == {"request": "3s", "backendRequest": "1s"}
 
 
@@ -346,7 +347,7 @@ def test_rewrite_redirect_headers_and_mirror_translate() -> None:
     rule, problems = gamma.rule(route, same_namespace, 8080)
     assert problems == []
     assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/old"}}]
-    assert rule["backendRefs"] == [{"name": "web-v2", "port": 8080, "weight": 100}]
+    assert rule["backendRefs"] == [{**SERVICE, "name": "web-v2", "port": 8080, "weight": 100}]
     assert rule["filters"] == [
         {"type": "URLRewrite", "urlRewrite": {"hostname": "web.example.com",
          "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/new"}}},
@@ -355,7 +356,7 @@ def test_rewrite_redirect_headers_and_mirror_translate() -> None:
         {"type": "ResponseHeaderModifier",
          "responseHeaderModifier": {"add": [{"name": "c", "value": "3"}]}},
         {"type": "RequestMirror", "requestMirror": {
-            "backendRef": {"name": "mirror", "port": 8080},
+            "backendRef": {**SERVICE, "name": "mirror", "port": 8080},
             "fraction": {"numerator": 12500, "denominator": 100000}}},
     ]  # fmt: skip
 
