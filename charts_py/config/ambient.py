@@ -43,13 +43,15 @@ L4_CONDITIONS = frozenset(
 else is L7 and belongs on the waypoint (with a selector, ztunnel turns it into a DENY)."""
 
 RULES = {
-    "fault": "ambient-fault-injection",
-    "envoyfilter": "ambient-envoyfilter",
+    "fault": "waypoint-fault-retries",
+    "retry": "waypoint-fault-retries",
+    "envoyfilter": "envoy-filter-waypoint",
     "route": "ambient-route-field",
-    "retry": "ambient-retry-on",
     "tcp": "ambient-tcp-routes",
 }
-"""The names the load errors of an ambient namespace go by (docs/ambient.md lists them)."""
+"""The rule each load error of an ambient namespace names: validate's rule for the same edge
+in rendered manifests where there is one (docs/validate.md), else a rule of the model's own
+(docs/ambient.md lists them)."""
 
 Problem = tuple[source.Source, source.FieldPath, str]
 

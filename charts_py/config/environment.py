@@ -112,12 +112,12 @@ class Environment:
 
     def ambient(self, ns: teams.Namespace) -> bool:
         """Whether `ns` runs in ambient mode (ztunnel and waypoints, no sidecars)."""
-        return bool(self.dataplane(ns).plain == "ambient")
+        return ns.name in self.ambient_namespaces
 
     @functools.cached_property
     def ambient_namespaces(self) -> frozenset[str]:
-        """The names of the namespaces in ambient mode."""
-        return frozenset(ns.name for ns in self.namespaces if self.ambient(ns))
+        """The names of the namespaces in ambient mode (asked per service: read once)."""
+        return frozenset(ns.name for ns in self.namespaces if self.dataplane(ns).plain == "ambient")
 
     def namespace_of(self, service: Service) -> str:
         """The namespace `service` runs in."""

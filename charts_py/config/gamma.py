@@ -174,7 +174,10 @@ def _backend_ref(
     if name is None:
         return None
     number = destination.get("port", {}).get("number", port)
-    return {"name": name, "port": number}
+    # group and kind as the server would default them: said, because this route's parentRefs
+    # say the same strings, and drift's table of server defaults reads a default that repeats
+    # a string of git's object as a copy, not a default (drift/defaults.py).
+    return {"group": "", "kind": "Service", "name": name, "port": number}
 
 
 def _timeout(out: dict[str, Any], value: Any, *_: Any) -> Iterator[Problem]:

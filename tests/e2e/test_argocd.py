@@ -188,6 +188,40 @@ def test_a_gateway_api_ingress_syncs_though_no_istiod_programs_it(
             assert live["spec"] == defaults.fill(obj)["spec"], obj["metadata"]["name"]
 
 
+def test_an_ambient_environment_syncs_though_no_istiod_programs_its_waypoints(
+    argo: kubeapi.Cluster, gitops: sandbox.Sandbox, served: Path
+) -> None:
+    """The sample `ambient` (namespaces shop and search ambient, legacy on sidecars): its
+    waypoints, HTTPRoutes and GRPCRoute land on the spoke as git has them, Progressing (no
+    istiod writes their status) without holding up the sync, in the platform's Application
+    and in team search's."""
+    apps = applications(argo)
+    for name in ("meshops-ambient-ambient-1", "meshops-search-ambient-ambient-1"):
+        assert synced(apps[name]), sync_errors(apps[name])
+    target = spoke(gitops, "ambient-1")
+    objects = [
+        o
+        for o in dist_objects(served, "ambient/ambient-1", ("Gateway", "HTTPRoute", "GRPCRoute"))
+        if o["apiVersion"].startswith("gateway.networking.k8s.io/")
+    ]
+    assert {o["kind"] for o in objects} == {"Gateway", "HTTPRoute", "GRPCRoute"}
+    assert {o["metadata"]["namespace"] for o in objects} == {"shop", "search"}
+    for obj in objects:
+        res = target.resource(obj["apiVersion"], obj["kind"])
+        live = target.request(
+            "GET", res.path(obj["metadata"]["namespace"], obj["metadata"]["name"])
+        )
+        assert live["spec"] == defaults.fill(obj)["spec"], obj["metadata"]["name"]
+    namespace = target.request("GET", "/api/v1/namespaces/shop")
+    assert namespace["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
+    health = {
+        (r["kind"], r["name"]): r.get("health", {}).get("status")
+        for r in apps["meshops-ambient-ambient-1"]["status"]["resources"]
+        if r.get("group") == "gateway.networking.k8s.io" and r["kind"] == "Gateway"
+    }
+    assert health == {("Gateway", "waypoint"): "Progressing"}, health
+
+
 def test_a_weight_change_syncs_while_workloads_are_unhealthy(
     argo: kubeapi.Cluster, gitops: sandbox.Sandbox, served: Path
 ) -> None:

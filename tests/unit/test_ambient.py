@@ -8,13 +8,14 @@ from typing import Any
 
 import pytest
 
-from charts_py.config import environment
+from charts_py.config import environment, gamma
 from charts_py.errors import ConfigError
 from charts_py.render.manifest import Manifest
 from tests.conftest import find, write_envs
 
 AT = "ambient/ambient-1"
 WAYPOINT_PRINCIPAL = "cluster.local/ns/shop/sa/waypoint"
+SERVICE = {"group": "", "kind": "Service"}
 
 
 def obj(rendered: list[Manifest], kind: str, name: str, namespace: str) -> dict[str, Any]:
@@ -75,8 +76,8 @@ def test_weights_become_an_httproute_on_the_service_splitting_between_version_se
     assert route["parentRefs"] == [{"group": "", "kind": "Service", "name": "reviews"}]
     (rule,) = route["rules"]
     assert rule["backendRefs"] == [
-        {"name": "reviews-v1", "port": 8080, "weight": 90},
-        {"name": "reviews-v2", "port": 8080, "weight": 10},
+        {**SERVICE, "name": "reviews-v1", "port": 8080, "weight": 90},
+        {**SERVICE, "name": "reviews-v2", "port": 8080, "weight": 10},
     ]
     assert rule["timeouts"] == {"request": "10s", "backendRequest": "3s"}
     # policy.retries.retryOn "5xx,connect-failure,refused-stream": 5xx as codes, the rest
@@ -90,7 +91,7 @@ def test_weights_become_an_httproute_on_the_service_splitting_between_version_se
 
 def test_a_single_version_routes_to_the_service_itself(rendered: list[Manifest]) -> None:
     (rule,) = obj(rendered, "HTTPRoute", "catalog", "shop")["spec"]["rules"]
-    assert rule["backendRefs"] == [{"name": "catalog", "port": 8080, "weight": 100}]
+    assert rule["backendRefs"] == [{**SERVICE, "name": "catalog", "port": 8080, "weight": 100}]
     assert rule["retry"] == {"attempts": 2, "codes": [502, 503, 504]}  # gateway-error
     assert "catalog-v1" not in names(rendered, "Service", "shop")
 
@@ -110,9 +111,9 @@ def test_istios_http_routes_are_translated_field_by_field(rendered: list[Manifes
             "path": {"type": "PathPrefix", "value": "/search"},
         }
     ]
-    assert beta["backendRefs"] == [{"name": "query-v2", "port": 8080}]
+    assert beta["backendRefs"] == [{**SERVICE, "name": "query-v2", "port": 8080}]
     assert beta["timeouts"] == {"request": "2s"}
-    assert default["backendRefs"] == [{"name": "query-v1", "port": 8080}]
+    assert default["backendRefs"] == [{**SERVICE, "name": "query-v1", "port": 8080}]
     assert default["timeouts"] == {"request": "3s", "backendRequest": "1s"}
 
 
@@ -237,7 +238,7 @@ def test_a_fault_cannot_move_to_ambient(tmp_path: Path) -> None:
     data = minimal({"fault": {"percent": 5, "abort": 503}})
     error = load_error(write_envs(tmp_path, dev=data))
     assert error.field == "services[0].fault"
-    assert "(rule ambient-fault-injection)" in error.reason
+    assert "(rule waypoint-fault-retries)" in error.reason
     assert "dataplane: sidecar" in error.reason and error.line
 
 
@@ -254,21 +255,21 @@ def test_an_experiment_cannot_move_to_ambient(tmp_path: Path) -> None:
     experiment = {"name": "slow", "service": "web", "percent": 10, "delay": "1s"}
     error = load_error(write_envs(tmp_path, dev=minimal(experiments=[experiment])))
     assert error.field == "experiments[0]"
-    assert "(rule ambient-fault-injection)" in error.reason
+    assert "(rule waypoint-fault-retries)" in error.reason
 
 
 def test_retry_conditions_httproute_cannot_say_are_refused(tmp_path: Path) -> None:
     retries = {"attempts": 1, "perTryTimeout": "2s", "retryOn": "reset,5xx"}
     error = load_error(write_envs(tmp_path, dev=minimal({"retries": retries})))
     assert error.field == "services[0].retries"
-    assert "reset" in error.reason and "(rule ambient-retry-on)" in error.reason
+    assert "reset" in error.reason and "(rule waypoint-fault-retries)" in error.reason
     assert "set at services[0].retries.retryOn" in error.reason
 
 
 def test_istios_default_retry_on_says_it_is_the_default(tmp_path: Path) -> None:
     retries = {"attempts": 1, "perTryTimeout": "2s"}
     error = load_error(write_envs(tmp_path, dev=minimal({"retries": retries})))
-    assert "(the default)" in error.reason and "(rule ambient-retry-on)" in error.reason
+    assert "(the default)" in error.reason and "(rule waypoint-fault-retries)" in error.reason
 
 
 @pytest.mark.parametrize(
@@ -308,7 +309,7 @@ def test_an_envoy_filter_is_refused(tmp_path: Path) -> None:
     }
     error = load_error(write_envs(tmp_path, dev=minimal({"extensions": [envoy_filter]})))
     assert error.field == "services[0].extensions[0]"
-    assert "WasmPlugin" in error.reason and "(rule ambient-envoyfilter)" in error.reason
+    assert "WasmPlugin" in error.reason and "(rule envoy-filter-waypoint)" in error.reason
 
 
 def test_an_unknown_data_plane_is_refused(tmp_path: Path) -> None:
@@ -316,3 +317,64 @@ def test_an_unknown_data_plane_is_refused(tmp_path: Path) -> None:
     data["policy"]["dataplane"] = "sidecarless"
     error = load_error(write_envs(tmp_path, dev=data))
     assert error.field == "policy.dataplane" and "sidecarless" in error.reason
+
+
+# --- Istio's route fields in Gateway API's terms (config/gamma.py) --------------------------
+
+
+def same_namespace(host: Any, subset: Any) -> str | None:
+    """Hosts `web` (versions v1, v2) and `mirror` of the route's namespace."""
+    if host not in ("web", "mirror"):
+        return None
+    return host if subset is None else f"{host}-{subset}"
+
+
+def test_rewrite_redirect_headers_and_mirror_translate() -> None:
+    route = {
+        "match": [{"uri": {"prefix": "/old"}}],
+        "rewrite": {"uri": "/new", "authority": "web.example.com"},
+        "headers": {"request": {"set": {"b": "2", "a": "1"}, "remove": ["x"]},
+                    "response": {"add": {"c": "3"}}},
+        "route": [{"destination": {"host": "web", "subset": "v2"}, "weight": 100}],
+        "mirror": {"host": "mirror"},
+        "mirrorPercentage": {"value": 12.5},
+    }  # fmt: skip
+    rule, problems = gamma.rule(route, same_namespace, 8080)
+    assert problems == []
+    assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/old"}}]
+    assert rule["backendRefs"] == [{**SERVICE, "name": "web-v2", "port": 8080, "weight": 100}]
+    assert rule["filters"] == [
+        {"type": "URLRewrite", "urlRewrite": {"hostname": "web.example.com",
+         "path": {"type": "ReplacePrefixMatch", "replacePrefixMatch": "/new"}}},
+        {"type": "RequestHeaderModifier", "requestHeaderModifier": {
+            "set": [{"name": "a", "value": "1"}, {"name": "b", "value": "2"}], "remove": ["x"]}},
+        {"type": "ResponseHeaderModifier",
+         "responseHeaderModifier": {"add": [{"name": "c", "value": "3"}]}},
+        {"type": "RequestMirror", "requestMirror": {
+            "backendRef": {**SERVICE, "name": "mirror", "port": 8080},
+            "fraction": {"numerator": 12500, "denominator": 100000}}},
+    ]  # fmt: skip
+
+
+def test_a_redirect_and_an_exact_rewrite() -> None:
+    redirect, problems = gamma.rule(
+        {"match": [{"uri": {"exact": "/a"}}], "redirect": {"uri": "/b", "redirectCode": 301}},
+        same_namespace,
+        8080,
+    )
+    assert problems == []
+    assert redirect["filters"] == [
+        {"type": "RequestRedirect", "requestRedirect": {
+            "path": {"type": "ReplaceFullPath", "replaceFullPath": "/b"}, "statusCode": 301}}
+    ]  # fmt: skip
+    _, bad = gamma.rule({"redirect": {"redirectCode": 305}}, same_namespace, 8080)
+    assert bad and bad[0][0] == ("redirect", "redirectCode")
+
+
+def test_retry_on_conditions_as_codes() -> None:
+    assert gamma.retry_codes("gateway-error,503,retriable-4xx,connect-failure") == (
+        [409, 502, 503, 504],
+        [],
+    )
+    assert gamma.retry_codes("5xx,reset,deadline-exceeded") == (list(range(500, 512)), [
+        "reset", "deadline-exceeded"])  # fmt: skip

@@ -15,41 +15,33 @@ from charts_py import cli
 from charts_py.objectref import ObjectRef
 from charts_py.plan import ambient
 from tests.conftest import write_envs
+from tests.unit.test_ambient import minimal
 
 CLUSTER = "dev/c1"
 
 
 def environment(platform_dataplane: str, legacy: dict[str, Any]) -> dict[str, Any]:
     """Platform namespace `shop` (its dataplane from the policy), namespace `legacy`."""
-    return {
-        "profile": "dev",
-        "namespace": "shop",
-        "clusters": [{"name": "c1", "region": "r1", "network": "n1"}],
-        "argocd": {"repoURL": "https://git.example.com/mesh.git"},
-        "policy": {
-            "dataplane": platform_dataplane,
-            "retries": {"attempts": 2, "perTryTimeout": "3s", "retryOn": "5xx,connect-failure"},
-        },
-        "services": [
-            {"name": "web", "image": "registry.example.com/web:1.0", "calls": ["legacy/api"]}
-        ],
-        "namespaces": [
-            {
-                "name": "legacy",
-                **legacy,
-                "services": [
-                    {
-                        "name": "api",
-                        "image": "registry.example.com/api:1.0",
-                        "versions": [{"name": "v1", "weight": 75}, {"name": "v2", "weight": 25}],
-                    },
-                    {"name": "db", "image": "registry.example.com/db:1.0", "alerts": False,
-                     "timeout": False, "retries": False, "loadBalancer": False,
-                     "connectionPool": False},
-                ],
-            }
-        ],
-    }  # fmt: skip
+    data = minimal({"calls": ["legacy/api"]})
+    data["policy"]["dataplane"] = platform_dataplane
+    l4_only = dict.fromkeys(
+        ("alerts", "timeout", "retries", "loadBalancer", "connectionPool"), False
+    )
+    data["namespaces"] = [
+        {
+            "name": "legacy",
+            **legacy,
+            "services": [
+                {
+                    "name": "api",
+                    "image": "registry.example.com/api:1.0",
+                    "versions": [{"name": "v1", "weight": 75}, {"name": "v2", "weight": 25}],
+                },
+                {"name": "db", "image": "registry.example.com/db:1.0", **l4_only},
+            ],
+        }
+    ]
+    return data
 
 
 def synth(envs: Path, dist: Path) -> dict[str, str]:
@@ -126,7 +118,7 @@ def test_what_blocks_a_move_is_listed_with_its_rule_and_the_edit_still_named(
     assert not move.movable
     (blocker,) = move.blockers
     assert blocker.field == "namespaces[0].services[0].fault"
-    assert "(rule ambient-fault-injection)" in blocker.reason
+    assert "(rule waypoint-fault-retries)" in blocker.reason
     steps = ambient.steps(move)
     assert [s["do"] for s in steps] == ["fix", "edit", "run", "run"]
     assert ambient.lost(move)[0]["kind"] == "Sidecar"
