@@ -120,7 +120,7 @@ def files_of(namespaces: list[str]) -> str:
     """An Argo CD directory glob matching the dist files of objects in `namespaces`
     (`<chart>/<Kind>.<group>.<namespace>.<name>.yaml`). Argo CD matches it against the path
     relative to the Application's folder with no separator, so `*` spans `/` (reposerver
-    `getPotentiallyValidManifestFile`, argo-cd v3.6.1); environment.py keeps team namespaces
+    `getPotentiallyValidManifestFile`, argo-cd v3.6.1); config/teams.py keeps team namespaces
     from being named like a segment of an API group, so `.<ns>.` matches the namespace only."""
     patterns = [f"*.{ns}.*.yaml" for ns in namespaces]
     return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
