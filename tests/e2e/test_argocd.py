@@ -205,7 +205,8 @@ def test_an_ambient_environment_syncs_though_no_istiod_programs_its_waypoints(
         if o["apiVersion"].startswith("gateway.networking.k8s.io/")
     ]
     assert {o["kind"] for o in objects} == {"Gateway", "HTTPRoute", "GRPCRoute"}
-    assert {o["metadata"]["namespace"] for o in objects} == {"shop", "search"}
+    # and the ingress's Gateway API Gateway in istio-system (ingress.api: gateway-api)
+    assert {o["metadata"]["namespace"] for o in objects} == {"shop", "search", "istio-system"}
     for obj in objects:
         res = target.resource(obj["apiVersion"], obj["kind"])
         live = target.request(

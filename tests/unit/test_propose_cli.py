@@ -281,7 +281,7 @@ def test_a_report_without_sources_takes_them_from_the_side_file(
                         "--from-report", str(old), "--adopt", "--format", "json")  # fmt: skip
     assert code == 0
     [adopted] = json.loads(out)["adopted"]
-    assert adopted["field"] == "services[1].timeout" and adopted["source"]["line"] == 33
+    assert adopted["field"] == "services[1].timeout" and adopted["source"]["line"] == 34
 
 
 TEAM_EDITS = [
