@@ -18,6 +18,10 @@ SYNC_WAVE = "argocd.argoproj.io/sync-wave"
 """The annotation that orders a sync inside one Argo CD Application (kinds.py holds the waves)."""
 
 BOOTSTRAP_DIR = "_bootstrap"
+
+SERVICES_CHART = "services"
+"""The chart (and dist folder) of each service's own objects; what is not one service's
+(namespace-wide policies, gateway and egress routes) is in the other charts."""
 """dist/_bootstrap/argocd holds the Argo CD objects; it is no (env, cluster) directory."""
 
 FIELD_MANAGER = "argocd-controller"

@@ -28,9 +28,9 @@ INGRESS_GATEWAY_PRINCIPAL = f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY_A
 EGRESS_GATEWAY_HOST = installation.EGRESS.host
 NETWORK_LABEL = installation.NETWORK_LABEL
 """Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
-DRIFT_NAMESPACE = "meshops-system"
+DRIFT_NAMESPACE = installation.DRIFT_NAMESPACE
 """Where the nightly drift job runs in every cluster."""
-ADAPTER_NAMESPACE = "monitoring"
+ADAPTER_NAMESPACE = installation.ADAPTER_NAMESPACE
 ADAPTER_CONFIG = "adapter-config"
 """prometheus-adapter's namespace and config ConfigMap, as its own deploy manifests name them
 (installed out of band beside Prometheus; meshops renders only the rules)."""

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from charts_py.config import source
+from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
 
 SCHEMA_VERSION = 1
@@ -230,31 +231,46 @@ class Provenance:
         return file
 
     @classmethod
-    def from_bytes(cls, data: bytes, env_text: str | None = None) -> Provenance:
-        """Parse a side file; with the environment file's text, `EnvField.line` is resolved.
-        Raises ValueError (or KeyError) on a file this version cannot read."""
+    def from_bytes(
+        cls,
+        data: bytes,
+        env_text: str | None = None,
+        team_texts: Mapping[str, str] | None = None,
+    ) -> Provenance:
+        """Parse a side file; with the environment file's text, and its team files' texts by
+        repository path (`environments/prod/payments.yaml`), `EnvField.line` is resolved in
+        the file each origin names. Raises ValueError (or KeyError) on a file this version
+        cannot read, ConfigError when the environment file's text is not YAML."""
         raw = json.loads(data)
         if raw.get("schemaVersion") != SCHEMA_VERSION:
             raise ValueError(
                 f"side file schemaVersion {raw.get('schemaVersion')!r} is not {SCHEMA_VERSION}"
             )
-        return cls._parsed(raw, raw["objects"], env_text)
+        return cls._parsed(raw, raw["objects"], env_text, team_texts)
 
     @classmethod
     def _parsed(
-        cls, raw: dict[str, Any], objects: dict[str, Any], env_text: str | None
+        cls,
+        raw: dict[str, Any],
+        objects: dict[str, Any],
+        env_text: str | None,
+        team_texts: Mapping[str, str] | None = None,
     ) -> Provenance:
-        src = source.parse(env_text, raw["file"]) if env_text is not None else None
+        lines = _Lines(raw["file"], env_text, team_texts or {})
         out = cls(raw["env"], raw["cluster"], raw["file"], profile=raw["profile"])
         out.digest = raw.get("digest", "")
         for key, obj in objects.items():
-            fields = {ptr: out._loaded(origin, src) for ptr, origin in obj["fields"].items()}
+            fields = {ptr: out._loaded(origin, lines) for ptr, origin in obj["fields"].items()}
             out.objects[key] = ObjectProvenance(Generated(obj["generated"]), fields)
         return out
 
     @classmethod
     def some_from_bytes(
-        cls, data: bytes, keys: Iterable[str], env_text: str | None = None
+        cls,
+        data: bytes,
+        keys: Iterable[str],
+        env_text: str | None = None,
+        team_texts: Mapping[str, str] | None = None,
     ) -> Provenance:
         """`from_bytes` of only the objects `keys` (those the file has): the lines `to_bytes`
         writes are found and parsed, not the whole file (an estate's cluster holds megabytes
@@ -270,21 +286,41 @@ class Provenance:
             one_line = data[start:line_end].rstrip(b",").endswith(b"}")
             end = line_end if one_line else data.index(b"\n  }", start + 1) + 4
             objects |= json.loads(b"{" + data[start:end].rstrip(b",") + b"}")
-        return cls._parsed(raw, objects, env_text)
+        return cls._parsed(raw, objects, env_text, team_texts)
 
-    def _loaded(self, data: dict[str, Any], src: source.Source | None) -> Origin:
-        """The inverse of `_stored`, with the line resolved when `src` is given."""
+    def _loaded(self, data: dict[str, Any], lines: _Lines) -> Origin:
+        """The inverse of `_stored`, with the line resolved in the file the origin names
+        when `lines` has its text."""
         if "field" in data:
             file = data.get("file", self.file)
             origin = EnvField(file, data["field"], bool(data.get("exact", True)))
-            return (
-                replace(origin, line=src.line_of(origin.path))
-                if src and file == self.file
-                else origin
-            )
+            src = lines.source(file)
+            return replace(origin, line=src.line_of(origin.path)) if src else origin
         if "key" in data and "profile" not in data:
             data = {**data, "profile": self.profile}
         return origin_from_json(data)
+
+
+class _Lines:
+    """The texts origins are resolved in: the environment file's (`file`, as side files
+    name it) and its team files' (by repository path), each parsed once, when first named.
+    A team file that is not YAML resolves no line (the environment file's text is parsed
+    at once: its error is the caller's to handle)."""
+
+    def __init__(self, file: str, env_text: str | None, team_texts: Mapping[str, str]) -> None:
+        self._texts = dict(team_texts)
+        self._parsed: dict[str, source.Source | None] = {}
+        if env_text is not None:
+            self._parsed[file] = source.parse(env_text, file)
+
+    def source(self, file: str) -> source.Source | None:
+        if file not in self._parsed:
+            text = self._texts.get(file)
+            try:
+                self._parsed[file] = source.parse(text, file) if text is not None else None
+            except ConfigError:
+                self._parsed[file] = None
+        return self._parsed[file]
 
 
 def header(data: bytes) -> dict[str, Any]:
@@ -328,9 +364,15 @@ def read(dist_root: Path, env: str, cluster: str) -> Provenance:
     """The side file of (env, cluster) in a working tree, lines from the environment file
     beside dist_root (when it is there)."""
     data = (dist_root / side_file(env, cluster)).read_bytes()
-    env_file = dist_root.parent / json.loads(data)["file"]
+    named = json.loads(data)["file"]
+    env_file = dist_root.parent / named
     text = env_file.read_text(encoding="utf-8") if env_file.is_file() else None
-    return Provenance.from_bytes(data, text)
+    team_dir = env_file.with_suffix("")
+    teams = {
+        f"{named.removesuffix('.yaml')}/{p.name}": p.read_text(encoding="utf-8")
+        for p in (sorted(team_dir.glob("*.yaml")) if team_dir.is_dir() else [])
+    }
+    return Provenance.from_bytes(data, text, teams)
 
 
 def _dump(value: Any) -> str:

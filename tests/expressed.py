@@ -95,6 +95,37 @@ CASES = (
         renamed={("DestinationRule", "originate-tls-for-googleapis"): "googleapis"},
         extras={"DestinationRule": f"{SUBSETS} (mongodb)"},
     ),
+    *(
+        Case(
+            f"bookinfo-{variant}",
+            (
+                f"{BOOKINFO}/destination-rule-all.yaml",
+                f"{BOOKINFO}/virtual-service-all-v1.yaml",
+                f"{BOOKINFO}/{original}",
+                f"{BOOKINFO}/bookinfo-gateway.yaml",
+            ),
+        )
+        for variant, original in (
+            ("reviews-50-v3", "virtual-service-reviews-50-v3.yaml"),
+            ("reviews-80-20", "virtual-service-reviews-80-20.yaml"),
+            ("reviews-90-10", "virtual-service-reviews-90-10.yaml"),
+            ("reviews-v2-v3", "virtual-service-reviews-v2-v3.yaml"),
+            ("reviews-v3", "virtual-service-reviews-v3.yaml"),
+            ("ratings-mysql", "virtual-service-ratings-mysql.yaml"),
+            ("ratings-mysql-vm", "virtual-service-ratings-mysql-vm.yaml"),
+            ("reviews-random", "destination-rule-reviews.yaml"),
+        )
+    ),
+    Case("bookinfo-details-fault", (f"{BOOKINFO}/fault-injection-details-v1.yaml",)),
+    Case(
+        "helloworld",
+        ("istio/samples/helloworld/helloworld-gateway.yaml",),
+        extras={"DestinationRule": SUBSETS},
+    ),
+    Case(
+        "httpbin-mirroring",
+        ("istio.io/mirroring-default.yaml", "istio.io/mirroring-v2.yaml"),
+    ),
     Case(
         "httpbin",
         ("istio/samples/httpbin/httpbin-gateway.yaml",),
@@ -121,6 +152,17 @@ CASES = (
         extras={"DestinationRule": SUBSETS},
     ),
 )
+
+
+UNEXPRESSED = {
+    f"{BOOKINFO}/certmanager-gateway.yaml": (
+        "its Gateway and VirtualService live in istio-system, Istio's root namespace, which "
+        "meshops renders for the control plane and no environment may take as an application "
+        "namespace; elsewhere the route's short host `cert-manager-resolver` would name "
+        "another namespace's Service"
+    ),
+}
+"""Networking variants of bookinfo no case expresses, with why."""
 
 
 def originals(case: Case) -> dict[Key, dict[str, Any]]:

@@ -13,6 +13,7 @@ are written from it: they cannot disagree. Validate's `argocd-destination` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,7 @@ import cdk8s
 from charts_py import contract, kinds, naming
 from charts_py.config import ambient, istio_checks
 from charts_py.config.environment import Environment
+from charts_py.config.model import Service
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
 
@@ -94,7 +96,7 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
             if ns.team is None:
                 continue
             used = set(istio_checks.extension_kinds((), ns.services))
-            if env.ambient(ns):
+            if env.ambient(ns) or _routed_from_gateway_api_ingress(env, ns.services):
                 used.update(kinds.GATEWAY_API_KINDS)
             extensions.setdefault(ns.team, set()).update(used)
             for c in env.spec.clusters:
@@ -118,7 +120,7 @@ def files_of(namespaces: list[str]) -> str:
     """An Argo CD directory glob matching the dist files of objects in `namespaces`
     (`<chart>/<Kind>.<group>.<namespace>.<name>.yaml`). Argo CD matches it against the path
     relative to the Application's folder with no separator, so `*` spans `/` (reposerver
-    `getPotentiallyValidManifestFile`, argo-cd v3.6.1); environment.py keeps team namespaces
+    `getPotentiallyValidManifestFile`, argo-cd v3.6.1); config/teams.py keeps team namespaces
     from being named like a segment of an API group, so `.<ns>.` matches the namespace only."""
     patterns = [f"*.{ns}.*.yaml" for ns in namespaces]
     return patterns[0] if len(patterns) == 1 else "{" + ",".join(patterns) + "}"
@@ -264,3 +266,10 @@ def _application_set(env: Environment, scope: Reach, excluded: list[str]) -> dic
             },
         },
     }
+
+
+def _routed_from_gateway_api_ingress(env: Environment, services: Sequence[Service]) -> bool:
+    """Whether a Gateway API ingress routes to some of `services` (its HTTPRoutes live in
+    each exposed service's namespace)."""
+    ingress = env.spec.ingress
+    return bool(ingress and ingress.api == "gateway-api" and any(s.ingress for s in services))

@@ -36,7 +36,7 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
     baseline.Namespaces(chart("namespaces"), env=env, cluster=cluster)
     baseline.MeshBaseline(chart("mesh-baseline"), env=env)
     _gateways(chart("gateways"), env)
-    services = chart("services")
+    services = chart(contract.SERVICES_CHART)
     for svc in env.services:
         MeshService(services, env=env, service=svc)
     if mesh_objects.has_objects(env):

@@ -5,12 +5,14 @@ common case and is read here as an experiment named `fault-injection` gated by
 `<header>: <service name>`, so traffic.py renders faults one way only. Where exercises may
 run follows the profile: experiments wherever `faultInjection` is not `forbidden` (never in
 prod), behind a header where it is `header-gated`; load tests anywhere but prod, which serves
-real users and must not be loaded by a Job that git re-creates.
+real users and must not be loaded by a Job that git re-creates. Experiments are declared per
+namespace: the platform's `experiments:` on its own services, a namespace block's (a team's)
+on that namespace's; load tests target the platform's namespace.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 
 from charts_py.config import source
 from charts_py.config.model import EnvironmentFile, Experiment, HeaderMatch, Policy, Service
@@ -23,14 +25,10 @@ RESERVED = frozenset({SHORTHAND, "default"})
 Problem = tuple[source.FieldPath, str]
 
 
-def of_service(
-    spec: EnvironmentFile, service: Service, namespace: str | None = None
-) -> list[Experiment]:
-    """The experiments on `service` (running in `namespace`, default the platform's): its
-    `fault:` shorthand first, then `experiments:` entries, which name services of the
-    platform's namespace."""
-    home = namespace in (None, spec.namespace)
-    out = [e for e in spec.experiments if home and e.service == service.name]
+def of_service(experiments: Sequence[Experiment], service: Service) -> list[Experiment]:
+    """The experiments on `service`: its `fault:` shorthand first, then those of
+    `experiments` (its namespace's block's) that name it."""
+    out = [e for e in experiments if e.service == service.name]
     if service.fault is None:
         return out
     fault = service.fault
@@ -46,29 +44,36 @@ def of_service(
     return [shorthand, *out]
 
 
-def experiment_problems(spec: EnvironmentFile, policy: Policy) -> Iterator[Problem]:
-    """Known service, allowed by the profile, gated where required, reachable route."""
-    services = {s.name: s for s in spec.services}
-    mode = "forbidden" if spec.profile == "prod" else policy.fault_injection
-    for i, exp in enumerate(spec.experiments):
-        at: source.FieldPath = ("experiments", i)
+def experiment_problems(
+    experiments: Sequence[Experiment],
+    services: Sequence[Service],
+    profile: str,
+    policy: Policy,
+    at: source.FieldPath,
+) -> Iterator[Problem]:
+    """Of one block's `experiments` (at `at`, naming `services` of its namespace): known
+    service, allowed by the profile, gated where required, reachable route."""
+    by_name = {s.name: s for s in services}
+    mode = "forbidden" if profile == "prod" else policy.fault_injection
+    for i, exp in enumerate(experiments):
+        where: source.FieldPath = (*at, i)
         if mode == "forbidden":
-            yield at, f"fault experiments are forbidden in the {spec.profile} profile"
+            yield where, f"fault experiments are forbidden in the {profile} profile"
         elif exp.name in RESERVED:
-            yield (*at, "name"), f"{exp.name!r} is a reserved route name"
-        elif exp.service not in services:
-            yield (*at, "service"), f"unknown service {exp.service!r}"
+            yield (*where, "name"), f"{exp.name!r} is a reserved route name"
+        elif exp.service not in by_name:
+            yield (*where, "service"), f"unknown service {exp.service!r}"
         elif mode == "header-gated" and exp.header is None:
-            yield (*at, "header"), f"the {spec.profile} profile requires a header gate"
+            yield (*where, "header"), f"the {profile} profile requires a header gate"
         else:
-            yield from _unreachable(spec, services[exp.service], exp, at)
+            yield from _unreachable(experiments, by_name[exp.service], exp, where)
 
 
 def _unreachable(
-    spec: EnvironmentFile, service: Service, exp: Experiment, at: source.FieldPath
+    experiments: Sequence[Experiment], service: Service, exp: Experiment, at: source.FieldPath
 ) -> Iterator[Problem]:
     """Two experiments with the same gate on one service: Istio takes the first match only."""
-    for other in of_service(spec, service):
+    for other in of_service(experiments, service):
         if other is exp or other.name == exp.name:
             return
         if other.header == exp.header:

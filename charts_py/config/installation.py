@@ -24,13 +24,23 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from charts_py.config import ambient
-from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, ExternalService
+
+if TYPE_CHECKING:  # the environment's loader checks its namespaces against these names
+    from charts_py.config.environment import Environment
 
 ROOT = "istio-system"
 """Istio's root namespace: istiod, the gateways and their Secrets live here."""
+DRIFT_NAMESPACE = "meshops-system"
+"""Where the nightly drift job runs in every cluster."""
+ADAPTER_NAMESPACE = "monitoring"
+"""prometheus-adapter's namespace, as its own deploy manifests name it (installed out of band
+beside Prometheus; meshops renders only its rules there)."""
+OWN_NAMESPACES = frozenset({ROOT, DRIFT_NAMESPACE, ADAPTER_NAMESPACE})
+"""Namespaces meshops renders for itself in every cluster: no application namespace's name."""
 NETWORK_LABEL = "topology.istio.io/network"
 """Multi-network meshes find a cluster's (and a network gateway's) network by this label."""
 

@@ -7,7 +7,7 @@ the selector of that service's pods (unless the entry sets its own `selector`, `
 or `targetRefs`); at the top level, nothing (a namespace-wide object).
 
 `extensions:` carries objects no typed field covers (EnvoyFilter, WasmPlugin, any kind with a
-packaged schema), checked against that schema when the file is loaded (config/environment.py).
+packaged schema), checked against that schema when the file is loaded (config/istio_checks.py).
 """
 
 from __future__ import annotations

@@ -688,6 +688,8 @@ class AppNamespace(Model):
     dataplane: Dataplane | None = None
     """Its data plane (default: the policy's), so a mesh moves to ambient one namespace at a
     time (`meshops plan-ambient`)."""
+    experiments: list[Experiment] = Field(default_factory=list)
+    """Fault experiments on this namespace's services (where the profile allows them)."""
 
 
 class Team(Model):

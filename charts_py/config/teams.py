@@ -13,7 +13,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
 from charts_py import kinds
-from charts_py.config import source
+from charts_py.config import installation, source
 from charts_py.config.model import AppNamespace, EnvironmentFile, Service, TeamFile
 from charts_py.errors import ConfigError
 
@@ -88,6 +88,7 @@ def check_owned(spec: EnvironmentFile, team: TeamSource) -> None:
 def owners(spec: EnvironmentFile) -> Iterator[tuple[source.FieldPath, str]]:
     """Problems of ownership in the platform file: a namespace owned twice, or described by
     the platform although a team owns it."""
+    yield from _own_names(spec)
     first: dict[str, str] = {spec.namespace: "the platform (namespace:)"}
     for i, ns in enumerate(spec.namespaces):
         at: source.FieldPath = ("namespaces", i, "name")
@@ -109,6 +110,27 @@ def owners(spec: EnvironmentFile) -> Iterator[tuple[source.FieldPath, str]]:
                     f"namespace {name!r} is already {first[name]}'s",
                 )
             first.setdefault(name, f"team {team}")
+
+
+def _own_names(spec: EnvironmentFile) -> Iterator[tuple[source.FieldPath, str]]:
+    """Application namespaces named like one meshops renders for itself (istio-system,
+    the drift job's, prometheus-adapter's): the two would be one object."""
+    declared: list[tuple[source.FieldPath, str]] = [(("namespace",), spec.namespace)]
+    declared += [(("namespaces", i, "name"), ns.name) for i, ns in enumerate(spec.namespaces)]
+    declared += [
+        (("teams", team, "namespaces", j), name)
+        for team, owned in spec.teams.items()
+        for j, name in enumerate(owned.namespaces)
+    ]
+    for at, name in declared:
+        if name in installation.OWN_NAMESPACES:
+            yield (
+                at,
+                (
+                    f"{name!r} is a namespace meshops renders for itself "
+                    f"({', '.join(sorted(installation.OWN_NAMESPACES))}): name yours otherwise"
+                ),
+            )
 
 
 def resolve(

@@ -116,7 +116,7 @@ def _version_spec(env: Environment, service: Service, version: Any) -> dict[str,
     return spec
 
 
-def add_access(scope: Construct, env: Environment, service: Service, callers: list[str]) -> None:
+def add_access(scope: Construct, env: Environment, service: Service, callers: list[Any]) -> None:
     """Who may call `service`: ztunnel admits the callers by principal (selector-based, L4),
     or, behind a waypoint, admits the waypoint (and the ingress gateway, which does not use
     it) while the waypoint admits the callers (targetRefs, L7)."""
@@ -129,12 +129,12 @@ def add_access(scope: Construct, env: Environment, service: Service, callers: li
         spec = {"selector": selector, "action": "ALLOW", "rules": [rule]}
         emit(scope, kinds.AUTHORIZATION_POLICY, name, {"spec": spec}, namespace=ns)
         return
-    via = [c for c in callers if c != naming.INGRESS_GATEWAY_PRINCIPAL]
+    ingress = naming.ingress_principal(env)
+    via = [c for c in callers if gamma.plain(c) != ingress]
     # No caller through the waypoint: ztunnel must not admit it either (the waypoint itself
     # denies nothing without an ALLOW policy of its own).
-    direct = [naming.waypoint_principal(ns)] if via else []
-    if len(via) < len(callers):
-        direct.append(naming.INGRESS_GATEWAY_PRINCIPAL)
+    direct: list[Any] = [naming.waypoint_principal(ns)] if via else []
+    direct += [c for c in callers if gamma.plain(c) == ingress]
     if direct:
         rule = {"from": [{"source": {"principals": direct}}], "to": ports}
         spec = {"selector": selector, "action": "ALLOW", "rules": [rule]}

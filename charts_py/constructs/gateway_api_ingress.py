@@ -33,58 +33,47 @@ class GatewayApiIngress(Construct):
     def __init__(self, scope: Construct, *, env: Environment, ingress: Ingress) -> None:
         super().__init__(scope, "ingress")
         root, name = naming.MESH_ROOT, naming.INGRESS_GATEWAY
-        traced = env.traced(ingress)
-        hosts = [host.traced() for host in traced.hosts]
-        secret = {"kind": "Secret", "name": traced.tls_secret.traced()}
-        listeners = [
-            listener
-            for host, spelt in zip(ingress.hosts, hosts, strict=True)
-            for listener in _listeners(host, spelt, secret, env)
-        ]
+        hosts = [host.traced() for host in env.traced(ingress).hosts]
         # The revision whose istiod deploys and programs the gateway, as for the Helm ones.
         revision = {"istio.io/rev": env.mesh.gateway_revision}
-        gateway = {
-            "gatewayClassName": naming.INGRESS_GATEWAY_CLASS,
-            # Without infrastructure labels istiod copies the Gateway's own (meshops's, which
-            # drift finds extra objects by) onto the Deployment, Service and ServiceAccount it
-            # creates (pilot/pkg/config/kube/gatewaycommon: extractInfrastructureMetadata).
-            "infrastructure": {"labels": revision},
-            "listeners": listeners,
-        }
-        emit(
-            self,
-            kinds.GATEWAY_API_GATEWAY,
-            name,
-            {"spec": gateway},
-            namespace=root,
-            labels=revision,
-        )
-        redirect = {
-            "parentRefs": _parents(ingress.hosts, "http"),
-            "rules": [
-                {
-                    "filters": [
-                        {
-                            "type": "RequestRedirect",
-                            "requestRedirect": {"scheme": "https", "statusCode": 301},
-                        }
-                    ]
-                }
-            ],
-        }
-        emit(self, kinds.HTTP_ROUTE, f"{name}-https-redirect", {"spec": redirect}, namespace=root)
+        gateway = {"spec": _gateway(env, ingress, hosts, revision)}
+        emit(self, kinds.GATEWAY_API_GATEWAY, name, gateway, namespace=root, labels=revision)
+        redirect = {"spec": _redirect(ingress.hosts)}
+        emit(self, kinds.HTTP_ROUTE, f"{name}-https-redirect", redirect, namespace=root)
         for service in _exposed(env):
-            route = _service_route(env, service, ingress.hosts, hosts)
-            emit(
-                self,
-                kinds.HTTP_ROUTE,
-                f"{name}-{service.name}",
-                {"spec": route},
-                namespace=env.spec.namespace,
-            )
+            route = {"spec": _service_route(env, service, ingress.hosts, hosts)}
+            ns = env.namespace_of(service)
+            emit(self, kinds.HTTP_ROUTE, f"{name}-{service.name}", route, namespace=ns)
         if ingress.jwt:
             target = {"targetRefs": [{"group": GATEWAY_API, "kind": "Gateway", "name": name}]}
             jwt.add_jwt(self, env, ingress, target, [HTTPS_PORT, HTTP_PORT])
+
+
+def _gateway(
+    env: Environment, ingress: Ingress, hosts: list[Any], revision: dict[str, str]
+) -> dict[str, Any]:
+    """The Gateway's spec: class `istio`, two listeners per host."""
+    secret = {"kind": "Secret", "name": env.traced(ingress).tls_secret.traced()}
+    listeners = [
+        listener
+        for host, spelt in zip(ingress.hosts, hosts, strict=True)
+        for listener in _listeners(host, spelt, secret, env)
+    ]
+    return {
+        "gatewayClassName": naming.INGRESS_GATEWAY_CLASS,
+        # Without infrastructure labels istiod copies the Gateway's own (meshops's, which
+        # drift finds extra objects by) onto the Deployment, Service and ServiceAccount it
+        # creates (pilot/pkg/config/kube/gatewaycommon: extractInfrastructureMetadata).
+        "infrastructure": {"labels": revision},
+        "listeners": listeners,
+    }
+
+
+def _redirect(hosts: list[str]) -> dict[str, Any]:
+    """On the HTTP listeners only: everything to HTTPS, permanently (Istio's httpsRedirect)."""
+    redirect = {"scheme": "https", "statusCode": 301}
+    filters = [{"type": "RequestRedirect", "requestRedirect": redirect}]
+    return {"parentRefs": _parents(hosts, "http"), "rules": [{"filters": filters}]}
 
 
 def _listener_name(protocol: str, host: str) -> str:
@@ -119,9 +108,13 @@ def _listeners(host: str, traced: Any, secret: dict[str, Any], env: Environment)
 
 
 def _namespace_selector(env: Environment) -> dict[str, Any]:
-    """The environment's namespace, where the ingress routes live (by the label Kubernetes
-    sets on every Namespace): no other namespace may attach routes to the public entry."""
-    return {"matchLabels": {"kubernetes.io/metadata.name": env.spec.namespace}}
+    """The namespaces of the exposed services, where their routes live (by the label
+    Kubernetes sets on every Namespace): no other may attach routes to the public entry."""
+    namespaces = sorted({env.namespace_of(s) for s in _exposed(env)})
+    if len(namespaces) == 1:
+        return {"matchLabels": {"kubernetes.io/metadata.name": namespaces[0]}}
+    name = {"key": "kubernetes.io/metadata.name", "operator": "In", "values": namespaces}
+    return {"matchExpressions": [name]}
 
 
 def _parents(hosts: list[str], protocol: str) -> list[dict[str, Any]]:
@@ -154,7 +147,11 @@ def _service_route(
     svc = env.traced(service)
     rule: dict[str, Any] = {
         "matches": [{"path": {"type": "PathPrefix", "value": svc.ingress.path.traced()}}],
-        "backendRefs": [{"name": service.name, "port": _port(env, service)}],
+        # group and kind as the server defaults them: the recorded defaults cannot tell a
+        # defaulted "Service" from one copied off a Service parent (drift/defaults.py).
+        "backendRefs": [
+            {"group": "", "kind": "Service", "name": service.name, "port": _port(env, service)}
+        ],
     }
     if svc.timeout.plain:
         rule["timeouts"] = {"request": svc.timeout.traced()}

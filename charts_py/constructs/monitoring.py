@@ -115,14 +115,17 @@ class Monitoring(Construct):
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
         }
         emit(self, kinds.SERVICE_MONITOR, "istiod", {"spec": istiod}, namespace=root)
-        if env.policy.alerts:
-            mesh_rules = _slo_rules(env, ns, "Mesh", None, env.traced(env.policy).alerts)
+        for app in env.namespaces:  # each namespace's traffic as a whole
+            alerts = env.namespace_default(app, "alerts")
+            if not alerts.plain:
+                continue  # switched off (`false`) for the namespace or the environment
+            mesh_rules = _slo_rules(env, app.name, "Mesh", None, alerts)
             emit(
                 self,
                 kinds.PROMETHEUS_RULE,
                 "mesh-slo",
                 {"spec": {"groups": [{"name": "mesh-slo", "rules": mesh_rules}]}},
-                namespace=ns,
+                namespace=app.name,
             )
         for svc in env.services:
             if not env.settings(svc).alerts:
@@ -227,7 +230,9 @@ def _slo_rules(
     alerts: Alerts = traced.plain
     by = reporter(env, namespace)
     who = f"service {service}" if service else f"namespace {namespace}"
-    labels = {"severity": severity(env), "environment": env.name}
+    # `namespace` tells the alerts of two namespaces apart (each has its `Mesh*` pair, and
+    # service names repeat across namespaces) and lets Alertmanager route a team's to it.
+    labels = {"severity": severity(env), "environment": env.name, "namespace": namespace}
     if service:
         labels["service"] = service
     return [

@@ -7,8 +7,9 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
-from charts_py.config.environment import Environment, Settings
+from charts_py.config.environment import Environment
 from charts_py.config.model import Autoscaling, Service, Version, Workload
+from charts_py.config.settings import Settings
 from charts_py.config.view import View
 from charts_py.constructs import ambient
 from charts_py.constructs.metrics_adapter import QUEUE_BACKLOG_METRIC, REQUEST_RATE_METRIC

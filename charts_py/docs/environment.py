@@ -10,7 +10,7 @@ the page sits next to the manifests without becoming one.
 from __future__ import annotations
 
 from charts_py import naming
-from charts_py.config import exercises, installation
+from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import (
     Alerts,
@@ -239,7 +239,7 @@ def _routing_row(env: Environment, svc: Service) -> list[str]:
         "" if svc.routed else _retries(settings.retries) if settings.retries else OFF,
         _outlier(settings.outlier_detection),
         balancer,
-        "; ".join(_experiment(e) for e in exercises.of_service(env.spec, svc)),
+        "; ".join(_experiment(e) for e in env.experiments(svc)),
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from charts_py import contract
@@ -85,40 +85,55 @@ def generated_from(obj: dict[str, Any], wanted: Mapping[Key, Any]) -> bool:
 
 
 class Early:
-    """Local verdicts on git's objects while the run still reads: as each chunk of git's
-    objects is parsed, an object that the label-selected LIST of its kind has found is
-    judged at once, so judging overlaps parsing instead of following it. Everything else
-    (that LIST still running, labels edited away, a LIST forbidden or failing, a kind
-    outside the label-selected set) is judged by judge_all with the complete live state."""
+    """Local verdicts on git's objects while the run still reads: the label-selected LISTs
+    arrive as a stream (`fetch.Labelled.arrived`), and git's objects a chunk at a time as
+    they are parsed; an object is judged as soon as both its chunk and its kind's LIST are
+    in, so judging overlaps parsing and reading instead of following them. Everything else
+    (labels edited away, a LIST forbidden or failing, a kind outside the label-selected set)
+    is judged by judge_all with the complete live state."""
 
     def __init__(self, labelled: fetch.Labelled, policy: Policy) -> None:
+        self.labelled = labelled
         self.policy = policy
-        self.answers = {(group_of(v), k): answer for (v, k), answer in labelled.answers.items()}
         self.found: dict[tuple[str, str], dict[Key, dict[str, Any]] | None] = {}
+        """What each kind's LIST found by identity (None: it failed), once it arrived."""
+        self.waiting: dict[tuple[str, str], list[dict[str, Any]]] = {
+            (group_of(v), k): [] for v, k in fetch.KNOWN_KINDS
+        }
+        """git's objects parsed before their kind's LIST arrived."""
         self.results: dict[Key, tuple[dict[str, Any], dict[str, Any], Result]] = {}
         """key -> (git's object judged, the live object it was judged against, the verdict)."""
 
     def judge(self, objects: Sequence[dict[str, Any]]) -> None:
+        """Judge a chunk of git's objects: those whose kind's LIST is in now, the others
+        when it arrives (the LISTs finished meanwhile are taken first, without waiting)."""
+        self._take(self.labelled.arrived())
         for obj in objects:
             ref = ObjectRef.of(obj)
-            current = (self._found(ref.group_kind) or {}).get(ref.key)
-            if current is not None:
-                verdict = _judged(obj, ref, current, self.policy, None, model.NOT_NEEDED)
-                self.results[ref.key] = (obj, current, verdict)
+            if ref.group_kind in self.found:
+                self._judge(obj, ref, self.found[ref.group_kind])
+            elif ref.group_kind in self.waiting:
+                self.waiting[ref.group_kind].append(obj)
 
-    def _found(self, group_kind: tuple[str, str]) -> dict[Key, dict[str, Any]] | None:
-        if group_kind not in self.found:
-            answer = self.answers.get(group_kind)
-            if answer is not None and not answer.done():
-                return None  # not yet: parsing more beats waiting, and judge_all has it
-            try:
-                items = answer.result() if answer is not None else None
-            except Exception:  # from_cluster reads the kind again, and says why it failed
-                items = None
-            self.found[group_kind] = (
-                {ObjectRef.of(i).key: i for i in items} if items is not None else None
-            )
-        return self.found[group_kind]
+    def finish(self) -> None:
+        """Every object still waiting, as the LISTs it waits for finish."""
+        self._take(self.labelled.arrived(wait=True))
+
+    def _take(self, stream: Iterable[fetch.Listed]) -> None:
+        for listed in stream:
+            items = listed.items
+            found = {ObjectRef.of(i).key: i for i in items} if items is not None else None
+            self.found[listed.group_kind] = found
+            for obj in self.waiting.pop(listed.group_kind, []):
+                self._judge(obj, ObjectRef.of(obj), found)
+
+    def _judge(
+        self, obj: dict[str, Any], ref: ObjectRef, found: dict[Key, dict[str, Any]] | None
+    ) -> None:
+        current = (found or {}).get(ref.key)
+        if current is not None:
+            verdict = _judged(obj, ref, current, self.policy, None, model.NOT_NEEDED)
+            self.results[ref.key] = (obj, current, verdict)
 
 
 def _reused(

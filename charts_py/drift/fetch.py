@@ -5,7 +5,8 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import functools
-from collections.abc import Callable, Iterable
+import queue
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,7 +23,7 @@ from charts_py.errors import (
     RetryableApiError,
     UnknownKind,
 )
-from charts_py.objectref import Key, ObjectRef
+from charts_py.objectref import Key, ObjectRef, group_of
 
 MAX_IN_FLIGHT = 8
 
@@ -37,6 +38,9 @@ class Desired:
     environment_text: str | None
     provenance: bytes | None = None
     """The provenance side file synth wrote beside the cluster folder (None before it did)."""
+    team_texts: dict[str, str] = field(default_factory=dict)
+    """The environment's team files at the same commit, by repository path: the lines of
+    the sources they supply."""
 
 
 @dataclass
@@ -69,6 +73,7 @@ class Tree:
     files: dict[str, bytes]  # repository path -> content, of the cluster's manifests
     environment_text: str | None
     provenance: bytes | None
+    team_texts: dict[str, str] = field(default_factory=dict)
 
 
 def desired(
@@ -109,7 +114,15 @@ def tree(where: Place) -> Tree:
     }
     text = gitrepo.read_file(where.repo, commit, f"environments/{where.env}.yaml")
     side = gitrepo.read_file(where.repo, commit, f"{folder}{provenance.SUFFIX}")
-    return Tree(where, manifests, text.decode() if text is not None else None, side)
+    teams = _team_texts(where.repo, commit, f"environments/{where.env}")
+    return Tree(where, manifests, text.decode() if text is not None else None, side, teams)
+
+
+def _team_texts(repo: gitrepo.Repo, commit: str, folder: str) -> dict[str, str]:
+    """The team files beside the environment file (`environments/<env>/<team>.yaml`)."""
+    names = gitrepo.list_files(repo, commit, [folder], recursive=False)
+    found = gitrepo.read_files(repo, commit, [n for n in names if n.endswith(".yaml")])
+    return {path: data.decode("utf-8") for path, data in found.items()}
 
 
 def parsed(files: Tree, parser: parse.Parser | None = None) -> Desired:
@@ -132,6 +145,7 @@ def assembled(files: Tree, objects: list[dict[str, Any]]) -> Desired:
         objects=objects,
         environment_text=files.environment_text,
         provenance=files.provenance,
+        team_texts=files.team_texts,
     )
 
 
@@ -223,22 +237,55 @@ def selector(env: str, cluster: str) -> str:
 class Labelled:
     """The label-selected LIST of every kind meshops emits, started as soon as the
     environment and cluster are known: it needs nothing from git's objects, so it runs while
-    they are parsed (the API server works meanwhile), and `from_cluster` uses its answers
-    instead of asking again. Its pool is `from_cluster`'s too, so no more than
-    MAX_IN_FLIGHT requests are ever in flight."""
+    they are parsed (the API server works meanwhile). Each LIST, as it finishes, joins a
+    stream (`arrived`) that judging consumes, and `from_cluster` uses its answers instead of
+    asking again. Its pool is `from_cluster`'s too, so no more than MAX_IN_FLIGHT requests
+    are ever in flight."""
 
     def __init__(self, reader: LiveReader, env: str, cluster: str) -> None:
-        self.pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        self._pool = concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT)
+        self._finished: queue.SimpleQueue[Listed] = queue.SimpleQueue()
         labels = selector(env, cluster)
-        self.answers: dict[tuple[str, str], Answer] = {
-            kind: self.pool.submit(_labelled, reader, kind, labels) for kind in sorted(KNOWN_KINDS)
+        self._answers: dict[tuple[str, str], Answer] = {
+            kind: self._pool.submit(self._listed, reader, kind, labels)
+            for kind in sorted(KNOWN_KINDS)
         }
+        self._unread = len(self._answers)
 
     def __enter__(self) -> Labelled:
         return self
 
     def __exit__(self, *_: object) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+        self._pool.shutdown(wait=True, cancel_futures=True)  # on bad YAML: ask no more
+
+    def arrived(self, *, wait: bool = False) -> Iterator[Listed]:
+        """The LISTs finished since the last call, in the order they finished; with `wait`,
+        every one still running too, each as it finishes."""
+        while self._unread:
+            try:
+                listed = self._finished.get(block=wait)
+            except queue.Empty:
+                return
+            self._unread -= 1
+            yield listed
+
+    def _listed(
+        self, reader: LiveReader, kind: tuple[str, str], labels: str
+    ) -> list[dict[str, Any]]:
+        items = None
+        try:
+            items = _labelled(reader, kind, labels)
+            return items
+        finally:  # a failed LIST arrives too (as None): from_cluster asks again, says why
+            self._finished.put(Listed((group_of(kind[0]), kind[1]), items))
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One kind's label-selected LIST, finished: every item, masked, or None if it failed."""
+
+    group_kind: tuple[str, str]
+    items: list[dict[str, Any]] | None
 
 
 Answer = concurrent.futures.Future[list[dict[str, Any]]]
@@ -274,7 +321,7 @@ def from_cluster(
             pool = stack.enter_context(concurrent.futures.ThreadPoolExecutor(MAX_IN_FLIGHT))
             answers: dict[tuple[str, str], Answer] = {}
         else:
-            pool, answers = labelled.pool, labelled.answers
+            pool, answers = labelled._pool, labelled._answers
         # FIFO: every started label-selected LIST is taken by a worker before any of these,
         # so a worker waiting on one never waits on a task still queued behind it.
         futures = {

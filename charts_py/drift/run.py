@@ -84,7 +84,9 @@ def _run(options: Options) -> tuple[Report, fetch.Live]:
         server=server,
         early=early,
     )
-    lookup, missing = sources.load(desired.provenance, desired.environment_text, desired.git.commit)
+    lookup, missing = sources.load(
+        desired.provenance, desired.environment_text, desired.git.commit, desired.team_texts
+    )
     results = sources.attach(results, desired.objects, live.objects, lookup)
     results = with_waivers(results, policy)
     unserved = {k: "not served by the cluster" for k in live.unserved & wanted}
@@ -117,8 +119,9 @@ def _read(
 ) -> tuple[fetch.Desired, fetch.Live, Policy, check.Early]:
     """git's objects and the cluster's, read at the same time, and the local verdicts
     reached meanwhile: git's files are read and handed to the parser, the label-selected
-    LISTs start (they need no object of git's), and each chunk of objects is judged as soon
-    as it is parsed, while the rest still is."""
+    LISTs start (they need no object of git's), and each object is judged as soon as its
+    chunk is parsed and its kind's LIST has arrived, while the rest is still parsed and
+    read."""
     where = fetch.place(options.repo, options.ref, options.dist, options.env, options.cluster)
     # git's files first, and to the worker: LISTs in flight would slow both down (their
     # threads want the interpreter too, TLS handshakes first).
@@ -128,6 +131,7 @@ def _read(
         policy = policy_for(files.environment_text, where.git.commit, options.env)
         early = check.Early(ours, policy)
         objects = parse.in_order(chunks, len(files.files), each=early.judge)
+        early.finish()
         desired = fetch.assembled(files, objects)
         scope = fetch.Scope.of(desired.objects, options.env, desired.cluster)
         kinds = fetch.KNOWN_KINDS | {(o["apiVersion"], o["kind"]) for o in desired.objects}

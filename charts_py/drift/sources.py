@@ -15,7 +15,7 @@ ancestor that git has: the longest recorded prefix of that ancestor, usually the
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from charts_py import jsonpointer, provenance
@@ -25,15 +25,22 @@ from charts_py.errors import ConfigError
 from charts_py.objectref import Key, ObjectRef
 
 
-def load(side_file: bytes | None, env_text: str | None, commit: str) -> tuple[Lookup, str | None]:
+def load(
+    side_file: bytes | None,
+    env_text: str | None,
+    commit: str,
+    team_texts: Mapping[str, str] | None = None,
+) -> tuple[Lookup, str | None]:
     """The lookup for one run, and a note for the report when there is no usable provenance
-    (sources are then unknown; the verdicts do not depend on them)."""
+    (sources are then unknown; the verdicts do not depend on them). Lines are resolved in
+    the file each source names: the environment file, or a team's (`team_texts`, by
+    repository path), all at the same commit."""
     at = commit[:12]
     if side_file is None:
         why = f"no provenance side file at commit {at} (synthesised before provenance was recorded)"
         return _unknown(f"no provenance at {at}", why)
     try:
-        recorded = provenance.Provenance.from_bytes(side_file, env_text)
+        recorded = provenance.Provenance.from_bytes(side_file, env_text, team_texts)
     except ConfigError:  # the environment file is unreadable: sources without lines
         recorded = provenance.Provenance.from_bytes(side_file)
     except (ValueError, KeyError, TypeError, AttributeError) as exc:

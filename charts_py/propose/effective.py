@@ -1,7 +1,7 @@
-"""The environment as synth sees it, as one plain document in the file's shape: every
-service's block filled in from the policy where the file leaves it out, the policy and mesh
-with the profile's defaults. It gives a proposed value its form (`250m` or `0.25`) and a
-service block created by an edit its other fields."""
+"""The environment as synth sees it, as one plain document per file in the file's shape (the
+platform's, each team's): every service's block filled in from the policy where the file
+leaves it out, the policy and mesh with the profile's defaults. It gives a proposed value its
+form (`250m` or `0.25`) and a service block created by an edit its other fields."""
 
 from __future__ import annotations
 
@@ -15,30 +15,48 @@ from charts_py.config.environment import Environment
 from charts_py.config.model import FALLBACKS
 
 
-def document(env: Environment) -> dict[str, Any]:
-    """The effective environment, camelCase keys, defaults included."""
-    doc = env.spec.model_dump(mode="json", by_alias=True)
-    doc["policy"] = env.policy.model_dump(mode="json", by_alias=True)
-    doc["mesh"] = env.mesh.model_dump(mode="json", by_alias=True)
-    for i, svc in enumerate(env.spec.services):
-        settings = env.settings(svc)
-        for name in FALLBACKS:
-            doc["services"][i][to_camel(name)] = _plain(getattr(settings, name))
-    return doc
+def documents(env: Environment) -> dict[str, dict[str, Any]]:
+    """Every file of the environment, by the path it was loaded by (the platform's and each
+    team's), as synth sees it: camelCase keys, defaults included, each service's blocks
+    filled in from its namespace's defaults and the policy."""
+    docs = {env.file: env.spec.model_dump(mode="json", by_alias=True)}
+    docs[env.file]["policy"] = env.policy.model_dump(mode="json", by_alias=True)
+    docs[env.file]["mesh"] = env.mesh.model_dump(mode="json", by_alias=True)
+    for team in env.team_files:
+        docs[team.raw.file] = team.spec.model_dump(mode="json", by_alias=True)
+    for ns in env.namespaces:
+        for i, svc in enumerate(ns.services):
+            block = lookup(docs[ns.file], (*ns.at, i))
+            settings = env.settings(svc)
+            for name in FALLBACKS:
+                block[to_camel(name)] = _plain(getattr(settings, name))
+    return docs
 
 
 def seed(doc: dict[str, Any]) -> Any:
-    """What an edit puts in a mapping it creates at `path`: for a service's block (which
-    replaces the policy's whole) the effective fields, minus schema defaults; elsewhere
-    (`policy:`, `mesh:`, deep-merged over the profile) nothing."""
+    """What an edit of the file `doc` puts in a mapping it creates at `path`: for a
+    service's block (which replaces the policy's whole) the effective fields, minus schema
+    defaults; elsewhere (`policy:`, `mesh:`, deep-merged over the profile) nothing."""
 
     def fill(path: source.FieldPath) -> dict[str, Any]:
-        if path[:1] != ("services",) or len(path) != 3:
+        if len(path) < 3 or path[-3] != "services" or not isinstance(path[-2], int):
             return {}
-        found = doc["services"][path[1]].get(str(path[2]))
+        found = lookup(doc, path)
         return dict(found) if isinstance(found, dict) else {}
 
     return fill
+
+
+def lookup(doc: Any, path: source.FieldPath) -> Any:
+    """The value at `path` of a plain document (None where it has none)."""
+    for key in path:
+        if isinstance(doc, dict) and isinstance(key, str):
+            doc = doc.get(key)
+        elif isinstance(doc, list) and isinstance(key, int) and key < len(doc):
+            doc = doc[key]
+        else:
+            return None
+    return doc
 
 
 def _plain(value: Any) -> Any:

@@ -21,17 +21,19 @@ SCHEMA_VERSION = 1
 
 
 def patch(proposal: Proposal) -> str:
-    """The environment-file edit as a unified diff (empty when nothing is offered)."""
-    if proposal.after is None:
-        return ""
-    name = proposal.display
-    lines = difflib.unified_diff(
-        proposal.before.splitlines(keepends=True),
-        proposal.after.splitlines(keepends=True),
-        f"a/{name}",
-        f"b/{name}",
+    """The edits of the environment's files as one unified diff, a file after the other
+    (empty when nothing is offered)."""
+    return "".join(
+        "".join(
+            difflib.unified_diff(
+                proposal.before[name].splitlines(keepends=True),
+                after.splitlines(keepends=True),
+                f"a/{name}",
+                f"b/{name}",
+            )
+        )
+        for name, after in sorted(proposal.after.items())
     )
-    return "".join(lines)
 
 
 def to_json(proposal: Proposal, written: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -68,6 +70,7 @@ def _object(ref: ObjectRef, path: str | None) -> dict[str, Any]:
 def _adopted(c: Candidate) -> dict[str, Any]:
     return {
         **_object(c.ref, c.diff.path),
+        "file": c.file,
         "field": c.field_name,
         "from": c.current,
         "value": c.value,
@@ -88,7 +91,8 @@ def text(proposal: Proposal, console: Console, written: str | None = None) -> No
     if not proposal.offered and not proposal.refused:
         console.print("nothing to adopt: the drift run found no difference", markup=False)
     if proposal.offered:
-        console.print(f"Adopt (verified: {proposal.display} re-rendered gives the live value):")
+        files = ", ".join(sorted(proposal.after))
+        console.print(f"Adopt (verified: {files} re-rendered gives the live value):")
         for c in proposal.offered:
             console.print(f"  {_field(c)}: {_v(c.current)} -> {_v(c.value)}", markup=False)
             who = f" (changed by {c.diff.manager})" if c.diff.manager else ""
@@ -101,7 +105,7 @@ def text(proposal: Proposal, console: Console, written: str | None = None) -> No
         console.print("Cannot adopt automatically:")
         for r in proposal.refused:
             console.print(f"  {r.ref} {r.path or ''}".rstrip() + f": {r.reason}", markup=False)
-    if proposal.after is not None:
+    if proposal.after:
         console.print(patch(proposal), markup=False, highlight=False, end="")
     if written:
         console.print(written, markup=False)
@@ -124,7 +128,9 @@ def _field(c: Candidate) -> str:
     if isinstance(c.origin, provenance.EnvField) and c.origin.line:
         return f"{c.origin.file}:{c.origin.line} {c.field_name}"
     if isinstance(c.origin, provenance.ProfileDefault):
-        return f"{c.field_name} (new override of profile {c.origin.profile} default {c.origin.key})"
+        new = f"new override of profile {c.origin.profile} default {c.origin.key}"
+        where = f"{c.origin.file} " if c.origin.file else ""
+        return f"{where}{c.field_name} ({new})"
     return c.field_name
 
 

@@ -85,9 +85,10 @@ class Proposal:
     refused: list[Refusal] = field(default_factory=list)
     reverts: list[revert.Revert] = field(default_factory=list)
     also: list[tuple[ObjectRef, str]] = field(default_factory=list)
-    before: str = ""
-    after: str | None = None
-    """The patched environment file (None: nothing offered)."""
+    before: dict[str, str] = field(default_factory=dict)
+    """Every file of the environment at the commit, by path (the platform's, each team's)."""
+    after: dict[str, str] = field(default_factory=dict)
+    """The files the offered edits change, patched (empty: nothing offered)."""
     environment: Environment | None = None
 
 
@@ -199,41 +200,40 @@ def propose(options: Options, inputs: Inputs) -> Proposal:
     """The adoption or the reverts of the report's differences."""
     display = _display(options.env)
     text = inputs.texts[options.env]
+    teams = inputs.team_texts(options.env)
     out = Proposal(
         env=options.env,
         cluster=options.cluster,
         mode=options.mode,
         commit=inputs.commit,
         display=display,
-        before=text,
+        before={display: text, **teams},
     )
     results: list[Result] = list(plan.divergent(inputs.report.results))
     if options.mode == Mode.REVERT:
         out.reverts = revert.plan(results, inputs.dist_files)
         return out
-    teams = inputs.team_texts(options.env)
-    env = environment.load_text(text, options.env, display, teams)
-    doc = effective.document(env)
-    candidates, out.refused = plan.sort(results, _sources(options, inputs, text), doc, display)
+    docs = effective.documents(environment.load_text(text, options.env, display, teams))
+    lookup = _sources(options, inputs, text, teams)
+    candidates, out.refused = plan.sort(results, lookup, docs, display)
     target = verify.Target(
-        text=text,
+        texts=out.before,
         env=options.env,
         display=display,
         render=renderer(options.cluster, options.dist),
-        seed=effective.seed(doc),
-        teams=teams,
+        seeds={file: effective.seed(doc) for file, doc in docs.items()},
     )
     done = verify.verify(candidates, target)
     out.offered, out.also = done.offered, done.also
     out.refused += done.refused
-    out.after, out.environment = done.text, done.environment
+    out.after, out.environment = done.texts, done.environment
     return out
 
 
-def _sources(options: Options, inputs: Inputs, text: str) -> sources.Lookup:
+def _sources(options: Options, inputs: Inputs, text: str, teams: dict[str, str]) -> sources.Lookup:
     """Sources from the side file at the report's commit, as drift reads them; none usable
     (absent, unreadable, newer) is bad input: nothing could be adopted."""
-    lookup, note = sources.load(inputs.side_file, text, inputs.commit)
+    lookup, note = sources.load(inputs.side_file, text, inputs.commit, teams)
     if note:
         side = f"{options.dist}/{provenance.side_file(options.env, options.cluster)}"
         raise ConfigError(side, "", f"{note}; run `meshops synth` and commit dist/")

@@ -1,6 +1,6 @@
-"""Offer only edits that work: apply them to the environment file's text, load it as synth
-would, render the cluster again in memory, and compare with live using drift's own
-normalisation.
+"""Offer only edits that work: apply them to the texts of the files they edit (the
+environment file, a team's file), load the environment as synth would, render the cluster
+again in memory, and compare with live using drift's own normalisation.
 
 An edit is offered when the re-rendered object equals live at its path and the edit changes
 no object the drift run left alone (that would trade one drift for another: a `policy.*`
@@ -32,23 +32,29 @@ Render = Callable[[Environment], dict[Key, dict[str, Any]]]
 class Target:
     """What is edited and how it is judged."""
 
-    text: str
-    """The environment file at the report's commit."""
+    texts: Mapping[str, str]
+    """Every file of the environment at the report's commit, by path: the environment
+    file (`display`) and its teams' files; an edit goes to the file its candidate names."""
     env: str
     display: str
     render: Render
-    seed: edit.Seed
-    teams: Mapping[str, str] = field(default_factory=dict)
-    """The environment's team files, unchanged by any edit (propose edits the platform's)."""
+    seeds: Mapping[str, edit.Seed]
+    """Per file, what a mapping an edit creates there starts with."""
+
+    def load(self, texts: Mapping[str, str]) -> Environment:
+        """The environment these files' texts describe, as synth loads it."""
+        teams = {path: text for path, text in texts.items() if path != self.display}
+        return environment.load_text(texts[self.display], self.env, self.display, teams)
 
 
 @dataclass
 class Verified:
-    """The edits offered (their patched text and environment) and those refused."""
+    """The edits offered (their patched files and environment) and those refused."""
 
     offered: list[Candidate] = field(default_factory=list)
     refused: list[Refusal] = field(default_factory=list)
-    text: str | None = None
+    texts: dict[str, str] = field(default_factory=dict)
+    """The files the offered edits change, patched, by path."""
     environment: Environment | None = None
     also: list[tuple[ObjectRef, str]] = field(default_factory=list)
     """Other paths the offered edits change in the objects they adopt."""
@@ -59,7 +65,7 @@ class _Attempt:
     blocked: str | None = None
     """Why the edits cannot go together (invalid file, other objects change)."""
     mismatched: dict[int, str] = field(default_factory=dict)
-    text: str | None = None
+    texts: dict[str, str] = field(default_factory=dict)
     env: Environment | None = None
     also: list[tuple[ObjectRef, str]] = field(default_factory=list)
 
@@ -70,9 +76,7 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
     out = Verified()
     if not candidates:
         return out
-    before = target.render(
-        environment.load_text(target.text, target.env, target.display, target.teams)
-    )
+    before = target.render(target.load(target.texts))
     pending = list(candidates)
     attempt = _attempt(pending, target, before)
     if attempt.blocked:
@@ -88,7 +92,7 @@ def verify(candidates: Sequence[Candidate], target: Target) -> Verified:
     if attempt.blocked:  # edits that passed alone but not together
         out.refused += [Refusal(c.ref, c.diff.path, attempt.blocked) for c in pending]
     elif pending:
-        out.offered, out.text, out.environment = pending, attempt.text, attempt.env
+        out.offered, out.texts, out.environment = pending, attempt.texts, attempt.env
         out.also = attempt.also
     return out
 
@@ -118,8 +122,8 @@ def _attempt(
     candidates: list[Candidate], target: Target, before: dict[Key, dict[str, Any]]
 ) -> _Attempt:
     try:
-        text = edit.set_fields(target.text, [(c.field, c.value) for c in candidates], target.seed)
-        env = environment.load_text(text, target.env, target.display, target.teams)
+        texts = _edited(candidates, target)
+        env = target.load({**target.texts, **texts})
         after = target.render(env)
     except (ValueError, MeshopsError) as exc:
         return _Attempt(blocked=f"synth refuses the edited file: {exc}")
@@ -128,13 +132,26 @@ def _attempt(
         if key not in adopted and _changed(before.get(key), after.get(key)):
             shown = ObjectRef.of(after.get(key) or before[key])
             return _Attempt(blocked=f"the edit would also change {shown}, which is in sync")
-    result = _Attempt(text=text, env=env)
+    result = _Attempt(texts=texts, env=env)
     for i, c in enumerate(candidates):
         obj = after.get(c.ref.key)
         if obj is None or not _equal_at(obj, c.diff.path, c.diff.live):
             result.mismatched[i] = f"re-rendered, {c.field_name} does not give the live value"
     result.also = _also(candidates, before, after)
     return result
+
+
+def _edited(candidates: list[Candidate], target: Target) -> dict[str, str]:
+    """Each file the candidates edit, with their edits made (ValueError: one cannot be)."""
+    files = sorted({c.file for c in candidates})
+    return {
+        file: edit.set_fields(
+            target.texts[file],
+            [(c.field, c.value) for c in candidates if c.file == file],
+            target.seeds[file],
+        )
+        for file in files
+    }
 
 
 def _changed(before: dict[str, Any] | None, after: dict[str, Any] | None) -> bool:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from charts_py import gitrepo
-from charts_py.config import environment
+from charts_py.config import checks, environment
 from charts_py.errors import ConfigError, MeshopsError
 from charts_py.propose.proposal import ENVIRONMENTS, Inputs, Proposal
 from charts_py.render import synth
@@ -34,21 +34,27 @@ def check_branch(inputs: Inputs, branch: str) -> None:
 
 
 def to_worktree(proposal: Proposal, inputs: Inputs, dist: str) -> Written:
-    """Replace the environment file and dist/ (the env's folder and the bootstrap)."""
-    env_path = inputs.root / proposal.display
-    original = env_path.read_bytes() if env_path.is_file() else None
-    if original is None or original.decode("utf-8") != proposal.before:
-        reason = "differs from HEAD (uncommitted changes): commit or stash them, or use --branch"
-        raise ConfigError(proposal.display, "", reason)
+    """Replace the edited files (the environment file, a team's) and dist/ (the env's
+    folder and the bootstrap)."""
+    uncommitted = "differs from HEAD (uncommitted changes): commit or stash them, or use --branch"
+    originals: dict[str, bytes] = {}
+    for name in sorted(proposal.after):
+        path = inputs.root / name
+        original = path.read_bytes() if path.is_file() else None
+        if original is None or original.decode("utf-8") != proposal.before[name]:
+            raise ConfigError(name, "", uncommitted)
+        originals[name] = original
     with _staged(proposal, inputs, inputs.root / dist) as staged:
         staged.verdict()  # a validation error stops here, before anything is written
-        _replace(env_path, (proposal.after or "").encode("utf-8"))
         try:
+            for name in originals:
+                _replace(inputs.root / name, proposal.after[name].encode("utf-8"))
             changes = synth.write(staged, inputs.root / dist)
         except BaseException:
-            _replace(env_path, original)
+            for name, original in originals.items():
+                _replace(inputs.root / name, original)
             raise
-    files = [proposal.display] + [f"{dist}/{p}" for p in changes.changed + changes.added]
+    files = [*proposal.after] + [f"{dist}/{p}" for p in changes.changed + changes.added]
     return Written(sorted(files))
 
 
@@ -65,7 +71,7 @@ def to_branch(
         f"{dist}/{p}": data for p, data in staged.files.items() if kept.get(p) != data
     }
     changes |= {f"{dist}/{p}": None for p in kept if p not in staged.files}
-    changes[proposal.display] = (proposal.after or "").encode("utf-8")
+    changes |= {name: text.encode("utf-8") for name, text in proposal.after.items()}
     sha = gitrepo.create_branch(
         inputs.repo, branch, inputs.commit, changes, message(proposal, inputs)
     )
@@ -77,7 +83,7 @@ def to_branch(
 def message(proposal: Proposal, inputs: Inputs) -> str:
     """The commit message: what was adopted, from which drift run."""
     lines = [f"{proposal.env}/{proposal.cluster}: adopt {len(proposal.offered)} live value(s)", ""]
-    lines += [f"Adopted in {proposal.display} (meshops propose --adopt):"]
+    lines += [f"Adopted in {', '.join(sorted(proposal.after))} (meshops propose --adopt):"]
     for c in proposal.offered:
         who = f", changed by {c.diff.manager}" if c.diff.manager else ""
         lines.append(f"- {c.field_name}: {c.current} -> {c.value} ({c.ref} {c.diff.path}{who})")
@@ -93,7 +99,8 @@ def message(proposal: Proposal, inputs: Inputs) -> str:
 def _staged(
     proposal: Proposal, inputs: Inputs, dist_dir: Path
 ) -> AbstractContextManager[synth.Staged]:
-    """Every environment of HEAD, the patched one replaced, rendered as synth would."""
+    """Every environment of HEAD, the patched one (its files edited) replaced, rendered as
+    synth would."""
     if proposal.environment is None:
         raise MeshopsError("nothing to write: no edit was offered")
     texts = {name: text for name, text in inputs.texts.items() if name != proposal.env}
@@ -104,7 +111,7 @@ def _staged(
         for name, text in texts.items()
     }
     envs[proposal.env] = proposal.environment
-    environment.check_shared(list(envs.values()))
+    checks.check_shared(list(envs.values()))
     return synth.staging(
         dict(sorted(envs.items())), inputs.root / ENVIRONMENTS, dist_dir, [proposal.env]
     )

@@ -115,7 +115,8 @@ def staging(
     with checks.in_background(envs, dist_dir) as validate:
         built = rendered(selected, list(envs.values()), folder)
         verdict = validate(built.manifests)
-        files = {m.path: render(m.obj, _source(m.path, folder)) for m in built.manifests}
+        homes = team_files(selected, folder)
+        files = {m.path: render(m.obj, _source(m, folder, homes)) for m in built.manifests}
         files |= pages(selected, folder) | built.side_files
         tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
         yield Staged(built.manifests, files, tops, verdict)
@@ -132,7 +133,30 @@ def pages(envs: Sequence[Environment], environments: str) -> dict[str, bytes]:
     return {docs.path(env): docs.render(env, f"{environments}/{env.name}.yaml") for env in envs}
 
 
-def _source(path: str, environments: str) -> str:
-    """The file a manifest comes from, named the same on every machine (for its header)."""
-    top = path.split("/", 1)[0]
-    return f"{environments}/{'*' if top == contract.BOOTSTRAP_DIR else top}.yaml"
+def team_files(envs: Sequence[Environment], environments: str) -> dict[tuple[str, str], str]:
+    """(env, namespace) -> the team's file that describes that namespace, as the repository
+    names it (`environments/prod/payments.yaml`)."""
+    return {
+        (env.name, ns.name): f"{environments}/{env.name}/{ns.team}.yaml"
+        for env in envs
+        for ns in env.namespaces
+        if ns.team is not None and ns.raw is not env.raw
+    }
+
+
+PLATFORM_CHARTS = frozenset({"drift-job"})
+"""Charts whose objects in a team's namespace are the platform's all the same (the nightly
+drift job's Role there follows the environment file's `drift:`)."""
+
+
+def _source(manifest: Manifest, environments: str, teams: dict[tuple[str, str], str]) -> str:
+    """The file a manifest comes from, named the same on every machine (for its header): a
+    team's file for the objects of a namespace it describes (its services, its namespace's
+    baseline and alerts), else the environment file."""
+    top, _, rest = manifest.path.partition("/")
+    if top == contract.BOOTSTRAP_DIR:
+        return f"{environments}/*.yaml"
+    if rest.split("/")[1] in PLATFORM_CHARTS:
+        return f"{environments}/{top}.yaml"
+    namespace = str((manifest.obj.get("metadata") or {}).get("namespace", ""))
+    return teams.get((top, namespace), f"{environments}/{top}.yaml")

@@ -130,11 +130,12 @@ def _who(c: Reported) -> str:
 
 
 def _blast(c: Reported) -> str:
-    if c.service is None:
+    if c.service is None and c.namespace in ("", MESH_ROOT):
         return f"every workload the change applies to ({_who(c)})"
     callers = ", ".join(c.blast.callers) or "none"
     hosts = ", ".join(c.blast.ingress_hosts) or "none"
-    return f"callers {callers}; ingress hosts {hosts}"
+    whole = f"the whole namespace {c.namespace}: " if c.service is None else ""
+    return f"{whole}callers {callers}; ingress hosts {hosts}"
 
 
 def _compact(v: Any) -> str:

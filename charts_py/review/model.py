@@ -66,6 +66,10 @@ class Change:
     service: str | None = None
     """Set by a classifier that knows better than the object's own service (an ingress
     route names the service it routes to)."""
+    source_at: tuple[str, str] | None = None
+    """(side, JSON Pointer) where the change's source is recorded, when that is not its first
+    path at the side that has the object: the principal of a caller added (`head`) or taken
+    away (`base`, whose environment file still has the `calls` entry)."""
 
 
 @dataclass(frozen=True)

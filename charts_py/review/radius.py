@@ -32,23 +32,23 @@ class Index:
     def find(self, kinds: tuple[str, ...], *needles: str, absent: bool = False) -> list[Obj]:
         return self.side.find(kinds, needles, self.cluster, absent=absent)
 
-    def _around(self, service: str) -> list[Obj]:
-        """Policies naming `service` and gateway-bound routes: one search for both."""
-        return self.find(_AP_VS, service, "gateways:")
-
-    def callers(self, service: str, namespace: str) -> tuple[str, ...]:
-        """Services admitted by the ALLOW policies selecting `service`; for an external
+    def callers(self, service: str | None, namespace: str) -> tuple[str, ...]:
+        """Services admitted by the ALLOW policies selecting `service` (its own, which name
+        it, and the namespace-wide ones, which are not in the services chart), or any
+        service of the namespace (`service` None: a namespace-wide change); for an external
         host, the workloads whose Sidecar lets them reach it."""
-        if "." in service:
+        if service is not None and "." in service:
             return self._external_callers(service)
+        needle = service if service is not None else "kind:"  # None: every policy there
+        own = self.side.find(_AP, (needle,), self.cluster, namespace=namespace)
+        wide = [ap for ap in self.side.beside(_AP_VS, self.cluster) if ap.get("kind") == _AP[0]]
         out: set[str] = set()
-        named = [o for o in self._around(service) if o.get("kind") == _AP[0]]
-        for ap in named + self.find(_AP, "selector:", absent=True):
+        for ap in own + wide:
             meta = ap.get("metadata") or {}
             if meta.get("namespace") != namespace:
                 continue
             selector = ((ap.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-            if selector and selector.get("app") != service:
+            if service is not None and selector and selector.get("app") != service:
                 continue
             out |= security.callers_of(ap)
         return tuple(sorted(c for c in out if not c.startswith(f"{MESH_ROOT}/")))
@@ -63,9 +63,12 @@ class Index:
                 out.add(str(app))
         return tuple(sorted(out))
 
-    def ingress_hosts(self, service: str, namespace: str) -> tuple[str, ...]:
+    def ingress_hosts(self, service: str | None, namespace: str) -> tuple[str, ...]:
+        """Hosts of the gateway-bound routes to `service` (None: to any service of the
+        namespace)."""
         out: set[str] = set()
-        for vs in (o for o in self._around(service) if o.get("kind") == "VirtualService"):
+        routes = self.side.beside(_AP_VS, self.cluster)  # a service's own routes: mesh only
+        for vs in (o for o in routes if o.get("kind") == "VirtualService"):
             spec = vs.get("spec") or {}
             if not any(g != "mesh" for g in spec.get("gateways") or []):
                 continue
@@ -92,12 +95,12 @@ class Index:
         return False
 
 
-def _routes_to(route: Obj, service: str, namespace: str, own: str) -> bool:
+def _routes_to(route: Obj, service: str | None, namespace: str, own: str) -> bool:
     for d in (route or {}).get("route") or []:
         host = str(((d or {}).get("destination") or {}).get("host", ""))
         name, _, rest = host.partition(".")
         ns = rest.split(".", 1)[0] if rest else own
-        if name == service and ns == namespace:
+        if service in (name, None) and ns == namespace:
             return True
     return False
 
@@ -121,9 +124,11 @@ class Cluster:
         return index.through_egress_gateway(host) if index else False
 
     def radius(self, service: str | None, namespace: str, removed: bool) -> BlastRadius:
-        """Who calls `service` and which hosts reach it: at head, or at base if removed."""
+        """Who calls `service` and which hosts reach it: at head, or at base if removed. A
+        namespace-wide change (no service) reaches every service of its namespace; a
+        mesh-wide or cluster-wide one has no list (the report says so)."""
         index = (self.base if removed else self.head) or self.base or self.head
-        if service is None or index is None:
+        if index is None or (service is None and namespace in ("", MESH_ROOT)):
             return BlastRadius()
         return BlastRadius(
             index.callers(service, namespace), index.ingress_hosts(service, namespace)

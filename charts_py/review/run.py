@@ -18,6 +18,7 @@ from charts_py.config import source as env_source
 from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
 from charts_py.review import classify, radius, sides
+from charts_py.review.context import BASE
 from charts_py.review.model import KINDS, BlastRadius, Change, Located, Reported, Review, Side
 
 Obj = dict[str, Any]
@@ -51,6 +52,7 @@ def run(options: Options) -> Review:
     )
     envs = {*_touched(changed, options), *options.envs}
     folders = [options.dist, *(f"{options.dist}/{e}" for e in sorted(envs))]
+    folders += [sides.teams_folder(f"{options.environments}/{e}.yaml") for e in sorted(envs)]
     for tree, option in ((base, "--base"), (head, "--head")):
         tree.prefetch(folders)
         if not tree.has_folder(options.dist):
@@ -153,9 +155,12 @@ class _Compared:
         obj = after if after is not None else before
         assert obj is not None
         ref = ObjectRef.of(obj)
-        side = self.head if after is not None else self.base
+        side, paths = (self.head if after is not None else self.base), change.paths
+        if change.source_at is not None:
+            at, pointer = change.source_at
+            side, paths = (self.base if at == BASE else self.head), (pointer,)
         self.sources[(self.head.env, cluster, f"{path}#{change.paths[0]}")] = _source(
-            side, cluster, ref, change.paths
+            side, cluster, ref, paths
         )
         return Located(
             change, self.head.env, cluster, change.service or _service(obj, side, path),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from charts_py.review import delta
+from charts_py.review.context import BASE, HEAD
 from charts_py.review.model import Change, Risk
 
 Obj = dict[str, Any]
@@ -91,37 +92,42 @@ def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
     if _jwt_rule(before) or _jwt_rule(after):
         return _jwt_paths_change(before, after)
     old, new = _grants(before), _grants(after)
-    if old == new:
-        return []
     action = str(((after or before or {}).get("spec") or {}).get("action", "ALLOW"))
+    # An ALLOW policy without rules denies everything (allow-nothing): removing it opens up.
+    opened = before is not None and after is None and action == "ALLOW" and not old
+    if old == new and not opened:
+        return []
     added, taken = new - old, old - new
-    widened = bool(added) if action == "ALLOW" else bool(taken)
-    if before is not None and after is None and action == "ALLOW" and not old:
-        widened = True  # an ALLOW policy without rules denies everything: removing it opens up
+    widened = opened or (bool(added) if action == "ALLOW" else bool(taken))
     view_before = _view(before) if before else None
     view_after = _view(after) if after else None
     paths = ("/spec",) if before and after else ("",)
+    source = _principal(after, added, HEAD) or _principal(before, taken, BASE)
     if widened:
-        return [
-            Change(
-                "authorization",
-                view_before,
-                view_after,
-                Risk.CRITICAL,
-                "access is widened: " + _said(added or taken),
-                paths,
-            )
-        ]
-    return [
-        Change(
-            "authorization",
-            view_before,
-            view_after,
-            Risk.HIGH,
-            "access is narrowed (callers may be refused): " + _said(taken or added),
-            paths,
-        )
-    ]
+        why = "access is widened: " + (_said(added or taken) or "an allow-nothing is removed")
+        return [Change("authorization", view_before, view_after, Risk.CRITICAL, why, paths,
+                       source_at=source)]  # fmt: skip
+    why = "access is narrowed (callers may be refused): " + _said(taken or added)
+    return [Change("authorization", view_before, view_after, Risk.HIGH, why, paths,
+                   source_at=source)]  # fmt: skip
+
+
+def _principal(
+    ap: Obj | None, grants: frozenset[tuple[str, str]], side: str
+) -> tuple[str, str] | None:
+    """(side, pointer) of the first principal of `ap` that one of `grants` names: where synth
+    recorded the caller's `calls` entry (None if the grants name no principal)."""
+    if ap is None:
+        return None
+    namespace = str((ap.get("metadata") or {}).get("namespace", ""))
+    whos = {who.split(" ", 1)[0] for who, _ in grants}
+    for r, rule in enumerate((ap.get("spec") or {}).get("rules") or []):
+        for f, src in enumerate((rule or {}).get("from") or []):
+            principals = ((src or {}).get("source") or {}).get("principals") or []
+            for i, principal in enumerate(principals):
+                if caller(str(principal), namespace) in whos:
+                    return side, f"/spec/rules/{r}/from/{f}/source/principals/{i}"
+    return None
 
 
 def _grants(ap: Obj | None) -> frozenset[tuple[str, str]]:

@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from charts_py import gitrepo, provenance, yamlio
+from charts_py import contract, gitrepo, provenance, yamlio
 from charts_py.errors import ConfigError
 from charts_py.review.model import Side
 
@@ -97,7 +97,7 @@ class EnvSide:
     rendered: dict[str, Obj] | None = None
     """Every object by dist path, when this side was rendered instead of read."""
     note: str | None = None
-    _found: dict[tuple[tuple[str, ...], tuple[str, ...], bool], dict[str, Obj]] = field(
+    _found: dict[tuple[tuple[str, ...], tuple[str, ...], bool, str, bool], dict[str, Obj]] = field(
         default_factory=dict, repr=False
     )
 
@@ -157,23 +157,35 @@ class EnvSide:
         cluster: str,
         *,
         absent: bool = False,
+        namespace: str = "*",
+        beside: bool = False,
     ) -> list[Obj]:
-        """The objects of `kinds` in `cluster` whose file contains one of `needles` (or, with
-        `absent`, none of them): git searches, only those are parsed. A rendered side gives
-        every object of the kinds; callers judge the objects themselves either way."""
+        """The objects of `kinds` in `cluster` (and in `namespace`; with `beside`, outside the
+        services chart) whose file contains one of `needles` (or, with `absent`, none of
+        them): git searches, once for every cluster, and only those are parsed. A rendered
+        side gives every object of the kinds; callers judge the objects themselves either
+        way."""
         if self.rendered is not None:
             return [
                 o for p, o in self.rendered.items()
                 if p.split("/")[2] == cluster and o.get("kind") in kinds
+                and not (beside and p.split("/")[3] == contract.SERVICES_CHART)
             ]  # fmt: skip
-        key = (kinds, needles, absent)
+        key = (kinds, needles, absent, namespace, beside)
         if key not in self._found:
-            specs = [f"{self.dist}/{self.env}/*/*/{kind}.*.yaml" for kind in kinds]
+            where = f"{self.dist}/{self.env}"
+            specs = [f"{where}/*/*/{kind}.*.{namespace}.*.yaml" for kind in kinds]
+            specs += [f":(exclude){where}/*/{contract.SERVICES_CHART}/*"] if beside else []
             commit = self.tree.side.commit
             names = gitrepo.grep(self.tree.repo, commit, needles, specs, absent=absent)
             self._found[key] = self.objects(names)
         prefix = f"{self.dist}/{self.env}/{cluster}/"
         return [o for p, o in self._found[key].items() if p.startswith(prefix)]
+
+    def beside(self, kinds: tuple[str, ...], cluster: str) -> list[Obj]:
+        """Every object of `kinds` in `cluster` outside the services chart: the few that are
+        not one service's own (namespace-wide policies, gateway and egress routes)."""
+        return self.find(kinds, ("kind:",), cluster, beside=True)
 
 
 def is_manifest(path: str, dist: str) -> bool:

@@ -189,8 +189,8 @@ def _hand_edit(
     control_plane: controlplane.LocalCluster, objects: list[dict[str, Any]]
 ) -> tuple[str, str, str]:
     """`kubectl set image` (field manager kubectl-set), a hotfix, on the first Deployment of
-    the platform's namespace: propose adopts into the environment file, never into a team's
-    file (environments/<env>/<team>.yaml: "edit it there by hand")."""
+    the platform's namespace, so that the proposal edits the environment file itself (a
+    team's Deployment would be adopted into environments/<env>/<team>.yaml)."""
     platform = yaml.safe_load((REPO / "environments" / f"{ENV}.yaml").read_text())["namespace"]
     deployment = min(
         (o for o in objects if o["kind"] == "Deployment"),

@@ -1,8 +1,7 @@
 """Every object an ambient namespace renders is accepted by the real API server, with Istio's
-and Gateway API's CRDs installed (the local control plane installs Gateway API's production
-channel, `installation.GATEWAY_API_CHANNEL`): a server-side apply dry-run, which refuses a
-field the schema does not declare (a `retry` on a standard-channel HTTPRoute, a typo)
-instead of pruning it."""
+and Gateway API's CRDs installed: a server-side apply dry-run, which refuses a field the
+schema does not declare (a `retry` on a standard-channel HTTPRoute, a typo) instead of
+pruning it."""
 
 from __future__ import annotations
 
@@ -17,9 +16,7 @@ DIST = Path(__file__).resolve().parents[2] / "dist" / "ambient" / "ambient-1"
 GATEWAY_API = "gateway.networking.k8s.io/v1"
 
 
-def test_every_ambient_object_passes_a_server_side_dry_run(
-    kube: kubeapi.Cluster,
-) -> None:
+def test_every_ambient_object_passes_a_server_side_dry_run(kube: kubeapi.Cluster) -> None:
     placed = list(distdir.read(DIST))
     for ns in sorted({p.obj["metadata"].get("namespace") for p in placed} - {None}):
         namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}}

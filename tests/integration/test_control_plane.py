@@ -18,9 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 DIST = REPO / "dist"
 
 
-def test_every_generated_object_is_accepted_by_the_api_server(
-    kube: kubeapi.Cluster,
-) -> None:
+def test_every_generated_object_is_accepted_by_the_api_server(kube: kubeapi.Cluster) -> None:
     """The API server is the schema validator of record for dist/: dry-run every object."""
     folders = sorted(p for p in DIST.glob("*/*") if p.is_dir())
     assert len(folders) == 7  # ambient, dev, staging, prod x2, _bootstrap/{argocd,control-plane}

@@ -33,9 +33,12 @@ def promtool() -> str:
 
 
 def rule_groups(rendered: list[Manifest], env: Environment, cluster: Cluster) -> list[Any]:
+    """The groups of every PrometheusRule of the cluster, named `<namespace>/<group>`: one
+    file for promtool (prometheus-operator writes a file per PrometheusRule, and a group's
+    name is unique only within its file: each namespace has its `mesh-slo`)."""
     prefix = f"{env.name}/{cluster.name}/"
     return [
-        group
+        {**group, "name": f"{m.obj['metadata']['namespace']}/{group['name']}"}
         for m in rendered
         if m.path.startswith(prefix) and m.obj["kind"] == "PrometheusRule"
         for group in m.obj["spec"]["groups"]
@@ -101,24 +104,26 @@ def drift_cases(env: Environment, cluster: Cluster, rules: dict[str, Any]) -> li
     ]
 
 
-def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
-    services = env.services
-    # The mesh-wide alerts watch the platform's namespace (monitoring.py's `mesh-slo`).
-    home = [s for s in services if env.namespace_of(s) == env.spec.namespace]
+def slo_cases(env: Environment, groups: list[Any]) -> list[Any]:
+    """Each service failing, then slow: its own alert fires, and its namespace's `Mesh*`
+    alert (monitoring.py's `mesh-slo`, one per namespace) when the namespace as a whole
+    crosses its threshold (its `defaults.alerts`, else the policy's)."""
+    rules, services = alerts_of(groups), env.services
+    mesh = mesh_alerts(groups)
     quiet = {n: [] for n in rules if n not in sc.DRIFT_ALERTS}
-    mesh = env.policy.alerts
     cases = []
     for svc in services:
-        mine = svc in home
+        ns = env.home(svc)
+        home = [s for s in services if env.home(s) is ns]
+        limit = env.namespace_default(ns, "alerts").plain
         limits, prefix = env.settings(svc).alerts, _camel(svc.name)
         if limits is None:
             continue  # `alerts: false`: no rule of its own (its series still count mesh-wide)
         errors = dict(quiet)
         errors[f"{prefix}HighErrorRatio"] = [sc.alert(rules[f"{prefix}HighErrorRatio"], 1.0, {})]
-        if mine and 1 / len(home) > mesh.error_ratio:
-            errors["MeshHighErrorRatio"] = [
-                sc.alert(rules["MeshHighErrorRatio"], 1 / len(home), {})
-            ]
+        if 1 / len(home) > limit.error_ratio:
+            rule = mesh[("MeshHighErrorRatio", ns.name)]
+            errors["MeshHighErrorRatio"] = [sc.alert(rule, 1 / len(home), {})]
         series = sc.istio(env, services, SHORT, failing={svc.name})
         cases.append(sc.test_case(series, [(SLO_AT, errors)], f"{svc.name} answers 503"))
         latency = sc.slow_latency(limits.p99_latency_ms)
@@ -126,23 +131,43 @@ def slo_cases(env: Environment, rules: dict[str, Any]) -> list[Any]:
         own = sc.p99([latency])
         slow[f"{prefix}HighLatencyP99"] = [sc.alert(rules[f"{prefix}HighLatencyP99"], own, {})]
         overall = sc.p99([latency] + [sc.FAST_MS] * (len(home) - 1))
-        if mine and overall > mesh.p99_latency_ms:
-            slow["MeshHighLatencyP99"] = [sc.alert(rules["MeshHighLatencyP99"], overall, {})]
+        if overall > limit.p99_latency_ms:
+            rule = mesh[("MeshHighLatencyP99", ns.name)]
+            slow["MeshHighLatencyP99"] = [sc.alert(rule, overall, {})]
         series = sc.istio(env, services, SHORT, slow={svc.name: latency})
         cases.append(sc.test_case(series, [(SLO_AT, slow)], f"{svc.name} answers in {latency}ms"))
-    return [*cases, *outage_cases(env, rules, quiet)]
+    return [*cases, *outage_cases(env, groups, quiet)]
 
 
-def outage_cases(env: Environment, rules: dict[str, Any], quiet: dict[str, Any]) -> list[Any]:
-    """Every service failing, then every service slow: the mesh-wide alerts fire with all."""
+def mesh_alerts(groups: list[Any]) -> dict[tuple[str, str], dict[str, Any]]:
+    """The namespace-wide alerts by (name, namespace): every namespace has the same names."""
+    return {
+        (r["alert"], r["labels"]["namespace"]): r
+        for g in groups
+        if g["name"].rpartition("/")[2] == "mesh-slo"
+        for r in g["rules"]
+    }
+
+
+def outage_cases(env: Environment, groups: list[Any], quiet: dict[str, Any]) -> list[Any]:
+    """Every service failing, then every service slow: every alert fires, each namespace's
+    `Mesh*` pair included."""
     services = env.services
     names = {svc.name for svc in services}
-    errors = {n: [sc.alert(r, 1.0, {})] for n, r in rules.items() if n.endswith("ErrorRatio")}
-    alerting = [limits for svc in services if (limits := env.settings(svc).alerts)]
-    worst = max(limits.p99_latency_ms for limits in alerting)
-    latency = sc.slow_latency(max(worst, env.policy.alerts.p99_latency_ms))
+    every = [r for g in groups for r in g["rules"] if "alert" in r]
+    errors: dict[str, list[Any]] = {}
+    for r in (r for r in every if r["alert"].endswith("ErrorRatio")):
+        errors.setdefault(r["alert"], []).append(sc.alert(r, 1.0, {}))
+    # Services with alerts switched off have no threshold of their own.
+    thresholds = [limits.p99_latency_ms for svc in services if (limits := env.settings(svc).alerts)]
+    thresholds += [
+        env.namespace_default(ns, "alerts").plain.p99_latency_ms for ns in env.namespaces
+    ]
+    latency = sc.slow_latency(max(thresholds))
     value = sc.p99([latency] * len(services))  # every series alike: any count gives this p99
-    slow = {n: [sc.alert(r, value, {})] for n, r in rules.items() if n.endswith("LatencyP99")}
+    slow: dict[str, list[Any]] = {}
+    for r in (r for r in every if r["alert"].endswith("LatencyP99")):
+        slow.setdefault(r["alert"], []).append(sc.alert(r, value, {}))
     return [
         sc.test_case(
             sc.istio(env, services, SHORT, failing=names),
@@ -185,9 +210,9 @@ def test_every_alert_fires_on_a_bad_run_and_is_quiet_on_a_clean_one(
 ) -> None:
     groups = rule_groups(rendered, env, cluster)
     rules = alerts_of(groups)
-    drift = [g for g in groups if g["name"] == DRIFT_RULE]
+    drift = [g for g in groups if g["name"].rpartition("/")[2] == DRIFT_RULE]
     drift_tests = drift_cases(env, cluster, rules)
-    slo_tests = [clean_case(env, cluster, rules), *slo_cases(env, rules)]
+    slo_tests = [clean_case(env, cluster, rules), *slo_cases(env, groups)]
     fired = {
         t["alertname"]
         for case in drift_tests + slo_tests

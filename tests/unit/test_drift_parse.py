@@ -3,7 +3,6 @@ reads: the same objects, errors and verdicts as one process reading everything f
 
 from __future__ import annotations
 
-import concurrent.futures
 import copy
 import itertools
 import os
@@ -20,7 +19,7 @@ from charts_py.drift import check, fetch, model, parse
 from charts_py.drift.model import Status
 from charts_py.drift.policy import Policy
 from charts_py.errors import ConfigError, Forbidden
-from charts_py.objectref import ObjectRef
+from charts_py.objectref import ObjectRef, group_of
 from charts_py.speed import fork
 
 CASES = Path(__file__).resolve().parents[1] / "testdata" / "drift"
@@ -168,9 +167,9 @@ def _early(case: str, refuse: bool = False) -> tuple[dict[str, Any], dict[str, A
     (desired,) = _docs(CASES / f"{case}-desired.yaml")[:1]
     live = _docs(CASES / f"{case}-live.yaml")[0]
     with fetch.Labelled(Recorded([live], refuse), "e", "c") as labelled:
-        concurrent.futures.wait(labelled.answers.values())
         early = check.Early(labelled, Policy())
         early.judge([desired])
+        early.finish()
     return desired, live, early
 
 
@@ -227,8 +226,8 @@ def test_a_forbidden_label_selected_list_leaves_judging_for_later() -> None:
     assert early.results == {}
 
 
-def test_an_object_whose_list_has_not_answered_is_judged_later() -> None:
-    """Parsing on beats waiting: the next chunk looks again, and judge_all judges the rest."""
+def test_an_object_whose_list_has_not_answered_is_judged_when_it_arrives() -> None:
+    """Parsing on beats waiting: the object waits for its kind's LIST, not the parse."""
     (desired,) = _docs(CASES / "adopted-kubectl-create-deployment-desired.yaml")[:1]
     live = _docs(CASES / "adopted-kubectl-create-deployment-live.yaml")[0]
     reader = Recorded([live], hold=True)
@@ -237,6 +236,19 @@ def test_an_object_whose_list_has_not_answered_is_judged_later() -> None:
         early.judge([desired])
         assert early.results == {}
         reader.answer.set()
-        concurrent.futures.wait(labelled.answers.values())
-        early.judge([desired])
+        early.finish()
         assert early.results[ObjectRef.of(desired).key][1] is live
+
+
+def test_each_label_selected_list_arrives_once_failed_ones_empty_handed() -> None:
+    live = _docs(CASES / "adopted-kubectl-create-deployment-live.yaml")[0]
+    for refuse in (False, True):
+        with fetch.Labelled(Recorded([live], refuse), "e", "c") as labelled:
+            arrived = {listed.group_kind: listed.items for listed in labelled.arrived(wait=True)}
+            assert list(labelled.arrived(wait=True)) == []
+        assert arrived.keys() == {(group_of(v), k) for v, k in fetch.KNOWN_KINDS}
+        if refuse:
+            assert all(items is None for items in arrived.values())
+        else:
+            assert arrived[("apps", "Deployment")] == [live]
+            assert arrived[("", "Service")] == []

@@ -23,3 +23,12 @@ def test_a_changed_route_is_a_difference() -> None:
     plain = next(c for c in expressed.CASES if c.name == "bookinfo")
     found = expressed.differences(plain, namespace, expressed.ours_in(namespace, objects))
     assert len(found) == 1 and found[0].startswith("VirtualService/reviews: spec differs")
+
+
+def test_every_bookinfo_networking_variant_is_expressed_or_says_why_not() -> None:
+    folder = expressed.TESTDATA / expressed.BOOKINFO
+    variants = {f"{expressed.BOOKINFO}/{p.name}" for p in folder.glob("*.yaml")}
+    used = {o for case in expressed.CASES for o in case.originals}
+    assert len(variants) == 21
+    assert variants - used == set(expressed.UNEXPRESSED)
+    assert not set(expressed.UNEXPRESSED) & used

@@ -3,6 +3,7 @@ JWT by targetRefs, the identity services admit, and what cannot be carried is re
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -100,7 +101,9 @@ def test_one_httproute_per_exposed_service_to_its_service_port(manifests: list[M
     assert spec["hostnames"] == ["shop.example.com", "*.shop.example.com"]
     (rule,) = spec["rules"]
     assert rule["matches"] == [{"path": {"type": "PathPrefix", "value": "/api/account"}}]
-    assert rule["backendRefs"] == [{"name": "accounts", "port": 8080}]
+    assert rule["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "accounts", "port": 8080}
+    ]
     assert rule["timeouts"] == {"request": "10s"}  # staging's route timeout
     frontend = find(manifests, PREFIX, "HTTPRoute", "ingress-frontend", "shop")
     assert frontend["spec"]["rules"][0]["matches"][0]["path"]["value"] == "/"
@@ -223,3 +226,37 @@ def test_the_out_of_band_crd_version_is_the_packaged_one() -> None:
     assert pin in fetch
     readme = (REPO / "dist" / "staging" / "README.md").read_text()
     assert f"experimental channel {installation.GATEWAY_API_CRDS} or later" in readme
+
+
+def test_a_team_service_is_routed_from_its_own_namespace(tmp_path: Path) -> None:
+    """prod with teams: search's `indexer` exposed too. Its HTTPRoute lives in `search` (a
+    backendRef to another namespace would need a ReferenceGrant), the HTTPS listeners admit
+    both namespaces' routes, the team's AppProject admits HTTPRoutes, and validate (Argo CD's
+    project permissions included) finds no error."""
+    envs = tmp_path / "envs"
+    shutil.copytree(REPO / "environments", envs)
+    prod = yaml.safe_load((envs / "prod.yaml").read_text())
+    prod["ingress"]["api"] = "gateway-api"
+    (envs / "prod.yaml").write_text(yaml.safe_dump(prod, sort_keys=False))
+    search = yaml.safe_load((envs / "prod" / "search.yaml").read_text())
+    search["namespaces"][0]["services"][1]["ingress"] = {"path": "/search"}
+    (envs / "prod" / "search.yaml").write_text(yaml.safe_dump(search, sort_keys=False))
+    loaded = list(environment.load_all(envs).values())
+    manifests = synth.manifests(loaded, loaded)
+    route = find(manifests, "prod/prod-east", "HTTPRoute", "ingress-indexer", "search")
+    assert route["spec"]["rules"][0]["backendRefs"][0]["name"] == "indexer"
+    gateway = find(manifests, "prod/prod-east", "Gateway", "ingress", naming.MESH_ROOT)
+    selector = gateway["spec"]["listeners"][0]["allowedRoutes"]["namespaces"]["selector"]
+    assert selector == {
+        "matchExpressions": [
+            {"key": "kubernetes.io/metadata.name", "operator": "In", "values": ["search", "shop"]}
+        ]
+    }
+    project = find(manifests, "_bootstrap/argocd", "AppProject", "meshops-search", "argocd")
+    assert {"group": GATEWAY_API, "kind": "HTTPRoute"} in project["spec"][
+        "namespaceResourceWhitelist"
+    ]
+    dist = tmp_path / "dist"
+    assert cli.main(["synth", "--environments", str(envs), "--dist", str(dist)]) == 0
+    code = cli.main(["validate", "--environments", str(envs), "--dist", str(dist), "--no-istioctl"])
+    assert code == 0

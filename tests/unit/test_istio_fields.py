@@ -19,9 +19,9 @@ from charts_py import provenance
 from charts_py.config import environment, source
 from charts_py.errors import ConfigError
 from charts_py.objectref import ObjectRef
-from charts_py.propose import edit
 from charts_py.render import synth
 from tests.conftest import REPO, sample
+from tests.unit.test_provenance_paths import at_path
 
 FILE = "environments/dev.yaml"
 
@@ -416,23 +416,166 @@ def test_new_fields_name_their_source(
     )
 
 
-def test_a_live_value_of_a_new_field_is_adopted_into_the_file(
+IDENTITIES = frozenset({"name", "apiVersion", "kind"})
+"""Entry fields that name an object or a subset (its identity, not a value of it): drift
+compares objects by identity, so these have no source to adopt."""
+
+
+def _leaves(data: Any, path: source.FieldPath) -> Any:
+    """Every scalar of `data`, by its field path (a list or map holds no value itself)."""
+    if isinstance(data, dict):
+        for key, value in data.items():
+            yield from _leaves(value, (*path, key))
+    elif isinstance(data, list):
+        for i, value in enumerate(data):
+            yield from _leaves(value, (*path, i))
+    else:
+        yield path
+
+
+def test_every_value_written_in_istios_terms_reports_an_exact_source(
     rendered: synth.Rendered, text: str
 ) -> None:
-    (data,) = rendered.side_files.values()
-    ref = ObjectRef("networking.istio.io/v1", "DestinationRule", "shop", "reviews")
-    pointer = "/spec/trafficPolicy/connectionPool/http/maxRetries"
-    origin = provenance.Provenance.from_bytes(data, text).source_of(ref, pointer)
-    assert isinstance(origin, provenance.EnvField) and origin.exact
-    after = edit.set_fields(text, [(origin.path, 7)], lambda path: {})
-    env = environment.load_text(after, "dev", FILE)
-    again = synth.rendered([env], [env])
-    assert (
-        _object(again, "DestinationRule", "reviews")["spec"]["trafficPolicy"]["connectionPool"][
-            "http"
-        ]["maxRetries"]
-        == 7
-    )
+    """Each scalar of the typed sections (a service's routes, traffic policy, policies,
+    extensions; the top level's; external services'; ingress servers) is some rendered
+    value's exact source, found on its line: drift names it, propose can write it back."""
+    data = _data()
+    written = [
+        leaf
+        for i, svc in enumerate(data["services"])
+        for key in set(svc) & {*FRAGMENTS["reviews"], *FRAGMENTS["cart"]}
+        for leaf in _leaves(svc[key], ("services", i, key))
+    ]
+    written += [leaf for key in TOP for leaf in _leaves(data[key], (key,))]
+    written += list(_leaves(data["externalServices"], ("externalServices",)))
+    written += list(_leaves(data["ingress"]["servers"], ("ingress", "servers")))
+    (side,) = rendered.side_files.values()
+    found = provenance.Provenance.from_bytes(side, text)
+    sources = {
+        origin.field: origin
+        for obj in found.objects.values()
+        for origin in obj.fields.values()
+        if isinstance(origin, provenance.EnvField) and origin.exact
+    }
+    wanted = [
+        source.dotted(leaf)
+        for leaf in written
+        if leaf[-1] not in IDENTITIES and leaf[-1] != "sensitive"  # routing, not a value
+    ]
+    assert len(wanted) > 100
+    assert [field for field in wanted if field not in sources] == []
+    lines = text.splitlines()
+    for leaf in written:
+        origin = sources.get(source.dotted(leaf))
+        if origin is not None:  # the value is on the line the source names
+            value = str(at_path(data, leaf)).lower()
+            assert origin.line and value in lines[origin.line - 1].lower(), origin
+
+
+HAND_EDITS = [  # kind, name, pointer, live value, the field adopted
+    (
+        "VirtualService",
+        "reviews",
+        "/spec/http/0/match/0/headers/end-user/exact",
+        "mary",
+        "services[2].http[0].match[0].headers.end-user.exact",
+    ),
+    (
+        "DestinationRule",
+        "reviews",
+        "/spec/trafficPolicy/connectionPool/tcp/maxConnections",
+        250,
+        "services[2].trafficPolicy.connectionPool.tcp.maxConnections",
+    ),
+    (
+        "AuthorizationPolicy",
+        "reviews-deny-admin",
+        "/spec/rules/0/to/0/operation/paths/0",
+        "/internal/*",
+        "services[2].authorizationPolicies[0].rules[0].to[0].operation.paths[0]",
+    ),
+    (
+        "Gateway",
+        "partner",
+        "/spec/servers/0/tls/credentialName",
+        "partner-mtls-2027",
+        "gateways[0].servers[0].tls.credentialName",
+    ),
+    (
+        "ServiceEntry",
+        "ledger",
+        "/spec/endpoints/0/address",
+        "10.1.2.4",
+        "externalServices[4].endpoints[0].address",
+    ),
+    (
+        "WasmPlugin",
+        "basic-auth",
+        "/spec/url",
+        "oci://ghcr.io/example/basic-auth:1.1",
+        "extensions[0].spec.url",
+    ),
+    (
+        "EnvoyFilter",
+        "reviews-lua",
+        "/spec/configPatches/0/patch/operation",
+        "INSERT_AFTER",
+        "services[2].extensions[0].spec.configPatches[0].patch.operation",
+    ),
+]
+
+
+def _git(repo: Path, *args: str) -> str:
+    done = subprocess.run(["git", "-C", str(repo), *args], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_hand_edits_of_istio_fields_are_adopted_by_propose(
+    tmp_path: Path, text: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A committed environment in Istio's terms, its objects edited by hand live: drift
+    names each value's line, `propose --adopt` writes each live value into its field,
+    verified by rendering again, and drift is then clean."""
+    from charts_py import cli, jsonpointer, yamlio
+
+    repo = tmp_path / "repo"
+    (repo / "environments").mkdir(parents=True)
+    (repo / FILE).write_text(text)
+    assert cli.main(["synth", "--environments", str(repo / "environments"),
+                     "--dist", str(repo / "dist")]) == 0  # fmt: skip
+    _git(repo, "init", "-q", "-b", "main")
+    commit = ["-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q"]
+    _git(repo, "add", "-A")
+    _git(repo, *commit, "-m", "init")
+    objects = []
+    for path in sorted((repo / "dist" / "dev" / "dev-1").glob("*/*.yaml")):
+        obj = yamlio.load(path.read_bytes())
+        for kind, name, pointer, value, _ in HAND_EDITS:
+            if (obj["kind"], obj["metadata"]["name"]) == (kind, name):
+                *parents, last = jsonpointer.tokens(pointer)
+                node = obj
+                for token in parents:
+                    node = node[int(token)] if isinstance(node, list) else node[token]
+                node[int(last) if isinstance(node, list) else last] = value
+        objects.append(obj)
+    (tmp_path / "live").mkdir()
+    (tmp_path / "live" / "dump.yaml").write_text(yaml.safe_dump_all(objects))
+    args = ["--env", "dev", "--cluster", "dev-1", "--repo", str(repo)]
+    args += ["--live-dir", str(tmp_path / "live")]
+    capsys.readouterr()
+    assert cli.main(["propose", *args, "--adopt", "--format", "json"]) == 0
+    proposal = yaml.safe_load(capsys.readouterr().out)
+    assert proposal["cannotAdopt"] == []
+    adopted = {(a["kind"], a["name"], a["path"]): a for a in proposal["adopted"]}
+    lines = text.splitlines()
+    for kind, name, pointer, value, field in HAND_EDITS:
+        found = adopted[(kind, name, pointer)]
+        assert (found["field"], found["value"]) == (field, value)
+        line = found["source"]["line"]
+        assert str(found["from"]) in lines[line - 1], (field, lines[line - 1])
+    _git(repo, *commit, "-am", "adopt")
+    assert cli.main(["drift", *args]) == 0, capsys.readouterr().out
 
 
 def _error(data: dict[str, Any]) -> ConfigError:

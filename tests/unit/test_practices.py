@@ -246,7 +246,7 @@ def test_monitoring_alerts_and_dashboard(rendered: list[Manifest]) -> None:
     assert [r["alert"] for r in rule] == ["PaymentHighErrorRatio", "PaymentHighLatencyP99"]
     assert rule[0]["expr"].endswith("> 0.01")  # the service's own threshold
     assert rule[1]["expr"].endswith("> 3000")
-    mesh = find(rendered, EAST, "PrometheusRule", "mesh-slo")["spec"]["groups"][0]["rules"]
+    mesh = find(rendered, EAST, "PrometheusRule", "mesh-slo", "shop")["spec"]["groups"][0]["rules"]
     assert mesh[0]["expr"].endswith("> 0.02")
     dashboard = find(rendered, EAST, "ConfigMap", "grafana-dashboard-shop")
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"

@@ -53,14 +53,19 @@ def repo(tmp_path: Path) -> Path:
     return root
 
 
-def _dump(repo: Path, target: Path, edits: list[Any]) -> Path:
-    """The cluster's objects as git has them, with `edits` made by hand."""
+def _dump(repo: Path, target: Path, edits: list[Any], folder: str = f"{ENV}/{CLUSTER}") -> Path:
+    """The cluster's objects as git has them (`dist/<folder>`), with `edits` made by hand;
+    an edit names its object by kind and name, or by kind and `namespace/name`."""
     target.parent.mkdir(parents=True, exist_ok=True)
     objects = []
-    for path in sorted((repo / "dist" / ENV / CLUSTER).glob("*/*.yaml")):
+    for path in sorted((repo / "dist" / folder).glob("*/*.yaml")):
         obj = yamlio.load(path.read_bytes())
+        meta = obj["metadata"]
         for kind, name, where, value in edits:
-            if (obj["kind"], obj["metadata"]["name"]) == (kind, name):
+            if obj["kind"] == kind and name in (
+                meta["name"],
+                f"{meta.get('namespace')}/{meta['name']}",
+            ):
                 node = obj
                 for key in where[:-1]:
                     node = node[key]
@@ -277,3 +282,106 @@ def test_a_report_without_sources_takes_them_from_the_side_file(
     assert code == 0
     [adopted] = json.loads(out)["adopted"]
     assert adopted["field"] == "services[1].timeout" and adopted["source"]["line"] == 33
+
+
+TEAM_EDITS = [
+    CATALOG_TIMEOUT,  # the platform's file
+    ("VirtualService", "payments/ledger", ("spec", "http", 0, "timeout"), "8s"),
+    *(  # a profile default the team's file may override: the service's resources block
+        (
+            "Deployment",
+            "payments/fraud-v1",
+            ("spec", "template", "spec", "containers", 0, "resources", kind, "memory"),
+            "384Mi",
+        )
+        for kind in ("limits", "requests")
+    ),
+    (
+        "Deployment",
+        "search/query-v1",
+        ("spec", "template", "spec", "containers", 0, "image"),
+        "registry.example.com/search/query:4.0.2-hotfix",
+    ),
+]
+PAYMENTS, SEARCH = "environments/prod/payments.yaml", "environments/prod/search.yaml"
+
+
+def _line(repo: Path, file: str, text: str) -> int:
+    return next(
+        i for i, line in enumerate((repo / file).read_text().splitlines(), 1) if text in line
+    )
+
+
+def test_sources_in_a_team_file_name_its_line(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = _dump(repo, tmp_path / "live" / "dump.yaml", TEAM_EDITS, "prod/prod-east")
+    args = ["--env", "prod", "--cluster", "prod-east", "--repo", str(repo), "--live-dir", str(live)]
+    code, out, _ = _run(capsys, "drift", *args, "--format", "json")
+    assert code == 1
+    found = {
+        (r["namespace"], r["name"], d["path"]): d["source"]
+        for r in json.loads(out)["resources"]
+        for d in r["differences"]
+    }
+    assert found[("payments", "ledger", "/spec/http/0/timeout")] == {
+        "file": PAYMENTS,
+        "line": _line(repo, PAYMENTS, "timeout: 5s"),
+        "field": "namespaces[0].services[0].timeout",
+    }
+    assert found[("search", "query-v1", "/spec/template/spec/containers/0/image")] == {
+        "file": SEARCH,
+        "line": _line(repo, SEARCH, "image: registry.example.com/search/query"),
+        "field": "namespaces[0].services[0].image",
+    }
+    memory = "/spec/template/spec/containers/0/resources/limits/memory"
+    assert found[("payments", "fraud-v1", memory)] == {
+        "profile": "prod",
+        "key": "resources.memory",
+        "override": "namespaces[0].services[1].resources.memory",
+        "file": PAYMENTS,
+    }
+
+
+def test_adopt_edits_each_team_file_and_the_platform_file(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = _dump(repo, tmp_path / "live" / "dump.yaml", TEAM_EDITS, "prod/prod-east")
+    args = ["--env", "prod", "--cluster", "prod-east", "--repo", str(repo), "--live-dir", str(live)]
+    code, out, _ = _run(capsys, "propose", *args, "--adopt", "--format", "json")
+    assert code == 0, out
+    proposal = json.loads(out)
+    assert proposal["cannotAdopt"] == []
+    assert {(a["file"], a["field"]) for a in proposal["adopted"]} == {
+        ("environments/prod.yaml", "services[1].timeout"),
+        (PAYMENTS, "namespaces[0].services[0].timeout"),
+        (PAYMENTS, "namespaces[0].services[1].resources.memory"),
+        (SEARCH, "namespaces[0].services[0].image"),
+    }
+    assert {"environments/prod.yaml", PAYMENTS, SEARCH} <= set(proposal["written"]["files"])
+    payments = (repo / PAYMENTS).read_text()
+    assert "        timeout: 8s\n" in payments
+    # the created block says every field it replaces the profile's with (cpu stays 250m)
+    assert "        resources: {cpu: 250m, memory: 384Mi}\n" in payments
+    assert "4.0.2-hotfix" in (repo / SEARCH).read_text()
+    assert f"+++ b/{PAYMENTS}" in proposal["patch"] and f"+++ b/{SEARCH}" in proposal["patch"]
+    assert synth.run(repo / "environments", repo / "dist", check=True).changes.empty
+    _git(repo, "-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-qam", "adopt")
+    code, out, _ = _run(capsys, "drift", *args)
+    assert code == 0, out
+
+
+def test_adopt_onto_a_branch_commits_the_team_file(
+    repo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    live = _dump(repo, tmp_path / "live" / "dump.yaml", TEAM_EDITS[1:2], "prod/prod-east")
+    head = _git(repo, "rev-parse", "HEAD")
+    args = ["--env", "prod", "--cluster", "prod-east", "--repo", str(repo), "--live-dir", str(live)]
+    code, out, _ = _run(capsys, "propose", *args, "--adopt", "--branch", "fix/ledger")
+    assert code == 0, out
+    assert f"Adopt (verified: {PAYMENTS} re-rendered gives the live value)" in out
+    changed = _git(repo, "diff", "--name-only", head, "fix/ledger").splitlines()
+    assert PAYMENTS in changed and "environments/prod.yaml" not in changed
+    assert "timeout: 8s" in _git(repo, "show", f"fix/ledger:{PAYMENTS}")
+    message = _git(repo, "log", "-1", "--format=%B", "fix/ledger")
+    assert f"Adopted in {PAYMENTS}" in message

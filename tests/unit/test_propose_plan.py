@@ -34,8 +34,8 @@ def _prov(fields: dict[tuple[ObjectRef, str], provenance.Origin]) -> sources.Loo
 
 
 def _sort(results: list[Result], prov: provenance.Provenance) -> Any:
-    env = environment.load(STAGING)
-    return plan.sort(results, prov, effective.document(env), FILE)
+    env = environment.load_text(STAGING.read_text(encoding="utf-8"), "staging", FILE)
+    return plan.sort(results, prov, effective.documents(env), FILE)
 
 
 def _modified(ref: ObjectRef, *diffs: Difference) -> Result:
@@ -62,15 +62,14 @@ def test_an_env_field_is_set_to_the_live_value() -> None:
     )
 
 
-def test_a_field_of_a_team_file_is_left_to_its_team() -> None:
+def test_a_field_of_a_file_the_environment_does_not_have_is_refused() -> None:
     origin = provenance.EnvField(
         "environments/staging/pay.yaml", "namespaces[0].services[0].timeout"
     )
     candidates, [refusal] = _sort([_modified(VS, TIMEOUT)], _prov({(VS, TIMEOUT.path): origin}))
     assert candidates == []
-    assert (
-        refusal.reason
-        == "set in environments/staging/pay.yaml, a team's file: edit it there by hand"
+    assert refusal.reason == (
+        "set in environments/staging/pay.yaml, which is not a file of this environment"
     )
 
 

@@ -27,6 +27,7 @@ def _candidate(name: str, ptr: str, live: object, field: str, value: object) -> 
             path=ptr, change=Change.CHANGED, desired=None, live=live, manager="kubectl-edit"
         ),
         origin=provenance.EnvField(FILE, field),
+        file=FILE,
         field=source.field_path(field),
         current=None,
         value=value,
@@ -35,13 +36,13 @@ def _candidate(name: str, ptr: str, live: object, field: str, value: object) -> 
 
 def test_only_edits_that_reproduce_live_and_touch_nothing_else_are_offered() -> None:
     text = STAGING.read_text(encoding="utf-8")
-    doc = effective.document(environment.load(STAGING))
+    doc = effective.documents(environment.load_text(text, "staging", FILE))[FILE]
     target = verify.Target(
-        text=text,
+        texts={FILE: text},
         env="staging",
         display=FILE,
         render=proposal.renderer("staging-1", "dist"),
-        seed=effective.seed(doc),
+        seeds={FILE: effective.seed(doc)},
     )
     good = _candidate("catalog", "/spec/http/0/timeout", "7s", "services[1].timeout", "7s")
     everyone = _candidate("shipping", "/spec/http/0/timeout", "12s", "policy.timeout", "12s")
@@ -55,5 +56,5 @@ def test_only_edits_that_reproduce_live_and_touch_nothing_else_are_offered() -> 
     assert "which is in sync" in reasons["shipping"]
     assert "weights must sum to 100, got 130" in reasons["reviews"]
     assert "services[5].timeout does not give the live value" in reasons["checkout"]
-    assert done.text is not None and "    timeout: 7s\n" in done.text
-    assert "timeout: 30s" not in done.text and "timeout: 12s" not in done.text
+    assert list(done.texts) == [FILE] and "    timeout: 7s\n" in done.texts[FILE]
+    assert "timeout: 30s" not in done.texts[FILE] and "timeout: 12s" not in done.texts[FILE]

@@ -210,6 +210,31 @@ def test_a_new_caller_widens_authorization(shop: Path, capsys: Any) -> None:
     assert change["after"]["callers"] == ["checkout", "frontend"]
     assert change["blastRadius"]["callers"] == ["checkout", "frontend"]
     assert change["clusters"] == PROD
+    # The new principal is traced to the `calls` entry that admits it (frontend's 7th).
+    assert change["source"] == {
+        "file": "environments/prod.yaml",
+        "line": line("prod", "calls: [catalog, cart, checkout, accounts, recommendations"),
+        "field": "services[0].calls[6]",
+        "exact": False,
+    }
+
+
+def test_a_caller_taken_away_names_the_entry_at_the_base(shop: Path, capsys: Any) -> None:
+    """The `calls` entry is gone at the head: its source is the base's file and line."""
+    edit = replace(
+        "calls: [catalog, cart, checkout, accounts, recommendations, reviews]",
+        "calls: [catalog, cart, checkout, recommendations, reviews]",
+    )
+    change = only(reviewed(shop, capsys, "authz-taken", "prod", edit), "authorization")
+    assert (change["service"], change["risk"]) == ("accounts", "high")
+    assert "frontend" in change["before"]["callers"]
+    assert "frontend" not in change["after"]["callers"]
+    assert change["source"] == {
+        "file": "environments/prod.yaml",
+        "line": line("prod", "calls: [catalog, cart, checkout, accounts, recommendations"),
+        "field": "services[0].calls[3]",
+        "exact": False,
+    }
 
 
 def test_a_path_without_jwt_is_critical_exposure(shop: Path, capsys: Any) -> None:
@@ -320,9 +345,49 @@ def test_a_teams_call_across_namespaces_names_the_teams_file(shop: Path, capsys:
     assert "payments/fraud" in change["after"]["callers"]
     assert "payments/fraud" not in change["before"]["callers"]
     assert "payments/fraud" in change["blastRadius"]["callers"]
-    # The policy's principals are derived from the callers' `calls`: synth records no field
-    # for them, so the source is the construct that generated them (honest, not a line).
-    assert change["source"] == {"generated": "MeshService construct"}
+    # The principal is traced to the `calls` entry in the team's file that admits it.
+    lines = (REPO / "environments/prod/payments.yaml").read_text().splitlines()
+    assert change["source"]["file"] == "environments/prod/payments.yaml"
+    assert change["source"]["field"] == "namespaces[0].services[1].calls[1]"
+    assert lines[change["source"]["line"] - 1].strip().startswith("calls: [search/query")
+    assert change["source"]["exact"] is False
+
+
+def test_a_namespace_wide_mtls_change_reaches_the_namespace_s_callers(
+    shop: Path, capsys: Any
+) -> None:
+    """A PeerAuthentication without a selector is about no one service: its blast radius is
+    every caller and ingress host of the namespace's services."""
+    edit = replace(
+        "services:\n",
+        "peerAuthentications: [{name: shop-legacy, mtls: {mode: PERMISSIVE}}]\nservices:\n",
+    )
+    data = reviewed(shop, capsys, "ns-mtls", "staging", edit)
+    [change] = [c for c in data["changes"] if c["namespace"] == "shop" and c["service"] is None]
+    assert change["clusters"] == ["staging-1"]
+    # Every service of staging's shop that `calls` another, and the load test's Job (the
+    # ALLOW policies admit them); the ingress gateway shows as the host, not as a caller.
+    callers = change["blastRadius"]["callers"]
+    expected = ["catalog", "checkout", "frontend", "meshops-load-test", "recommendations"]
+    assert callers == expected, callers
+    assert change["blastRadius"]["ingressHosts"] == ["staging.shop.example.com"]
+    capsys.readouterr()
+    argv = ["review", "--repo", str(shop), "--base", "main", "--head", "ns-mtls"]
+    assert cli.main(argv) == 0
+    assert "blast radius: the whole namespace shop: callers " in capsys.readouterr().out
+
+
+def test_a_namespace_s_allow_nothing_removed_reaches_its_callers_at_the_base(
+    shop: Path, capsys: Any
+) -> None:
+    edit = replace("services:\n", "policy: {authorization: false}\nservices:\n")
+    data = reviewed(shop, capsys, "ns-authz", "staging", edit)
+    wide = [c for c in data["changes"] if c["namespace"] == "shop" and c["service"] is None]
+    assert [c["kind"] for c in wide] == ["authorization"], json.dumps(wide, indent=1)
+    assert wide[0]["risk"] == "critical"  # an ALLOW-nothing policy removed
+    # Who called into shop before the change (the policies are gone at the head).
+    expected = ["catalog", "checkout", "frontend", "meshops-load-test", "recommendations"]
+    assert wide[0]["blastRadius"]["callers"] == expected
 
 
 def test_a_teams_timeout_names_the_line_in_the_teams_file(shop: Path, capsys: Any) -> None:

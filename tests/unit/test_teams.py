@@ -22,15 +22,16 @@ from charts_py.validate.rules import argocd
 from tests.conftest import REPO, SAMPLE_ENVIRONMENTS, find, kinds_under, sample, write_envs
 
 
-def team_env(tmp_path: Path, **teams: dict[str, Any]) -> Path:
-    """A small prod environment with `teams`, each `{namespaces: {...}, file: {...}}`."""
-    data = sample("prod")
+def team_env(tmp_path: Path, sample_env: str = "prod", **teams: dict[str, Any]) -> Path:
+    """The sample environment `sample_env` with `teams` (its own replaced), each
+    `{namespaces: {...}, file: {...}}`."""
+    data = sample(sample_env)
     data["teams"] = {name: {"namespaces": team["namespaces"]} for name, team in teams.items()}
-    envs = write_envs(tmp_path / "envs", prod=data)
-    (envs / "prod").mkdir()
+    envs = write_envs(tmp_path / "envs", **{sample_env: data})
+    (envs / sample_env).mkdir()
     for name, team in teams.items():
         if "file" in team:
-            (envs / "prod" / f"{name}.yaml").write_text(yaml.safe_dump(team["file"]))
+            (envs / sample_env / f"{name}.yaml").write_text(yaml.safe_dump(team["file"]))
     return envs
 
 
@@ -301,3 +302,127 @@ def test_validate_judges_team_objects_against_the_team_project(
     findings = json.loads(capsys.readouterr().out)["findings"]
     refused = {(f["rule"], f["namespace"]) for f in findings if f["severity"] == "error"}
     assert refused == {("argocd-project-permits", "search")}
+
+
+def test_each_namespace_has_its_own_namespace_wide_alerts(rendered: list[Manifest]) -> None:
+    for ns in ("shop", "payments", "search"):
+        rule = find(rendered, "prod/prod-east", "PrometheusRule", "mesh-slo", ns)
+        alerts = rule["spec"]["groups"][0]["rules"]
+        assert {a["alert"] for a in alerts} == {"MeshHighErrorRatio", "MeshHighLatencyP99"}
+        for alert in alerts:
+            assert f'destination_workload_namespace="{ns}"' in alert["expr"]
+            assert alert["labels"]["namespace"] == ns
+
+
+def _synth(envs: Path, tmp_path: Path) -> Path:
+    assert cli.main(["synth", "--environments", str(envs), "--dist", str(tmp_path / "d")]) == 0
+    return tmp_path / "d" / "prod" / "prod-east"
+
+
+def test_a_namespaces_alert_defaults_set_or_switch_off_its_namespace_wide_alerts(
+    tmp_path: Path,
+) -> None:
+    blocks = [
+        {"name": "pay", "defaults": {"alerts": {"errorRatio": 0.2, "p99LatencyMs": 900}},
+         "services": [service("a")]},
+        {"name": "quiet", "defaults": {"alerts": False}, "services": [service("b")]},
+    ]  # fmt: skip
+    team = {"namespaces": ["pay", "quiet"], "file": {"namespaces": blocks}}
+    cluster = _synth(team_env(tmp_path, pay=team), tmp_path)
+    rule = yaml.safe_load(
+        (cluster / "monitoring/PrometheusRule.monitoring.coreos.com.pay.mesh-slo.yaml").read_text()
+    )
+    exprs = [a["expr"] for a in rule["spec"]["groups"][0]["rules"]]
+    assert exprs[0].endswith("> 0.2") and exprs[1].endswith("> 900")
+    assert not list(cluster.glob("monitoring/PrometheusRule.*.quiet.*"))
+    assert (cluster / "monitoring/PrometheusRule.monitoring.coreos.com.shop.mesh-slo.yaml").exists()
+
+
+def test_a_team_namespace_runs_its_own_experiments(tmp_path: Path) -> None:
+    chaos = {"name": "slow-a", "service": "a", "percent": 10, "delay": "2s",
+             "header": {"name": "x-chaos", "value": "slow-a"}}  # fmt: skip
+    block = {"name": "pay", "services": [service("a")], "experiments": [chaos]}
+    team = {"namespaces": ["pay"], "file": {"namespaces": [block]}}
+    envs = team_env(tmp_path, "staging", pay=team)
+    env = environment.load(envs / "staging.yaml")
+    (svc,) = env.namespaces[-1].services
+    assert [e.name for e in env.experiments(svc)] == ["slow-a"]
+    vs = find(synth_rendered(env), "staging/staging-1", "VirtualService", "a", "pay")
+    (route,) = [r for r in vs["spec"]["http"] if r["name"] == "slow-a"]
+    assert route["match"] == [{"headers": {"x-chaos": {"exact": "slow-a"}}}]
+    assert route["fault"] == {"delay": {"fixedDelay": "2s", "percentage": {"value": 10.0}}}
+    # the platform's experiments stay on the platform's services
+    assert [e.name for e in env.experiments(env.services[2])] == ["reviews-latency"]
+
+
+def synth_rendered(env: environment.Environment) -> list[Manifest]:
+    from charts_py.render import synth
+
+    return synth.manifests([env], [env])
+
+
+@pytest.mark.parametrize(
+    ("sample_env", "experiment", "message"),
+    [
+        ("staging", {"service": "nope"}, "namespaces[0].experiments[0].service: unknown service"),
+        ("staging", {"header": None}, "namespaces[0].experiments[0].header: the staging profile"),
+        ("prod", {}, "namespaces[0].experiments[0]: fault experiments are forbidden"),
+    ],
+)
+def test_a_team_experiment_is_checked_in_the_team_file(
+    tmp_path: Path, sample_env: str, experiment: dict[str, Any], message: str
+) -> None:
+    chaos = {"name": "slow-a", "service": "a", "percent": 10, "delay": "2s",
+             "header": {"name": "x-chaos", "value": "slow-a"}, **experiment}  # fmt: skip
+    block = {"name": "pay", "services": [service("a")], "experiments": [chaos]}
+    team = {"namespaces": ["pay"], "file": {"namespaces": [block]}}
+    envs = team_env(tmp_path, sample_env, pay=team)
+    with pytest.raises(ConfigError) as caught:
+        environment.load(envs / f"{sample_env}.yaml")
+    assert str(caught.value).startswith(f"{envs}/{sample_env}/pay.yaml:")
+    assert message in str(caught.value)
+
+
+def test_objects_of_a_team_namespace_name_the_team_file_in_their_header() -> None:
+    cluster = REPO / "dist" / "prod" / "prod-east"
+
+    def header(path: str) -> str:
+        return (cluster / path).read_text().splitlines()[0]
+
+    made = "# Generated by meshops from environments/{}. Edit that, not this file."
+    assert header("services/Deployment.apps.payments.fraud-v1.yaml") == made.format(
+        "prod/payments.yaml"
+    )
+    assert header("mesh-baseline/Sidecar.networking.istio.io.search.default.yaml") == made.format(
+        "prod/search.yaml"
+    )
+    assert header("services/Deployment.apps.shop.catalog-v1.yaml") == made.format("prod.yaml")
+    # the drift job's Role in a team's namespace follows the platform file's `drift:`
+    role = "drift-job/Role.rbac.authorization.k8s.io.payments.meshops-drift.yaml"
+    assert header(role) == made.format("prod.yaml")
+
+
+@pytest.mark.parametrize(
+    ("where", "field"),
+    [
+        ("namespace", "namespace"),
+        ("namespaces", "namespaces[0].name"),
+        ("teams", "teams.ops.namespaces[0]"),
+    ],
+)
+@pytest.mark.parametrize("name", ["istio-system", "monitoring", "meshops-system"])
+def test_an_application_namespace_may_not_be_one_meshops_renders_for_itself(
+    tmp_path: Path, where: str, field: str, name: str
+) -> None:
+    data = sample("prod")
+    if where == "namespace":
+        data["namespace"] = name
+    elif where == "namespaces":
+        data["namespaces"] = [{"name": name}]
+    else:
+        data["teams"] = {"ops": {"namespaces": [name]}}
+    envs = write_envs(tmp_path / "envs", prod=data)
+    with pytest.raises(ConfigError) as caught:
+        environment.load(envs / "prod.yaml")
+    assert "prod.yaml:" in str(caught.value)
+    assert f": {field}: '{name}' is a namespace meshops renders for itself" in str(caught.value)
