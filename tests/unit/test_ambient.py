@@ -10,6 +10,7 @@ import pytest
 
 from charts_py.config import environment, gamma
 from charts_py.errors import ConfigError
+from charts_py.render import synth
 from charts_py.render.manifest import Manifest
 from tests.conftest import find, write_envs
 
@@ -57,16 +58,11 @@ def test_the_waypoint_is_a_gateway_api_gateway_of_class_istio_waypoint(
     assert "waypoint" not in names(rendered, "Gateway", "legacy")
 
 
-def test_services_that_need_l7_use_the_waypoint_and_l4_ones_do_not(
-    rendered: list[Manifest],
-) -> None:
+def test_services_that_need_l7_use_the_waypoint(rendered: list[Manifest]) -> None:
     reviews = obj(rendered, "Service", "reviews", "shop")["metadata"]["labels"]
     assert reviews["istio.io/use-waypoint"] == "waypoint"
-    cart = obj(rendered, "Service", "cart", "shop")["metadata"].get("labels", {})
-    assert "istio.io/use-waypoint" not in cart
-    assert (
-        "istio.io/use-waypoint" not in find(rendered, AT, "Namespace", "shop")["metadata"]["labels"]
-    )
+    shop = find(rendered, AT, "Namespace", "shop")["metadata"]["labels"]
+    assert "istio.io/use-waypoint" not in shop  # every Service is meshops's to label
 
 
 def test_weights_become_an_httproute_on_the_service_splitting_between_version_services(
@@ -150,15 +146,28 @@ def test_the_ingress_gateway_bypasses_the_waypoint_so_ztunnel_admits_it(
     assert "frontend-waypoint" not in names(rendered, "AuthorizationPolicy", "shop")
 
 
-def test_an_l4_only_service_keeps_its_callers_at_ztunnel(rendered: list[Manifest]) -> None:
-    cart = obj(rendered, "AuthorizationPolicy", "cart", "shop")["spec"]
-    assert cart["rules"][0]["from"][0]["source"]["principals"] == [
-        "cluster.local/ns/legacy/sa/checkout",
-        "cluster.local/ns/shop/sa/frontend",
-    ]
-    assert "HTTPRoute" not in {
-        m.obj["kind"] for m in rendered if m.path.startswith(AT) and "cart" in m.path
-    }
+def test_an_l4_only_service_keeps_its_callers_at_ztunnel_and_no_waypoint(
+    tmp_path: Path,
+) -> None:
+    """`db` asks for nothing L7 (dev profile: no ejection; no timeout, retries, alerts, load
+    balancer or pool): ztunnel alone serves it; `web` calls it."""
+    l4_only = dict.fromkeys(
+        ("alerts", "timeout", "retries", "loadBalancer", "connectionPool"), False
+    )
+    data = minimal({"calls": ["db"]})
+    data["services"].append({"name": "db", "image": "registry.example.com/db:1.0", **l4_only})
+    data["policy"]["authorization"] = True
+    env = environment.load_all(write_envs(tmp_path, dev=data))["dev"]
+    out = synth.manifests([env], [env])
+    at = "dev/c1"
+    assert "istio.io/use-waypoint" not in find(out, at, "Service", "db")["metadata"].get(
+        "labels", {}
+    )
+    policy = find(out, at, "AuthorizationPolicy", "db")["spec"]
+    assert policy["rules"][0]["from"][0]["source"]["principals"] == ["cluster.local/ns/shop/sa/web"]
+    kinds = {m.obj["kind"] for m in out if m.path.startswith(at) and "db" in m.path}
+    assert "HTTPRoute" not in kinds and "VirtualService" not in kinds
+    assert find(out, at, "Service", "web")["metadata"]["labels"]["istio.io/use-waypoint"]
 
 
 def test_a_written_l7_policy_targets_the_waypoint(rendered: list[Manifest]) -> None:

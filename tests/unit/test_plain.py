@@ -58,7 +58,11 @@ def recorded(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (folder / f"{index}.yaml").write_text(yaml.safe_dump(document))
     git.Repo.init(repo, initial_branch="main")
     git.Repo(repo).git.add("-A")
-    git.Repo(repo).git.commit("-m", "cases", "--author", "t <t@example.com>")
+    # Its own identity: a fresh machine has no global git user (git refuses to commit).
+    identity = git.Repo(repo).config_writer()
+    identity.set_value("user", "name", "t").set_value("user", "email", "t@example.com")
+    identity.release()
+    git.Repo(repo).git.commit("-m", "cases")
     return repo
 
 
