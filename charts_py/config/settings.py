@@ -86,10 +86,6 @@ class Effective:
             found = found.step(key)
         return found
 
-    def origin(self, path: source.FieldPath) -> provenance.Origin:
-        """Where the effective value at model path `path` of the platform file comes from."""
-        return self.at(path).origin
-
     @functools.cached_property
     def _root(self) -> view.View:
         """The whole platform file as synth sees it: its sections, with the policy and the
@@ -126,8 +122,9 @@ class Effective:
     def _fallback(
         self, src: source.Source, model: BaseModel, name: str, override: source.FieldPath
     ) -> view.View | None:
-        """A service's field it leaves out is the policy's field of the same name (FALLBACKS),
-        still overridable by the service's own (in `src`, the service's file)."""
+        """A service's field it leaves out is its namespace's default of the same name, else
+        the policy's (FALLBACKS), still overridable by the service's own (in `src`, the
+        service's file)."""
         if isinstance(model, Service) and name in FALLBACKS:
             if name == "autoscaling" and model.workload is not None:
                 return None  # pods deployed by others: an HPA only when the service asks
@@ -178,7 +175,3 @@ class Effective:
             found = origin.resolve(src, self._env.spec.profile, path, override, team_file)
             self._origins[key] = found
         return found
-
-    @functools.cached_property
-    def _origins(self) -> dict[object, provenance.Origin]:
-        return {}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from charts_py import apply, cli, distdir, kubeapi
+from charts_py import apply, cli, distdir, kubeapi, provenance
 from charts_py.cluster import binaries, controlplane
 from charts_py.drift import run
 from charts_py.drift.model import Report
@@ -35,6 +35,8 @@ class Deployed:
     kube: kubeapi.Cluster
     kubeconfig: str
     kubectl_bin: Path
+    env: str = ENV
+    cluster: str = CLUSTER
 
     def kubectl(self, *args: str, editor: str | None = None) -> str:
         env = {**os.environ, "KUBE_EDITOR": editor} if editor else None
@@ -54,39 +56,53 @@ class Deployed:
 
     def sync(self) -> None:
         """What Argo CD does: server-side apply of git's folder with its field manager."""
-        folder = distdir.cluster_dir(self.repo / "dist", ENV, CLUSTER)
+        folder = distdir.cluster_dir(self.repo / "dist", self.env, self.cluster)
         apply.apply(self.kube, [p.obj for p in distdir.read(folder)])
 
     def drift(self) -> Report:
-        options = run.Options(env=ENV, cluster=CLUSTER, repo=self.repo, kubeconfig=self.kubeconfig)
+        options = run.Options(
+            env=self.env, cluster=self.cluster, repo=self.repo, kubeconfig=self.kubeconfig
+        )
         return run.run(options)[0]
 
     def propose(self, capsys: pytest.CaptureFixture[str], *args: str) -> str:
-        code = cli.main(["propose", "--env", ENV, "--cluster", CLUSTER, "--repo", str(self.repo),
-                         "--kubeconfig", self.kubeconfig, *args])  # fmt: skip
+        code = cli.main(["propose", "--env", self.env, "--cluster", self.cluster,
+                         "--repo", str(self.repo), "--kubeconfig", self.kubeconfig,
+                         *args])  # fmt: skip
         captured = capsys.readouterr()
         assert code == 0, captured.err
         return captured.out
 
 
-@pytest.fixture(scope="module")
-def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
-    state = tmp_path_factory.mktemp("propose-control-plane")
+def _deployed(factory: pytest.TempPathFactory, env: str, cluster: str) -> Iterator[Deployed]:
+    """A control plane of its own holding `env`/`cluster` as generated, and its repository."""
+    state = factory.mktemp("propose-control-plane")
     plane = controlplane.up(state)
     try:
-        repo = tmp_path_factory.mktemp("propose") / "repo"
+        repo = factory.mktemp("propose") / "repo"
         repo.mkdir()
         for folder in ("environments", "dist"):
             shutil.copytree(REPO / folder, repo / folder)
         where = Deployed(repo, kubeapi.Cluster.connect(plane.kubeconfig), plane.kubeconfig,
-                         binaries.locate() / "kubectl")  # fmt: skip
+                         binaries.locate() / "kubectl", env, cluster)  # fmt: skip
         where.git("init", "-q", "-b", "main")
         where.git("add", "-A")
-        where.git("commit", "-qm", "staging as generated")
+        where.git("commit", "-qm", f"{env} as generated")
         where.sync()
         yield where
     finally:
         controlplane.down(state)
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    yield from _deployed(tmp_path_factory, ENV, CLUSTER)
+
+
+@pytest.fixture
+def prod_east(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployed]:
+    """prod-east, where two teams share the cluster, each in its own file."""
+    yield from _deployed(tmp_path_factory, "prod", "prod-east")
 
 
 def _patch(d: Deployed, resource: str, name: str, namespace: str, ops: list[object]) -> None:
@@ -178,3 +194,37 @@ def test_a_hand_added_env_var_is_kept_by_sync_and_removed_by_the_given_command(
     )
     report = deployed.drift()
     assert report.complete and not report.drifted
+
+
+def test_hotfixes_in_team_namespaces_are_adopted_into_the_teams_files(
+    prod_east: Deployed, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Hand edits in two teams' namespaces: drift names each team file's line, propose
+    adopts each into its team's file, and after a sync of the re-synthesised folder drift is
+    clean."""
+    d = prod_east
+    vs = "virtualservice.networking.istio.io"
+    _patch(d, vs, "ledger", "payments", _replace("/spec/http/0/timeout", "8s"))
+    d.kubectl("set", "image", "-n", "search", "deployment/query-v1",
+              "query=registry.example.com/search/query:4.0.2-hotfix")  # fmt: skip
+    found = d.drift()
+    sources = {
+        (r.ref.namespace, diff.path): diff.source for r in found.results for diff in r.differences
+    }
+    ledger = sources[("payments", "/spec/http/0/timeout")]
+    payments = (d.repo / "environments/prod/payments.yaml").read_text().splitlines()
+    assert isinstance(ledger, provenance.EnvField) and ledger.line is not None
+    assert ledger.file == "environments/prod/payments.yaml"
+    assert payments[ledger.line - 1].strip() == "timeout: 5s"
+    plan = json.loads(d.propose(capsys, "--adopt", "--format", "json"))
+    assert plan["cannotAdopt"] == []
+    assert sorted((a["file"], a["field"]) for a in plan["adopted"]) == [
+        ("environments/prod/payments.yaml", "namespaces[0].services[0].timeout"),
+        ("environments/prod/search.yaml", "namespaces[0].services[0].image"),
+    ]
+    d.git("commit", "-qam", "adopt the teams' hotfixes")
+    d.sync()
+    report = d.drift()
+    assert report.complete and not report.drifted, [
+        (str(r.ref), [x.path for x in r.differences]) for r in report.results if r.differences
+    ]
