@@ -220,7 +220,11 @@ def test_an_ambient_environment_syncs_though_no_istiod_programs_its_waypoints(
         for r in apps["meshops-ambient-ambient-1"]["status"]["resources"]
         if r.get("group") == "gateway.networking.k8s.io" and r["kind"] == "Gateway"
     }
-    assert health == {("Gateway", "waypoint"): "Progressing"}, health
+    # the shop's waypoint, and the ingress's Gateway (ingress.api: gateway-api)
+    assert health == {
+        ("Gateway", "waypoint"): "Progressing",
+        ("Gateway", "ingress"): "Progressing",
+    }, health
 
 
 def test_a_weight_change_syncs_while_workloads_are_unhealthy(
