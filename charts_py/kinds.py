@@ -90,6 +90,32 @@ PROXY_CONFIG = Kind("networking.istio.io/v1beta1", "ProxyConfig", namespaced=Tru
 WORKLOAD_ENTRY = Kind("networking.istio.io/v1", "WorkloadEntry", namespaced=True, wave=-5)
 WORKLOAD_GROUP = Kind("networking.istio.io/v1", "WorkloadGroup", namespaced=True, wave=-5)
 
+GATEWAY_API = "gateway.networking.k8s.io/v1"
+# Argo CD v3.6 assesses the health of Gateway API objects (resource_customizations/
+# gateway.networking.k8s.io: Progressing until a controller writes status), so they sync in the
+# last wave, with the workloads: an earlier wave would hold everything after it until istiod
+# has programmed them (forever on a cluster without istiod), and mesh configuration never waits
+# on a workload's health. Each version's own Service (an HTTPRoute's backend) syncs with them.
+GATEWAY_API_GATEWAY = Kind(GATEWAY_API, "Gateway", namespaced=True, wave=0)
+HTTP_ROUTE = Kind(GATEWAY_API, "HTTPRoute", namespaced=True, wave=0)
+GRPC_ROUTE = Kind(GATEWAY_API, "GRPCRoute", namespaced=True, wave=0)
+TCP_ROUTE = Kind(GATEWAY_API, "TCPRoute", namespaced=True, wave=0)
+TLS_ROUTE = Kind(GATEWAY_API, "TLSRoute", namespaced=True, wave=0)
+REFERENCE_GRANT = Kind(GATEWAY_API, "ReferenceGrant", namespaced=True, wave=0)
+GATEWAY_API_KINDS: tuple[Kind, ...] = (
+    GATEWAY_API_GATEWAY,
+    HTTP_ROUTE,
+    GRPC_ROUTE,
+    TCP_ROUTE,
+    TLS_ROUTE,
+    REFERENCE_GRANT,
+)
+"""Gateway API kinds (v1, standard channel v1.6), which only some environments emit (the
+typed lists `httpRoutes`, ...; ambient's waypoints and GAMMA routes, a Gateway API ingress):
+not in MESH_KINDS, because drift lists every one of those in every cluster, and a cluster
+without Gateway API's CRDs does not serve them. The AppProjects admit them, and the drift job
+may read them, in the environments that use them (`istio_checks.gateway_api_kinds`)."""
+
 EXTENSION_KINDS: tuple[Kind, ...] = (
     ENVOY_FILTER,
     WASM_PLUGIN,

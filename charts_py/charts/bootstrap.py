@@ -22,7 +22,7 @@ from charts_py import contract, kinds, naming
 from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.istio_objects import Extension
-from charts_py.config.model import Service
+from charts_py.config.model import NamespaceWide, Service
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
 
@@ -64,7 +64,8 @@ def reach(envs: list[Environment]) -> Reach:
     extensions = istio_checks.extension_kinds(
         [e for env in envs for e in env.extensions], [s for env in envs for s in env.services]
     )
-    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
+    gateway_api = istio_checks.gateway_api_kinds([b for env in envs for b in env.wide_blocks])
+    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions, *gateway_api))
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,8 @@ class TeamReach:
     """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
     namespace (the team's first there) is its Application's destination."""
     extensions: tuple[kinds.Kind, ...] = ()
-    """The kinds only the team's services' `extensions:` emit (istio_checks.extension_kinds)."""
+    """The kinds only the team's `extensions:` and Gateway API lists emit
+    (istio_checks.extension_kinds, gateway_api_kinds)."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -91,12 +93,14 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
     folders: dict[str, dict[tuple[str, str], str]] = {}
     services: dict[str, list[Service]] = {}
     wide: dict[str, list[Extension]] = {}
+    blocks: dict[str, list[NamespaceWide]] = {}
     for env in envs:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
             services.setdefault(ns.team, []).extend(ns.services)
             wide.setdefault(ns.team, []).extend(ns.spec.extensions if ns.spec else ())
+            blocks.setdefault(ns.team, []).extend([ns.spec] if ns.spec else ())
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
@@ -104,7 +108,10 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
-            istio_checks.extension_kinds(wide[team], services[team]),
+            (
+                *istio_checks.extension_kinds(wide[team], services[team]),
+                *istio_checks.gateway_api_kinds(blocks[team]),
+            ),
         )
         for team in sorted(pairs)
     }

@@ -79,9 +79,16 @@ def _binding(role_kind: str) -> dict[str, Any]:
 
 def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
     """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
-    too), for a Role in each managed namespace; no Secrets, nothing in namespaces meshops
-    does not use."""
-    used = istio_checks.extension_kinds(env.extensions, env.services) if env else ()
+    and Gateway API lists too), for a Role in each managed namespace; no Secrets, nothing
+    in namespaces meshops does not use."""
+    used = (
+        (
+            *istio_checks.extension_kinds(env.extensions, env.services),
+            *istio_checks.gateway_api_kinds(env.wide_blocks),
+        )
+        if env
+        else ()
+    )
     return _rules(k for k in (*kinds.MESH_KINDS, *used) if k.namespaced)
 
 
