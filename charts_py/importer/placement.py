@@ -256,7 +256,12 @@ class _Builder:
                 max(floor, Level.EXTENSION),
                 f"the typed field {key} cannot say it: {invalid}",
             )
-        elif ref.kind == "Gateway" and "selector" not in spec and floor < Level.EXTENSION:
+        elif (
+            ref.group == kinds.GATEWAY.group
+            and ref.kind == "Gateway"
+            and "selector" not in spec
+            and floor < Level.EXTENSION
+        ):
             floor = Level.EXTENSION
             why = "a Gateway without `selector`: the typed field selects the ingress gateway"
         if floor <= Level.SERVICE and self._service_level(ref, spec):
