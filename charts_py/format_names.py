@@ -23,3 +23,5 @@ PROPOSE = ("text", "json")
 """`meshops propose --format`."""
 REVIEW = ("text", "markdown", "json")
 """`meshops review --format`: a terminal, a pull-request comment, the contract (docs/review.md)."""
+PLAN_AMBIENT = ("text", "json")
+"""`meshops plan-ambient --format`: a person's, the contract (docs/ambient.md)."""

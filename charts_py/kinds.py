@@ -114,7 +114,9 @@ GATEWAY_API_KINDS: tuple[Kind, ...] = (
 typed lists `httpRoutes`, ...; ambient's waypoints and GAMMA routes, a Gateway API ingress):
 not in MESH_KINDS, because drift lists every one of those in every cluster, and a cluster
 without Gateway API's CRDs does not serve them. The AppProjects admit them, and the drift job
-may read them, in the environments that use them (`istio_checks.gateway_api_kinds`)."""
+may read them, in the environments that use them (`config/ambient.gateway_api_kinds`)."""
+AMBIENT_GATEWAY_API_KINDS: tuple[Kind, ...] = (GATEWAY_API_GATEWAY, HTTP_ROUTE, GRPC_ROUTE)
+"""The Gateway API kinds ambient's waypoints and GAMMA routes, and a Gateway API ingress, emit."""
 
 EXTENSION_KINDS: tuple[Kind, ...] = (
     ENVOY_FILTER,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from charts_py.config import installation
+from charts_py.config import ambient, installation
 
 if TYPE_CHECKING:  # annotations only: review and drift read names without the pydantic models
     from charts_py.config.environment import Environment
@@ -40,6 +40,20 @@ ACCESS_LOG_PROVIDER = "json-access-log"
 """The mesh configuration's access-log extension provider, named by the mesh Telemetry."""
 INGRESS_GATEWAY = "ingress"
 EGRESS_GATEWAY = "egress"
+INGRESS_GATEWAY_CLASS = "istio"
+"""The GatewayClass of a Gateway API ingress: istiod deploys it (`ingress.api: gateway-api`)."""
+INGRESS_K8S_GATEWAY_PRINCIPAL = (
+    f"cluster.local/ns/{MESH_ROOT}/sa/{INGRESS_GATEWAY}-{INGRESS_GATEWAY_CLASS}"
+)
+"""Istio names the Deployment and ServiceAccount it creates for a Gateway API Gateway
+`<name>-<gatewayClassName>` (pilot/pkg/config/kube/gatewaycommon: GetDefaultName)."""
+
+
+def ingress_principal(env: Environment) -> str:
+    """The identity of the ingress gateway's pods, which exposed services admit."""
+    if env.spec.ingress and env.spec.ingress.api == "gateway-api":
+        return INGRESS_K8S_GATEWAY_PRINCIPAL
+    return INGRESS_GATEWAY_PRINCIPAL
 
 
 def fqdn(service: str, namespace: str) -> str:
@@ -50,6 +64,12 @@ def fqdn(service: str, namespace: str) -> str:
 def principal(service: str, namespace: str) -> str:
     """The SPIFFE principal of a workload's ServiceAccount (one ServiceAccount per service)."""
     return f"cluster.local/ns/{namespace}/sa/{service}"
+
+
+def waypoint_principal(namespace: str) -> str:
+    """The identity a namespace's waypoint calls the services behind it with: istiod's
+    waypoint template names its ServiceAccount after the Gateway."""
+    return principal(ambient.WAYPOINT, namespace)
 
 
 def pods(service: Service) -> dict[str, str]:

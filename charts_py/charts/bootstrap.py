@@ -13,16 +13,17 @@ are written from it: they cannot disagree. Validate's `argocd-destination` and
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cdk8s
 
 from charts_py import contract, kinds, naming
-from charts_py.config import istio_checks
+from charts_py.config import ambient, istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.istio_objects import Extension
-from charts_py.config.model import NamespaceWide, Service
+from charts_py.config.model import Service
 from charts_py.constructs import drift_job
 from charts_py.constructs.objects import emit
 
@@ -61,11 +62,13 @@ def reach(envs: list[Environment]) -> Reach:
         }
     )
     # The mesh root exists in every cluster, so one template namespace fits every cluster.
-    extensions = istio_checks.extension_kinds(
-        [e for env in envs for e in env.extensions], [s for env in envs for s in env.services]
+    extensions = _joined(
+        istio_checks.extension_kinds(
+            [e for env in envs for e in env.extensions], [s for env in envs for s in env.services]
+        ),
+        {k for env in envs for k in ambient.gateway_api_kinds(env)},
     )
-    gateway_api = istio_checks.gateway_api_kinds([b for env in envs for b in env.wide_blocks])
-    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions, *gateway_api))
+    return Reach(tuple(pairs), naming.MESH_ROOT, (*kinds.MESH_KINDS, *extensions))
 
 
 @dataclass(frozen=True)
@@ -79,8 +82,9 @@ class TeamReach:
     """(env, cluster, namespace) of each dist/ folder holding the team's objects, sorted; the
     namespace (the team's first there) is its Application's destination."""
     extensions: tuple[kinds.Kind, ...] = ()
-    """The kinds only the team's `extensions:` and Gateway API lists emit
-    (istio_checks.extension_kinds, gateway_api_kinds)."""
+    """The kinds only some environments emit that the team's namespaces hold: its
+    `extensions:` (istio_checks.extension_kinds), its Gateway API lists, ambient's and the
+    Gateway API ingress's Gateway API kinds."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -93,14 +97,17 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
     folders: dict[str, dict[tuple[str, str], str]] = {}
     services: dict[str, list[Service]] = {}
     wide: dict[str, list[Extension]] = {}
-    blocks: dict[str, list[NamespaceWide]] = {}
+    gateway_api: dict[str, set[kinds.Kind]] = {}
     for env in envs:
         for ns in env.namespaces:
             if ns.team is None:
                 continue
             services.setdefault(ns.team, []).extend(ns.services)
             wide.setdefault(ns.team, []).extend(ns.spec.extensions if ns.spec else ())
-            blocks.setdefault(ns.team, []).extend([ns.spec] if ns.spec else ())
+            if env.ambient(ns) or _routed_from_gateway_api_ingress(env, ns.services):
+                gateway_api.setdefault(ns.team, set()).update(kinds.AMBIENT_GATEWAY_API_KINDS)
+            listed = istio_checks.gateway_api_kinds([ns.spec] if ns.spec else [])
+            gateway_api.setdefault(ns.team, set()).update(listed)
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)
@@ -108,9 +115,9 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
         team: TeamReach(
             tuple(sorted(pairs[team])),
             tuple(sorted((e, c, ns) for (e, c), ns in folders[team].items())),
-            (
-                *istio_checks.extension_kinds(wide[team], services[team]),
-                *istio_checks.gateway_api_kinds(blocks[team]),
+            _joined(
+                istio_checks.extension_kinds(wide[team], services[team]),
+                gateway_api.get(team, set()),
             ),
         )
         for team in sorted(pairs)
@@ -267,3 +274,16 @@ def _application_set(env: Environment, scope: Reach, excluded: list[str]) -> dic
             },
         },
     }
+
+
+def _joined(extensions: tuple[kinds.Kind, ...], more: set[kinds.Kind]) -> tuple[kinds.Kind, ...]:
+    """`extensions` then the Gateway API kinds of `more` they do not hold yet (in the order of
+    kinds.GATEWAY_API_KINDS), so the AppProject and the Role name each kind once."""
+    return (*extensions, *(k for k in kinds.GATEWAY_API_KINDS if k in more and k not in extensions))
+
+
+def _routed_from_gateway_api_ingress(env: Environment, services: Sequence[Service]) -> bool:
+    """Whether a Gateway API ingress routes to some of `services` (its HTTPRoutes live in
+    each exposed service's namespace)."""
+    ingress = env.spec.ingress
+    return bool(ingress and ingress.api == "gateway-api" and any(s.ingress for s in services))

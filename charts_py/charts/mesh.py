@@ -12,7 +12,14 @@ from charts_py import contract
 from charts_py.config import installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
-from charts_py.constructs import baseline, external, gateways, mesh_objects, monitoring
+from charts_py.constructs import (
+    baseline,
+    external,
+    gateway_api_ingress,
+    gateways,
+    mesh_objects,
+    monitoring,
+)
 from charts_py.constructs.drift_job import DriftJob
 from charts_py.constructs.load_test import LoadTests
 from charts_py.constructs.metrics_adapter import MetricsAdapterRules
@@ -48,8 +55,11 @@ def build(env: Environment, cluster: Cluster) -> cdk8s.App:
 
 
 def _gateways(scope: cdk8s.Chart, env: Environment) -> None:
-    if env.spec.ingress:
-        gateways.IngressGateway(scope, env=env, ingress=env.spec.ingress)
+    ingress = env.spec.ingress
+    if ingress and ingress.api == "gateway-api":
+        gateway_api_ingress.GatewayApiIngress(scope, env=env, ingress=ingress)
+    elif ingress:
+        gateways.IngressGateway(scope, env=env, ingress=ingress)
     if env.multi_cluster:
         gateways.EastWestGateway(scope)
     sensitive = [

@@ -1,5 +1,5 @@
 """Commands that work from the environment files and dist/: synth, schema, cost, validate,
-audit. Parse, call the library, map outcomes to exit codes; nothing else."""
+audit, plan-ambient. Parse, call the library, map outcomes to exit codes; nothing else."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from charts_py.speed import process
 
 def register(commands: Any) -> None:
     """Add this module's subcommands."""
-    for add in (_add_synth, _add_schema, _add_cost, _add_validate, _add_audit):
+    for add in (_add_synth, _add_schema, _add_cost, _add_validate, _add_audit, _add_plan_ambient):
         add(commands)
 
 
@@ -105,6 +105,16 @@ def _add_cost(commands: Any) -> None:
     cost.set_defaults(handler=_cost)
 
 
+def _add_plan_ambient(commands: Any) -> None:
+    plan = commands.add_parser(
+        "plan-ambient",
+        help="per namespace, what moving it from sidecars to ambient changes, and the steps",
+        parents=[shared.env(), shared.environments()],
+    )
+    plan.add_argument("--format", choices=format_names.PLAN_AMBIENT, default="text")
+    plan.set_defaults(handler=_plan_ambient)
+
+
 NODE_BOUND = ("cdk8s", "charts_py.render.synth")
 """What synth imports that starts node (cdk8s first: node's start-up is what to overlap)."""
 PURE_PYTHON = ("charts_py.config.environment",)
@@ -188,6 +198,14 @@ def _cost(args: argparse.Namespace) -> int:
     envs = environment.load_all(args.environments)
     selected = environment.select(envs, args.env, str(args.environments))
     sys.stdout.write(formats.RENDERERS[args.format](estimate.estimate_all(selected)))
+    return EXIT_OK
+
+
+def _plan_ambient(args: argparse.Namespace) -> int:
+    from charts_py.plan import ambient, report
+
+    moves = ambient.plan(args.environments, args.env)
+    sys.stdout.write(report.RENDERERS[args.format](args.env, moves))
     return EXIT_OK
 
 

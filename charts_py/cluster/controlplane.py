@@ -184,13 +184,19 @@ def write_kubeconfig(path: Path, server: str, ca: Path, token: str) -> None:
 
 
 def install_crds(kubeconfig: str) -> int:
-    """Server-side apply the packaged CRDs and wait until they are established."""
+    """Server-side apply the packaged CRDs (Istio's, prometheus-operator's, Argo CD's and
+    Gateway API's) and wait until they are established."""
     from charts_py import kubeapi
+    from charts_py.config import installation
 
     cluster = kubeapi.Cluster.connect(kubeconfig)
+    packaged = resources.files("charts_py") / "crds"
+    # The channel production runs (docs/control-plane.md), so a dry-run here is its verdict.
+    folders = (packaged, packaged / "gateway-api" / installation.GATEWAY_API_CHANNEL)
     crds = [
         yaml.safe_load(f.read_text(encoding="utf-8"))
-        for f in sorted((resources.files("charts_py") / "crds").iterdir(), key=lambda f: f.name)
+        for folder in folders
+        for f in sorted(folder.iterdir(), key=lambda f: f.name)
         if f.name.endswith(".yaml")
     ]
     for crd in crds:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from charts_py.config import exercises, istio_checks, releases, source, teams, waivers
+from charts_py.config import ambient, exercises, istio_checks, releases, source, teams, waivers
 from charts_py.config.model import AppNamespace, Mesh, Service, seconds
 from charts_py.errors import ConfigError
 
@@ -25,6 +25,7 @@ def problems(env: Environment) -> Iterator[Problem]:
     for path, reason in _platform_problems(env):
         yield env.raw, path, reason
     yield from waivers.problems(env)
+    yield from ambient.problems(env)
     for ns in env.namespaces:
         at = ns.at
         yield from _named(
@@ -108,6 +109,8 @@ def _service_problems(
             yield (*at, "externals", j), f"unknown external service {ext!r}"
     if svc.ingress and env.spec.ingress is None:
         yield (*at, "ingress"), "the environment has no `ingress:` to route from"
+    if svc.ingress and env.spec.ingress and env.spec.ingress.api == "gateway-api":
+        yield from _gateway_api_problems(env, at, svc)
     yield from istio_checks.routing_problems(svc, at, bool(env.experiments(svc)))
     if svc.queue and svc.queue.broker not in externals:
         yield (*at, "queue", "broker"), f"unknown external service {svc.queue.broker!r}"
@@ -133,6 +136,33 @@ def _service_problems(
                 f"route timeout {timeout} is shorter than the retry budget "
                 f"{retries.attempts + 1} x {retries.per_try_timeout}"
             ),
+        )
+
+
+def _gateway_api_problems(
+    env: Environment, at: source.FieldPath, svc: Service
+) -> Iterator[tuple[source.FieldPath, str]]:
+    """What an exposed service asks of its routes that an ingress HTTPRoute cannot carry.
+
+    The HTTPRoute sends ingress traffic to the Service, and the gateway is the client: the
+    service's mesh routes (subsets, weights, Istio's `http` matches, faults) do not apply to
+    it, so asking for them would silently do nothing at the ingress."""
+    keep = "keep ingress.api istio for it"
+    if len(svc.versions) > 1:
+        yield (
+            (*at, "versions"),
+            f"ingress.api gateway-api routes to the Service, not to its versions: the weights "
+            f"would not apply to ingress traffic ({keep})",
+        )
+    if svc.routed:
+        yield (
+            (*at, "http" if svc.http is not None else "tcp" if svc.tcp else "tls"),
+            f"ingress.api gateway-api does not carry Istio's routes to the service ({keep})",
+        )
+    if env.experiments(svc):
+        yield (
+            (*at, "fault" if svc.fault else "ingress"),
+            f"fault injection has no Gateway API HTTPRoute equivalent at the ingress ({keep})",
         )
 
 

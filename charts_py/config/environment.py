@@ -77,6 +77,24 @@ class Environment:
         blocks = [ns.spec for ns in self.namespaces if ns.spec is not None]
         return [*self.spec.extensions, *(e for block in blocks for e in block.extensions)]
 
+    @functools.cached_property
+    def namespaces_by_name(self) -> dict[str, teams.Namespace]:
+        """Every application namespace by name."""
+        return {ns.name: ns for ns in self.namespaces}
+
+    def dataplane(self, ns: teams.Namespace) -> view.View:
+        """The data plane of `ns`, traced: its own `dataplane`, else the policy's."""
+        return self._effective.dataplane(ns)
+
+    def ambient(self, ns: teams.Namespace) -> bool:
+        """Whether `ns` runs in ambient mode (ztunnel and waypoints, no sidecars)."""
+        return ns.name in self.ambient_namespaces
+
+    @functools.cached_property
+    def ambient_namespaces(self) -> frozenset[str]:
+        """The names of the namespaces in ambient mode (asked per service: read once)."""
+        return frozenset(ns.name for ns in self.namespaces if self.dataplane(ns).plain == "ambient")
+
     def namespace_of(self, service: Service) -> str:
         """The namespace `service` runs in."""
         return self._homes[id(service)].name
@@ -195,7 +213,32 @@ def drift_rules(text: str, display: str) -> Drift:
     return shape.validated(Drift, src.data.get("drift", {}), src, ("drift",))
 
 
+def candidate(
+    text: str, name: str, display: str, team_texts: Mapping[str, str] | None = None
+) -> tuple[Environment, list[ConfigError]]:
+    """An environment file's content read as `load_text` reads it, with every cross-field
+    problem it has rather than the first: what an edit would need before it can be made
+    (`meshops plan-ambient`). A file that fails earlier (YAML, types, teams) still raises."""
+    found = [source.parse(t, shown) for shown, t in sorted((team_texts or {}).items())]
+    env = _built(source.parse(text, display), name, found)
+    return env, [
+        ConfigError(at.file, source.dotted(path), reason, at.line_of(path))
+        for at, path, reason in checks.problems(env)
+    ]
+
+
 def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] = ()) -> Environment:
+    env = _built(src, name, team_sources)
+    for at, field_path, reason in checks.problems(env):
+        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
+    return env
+
+
+def _built(
+    src: source.Source, name: str, team_sources: Sequence[source.Source] = ()
+) -> Environment:
+    """The environment of a file whose shape and teams are valid (the cross-field rules are
+    `checks.problems`)."""
     shown = src.file
     if not ENV_NAME.match(name):
         raise ConfigError(shown, "", f"environment name {name!r} must be a DNS label")
@@ -221,8 +264,6 @@ def _load(src: source.Source, name: str, team_sources: Sequence[source.Source] =
         namespaces=teams.resolve(spec, src, found),
         team_files=tuple(found.values()),
     )
-    for at, field_path, reason in checks.problems(env):
-        raise ConfigError(at.file, source.dotted(field_path), reason, at.line_of(field_path))
     return env
 
 

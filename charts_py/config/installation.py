@@ -27,6 +27,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from charts_py.config import ambient
 from charts_py.config.model import Cluster, ExternalService
 
 if TYPE_CHECKING:  # the environment's loader checks its namespaces against these names
@@ -256,7 +257,7 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
             secrets=_secrets(env, cluster),
             workloads=_deployed_by_others(env),
         )
-    gateways = [INGRESS]
+    gateways = [INGRESS] if _helm_ingress(env) else []
     if any(via_egress_gateway(env, e) for e in env.spec.external_services):
         gateways.append(EGRESS)
     if env.multi_cluster:
@@ -270,6 +271,29 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
         secrets=_secrets(env, cluster),
         workloads=_deployed_by_others(env),
     )
+
+
+GATEWAY_API_CRDS = "v1.6.0"
+"""The Gateway API release whose CRDs a cluster must have, out of band, before istiod programs
+a Gateway API object: the version packaged in charts_py/crds/gateway-api (scripts/fetch_crds.py,
+tested equal), the one the pinned istioctl is built against."""
+GATEWAY_API_CHANNEL = "experimental"
+"""Its channel: ambient's HTTPRoutes carry `retry` (attempts, status codes), which Gateway API
+v1.6 has in the experimental channel only; Istio implements it. The experimental CRDs serve
+every standard field too."""
+
+
+def uses_gateway_api(env: Environment) -> bool:
+    """Whether the environment's manifests hold Gateway API objects (ambient's waypoints and
+    routes, a Gateway API ingress), so its clusters need Gateway API's CRDs."""
+    return bool(ambient.gateway_api_kinds(env))
+
+
+def _helm_ingress(env: Environment) -> bool:
+    """Whether the cluster runs the Helm-installed ingress gateway: always, but where a Gateway
+    API ingress replaces it (istiod deploys that one) and no top-level `gateways:` select it."""
+    ingress = env.spec.ingress
+    return not (ingress and ingress.api == "gateway-api" and not env.spec.gateways)
 
 
 def of_environment(env: Environment) -> tuple[Installation, ...]:

@@ -35,6 +35,10 @@ Profile = Literal["dev", "staging", "prod", "none"]
 """`none` adds nothing to the mesh layer (for adopting a mesh as it runs: profiles.py)."""
 Off = Literal[False]
 """`false`: switch off what a profile would add here (no field, no object)."""
+Dataplane = Literal["sidecar", "ambient"]
+"""How a namespace's pods join the mesh: an injected Envoy sidecar each (`istio.io/rev`), or
+ztunnel on the node plus a waypoint where a service needs L7 (`istio.io/dataplane-mode:
+ambient`; docs/ambient.md)."""
 
 
 def seconds(duration: str) -> float:
@@ -120,6 +124,8 @@ class Policy(Model):
     """A default Sidecar per namespace and one per service (egress scoping)."""
     telemetry: bool = True
     """The mesh-wide Telemetry (access logs, tracing)."""
+    dataplane: Dataplane = "sidecar"
+    """Every namespace's data plane unless its own `dataplane` says otherwise."""
     outbound_traffic: Literal["ALLOW_ANY", "REGISTRY_ONLY"]
     egress_gateway: bool
     load_balancer: LoadBalancer | Off
@@ -235,11 +241,20 @@ class Ingress(Model):
     tls_secret: Name | None = None
     servers: list[istio.GatewaySpecServers] | None = Field(default=None, min_length=1)
     jwt: Jwt | None = None
+    api: Literal["istio", "gateway-api"] = "istio"
+    """Which API configures the ingress: Istio's Gateway and VirtualService (`istio`, the
+    Helm-installed ingress gateway), or Kubernetes Gateway API (`gateway-api`: a Gateway of
+    class `istio`, which istiod deploys, and one HTTPRoute per exposed service)."""
 
     @model_validator(mode="after")
     def _served(self) -> Ingress:
         if (self.tls_secret is None) == (self.servers is None):
             raise ValueError("set either tlsSecret (HTTPS on 443, 80 redirects) or servers")
+        if self.api == "gateway-api" and self.servers is not None:
+            raise ValueError(
+                "servers are Istio Gateway servers: with api gateway-api set tlsSecret, "
+                "or write Gateway API objects as top-level extensions"
+            )
         return self
 
 
@@ -703,6 +718,9 @@ class AppNamespace(NamespaceWide):
     """The namespace's `allow-nothing` and per-service ALLOW policies (default: the policy's)."""
     sidecar: bool | None = None
     """The namespace's default Sidecar and per-service Sidecars (default: the policy's)."""
+    dataplane: Dataplane | None = None
+    """Its data plane (default: the policy's), so a mesh moves to ambient one namespace at a
+    time (`meshops plan-ambient`)."""
     experiments: list[Experiment] = Field(default_factory=list)
     """Fault experiments on this namespace's services (where the profile allows them)."""
 

@@ -133,6 +133,12 @@ class Effective:
             return found.seen_from(override, resolve)
         return None
 
+    def dataplane(self, ns: teams.Namespace) -> view.View:
+        """The data plane of `ns`, traced: its own `dataplane`, else the policy's."""
+        if ns.spec is not None and ns.spec.dataplane is not None:
+            return self.block(ns).step("dataplane")
+        return self._root.step("policy").step("dataplane")
+
     def namespace_default(self, ns: teams.Namespace, name: str) -> view.View:
         """The setting `name` (of FALLBACKS) of namespace `ns` as a whole: its block's
         `defaults:`, else the policy's (what its services fall back to)."""

@@ -7,9 +7,10 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming, provenance
-from charts_py.config import waivers
+from charts_py.config import teams, waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
+from charts_py.constructs import ambient
 from charts_py.constructs.objects import emit
 
 REVISION_LABEL = "istio.io/rev"
@@ -37,7 +38,7 @@ class Namespaces(Construct):
                 kinds.NAMESPACE,
                 ns.name,
                 annotations={**KEEP, **waivers.suppression(env, waivers.ON_NAMESPACE, ns.name)},
-                labels=_namespace_labels(env, ns.name),
+                labels=_namespace_labels(env, ns),
             )
         if not env.mesh.managed:
             return  # the control plane and its root namespace are installed out of band
@@ -54,14 +55,18 @@ class Namespaces(Construct):
         )
 
 
-def _namespace_labels(env: Environment, name: str) -> dict[str, Any]:
-    """The labels as `namespaceLabels` writes them (an adopted namespace's, as found), else
-    the revision label when meshops runs the control plane (else none). A revision label,
-    never `istio-injection` as well: with both, Istio's webhooks let the legacy label win
-    and a canary move would silently not happen."""
-    if name in env.spec.namespace_labels:
-        labels = env.at(("namespaceLabels", name))
+def _namespace_labels(env: Environment, ns: teams.Namespace) -> dict[str, Any]:
+    """How the namespace's pods join the mesh: the labels as `namespaceLabels` writes them
+    (an adopted namespace's, as found); else, ambient: `istio.io/dataplane-mode` and no
+    revision label, which would have the webhook inject sidecars into pods ztunnel already
+    serves; else sidecars: a revision label when meshops runs the control plane (else none),
+    never `istio-injection` as well (with both, Istio's webhooks let the legacy label win and
+    a canary move would silently not happen)."""
+    if ns.name in env.spec.namespace_labels:
+        labels = env.at(("namespaceLabels", ns.name))
         return {key: value.traced() for key, value in labels.entries()}
+    if env.ambient(ns):
+        return ambient.namespace_labels(env, ns)
     return {REVISION_LABEL: _revision(env)} if env.mesh.managed else {}
 
 
@@ -104,6 +109,10 @@ class MeshBaseline(Construct):
                 # that no other ALLOW policy admits (Istio's documented `allow-nothing`).
                 nothing: dict[str, Any] = {"spec": {}}
                 emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", nothing, namespace=ns.name)
+            if env.ambient(ns):
+                if ambient.has_waypoint(env, ns):
+                    ambient.add_waypoint(self, ns.name)
+                continue  # no sidecars to scope
             if ns.switched("sidecar", policy.sidecar):
                 sidecar = {
                     "egress": [{"hosts": ["./*", f"{root}/*"]}],

@@ -9,7 +9,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
-from charts_py.config import istio_checks
+from charts_py.config import ambient, istio_checks
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster, Drift
 from charts_py.constructs import metrics_adapter
@@ -78,18 +78,13 @@ def _binding(role_kind: str) -> dict[str, Any]:
 
 
 def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
-    """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions
-    and Gateway API lists too), for a Role in each managed namespace; no Secrets, nothing
+    """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions and
+    Gateway API kinds too), for a Role in each managed namespace; no Secrets, nothing
     in namespaces meshops does not use."""
-    used = (
-        (
-            *istio_checks.extension_kinds(env.extensions, env.services),
-            *istio_checks.gateway_api_kinds(env.wide_blocks),
-        )
-        if env
-        else ()
-    )
-    return _rules(k for k in (*kinds.MESH_KINDS, *used) if k.namespaced)
+    used = istio_checks.extension_kinds(env.extensions, env.services) if env else ()
+    gateway_api = ambient.gateway_api_kinds(env) if env else ()
+    emitted = dict.fromkeys((*kinds.MESH_KINDS, *used, *gateway_api))  # each kind once
+    return _rules(k for k in emitted if k.namespaced)
 
 
 def cluster_rules() -> list[dict[str, Any]]:

@@ -10,7 +10,7 @@ from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Ingress
 from charts_py.config.view import View
-from charts_py.constructs import istio_spec, traffic
+from charts_py.constructs import istio_spec, jwt, traffic
 from charts_py.constructs.objects import emit
 
 
@@ -36,36 +36,8 @@ class IngressGateway(Construct):
         }
         emit(self, kinds.VIRTUAL_SERVICE, "ingress", {"spec": routes}, namespace=ns)
         if ingress.jwt:
-            selector = {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}
-            jwt = traced.jwt
-            rules = [{"issuer": jwt.issuer.traced(), "jwksUri": jwt.jwks_uri.traced()}]
-            emit(
-                self,
-                kinds.REQUEST_AUTHENTICATION,
-                "ingress-jwt",
-                {"spec": {"selector": selector, "jwtRules": rules}},
-                namespace=root,
-            )
-            if ingress.jwt.paths:
-                # RequestAuthentication only rejects invalid tokens; requests without one
-                # must be denied explicitly on the paths that need an end user.
-                # Scoped to the HTTP servers' ports (both: the redirect server must never
-                # serve these paths unauthenticated): a DENY rule made only of HTTP
-                # attributes would deny every TCP connection to the gateway (IST0133).
-                ports = [str(n) for n in sorted(_server_ports(ingress))]
-                paths = [path.traced() for path in jwt.paths]
-                operation = {"ports": ports, "paths": paths}
-                deny = {
-                    "from": [{"source": {"notRequestPrincipals": ["*"]}}],
-                    "to": [{"operation": operation}],
-                }
-                emit(
-                    self,
-                    kinds.AUTHORIZATION_POLICY,
-                    "ingress-require-jwt",
-                    {"spec": {"selector": selector, "action": "DENY", "rules": [deny]}},
-                    namespace=root,
-                )
+            target = {"selector": {"matchLabels": naming.INGRESS_GATEWAY_SELECTOR}}
+            jwt.add_jwt(self, env, ingress, target, _server_ports(ingress))
 
 
 def _server_ports(ingress: Ingress) -> list[int]:

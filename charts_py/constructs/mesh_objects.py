@@ -15,10 +15,12 @@ from collections.abc import Iterator
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import ambient as config_ambient
 from charts_py.config import istio_checks
 from charts_py.config.environment import Environment
+from charts_py.config.model import Service
 from charts_py.config.view import View
-from charts_py.constructs import istio_spec
+from charts_py.constructs import ambient, istio_spec
 from charts_py.constructs.objects import emit
 
 ATTACHABLE = (
@@ -41,24 +43,47 @@ NAMESPACE_ONLY = (
 
 
 def add_named(
-    scope: Construct, env: Environment, owner: View, labels: dict[str, str], ns: str
+    scope: Construct,
+    env: Environment,
+    owner: View,
+    labels: dict[str, str],
+    ns: str,
+    ambient_service: Service | None = None,
 ) -> None:
     """The entries of `owner` in namespace `ns` (a service: `labels` select its pods; the
-    top level: empty)."""
+    top level: empty). A service in an ambient namespace (`ambient_service`) has what only its
+    waypoint enforces attached there (`targetRefs` its Service) instead of selecting pods."""
     for kind, key in ATTACHABLE:
         for entry in owner.step(key):
             spec = istio_spec.spec_of(entry)
-            if labels:
+            if ambient_service is not None and _on_waypoint(env, kind, entry, ambient_service):
+                spec = ambient.targeted(spec, ambient_service)
+            elif labels:
                 spec = istio_spec.attached(kind.kind, spec, labels)
             emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
     for extension in owner.step("extensions"):
-        _extension(scope, extension, labels, ns)
+        _extension(scope, extension, labels, ns, ambient_service)
 
 
-def _extension(scope: Construct, entry: View, labels: dict[str, str], ns: str) -> None:
+def _on_waypoint(env: Environment, kind: kinds.Kind, entry: View, service: Service) -> bool:
+    """Whether an entry of an ambient service is the waypoint's to enforce: an L7
+    AuthorizationPolicy (ztunnel would turn it into a DENY), JWT validation, and the
+    telemetry of a service behind its waypoint (ztunnel has no L7 telemetry)."""
+    if kind is kinds.AUTHORIZATION_POLICY:
+        return config_ambient.l7_policy(config_ambient.dumped(entry.plain))
+    if kind is kinds.REQUEST_AUTHENTICATION:
+        return True
+    return kind is kinds.TELEMETRY and ambient.behind_waypoint(env, service)
+
+
+def _extension(
+    scope: Construct, entry: View, labels: dict[str, str], ns: str, service: Service | None
+) -> None:
     kind = istio_checks.extension_kind(entry.plain)
     spec = istio_spec.body(entry.spec)
-    if labels:
+    if service is not None and kind is kinds.WASM_PLUGIN:
+        spec = ambient.targeted(spec, service)  # Envoy filters run in its waypoint
+    elif labels:
         spec = istio_spec.attached(kind.kind, spec, labels)
     emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
 

@@ -64,9 +64,22 @@ def used_metrics(env: Environment) -> list[str]:
     return sorted(used)
 
 
+ONE_REPORTER = 'reporter="destination"'
+EITHER_REPORTER = 'reporter=~"destination|waypoint"'
+"""With ambient namespaces, a request is counted once by whoever serves it: the destination's
+sidecar, or the waypoint in front of an ambient pod (never both: an ambient pod has no
+sidecar)."""
+
+
 def adapter_config(env: Environment) -> str:
     """The adapter's config file: external rules only (metrics-server serves CPU and memory)."""
     rules = [RULES[name] for name in used_metrics(env)]
+    if env.ambient_namespaces:
+        rules = [
+            {k: v.replace(ONE_REPORTER, EITHER_REPORTER) if isinstance(v, str) else v
+             for k, v in rule.items()}
+            for rule in rules
+        ]  # fmt: skip
     return yaml.safe_dump({"externalRules": rules}, sort_keys=True, width=4096)
 
 

@@ -11,6 +11,7 @@ from charts_py import kinds, naming
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service, seconds
 from charts_py.config.view import View
+from charts_py.constructs import ambient
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -29,32 +30,62 @@ and Grafana slows down well before that. Page 1 keeps the name of a single dashb
 environment that grows past 50 services only adds pages."""
 
 
-def _selector(namespace: str, service: str | None) -> str:
-    labels = f'reporter="destination",destination_workload_namespace="{namespace}"'
+REPORTERS = {"sidecar": "destination", "ambient": "waypoint"}
+"""Who reports a request's L7 metrics once, by the destination's data plane: its sidecar, or
+the waypoint in front of it (istiod configures waypoints' stats as the server-side gateway
+reporter, `reporter="waypoint"`; ztunnel reports TCP metrics only)."""
+
+
+def _selector(namespace: str, service: str | None, reporter: str) -> str:
+    labels = f'reporter="{reporter}",destination_workload_namespace="{namespace}"'
     return f'{labels},destination_service_name="{service}"' if service else labels
 
 
-def error_ratio(namespace: str, service: str | None = None) -> str:
-    """PromQL: share of 5xx responses, per service or for the whole namespace."""
-    sel = _selector(namespace, service)
+def reporter(env: Environment, namespace: str) -> str:
+    """The `reporter` label of requests served in `namespace` (see REPORTERS)."""
+    return REPORTERS["ambient" if namespace in env.ambient_namespaces else "sidecar"]
+
+
+def error_ratio(namespace: str, service: str | None = None, by: str = "destination") -> str:
+    """PromQL: share of 5xx responses, per service or for the whole namespace, as reported
+    by `by` (REPORTERS)."""
+    sel = _selector(namespace, service, by)
     return (
         f'sum(rate(istio_requests_total{{{sel},response_code=~"5.."}}[{WINDOW}]))'
         f" / sum(rate(istio_requests_total{{{sel}}}[{WINDOW}]))"
     )
 
 
-def p99_latency(namespace: str, service: str | None = None) -> str:
+def p99_latency(namespace: str, service: str | None = None, by: str = "destination") -> str:
     """PromQL: 99th percentile request duration in milliseconds."""
-    sel = _selector(namespace, service)
+    sel = _selector(namespace, service, by)
     return (
         "histogram_quantile(0.99, sum by (le) "
         f"(rate(istio_request_duration_milliseconds_bucket{{{sel}}}[{WINDOW}])))"
     )
 
 
-def request_rate(namespace: str, service: str) -> str:
+def request_rate(namespace: str, service: str, by: str = "destination") -> str:
     """PromQL: requests per second received by a service."""
-    return f"sum(rate(istio_requests_total{{{_selector(namespace, service)}}}[{WINDOW}]))"
+    return f"sum(rate(istio_requests_total{{{_selector(namespace, service, by)}}}[{WINDOW}]))"
+
+
+WAYPOINT_STATS = {
+    "selector": {"matchLabels": {"gateway.istio.io/managed": "istio.io-mesh-controller"}},
+    "podMetricsEndpoints": [
+        {"port": "http-envoy-prom", "path": "/stats/prometheus", "interval": "30s"}
+    ],
+}
+"""A namespace's waypoint pods, as istiod's waypoint template labels them and names their
+Envoy's stats port (manifests/charts/istio-control/istio-discovery/files/waypoint.yaml)."""
+ZTUNNEL_STATS = {
+    "selector": {"matchLabels": {"app": "ztunnel"}},
+    "podMetricsEndpoints": [
+        {"port": "ztunnel-stats", "path": "/stats/prometheus", "interval": "30s"}
+    ],
+}
+"""ztunnel's pods (its DaemonSet in istio-system, the `ztunnel` chart's template): the L4
+metrics of every ambient workload on the node."""
 
 
 class Monitoring(Construct):
@@ -72,7 +103,13 @@ class Monitoring(Construct):
             ],
         }
         for app in env.namespaces:  # a PodMonitor selects pods of its own namespace only
-            emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=app.name)
+            if not env.ambient(app):
+                emit(self, kinds.POD_MONITOR, "envoy-stats", {"spec": envoy}, namespace=app.name)
+            elif ambient.has_waypoint(env, app):
+                spec = {"spec": WAYPOINT_STATS}
+                emit(self, kinds.POD_MONITOR, "waypoint-stats", spec, namespace=app.name)
+        if env.ambient_namespaces:
+            emit(self, kinds.POD_MONITOR, "ztunnel", {"spec": ZTUNNEL_STATS}, namespace=root)
         istiod = {
             "selector": {"matchLabels": {"istio": "pilot"}},
             "endpoints": [{"port": "http-monitoring", "interval": "30s"}],
@@ -192,6 +229,7 @@ def _slo_rules(
     """The error-ratio and latency alerts of a service (or the namespace), from its traced
     `alerts`, whose thresholds the expressions embed (transformed, not verbatim)."""
     alerts: Alerts = traced.plain
+    by = reporter(env, namespace)
     who = f"service {service}" if service else f"namespace {namespace}"
     # `namespace` tells the alerts of two namespaces apart (each has its `Mesh*` pair, and
     # service names repeat across namespaces) and lets Alertmanager route a team's to it.
@@ -202,7 +240,7 @@ def _slo_rules(
         {
             "alert": f"{prefix}HighErrorRatio",
             "expr": traced.error_ratio.transformed(
-                f"{error_ratio(namespace, service)} > {alerts.error_ratio:g}"
+                f"{error_ratio(namespace, service, by)} > {alerts.error_ratio:g}"
             ),
             "for": WINDOW,
             "labels": labels,
@@ -214,7 +252,7 @@ def _slo_rules(
         {
             "alert": f"{prefix}HighLatencyP99",
             "expr": traced.p99_latency_ms.transformed(
-                f"{p99_latency(namespace, service)} > {alerts.p99_latency_ms}"
+                f"{p99_latency(namespace, service, by)} > {alerts.p99_latency_ms}"
             ),
             "for": WINDOW,
             "labels": labels,
@@ -254,11 +292,12 @@ def _dashboard(env: Environment, services: list[Service], page: int, pages: int)
 
 def _service_panels(env: Environment, svc: Service, row: int) -> list[dict[str, Any]]:
     ns = env.namespace_of(svc)
+    by = reporter(env, ns)
     shown = svc.name if ns == env.spec.namespace else f"{ns}/{svc.name}"
     queries = [
-        ("requests/s", request_rate(ns, svc.name), "reqps"),
-        ("5xx ratio", error_ratio(ns, svc.name), "percentunit"),
-        ("p99 latency", p99_latency(ns, svc.name), "ms"),
+        ("requests/s", request_rate(ns, svc.name, by), "reqps"),
+        ("5xx ratio", error_ratio(ns, svc.name, by), "percentunit"),
+        ("p99 latency", p99_latency(ns, svc.name, by), "ms"),
     ]
     return [
         {

@@ -6,6 +6,7 @@ from constructs import Construct
 
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
+from charts_py.constructs import ambient
 from charts_py.constructs.access import add_access
 from charts_py.constructs.traffic import add_traffic
 from charts_py.constructs.workload import add_workload
@@ -27,4 +28,6 @@ class MeshService(Construct):
         )
         add_workload(self, env, service)
         add_traffic(self, env, service)
+        if ambient.behind_waypoint(env, service):
+            ambient.add_routes(self, env, service)
         add_access(self, env, service)

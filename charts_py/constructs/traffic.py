@@ -21,6 +21,8 @@ def add_traffic(scope: Construct, env: Environment, service: Service) -> None:
     host = naming.fqdn(service.name, ns)
     if service.destination_rule is None:
         _destination_rule(scope, env, service, host)
+    if ns in env.ambient_namespaces:
+        return  # routed by its waypoint, if it needs one (constructs/ambient.py)
     routes: dict[str, Any] = {"hosts": [host]}
     if service.routed:
         svc = env.traced(service)

@@ -11,6 +11,7 @@ from charts_py.config.environment import Environment
 from charts_py.config.model import Autoscaling, Service, Version, Workload
 from charts_py.config.settings import Settings
 from charts_py.config.view import View
+from charts_py.constructs import ambient
 from charts_py.constructs.metrics_adapter import QUEUE_BACKLOG_METRIC, REQUEST_RATE_METRIC
 from charts_py.constructs.objects import emit
 
@@ -24,7 +25,7 @@ def add_workload(scope: Construct, env: Environment, service: Service) -> None:
         return
     account = {"automountServiceAccountToken": False}
     emit(scope, kinds.SERVICE_ACCOUNT, service.name, account, namespace=ns)
-    emit(scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns)
+    _service(scope, env, service)
     for version in service.versions:
         name = naming.workload(service.name, version.name)
         labels = {"app": service.name, "version": version.name, **(version.labels or {})}
@@ -46,13 +47,20 @@ def _around(
     """Pods someone else deploys: their Service when meshops owns it, an HPA when asked."""
     ns = env.namespace_of(service)
     if pods.service == "meshops":
-        emit(
-            scope, kinds.SERVICE, service.name, {"spec": _service_spec(env, service)}, namespace=ns
-        )
+        _service(scope, env, service)
     if settings.autoscaling and pods.deployment:
         name = pods.deployment
         hpa = _hpa_spec(env, service, name, settings.autoscaling)
         emit(scope, kinds.HPA, name, {"spec": hpa}, namespace=ns)
+
+
+def _service(scope: Construct, env: Environment, service: Service) -> None:
+    """The service's stable Service (in ambient, labelled with its waypoint when it needs one)."""
+    spec = {"spec": _service_spec(env, service)}
+    labels = ambient.service_labels(env, service)
+    emit(
+        scope, kinds.SERVICE, service.name, spec, namespace=env.namespace_of(service), labels=labels
+    )
 
 
 def port_name(service: Service) -> str:
@@ -108,16 +116,16 @@ def _deployment_spec(
     labels: dict[str, str],
 ) -> dict[str, Any]:
     policy = env.traced(env.policy)
-    proxy = policy.proxy
+    metadata: dict[str, Any] = {"labels": labels}
+    if env.namespace_of(service) not in env.ambient_namespaces:  # no sidecar to size
+        proxy = policy.proxy
+        metadata["annotations"] = {
+            "sidecar.istio.io/proxyCPU": proxy.cpu.traced(),
+            "sidecar.istio.io/proxyMemory": proxy.memory.traced(),
+            "sidecar.istio.io/proxyMemoryLimit": proxy.memory.traced(),
+        }
     pod: dict[str, Any] = {
-        "metadata": {
-            "labels": labels,
-            "annotations": {
-                "sidecar.istio.io/proxyCPU": proxy.cpu.traced(),
-                "sidecar.istio.io/proxyMemory": proxy.memory.traced(),
-                "sidecar.istio.io/proxyMemoryLimit": proxy.memory.traced(),
-            },
-        },
+        "metadata": metadata,
         "spec": {
             "serviceAccountName": service.name,
             "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},

@@ -67,6 +67,19 @@ def _installed(env: Environment) -> list[str]:
         for g in i.gateways
     ]
     secrets = [[i.cluster, f"`{s.name}`", s.made_by] for i in clusters for s in i.secrets]
+    crds = (
+        [
+            f"Also out of band, in every cluster: Gateway API's CRDs, "
+            f"{installation.GATEWAY_API_CHANNEL} channel {installation.GATEWAY_API_CRDS} or "
+            "later (`kubectl apply --server-side -f https://github.com/kubernetes-sigs/"
+            f"gateway-api/releases/download/{installation.GATEWAY_API_CRDS}/"
+            f"{installation.GATEWAY_API_CHANNEL}-install.yaml`), before the first sync: "
+            "the ingress is a Gateway API Gateway (docs/control-plane.md).",
+            "",
+        ]
+        if installation.uses_gateway_api(env)
+        else []
+    )
     return [
         *table(["cluster", "gateway", "pod labels", "Service ports", "ServiceAccount"], gateways),
         "",
@@ -74,6 +87,7 @@ def _installed(env: Environment) -> list[str]:
         "",
         *table(["cluster", "Secret", "made by"], secrets),
         "",
+        *crds,
     ]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import dataclasses
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, Protocol, TypeVar
 
 from charts_py import contract
@@ -59,9 +59,29 @@ def judge_all(
             for i, result in zip(again, confirmed, strict=True):
                 results[i] = result
     for key, obj in sorted(live.objects.items()):
-        if key not in wanted and contract.is_ours(obj, env, cluster_name):
+        if key in wanted or not contract.is_ours(obj, env, cluster_name):
+            continue
+        if not generated_from(obj, wanted):
             results.append(_absent_or_extra(ObjectRef.of(obj), Status.EXTRA, policy))
     return results
+
+
+def generated_from(obj: dict[str, Any], wanted: Mapping[Key, Any]) -> bool:
+    """Whether a controller made `obj` from an object of git's, which owns it: istiod deploys
+    each waypoint (an ambient namespace's Gateway of class `istio-waypoint`) as a Deployment,
+    Service and ServiceAccount owned by that Gateway, copying the Gateway's labels onto them
+    (ours included: pilot/pkg/config/kube/gatewaycommon/deploymentcontroller.go,
+    `extractInfrastructureLabels`). Not extra: no sync prunes them, and deleting the Gateway
+    removes them (Kubernetes' garbage collector follows the ownerReferences)."""
+    meta = obj.get("metadata") or {}
+    namespace = meta.get("namespace", "")
+    for owner in meta.get("ownerReferences") or []:
+        ref = ObjectRef(
+            owner.get("apiVersion", ""), owner.get("kind", ""), namespace, owner.get("name", "")
+        )
+        if ref.key in wanted:
+            return True
+    return False
 
 
 class Early:

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from charts_py.review import delta, destination, perimeter, routing, scaling, security
+from charts_py.review import delta, destination, gamma, perimeter, routing, scaling, security
 from charts_py.review.context import Context
 from charts_py.review.model import Change, Risk
 
@@ -32,6 +32,14 @@ _BY_KIND: dict[str, Classifier] = {
     "HorizontalPodAutoscaler": lambda b, a, _: scaling.autoscaler(b, a),
     "PodDisruptionBudget": lambda b, a, _: scaling.disruption_budget(b, a),
 }
+
+_GATEWAY_API: dict[str, Classifier] = {
+    "HTTPRoute": gamma.changes,
+    "GRPCRoute": gamma.changes,
+}
+"""Gateway API kinds (gateway.networking.k8s.io): its `Gateway` is not Istio's, so a change to
+one (a waypoint's listener) is `other`, never read as Istio servers."""
+GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 SERVES_TRAFFIC = frozenset(
     {
@@ -62,8 +70,13 @@ _MAX_SHOWN = 200
 
 def judge(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
     """The changes from `before` to `after` (None: the object is added or removed)."""
-    kind = str((after or before or {}).get("kind", ""))
-    found = list(_BY_KIND.get(kind, _nothing)(before, after, ctx)) + revision(before, after)
+    obj = after or before or {}
+    kind = str(obj.get("kind", ""))
+    table = (
+        _GATEWAY_API if str(obj.get("apiVersion", "")).startswith(GATEWAY_API_GROUP) else _BY_KIND
+    )
+    found = list(table.get(kind, _nothing)(before, after, ctx))
+    found += gamma.dataplane(before, after) or revision(before, after)
     if before is None or after is None:
         return found or [whole(before, after)]
     changed = delta.paths(before, after)

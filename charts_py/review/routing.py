@@ -30,7 +30,7 @@ def changes(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]
     old, new = _routes(before), _routes(after)
     for key in sorted(old.keys() & new.keys(), key=lambda k: new[k][0]):
         (i, one), (j, other) = old[key], new[key]
-        out += _route(one, other, f"/spec/http/{j}", f"/spec/http/{i}")
+        out += route_changes(one, other, f"/spec/http/{j}", f"/spec/http/{i}")
         if _bound(after) or _bound(before):
             out += _exposure_route(before, after, one, other, f"/spec/http/{j}", ctx)
     for key in sorted(old.keys() ^ new.keys()):
@@ -43,7 +43,7 @@ def changes(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]
             )
         else:
             out.append(
-                _route_whole(route if key in old else None, route if key in new else None, at)
+                route_whole(route if key in old else None, route if key in new else None, at)
             )
     if _bound(after) or _bound(before):
         out += _exposure_hosts(before, after, ctx)
@@ -61,7 +61,7 @@ def _routes(vs: Obj) -> dict[str, tuple[int, Obj]]:
     }
 
 
-def _route(before: Obj, after: Obj, at: str, was: str) -> Iterator[Change]:
+def route_changes(before: Obj, after: Obj, at: str, was: str) -> Iterator[Change]:
     """The shift, timeout, retries and fault of one route present at both sides."""
     if _weights(before) != _weights(after):
         yield _shift(_weights(before), _weights(after), (f"{at}/route", f"{was}/route"))
@@ -73,7 +73,7 @@ def _route(before: Obj, after: Obj, at: str, was: str) -> Iterator[Change]:
         yield _fault(before, after, (f"{at}/fault",))
 
 
-def _route_whole(before: Obj | None, after: Obj | None, at: str) -> Change:
+def route_whole(before: Obj | None, after: Obj | None, at: str) -> Change:
     """A mesh route added or removed: the traffic it carried goes elsewhere, or comes to it;
     a route that exists to inject faults is a fault added or removed."""
     route = after or before or {}

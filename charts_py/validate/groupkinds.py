@@ -50,9 +50,13 @@ PEER_AUTHENTICATION = GroupKind(ISTIO_SECURITY, "PeerAuthentication")
 AUTHORIZATION_POLICY = GroupKind(ISTIO_SECURITY, "AuthorizationPolicy")
 REQUEST_AUTHENTICATION = GroupKind(ISTIO_SECURITY, "RequestAuthentication")
 TELEMETRY = GroupKind("telemetry.istio.io", "Telemetry")
+WASM_PLUGIN = GroupKind("extensions.istio.io", "WasmPlugin")
 
 K8S_GATEWAY = GroupKind(GATEWAY_API, "Gateway")
 """Gateway API's Gateway: Istio deploys and programs it (gatewayClassName istio)."""
+HTTP_ROUTE = GroupKind(GATEWAY_API, "HTTPRoute")
+GRPC_ROUTE = GroupKind(GATEWAY_API, "GRPCRoute")
+TLS_ROUTE = GroupKind(GATEWAY_API, "TLSRoute")
 
 PROMETHEUS_RULE = GroupKind("monitoring.coreos.com", "PrometheusRule")
 APPLICATION = GroupKind("argoproj.io", "Application")

@@ -21,6 +21,7 @@ import yaml
 
 from charts_py import cli, contract, kubeapi
 from charts_py.cluster import binaries, sandbox
+from charts_py.drift import defaults
 from tests.e2e.conftest import REPO, applications, git, wait_for
 
 MESH_CONFIG = (
@@ -35,6 +36,9 @@ MESH_CONFIG = (
     "Gateway",
 )
 CANARY = "prod/prod-east/services/VirtualService.networking.istio.io.shop.reviews.yaml"
+GATEWAY_API_INGRESS = [("staging", "staging-1"), ("ambient", "ambient-1")]
+"""Environments whose ingress is Gateway API (`ingress.api: gateway-api`): in the sidecar
+data plane, and in ambient (with waypoints and GAMMA routes beside it)."""
 
 
 def sources(app: dict[str, Any]) -> list[str]:
@@ -150,6 +154,77 @@ def test_mesh_config_syncs_while_no_workload_is_healthy(
     for obj in mesh:
         res = east.resource(obj["apiVersion"], obj["kind"])
         east.request("GET", res.path(obj["metadata"].get("namespace"), obj["metadata"]["name"]))
+
+
+@pytest.mark.parametrize(("env", "cluster"), GATEWAY_API_INGRESS)
+def test_a_gateway_api_ingress_syncs_though_no_istiod_programs_it(
+    argo: kubeapi.Cluster, gitops: sandbox.Sandbox, served: Path, env: str, cluster: str
+) -> None:
+    """`ingress.api: gateway-api`: the Gateway and HTTPRoutes are applied on the spoke (whose
+    Gateway API CRDs `meshops cluster up` installed), and, with no istiod to set their status,
+    Argo CD keeps them Progressing without holding up the sync (they sync in the last wave)."""
+    app = applications(argo)[f"meshops-{env}-{cluster}"]
+    assert synced(app), sync_errors(app)
+    health = {
+        (r["kind"], r["name"]): r.get("health", {}).get("status")
+        for r in app["status"]["resources"]
+        if r.get("group") == "gateway.networking.k8s.io"
+    }
+    assert ("Gateway", "ingress") in health, health
+    assert {h for (kind, _), h in health.items() if kind == "Gateway"} == {"Progressing"}
+    target = spoke(gitops, cluster)
+    objects = [
+        o
+        for o in dist_objects(served, f"{env}/{cluster}", ("Gateway", "HTTPRoute"))
+        if o["apiVersion"].startswith("gateway.networking.k8s.io/")
+    ]
+    assert {o["kind"] for o in objects} == {"Gateway", "HTTPRoute"}
+    for obj in objects:
+        res = target.resource(obj["apiVersion"], obj["kind"])
+        live = target.request(
+            "GET", res.path(obj["metadata"]["namespace"], obj["metadata"]["name"])
+        )
+        if obj["metadata"]["name"].startswith("ingress"):  # the ingress's, as git says
+            assert live["spec"] == defaults.fill(obj)["spec"], obj["metadata"]["name"]
+
+
+def test_an_ambient_environment_syncs_though_no_istiod_programs_its_waypoints(
+    argo: kubeapi.Cluster, gitops: sandbox.Sandbox, served: Path
+) -> None:
+    """The sample `ambient` (namespaces shop and search ambient, legacy on sidecars): its
+    waypoints, HTTPRoutes and GRPCRoute land on the spoke as git has them, Progressing (no
+    istiod writes their status) without holding up the sync, in the platform's Application
+    and in team search's."""
+    apps = applications(argo)
+    for name in ("meshops-ambient-ambient-1", "meshops-search-ambient-ambient-1"):
+        assert synced(apps[name]), sync_errors(apps[name])
+    target = spoke(gitops, "ambient-1")
+    objects = [
+        o
+        for o in dist_objects(served, "ambient/ambient-1", ("Gateway", "HTTPRoute", "GRPCRoute"))
+        if o["apiVersion"].startswith("gateway.networking.k8s.io/")
+    ]
+    assert {o["kind"] for o in objects} == {"Gateway", "HTTPRoute", "GRPCRoute"}
+    # and the ingress's Gateway API Gateway in istio-system (ingress.api: gateway-api)
+    assert {o["metadata"]["namespace"] for o in objects} == {"shop", "search", "istio-system"}
+    for obj in objects:
+        res = target.resource(obj["apiVersion"], obj["kind"])
+        live = target.request(
+            "GET", res.path(obj["metadata"]["namespace"], obj["metadata"]["name"])
+        )
+        assert live["spec"] == defaults.fill(obj)["spec"], obj["metadata"]["name"]
+    namespace = target.request("GET", "/api/v1/namespaces/shop")
+    assert namespace["metadata"]["labels"]["istio.io/dataplane-mode"] == "ambient"
+    health = {
+        (r["kind"], r["name"]): r.get("health", {}).get("status")
+        for r in apps["meshops-ambient-ambient-1"]["status"]["resources"]
+        if r.get("group") == "gateway.networking.k8s.io" and r["kind"] == "Gateway"
+    }
+    # the shop's waypoint, and the ingress's Gateway (ingress.api: gateway-api)
+    assert health == {
+        ("Gateway", "waypoint"): "Progressing",
+        ("Gateway", "ingress"): "Progressing",
+    }, health
 
 
 def test_a_weight_change_syncs_while_workloads_are_unhealthy(

@@ -21,7 +21,7 @@ DIST = REPO / "dist"
 def test_every_generated_object_is_accepted_by_the_api_server(kube: kubeapi.Cluster) -> None:
     """The API server is the schema validator of record for dist/: dry-run every object."""
     folders = sorted(p for p in DIST.glob("*/*") if p.is_dir())
-    assert len(folders) == 6  # dev, staging, prod x2, _bootstrap/argocd, _bootstrap/control-plane
+    assert len(folders) == 7  # ambient, dev, staging, prod x2, _bootstrap/{argocd,control-plane}
     namespaces = {p.obj["metadata"].get("namespace") for f in folders for p in distdir.read(f)}
     for ns in sorted(n for n in namespaces if n):  # dry-runs need their namespace to exist
         kube.apply(

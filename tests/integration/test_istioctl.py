@@ -171,3 +171,53 @@ def test_a_live_api_server_lets_istioctl_see_ist0140_and_our_dist_is_clear_of_it
     flagged = {(code, origin) for code, origin in said if origin in mine}
     assert {code for code, _ in flagged} & {"IST0140", "IST0133"} == set(), flagged
     assert ("IST0173", f"DestinationRule {namespace}/frontend") in said  # no controllers, no pods
+
+
+def test_a_live_api_server_lets_istioctl_see_the_ambient_and_gateway_api_codes(
+    binary: str,
+    control_plane: controlplane.LocalCluster,
+    kube: kubeapi.Cluster,
+    namespace: str,
+    tmp_path: Path,
+) -> None:
+    """The catalog's live-only codes of `sidecar-ambient` (IST0167) and `gateway-policy-target`
+    (IST0166), from istioctl itself once the API server holds what those analyzers read: the
+    namespace's ambient label, and a Gateway API gateway's pod. The passing case's targetRefs
+    draw no IST0166."""
+    kube.apply(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {"name": namespace, "labels": {"istio.io/dataplane-mode": "ambient"}},
+        },
+        field_manager="meshops-tests",
+    )
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "ingress-istio-0",
+            "namespace": namespace,
+            "labels": {"gateway.networking.k8s.io/gateway-name": "ingress"},
+        },
+        "spec": {"containers": [{"name": "istio-proxy", "image": "istio/proxyv2:1.31.4"}]},
+    }
+    # No controllers here: the ServiceAccount admission wants the pod's account to exist.
+    account = {"apiVersion": "v1", "kind": "ServiceAccount"}
+    kube.apply(
+        {**account, "metadata": {"name": "default", "namespace": namespace}},
+        field_manager="meshops-tests",
+    )
+    kube.apply(pod, field_manager="meshops-tests")
+    cases = CASES / "sidecar-ambient", CASES / "gateway-policy-target"
+    sidecar = _into(namespace, cases[0] / "ambient-namespace-fail.yaml", tmp_path / "s.yaml")
+    said = _live_codes(binary, control_plane.kubeconfig, [sidecar])
+    assert ("IST0167", f"Sidecar {namespace}/default") in said, said
+    for name, expected in (("selector-on-k8s-gateway-fail", True), ("target-refs-pass", False)):
+        policy = tmp_path / f"{name}.yaml"
+        policy.write_text(
+            (cases[1] / f"{name}.yaml").read_text().replace("istio-system", namespace)
+        )
+        said = _live_codes(binary, control_plane.kubeconfig, [policy])
+        found = ("IST0166", f"RequestAuthentication {namespace}/ingress-jwt") in said
+        assert found == expected, (name, said)

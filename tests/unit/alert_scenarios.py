@@ -180,12 +180,16 @@ def istio(
 
 def _labels(env: Environment, svc: Service) -> str:
     ns = env.namespace_of(svc)
+    # In an ambient namespace the waypoint in front of the pods reports the request (istiod
+    # configures its stats as the server-side gateway reporter), not a sidecar.
+    reporter, job = ("waypoint", "waypoint-stats") if ns in env.ambient_namespaces else (
+        "destination", "envoy-stats")  # fmt: skip
     return (
-        f'reporter="destination",source_workload="istio-ingressgateway",'
+        f'reporter="{reporter}",source_workload="istio-ingressgateway",'
         f'destination_workload="{workload(svc)}",destination_workload_namespace="{ns}",'
         f'destination_service="{svc.name}.{ns}.svc.cluster.local",'
         f'destination_service_name="{svc.name}",destination_service_namespace="{ns}",'
-        f'request_protocol="{svc.protocol}",job="envoy-stats"'
+        f'request_protocol="{svc.protocol}",job="{job}"'
     )
 
 

@@ -52,6 +52,11 @@ COVERED: dict[tuple[str, str], tuple[str, ...]] = {
     ("VirtualServiceDestinationPortSelectorRequired", "VirtualService"): ("destination-port",),
     ("UnknownAnnotation", "Service"): ("istio-annotation",),
     ("IngressRouteRulesNotAffected", "VirtualService"): ("gateway-route-subsets",),
+    ("IneffectivePolicy", "Sidecar"): ("sidecar-ambient",),
+    **{
+        ("IneffectiveSelector", kind): ("gateway-policy-target",)
+        for kind in ("AuthorizationPolicy", "RequestAuthentication", "Telemetry", "WasmPlugin")
+    },
 }
 """The (message class, object kind) pairs a meshops rule checks, and the rules reporting
 them: every class a rule's `istio` column (rules/catalog.py) names, on the kinds that rule

@@ -117,6 +117,8 @@ def slo_cases(env: Environment, groups: list[Any]) -> list[Any]:
         home = [s for s in services if env.home(s) is ns]
         limit = env.namespace_default(ns, "alerts").plain
         limits, prefix = env.settings(svc).alerts, _camel(svc.name)
+        if limits is None:
+            continue  # `alerts: false`: no rule of its own (its series still count mesh-wide)
         errors = dict(quiet)
         errors[f"{prefix}HighErrorRatio"] = [sc.alert(rules[f"{prefix}HighErrorRatio"], 1.0, {})]
         if 1 / len(home) > limit.error_ratio:
@@ -156,7 +158,8 @@ def outage_cases(env: Environment, groups: list[Any], quiet: dict[str, Any]) -> 
     errors: dict[str, list[Any]] = {}
     for r in (r for r in every if r["alert"].endswith("ErrorRatio")):
         errors.setdefault(r["alert"], []).append(sc.alert(r, 1.0, {}))
-    thresholds = [env.settings(svc).alerts.p99_latency_ms for svc in services]
+    # Services with alerts switched off have no threshold of their own.
+    thresholds = [limits.p99_latency_ms for svc in services if (limits := env.settings(svc).alerts)]
     thresholds += [
         env.namespace_default(ns, "alerts").plain.p99_latency_ms for ns in env.namespaces
     ]

@@ -17,6 +17,7 @@ from charts_py.config import model
 from charts_py.constructs import drift_job
 from charts_py.cost import formats as cost_formats
 from charts_py.drift import run
+from charts_py.plan import report as plan_report
 from charts_py.propose import proposal
 from charts_py.recovery import backup, restore
 from charts_py.review import formats as review_formats
@@ -68,7 +69,8 @@ def test_the_cronjobs_cover_delivery_and_proposals() -> None:
     """The sample environments exercise every optional flag the job passes."""
     words = {w for path in CRONJOBS for w in nightly_argv(yaml.safe_load(path.read_text()))}
     assert {"--pushgateway", "--notify-from-env", "--notify-format", "--propose-branch"} <= words
-    assert len(CRONJOBS) == 4
+    clusters = {p for p in REPO.glob("dist/*/*") if p.is_dir() and p.parent.name != "_bootstrap"}
+    assert len(CRONJOBS) == len(clusters) == 5  # one job per cluster of the samples
 
 
 def test_a_renamed_flag_breaks_the_parse_not_the_night(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -108,6 +110,7 @@ def test_format_choices_are_the_named_formats() -> None:
         ("propose", "--format"): format_names.PROPOSE,
         ("review", "--format"): format_names.REVIEW,
         ("report", "--format"): format_names.FLEET,
+        ("plan-ambient", "--format"): format_names.PLAN_AMBIENT,
     }
     for (command, flag), names in choices.items():
         action = option(parsers[command], flag)
@@ -119,6 +122,7 @@ def test_format_choices_are_the_named_formats() -> None:
     for name in format_names.VALIDATE:
         assert report.render(Report(), name)
     assert tuple(review_formats.RENDERERS) == format_names.REVIEW
+    assert tuple(plan_report.RENDERERS) == format_names.PLAN_AMBIENT
 
 
 @pytest.mark.parametrize(

@@ -28,7 +28,8 @@ def test_bad_input_gets_its_one_line_and_exit_2() -> None:
     done = run("synth", "--env", "nope")
     assert done.returncode == 2
     assert done.stderr.strip().splitlines() == [
-        "meshops: error: environments/nope.yaml: no such environment (known: dev, prod, staging)"
+        "meshops: error: environments/nope.yaml: no such environment "
+        "(known: ambient, dev, prod, staging)"
     ]
 
 

@@ -21,7 +21,7 @@ OVERVIEW = REPO / "docs" / "synth.md"
 """The page whose Commands block lists every command."""
 
 _FENCE = re.compile(r"^```[a-z]*\n(.*?)^```$", re.MULTILINE | re.DOTALL)
-_SYNOPSIS = re.compile(r"^meshops ([a-z]+)\b(.*)$")
+_SYNOPSIS = re.compile(r"^meshops ([a-z][a-z-]*[a-z])(?![a-z-])(.*)$")
 _OPTION = re.compile(r"(--[a-z][a-z-]*)(?:[ =]([A-Za-z][A-Za-z|-]*))?")
 
 

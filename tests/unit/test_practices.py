@@ -279,6 +279,7 @@ def test_argocd_bootstrap(rendered: list[Manifest]) -> None:
         "staging-1",
         "prod-east",
         "prod-west",
+        "ambient-1",
     }
     assert project["clusterResourceWhitelist"] == [
         {"group": "", "kind": "Namespace"},

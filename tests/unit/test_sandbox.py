@@ -34,7 +34,13 @@ def test_only_this_repositorys_url_is_replaced(tmp_path: Path) -> None:
 
 
 def test_clusters_are_the_generators_folders() -> None:
-    assert sandbox.clusters_in(REPO / "dist") == ["dev-1", "prod-east", "prod-west", "staging-1"]
+    assert sandbox.clusters_in(REPO / "dist") == [
+        "ambient-1",
+        "dev-1",
+        "prod-east",
+        "prod-west",
+        "staging-1",
+    ]
 
 
 def test_a_revision_replaces_only_this_repositorys_revisions(tmp_path: Path) -> None:

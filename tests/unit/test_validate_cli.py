@@ -42,6 +42,7 @@ def test_committed_dist_has_no_errors_or_warnings(capsys: pytest.CaptureFixture[
         ("fault-injection", "reviews"),
         ("fault-injection", "payment"),
         ("fault-injection", "cart"),  # dev's cart-errors experiment
+        ("fault-injection", "checkout"),  # ambient's legacy namespace, still on sidecars
     }
 
 

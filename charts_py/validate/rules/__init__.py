@@ -1,6 +1,7 @@
 """Mesh rules, one module per concern; importing this package registers every check."""
 
 from charts_py.validate.rules import (  # noqa: F401  (imported to register their checks)
+    ambient,
     argocd,
     control_plane,
     drift,

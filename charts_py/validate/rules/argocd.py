@@ -38,6 +38,10 @@ HEALTH_CHECKED = frozenset(
         gk.PDB,
         gk.CRON_JOB,
         gk.APPLICATION_SET,
+        gk.K8S_GATEWAY,
+        gk.HTTP_ROUTE,
+        gk.GRPC_ROUTE,
+        gk.TLS_ROUTE,
     }
 )
 """Kinds whose health Argo CD assesses by default (a Service only when a LoadBalancer)."""

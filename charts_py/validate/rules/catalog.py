@@ -375,6 +375,58 @@ RULES: tuple[Rule, ...] = (
         live=True,
     ),
     _rule(
+        "waypoint-exists",
+        "E E E",
+        "a namespace or Service labelled `istio.io/use-waypoint` names a waypoint (a Gateway "
+        "of class istio-waypoint) that exists",
+        "add the waypoint Gateway, or remove the label",
+    ),
+    _rule(
+        "http-policy-waypoint",
+        "E E E",
+        "in an ambient namespace, an AuthorizationPolicy with HTTP attributes targets a "
+        "waypoint (`targetRefs`), not pods by `selector` (ztunnel enforces L4 only)",
+        "attach the policy to the waypoint with targetRefs instead of selector",
+    ),
+    _rule(
+        "route-api-unique",
+        "E E E",
+        "no host is routed both by a mesh VirtualService and by an HTTPRoute or GRPCRoute "
+        "with a Service parent",
+        "route the host with one API: HTTPRoute under a waypoint, VirtualService for sidecars",
+    ),
+    _rule(
+        "envoy-filter-waypoint",
+        "E E E",
+        "no EnvoyFilter selects a waypoint (Istio does not apply EnvoyFilter to waypoints)",
+        "use a WasmPlugin or Istio policy with targetRefs to the waypoint",
+    ),
+    _rule(
+        "waypoint-fault-retries",
+        "W E E",
+        "a host served by a waypoint asks for no fault injection or retry setting that "
+        "HTTPRoute cannot express (retryOn conditions beyond status codes, "
+        "retryRemoteLocalities)",
+        "retry on status codes; keep the namespace on sidecars while it needs the rest",
+    ),
+    _rule(
+        "sidecar-ambient",
+        "W W W",
+        "no Sidecar in an ambient namespace or selecting ambient pods (no sidecar reads it)",
+        "remove it; scope traffic with ztunnel and waypoint policy",
+        istio="IST0167",
+        live=True,
+    ),
+    _rule(
+        "gateway-policy-target",
+        "E E E",
+        "a policy for a Kubernetes Gateway's pods attaches by `targetRefs`, not `selector` "
+        "(Istio ignores the selector there)",
+        "use targetRefs (group gateway.networking.k8s.io, kind Gateway)",
+        istio="IST0166",
+        live=True,
+    ),
+    _rule(
         "service-port-protocol",
         "W W W",
         "Service ports are named by protocol (http-, grpc-, tcp-, ...) or set appProtocol",
