@@ -242,3 +242,22 @@ def test_a_duplicate_name_is_an_error() -> None:
         environment.load_text(yaml.safe_dump(data, sort_keys=False), "dev", FILE)
     assert caught.value.field == "httpRoutes[1].name", str(caught.value)
     assert "duplicate httpRoutes 'reviews-canary'" in caught.value.reason
+
+
+def test_only_the_kinds_a_list_uses_are_admitted_and_read() -> None:
+    data = sample("dev")
+    data["tcpRoutes"] = [copy.deepcopy(LISTS["tcpRoutes"][1])]
+    env = environment.load_text(yaml.safe_dump(data, sort_keys=False), "dev", FILE)
+    manifests = synth.rendered([env], [env]).manifests
+    project = next(m.obj for m in manifests if m.obj["kind"] == "AppProject")
+    admitted = {
+        k["kind"] for k in project["spec"]["namespaceResourceWhitelist"] if k["group"] == GROUP
+    }
+    assert admitted == {"TCPRoute"}
+    role = next(
+        m.obj
+        for m in manifests
+        if m.obj["kind"] == "Role" and m.obj["metadata"]["namespace"] == "shop"
+    )
+    read = {r for rule in role["rules"] if GROUP in rule["apiGroups"] for r in rule["resources"]}
+    assert read == {"tcproutes"}
