@@ -3,7 +3,8 @@ AuthorizationPolicies and VirtualServices (read once, only when a change needs t
 
 Callers of a service are the principals its ALLOW policies admit (the `calls` of the
 environment, as rendered), without the mesh root namespace's gateways: what reaches a service
-from outside shows as the ingress hosts of the gateway-bound VirtualServices routing to it.
+from outside shows as the ingress hosts of the gateway-bound VirtualServices routing to it, or
+of the Gateway API routes attached to a Gateway (not to a Service: GAMMA) with it as backend.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from charts_py.review.sides import EnvSide
 Obj = dict[str, Any]
 _AP = ("AuthorizationPolicy",)
 _AP_VS = ("AuthorizationPolicy", "VirtualService")
+_GATEWAY_ROUTES = ("HTTPRoute", "GRPCRoute")
 
 
 @dataclass
@@ -75,6 +77,15 @@ class Index:
             own = (vs.get("metadata") or {}).get("namespace", "")
             if any(_routes_to(r, service, namespace, own) for r in spec.get("http") or []):
                 out |= {str(h) for h in spec.get("hosts") or []}
+        for route in self.side.beside(_GATEWAY_ROUTES, self.cluster):
+            spec = route.get("spec") or {}
+            if not any(
+                (p or {}).get("kind", "Gateway") == "Gateway" for p in spec.get("parentRefs") or []
+            ):
+                continue  # GAMMA: a mesh route, attached to a Service
+            own = (route.get("metadata") or {}).get("namespace", "")
+            if any(_backs(r, service, namespace, own) for r in spec.get("rules") or []):
+                out |= {str(h) for h in spec.get("hostnames") or []}
         return tuple(sorted(out))
 
     @functools.cached_property
@@ -101,6 +112,17 @@ def _routes_to(route: Obj, service: str | None, namespace: str, own: str) -> boo
         name, _, rest = host.partition(".")
         ns = rest.split(".", 1)[0] if rest else own
         if service in (name, None) and ns == namespace:
+            return True
+    return False
+
+
+def _backs(rule: Obj, service: str | None, namespace: str, own: str) -> bool:
+    """Whether a Gateway API route rule sends traffic to `service` (None: any) in `namespace`."""
+    for ref in (rule or {}).get("backendRefs") or []:
+        ref = ref or {}
+        if ref.get("kind", "Service") != "Service" or ref.get("group", "") not in ("", "core"):
+            continue
+        if service in (ref.get("name"), None) and ref.get("namespace", own) == namespace:
             return True
     return False
 
