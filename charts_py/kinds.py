@@ -99,12 +99,24 @@ GATEWAY_API = "gateway.networking.k8s.io/v1"
 GATEWAY_API_GATEWAY = Kind(GATEWAY_API, "Gateway", namespaced=True, wave=0)
 HTTP_ROUTE = Kind(GATEWAY_API, "HTTPRoute", namespaced=True, wave=0)
 GRPC_ROUTE = Kind(GATEWAY_API, "GRPCRoute", namespaced=True, wave=0)
-GATEWAY_API_KINDS: tuple[Kind, ...] = (GATEWAY_API_GATEWAY, HTTP_ROUTE, GRPC_ROUTE)
-"""Gateway API kinds, which only some environments emit (ambient's waypoints and GAMMA
-routes, a Gateway API ingress): not in MESH_KINDS, because drift lists every one of those in
-every cluster, and a cluster without Gateway API's CRDs does not serve them. The AppProjects
-admit them, and the drift job may read them, in the environments that use them
-(`config/ambient.gateway_api_kinds`)."""
+TCP_ROUTE = Kind(GATEWAY_API, "TCPRoute", namespaced=True, wave=0)
+TLS_ROUTE = Kind(GATEWAY_API, "TLSRoute", namespaced=True, wave=0)
+REFERENCE_GRANT = Kind(GATEWAY_API, "ReferenceGrant", namespaced=True, wave=0)
+GATEWAY_API_KINDS: tuple[Kind, ...] = (
+    GATEWAY_API_GATEWAY,
+    HTTP_ROUTE,
+    GRPC_ROUTE,
+    TCP_ROUTE,
+    TLS_ROUTE,
+    REFERENCE_GRANT,
+)
+"""Gateway API kinds (v1, standard channel v1.6), which only some environments emit (the
+typed lists `httpRoutes`, ...; ambient's waypoints and GAMMA routes, a Gateway API ingress):
+not in MESH_KINDS, because drift lists every one of those in every cluster, and a cluster
+without Gateway API's CRDs does not serve them. The AppProjects admit them, and the drift job
+may read them, in the environments that use them (`config/ambient.gateway_api_kinds`)."""
+AMBIENT_GATEWAY_API_KINDS: tuple[Kind, ...] = (GATEWAY_API_GATEWAY, HTTP_ROUTE, GRPC_ROUTE)
+"""The Gateway API kinds ambient's waypoints and GAMMA routes, and a Gateway API ingress, emit."""
 
 EXTENSION_KINDS: tuple[Kind, ...] = (
     ENVOY_FILTER,

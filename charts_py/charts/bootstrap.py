@@ -83,8 +83,8 @@ class TeamReach:
     namespace (the team's first there) is its Application's destination."""
     extensions: tuple[kinds.Kind, ...] = ()
     """The kinds only some environments emit that the team's namespaces hold: its
-    `extensions:` (istio_checks.extension_kinds), ambient's and the Gateway API ingress's
-    Gateway API kinds."""
+    `extensions:` (istio_checks.extension_kinds), its Gateway API lists, ambient's and the
+    Gateway API ingress's Gateway API kinds."""
 
     @property
     def namespaces(self) -> list[str]:
@@ -105,7 +105,9 @@ def team_reach(envs: list[Environment]) -> dict[str, TeamReach]:
             services.setdefault(ns.team, []).extend(ns.services)
             wide.setdefault(ns.team, []).extend(ns.spec.extensions if ns.spec else ())
             if env.ambient(ns) or _routed_from_gateway_api_ingress(env, ns.services):
-                gateway_api.setdefault(ns.team, set()).update(kinds.GATEWAY_API_KINDS)
+                gateway_api.setdefault(ns.team, set()).update(kinds.AMBIENT_GATEWAY_API_KINDS)
+            listed = istio_checks.gateway_api_kinds([ns.spec] if ns.spec else [])
+            gateway_api.setdefault(ns.team, set()).update(listed)
             for c in env.spec.clusters:
                 pairs.setdefault(ns.team, set()).add((c.name, ns.name))
                 folders.setdefault(ns.team, {}).setdefault((env.name, c.name), ns.name)

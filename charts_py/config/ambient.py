@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from charts_py import kinds, provenance
-from charts_py.config import gamma, source
+from charts_py.config import gamma, istio_checks, source
 from charts_py.config.model import Service
 
 if TYPE_CHECKING:
@@ -208,8 +208,11 @@ def version_service(service: str, version: str) -> str:
 
 
 def gateway_api_kinds(env: Environment) -> tuple[kinds.Kind, ...]:
-    """The Gateway API kinds `env` may emit: all of them once a namespace is ambient or the
-    ingress is Gateway API's (`ingress.api: gateway-api`)."""
+    """The Gateway API kinds `env` may emit: those of its typed lists (`httpRoutes`, ...),
+    and Gateway, HTTPRoute and GRPCRoute once a namespace is ambient or the ingress is
+    Gateway API's (`ingress.api: gateway-api`)."""
     ingress = env.spec.ingress
     uses = env.ambient_namespaces or (ingress is not None and ingress.api == "gateway-api")
-    return kinds.GATEWAY_API_KINDS if uses else ()
+    listed = istio_checks.gateway_api_kinds(env.wide_blocks)
+    used = {*(kinds.AMBIENT_GATEWAY_API_KINDS if uses else ()), *listed}
+    return tuple(k for k in kinds.GATEWAY_API_KINDS if k in used)

@@ -26,6 +26,7 @@ from charts_py.config.model import (
     EnvironmentFile,
     Experiment,
     Mesh,
+    NamespaceWide,
     Policy,
     Service,
     TeamFile,
@@ -64,6 +65,11 @@ class Environment:
     def services(self) -> list[Service]:
         """Every service of the environment, namespace by namespace."""
         return [svc for ns in self.namespaces for svc in ns.services]
+
+    @property
+    def wide_blocks(self) -> list[NamespaceWide]:
+        """Every block of namespace-wide lists: the top level's, then each namespace's."""
+        return [self.spec, *(ns.spec for ns in self.namespaces if ns.spec is not None)]
 
     @property
     def extensions(self) -> list[Extension]:

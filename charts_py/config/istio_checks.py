@@ -81,12 +81,25 @@ def services_problems(
     yield from _entries_problems(block, at[:-1], services, at)
 
 
+GATEWAY_API_LISTS = (
+    (kinds.GATEWAY_API_GATEWAY, "gatewayApiGateways"),
+    (kinds.HTTP_ROUTE, "httpRoutes"),
+    (kinds.GRPC_ROUTE, "grpcRoutes"),
+    (kinds.TCP_ROUTE, "tcpRoutes"),
+    (kinds.TLS_ROUTE, "tlsRoutes"),
+    (kinds.REFERENCE_GRANT, "referenceGrants"),
+)
+"""Gateway API's typed namespace-wide lists, by kind (constructs/mesh_objects.py renders them
+as written)."""
+
+
 NAMESPACE_ONLY_KEYS = (
     "gateways",
     "virtualServices",
     "destinationRules",
     "serviceEntries",
     "sidecars",
+    *(key for _, key in GATEWAY_API_LISTS),
 )
 """The namespace-wide lists no service holds (constructs/mesh_objects.py: NAMESPACE_ONLY)."""
 
@@ -170,6 +183,16 @@ def extension_kinds(
     entries = [*top, *(e for svc in services for e in svc.extensions)]
     used = {extension_kind(e) for e in entries}
     return tuple(sorted(used - set(kinds.MESH_KINDS), key=lambda k: (k.group, k.kind)))
+
+
+def gateway_api_kinds(blocks: Sequence[NamespaceWide]) -> tuple[kinds.Kind, ...]:
+    """The Gateway API kinds these blocks' typed lists emit: Argo CD's project admits them
+    and the drift job reads them where they are used, and only there."""
+    return tuple(
+        kind
+        for kind, key in GATEWAY_API_LISTS
+        if any(getattr(block, _attribute(key)) for block in blocks)
+    )
 
 
 def extension_kind(entry: Extension) -> kinds.Kind:

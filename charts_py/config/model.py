@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic.alias_generators import to_camel
 
 from charts_py import contract, jsonpointer
+from charts_py.config import gateway_api_objects as gwapi
 from charts_py.config import istio_api as istio
 from charts_py.config import istio_objects as objects
 
@@ -695,6 +696,13 @@ class NamespaceWide(Model):
     peer_authentications: list[objects.PeerAuthentication] = Field(default_factory=list)
     request_authentications: list[objects.RequestAuthentication] = Field(default_factory=list)
     telemetries: list[objects.Telemetry] = Field(default_factory=list)
+    gateway_api_gateways: list[gwapi.GatewayApiGateway] = Field(default_factory=list)
+    """Gateway API's Gateways (`gateways` are Istio's)."""
+    http_routes: list[gwapi.HTTPRoute] = Field(default_factory=list)
+    grpc_routes: list[gwapi.GRPCRoute] = Field(default_factory=list)
+    tcp_routes: list[gwapi.TCPRoute] = Field(default_factory=list)
+    tls_routes: list[gwapi.TLSRoute] = Field(default_factory=list)
+    reference_grants: list[gwapi.ReferenceGrant] = Field(default_factory=list)
     extensions: list[objects.Extension] = Field(default_factory=list)
 
 

@@ -79,7 +79,7 @@ def _binding(role_kind: str) -> dict[str, Any]:
 
 def namespaced_rules(env: Environment | None = None) -> list[dict[str, Any]]:
     """get/list/watch on the namespaced kinds meshops emits (those of `env`'s extensions and
-    ambient's Gateway API kinds too), for a Role in each managed namespace; no Secrets, nothing
+    Gateway API kinds too), for a Role in each managed namespace; no Secrets, nothing
     in namespaces meshops does not use."""
     used = istio_checks.extension_kinds(env.extensions, env.services) if env else ()
     gateway_api = ambient.gateway_api_kinds(env) if env else ()

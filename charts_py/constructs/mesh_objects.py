@@ -3,7 +3,9 @@
 A service's entries (`authorizationPolicies`, `peerAuthentications`, `requestAuthentications`,
 `telemetries`, `extensions`) select that service's pods unless they select or target on their
 own; the top level's are namespace-wide, and add the environment's own `gateways`,
-`virtualServices` and `destinationRules`. Every field is rendered as written (istio_spec.py).
+`virtualServices`, `destinationRules`, and Gateway API's `gatewayApiGateways`, `httpRoutes`,
+`grpcRoutes`, `tcpRoutes`, `tlsRoutes` and `referenceGrants`. Every field is rendered as
+written (istio_spec.py).
 """
 
 from __future__ import annotations
@@ -35,8 +37,9 @@ NAMESPACE_ONLY = (
     (kinds.DESTINATION_RULE, "destinationRules"),
     (kinds.SERVICE_ENTRY, "serviceEntries"),
     (kinds.SIDECAR, "sidecars"),
+    *istio_checks.GATEWAY_API_LISTS,
 )
-"""Kinds only the top level holds: not owned by one service."""
+"""Kinds only the top level holds: not owned by one service (Gateway API's as written)."""
 
 
 def add_named(

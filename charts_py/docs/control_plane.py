@@ -74,7 +74,7 @@ def _installed(env: Environment) -> list[str]:
             "later (`kubectl apply --server-side -f https://github.com/kubernetes-sigs/"
             f"gateway-api/releases/download/{installation.GATEWAY_API_CRDS}/"
             f"{installation.GATEWAY_API_CHANNEL}-install.yaml`), before the first sync: "
-            "the ingress is a Gateway API Gateway (docs/control-plane.md).",
+            "the environment emits Gateway API objects (docs/control-plane.md).",
             "",
         ]
         if installation.uses_gateway_api(env)

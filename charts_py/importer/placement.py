@@ -18,7 +18,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
-from charts_py.config import installation, istio_objects
+from charts_py.config import gateway_api_objects, installation, istio_checks, istio_objects
 from charts_py.importer import service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
@@ -58,9 +58,13 @@ ISTIO_FIELDS: dict[tuple[str, str], tuple[str, type[BaseModel]]] = {
         istio_objects.RequestAuthentication,
     ),
     ("telemetry.istio.io", "Telemetry"): ("telemetries", istio_objects.Telemetry),
+    **{
+        (kind.group, kind.kind): (key, gateway_api_objects.BY_KIND[kind.kind])
+        for kind, key in istio_checks.GATEWAY_API_LISTS
+    },
 }
-"""Istio's core kinds (every served version) by group and kind: the top-level key that holds
-them as written, and its typed entry."""
+"""Istio's core kinds (every served version) and Gateway API's by group and kind: the
+top-level key that holds them as written, and its typed entry."""
 
 TOP_ORDER = (
     "gateways",
@@ -72,6 +76,7 @@ TOP_ORDER = (
     "peerAuthentications",
     "requestAuthentications",
     "telemetries",
+    *(key for _, key in istio_checks.GATEWAY_API_LISTS),
     "extensions",
 )
 """The file's order of its top-level lists (the order docs/synth.md shows them in)."""
@@ -251,7 +256,12 @@ class _Builder:
                 max(floor, Level.EXTENSION),
                 f"the typed field {key} cannot say it: {invalid}",
             )
-        elif ref.kind == "Gateway" and "selector" not in spec and floor < Level.EXTENSION:
+        elif (
+            ref.group == kinds.GATEWAY.group
+            and ref.kind == "Gateway"
+            and "selector" not in spec
+            and floor < Level.EXTENSION
+        ):
             floor = Level.EXTENSION
             why = "a Gateway without `selector`: the typed field selects the ingress gateway"
         if floor <= Level.SERVICE and self._service_level(ref, spec):
@@ -290,7 +300,8 @@ class _Builder:
 
     def _typed(self, ref: ObjectRef, level: Level, why: str | None) -> None:
         """Placed in a typed field: rendered as meshops writes the kind (its v1)."""
-        kind = next(k for k in kinds.MESH_KINDS if (k.group, k.kind) == (ref.group, ref.kind))
+        known = (*kinds.MESH_KINDS, *kinds.GATEWAY_API_KINDS)
+        kind = next(k for k in known if (k.group, k.kind) == (ref.group, ref.kind))
         rendered = ObjectRef(kind.api_version, ref.kind, ref.namespace, ref.name)
         self.placed.append(
             Placed(ref=ref, level=level, via=Via.MODEL, rendered_as=rendered, reason=why)
