@@ -69,6 +69,7 @@ def fill(obj: dict[str, Any], defaults: Table | None = None) -> dict[str, Any]:
         _fill(out, path, value)
     if kind_key(out) == "core/Namespace":
         _name_label(out)
+        _finalizer(out)
     return out
 
 
@@ -86,6 +87,15 @@ def _name_label(namespace: dict[str, Any]) -> None:
         **labels,
         NAMESPACE_NAME_LABEL: labels.get(NAMESPACE_NAME_LABEL, meta["name"]),
     }
+
+
+def _finalizer(namespace: dict[str, Any]) -> None:
+    """The API server gives every Namespace `spec.finalizers: [kubernetes]`, which git never
+    writes (no `spec`, so the table's rows cannot fill it): owned by whoever created the
+    namespace, or by `before-first-apply` when it was created without managed fields, it is
+    no one's edit while it holds the server's value."""
+    spec = namespace.setdefault("spec", {})
+    spec.setdefault("finalizers", ["kubernetes"])
 
 
 def _fill(node: Any, path: Path, value: Any) -> None:

@@ -10,8 +10,11 @@ import pytest
 
 from charts_py import cli, contract
 from charts_py.cluster import controlplane
+from charts_py.config import environment
 from charts_py.drift import model
 from tests.integration.drift_env import Scenario, diverged, payload, results
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def test_fresh_sync_is_in_sync_for_every_kind(scenario: Scenario) -> None:
@@ -428,8 +431,10 @@ def _service_account_kubeconfig(
 
     kube, ns = scenario.kube, scenario.namespace
     name = f"reader-{skip or 'all'}"
+    staging = environment.load_all(REPO / "environments")["staging"]  # the scenario's objects
     rules = [
-        {**r, "resources": [x for x in r["resources"] if x != skip]} for r in namespaced_rules()
+        {**r, "resources": [x for x in r["resources"] if x != skip]}
+        for r in namespaced_rules(staging)
     ]
     kube.apply(
         {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": name, "namespace": ns}},
