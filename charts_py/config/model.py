@@ -537,14 +537,14 @@ class ArgoCD(Model):
     namespace: Name = "argocd"
 
 
-class DriftIgnore(Model):
-    """Silence drift by kind/namespace/name globs plus a JSON Pointer prefix or a manager."""
+class _Matcher(Model):
+    """What drift's ignore rules and waivers match: kind, namespace and name globs and a JSON
+    Pointer prefix."""
 
     kind: str = "*"
     namespace: str = "*"
     name: str = "*"
     path: str | None = Field(default=None, pattern=r"^/")
-    manager: str | None = None
 
     @field_validator("path")
     @classmethod
@@ -555,26 +555,21 @@ class DriftIgnore(Model):
         return value
 
 
-class DriftWaiver(Model):
+class DriftIgnore(_Matcher):
+    """Silence drift by kind/namespace/name globs plus a JSON Pointer prefix or a manager."""
+
+    manager: str | None = None
+
+
+class DriftWaiver(_Matcher):
     """A known difference accepted until a date: matched like an ignore rule (kind, namespace
     and name globs, a JSON Pointer prefix), but still listed (as `waived`), and back as a
     finding that alerts again once `expires` has come (the waiver is in force before that
     date, UTC)."""
 
-    kind: str = "*"
-    namespace: str = "*"
-    name: str = "*"
-    path: str | None = Field(default=None, pattern=r"^/")
     reason: str = Field(min_length=1)
     owner: str = Field(min_length=1)
     expires: datetime.date
-
-    @field_validator("path")
-    @classmethod
-    def _pointer(cls, value: str | None) -> str | None:
-        if value is not None:
-            jsonpointer.tokens(value)
-        return value
 
 
 class DriftDigest(Model):

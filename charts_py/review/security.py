@@ -242,43 +242,19 @@ def jwt_paths(ap: Obj) -> list[str]:
 def _jwt_paths_change(before: Obj | None, after: Obj | None) -> list[Change]:
     old = jwt_paths(before) if before else []
     new = jwt_paths(after) if after else []
+    dropped = sorted(set(old) - set(new))
     if old == new:
         paths = tuple(delta.paths(before, after)) if before and after else ("",)
         if not paths:
             return []
-        return [
-            Change(
-                "exposure",
-                {"jwtRequired": old},
-                {"jwtRequired": new},
-                Risk.MEDIUM,
-                "the JWT rule changes",
-                paths,
-            )
-        ]
-    paths = ("/spec/rules",) if before and after else ("",)
-    dropped = sorted(set(old) - set(new))
-    if dropped:
-        return [
-            Change(
-                "exposure",
-                {"jwtRequired": old},
-                {"jwtRequired": new},
-                Risk.CRITICAL,
-                "no longer requires a JWT: " + ", ".join(dropped),
-                paths,
-            )
-        ]
-    return [
-        Change(
-            "exposure",
-            {"jwtRequired": old},
-            {"jwtRequired": new},
-            Risk.MEDIUM,
-            "more paths require a JWT",
-            paths,
-        )
-    ]
+        risk, reason = Risk.MEDIUM, "the JWT rule changes"
+    elif dropped:
+        paths = ("/spec/rules",) if before and after else ("",)
+        risk, reason = Risk.CRITICAL, "no longer requires a JWT: " + ", ".join(dropped)
+    else:
+        paths = ("/spec/rules",) if before and after else ("",)
+        risk, reason = Risk.MEDIUM, "more paths require a JWT"
+    return [Change("exposure", {"jwtRequired": old}, {"jwtRequired": new}, risk, reason, paths)]
 
 
 def request_authentication(before: Obj | None, after: Obj | None) -> list[Change]:
