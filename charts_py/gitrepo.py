@@ -47,6 +47,37 @@ def resolve(repo: git.Repo, ref: str = "HEAD") -> str:
     raise ConfigError(_where(repo), "--ref", _unresolved(repo, ref, err))
 
 
+def peel(repo: git.Repo, ref: str) -> str:
+    """`resolve`, asked of the `cat-file --batch` that GitPython keeps running (no process
+    per ref); a ref it does not resolve goes to `resolve` for the reason. For a run that
+    moves no ref while it reads (review): the running process may not see a ref moved."""
+    try:
+        sha, _, _, _ = repo.git.get_object_data(f"{ref}^{{commit}}")
+    except ValueError:  # "<ref> missing", "ambiguous", a line feed in it
+        return resolve(repo, ref)
+    return sha.decode() if isinstance(sha, bytes) else str(sha)  # bytes, though annotated str
+
+
+def entries(repo: git.Repo, commit: str, folder: str) -> list[str]:
+    """The paths directly inside `folder` at `commit` (files and folders, sorted; [] when it
+    is absent or no folder), read from the tree object through the running `cat-file
+    --batch`: no `ls-tree` process per listing."""
+    try:
+        sha, kind, _, data = repo.git.get_object_data(f"{commit}:{folder.strip('/')}")
+    except ValueError:
+        return []
+    if kind not in (b"tree", "tree"):
+        return []
+    oid_size = len(sha) // 2  # 20 bytes (SHA-1) or 32 (SHA-256)
+    names, at = [], 0
+    while at < len(data):  # "<mode> <name>\0<oid>" per entry, no separator
+        end = data.index(b"\0", at)
+        names.append(data[at:end].split(b" ", 1)[1].decode())
+        at = end + 1 + oid_size
+    prefix = folder.strip("/") + "/"
+    return sorted(prefix + name for name in names)
+
+
 def read_tree(repo: git.Repo, commit: str, path: str) -> dict[str, bytes]:
     """Every blob under `path` at `commit` (relative paths, sorted), from the object database."""
     sha = resolve(repo, commit)

@@ -36,9 +36,11 @@ _BY_KIND: dict[str, Classifier] = {
 _GATEWAY_API: dict[str, Classifier] = {
     "HTTPRoute": gamma.changes,
     "GRPCRoute": gamma.changes,
+    "Gateway": lambda b, a, _: perimeter.listeners(b, a),
 }
-"""Gateway API kinds (gateway.networking.k8s.io): its `Gateway` is not Istio's, so a change to
-one (a waypoint's listener) is `other`, never read as Istio servers."""
+"""Gateway API kinds (gateway.networking.k8s.io): its `Gateway` is not Istio's: an ingress
+one's listeners are what it exposes; a waypoint's are `other` (or the waypoint added or
+removed)."""
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
 
 SERVES_TRAFFIC = frozenset(
@@ -82,10 +84,24 @@ def judge(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
     changed = delta.paths(before, after)
     claimed = tuple(p for c in found for p in c.paths)
     found = [_narrowed(c, changed) for c in found]
-    left = [p for p in changed if not delta.under(p, claimed)]
+    left = [
+        p
+        for p in changed
+        if not delta.under(p, claimed) and not _whole_block(before, after, p, claimed)
+    ]
     if left:
         found.append(other(before, after, left))
     return found
+
+
+def _whole_block(before: Obj, after: Obj, at: str, claimed: tuple[str, ...]) -> bool:
+    """A block added or removed whole (a rule's `timeouts`) whose every field a change
+    claims (its `request` the timeout, its `backendRequest` the retries)."""
+    old, new = delta.value(before, at), delta.value(after, at)
+    if not isinstance(old if old is not None else new, dict) or None not in (old, new):
+        return False
+    fields = delta.paths(old or {}, new or {}, at)
+    return bool(fields) and all(delta.under(p, claimed) for p in fields)
 
 
 def _narrowed(change: Change, changed: list[str]) -> Change:

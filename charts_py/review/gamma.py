@@ -13,26 +13,34 @@ import dataclasses
 from typing import Any
 
 from charts_py.review import delta, routing
-from charts_py.review.context import Context
+from charts_py.review.context import BASE, HEAD, Context
 from charts_py.review.model import Change, Risk
 
 Obj = dict[str, Any]
 
-FIELDS = {"/route": "/backendRefs", "/timeout": "/timeouts", "/retries": "/retry"}
+FIELDS = {
+    "/route": ("/backendRefs",),
+    "/timeout": ("/timeouts/request",),
+    "/retries": ("/retry", "/timeouts/backendRequest"),
+}
 """Where an Istio route's field lives in a Gateway API rule."""
 
 
 def changes(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
-    """Every change of one HTTPRoute or GRPCRoute present on both sides (one added or removed
-    is an added or removed object)."""
+    """Every change of one HTTPRoute or GRPCRoute: a mesh route's (GAMMA) present on both
+    sides (one added or removed is an added or removed object); an ingress route's exposure
+    (attached to a Gateway), and the timeouts of its rules present on both sides."""
+    bound = _bound(before) or _bound(after)
+    out = _exposure(before, after, ctx) if bound else []
     if before is None or after is None:
-        return []
-    out: list[Change] = []
+        return out
     old, new = _rules(before), _rules(after)
     for key in sorted(old.keys() & new.keys(), key=lambda k: new[k][0]):
         (i, one), (j, other) = old[key], new[key]
         found = routing.route_changes(one, other, f"/spec/rules/{j}", f"/spec/rules/{i}")
         out += [_renamed(change) for change in found]
+    if bound:
+        return out  # rules added or removed are exposure
     for key in sorted(old.keys() ^ new.keys()):
         i, rule = old[key] if key in old else new[key]
         whole = routing.route_whole(rule if key in old else None, rule if key in new else None,
@@ -41,14 +49,85 @@ def changes(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]
     return out
 
 
+# --- exposure (routes attached to a Gateway) ------------------------------------------------
+
+
+def _bound(route: Obj | None) -> bool:
+    """Attached to a Gateway (an ingress route), not to a Service (GAMMA, a mesh route)."""
+    refs = ((route or {}).get("spec") or {}).get("parentRefs") or []
+    return any((ref or {}).get("kind", "Gateway") == "Gateway" for ref in refs)
+
+
+_ATTACHMENT = ("/spec/hostnames", "/spec/parentRefs")
+
+
+def _exposure(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
+    """Each rule that sends traffic to a backend, as exposed: the route's hostnames, the
+    rule's paths, whether every path needs a JWT; judged as a VirtualService route's."""
+    old, new = _exposed(before, ctx, BASE), _exposed(after, ctx, HEAD)
+    out = []
+    for key in sorted(old.keys() | new.keys(), key=lambda k: (new.get(k) or old[k])[0]):
+        was, now = old.get(key), new.get(key)
+        view_before, view_after = (was[1] if was else None), (now[1] if now else None)
+        if view_before == view_after:
+            continue
+        risk, why = routing.exposure_risk(view_before, view_after)
+        index, _, service = now or was or (0, {}, None)
+        at = f"/spec/rules/{index}"
+        paths: tuple[str, ...] = (at,)
+        source: tuple[str, str] | None = ((HEAD if now else BASE), f"{at}/matches")
+        if was and now:
+            paths, source = (f"{at}/matches", *_ATTACHMENT), None
+        # else: a rule (or the route) added or removed: its source is where its path is
+        out.append(Change("exposure", view_before, view_after, risk, why, paths, service, source))
+    return out
+
+
+def _exposed(route: Obj | None, ctx: Context, side: str) -> dict[str, tuple[int, Obj, str | None]]:
+    """(index, exposure, backend Service) of each rule with backends, by name (`#<index>`)."""
+    spec = (route or {}).get("spec") or {}
+    hosts = sorted(str(h) for h in spec.get("hostnames") or [])
+    jwt = ctx.jwt_paths(side) if route is not None else ()
+    out: dict[str, tuple[int, Obj, str | None]] = {}
+    for i, rule in enumerate(spec.get("rules") or []):
+        refs = [r for r in (rule or {}).get("backendRefs") or [] if isinstance(r, dict)]
+        if not refs:
+            continue  # a redirect: it exposes no backend
+        paths = sorted(_paths(rule))
+        view: Obj = {
+            "hosts": hosts,
+            "paths": paths,
+            "jwtRequired": bool(paths) and all(routing.covered(p, jwt) for p in paths),
+        }
+        out[str(rule.get("name") or f"#{i}")] = (i, view, str(refs[0].get("name")))
+    return out
+
+
+def _paths(rule: Obj) -> list[str]:
+    """A rule's path matches as Istio path patterns (`/api/*` for a prefix), as routing.py
+    reads a VirtualService's; Gateway API's default match is the prefix `/`."""
+    out = []
+    for match in rule.get("matches") or [{}]:
+        path = (match or {}).get("path") or {}
+        value = str(path.get("value", "/"))
+        kind = path.get("type", "PathPrefix")
+        if kind == "Exact":
+            out.append(value)
+        elif kind == "RegularExpression":
+            out.append(f"~{value}")
+        else:
+            out.append(value.rstrip("/") + "/*")
+    return out
+
+
 def _renamed(change: Change) -> Change:
-    """A change pointing at the rule's own fields instead of Istio's."""
-    paths = []
+    """A change pointing at the rule's own fields instead of Istio's (a retry's per-try
+    timeout is the rule's `timeouts.backendRequest`)."""
+    paths: list[str] = []
     for path in change.paths:
-        for istio, gateway_api in FIELDS.items():
-            if istio in path:
-                path = path.replace(istio, gateway_api, 1)
-        paths.append(path)
+        istio = next((f for f in FIELDS if path.endswith(f)), None)
+        at = path.removesuffix(istio or "")
+        paths += [at + field for field in FIELDS[istio]] if istio else [path]
     return dataclasses.replace(change, paths=tuple(paths))
 
 

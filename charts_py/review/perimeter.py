@@ -18,41 +18,59 @@ def gateway(before: Obj | None, after: Obj | None) -> list[Change]:
         f"{k}={v}" for k, v in ((obj.get("spec") or {}).get("selector") or {}).items()
     )
     kind = "egress" if "egress" in selector else "exposure"
-    old, new = _servers(before), _servers(after)
+    paths = ("/spec/servers",) if before and after else ("",)
+    return _served(kind, _servers(before), _servers(after), paths)
+
+
+def listeners(before: Obj | None, after: Obj | None) -> list[Change]:
+    """A Gateway API Gateway's listeners, read as an ingress gateway's servers (host:port,
+    protocol, TLS mode); a waypoint's (class istio-waypoint: the mesh's own HBONE port, no
+    host) is no exposure and is left to the other kinds."""
+    obj = after or before or {}
+    if (obj.get("spec") or {}).get("gatewayClassName") == WAYPOINT_CLASS:
+        return []
+    paths = ("/spec/listeners",) if before and after else ("",)
+    return _served("exposure", _listeners(before), _listeners(after), paths)
+
+
+WAYPOINT_CLASS = "istio-waypoint"
+
+
+Served = dict[str, dict[str, Any]]
+"""What a gateway serves: per `host:port`, the protocol and TLS mode."""
+
+
+def _served(kind: str, old: Served, new: Served, paths: tuple[str, ...]) -> list[Change]:
+    """Hosts served removed (critical), their TLS changed or hosts added (high)."""
     if old == new:
         return []
-    paths = ("/spec/servers",) if before and after else ("",)
     gone = {h for h in old if h not in new}
     weaker = any(
         old[h] != new[h] and "tls" in old[h] and new[h].get("tls") != old[h]["tls"]
         for h in old.keys() & new.keys()
     )
     if gone:
-        return [
-            Change(
-                kind,
-                old or None,
-                new or None,
-                Risk.CRITICAL,
-                "a served host is removed: " + ", ".join(sorted(gone)),
-                paths,
-            )
-        ]
+        why = "a served host is removed: " + ", ".join(sorted(gone))
+        return [Change(kind, old or None, new or None, Risk.CRITICAL, why, paths)]
     if weaker:
         return [Change(kind, old, new, Risk.HIGH, "a host's TLS settings change", paths)]
-    return [
-        Change(
-            kind,
-            old or None,
-            new or None,
-            Risk.HIGH,
-            "hosts are added: " + ", ".join(sorted(new.keys() - old.keys())),
-            paths,
-        )
-    ]
+    why = "hosts are added: " + ", ".join(sorted(new.keys() - old.keys()))
+    return [Change(kind, old or None, new or None, Risk.HIGH, why, paths)]
 
 
-def _servers(gw: Obj | None) -> dict[str, dict[str, Any]]:
+def _listeners(gw: Obj | None) -> Served:
+    """Per `host:port` (`*` without a hostname), the protocol and TLS mode it is served with."""
+    out: dict[str, dict[str, Any]] = {}
+    for listener in ((gw or {}).get("spec") or {}).get("listeners") or []:
+        listener = listener or {}
+        view: dict[str, Any] = {"protocol": listener.get("protocol")}
+        if listener.get("tls"):
+            view["tls"] = (listener.get("tls") or {}).get("mode", "Terminate")
+        out[f"{listener.get('hostname', '*')}:{listener.get('port')}"] = view
+    return out
+
+
+def _servers(gw: Obj | None) -> Served:
     """Per `host:port`, the protocol and TLS mode it is served with."""
     out: dict[str, dict[str, Any]] = {}
     for server in ((gw or {}).get("spec") or {}).get("servers") or []:

@@ -16,12 +16,14 @@ from typing import Any
 from charts_py.review import security
 from charts_py.review.context import BASE, MESH_ROOT
 from charts_py.review.model import BlastRadius
+from charts_py.review.perimeter import WAYPOINT_CLASS
 from charts_py.review.sides import EnvSide
 
 Obj = dict[str, Any]
 _AP = ("AuthorizationPolicy",)
 _AP_VS = ("AuthorizationPolicy", "VirtualService")
 _GATEWAY_ROUTES = ("HTTPRoute", "GRPCRoute")
+_GATEWAY = ("Gateway",)
 
 
 @dataclass
@@ -35,10 +37,11 @@ class Index:
         return self.side.find(kinds, needles, self.cluster, absent=absent)
 
     def callers(self, service: str | None, namespace: str) -> tuple[str, ...]:
-        """Services admitted by the ALLOW policies selecting `service` (its own, which name
+        """Services admitted by the ALLOW policies that apply to `service` (its own, which name
         it, and the namespace-wide ones, which are not in the services chart), or any
         service of the namespace (`service` None: a namespace-wide change); for an external
-        host, the workloads whose Sidecar lets them reach it."""
+        host, the workloads whose Sidecar lets them reach it. A waypoint is no caller: the
+        policy that admits it (ztunnel's) passes on what the waypoint's policy admitted."""
         if service is not None and "." in service:
             return self._external_callers(service)
         needle = service if service is not None else "kind:"  # None: every policy there
@@ -49,11 +52,20 @@ class Index:
             meta = ap.get("metadata") or {}
             if meta.get("namespace") != namespace:
                 continue
-            selector = ((ap.get("spec") or {}).get("selector") or {}).get("matchLabels") or {}
-            if service is not None and selector and selector.get("app") != service:
-                continue
-            out |= security.callers_of(ap)
-        return tuple(sorted(c for c in out if not c.startswith(f"{MESH_ROOT}/")))
+            if service is None or _applies(ap.get("spec") or {}, service):
+                out |= security.callers_of(ap)
+        proxies = {security.caller(p, namespace) for p in self._waypoints()}
+        return tuple(sorted(c for c in out - proxies if not c.startswith(f"{MESH_ROOT}/")))
+
+    def _waypoints(self) -> list[str]:
+        """The principals of the cluster's waypoints (Istio names a waypoint's service
+        account after its Gateway)."""
+        return [
+            f"cluster.local/ns/{meta.get('namespace')}/sa/{meta.get('name')}"
+            for gw in self.side.beside(_GATEWAY, self.cluster)
+            if (gw.get("spec") or {}).get("gatewayClassName") == WAYPOINT_CLASS
+            for meta in [gw.get("metadata") or {}]
+        ]
 
     def _external_callers(self, host: str) -> tuple[str, ...]:
         out = set()
@@ -104,6 +116,16 @@ class Index:
                         if "egressgateway" in str(((d or {}).get("destination") or {}).get("host")):
                             return True
         return False
+
+
+def _applies(spec: Obj, service: str) -> bool:
+    """Whether a policy applies to `service`: it selects its pods (`app`), targets its Service
+    or a waypoint (every service behind it), or selects nothing (namespace-wide)."""
+    labels = (spec.get("selector") or {}).get("matchLabels") or {}
+    refs = [r for r in spec.get("targetRefs") or [spec.get("targetRef")] if isinstance(r, dict)]
+    if refs:
+        return any(r.get("kind") == "Gateway" or r.get("name") == service for r in refs)
+    return not labels or labels.get("app") == service
 
 
 def _routes_to(route: Obj, service: str | None, namespace: str, own: str) -> bool:

@@ -207,7 +207,7 @@ def _exposed(vs: Obj, route: Obj, ctx: Context, side: str) -> dict[str, Any]:
     return {
         "hosts": sorted((vs.get("spec") or {}).get("hosts") or []),
         "paths": paths,
-        "jwtRequired": bool(paths) and all(_covered(p, jwt) for p in paths),
+        "jwtRequired": bool(paths) and all(covered(p, jwt) for p in paths),
     }
 
 
@@ -228,7 +228,7 @@ def _paths(route: Obj) -> list[str]:
     return out
 
 
-def _covered(path: str, jwt: tuple[str, ...]) -> bool:
+def covered(path: str, jwt: tuple[str, ...]) -> bool:
     """Whether every request to `path` (a pattern) hits a JWT-required pattern."""
     for pattern in jwt:
         if pattern == "*" or pattern == path:
@@ -238,7 +238,7 @@ def _covered(path: str, jwt: tuple[str, ...]) -> bool:
     return False
 
 
-def _exposure_risk(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[Risk, str]:
+def exposure_risk(old: dict[str, Any] | None, new: dict[str, Any] | None) -> tuple[Risk, str]:
     if new is None:
         return Risk.CRITICAL, "an exposed route that serves traffic is removed"
     widened = (
@@ -263,7 +263,7 @@ def _exposure_one(
 ) -> Change:
     old = _exposed(before, route, ctx, BASE) if before else None
     new = _exposed(after, route, ctx, HEAD) if after else None
-    risk, why = _exposure_risk(old, new)
+    risk, why = exposure_risk(old, new)
     return Change("exposure", old, new, risk, why, (at,), _route_service(route))
 
 
@@ -273,7 +273,7 @@ def _exposure_route(
     old, new = _exposed(before, one, ctx, BASE), _exposed(after, other, ctx, HEAD)
     if old == new:
         return []
-    risk, why = _exposure_risk(old, new)
+    risk, why = exposure_risk(old, new)
     return [Change("exposure", old, new, risk, why, (f"{at}/match",), _route_service(other))]
 
 
@@ -300,7 +300,7 @@ def _exposure_hosts(before: Obj, after: Obj, ctx: Context) -> list[Change]:
             _exposed(before, route, ctx, BASE),
             _exposed(after, new[key][1], ctx, HEAD),
         )
-        risk, why = _exposure_risk(old_view, new_view)
+        risk, why = exposure_risk(old_view, new_view)
         out.append(
             Change(
                 "exposure", old_view, new_view, risk, why, tuple(moved), _route_service(new[key][1])

@@ -50,11 +50,7 @@ def run(options: Options) -> Review:
     changed = gitrepo.changed(
         repo, base.side.commit, head.side.commit, [options.dist, options.environments]
     )
-    envs = {*_touched(changed, options), *options.envs}
-    folders = [options.dist, *(f"{options.dist}/{e}" for e in sorted(envs))]
-    folders += [sides.teams_folder(f"{options.environments}/{e}.yaml") for e in sorted(envs)]
     for tree, option in ((base, "--base"), (head, "--head")):
-        tree.prefetch(folders)
         if not tree.has_folder(options.dist):
             where = tree.side.shown
             raise ConfigError(f"{options.dist}/", option, f"no {options.dist}/ at {where}")
@@ -162,9 +158,11 @@ class _Compared:
         self.sources[(self.head.env, cluster, f"{path}#{change.paths[0]}")] = _source(
             side, cluster, ref, paths
         )
+        # A Namespace's change (its data plane, its revision) is about everything in it.
+        namespace = ref.name if ref.kind == "Namespace" else ref.namespace
         return Located(
             change, self.head.env, cluster, change.service or _service(obj, side, path),
-            ref.namespace, ref, path, removed=after is None,
+            namespace, ref, path, removed=after is None,
         )  # fmt: skip
 
 
@@ -188,6 +186,14 @@ def _service(obj: Obj, side: sides.EnvSide, path: str) -> str | None:
             )
     if kind in ("Service", "ServiceAccount"):
         return str((obj.get("metadata") or {}).get("name"))
+    if kind in ("HTTPRoute", "GRPCRoute", "AuthorizationPolicy"):
+        # GAMMA routes and waypoint policies name their Service (parentRefs, targetRefs);
+        # an ingress route, its first backend
+        refs = spec.get("parentRefs") or spec.get("targetRefs") or []
+        named = [r.get("name") for r in refs if isinstance(r, dict) and r.get("kind") == "Service"]
+        backends = [b for r in spec.get("rules") or [] for b in (r or {}).get("backendRefs") or []]
+        if named or (kind != "AuthorizationPolicy" and backends):
+            return str(named[0] if named else (backends[0] or {}).get("name"))
     if kind == "HorizontalPodAutoscaler":
         target = spec.get("scaleTargetRef") or {}
         ref = ObjectRef(

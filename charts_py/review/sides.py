@@ -42,26 +42,20 @@ class Tree:
         return {p: (root / p).read_bytes() for p in paths if (root / p).is_file()}
 
     def listing(self, folder: str, *, recursive: bool = True) -> list[str]:
-        """Paths under `folder` (not recursive: its entries, files and folders)."""
-        if not recursive and folder in self._entries:
-            return self._entries[folder]
+        """Paths under `folder` (not recursive: its entries, files and folders; each folder's
+        read once, from its tree object at a commit)."""
         if self.side.commit is not None:
-            return gitrepo.list_files(self.repo, self.side.commit, [folder], recursive=recursive)
+            if recursive:
+                return gitrepo.list_files(self.repo, self.side.commit, [folder])
+            if folder not in self._entries:
+                self._entries[folder] = gitrepo.entries(self.repo, self.side.commit, folder)
+            return self._entries[folder]
         root = gitrepo.root(self.repo)
         where = root / folder
         if not where.is_dir():
             return []
         found = where.rglob("*") if recursive else where.iterdir()
         return sorted(p.relative_to(root).as_posix() for p in found if p.is_file() or not recursive)
-
-    def prefetch(self, folders: list[str]) -> None:
-        """List the entries of `folders` at once (one `ls-tree`), for `listing` to answer."""
-        if self.side.commit is None:
-            return
-        found = gitrepo.list_files(self.repo, self.side.commit, folders, recursive=False)
-        for folder in folders:
-            prefix = folder.rstrip("/") + "/"
-            self._entries[folder] = [p for p in found if p.startswith(prefix)]
 
     def has_folder(self, folder: str) -> bool:
         return bool(self.listing(folder, recursive=False))
@@ -73,7 +67,7 @@ def open_tree(repo: gitrepo.Repo, ref: str | None, option: str) -> Tree:
         gitrepo.root(repo)  # a bare repository has no working tree
         return Tree(repo, Side(WORKTREE, None))
     try:
-        return Tree(repo, Side(ref, gitrepo.resolve(repo, ref)))
+        return Tree(repo, Side(ref, gitrepo.peel(repo, ref)))
     except ConfigError as exc:
         raise ConfigError(exc.file, option, exc.reason) from None
 
@@ -97,9 +91,12 @@ class EnvSide:
     rendered: dict[str, Obj] | None = None
     """Every object by dist path, when this side was rendered instead of read."""
     note: str | None = None
-    _found: dict[tuple[tuple[str, ...], tuple[str, ...], bool, str, bool], dict[str, Obj]] = field(
+    _found: dict[tuple[tuple[str, ...], tuple[str, ...], bool, str], list[str]] = field(
         default_factory=dict, repr=False
     )
+    """The dist paths each search found (`find`), by what was searched."""
+    _read: dict[str, Obj] = field(default_factory=dict, repr=False)
+    """Every manifest read so far, by dist path: each is read and parsed once."""
 
     @property
     def exists(self) -> bool:
@@ -114,7 +111,9 @@ class EnvSide:
         wanted = [p for p in paths if is_manifest(p, self.dist)]
         if self.rendered is not None:
             return {p: self.rendered[p] for p in wanted if p in self.rendered}
-        return {p: _parsed(p, data) for p, data in self.tree.read(wanted).items()}
+        unread = [p for p in wanted if p not in self._read]
+        self._read |= {p: _parsed(p, data) for p, data in self.tree.read(unread).items()}
+        return {p: self._read[p] for p in wanted if p in self._read}
 
     def paths(self, cluster: str | None = None) -> list[str]:
         """Every manifest path of the environment (or of one cluster) at this side."""
@@ -158,34 +157,46 @@ class EnvSide:
         *,
         absent: bool = False,
         namespace: str = "*",
-        beside: bool = False,
     ) -> list[Obj]:
-        """The objects of `kinds` in `cluster` (and in `namespace`; with `beside`, outside the
-        services chart) whose file contains one of `needles` (or, with `absent`, none of
-        them): git searches, once for every cluster, and only those are parsed. A rendered
-        side gives every object of the kinds; callers judge the objects themselves either
-        way."""
+        """The objects of `kinds` in `cluster` (and in `namespace`) whose file contains one of
+        `needles` (or, with `absent`, none of them): git searches, once for every cluster,
+        and only those are parsed. A rendered side gives every object of the kinds; callers
+        judge the objects themselves either way."""
         if self.rendered is not None:
             return [
                 o for p, o in self.rendered.items()
                 if p.split("/")[2] == cluster and o.get("kind") in kinds
-                and not (beside and p.split("/")[3] == contract.SERVICES_CHART)
             ]  # fmt: skip
-        key = (kinds, needles, absent, namespace, beside)
+        key = (kinds, needles, absent, namespace)
         if key not in self._found:
             where = f"{self.dist}/{self.env}"
             specs = [f"{where}/*/*/{kind}.*.{namespace}.*.yaml" for kind in kinds]
-            specs += [f":(exclude){where}/*/{contract.SERVICES_CHART}/*"] if beside else []
             commit = self.tree.side.commit
             names = gitrepo.grep(self.tree.repo, commit, needles, specs, absent=absent)
-            self._found[key] = self.objects(names)
+            self._found[key] = sorted(names)
         prefix = f"{self.dist}/{self.env}/{cluster}/"
-        return [o for p, o in self._found[key].items() if p.startswith(prefix)]
+        return list(self.objects(p for p in self._found[key] if p.startswith(prefix)).values())
 
     def beside(self, kinds: tuple[str, ...], cluster: str) -> list[Obj]:
         """Every object of `kinds` in `cluster` outside the services chart: the few that are
-        not one service's own (namespace-wide policies, gateway and egress routes)."""
-        return self.find(kinds, ("kind:",), cluster, beside=True)
+        not one service's own (namespace-wide policies, gateway and egress routes), found by
+        their file names (`<Kind>.<group>...`) in the other charts' folders, not searched."""
+        if self.rendered is not None:
+            return [
+                o for p, o in self.rendered.items()
+                if p.split("/")[2] == cluster and o.get("kind") in kinds
+                and p.split("/")[3] != contract.SERVICES_CHART
+            ]  # fmt: skip
+        folder = f"{self.dist}/{self.env}/{cluster}"
+        charts = [
+            c for c in self.tree.listing(folder, recursive=False)
+            if c.rsplit("/", 1)[1] != contract.SERVICES_CHART and not c.endswith(".yaml")
+        ]  # fmt: skip
+        paths = [
+            p for chart in charts for p in self.tree.listing(chart, recursive=False)
+            if p.rsplit("/", 1)[1].split(".", 1)[0] in kinds
+        ]  # fmt: skip
+        return list(self.objects(paths).values())
 
 
 def is_manifest(path: str, dist: str) -> bool:

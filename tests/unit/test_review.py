@@ -50,11 +50,18 @@ Edit = Callable[[str], str]
 
 
 def branch(
-    repo: Path, name: str, env: str, edit: Edit, *, synthesise: bool = True, team: str = ""
+    repo: Path,
+    name: str,
+    env: str,
+    edit: Edit,
+    *,
+    synthesise: bool = True,
+    team: str = "",
+    start: str = "main",
 ) -> str:
-    """A branch off main whose commit edits environments/<env>.yaml (or a team's file,
+    """A branch off `start` whose commit edits environments/<env>.yaml (or a team's file,
     environments/<env>/<team>.yaml) and synthesises dist/."""
-    _git(repo, "checkout", "-q", "-B", name, "main")
+    _git(repo, "checkout", "-q", "-B", name, start)
     path = repo / "environments" / (f"{env}/{team}.yaml" if team else f"{env}.yaml")
     text = path.read_text()
     changed = edit(text)
