@@ -112,7 +112,12 @@ def service_entry(before: Obj | None, after: Obj | None, ctx: Context) -> list[C
         return [Change("egress", old, new, Risk.HIGH, f"an external host is added ({how})", paths)]
     return [
         Change(
-            "egress", old, new, Risk.MEDIUM, "an external host's ports or resolution change", paths
+            "egress",
+            old,
+            new,
+            Risk.MEDIUM,
+            "an external host's ports, addresses or endpoints change",
+            paths,
         )
     ]
 
@@ -122,12 +127,17 @@ def _entry(se: Obj | None, ctx: Context, side: str) -> dict[str, Any] | None:
         return None
     spec = se.get("spec") or {}
     hosts = sorted(str(h) for h in spec.get("hosts") or [])
-    return {
+    view = {
         "hosts": hosts,
         "ports": sorted(f"{p.get('number')}/{p.get('protocol')}" for p in spec.get("ports") or []),
         "location": spec.get("location", "MESH_EXTERNAL"),
         "egressGateway": bool(hosts) and all(ctx.through_egress_gateway(side, h) for h in hosts),
     }
+    # Where the host's traffic goes when the entry says it (STATIC resolution, VIPs).
+    return view | {k: spec[k] for k in _DESTINATIONS if k in spec}
+
+
+_DESTINATIONS = ("addresses", "endpoints")
 
 
 def sidecar(before: Obj | None, after: Obj | None) -> list[Change]:
