@@ -24,7 +24,7 @@ _BY_KIND: dict[str, Classifier] = {
     "VirtualService": routing.changes,
     "DestinationRule": lambda b, a, _: destination.changes(b, a),
     "PeerAuthentication": lambda b, a, _: security.peer_authentication(b, a),
-    "AuthorizationPolicy": lambda b, a, _: security.authorization_policy(b, a),
+    "AuthorizationPolicy": security.authorization_policy,
     "RequestAuthentication": lambda b, a, _: security.request_authentication(b, a),
     "Gateway": lambda b, a, _: perimeter.gateway(b, a),
     "ServiceEntry": perimeter.service_entry,
@@ -42,6 +42,7 @@ _GATEWAY_API: dict[str, Classifier] = {
 one's listeners are what it exposes; a waypoint's are `other` (or the waypoint added or
 removed)."""
 GATEWAY_API_GROUP = "gateway.networking.k8s.io"
+GATEWAY_API_ROUTES = ("HTTPRoute", "GRPCRoute")
 
 SERVES_TRAFFIC = frozenset(
     {
@@ -168,6 +169,13 @@ def whole(before: Obj | None, after: Obj | None) -> Change:
             ("",),
         )
     return Change("object-removed", name, None, Risk.MEDIUM, f"{name} is removed", ("",))
+
+
+def rerouted(change: Change, name: str) -> Change:
+    """A VirtualService's removal when a Gateway API route of its name takes its traffic (a
+    namespace moved to ambient): no traffic stops, so not critical."""
+    why = f"the routes of {name} move to a Gateway API route of the same name (ambient)"
+    return dataclasses.replace(change, risk=min(change.risk, Risk.MEDIUM), why=why)
 
 
 def other(before: Obj, after: Obj, paths: list[str]) -> Change:

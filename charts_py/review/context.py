@@ -21,3 +21,11 @@ class Context(Protocol):
     def through_egress_gateway(self, side: str, host: str) -> bool:
         """Whether a VirtualService sends `host` through an egress gateway."""
         ...
+
+    def callers(self, side: str, service: str, namespace: str) -> tuple[str, ...]:
+        """Who the ALLOW policies that apply to `service` admit (waypoints left out)."""
+        ...
+
+    def behind_waypoint(self, side: str, service: str, namespace: str) -> bool:
+        """Whether `service`'s own policies admit a waypoint (ambient, L7 at the waypoint)."""
+        ...

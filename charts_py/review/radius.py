@@ -44,18 +44,32 @@ class Index:
         policy that admits it (ztunnel's) passes on what the waypoint's policy admitted."""
         if service is not None and "." in service:
             return self._external_callers(service)
+        out = {c for ap in self._allowing(service, namespace) for c in security.callers_of(ap)}
+        return tuple(
+            sorted(c for c in out - self._proxies(namespace) if not c.startswith(f"{MESH_ROOT}/"))
+        )
+
+    def behind_waypoint(self, service: str, namespace: str) -> bool:
+        """Whether `service`'s pods admit a waypoint (ztunnel's policy, in ambient): its
+        callers are then admitted by the waypoint's policies."""
+        proxies = self._proxies(namespace)
+        return any(security.callers_of(ap) & proxies for ap in self._allowing(service, namespace))
+
+    def _allowing(self, service: str | None, namespace: str) -> list[Obj]:
+        """The policies of `namespace` that apply to `service` (None: all of them): its own,
+        which name it, and the namespace-wide ones, which are not in the services chart."""
         needle = service if service is not None else "kind:"  # None: every policy there
         own = self.side.find(_AP, (needle,), self.cluster, namespace=namespace)
         wide = [ap for ap in self.side.beside(_AP_VS, self.cluster) if ap.get("kind") == _AP[0]]
-        out: set[str] = set()
-        for ap in own + wide:
-            meta = ap.get("metadata") or {}
-            if meta.get("namespace") != namespace:
-                continue
-            if service is None or _applies(ap.get("spec") or {}, service):
-                out |= security.callers_of(ap)
-        proxies = {security.caller(p, namespace) for p in self._waypoints()}
-        return tuple(sorted(c for c in out - proxies if not c.startswith(f"{MESH_ROOT}/")))
+        return [
+            ap for ap in own + wide
+            if (ap.get("metadata") or {}).get("namespace") == namespace
+            and (service is None or _applies(ap.get("spec") or {}, service))
+        ]  # fmt: skip
+
+    def _proxies(self, namespace: str) -> set[str]:
+        """The cluster's waypoints as callers seen from `namespace`."""
+        return {security.caller(p, namespace) for p in self._waypoints()}
 
     def _waypoints(self) -> list[str]:
         """The principals of the cluster's waypoints (Istio names a waypoint's service
@@ -166,6 +180,14 @@ class Cluster:
     def through_egress_gateway(self, side: str, host: str) -> bool:
         index = self._at(side)
         return index.through_egress_gateway(host) if index else False
+
+    def callers(self, side: str, service: str, namespace: str) -> tuple[str, ...]:
+        index = self._at(side)
+        return index.callers(service, namespace) if index else ()
+
+    def behind_waypoint(self, side: str, service: str, namespace: str) -> bool:
+        index = self._at(side)
+        return index.behind_waypoint(service, namespace) if index else False
 
     def radius(self, service: str | None, namespace: str, removed: bool) -> BlastRadius:
         """Who calls `service` and which hosts reach it: at head, or at base if removed. A

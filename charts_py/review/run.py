@@ -142,6 +142,8 @@ class _Compared:
                 cluster, radius.for_cluster(self.base, self.head, cluster)
             )
             for change in classify.judge(before, after, ctx):
+                if after is None and _rerouted(key, new.keys() - old.keys()):
+                    change = classify.rerouted(change, key[1][3])
                 out.append(self._located(change, cluster, before, after, now_at or was_at))
         return out
 
@@ -155,15 +157,29 @@ class _Compared:
         if change.source_at is not None:
             at, pointer = change.source_at
             side, paths = (self.base if at == BASE else self.head), (pointer,)
-        self.sources[(self.head.env, cluster, f"{path}#{change.paths[0]}")] = _source(
-            side, cluster, ref, paths
-        )
+        source = _source(side, cluster, ref, paths)
+        if "generated" in source and side is self.head and before is not None:
+            # A field taken away at the head (a route's timeout) was written at the base.
+            was = _source(self.base, cluster, ref, paths)
+            source = was if "field" in was else source
+        self.sources[(self.head.env, cluster, f"{path}#{change.paths[0]}")] = source
         # A Namespace's change (its data plane, its revision) is about everything in it.
         namespace = ref.name if ref.kind == "Namespace" else ref.namespace
         return Located(
             change, self.head.env, cluster, change.service or _service(obj, side, path),
             namespace, ref, path, removed=after is None,
         )  # fmt: skip
+
+
+def _rerouted(key: tuple[str, Any], added: set[tuple[str, Any]]) -> bool:
+    """A VirtualService removed where a Gateway API route of its name is added: its service
+    moved to ambient, whose waypoint routes by HTTPRoute or GRPCRoute (the same name)."""
+    cluster, (_, kind, namespace, name) = key
+    return kind == "VirtualService" and any(
+        (c, k[0], k[2], k[3]) == (cluster, classify.GATEWAY_API_GROUP, namespace, name)
+        for c, k in added
+        if k[1] in classify.GATEWAY_API_ROUTES
+    )
 
 
 def _keyed(objects: dict[str, Obj]) -> dict[tuple[str, Any], tuple[str, Obj]]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from charts_py.review import delta
-from charts_py.review.context import BASE, HEAD
+from charts_py.review.context import BASE, HEAD, Context
 from charts_py.review.model import Change, Risk
 
 Obj = dict[str, Any]
@@ -87,8 +87,10 @@ def _tls(dr: Obj | None) -> str:
 # --- authorization -------------------------------------------------------------------------
 
 
-def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
-    """Who may call whom: grants added or taken away; JWT-requiring DENY rules are exposure."""
+def authorization_policy(before: Obj | None, after: Obj | None, ctx: Context) -> list[Change]:
+    """Who may call whom: grants added or taken away; JWT-requiring DENY rules are exposure.
+    A service moving behind its waypoint (or back) with the same callers only moves where
+    they are admitted: ztunnel's policy admits the waypoint, the waypoint's the callers."""
     if _jwt_rule(before) or _jwt_rule(after):
         return _jwt_paths_change(before, after)
     old, new = _grants(before), _grants(after)
@@ -103,6 +105,11 @@ def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
     view_after = _view(after) if after else None
     paths = ("/spec",) if before and after else ("",)
     source = _principal(after, added, HEAD) or _principal(before, taken, BASE)
+    service, namespace = _target(after or before or {})
+    if action == "ALLOW" and service is not None and _moved(ctx, service, namespace):
+        why = f"who may call {service} is unchanged: it is admitted at its waypoint, or no longer"
+        return [Change("authorization", view_before, view_after, Risk.MEDIUM, why, paths,
+                       source_at=source)]  # fmt: skip
     if widened:
         why = "access is widened: " + (_said(added or taken) or "an allow-nothing is removed")
         return [Change("authorization", view_before, view_after, Risk.CRITICAL, why, paths,
@@ -110,6 +117,24 @@ def authorization_policy(before: Obj | None, after: Obj | None) -> list[Change]:
     why = "access is narrowed (callers may be refused): " + _said(taken or added)
     return [Change("authorization", view_before, view_after, Risk.HIGH, why, paths,
                    source_at=source)]  # fmt: skip
+
+
+def _target(ap: Obj) -> tuple[str | None, str]:
+    """The service a policy applies to (its pods' `app`, or the Service it targets), and its
+    namespace."""
+    spec = ap.get("spec") or {}
+    app = ((spec.get("selector") or {}).get("matchLabels") or {}).get("app")
+    refs = [r for r in spec.get("targetRefs") or [] if isinstance(r, dict)]
+    named = [r.get("name") for r in refs if r.get("kind") == "Service"]
+    service = app or (named[0] if named else None)
+    return (str(service) if service else None), str((ap.get("metadata") or {}).get("namespace"))
+
+
+def _moved(ctx: Context, service: str, namespace: str) -> bool:
+    """`service` went behind its waypoint, or came out, and the same callers reach it."""
+    behind = {ctx.behind_waypoint(side, service, namespace) for side in (BASE, HEAD)}
+    callers = {ctx.callers(side, service, namespace) for side in (BASE, HEAD)}
+    return len(behind) == 2 and len(callers) == 1
 
 
 def _principal(

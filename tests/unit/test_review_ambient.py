@@ -38,6 +38,10 @@ def test_a_namespace_moving_to_ambient(shop: Path, capsys: Any) -> None:
         o["name"] for c in data["changes"] if c["kind"] == "authorization" for o in c["objects"]
     }
     assert {"checkout", "checkout-waypoint"} <= policies  # ztunnel's and the waypoint's
+    # Who may call checkout is the same (orders), admitted at the waypoint now; its
+    # VirtualService gives way to an HTTPRoute of its name: nothing stops, the move is high.
+    assert {c["risk"] for c in data["changes"] if c["kind"] == "authorization"} == {"medium"}
+    assert data["summary"]["risk"] == "high"
 
 
 def test_an_httproute_weight_is_a_traffic_shift(shop: Path, capsys: Any) -> None:
