@@ -74,7 +74,7 @@ def entries(repo: git.Repo, commit: str, folder: str) -> list[str]:
         end = data.index(b"\0", at)
         names.append(data[at:end].split(b" ", 1)[1].decode())
         at = end + 1 + oid_size
-    prefix = folder.strip("/") + "/"
+    prefix = folder.strip("/") + "/" if folder.strip("/") else ""
     return sorted(prefix + name for name in names)
 
 

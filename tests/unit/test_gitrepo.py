@@ -172,6 +172,32 @@ def test_ref_to_a_missing_object_is_named(work: Path, repo: git.Repo) -> None:
         gitrepo.resolve(repo, "y")
 
 
+@pytest.mark.parametrize("ref", ["HEAD", "main", "v1", "HEAD~1"])
+def test_peel_resolves_as_resolve_does(repo: git.Repo, ref: str) -> None:
+    assert gitrepo.peel(repo, ref) == gitrepo.resolve(repo, ref)
+
+
+@pytest.mark.parametrize("ref", ["nope", "-x", "", "main:README", "x"])
+def test_peel_fails_as_resolve_does(work: Path, repo: git.Repo, ref: str) -> None:
+    """What the running cat-file cannot resolve is resolve's to explain (a corrupt ref too)."""
+    (work / ".git" / "refs" / "heads" / "x").write_text("garbage\n")
+    with pytest.raises(ConfigError) as peeled:
+        gitrepo.peel(repo, ref)
+    with pytest.raises(ConfigError) as resolved:
+        gitrepo.resolve(repo, ref)
+    assert str(peeled.value) == str(resolved.value)
+
+
+def test_entries_lists_a_folder_at_the_commit(work: Path, repo: git.Repo) -> None:
+    first = sh(work, "rev-parse", "v1").strip()
+    (work / "dist" / "dev" / "untracked.yaml").write_text("u: 1\n")
+    assert gitrepo.entries(repo, first, "dist/dev") == ["dist/dev/a.yaml", "dist/dev/sub"]
+    assert gitrepo.entries(repo, first, "dist/") == ["dist/dev"]
+    assert gitrepo.entries(repo, first, "README") == []  # a file: no entries
+    assert gitrepo.entries(repo, first, "nope") == []
+    assert gitrepo.entries(repo, "HEAD", "") == ["README", "dist"]
+
+
 # --- read_tree --------------------------------------------------------------------------------
 
 
