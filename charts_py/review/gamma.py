@@ -77,10 +77,20 @@ def _exposure(before: Obj | None, after: Obj | None, ctx: Context) -> list[Chang
         paths: tuple[str, ...] = (at,)
         source: tuple[str, str] | None = ((HEAD if now else BASE), f"{at}/matches")
         if was and now:
-            paths, source = (f"{at}/matches", *_ATTACHMENT), None
+            paths, source = (f"{at}/matches", *_ATTACHMENT), _host_moved(before, after)
         # else: a rule (or the route) added or removed: its source is where its path is
         out.append(Change("exposure", view_before, view_after, risk, why, paths, service, source))
     return out
+
+
+def _host_moved(before: Obj | None, after: Obj | None) -> tuple[str, str] | None:
+    """Where the first hostname added (at the head) or taken away (at the base) is."""
+    old, new = (list(((r or {}).get("spec") or {}).get("hostnames") or []) for r in (before, after))
+    added = [i for i, host in enumerate(new) if host not in old]
+    gone = [i for i, host in enumerate(old) if host not in new]
+    if added:
+        return HEAD, f"/spec/hostnames/{added[0]}"
+    return (BASE, f"/spec/hostnames/{gone[0]}") if gone else None
 
 
 def _exposed(route: Obj | None, ctx: Context, side: str) -> dict[str, tuple[int, Obj, str | None]]:

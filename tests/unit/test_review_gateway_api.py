@@ -71,7 +71,7 @@ def test_a_host_added_to_the_gateway_is_exposure(shop: Path, capsys: Any) -> Non
     assert route["risk"] == "critical"  # "/" needs no JWT
     assert route["after"]["hosts"] == ["beta.shop.example.com", HOST]
     assert route["blastRadius"]["ingressHosts"] == ["beta.shop.example.com", HOST]
-    assert route["source"]["field"].startswith("ingress.hosts")
+    assert route["source"]["field"] == "ingress.hosts[1]"  # the host added
     others = [c for c in data["changes"] if c["kind"] == "other"]
     assert all(o["paths"] for c in others for o in c["objects"]), others
 
@@ -84,6 +84,7 @@ def test_a_host_removed_from_the_gateway_is_critical(shop: Path, capsys: Any) ->
     assert "beta.shop.example.com:443" in served[0]["before"]
     [route] = [c for c in _exposed(data) if c["service"] == "frontend"]
     assert route["risk"] == "critical" and route["after"]["hosts"] == [HOST]
+    assert route["source"]["field"] == "ingress.hosts[1]"  # where the host was, at the base
 
 
 def test_a_path_no_longer_requiring_a_jwt_at_the_gateway(shop: Path, capsys: Any) -> None:
