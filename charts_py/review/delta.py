@@ -50,8 +50,8 @@ def _by_name(
     for name in sorted(old.keys() | new.keys(), key=lambda n: (new.get(n) or old[n])[0]):
         if name in old and name in new:
             out += paths(old[name][1], new[name][1], f"{at}/{new[name][0]}")
-        else:
-            out.append(f"{at}/{(new.get(name) or old[name])[0]}")
+        elif (pointer := f"{at}/{(new.get(name) or old[name])[0]}") not in out:
+            out.append(pointer)  # one name taken away and another added there: once
     return out
 
 

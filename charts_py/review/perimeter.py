@@ -37,41 +37,41 @@ WAYPOINT_CLASS = "istio-waypoint"
 
 
 Served = dict[str, dict[str, Any]]
-"""What a gateway serves: per `host:port`, the protocol and TLS mode."""
+"""What a gateway serves: per `host:port`, the protocol, TLS mode and certificates."""
 
 
 def _served(kind: str, old: Served, new: Served, paths: tuple[str, ...]) -> list[Change]:
-    """Hosts served removed (critical), their TLS changed or hosts added (high)."""
+    """Hosts served removed (critical), their TLS or protocol changed, or hosts added (high)."""
     if old == new:
         return []
     gone = {h for h in old if h not in new}
-    weaker = any(
-        old[h] != new[h] and "tls" in old[h] and new[h].get("tls") != old[h]["tls"]
-        for h in old.keys() & new.keys()
-    )
     if gone:
         why = "a served host is removed: " + ", ".join(sorted(gone))
         return [Change(kind, old or None, new or None, Risk.CRITICAL, why, paths)]
-    if weaker:
-        return [Change(kind, old, new, Risk.HIGH, "a host's TLS settings change", paths)]
+    if any(old[h] != new[h] for h in old.keys() & new.keys()):
+        why = "a host's TLS settings (mode, certificate) or protocol change"
+        return [Change(kind, old, new, Risk.HIGH, why, paths)]
     why = "hosts are added: " + ", ".join(sorted(new.keys() - old.keys()))
     return [Change(kind, old or None, new or None, Risk.HIGH, why, paths)]
 
 
 def _listeners(gw: Obj | None) -> Served:
-    """Per `host:port` (`*` without a hostname), the protocol and TLS mode it is served with."""
+    """Per `host:port` (`*` without a hostname), the protocol, TLS mode and certificates."""
     out: dict[str, dict[str, Any]] = {}
     for listener in ((gw or {}).get("spec") or {}).get("listeners") or []:
         listener = listener or {}
         view: dict[str, Any] = {"protocol": listener.get("protocol")}
-        if listener.get("tls"):
-            view["tls"] = (listener.get("tls") or {}).get("mode", "Terminate")
+        tls = listener.get("tls") or {}
+        if tls:
+            view["tls"] = tls.get("mode", "Terminate")
+            refs = [(r or {}).get("name") for r in tls.get("certificateRefs") or []]
+            view |= {"certificates": refs} if refs else {}
         out[f"{listener.get('hostname', '*')}:{listener.get('port')}"] = view
     return out
 
 
 def _servers(gw: Obj | None) -> Served:
-    """Per `host:port`, the protocol and TLS mode it is served with."""
+    """Per `host:port`, the protocol, TLS mode and certificates it is served with."""
     out: dict[str, dict[str, Any]] = {}
     for server in ((gw or {}).get("spec") or {}).get("servers") or []:
         port = (server or {}).get("port") or {}
@@ -82,6 +82,8 @@ def _servers(gw: Obj | None) -> Served:
                 view["tls"] = tls.get("mode") or (
                     "httpsRedirect" if tls.get("httpsRedirect") else None
                 )
+                names = tls.get("credentialNames") or [tls.get("credentialName")]
+                view |= {"certificates": names} if any(names) else {}
             out[f"{host}:{port.get('number')}"] = view
     return out
 

@@ -271,6 +271,15 @@ def test_a_new_public_route_is_exposure_with_its_host(shop: Path, capsys: Any) -
     assert exposed[0]["blastRadius"]["ingressHosts"] == ["shop.example.com"]
 
 
+def test_an_ingress_certificate_change_is_high_exposure(shop: Path, capsys: Any) -> None:
+    edit = replace("tlsSecret: shop-tls", "tlsSecret: shop-tls-2026")
+    change = only(reviewed(shop, capsys, "cert", "prod", edit), "exposure")
+    assert change["risk"] == "high" and change["clusters"] == PROD
+    assert change["before"]["shop.example.com:443"]["certificates"] == ["shop-tls"]
+    assert change["after"]["shop.example.com:443"]["certificates"] == ["shop-tls-2026"]
+    assert change["source"]["field"] == "ingress.tlsSecret"
+
+
 def test_a_sensitive_host_leaving_the_egress_gateway(shop: Path, capsys: Any) -> None:
     edit = replace(
         "{name: stripe, host: api.stripe.com, port: 443, protocol: TLS, sensitive: true}",

@@ -108,3 +108,13 @@ def test_a_path_exposed_behind_a_jwt_is_high(shop: Path, capsys: Any) -> None:
     [route] = [c for c in _exposed(data) if c["service"] == "accounts"]
     assert route["after"] == {"hosts": [HOST], "paths": ["/api/account/*"], "jwtRequired": True}
     assert route["risk"] == "high"
+
+
+def test_a_certificate_change_is_high_exposure(shop: Path, capsys: Any) -> None:
+    edit = replace("tlsSecret: staging-shop-tls", "tlsSecret: staging-shop-tls-2026")
+    change = only(reviewed(shop, capsys, "gw-cert", "staging", edit), "exposure")
+    assert change["risk"] == "high" and change["objects"][0]["kind"] == "Gateway"
+    assert change["before"][f"{HOST}:443"]["certificates"] == ["staging-shop-tls"]
+    assert change["after"][f"{HOST}:443"]["certificates"] == ["staging-shop-tls-2026"]
+    assert change["objects"][0]["paths"] == ["/spec/listeners/0/tls/certificateRefs/0"]
+    assert change["source"]["field"] == "ingress.tlsSecret"
