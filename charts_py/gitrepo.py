@@ -176,7 +176,11 @@ def grep(
     where = [commit] if commit else ["--untracked"]
     mode = ["-L"] if absent else ["-z", "--full-name"]
     patterns = [arg for needle in needles for arg in ("-e", needle)]
-    code, out, err = _run(repo, "grep", "-I", "-F", *mode, *patterns, *where, "--", *paths)
+    # One thread: a commit's blobs are read under one lock, so more threads only contend
+    # (2,000 small policies: 11 ms with one, 20 ms with the default on two cores).
+    code, out, err = _run(
+        repo, "grep", "--threads=1", "-I", "-F", *mode, *patterns, *where, "--", *paths
+    )
     if code not in (0, 1):
         raise ConfigError(_where(repo), "", f"git grep failed: {_last_line(err)}")
     found: dict[str, list[str]] = {}
