@@ -142,7 +142,7 @@ class _Compared:
                 cluster, radius.for_cluster(self.base, self.head, cluster)
             )
             for change in classify.judge(before, after, ctx):
-                if after is None and _rerouted(key, new.keys() - old.keys()):
+                if change.kind == "object-removed" and _rerouted(key, new.keys() - old.keys()):
                     change = classify.rerouted(change, key[1][3])
                 out.append(self._located(change, cluster, before, after, now_at or was_at))
         return out
