@@ -23,7 +23,8 @@ Obj = dict[str, Any]
 _AP = ("AuthorizationPolicy",)
 _AP_VS = ("AuthorizationPolicy", "VirtualService")
 _GATEWAY_ROUTES = ("HTTPRoute", "GRPCRoute")
-_GATEWAY = ("Gateway",)
+_WAYPOINTS = ("Gateway.gateway.networking.k8s.io",)
+"""Gateway API Gateways (by file name): a waypoint is one, of class istio-waypoint."""
 
 
 @dataclass
@@ -76,7 +77,7 @@ class Index:
         account after its Gateway)."""
         return [
             f"cluster.local/ns/{meta.get('namespace')}/sa/{meta.get('name')}"
-            for gw in self.side.beside(_GATEWAY, self.cluster)
+            for gw in self.side.beside(_WAYPOINTS, self.cluster)
             if (gw.get("spec") or {}).get("gatewayClassName") == WAYPOINT_CLASS
             for meta in [gw.get("metadata") or {}]
         ]

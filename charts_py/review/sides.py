@@ -179,14 +179,15 @@ class EnvSide:
         return list(self.objects(p for p in self._found[key] if p.startswith(prefix)).values())
 
     def beside(self, kinds: tuple[str, ...], cluster: str) -> list[Obj]:
-        """Every object of `kinds` in `cluster` outside the services chart: the few that are
-        not one service's own (namespace-wide policies, gateway and egress routes), found by
-        their file names (`<Kind>.<group>...`) in the other charts' folders, not searched."""
+        """Every object of `kinds` (`Kind`, or `Kind.group` for one group's) in `cluster`
+        outside the services chart: the few that are not one service's own (namespace-wide
+        policies, gateway and egress routes, waypoints), found by their file names
+        (`<Kind>.<group>.<namespace>.<name>.yaml`) in the other charts' folders, not searched."""
         if self.rendered is not None:
             return [
                 o for p, o in self.rendered.items()
-                if p.split("/")[2] == cluster and o.get("kind") in kinds
-                and p.split("/")[3] != contract.SERVICES_CHART
+                if p.split("/")[2] == cluster and p.split("/")[3] != contract.SERVICES_CHART
+                and _of(p.rsplit("/", 1)[1], kinds)
             ]  # fmt: skip
         folder = f"{self.dist}/{self.env}/{cluster}"
         charts = [
@@ -195,9 +196,15 @@ class EnvSide:
         ]  # fmt: skip
         paths = [
             p for chart in charts for p in self.tree.listing(chart, recursive=False)
-            if p.rsplit("/", 1)[1].split(".", 1)[0] in kinds
+            if _of(p.rsplit("/", 1)[1], kinds)
         ]  # fmt: skip
         return list(self.objects(paths).values())
+
+
+def _of(file_name: str, kinds: tuple[str, ...]) -> bool:
+    """Whether a manifest's file name (`<Kind>.<group>.<namespace>.<name>.yaml`) is of one
+    of `kinds` (`Kind`, or `Kind.group`)."""
+    return any(file_name.startswith(kind + ".") for kind in kinds)
 
 
 def is_manifest(path: str, dist: str) -> bool:
