@@ -95,6 +95,8 @@ class EnvSide:
         default_factory=dict, repr=False
     )
     """The dist paths each search found (`find`), by what was searched."""
+    _charts: dict[str, list[tuple[str, str]]] = field(default_factory=dict, repr=False)
+    """Per cluster, the files outside the services chart (`beside`)."""
     _read: dict[str, Obj] = field(default_factory=dict, repr=False)
     """Every manifest read so far, by dist path: each is read and parsed once."""
 
@@ -183,28 +185,29 @@ class EnvSide:
         outside the services chart: the few that are not one service's own (namespace-wide
         policies, gateway and egress routes, waypoints), found by their file names
         (`<Kind>.<group>.<namespace>.<name>.yaml`) in the other charts' folders, not searched."""
+        prefixes = tuple(f"{kind}." for kind in kinds)
         if self.rendered is not None:
             return [
                 o for p, o in self.rendered.items()
                 if p.split("/")[2] == cluster and p.split("/")[3] != contract.SERVICES_CHART
-                and _of(p.rsplit("/", 1)[1], kinds)
+                and p.rsplit("/", 1)[1].startswith(prefixes)
             ]  # fmt: skip
-        folder = f"{self.dist}/{self.env}/{cluster}"
-        charts = [
-            c for c in self.tree.listing(folder, recursive=False)
-            if c.rsplit("/", 1)[1] != contract.SERVICES_CHART and not c.endswith(".yaml")
-        ]  # fmt: skip
-        paths = [
-            p for chart in charts for p in self.tree.listing(chart, recursive=False)
-            if _of(p.rsplit("/", 1)[1], kinds)
-        ]  # fmt: skip
+        paths = [p for name, p in self._outside(cluster) if name.startswith(prefixes)]
         return list(self.objects(paths).values())
 
-
-def _of(file_name: str, kinds: tuple[str, ...]) -> bool:
-    """Whether a manifest's file name (`<Kind>.<group>.<namespace>.<name>.yaml`) is of one
-    of `kinds` (`Kind`, or `Kind.group`)."""
-    return any(file_name.startswith(kind + ".") for kind in kinds)
+    def _outside(self, cluster: str) -> list[tuple[str, str]]:
+        """(file name, dist path) of every file of `cluster` outside the services chart."""
+        if cluster not in self._charts:
+            folder = f"{self.dist}/{self.env}/{cluster}"
+            charts = [
+                c for c in self.tree.listing(folder, recursive=False)
+                if c.rsplit("/", 1)[1] != contract.SERVICES_CHART and not c.endswith(".yaml")
+            ]  # fmt: skip
+            self._charts[cluster] = [
+                (p.rsplit("/", 1)[1], p)
+                for chart in charts for p in self.tree.listing(chart, recursive=False)
+            ]  # fmt: skip
+        return self._charts[cluster]
 
 
 def is_manifest(path: str, dist: str) -> bool:
