@@ -1,4 +1,5 @@
-"""Each cluster's Istio installation, declared once: gateways, istiod revisions, Secrets.
+"""Each cluster's Istio installation, declared once: gateways, istiod revisions, ambient's
+node agents, Secrets.
 
 A cluster runs what Istio's Helm charts install (Argo CD Applications in dist/_bootstrap/
 control-plane) and a few Secrets nobody commits. meshops's own manifests reference those
@@ -170,6 +171,39 @@ class Istiod:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NodeAgent:
+    """One release of a chart that runs a DaemonSet on every node: ambient's data plane."""
+
+    release: str
+    """The Helm release name, as Istio's ambient Helm install names it."""
+    chart: str
+    """The chart's name in Istio's chart repository."""
+    daemon_set: str
+    """The DaemonSet the chart renders (its name is fixed by the template)."""
+    pod_labels: Mapping[str, str]
+    """The labels its DaemonSet selects its pods by."""
+
+
+ISTIO_CNI = NodeAgent(
+    release="istio-cni",
+    chart="cni",
+    daemon_set="istio-cni-node",
+    pod_labels={"k8s-app": "istio-cni-node"},
+)
+"""Redirects an ambient pod's traffic to the node's ztunnel (chart `cni`, `profile: ambient`)."""
+ZTUNNEL = NodeAgent(
+    release="ztunnel", chart="ztunnel", daemon_set="ztunnel", pod_labels={"app": "ztunnel"}
+)
+"""Carries ambient pods' traffic at L4 (mTLS, identity, L4 authorization); istiod trusts the
+ServiceAccount `ztunnel` in its own namespace (the istiod chart's `trustedZtunnelName`)."""
+ZTUNNEL_STATS_PORT = "ztunnel-stats"
+"""The ztunnel pods' Prometheus port (the chart's DaemonSet template)."""
+AMBIENT_PROFILE = "ambient"
+"""The Helm profile (a chart's `files/profile-ambient.yaml`) that Istio's ambient Helm install
+sets on istiod and istio-cni: istiod serves ztunnel and waypoints, istio-cni redirects."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Secret:
     """A Secret in the root namespace that meshops references and never renders."""
 
@@ -203,6 +237,9 @@ class Installation:
     cluster: str
     gateways: tuple[Gateway, ...]
     istiods: tuple[Istiod, ...]
+    ambient: bool = False
+    """Whether a namespace runs ambient: istiod gets the ambient profile, and istio-cni and
+    ztunnel are installed (`node_agents`)."""
     secrets: tuple[Secret, ...] = ()
     workloads: tuple[External, ...] = ()
     """The pods (and Services) of services meshops meshes but does not deploy (`workload:`):
@@ -210,11 +247,19 @@ class Installation:
     declared: bool = True
     """False for ASSUMED: manifests of no known cluster, where nothing is declared."""
 
+    @property
+    def node_agents(self) -> tuple[NodeAgent, ...]:
+        """The DaemonSets of ambient's data plane, in the order they are installed."""
+        return (ISTIO_CNI, ZTUNNEL) if self.ambient else ()
+
     @functools.cached_property
     def externals(self) -> tuple[External, ...]:
-        """The gateway Deployments and Services, istiod's Services and the Secrets (computed
-        once: validate looks them up for every host it resolves)."""
-        out: list[External] = []
+        """The gateway Deployments and Services, istiod's Services, ambient's DaemonSets and
+        the Secrets (computed once: validate looks them up for every host it resolves)."""
+        out: list[External] = [
+            External(kind="DaemonSet", name=agent.daemon_set, labels=agent.pod_labels)
+            for agent in self.node_agents
+        ]
         for gateway in self.gateways:
             name, ports = gateway.release, gateway.ports
             out.append(External(kind="Deployment", name=name, labels=gateway.pod_labels))
@@ -234,10 +279,12 @@ ASSUMED = Installation(
     cluster="",
     gateways=(INGRESS, EGRESS, east_west("")),
     istiods=(Istiod(revision="", version=""),),
+    ambient=True,
     declared=False,
 )
-"""For manifests of no declared cluster: Istio's usual gateways and an istiod without a
-revision are taken to exist, so that references to them are not reported as missing."""
+"""For manifests of no declared cluster: Istio's usual gateways, an istiod without a revision
+and ambient's node agents are taken to exist, so that references to them are not reported as
+missing."""
 
 
 def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
@@ -268,6 +315,7 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
         cluster=cluster.name,
         gateways=tuple(gateways),
         istiods=istiods,
+        ambient=bool(env.ambient_namespaces),
         secrets=_secrets(env, cluster),
         workloads=_deployed_by_others(env),
     )
