@@ -196,6 +196,8 @@ ZTUNNEL = NodeAgent(
 )
 """Carries ambient pods' traffic at L4 (mTLS, identity, L4 authorization); istiod trusts the
 ServiceAccount `ztunnel` in its own namespace (the istiod chart's `trustedZtunnelName`)."""
+NODE_AGENTS = (ISTIO_CNI, ZTUNNEL)
+"""In the order they are installed."""
 ZTUNNEL_STATS_PORT = "ztunnel-stats"
 """The ztunnel pods' Prometheus port (the chart's DaemonSet template)."""
 AMBIENT_PROFILE = "ambient"
@@ -249,8 +251,8 @@ class Installation:
 
     @property
     def node_agents(self) -> tuple[NodeAgent, ...]:
-        """The DaemonSets of ambient's data plane, in the order they are installed."""
-        return (ISTIO_CNI, ZTUNNEL) if self.ambient else ()
+        """The DaemonSets of ambient's data plane, where the cluster runs ambient."""
+        return NODE_AGENTS if self.ambient else ()
 
     @functools.cached_property
     def externals(self) -> tuple[External, ...]:
