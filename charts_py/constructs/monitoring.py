@@ -8,11 +8,10 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
-from charts_py.config import installation
+from charts_py.config import ambient, installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service, seconds
 from charts_py.config.view import View
-from charts_py.constructs import ambient
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
