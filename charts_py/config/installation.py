@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from charts_py.config import ambient
-from charts_py.config.model import Cluster, ExternalService
+from charts_py.config.model import Cluster, ExternalService, Resources
 
 if TYPE_CHECKING:  # the environment's loader checks its namespaces against these names
     from charts_py.config.environment import Environment
@@ -182,6 +182,8 @@ class NodeAgent:
     """The DaemonSet the chart renders (its name is fixed by the template)."""
     pod_labels: Mapping[str, str]
     """The labels its DaemonSet selects its pods by."""
+    requests: Resources
+    """Its pod's requests: the chart's default `resources.requests` (meshops sets none)."""
 
 
 ISTIO_CNI = NodeAgent(
@@ -189,10 +191,15 @@ ISTIO_CNI = NodeAgent(
     chart="cni",
     daemon_set="istio-cni-node",
     pod_labels={"k8s-app": "istio-cni-node"},
+    requests=Resources(cpu="100m", memory="100Mi"),
 )
 """Redirects an ambient pod's traffic to the node's ztunnel (chart `cni`, `profile: ambient`)."""
 ZTUNNEL = NodeAgent(
-    release="ztunnel", chart="ztunnel", daemon_set="ztunnel", pod_labels={"app": "ztunnel"}
+    release="ztunnel",
+    chart="ztunnel",
+    daemon_set="ztunnel",
+    pod_labels={"app": "ztunnel"},
+    requests=Resources(cpu="200m", memory="512Mi"),
 )
 """Carries ambient pods' traffic at L4 (mTLS, identity, L4 authorization); istiod trusts the
 ServiceAccount `ztunnel` in its own namespace (the istiod chart's `trustedZtunnelName`)."""
@@ -200,6 +207,9 @@ NODE_AGENTS = (ISTIO_CNI, ZTUNNEL)
 """In the order they are installed."""
 ZTUNNEL_STATS_PORT = "ztunnel-stats"
 """The ztunnel pods' Prometheus port (the chart's DaemonSet template)."""
+WAYPOINT_REQUESTS = Resources(cpu="100m", memory="128Mi")
+"""A waypoint pod's requests: the istiod chart's `global.waypoint.resources.requests`, which
+istiod gives the one-replica Deployment it makes of each waypoint Gateway."""
 AMBIENT_PROFILE = "ambient"
 """The Helm profile (a chart's `files/profile-ambient.yaml`) that Istio's ambient Helm install
 sets on istiod and istio-cni: istiod serves ztunnel and waypoints, istio-cni redirects."""
@@ -296,13 +306,14 @@ def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
 
 def of_cluster(env: Environment, cluster: Cluster) -> Installation:
     """The installation of one cluster of `env`; an out-of-band control plane (`mesh.managed:
-    false`) is not declared: Istio's usual gateways and an istiod are assumed, and the rules
-    that judge by them say so."""
+    false`) is not declared: Istio's usual gateways and an istiod (and ambient's node agents,
+    where a namespace runs ambient) are assumed, and the rules that judge by them say so."""
     if not env.mesh.managed:
         return dataclasses.replace(
             ASSUMED,
             environment=env.name,
             cluster=cluster.name,
+            ambient=bool(env.ambient_namespaces),
             secrets=_secrets(env, cluster),
             workloads=_deployed_by_others(env),
         )

@@ -24,7 +24,7 @@ from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
 from tests import tools
 from tests.conftest import SAMPLE_ENVIRONMENTS, find
-from tests.unit.test_istio_values import release_dir
+from tests.unit.test_istio_values import chart_values, release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
 AMBIENT_CLUSTER = "ambient-1"
@@ -295,6 +295,12 @@ def test_the_ambient_charts_run_ambient_and_ztunnel_reaches_its_istiod(
     )
     assert env["ISTIO_META_CLUSTER_ID"] == values["global"]["multiCluster"]["clusterName"]
     assert env["NETWORK"] == values["global"]["network"]
+    for agent in installed.node_agents:  # what the cost report prices them at
+        daemon_set = releases[agent.release][("DaemonSet", agent.daemon_set)]
+        [container] = daemon_set["spec"]["template"]["spec"]["containers"]
+        assert container["resources"]["requests"] == agent.requests.model_dump()
+    waypoint = chart_values(istiod.version, "istiod")["global"]["waypoint"]["resources"]
+    assert waypoint["requests"] == installation.WAYPOINT_REQUESTS.model_dump()
     monitor = find(rendered, f"ambient/{AMBIENT_CLUSTER}", "PodMonitor", "ztunnel")
     pods = ztunnel["spec"]["template"]
     assert monitor["metadata"]["namespace"] == "istio-system"
