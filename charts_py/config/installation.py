@@ -12,7 +12,9 @@ ServiceAccount. Everything that needs one of those facts reads it here:
 - naming.py spells the selectors and accounts the Gateways and policies use from it;
 - `meshops validate` sees `Installation.externals` as the objects a cluster has beside the
   manifests (validate/scope.py), so `host-resolves`, `gateway-workload-exists` and
-  `gateway-service-port` judge a cluster by what is installed in *that* cluster;
+  `gateway-service-port` judge a cluster by what is installed in *that* cluster, and
+  `ambient-installed` an ambient namespace by `Installation.ambient`;
+- the cost report prices the node agents and waypoints at the requests declared here;
 - the generated README lists it (docs/control_plane.py).
 
 Service ports are what Istio's charts render (their templates, not our values): a helm test
