@@ -309,10 +309,17 @@ def _service_json(svc: ServiceCost) -> dict[str, Any]:
         "autoscaled": svc.autoscaled,
         "replicas": {"min": svc.min_replicas, "max": svc.max_replicas},
         "pod": {"app": _requests_json(svc.app), "proxy": _requests_json(svc.proxy)},
-        "cpu": _range(svc.cpu, 3),
-        "memoryGiB": _range(svc.memory, 3, estimate.GIB),
-        "monthly": _range(svc.monthly, 2),
+        **_measures_json(svc),
         "scoping": _scoping_json(svc),
+    }
+
+
+def _measures_json(item: ServiceCost | AmbientPods) -> dict[str, Any]:
+    """What the pods of a service, or ambient's pods, request and cost in all."""
+    return {
+        "cpu": _range(item.cpu, 3),
+        "memoryGiB": _range(item.memory, 3, estimate.GIB),
+        "monthly": _range(item.monthly, 2),
     }
 
 
@@ -323,9 +330,7 @@ def _ambient_json(pods: AmbientPods) -> dict[str, Any]:
         "perNode": pods.per_node,
         "replicas": pods.replicas,
         "pod": _requests_json(pods.pod),
-        "cpu": _range(pods.cpu, 3),
-        "memoryGiB": _range(pods.memory, 3, estimate.GIB),
-        "monthly": _range(pods.monthly, 2),
+        **_measures_json(pods),
         "monthlyPerPod": _num(pods.per_pod_monthly, 2),
     }
 

@@ -163,25 +163,27 @@ GRPC_ROUTE: Obj = {
 }
 """Written without the fields the server defaults: parentRef `group`/`kind`, a method's and a
 header's match `type`, a backendRef's `group`, `kind` and `weight`."""
-TCP_ROUTE: Obj = {
-    "apiVersion": f"{GATEWAY_API}/v1",
-    "kind": "TCPRoute",
-    "metadata": {"name": "legacy-db"},
-    "spec": {
-        "parentRefs": [{"name": "ingress", "namespace": "istio-system", "sectionName": "pg"}],
-        "rules": [{"backendRefs": [{"name": "legacy-db", "port": 5432}]}],
-    },
-}
-TLS_ROUTE: Obj = {
-    "apiVersion": f"{GATEWAY_API}/v1",
-    "kind": "TLSRoute",
-    "metadata": {"name": "payments-passthrough"},
-    "spec": {
-        "parentRefs": [{"name": "ingress", "namespace": "istio-system", "sectionName": "tls"}],
-        "hostnames": ["pay.example.com"],
-        "rules": [{"backendRefs": [{"name": "payment", "port": 8443}]}],
-    },
-}
+
+
+def _l4_route(kind: str, name: str, listener: str, backend: str, port: int, **spec: Any) -> Obj:
+    """A TCPRoute or TLSRoute on the ingress Gateway's `listener`, as people write one."""
+    parent = {"name": "ingress", "namespace": "istio-system", "sectionName": listener}
+    return {
+        "apiVersion": f"{GATEWAY_API}/v1",
+        "kind": kind,
+        "metadata": {"name": name},
+        "spec": {
+            "parentRefs": [parent],
+            **spec,
+            "rules": [{"backendRefs": [{"name": backend, "port": port}]}],
+        },
+    }
+
+
+TCP_ROUTE = _l4_route("TCPRoute", "legacy-db", "pg", "legacy-db", 5432)
+TLS_ROUTE = _l4_route(
+    "TLSRoute", "payments-passthrough", "tls", "payment", 8443, hostnames=["pay.example.com"]
+)  # TLSRoute v1 requires hostnames
 REFERENCE_GRANT: Obj = {
     "apiVersion": f"{GATEWAY_API}/v1beta1",
     "kind": "ReferenceGrant",
