@@ -78,8 +78,8 @@ ambient (tests/unit/test_istio_helm_template.py renders them)."""
 
 
 class ControlPlane(Construct):
-    """base, then the cluster's installation (config/installation.py): an istiod per revision
-    and its gateways."""
+    """base, then the cluster's installation (config/installation.py): an istiod per revision,
+    ambient's node agents where a namespace runs ambient, and the gateways."""
 
     def __init__(self, scope: Construct, *, env: Environment, cluster: Cluster) -> None:
         super().__init__(scope, cluster.name)
@@ -94,7 +94,9 @@ class ControlPlane(Construct):
         for istiod in installed.istiods:
             values = istio_values.istiod(env, cluster, istiod, installed)
             self._app(f"istiod-{istiod.revision}", "istiod", istiod.version, values)
-        if installed.ambient:  # the node agents: of the release namespaces use, like ztunnel
+        if installed.ambient:
+            # The node agents come from the release of the revision namespaces use: the istiod
+            # ztunnel connects to.
             cni, ztunnel = installation.ISTIO_CNI, installation.ZTUNNEL
             agents = _version_of(env, env.mesh.default_revision)
             self._app(cni.release, cni.chart, agents, istio_values.cni())

@@ -170,7 +170,7 @@ class Scope:
         out: dict[str, list[dict[str, str]]] = {}
         for doc in self.running:
             out.setdefault(namespace(doc), []).append(pod_labels(doc))
-        for external in self.outside("Deployment"):
+        for external in (*self.outside("Deployment"), *self.outside("DaemonSet")):
             out.setdefault(external.namespace, []).append(dict(external.labels))
         return out
 

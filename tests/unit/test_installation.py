@@ -203,3 +203,27 @@ def test_the_ambient_dist_installs_what_its_namespaces_need() -> None:
     report = engine.validate(kept, target.profile, target.installations)
     failed = sorted(f.obj.ref.name for f in report.findings if f.rule == "ambient-installed")
     assert failed == ["search", "shop"]
+
+
+@pytest.mark.parametrize(
+    ("env", "cluster", "runs"), [("dev", "dev-1", False), ("ambient", "ambient-1", True)]
+)
+def test_ztunnels_pods_are_out_of_band_pods_where_the_cluster_runs_ambient(
+    env: str, cluster: str, runs: bool
+) -> None:
+    """A Telemetry for ztunnel's pods selects pods ambient-1 runs (its declared node agents),
+    and none in dev-1."""
+    labels = {contract.ENVIRONMENT: env, contract.CLUSTER: cluster}
+    telemetry = {
+        "apiVersion": "telemetry.istio.io/v1",
+        "kind": "Telemetry",
+        "metadata": {"name": "ztunnel", "namespace": "istio-system", "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": dict(installation.ZTUNNEL.pod_labels)},
+            "accessLogging": [{"providers": [{"name": "envoy"}]}],
+        },
+    }
+    docs = documents.from_objects([(f"{env}/{cluster}/t.yaml", telemetry)])
+    report = engine.validate(docs, "prod", installation.of_environment(ENVS[env]))
+    unmatched = [f for f in report.findings if f.rule == "selector-matches-workload"]
+    assert bool(unmatched) != runs
