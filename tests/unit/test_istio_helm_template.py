@@ -253,7 +253,7 @@ def test_validates_model_of_gateway_pod_labels_is_the_charts(
     from charts_py.validate.scope import Scope
 
     apps = [(m.path, m.obj) for m in rendered if m.chart == "control-plane"]
-    scope = Scope("", "", documents.from_objects(apps))
+    scope = Scope(name="", environment="", docs=documents.from_objects(apps))
     predicted = {
         (r.doc.obj["spec"]["destination"]["name"], r.release): control_plane._gateway_pod_labels(r)
         for r in control_plane.helm_releases(scope, "gateway")
