@@ -192,3 +192,19 @@ def test_a_teams_header_match_is_other_with_its_line(shop: Path, capsys: Any) ->
     lines = (REPO / "environments/ambient/search.yaml").read_text().splitlines()
     assert change["source"]["file"] == "environments/ambient/search.yaml"
     assert "x-beta" in lines[change["source"]["line"] - 1]
+
+
+def test_a_rule_s_timeouts_removed_whole_are_timeout_and_retries(shop: Path, capsys: Any) -> None:
+    """`timeouts` goes with its last field: the timeout and the retries claim it, no `other`."""
+    edit = replace(
+        "    timeout: 5s\n"
+        "    retries: {attempts: 2, perTryTimeout: 1500ms,"
+        ' retryOn: "gateway-error,connect-failure"}\n',
+        "    timeout: false\n    retries: false\n",
+    )
+    data = reviewed(shop, capsys, "gamma-no-timeouts", "ambient", edit)
+    timeout, retries = only(data, "timeout"), only(data, "retries")
+    assert (timeout["service"], timeout["after"], timeout["risk"]) == ("catalog", None, "high")
+    assert retries["service"] == "catalog" and retries["after"] is None
+    assert retries["source"]["file"] == "environments/ambient.yaml"  # where they were written
+    assert not [c for c in data["changes"] if c["kind"] == "other"], data["changes"]
