@@ -8,7 +8,8 @@ synth writes the same dist/ bytes and drift the same reports either way.
   parses half of git's files while drift reads the cluster. Plain: the work is done here.
 - start-up overlap (`process.imported`): `meshops synth` imports the pydantic models on a
   thread while node starts. Plain: imported in order.
-- the cyclic collector paused (`process.collector_paused`) for a drift run. Plain: left on.
+- the cyclic collector paused (`process.collector_paused`) for a drift or import run. Plain:
+  left on.
 - exit without teardown (`process.leave`): the console script skips the interpreter's
   teardown (after a synth, 0.1-0.15 s). Plain: `sys.exit`.
 """
