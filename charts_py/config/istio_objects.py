@@ -93,7 +93,9 @@ class Extension(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     api_version: str = Field(alias="apiVersion", pattern=r"^([a-z0-9.-]+/)?v[0-9]+[a-z0-9]*$")
-    kind: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    kind: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
+    """Kubernetes' rule for a custom kind (a DNS-1035 label once lower-cased): Mixer's
+    `config.istio.io` kinds (`rule`, `handler`, `instance`) start lower-case."""
     name: ObjectName
     spec: dict[str, Any]
     plural: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")

@@ -231,6 +231,26 @@ spec:
     assert {"group": "rollouts.example.com", "kind": "CanaryPlan"} in allowed
 
 
+def test_a_lower_case_kind_is_an_extension_not_a_crash() -> None:
+    """Kubernetes allows a custom kind that starts lower-case (Mixer's `config.istio.io`
+    `rule`, `handler`, `instance`, in redhat-scholars/istio-tutorial): import carried it as
+    an extension; the environment file it wrote then failed to load (exit 2)."""
+    mixer = """
+apiVersion: config.istio.io/v1alpha2
+kind: rule
+metadata: {name: denycustomer, namespace: shop}
+spec:
+  match: destination.labels["app"] == "preference" && source.labels["app"] == "customer"
+  actions: [{handler: denycustomerhandler, instances: [denycustomerrequests]}]
+"""
+    adopted = _adopt(mixer)
+    verdict = _verdict(adopted, "rule", "denycustomer")
+    assert (verdict.status, verdict.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert verdict.differences == ()
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["kind"] == "rule"
+
+
 def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> None:
     adopted = _adopt(WORKLOAD, ROUTES)
     assert adopted.report.findings == ()
