@@ -125,3 +125,25 @@ def as_written(obj: dict[str, Any]) -> dict[str, Any]:
         meta.pop("annotations", None)
     out["metadata"] = meta
     return out
+
+
+def as_sent(value: Any) -> Any:
+    """`value` as kubectl sends a YAML file to the API server: JSON, whose object keys are
+    strings. YAML's are not always: PeerAuthentication's `portLevelMtls: {80: ...}` has the
+    integer key 80, which kubectl (sigs.k8s.io/yaml) sends, and the server keeps, as "80"."""
+    if isinstance(value, dict):
+        return {_json_key(k): as_sent(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_sent(v) for v in value]
+    return value
+
+
+def _json_key(key: Any) -> str:
+    """A YAML key as sigs.k8s.io/yaml writes it in JSON (`true`, `80`, `null`)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)

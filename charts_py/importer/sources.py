@@ -117,7 +117,9 @@ def _read_file(file: Path, namespace: str, found: _Found) -> None:
             elif manifests.group_kind(item) == manifests.SECRET:
                 found.notes.append(f"{file}: {_ref(item, namespace)}: {SECRET_NOTE}")
             else:
-                found.add(_placed(manifests.as_written(item), namespace), str(file))
+                found.add(
+                    _placed(manifests.as_sent(manifests.as_written(item)), namespace), str(file)
+                )
     if skipped:
         found.notes.append(f"{file}: skipped: {'; '.join(sorted(set(skipped)))}")
 

@@ -74,7 +74,7 @@ class RoundTrip:
     failures: list[str] = field(default_factory=list)
 
 
-CASES = [(sample, mode) for sample in roundtrip.SAMPLE_SET for mode in MODES]
+CASES = [(sample, mode) for sample in (*roundtrip.SAMPLE_SET, *roundtrip.CORPORA) for mode in MODES]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{s.name}-{m}" for s, m in CASES])
@@ -165,6 +165,7 @@ def _round_trip(
     _commit(repo)
     for env, variant in zip(outcome.reports, installed, strict=True):
         objects = roundtrip.dist_objects(dist / env)
+        outcome.failures += roundtrip.false_exact(kube, objects, outcome.reports[env])
         sync = roundtrip.dry_run(kube, objects)
         changed = sync.changed_among({_key(o) for o in outcome.reports[env]["objects"]})
         created = sync.created_traffic_or_security()

@@ -3,13 +3,14 @@ rendering the written file again gives (docs/import.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from charts_py.config import environment
-from charts_py.importer import adopt, placement, verify
+from charts_py.importer import adopt, placement, sources, verify
 from charts_py.importer.model import Inexpressible, Status, Verdict, Via
 
 WORKLOAD = """
@@ -249,6 +250,56 @@ spec:
     assert verdict.differences == ()
     [extension] = yaml.safe_load(adopted.text)["extensions"]
     assert extension["kind"] == "rule"
+
+
+def test_a_port_keyed_peer_authentication_from_a_file_is_exact(tmp_path: Path) -> None:
+    """The object as a folder gives it (integer key 80, as istio.io's task writes it) is
+    exact through `peerAuthentications`, not an extension."""
+    file = tmp_path / "peer.yaml"
+    file.write_text(
+        "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata: {name: httpbin, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: httpbin}}\n  mtls: {mode: STRICT}\n"
+        "  portLevelMtls:\n    80:\n      mode: DISABLE\n"
+    )
+    found = sources.from_dir([file], "shop")
+    adopted = adopt.adopt(found.objects, _target(), "environments/adopted.yaml")
+    verdict = _verdict(adopted, "PeerAuthentication", "httpbin")
+    assert (verdict.status, verdict.via) == (Status.EXACT, Via.MODEL)
+
+
+def test_a_gateway_api_extension_syncs_in_gateway_apis_wave() -> None:
+    """A TLSRoute at v1alpha2 without `hostnames` (istio.io's egress task: its parent is a
+    ServiceEntry) is valid there, not at v1, so it is an extension. It synced in the
+    extensions' wave -5, before Gateway API's typed objects (wave 0), and since Argo CD
+    waits for a TLSRoute's health, synth refused the file (sync-wave-health)."""
+    route = """
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: direct-cnn, namespace: shop}
+spec:
+  parentRefs: [{kind: ServiceEntry, group: networking.istio.io, name: cnn}]
+  rules: [{backendRefs: [{name: cnn-egress-gateway-istio, port: 443}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: forward-cnn, namespace: shop}
+spec:
+  parentRefs: [{name: cnn-egress-gateway}]
+  hostnames: [edition.cnn.com]
+  rules:
+    - backendRefs:
+        - {kind: Hostname, group: networking.istio.io, name: edition.cnn.com, port: 443}
+"""
+    adopted = _adopt(route)
+    direct, forward = (
+        _verdict(adopted, "TLSRoute", "direct-cnn"),
+        _verdict(adopted, "TLSRoute", "forward-cnn"),
+    )
+    assert (direct.status, direct.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert "hostnames" in (direct.reason or "")
+    assert (forward.status, forward.via) == (Status.EXACT, Via.MODEL)
+    assert adopted.report.refusals == ()
 
 
 def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> None:

@@ -85,6 +85,22 @@ def test_a_later_copy_of_an_object_replaces_the_earlier_with_a_note(tmp_path: Pa
     assert any("VirtualService bookinfo/reviews is also in" in n for n in found.notes)
 
 
+def test_yaml_keys_become_strings_as_kubectl_sends_them(tmp_path: Path) -> None:
+    """istio.io's mutual TLS task writes `portLevelMtls: {80: ...}`: an integer key in YAML,
+    "80" in the JSON kubectl sends and the server keeps. Read as an integer, the typed field
+    refused it and the object went to `extensions:`."""
+    file = tmp_path / "peer.yaml"
+    file.write_text(
+        "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata: {name: httpbin, namespace: bar}\n"
+        "spec:\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    80:\n      mode: DISABLE\n"
+        "  selector: {matchLabels: {true: yes}}\n"
+    )
+    [peer] = sources.from_dir([file], "bar").objects
+    assert peer["spec"]["portLevelMtls"] == {"80": {"mode": "DISABLE"}}
+    assert peer["spec"]["selector"] == {"matchLabels": {"true": True}}
+
+
 def test_helm_template_output(tmp_path: Path) -> None:
     """The pinned helm renders Istio's tag chart: `---`-separated documents with `# Source:`
     comments, namespaced ones written with a namespace, cluster-scoped webhooks without."""
