@@ -97,6 +97,10 @@ class Extension(BaseModel):
     """Kubernetes' rule for a custom kind (a DNS-1035 label once lower-cased): Mixer's
     `config.istio.io` kinds (`rule`, `handler`, `instance`) start lower-case."""
     name: ObjectName
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    """The object's own labels and annotations: those Istio reads (`istio.io/dry-run` on a
+    policy, `networking.istio.io/service-type` on a Gateway), which no typed field says."""
     spec: dict[str, Any]
     plural: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     """The kind's resource name (`envoyfilters`), which the drift job's Role and Argo CD's

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
 from charts_py.config import gateway_api_objects, installation, istio_checks, istio_objects
-from charts_py.importer import service_fields, workloads
+from charts_py.importer import manifests, service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
 from charts_py.validate import crd_schema, schemas
@@ -326,6 +326,7 @@ class _Builder:
         plural = self.plurals.get((ref.group, ref.kind))
         if plural is not None and plural != kinds.Kind(ref.api_version, ref.kind, True, 0).resource:
             entry["plural"] = plural
+        entry |= manifests.istio_metadata(obj)
         entry["spec"] = spec
         self._list(ref.namespace, "extensions").append(entry)
         rendered = kinds.extension(ref.api_version, ref.kind)

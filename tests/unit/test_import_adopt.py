@@ -302,6 +302,49 @@ spec:
     assert adopted.report.refusals == ()
 
 
+def test_an_annotation_istio_reads_is_never_dropped_under_an_exact_claim() -> None:
+    """istio.io's dry-run task: `istio.io/dry-run: "true"` makes a DENY policy log instead
+    of deny. The typed field carries no annotations, so the policy was claimed exact while
+    git held an enforcing one. It is an extension now, annotation and all; a label or
+    annotation outside Istio's domain (Helm's) keeps the typed field."""
+    policies = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: deny-path-headers
+  namespace: shop
+  annotations: {istio.io/dry-run: "true"}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  action: DENY
+  rules: [{to: [{operation: {paths: [/headers]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: charted
+  namespace: shop
+  labels: {app.kubernetes.io/managed-by: Helm, helm.sh/chart: shop-1.0.0}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin]}}]}]
+"""
+    adopted = _adopt(policies)
+    dry_run = _verdict(adopted, "AuthorizationPolicy", "deny-path-headers")
+    assert (dry_run.status, dry_run.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert dry_run.differences == ()
+    assert "/metadata/annotations/istio.io~1dry-run" in (dry_run.reason or "")
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["annotations"] == {"istio.io/dry-run": "true"}
+    rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
+    policy = rendered.objects[
+        ("security.istio.io", "AuthorizationPolicy", "shop", "deny-path-headers")
+    ]
+    assert policy["metadata"]["annotations"]["istio.io/dry-run"] == "true"
+    charted = _verdict(adopted, "AuthorizationPolicy", "charted")
+    assert (charted.status, charted.via) == (Status.EXACT, Via.MODEL)
+
+
 def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> None:
     adopted = _adopt(WORKLOAD, ROUTES)
     assert adopted.report.findings == ()
