@@ -302,6 +302,26 @@ spec:
     assert adopted.report.refusals == ()
 
 
+def test_an_extension_is_written_at_a_version_whose_schema_says_it() -> None:
+    """The same TLSRoute read back from a cluster comes at v1, whose schema requires
+    `hostnames`: it was left out of band ("the packaged schema rejects /spec"). The server
+    keeps one object for every version, so the extension says it at v1alpha2."""
+    route = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: direct-cnn, namespace: shop}
+spec:
+  parentRefs: [{kind: ServiceEntry, group: networking.istio.io, name: cnn}]
+  rules: [{backendRefs: [{name: cnn-egress-gateway-istio, port: 443}]}]
+"""
+    adopted = _adopt(route)
+    verdict = _verdict(adopted, "TLSRoute", "direct-cnn")
+    assert (verdict.status, verdict.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert verdict.differences == ()
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+
+
 def test_an_annotation_istio_reads_is_never_dropped_under_an_exact_claim() -> None:
     """istio.io's dry-run task: `istio.io/dry-run: "true"` makes a DENY policy log instead
     of deny. The typed field carries no annotations, so the policy was claimed exact while
