@@ -89,7 +89,7 @@ def _files(path: Path, notes: list[str]) -> Iterator[Path]:
         return
     if not path.is_dir():
         raise ConfigError(str(path), "--from-dir", "no such file or folder")
-    count = 0
+    found: list[Path] = []
     for folder, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if "Chart.yaml" in files and "templates" in dirs:
@@ -98,12 +98,39 @@ def _files(path: Path, notes: list[str]) -> Iterator[Path]:
                 f"{Path(folder) / 'templates'}: skipped: a Helm chart's templates are not "
                 "manifests; run `helm template` and import its output"
             )
-        for name in sorted(files):
-            if name.endswith(SUFFIXES):
-                count += 1
-                yield Path(folder) / name
-    if count == 0:
+        found += [Path(folder) / name for name in sorted(files) if name.endswith(SUFFIXES)]
+    if not found:
         raise ConfigError(str(path), "--from-dir", "no YAML or JSON files found")
+    patches = {p for file in found if file.name in KUSTOMIZATIONS for p in _patches_of(file)}
+    for file in found:
+        if file.resolve() in patches:
+            notes.append(f"{file}: skipped: {KUSTOMIZE_PATCH}")
+        else:
+            yield file
+
+
+KUSTOMIZATIONS = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+KUSTOMIZE_PATCH = (
+    "a kustomize patch (a kustomization beside it lists it), not a whole object: run "
+    "`kubectl kustomize` and import its output"
+)
+
+
+def _patches_of(kustomization: Path) -> Iterator[Path]:
+    """The files a kustomization applies as patches (`patchesStrategicMerge`, `patches`,
+    `patchesJson6902`): they look like objects, but hold only the fields they change, and
+    read as objects they would replace the whole ones they patch."""
+    try:
+        data = yamlio.load(kustomization.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # read again as a manifest, which says what is wrong with it
+    if not isinstance(data, dict):
+        return
+    listed = [p for p in data.get("patchesStrategicMerge") or [] if isinstance(p, str)]
+    for key in ("patches", "patchesJson6902"):
+        listed += [p["path"] for p in data.get(key) or [] if isinstance(p, dict) and "path" in p]
+    for relative in listed:
+        yield (kustomization.parent / str(relative)).resolve()
 
 
 def _read_file(file: Path, namespace: str, found: _Found) -> None:

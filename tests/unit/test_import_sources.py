@@ -76,6 +76,30 @@ def test_microservices_demo_kustomization_is_skipped_with_one_note() -> None:
     assert "Deployment shop/frontend" in refs(found)
 
 
+def test_a_kustomize_patch_is_not_read_as_the_object_it_patches(tmp_path: Path) -> None:
+    """A kustomize overlay's patch looks like an object but holds only what it changes:
+    read as one, it replaced the whole VirtualService (the later copy wins). Every file a
+    kustomization lists as a patch is skipped with a note instead."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "overlay").mkdir()
+    whole = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "reviews"},
+        "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]},
+    }
+    patch = {**whole, "spec": {"http": [{"timeout": "3s"}]}}
+    (tmp_path / "base/vs.yaml").write_text(yaml.safe_dump(whole))
+    (tmp_path / "overlay/timeout.yaml").write_text(yaml.safe_dump(patch))
+    (tmp_path / "overlay/kustomization.yaml").write_text(
+        "resources: [../base]\npatches:\n- path: timeout.yaml\n"
+    )
+    found = sources.from_dir([tmp_path], "shop")
+    [vs] = found.objects
+    assert vs["spec"] == whole["spec"]
+    assert any(n.startswith(f"{tmp_path / 'overlay/timeout.yaml'}: skipped") for n in found.notes)
+
+
 def test_a_later_copy_of_an_object_replaces_the_earlier_with_a_note(tmp_path: Path) -> None:
     first = BOOKINFO / "networking/virtual-service-all-v1.yaml"
     second = BOOKINFO / "networking/virtual-service-reviews-v3.yaml"
