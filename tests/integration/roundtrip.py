@@ -386,8 +386,9 @@ def _moved(file: Path, namespace: str, workdir: Path) -> Path:
     """The file as is, or, when its objects name a namespace of their own (a tutorial's
     `namespace: tutorial`), a copy with them moved into `namespace` (`kubectl apply -n`
     refuses the mismatch): each variant keeps a namespace of its own."""
-    text = file.read_text()
-    docs = [d for d in yaml.safe_load_all(text) if isinstance(d, dict)]
+    if file.is_dir():  # `kubectl apply -f DIR`: the samples' folders name no namespace
+        return file
+    docs = [d for d in yaml.safe_load_all(file.read_text()) if isinstance(d, dict)]
     named = [d for d in docs if d.get("metadata", {}).get("namespace") not in (None, namespace)]
     if not named:
         return file
