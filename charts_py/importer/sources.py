@@ -77,8 +77,28 @@ def from_dir(paths: Sequence[Path], namespace: str | None) -> Sources:
     found = _Found()
     for path in paths:
         for file in _files(path, found.notes):
-            _read_file(file, namespace or DEFAULT_NAMESPACE, found)
+            try:
+                _read_file(file, namespace or DEFAULT_NAMESPACE, found)
+            except ConfigError:
+                if file == path or not _go_template(file):
+                    raise
+                found.notes.append(f"{file}: skipped: {GO_TEMPLATE}")
     return found.sources()
+
+
+GO_TEMPLATE = (
+    "a Go template (`{{ }}`), not YAML: render it first (`helm template`) and import the output"
+)
+
+
+def _go_template(file: Path) -> bool:
+    """Whether a file that does not parse holds Go template actions: a template found in a
+    folder (a chart's files outside `templates/`, a helmfile's) is skipped, so a whole
+    repository imports; the same file given by name is bad input."""
+    try:
+        return "{{" in file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _files(path: Path, notes: list[str]) -> Iterator[Path]:

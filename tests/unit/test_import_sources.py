@@ -5,6 +5,7 @@ real API server (tests/testdata/drift), and the bad input a user may point it at
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -218,6 +219,22 @@ def test_a_file_that_is_not_yaml_names_file_and_line(tmp_path: Path) -> None:
     message = str(raised.value)
     assert message.startswith(f"{bad}:5: not YAML: ")
     assert "\n" not in message
+
+
+def test_a_go_template_in_a_folder_is_skipped_but_given_by_name_is_bad_input(
+    tmp_path: Path,
+) -> None:
+    """A repository holds Go templates outside a chart's `templates/` too (a chart's
+    helpers, a helmfile's values): one failed the whole folder (exit 2). In a folder it is
+    skipped with a note; named on its own, it is still a file that is not YAML."""
+    shutil.copy(BOOKINFO / "networking/virtual-service-all-v1.yaml", tmp_path)
+    template = tmp_path / "configmap.yaml"
+    template.write_text("{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n")
+    found = sources.from_dir([tmp_path], "shop")
+    assert {o["kind"] for o in found.objects} == {"VirtualService"}
+    assert any(n.startswith(f"{template}: skipped: a Go template") for n in found.notes)
+    with pytest.raises(ConfigError, match="not YAML"):
+        sources.from_dir([template], "shop")
 
 
 def test_a_binary_file_is_not_yaml(tmp_path: Path) -> None:
