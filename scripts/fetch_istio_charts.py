@@ -7,7 +7,8 @@ tests/unit/test_istio_values.py checks every key against the files this script c
 
 Source: the `istio.io/istio` Go module at the pseudo-version pinned per release in
 charts_py/config/releases.py (`go mod download`, verified against sum.golang.org and the pinned
-`h1:`), its `manifests/charts/{base,istio-control/istio-discovery,gateway}`; and the
+`h1:`), its `manifests/charts/{base,istio-control/istio-discovery,gateway,istio-cni,ztunnel}`
+(the last two: ambient's node agents); and the
 MeshConfig API (`mesh/v1alpha1/config.proto`) of the `istio.io/api` version that module
 requires, since `meshConfig` values are passed to istiod as a MeshConfig.
 
@@ -40,10 +41,13 @@ CHART_DIRS = {
     "base": "manifests/charts/base",
     "istiod": "manifests/charts/istio-control/istio-discovery",
     "gateway": "manifests/charts/gateway",
+    "cni": "manifests/charts/istio-cni",
+    "ztunnel": "manifests/charts/ztunnel",
 }
+"""Each chart by the name Istio's chart repository gives it (its Chart.yaml `name`)."""
 MESH_CONFIG_PROTO = "mesh/v1alpha1/config.proto"
 DONE = "charts.json"
-"""Written last: a folder without it is incomplete and fetched again."""
+"""Written last: a folder without it, or whose charts are not CHART_DIRS, is fetched again."""
 
 
 FetchError = fetch_crds.FetchError
@@ -70,7 +74,7 @@ def _download(ref: str, workdir: Path) -> dict[str, Any]:
 def fetch(release: releases.Release) -> Path:
     """Cache one release's chart values and MeshConfig API; return its folder."""
     target = release_dir(release)
-    if (target / DONE).is_file():
+    if _complete(target):
         return target
     with tempfile.TemporaryDirectory(prefix="istio-charts-") as tmp:
         ref = f"istio.io/istio@{release.module_version}"
@@ -98,6 +102,13 @@ def fetch(release: releases.Release) -> Path:
         shutil.rmtree(target, ignore_errors=True)
         staging.rename(target)  # complete or absent, never half-written
     return target
+
+
+def _complete(target: Path) -> bool:
+    """Whether `target` holds every chart of CHART_DIRS (a cache of fewer charts, from before
+    a chart was added here, is fetched again)."""
+    done = target / DONE
+    return done.is_file() and json.loads(done.read_text()).get("charts") == CHART_DIRS
 
 
 def _parent(target: Path) -> Path:

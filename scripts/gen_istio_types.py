@@ -56,7 +56,7 @@ GATEWAY_API_KINDS = ("Gateway", "GRPCRoute", "HTTPRoute", "ReferenceGrant", "TCP
 """The Gateway API kinds environment files describe with typed fields (`httpRoutes`, ...)."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Target:
     """One generated module: the CRDs it reads, the kinds it types, and where it goes."""
 
@@ -70,20 +70,20 @@ class Target:
 
 TARGETS = (
     Target(
-        ROOT / "charts_py" / "config" / "istio_api.py",
-        CRDS,
-        ".istio.io",
-        KINDS,
-        "Istio's API",
-        "https://istio.io/latest/docs/reference/config/",
+        output=ROOT / "charts_py" / "config" / "istio_api.py",
+        crds=CRDS,
+        group_suffix=".istio.io",
+        kinds=KINDS,
+        title="Istio's API",
+        reference="https://istio.io/latest/docs/reference/config/",
     ),
     Target(
-        ROOT / "charts_py" / "config" / "gateway_api.py",
-        CRDS / "gateway-api" / "standard",
-        "gateway.networking.k8s.io",
-        GATEWAY_API_KINDS,
-        "Gateway API",
-        "https://gateway-api.sigs.k8s.io/reference/spec/",
+        output=ROOT / "charts_py" / "config" / "gateway_api.py",
+        crds=CRDS / "gateway-api" / "standard",
+        group_suffix="gateway.networking.k8s.io",
+        kinds=GATEWAY_API_KINDS,
+        title="Gateway API",
+        reference="https://gateway-api.sigs.k8s.io/reference/spec/",
     ),
 )
 RESERVED = frozenset({"copy", "dict", "json", "schema", "validate", "construct", "fields"})

@@ -3,9 +3,10 @@
 For every case of tests/integration/adoption.py: give its objects their history on a fresh
 local control plane (or --kubeconfig), then write `<case>-desired.yaml` (git's objects, the
 judged one first), `<case>-live.yaml` (what the server holds, managedFields included) and
-`<case>-expected.yaml` (verdict, paths, managers). Re-run after changing a case.
+`<case>-expected.yaml` (verdict, paths, managers). Re-run after changing a case; `--case`
+records only the named ones (the others keep their recorded bytes: uids and times).
 
-    .venv/bin/python scripts/record_drift_cases.py [--kubeconfig F]
+    .venv/bin/python scripts/record_drift_cases.py [--kubeconfig F] [--case NAME]...
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ def dump(path: Path, docs: list[dict[str, Any]]) -> None:
     path.write_text(yaml.safe_dump_all(docs, sort_keys=True))
 
 
-def record(kube: kubeapi.Cluster, kubeconfig: str) -> None:
+def record(kube: kubeapi.Cluster, kubeconfig: str, names: set[str]) -> None:
     objects = sample()
     OUT.mkdir(parents=True, exist_ok=True)
     for i, case in enumerate(adoption.CASES):
+        if names and case.name not in names:
+            continue
         ns = f"{NAMESPACE}-{i}"
         kube.apply({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": ns}},
                    field_manager="meshops-tests")  # fmt: skip
@@ -62,12 +65,16 @@ def record(kube: kubeapi.Cluster, kubeconfig: str) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--kubeconfig", default=None)
+    parser.add_argument("--case", action="append", default=[], help="record only this case")
     args = parser.parse_args()
+    unknown = set(args.case) - {case.name for case in adoption.CASES}
+    if unknown:
+        parser.error(f"--case: no such case: {', '.join(sorted(unknown))}")
     with tempfile.TemporaryDirectory() as tmp:
         state = Path(tmp) / "control-plane"
         config = args.kubeconfig or controlplane.up(state).kubeconfig
         try:
-            record(kubeapi.Cluster.connect(config), config)
+            record(kubeapi.Cluster.connect(config), config, set(args.case))
         finally:
             if not args.kubeconfig:
                 controlplane.down(state)

@@ -78,6 +78,18 @@ def dumped(model: Any) -> dict[str, Any]:
     return found
 
 
+def behind_waypoint(env: Environment, service: Service) -> bool:
+    """Whether `service` runs in an ambient namespace and needs its waypoint."""
+    if env.namespace_of(service) not in env.ambient_namespaces:
+        return False
+    return bool(waypoint_reasons(env, service))
+
+
+def has_waypoint(env: Environment, ns: Namespace) -> bool:
+    """Whether ambient namespace `ns` needs a waypoint (a service of it does)."""
+    return env.ambient(ns) and any(behind_waypoint(env, svc) for svc in ns.services)
+
+
 def waypoint_reasons(env: Environment, service: Service) -> list[str]:
     """Why `service` needs a waypoint in ambient (empty: ztunnel alone serves it)."""
     settings = env.settings(service)

@@ -1,4 +1,5 @@
-"""Each cluster's Istio installation, declared once: gateways, istiod revisions, Secrets.
+"""Each cluster's Istio installation, declared once: gateways, istiod revisions, ambient's
+node agents, Secrets.
 
 A cluster runs what Istio's Helm charts install (Argo CD Applications in dist/_bootstrap/
 control-plane) and a few Secrets nobody commits. meshops's own manifests reference those
@@ -11,7 +12,9 @@ ServiceAccount. Everything that needs one of those facts reads it here:
 - naming.py spells the selectors and accounts the Gateways and policies use from it;
 - `meshops validate` sees `Installation.externals` as the objects a cluster has beside the
   manifests (validate/scope.py), so `host-resolves`, `gateway-workload-exists` and
-  `gateway-service-port` judge a cluster by what is installed in *that* cluster;
+  `gateway-service-port` judge a cluster by what is installed in *that* cluster, and
+  `ambient-installed` an ambient namespace by `Installation.ambient`;
+- the cost report prices the node agents and waypoints at the requests declared here;
 - the generated README lists it (docs/control_plane.py).
 
 Service ports are what Istio's charts render (their templates, not our values): a helm test
@@ -28,7 +31,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from charts_py.config import ambient
-from charts_py.config.model import Cluster, ExternalService
+from charts_py.config.model import Cluster, ExternalService, Resources
 
 if TYPE_CHECKING:  # the environment's loader checks its namespaces against these names
     from charts_py.config.environment import Environment
@@ -170,6 +173,51 @@ class Istiod:
 
 
 @dataclass(frozen=True, kw_only=True)
+class NodeAgent:
+    """One release of a chart that runs a DaemonSet on every node: ambient's data plane."""
+
+    release: str
+    """The Helm release name, as Istio's ambient Helm install names it."""
+    chart: str
+    """The chart's name in Istio's chart repository."""
+    daemon_set: str
+    """The DaemonSet the chart renders (its name is fixed by the template)."""
+    pod_labels: Mapping[str, str]
+    """The labels its DaemonSet selects its pods by."""
+    requests: Resources
+    """Its pod's requests: the chart's default `resources.requests` (meshops sets none)."""
+
+
+ISTIO_CNI = NodeAgent(
+    release="istio-cni",
+    chart="cni",
+    daemon_set="istio-cni-node",
+    pod_labels={"k8s-app": "istio-cni-node"},
+    requests=Resources(cpu="100m", memory="100Mi"),
+)
+"""Redirects an ambient pod's traffic to the node's ztunnel (chart `cni`, `profile: ambient`)."""
+ZTUNNEL = NodeAgent(
+    release="ztunnel",
+    chart="ztunnel",
+    daemon_set="ztunnel",
+    pod_labels={"app": "ztunnel"},
+    requests=Resources(cpu="200m", memory="512Mi"),
+)
+"""Carries ambient pods' traffic at L4 (mTLS, identity, L4 authorization); istiod trusts the
+ServiceAccount `ztunnel` in its own namespace (the istiod chart's `trustedZtunnelName`)."""
+NODE_AGENTS = (ISTIO_CNI, ZTUNNEL)
+"""In the order they are installed."""
+ZTUNNEL_STATS_PORT = "ztunnel-stats"
+"""The ztunnel pods' Prometheus port (the chart's DaemonSet template)."""
+WAYPOINT_REQUESTS = Resources(cpu="100m", memory="128Mi")
+"""A waypoint pod's requests: the istiod chart's `global.waypoint.resources.requests`, which
+istiod gives the one-replica Deployment it makes of each waypoint Gateway."""
+AMBIENT_PROFILE = "ambient"
+"""The Helm profile (a chart's `files/profile-ambient.yaml`) that Istio's ambient Helm install
+sets on istiod and istio-cni: istiod serves ztunnel and waypoints, istio-cni redirects."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Secret:
     """A Secret in the root namespace that meshops references and never renders."""
 
@@ -203,6 +251,9 @@ class Installation:
     cluster: str
     gateways: tuple[Gateway, ...]
     istiods: tuple[Istiod, ...]
+    ambient: bool = False
+    """Whether a namespace runs ambient: istiod gets the ambient profile, and istio-cni and
+    ztunnel are installed (`node_agents`)."""
     secrets: tuple[Secret, ...] = ()
     workloads: tuple[External, ...] = ()
     """The pods (and Services) of services meshops meshes but does not deploy (`workload:`):
@@ -210,11 +261,19 @@ class Installation:
     declared: bool = True
     """False for ASSUMED: manifests of no known cluster, where nothing is declared."""
 
+    @property
+    def node_agents(self) -> tuple[NodeAgent, ...]:
+        """The DaemonSets of ambient's data plane, where the cluster runs ambient."""
+        return NODE_AGENTS if self.ambient else ()
+
     @functools.cached_property
     def externals(self) -> tuple[External, ...]:
-        """The gateway Deployments and Services, istiod's Services and the Secrets (computed
-        once: validate looks them up for every host it resolves)."""
-        out: list[External] = []
+        """The gateway Deployments and Services, istiod's Services, ambient's DaemonSets and
+        the Secrets (computed once: validate looks them up for every host it resolves)."""
+        out: list[External] = [
+            External(kind="DaemonSet", name=agent.daemon_set, labels=agent.pod_labels)
+            for agent in self.node_agents
+        ]
         for gateway in self.gateways:
             name, ports = gateway.release, gateway.ports
             out.append(External(kind="Deployment", name=name, labels=gateway.pod_labels))
@@ -234,10 +293,12 @@ ASSUMED = Installation(
     cluster="",
     gateways=(INGRESS, EGRESS, east_west("")),
     istiods=(Istiod(revision="", version=""),),
+    ambient=True,
     declared=False,
 )
-"""For manifests of no declared cluster: Istio's usual gateways and an istiod without a
-revision are taken to exist, so that references to them are not reported as missing."""
+"""For manifests of no declared cluster: Istio's usual gateways, an istiod without a revision
+and ambient's node agents are taken to exist, so that references to them are not reported as
+missing."""
 
 
 def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
@@ -247,13 +308,14 @@ def via_egress_gateway(env: Environment, external: ExternalService) -> bool:
 
 def of_cluster(env: Environment, cluster: Cluster) -> Installation:
     """The installation of one cluster of `env`; an out-of-band control plane (`mesh.managed:
-    false`) is not declared: Istio's usual gateways and an istiod are assumed, and the rules
-    that judge by them say so."""
+    false`) is not declared: Istio's usual gateways and an istiod (and ambient's node agents,
+    where a namespace runs ambient) are assumed, and the rules that judge by them say so."""
     if not env.mesh.managed:
         return dataclasses.replace(
             ASSUMED,
             environment=env.name,
             cluster=cluster.name,
+            ambient=bool(env.ambient_namespaces),
             secrets=_secrets(env, cluster),
             workloads=_deployed_by_others(env),
         )
@@ -268,6 +330,7 @@ def of_cluster(env: Environment, cluster: Cluster) -> Installation:
         cluster=cluster.name,
         gateways=tuple(gateways),
         istiods=istiods,
+        ambient=bool(env.ambient_namespaces),
         secrets=_secrets(env, cluster),
         workloads=_deployed_by_others(env),
     )

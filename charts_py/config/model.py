@@ -662,6 +662,9 @@ class Cost(Model):
     cpu_per_core_hour: Annotated[float, Field(ge=0)] = 0.031
     memory_per_gib_hour: Annotated[float, Field(ge=0, alias="memoryPerGiBHour")] = 0.0042
     currency: str = Field(default="USD", pattern=r"^[A-Z]{3}$")
+    nodes: Annotated[int, Field(ge=1)] | None = None
+    """Nodes per cluster: ambient runs ztunnel and istio-cni on every node. Without it they
+    are priced per node and left out of the totals (meshops does not know the node count)."""
 
 
 class Defaults(Model):

@@ -27,31 +27,19 @@ from charts_py.constructs.objects import emit
 SERVICE_REF = {"group": "", "kind": "Service"}
 
 
-def behind_waypoint(env: Environment, service: Service) -> bool:
-    """Whether `service` runs in an ambient namespace and needs its waypoint."""
-    if env.namespace_of(service) not in env.ambient_namespaces:
-        return False
-    return bool(ambient.waypoint_reasons(env, service))
-
-
-def has_waypoint(env: Environment, ns: Namespace) -> bool:
-    """Whether ambient namespace `ns` needs a waypoint (a service of it does)."""
-    return env.ambient(ns) and any(behind_waypoint(env, svc) for svc in ns.services)
-
-
 def namespace_labels(env: Environment, ns: Namespace) -> dict[str, Any]:
     """An ambient namespace's labels: its data plane, and the waypoint for every Service when
     one that needs it is not meshops's to label (`workload.service: theirs`)."""
     labels: dict[str, Any] = {ambient.DATAPLANE_LABEL: env.dataplane(ns).traced()}
     theirs = [s for s in ns.services if not ambient.uses_own_service(s)]
-    if any(behind_waypoint(env, svc) for svc in theirs):
+    if any(ambient.behind_waypoint(env, svc) for svc in theirs):
         labels[ambient.USE_WAYPOINT_LABEL] = ambient.WAYPOINT
     return labels
 
 
 def service_labels(env: Environment, service: Service) -> dict[str, str]:
     """The labels of a service's own Service: its waypoint, when it needs one."""
-    if behind_waypoint(env, service):
+    if ambient.behind_waypoint(env, service):
         return {ambient.USE_WAYPOINT_LABEL: ambient.WAYPOINT}
     return {}
 
@@ -124,7 +112,7 @@ def add_access(scope: Construct, env: Environment, service: Service, callers: li
     name = naming.kept(service, "authorization_policy")
     selector = {"matchLabels": naming.pods(service)}
     ports = [{"operation": {"ports": access_ports(service)}}]
-    if not behind_waypoint(env, service):
+    if not ambient.behind_waypoint(env, service):
         rule = {"from": [{"source": {"principals": callers}}], "to": ports}
         spec = {"selector": selector, "action": "ALLOW", "rules": [rule]}
         emit(scope, kinds.AUTHORIZATION_POLICY, name, {"spec": spec}, namespace=ns)

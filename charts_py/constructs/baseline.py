@@ -7,6 +7,7 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming, provenance
+from charts_py.config import ambient as config_ambient
 from charts_py.config import teams, waivers
 from charts_py.config.environment import Environment
 from charts_py.config.model import Cluster
@@ -110,7 +111,7 @@ class MeshBaseline(Construct):
                 nothing: dict[str, Any] = {"spec": {}}
                 emit(self, kinds.AUTHORIZATION_POLICY, "allow-nothing", nothing, namespace=ns.name)
             if env.ambient(ns):
-                if ambient.has_waypoint(env, ns):
+                if config_ambient.has_waypoint(env, ns):
                     ambient.add_waypoint(self, ns.name)
                 continue  # no sidecars to scope
             if ns.switched("sidecar", policy.sidecar):

@@ -1,9 +1,11 @@
-"""Helm values of Istio's charts (`base`, `istiod`, `gateway`) for one cluster of an environment.
+"""Helm values of Istio's charts (`base`, `istiod`, `gateway`, and ambient's `cni` and
+`ztunnel`) for one cluster of an environment.
 
 Pure functions of (environment, cluster): what multi-primary needs to agree (meshID, trust
 domain) comes from the environment, what must differ (clusterName, network) from the cluster.
 Every key set here exists in the pinned charts' values.yaml (tests/unit/test_istio_values.py);
-meshConfig follows Istio's MeshConfig API.
+meshConfig follows Istio's MeshConfig API; `profile` names one of the chart's own
+`files/profile-<name>.yaml` (read by its templates/zzz_profile.yaml).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any
 
 from charts_py import naming
 from charts_py.config.environment import Environment
-from charts_py.config.installation import Gateway, Istiod
+from charts_py.config.installation import AMBIENT_PROFILE, Gateway, Installation, Istiod
 from charts_py.config.model import Cluster, Resources
 
 ACCESS_LOG_FORMAT = {
@@ -37,8 +39,11 @@ def base(env: Environment) -> dict[str, Any]:
     return {"defaultRevision": env.mesh.default_revision}
 
 
-def istiod(env: Environment, cluster: Cluster, revision: Istiod) -> dict[str, Any]:
-    """One istiod revision; every revision of a cluster gets the same mesh configuration."""
+def istiod(
+    env: Environment, cluster: Cluster, revision: Istiod, installed: Installation
+) -> dict[str, Any]:
+    """One istiod revision; every revision of a cluster gets the same mesh configuration, and
+    the ambient profile where the cluster runs ambient (Istio's ambient Helm install)."""
     mesh = env.mesh
     replicas = mesh.istiod_replicas
     pdb = _pdb_min_available(env, replicas.min)
@@ -59,7 +64,25 @@ def istiod(env: Environment, cluster: Cluster, revision: Istiod) -> dict[str, An
     }
     if pdb is not None:
         values["pdb"] = {"minAvailable": pdb}
+    if installed.ambient:
+        values["profile"] = AMBIENT_PROFILE
     return values
+
+
+def cni() -> dict[str, Any]:
+    """istio-cni with ambient redirection on (the chart's ambient profile, as Istio's ambient
+    Helm install sets it); it talks to the node's ztunnel, to no istiod revision."""
+    return {"profile": AMBIENT_PROFILE}
+
+
+def ztunnel(env: Environment, cluster: Cluster) -> dict[str, Any]:
+    """ztunnel of the revision namespaces use (its certificates and configuration come from
+    `istiod-<revision>`), with the cluster's identity as istiod has it."""
+    return {
+        "revision": env.mesh.default_revision,
+        "multiCluster": {"clusterName": cluster.name},
+        "network": cluster.network,
+    }
 
 
 def mesh_config(env: Environment) -> dict[str, Any]:

@@ -73,7 +73,7 @@ def _on_waypoint(env: Environment, kind: kinds.Kind, entry: View, service: Servi
         return config_ambient.l7_policy(config_ambient.dumped(entry.plain))
     if kind is kinds.REQUEST_AUTHENTICATION:
         return True
-    return kind is kinds.TELEMETRY and ambient.behind_waypoint(env, service)
+    return kind is kinds.TELEMETRY and config_ambient.behind_waypoint(env, service)
 
 
 def _extension(

@@ -8,10 +8,10 @@ from typing import Any
 from constructs import Construct
 
 from charts_py import kinds, naming
+from charts_py.config import ambient, installation
 from charts_py.config.environment import Environment
 from charts_py.config.model import Alerts, Cluster, Service, seconds
 from charts_py.config.view import View
-from charts_py.constructs import ambient
 from charts_py.constructs.objects import emit
 
 WINDOW = "5m"
@@ -79,13 +79,14 @@ WAYPOINT_STATS = {
 """A namespace's waypoint pods, as istiod's waypoint template labels them and names their
 Envoy's stats port (manifests/charts/istio-control/istio-discovery/files/waypoint.yaml)."""
 ZTUNNEL_STATS = {
-    "selector": {"matchLabels": {"app": "ztunnel"}},
+    "selector": {"matchLabels": dict(installation.ZTUNNEL.pod_labels)},
     "podMetricsEndpoints": [
-        {"port": "ztunnel-stats", "path": "/stats/prometheus", "interval": "30s"}
+        {"port": installation.ZTUNNEL_STATS_PORT, "path": "/stats/prometheus", "interval": "30s"}
     ],
 }
-"""ztunnel's pods (its DaemonSet in istio-system, the `ztunnel` chart's template): the L4
-metrics of every ambient workload on the node."""
+"""ztunnel's pods (its DaemonSet in istio-system, which the control plane installs where a
+namespace runs ambient: config/installation.py): the L4 metrics of every ambient workload on
+the node."""
 
 
 class Monitoring(Construct):

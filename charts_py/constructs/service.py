@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from constructs import Construct
 
+from charts_py.config import ambient as config_ambient
 from charts_py.config.environment import Environment
 from charts_py.config.model import Service
 from charts_py.constructs import ambient
@@ -28,6 +29,6 @@ class MeshService(Construct):
         )
         add_workload(self, env, service)
         add_traffic(self, env, service)
-        if ambient.behind_waypoint(env, service):
+        if config_ambient.behind_waypoint(env, service):
             ambient.add_routes(self, env, service)
         add_access(self, env, service)

@@ -1,28 +1,34 @@
 """Monthly cost of an environment's requested CPU and memory, per cluster and service.
 
 Method: a pod requests its app container's resources (the service's, else the profile's) plus
-the Envoy sidecar's (the profile's `proxy`). A service runs one Deployment per version, each
-scaled between its HPA's min and max (or a fixed replica count without HPA). Cost is requests
-x replicas x rate x 730 hours, at the minimum and at the maximum. Requests, not usage: that
-is what the scheduler reserves and what a cluster is sized (and billed) for.
+the Envoy sidecar's (the profile's `proxy`); in an ambient namespace it has no sidecar, and the
+cluster runs ambient's pods instead (`AmbientPods`): ztunnel and istio-cni on every node (their
+charts' requests, times `cost.nodes`), and one waypoint per namespace that has one (istiod's
+waypoint requests), as meshops renders them (config/installation.py, config/ambient.py).
+A service runs one Deployment per version, each scaled between its HPA's min and max (or a
+fixed replica count without HPA). Cost is requests x replicas x rate x 730 hours, at the
+minimum and at the maximum. Requests, not usage: that is what the scheduler reserves and what
+a cluster is sized (and billed) for.
 
 Sidecar scoping is an estimate. Envoy's configuration memory grows roughly linearly with the
 hosts (clusters and their endpoints) it is told about: per proxy, BASE_MIB + MIB_PER_HOST x
 hosts. Without scoping a proxy sees what the namespace's default Sidecar exposes (every
 service and external service of the namespace, plus the mesh root); with scoping, its
-service's own egress hosts. Both constants are assumptions, not measurements.
+service's own egress hosts. Both constants are assumptions, not measurements. An ambient
+service has no proxy to scope.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Literal
 
 from charts_py import naming, quantity
+from charts_py.config import ambient, installation
 from charts_py.config.environment import Environment
-from charts_py.config.model import Resources, Service
+from charts_py.config.model import Cluster, Resources, Service
 
 HOURS_PER_MONTH = Decimal(730)
 """365 x 24 / 12, the usual cloud-pricing month."""
@@ -97,6 +103,8 @@ class Range:
 
 
 ZERO = Range(Decimal(0), Decimal(0))
+NONE = Requests(Decimal(0), Decimal(0))
+"""An ambient pod's sidecar."""
 
 
 @dataclass(frozen=True)
@@ -104,13 +112,16 @@ class ServiceCost:
     """One service in one cluster: its pods, replica bounds and what they cost."""
 
     service: str
+    dataplane: str
+    """`sidecar` or `ambient` (no sidecar in the pod, no Sidecar to scope)."""
     deployments: int
     autoscaled: bool
     min_replicas: int
     max_replicas: int
     app: Requests
     proxy: Requests
-    scoping: Scoping
+    scoping: Scoping | None
+    """None in ambient."""
     rates: Rates
 
     @property
@@ -138,24 +149,72 @@ class ServiceCost:
     @property
     def saved_memory(self) -> Range:
         """Estimated proxy memory (bytes) scoping saves across the service's pods."""
+        if self.scoping is None:
+            return ZERO
         per_proxy = self.scoping.saved_mib_per_proxy * MIB
         return Range(per_proxy * self.min_replicas, per_proxy * self.max_replicas)
 
 
 @dataclass(frozen=True)
+class AmbientPods:
+    """Pods ambient runs in a cluster instead of sidecars: a node agent's, one per node, or a
+    namespace's waypoint (one replica: istiod's Deployment of the Gateway)."""
+
+    name: str
+    namespace: str
+    per_node: bool
+    replicas: int | None
+    """None: one per node, and the node count is unknown (`cost.nodes` unset): priced per
+    node (`per_pod_monthly`), counted as nothing in the totals."""
+    pod: Requests
+    rates: Rates
+
+    @property
+    def _all(self) -> Requests:
+        return self.pod * (self.replicas or 0)
+
+    @property
+    def cpu(self) -> Range:
+        return Range(self._all.cpu, self._all.cpu)
+
+    @property
+    def memory(self) -> Range:
+        return Range(self._all.memory, self._all.memory)
+
+    @property
+    def monthly(self) -> Range:
+        cost = self.rates.monthly(self._all.cpu, self._all.memory)
+        return Range(cost, cost)
+
+    @property
+    def per_pod_monthly(self) -> Decimal:
+        return self.rates.monthly(self.pod.cpu, self.pod.memory)
+
+    @property
+    def saved_memory(self) -> Range:
+        return ZERO  # no Sidecar scopes them
+
+
+@dataclass(frozen=True)
 class ClusterCost:
-    """Every service of the environment as it runs in one cluster."""
+    """Every service of the environment as it runs in one cluster, and ambient's pods."""
 
     cluster: str
     services: list[ServiceCost]
+    ambient: list[AmbientPods] = field(default_factory=list)
 
     def total(self, what: Measure) -> Range:
-        """The sum of one measure over the cluster's services."""
+        """The sum of one measure over the cluster's services and ambient's pods."""
         out = ZERO
-        for svc in self.services:
-            value: Range = getattr(svc, what)
+        for item in (*self.services, *self.ambient):
+            value: Range = getattr(item, what)
             out += value
         return out
+
+    @property
+    def unpriced_nodes(self) -> list[AmbientPods]:
+        """Node agents priced per node only: the node count is unknown."""
+        return [pods for pods in self.ambient if pods.replicas is None]
 
 
 @dataclass(frozen=True)
@@ -166,6 +225,8 @@ class EnvironmentCost:
     profile: str
     rates: Rates
     clusters: list[ClusterCost]
+    nodes: int | None = None
+    """`cost.nodes`: nodes per cluster, for the node agents ambient runs on each."""
 
     def total(self, what: Measure) -> Range:
         """The sum of one measure over the environment's clusters."""
@@ -197,15 +258,17 @@ def service_cost(env: Environment, svc: Service, prices: Rates) -> ServiceCost:
     low = scaling.min if scaling else env.policy.autoscaling.min
     high = scaling.max if scaling else low
     deployments = len(svc.versions)
+    in_ambient = env.namespace_of(svc) in env.ambient_namespaces
     return ServiceCost(
         service=svc.name,
+        dataplane="ambient" if in_ambient else "sidecar",
         deployments=deployments,
         autoscaled=scaling is not None,
         min_replicas=low * deployments,
         max_replicas=high * deployments,
         app=Requests.of(settings.resources),
-        proxy=Requests.of(env.policy.proxy),
-        scoping=scoping(env, svc),
+        proxy=NONE if in_ambient else Requests.of(env.policy.proxy),
+        scoping=None if in_ambient else scoping(env, svc),
         rates=prices,
     )
 
@@ -225,8 +288,41 @@ def estimate(env: Environment) -> EnvironmentCost:
     deployed = [s for s in env.services if s.workload is None]
     services = sorted(deployed, key=lambda s: (env.namespace_of(s), s.name))
     per_cluster = [service_cost(env, svc, prices) for svc in services]
-    clusters = [ClusterCost(c.name, per_cluster) for c in env.spec.clusters]
-    return EnvironmentCost(env.name, env.spec.profile, prices, clusters)
+    clusters = [
+        ClusterCost(c.name, per_cluster, ambient_pods(env, c, prices)) for c in env.spec.clusters
+    ]
+    return EnvironmentCost(env.name, env.spec.profile, prices, clusters, env.spec.cost.nodes)
+
+
+def ambient_pods(env: Environment, cluster: Cluster, prices: Rates) -> list[AmbientPods]:
+    """The node agents the cluster's installation runs (`cost.nodes` of each), then each
+    namespace's waypoint, by namespace."""
+    nodes = env.spec.cost.nodes
+    out = [
+        AmbientPods(
+            name=agent.daemon_set,
+            namespace=installation.ROOT,
+            per_node=True,
+            replicas=nodes,
+            pod=Requests.of(agent.requests),
+            rates=prices,
+        )
+        for agent in installation.of_cluster(env, cluster).node_agents
+    ]
+    waypoint = Requests.of(installation.WAYPOINT_REQUESTS)
+    homes = sorted(ns.name for ns in env.namespaces if ambient.has_waypoint(env, ns))
+    out += [
+        AmbientPods(
+            name=ambient.WAYPOINT,
+            namespace=ns,
+            per_node=False,
+            replicas=1,
+            pod=waypoint,
+            rates=prices,
+        )
+        for ns in homes
+    ]
+    return out
 
 
 def estimate_all(envs: Sequence[Environment]) -> list[EnvironmentCost]:

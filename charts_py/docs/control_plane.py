@@ -36,7 +36,7 @@ def section(env: Environment, source: str) -> list[str]:
     return [
         "## Control plane",
         "",
-        "Istio's Helm charts `base`, `istiod` (one per revision) and `gateway` are installed "
+        f"Istio's Helm charts {_charts(env)} are installed "
         "in every cluster by Argo CD Applications in `dist/_bootstrap/control-plane/` "
         f"(mesh `{env.mesh_id}`, trust domain `{mesh.trust_domain}`; spans go {sends}).",
         "",
@@ -50,6 +50,19 @@ def section(env: Environment, source: str) -> list[str]:
         *_installed(env),
         *_upgrade(env, source),
     ]
+
+
+def _charts(env: Environment) -> str:
+    """The charts every cluster gets: ambient's node agents where a namespace runs ambient."""
+    if not any(i.ambient for i in installation.of_environment(env)):
+        return "`base`, `istiod` (one per revision) and `gateway`"
+    agents = " and ".join(
+        f"`{a.chart}` (DaemonSet `{a.daemon_set}`)" for a in installation.NODE_AGENTS
+    )
+    return (
+        f"`base`, `istiod` (one per revision, `profile: {installation.AMBIENT_PROFILE}`), "
+        f"`gateway`, and for the ambient namespaces {agents}"
+    )
 
 
 def _installed(env: Environment) -> list[str]:

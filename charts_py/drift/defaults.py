@@ -129,7 +129,8 @@ Service has (kube-apiserver allocates for real only on a persisted create)."""
 
 
 def record(objects: Iterable[dict[str, Any]], predict: Predict) -> Table:
-    """The defaults the server adds to `objects`, kept only where they are unconditional.
+    """The defaults the server adds to `objects`, kept only where they are unconditional;
+    every kind of `objects` has its row list, empty where the server defaults nothing.
 
     Each object is predicted under two identities (`predict(obj, 0)` and `(obj, 1)`), so
     what derives from a name or uid (a Job's selector labels) differs and is dropped; an
@@ -151,14 +152,12 @@ def record(objects: Iterable[dict[str, Any]], predict: Predict) -> Table:
             elif (kind, path) in ASSIGNED or (isinstance(value, str) and value in copied):
                 value = {"not a default": path}  # poisons the row: two values never agree
             candidates.setdefault(kind, {}).setdefault(path, set()).add(_text(value))
-    found: Table = {}
+    found: Table = {kind: [] for _, _, kind, _ in pairs}  # a kind the server defaults nothing in
     for kind, paths in candidates.items():
         rows = [(p, json.loads(next(iter(v)))) for p, v in paths.items() if len(v) == 1]
         rows = [r for r in rows if not (isinstance(r[1], dict) and "not a default" in r[1])]
         same_kind = [(d, p) for d, p, k, _ in pairs if k == kind]
-        kept = [row for row in rows if all(_holds(row, d, p) for d, p in same_kind)]
-        if kept:
-            found[kind] = sorted(kept)
+        found[kind] = sorted(row for row in rows if all(_holds(row, d, p) for d, p in same_kind))
     return found
 
 

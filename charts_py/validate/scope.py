@@ -25,7 +25,7 @@ from charts_py.validate.documents import Document
 from charts_py.validate.groupkinds import GroupKind
 
 
-@dataclass(frozen=True, eq=False)
+@dataclass(frozen=True, eq=False, kw_only=True)
 class Scope:
     """The objects of one cluster (`name` is `<environment>/<cluster>`, or empty), and what
     Istio's charts and the operator installed there (config/installation.py)."""
@@ -170,7 +170,7 @@ class Scope:
         out: dict[str, list[dict[str, str]]] = {}
         for doc in self.running:
             out.setdefault(namespace(doc), []).append(pod_labels(doc))
-        for external in self.outside("Deployment"):
+        for external in (*self.outside("Deployment"), *self.outside("DaemonSet")):
             out.setdefault(external.namespace, []).append(dict(external.labels))
         return out
 
@@ -434,11 +434,11 @@ def scopes(
     declared = {(i.environment, i.cluster): i for i in installations}
     return [
         Scope(
-            f"{env}/{cluster}" if cluster else "",
-            env,
-            group,
-            declared.get((env, cluster), ASSUMED),
-            waivers,
+            name=f"{env}/{cluster}" if cluster else "",
+            environment=env,
+            docs=group,
+            installation=declared.get((env, cluster), ASSUMED),
+            waivers=waivers,
         )
         for (env, cluster), group in sorted(groups.items())
     ]

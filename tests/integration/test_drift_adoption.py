@@ -11,7 +11,7 @@ import pytest
 
 from charts_py import contract, kubeapi
 from charts_py.cluster import binaries, controlplane
-from charts_py.drift import check, fetch, mask, model
+from charts_py.drift import check, defaults, fetch, mask, model
 from charts_py.drift.policy import Policy
 from charts_py.objectref import ObjectRef
 from tests.integration import adoption
@@ -47,6 +47,35 @@ def test_adopted_object_verdict(
         assert tuple(d.manager for d in result.differences) == case.managers
         if confirmations:
             assert result.confirmed_by in confirmations
+
+
+RESTORED_ROUTES = [
+    c
+    for c in adoption.CASES
+    if c.steps[-1] is adoption.edited_and_restored and c.inline
+    if defaults.table().get(defaults.kind_key(c.inline[0]))
+]
+
+
+@pytest.mark.parametrize("case", RESTORED_ROUTES, ids=lambda c: c.name)
+def test_a_restored_route_is_in_sync_only_through_its_recorded_defaults(
+    case: adoption.Case,
+    kube: kubeapi.Cluster,
+    control_plane: controlplane.LocalCluster,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """GRPCRoute, TCPRoute and TLSRoute written without the fields the server defaults: the
+    same history is false drift on `/spec/rules` once the kind's recorded rows are gone."""
+    bench = adoption.Bench(kube, control_plane.kubeconfig, binaries.locate() / "kubectl", namespace)
+    objects = adoption.desired_of(case, [], namespace)
+    live = adoption.play(case, bench, objects)
+    assert str(_judge(objects, live, None).status) == "in-sync"
+    kind, recorded = defaults.kind_key(objects[0]), defaults.table()
+    monkeypatch.setattr(defaults, "table", lambda: {k: v for k, v in recorded.items() if k != kind})
+    result = _judge(objects, live, None)
+    assert str(result.status) == "modified"
+    assert [(d.path, d.manager) for d in result.differences] == [("/spec/rules", "kubectl-patch")]
 
 
 def test_defaults_table_matches_the_server(kube: kubeapi.Cluster) -> None:

@@ -97,6 +97,7 @@ def test_hand_computed_totals(tmp_path: Path) -> None:
         "cpuPerCoreHour": 0.04,
         "memoryPerGiBHour": 0.005,
         "hoursPerMonth": 730,
+        "nodes": None,
     }
     east, west = env["clusters"]
     assert east["cluster"] == "c-east" and west["cluster"] == "c-west"
@@ -135,6 +136,7 @@ def test_rates_default_when_the_file_has_no_cost_block(tmp_path: Path) -> None:
         "cpuPerCoreHour": 0.031,
         "memoryPerGiBHour": 0.0042,
         "hoursPerMonth": 730,
+        "nodes": None,
     }
     worker = env["clusters"][0]["services"][1]
     # 2 x (0.3 x 0.031 + 0.375 x 0.0042) x 730 = 2 x 7.93875 = 15.8775
@@ -144,13 +146,14 @@ def test_rates_default_when_the_file_has_no_cost_block(tmp_path: Path) -> None:
 def test_json_shape(tmp_path: Path) -> None:
     data = report(tmp_path, small())
     assert list(data) == ["schemaVersion", "method", "environments"]
-    assert data["schemaVersion"] == 1
+    assert data["schemaVersion"] == 2
     assert data["method"]["scopingBaseMiB"] == 20 and data["method"]["scopingMiBPerHost"] == 0.5
     [env] = data["environments"]
     assert list(env) == ["env", "profile", "rates", "clusters", "total", "scopingSavedMonthly"]
-    assert list(env["clusters"][0]) == ["cluster", "services", "total"]
+    assert list(env["clusters"][0]) == ["cluster", "services", "ambient", "total"]
     assert list(env["clusters"][0]["services"][0]) == [
         "service",
+        "dataplane",
         "deployments",
         "autoscaled",
         "replicas",
@@ -161,6 +164,7 @@ def test_json_shape(tmp_path: Path) -> None:
         "scoping",
     ]
     assert list(env["total"]) == ["cpu", "memoryGiB", "monthly", "scopingSavedMiB"]
+    assert env["clusters"][0]["ambient"] == []  # sidecars only: no ztunnel, no waypoint
 
 
 def test_scoping_estimate(tmp_path: Path) -> None:
@@ -182,6 +186,8 @@ def test_scoping_lowers_every_proxy_of_the_samples() -> None:
     envs = environment.load_all(SAMPLE_ENVIRONMENTS).values()
     for env_cost in estimate.estimate_all(list(envs)):
         for svc in env_cost.clusters[0].services:
+            if svc.scoping is None:  # ambient: no sidecar
+                continue
             assert svc.scoping.proxy_mib(True) < svc.scoping.proxy_mib(False), svc.service
         assert env_cost.total("saved_memory").min > 0
 
@@ -230,3 +236,95 @@ def test_bad_cost_block_exits_2_naming_file_and_field(
     assert cli.main(["cost", "--environments", str(tmp_path / "envs")]) == 2
     message = capsys.readouterr().err
     assert "small.yaml:" in message and f"{field}: " in message and reason in message
+
+
+def ambient_small(nodes: int | None = 3) -> dict[str, Any]:
+    """`small()` with its namespace in ambient (retries on status codes only, which a
+    waypoint's HTTPRoute can say); the staging profile's ejection puts both services behind
+    the namespace's waypoint."""
+    data = small(policy={
+        "dataplane": "ambient",
+        "retries": {"attempts": 2, "perTryTimeout": "1s", "retryOn": "5xx"},
+    })  # fmt: skip
+    if nodes is not None:
+        data["cost"]["nodes"] = nodes
+    return data
+
+
+def test_an_ambient_namespace_pays_for_ztunnel_istio_cni_and_its_waypoint_not_sidecars(
+    tmp_path: Path,
+) -> None:
+    """By hand, EUR 0.04 per core-hour, 0.005 per GiB-hour, 730 h, 3 nodes:
+    - api: 500m, 1Gi, no sidecar -> 0.025/h -> 18.25 a pod; 2..4 -> 36.5 .. 73
+    - worker: 200m, 256Mi -> 0.00925/h -> 6.7525; 2 fixed -> 13.505
+    - ztunnel (chart: 200m, 512Mi) -> 0.0105/h -> 7.665 a node; 3 nodes -> 22.995
+    - istio-cni-node (chart: 100m, 100Mi) -> 0.00448828125/h -> 3.2764453125; x3 -> 9.8293...
+    - waypoint of shop (istiod: 100m, 128Mi), one replica -> 0.004625/h -> 3.37625
+    - per cluster: 86.2055859375 .. 122.7055859375
+    """
+    [env] = report(tmp_path, ambient_small())["environments"]
+    assert env["rates"]["nodes"] == 3
+    east = env["clusters"][0]
+    api, worker = east["services"]
+    assert api["dataplane"] == worker["dataplane"] == "ambient"
+    assert api["pod"]["proxy"] == {"cpu": 0, "memoryMiB": 0} and api["scoping"] is None
+    assert api["monthly"] == {"min": 36.5, "max": 73}
+    assert worker["monthly"] == {"min": 13.51, "max": 13.51}
+    rows = {(p["name"], p["namespace"]): p for p in east["ambient"]}
+    assert list(rows) == [
+        ("istio-cni-node", "istio-system"),
+        ("ztunnel", "istio-system"),
+        ("waypoint", "shop"),
+    ]
+    ztunnel, cni, waypoint = (
+        rows["ztunnel", "istio-system"],
+        rows["istio-cni-node", "istio-system"],
+        rows["waypoint", "shop"],
+    )
+    assert ztunnel["perNode"] and ztunnel["replicas"] == 3
+    assert ztunnel["pod"] == {"cpu": 0.2, "memoryMiB": 512}
+    assert ztunnel["monthly"] == {"min": 23, "max": 23} and ztunnel["monthlyPerPod"] == 7.67
+    assert cni["monthly"] == {"min": 9.83, "max": 9.83}
+    assert not waypoint["perNode"] and waypoint["replicas"] == 1
+    assert waypoint["monthly"] == {"min": 3.38, "max": 3.38}
+    assert east["total"]["monthly"] == {"min": 86.21, "max": 122.71}
+    assert east["total"]["scopingSavedMiB"] == {"min": 0, "max": 0}
+    # the same services on sidecars cost 63.51 .. 106.76 a cluster (test_hand_computed_totals)
+
+
+def test_without_a_node_count_the_node_agents_are_priced_per_node_outside_the_totals(
+    tmp_path: Path,
+) -> None:
+    [env] = report(tmp_path, ambient_small(nodes=None))["environments"]
+    east = env["clusters"][0]
+    agents = [p for p in east["ambient"] if p["perNode"]]
+    assert [(p["name"], p["replicas"], p["monthly"]["max"]) for p in agents] == [
+        ("istio-cni-node", None, 0),
+        ("ztunnel", None, 0),
+    ]
+    assert east["total"]["monthly"] == {"min": 53.38, "max": 89.88}  # services and waypoint
+    text = report(tmp_path, ambient_small(nodes=None), "text")
+    assert "ztunnel (istio-system)" in text and "EUR 7.67 per node" not in text
+    assert "7.67 per node" in text  # ztunnel's column, per node
+    assert (
+        "Not in these totals: ambient's node agents (istio-cni-node, ztunnel) at EUR 10.94 "
+        "a month per node of each cluster; set `cost.nodes` to count them"
+    ) in text
+    assert "| api | 1 | 2..4 | 500m (ambient) | 1024Mi (ambient) |" in report(
+        tmp_path, ambient_small(nodes=None), "markdown"
+    )
+
+
+def test_a_sidecar_namespace_beside_an_ambient_one_keeps_its_sidecars() -> None:
+    """The ambient sample: `legacy` stays on sidecars, `shop` and `search` have waypoints."""
+    [ambient] = estimate.estimate_all([environment.load_all(SAMPLE_ENVIRONMENTS)["ambient"]])
+    [cluster] = ambient.clusters
+    planes = {s.service: s.dataplane for s in cluster.services}
+    assert planes["checkout"] == planes["orders"] == "sidecar"
+    assert planes["cart"] == planes["query"] == "ambient"
+    for svc in cluster.services:
+        assert (svc.proxy == estimate.NONE) == (svc.dataplane == "ambient"), svc.service
+    assert [(p.name, p.namespace) for p in cluster.ambient if not p.per_node] == [
+        ("waypoint", "search"),
+        ("waypoint", "shop"),
+    ]

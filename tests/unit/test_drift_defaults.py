@@ -44,6 +44,21 @@ def test_only_unconditional_defaults_are_recorded() -> None:
     }  # rolling: only for one mode; the derived label: differs per name
 
 
+def test_a_kind_the_server_defaults_nothing_in_is_recorded_empty() -> None:
+    """Recorded with no rows, it is told apart from a kind never recorded (absent)."""
+    grant = {
+        "apiVersion": "gateway.networking.k8s.io/v1beta1",
+        "kind": "ReferenceGrant",
+        "metadata": {"name": "g"},
+        "spec": {"to": [{"group": "", "kind": "Service"}]},
+    }
+    found = defaults.record(
+        [grant, *OBJECTS], lambda o, i: _server(o, i) if o is not grant else copy.deepcopy(o)
+    )
+    assert found["gateway.networking.k8s.io/ReferenceGrant"] == []
+    assert found["core/Thing"]
+
+
 def test_fill_sets_defaults_only_where_git_has_the_parent() -> None:
     table = defaults.record(OBJECTS, _server)
     obj = {"apiVersion": "v1", "kind": "Thing", "metadata": {"name": "c"},
@@ -77,3 +92,29 @@ def test_the_committed_table_names_its_kubernetes_version() -> None:
     data = json.loads(resources.files("charts_py.drift").joinpath(defaults.TABLE_FILE).read_text())
     assert data["kubernetes"].startswith("v1.")
     assert "core/Service" in defaults.table() and "apps/Deployment" in defaults.table()
+
+
+def test_every_kind_meshops_emits_and_the_drift_cases_hold_is_recorded() -> None:
+    """Server defaults are known for every kind in dist/ and in the recorded drift cases
+    (tests/testdata/drift: Gateway API's GRPCRoute, TCPRoute, TLSRoute, ReferenceGrant), if
+    only as "none" (scripts/record_defaults.py records them all)."""
+    from pathlib import Path
+
+    from charts_py import yamlio
+
+    root = Path(__file__).resolve().parents[2]
+    files = [
+        *(root / "dist").rglob("*.yaml"),
+        *(root / "tests/testdata/drift").glob("*-desired.yaml"),
+    ]
+    kinds = {
+        defaults.kind_key(d)
+        for f in files
+        for d in yamlio.load_all(f.read_text())
+        if isinstance(d, dict) and d
+    }
+    assert {
+        f"gateway.networking.k8s.io/{k}"
+        for k in ("GRPCRoute", "TCPRoute", "TLSRoute", "ReferenceGrant")
+    } <= kinds
+    assert kinds - set(defaults.table()) == set()

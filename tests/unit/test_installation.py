@@ -159,3 +159,71 @@ def test_gateway_workload_exists_judges_dist_by_the_model() -> None:
     report = engine.validate(docs, target.profile, target.installations)
     failed = [(f.rule, f.obj.ref.name) for f in report.findings if f.rule.startswith("gateway-")]
     assert failed == [("gateway-workload-exists", "egress")]
+
+
+def ambient_namespace(env: str, cluster: str) -> dict[str, Any]:
+    labels = {contract.ENVIRONMENT: env, contract.CLUSTER: cluster}
+    labels["istio.io/dataplane-mode"] = "ambient"
+    return {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {"name": "moved", "labels": labels},
+    }
+
+
+@pytest.mark.parametrize(
+    ("env", "cluster", "installed"), [("dev", "dev-1", False), ("ambient", "ambient-1", True)]
+)
+def test_an_ambient_namespace_is_judged_by_the_clusters_declared_node_agents(
+    env: str, cluster: str, installed: bool
+) -> None:
+    """Hand-written manifests (no control-plane Application among them) of a declared
+    cluster: dev-1 installs no istio-cni or ztunnel, ambient-1 does (config/installation.py)."""
+    docs = documents.from_objects([(f"{env}/{cluster}/ns.yaml", ambient_namespace(env, cluster))])
+    report = engine.validate(docs, "prod", installation.of_environment(ENVS[env]))
+    found = [f.message for f in report.findings if f.rule == "ambient-installed"]
+    if installed:
+        assert found == []
+    else:
+        [message] = found
+        assert "dev/dev-1 installs no istio-cni, ztunnel" in message
+    assert {a.daemon_set for a in installation.of_environment(ENVS[env])[0].node_agents} == (
+        {"istio-cni-node", "ztunnel"} if installed else set()
+    )
+
+
+def test_the_ambient_dist_installs_what_its_namespaces_need() -> None:
+    """dist/ambient with its control-plane Applications: the rule passes for shop and search,
+    and fails once the ztunnel Application is taken away."""
+    [target] = targets.for_dist(REPO / "dist", SAMPLE_ENVIRONMENTS, ["ambient"])
+    report = engine.validate(target.docs, target.profile, target.installations)
+    assert [f for f in report.findings if f.rule == "ambient-installed"] == []
+    kept = [d for d in target.docs if d.obj["metadata"]["name"] != "ambient-1-ztunnel"]
+    assert len(kept) == len(target.docs) - 1
+    report = engine.validate(kept, target.profile, target.installations)
+    failed = sorted(f.obj.ref.name for f in report.findings if f.rule == "ambient-installed")
+    assert failed == ["search", "shop"]
+
+
+@pytest.mark.parametrize(
+    ("env", "cluster", "runs"), [("dev", "dev-1", False), ("ambient", "ambient-1", True)]
+)
+def test_ztunnels_pods_are_out_of_band_pods_where_the_cluster_runs_ambient(
+    env: str, cluster: str, runs: bool
+) -> None:
+    """A Telemetry for ztunnel's pods selects pods ambient-1 runs (its declared node agents),
+    and none in dev-1."""
+    labels = {contract.ENVIRONMENT: env, contract.CLUSTER: cluster}
+    telemetry = {
+        "apiVersion": "telemetry.istio.io/v1",
+        "kind": "Telemetry",
+        "metadata": {"name": "ztunnel", "namespace": "istio-system", "labels": labels},
+        "spec": {
+            "selector": {"matchLabels": dict(installation.ZTUNNEL.pod_labels)},
+            "accessLogging": [{"providers": [{"name": "envoy"}]}],
+        },
+    }
+    docs = documents.from_objects([(f"{env}/{cluster}/t.yaml", telemetry)])
+    report = engine.validate(docs, "prod", installation.of_environment(ENVS[env]))
+    unmatched = [f for f in report.findings if f.rule == "selector-matches-workload"]
+    assert bool(unmatched) != runs

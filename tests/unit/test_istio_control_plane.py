@@ -304,3 +304,74 @@ def test_validate_refuses_removing_a_revision_still_in_use(tmp_path: Path) -> No
         for c in CLUSTERS["prod"]
         for g in ("istio-ingressgateway", "istio-egressgateway", "istio-eastwestgateway")
     }
+
+
+def test_an_ambient_cluster_installs_istio_cni_and_ztunnel_beside_an_ambient_istiod(
+    rendered: list[Manifest],
+) -> None:
+    """Istio's ambient Helm install: istiod and istio-cni with `profile: ambient`, ztunnel of
+    istiod's revision and cluster identity; waves put them before the mesh configuration."""
+    found = apps(rendered, "ambient-1")
+    istiod = f"istiod-{REVISION}"
+    assert set(found) == {"istio-base", istiod, "istio-cni", "ztunnel"}
+    assert values(found[istiod])["profile"] == "ambient"
+    assert values(found["istio-cni"]) == {"profile": "ambient"}
+    assert values(found["ztunnel"]) == {
+        "revision": REVISION,
+        "multiCluster": {"clusterName": "ambient-1"},
+        "network": values(found[istiod])["global"]["network"],
+    }
+    assert (
+        found["istio-cni"]["spec"]["source"]["chart"],
+        found["ztunnel"]["spec"]["source"]["chart"],
+    ) == ("cni", "ztunnel")
+    wave = {
+        r: int(a["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+        for r, a in found.items()
+    }
+    application_set = next(m.obj for m in rendered if m.obj["kind"] == "ApplicationSet")
+    mesh_config = int(application_set["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"])
+    assert wave["istio-base"] < wave[istiod] < wave["ztunnel"] < mesh_config
+    assert wave["istio-base"] < wave["istio-cni"] < mesh_config
+    for agent in ("istio-cni", "ztunnel"):  # no webhooks; removed with the last ambient namespace
+        assert "ignoreDifferences" not in found[agent]["spec"]
+        assert found[agent]["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+    for cluster in (c for cs in CLUSTERS.values() for c in cs):  # sidecars only: as before
+        assert "profile" not in values(apps(rendered, cluster)[istiod])
+
+
+def project_kinds(manifests: list[Manifest]) -> set[str]:
+    project = next(
+        m.obj for m in manifests if m.obj["kind"] == "AppProject" and m.chart == "control-plane"
+    )
+    return {k["kind"] for k in project["spec"]["namespaceResourceWhitelist"]}
+
+
+def test_one_ambient_namespace_brings_the_node_agents_and_their_kind(tmp_path: Path) -> None:
+    """A sidecar environment with one namespace moved (`dataplane: ambient` on its block)
+    installs them too; without it, neither the Applications nor DaemonSet in the project."""
+    dev = sample("dev")
+    before = render(tmp_path / "before", dev=dev)
+    assert set(apps(before, "dev-1")) == {
+        "istio-base",
+        f"istiod-{REVISION}",
+        "istio-ingressgateway",
+    }
+    assert "DaemonSet" not in project_kinds(before)
+    dev["namespaces"] = [
+        {
+            "name": "moved",
+            "dataplane": "ambient",
+            "services": [
+                {
+                    "name": "api",
+                    "image": "registry.example.com/api:1.0.0",
+                    "retries": {"attempts": 2, "perTryTimeout": "1s", "retryOn": "5xx"},
+                }
+            ],
+        }
+    ]
+    after = render(tmp_path / "after", dev=dev)
+    assert {"istio-cni", "ztunnel"} <= set(apps(after, "dev-1"))
+    assert values(apps(after, "dev-1")[f"istiod-{REVISION}"])["profile"] == "ambient"
+    assert "DaemonSet" in project_kinds(after)

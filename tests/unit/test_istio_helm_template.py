@@ -24,9 +24,11 @@ from charts_py.render.manifest import Manifest
 from charts_py.validate.scope import selects
 from tests import tools
 from tests.conftest import SAMPLE_ENVIRONMENTS, find
-from tests.unit.test_istio_values import release_dir
+from tests.unit.test_istio_values import chart_values, release_dir
 
 CLUSTERS = {"dev": "dev-1", "staging": "staging-1", "prod": "prod-east"}
+AMBIENT_CLUSTER = "ambient-1"
+"""The sample environment with ambient namespaces: its control plane adds istio-cni, ztunnel."""
 
 
 @functools.cache
@@ -188,11 +190,12 @@ def test_the_app_project_admits_every_kind_the_charts_render(
     }
     found = {
         (obj["apiVersion"].rpartition("/")[0], obj["kind"], "namespace" in obj["metadata"])
-        for cluster in CLUSTERS.values()
+        for cluster in (*CLUSTERS.values(), AMBIENT_CLUSTER)
         for objects in charts(cluster).values()
         for obj in objects.values()
     }
     assert len(found) >= 12
+    assert ("apps", "DaemonSet", True) in found  # istio-cni's and ztunnel's
     assert found <= allowed, found - allowed
 
 
@@ -227,6 +230,11 @@ def test_the_charts_render_each_clusters_installation_as_declared(
         assert service["spec"]["selector"] == gateway.service_selector
         assert gateway.pod_labels.items() <= pods_of(objects).items()
         assert ("ServiceAccount", gateway.service_account) in objects
+    agents = {r for r, objects in releases.items() if any(k == "DaemonSet" for k, _ in objects)}
+    assert agents == {a.release for a in installed.node_agents}
+    for agent in installed.node_agents:
+        daemon_set = releases[agent.release][("DaemonSet", agent.daemon_set)]
+        assert daemon_set["spec"]["selector"]["matchLabels"] == agent.pod_labels
     for istiod in installed.istiods:
         service = releases[f"istiod-{istiod.revision}"][("Service", istiod.service)]
         assert service_ports(service) == [
@@ -245,7 +253,7 @@ def test_validates_model_of_gateway_pod_labels_is_the_charts(
     from charts_py.validate.scope import Scope
 
     apps = [(m.path, m.obj) for m in rendered if m.chart == "control-plane"]
-    scope = Scope("", "", documents.from_objects(apps))
+    scope = Scope(name="", environment="", docs=documents.from_objects(apps))
     predicted = {
         (r.doc.obj["spec"]["destination"]["name"], r.release): control_plane._gateway_pod_labels(r)
         for r in control_plane.helm_releases(scope, "gateway")
@@ -256,3 +264,54 @@ def test_validates_model_of_gateway_pod_labels_is_the_charts(
     for (cluster, release), labels in predicted.items():
         actual = pods_of(charts(cluster)[release])
         assert labels.items() <= actual.items(), (cluster, release)
+
+
+def container_env(workload: dict[str, Any]) -> dict[str, str]:
+    """The first container's environment variables with a plain value."""
+    container = workload["spec"]["template"]["spec"]["containers"][0]
+    return {e["name"]: e["value"] for e in container.get("env", []) if "value" in e}
+
+
+def test_the_ambient_charts_run_ambient_and_ztunnel_reaches_its_istiod(
+    rendered: list[Manifest], charts: Charts
+) -> None:
+    """What `profile: ambient` and ztunnel's values do once helm renders them: istiod serves
+    ambient, istio-cni redirects, ztunnel asks the installed istiod for its certificates with
+    istiod's cluster identity, and meshops's PodMonitor scrapes ztunnel's pods."""
+    [installed] = [i for i in INSTALLATIONS if i.cluster == AMBIENT_CLUSTER]
+    releases = charts(AMBIENT_CLUSTER)
+    [istiod] = installed.istiods
+    discovery = releases[f"istiod-{istiod.revision}"]
+    assert (
+        container_env(discovery[("Deployment", istiod.service)])["PILOT_ENABLE_AMBIENT"] == "true"
+    )
+    cni = releases[installation.ISTIO_CNI.release][("ConfigMap", "istio-cni-config")]
+    assert cni["data"]["AMBIENT_ENABLED"] == "true"
+    ztunnel = releases[installation.ZTUNNEL.release][("DaemonSet", installation.ZTUNNEL.daemon_set)]
+    env = container_env(ztunnel)
+    assert env["CA_ADDRESS"] == env["XDS_ADDRESS"] == f"{istiod.service}.istio-system.svc:15012"
+    values = yaml.safe_load(
+        discovery[("ConfigMap", f"values-{istiod.revision}")]["data"]["merged-values"]
+    )
+    assert env["ISTIO_META_CLUSTER_ID"] == values["global"]["multiCluster"]["clusterName"]
+    assert env["NETWORK"] == values["global"]["network"]
+    for agent in installed.node_agents:  # what the cost report prices them at
+        daemon_set = releases[agent.release][("DaemonSet", agent.daemon_set)]
+        [container] = daemon_set["spec"]["template"]["spec"]["containers"]
+        assert container["resources"]["requests"] == agent.requests.model_dump()
+    waypoint = chart_values(istiod.version, "istiod")["global"]["waypoint"]["resources"]
+    assert waypoint["requests"] == installation.WAYPOINT_REQUESTS.model_dump()
+    monitor = find(rendered, f"ambient/{AMBIENT_CLUSTER}", "PodMonitor", "ztunnel")
+    pods = ztunnel["spec"]["template"]
+    assert monitor["metadata"]["namespace"] == "istio-system"
+    assert monitor["spec"]["selector"]["matchLabels"].items() <= pods["metadata"]["labels"].items()
+    ports = {p["name"] for c in pods["spec"]["containers"] for p in c.get("ports", [])}
+    assert {e["port"] for e in monitor["spec"]["podMetricsEndpoints"]} <= ports
+
+
+def test_a_sidecar_clusters_istiod_does_not_serve_ambient(charts: Charts) -> None:
+    releases = charts(CLUSTERS["prod"])
+    [(release, istiod)] = [(r, o) for r, o in releases.items() if r.startswith("istiod-")]
+    deployment = istiod[("Deployment", release)]
+    assert container_env(deployment).get("PILOT_ENABLE_AMBIENT", "false") == "false"
+    assert not {installation.ISTIO_CNI.release, installation.ZTUNNEL.release} & set(releases)

@@ -100,14 +100,27 @@ def missing_mesh_config(version: str, values: Any, message: str, at: str) -> lis
     return out
 
 
+PROFILE = "profile"
+"""Not in values.yaml: each chart's templates/zzz_profile.yaml reads it and merges the values of
+its `files/profile-<name>.yaml` under the user's (an unknown name fails helm)."""
+
+
+def has_profile(version: str, chart: str, name: object) -> bool:
+    """Whether the chart has the Helm profile `name`."""
+    return (release_dir(version) / chart / "files" / f"profile-{name}.yaml").is_file()
+
+
 def missing_values(version: str, chart: str, values: dict[str, Any]) -> list[str]:
-    """Keys of `values` that the chart's values.yaml does not have (meshConfig: MeshConfig)."""
+    """Keys of `values` that the chart's values.yaml does not have (meshConfig: MeshConfig;
+    `profile`: one of the chart's profiles)."""
 
     def walk(given: dict[str, Any], known: dict[str, Any], at: str) -> list[str]:
         out: list[str] = []
         for key, value in given.items():
             path = f"{at}.{key}".lstrip(".")
-            if key not in known:
+            if key == PROFILE and not at:
+                out += [] if has_profile(version, chart, value) else [path]
+            elif key not in known:
                 out.append(path)
             elif key == "meshConfig" and not at:
                 out += missing_mesh_config(version, value, "MeshConfig", path)
@@ -146,8 +159,9 @@ def test_every_values_key_exists_in_the_pinned_chart(
     ]
     charts = {a["spec"]["source"]["chart"] for a in apps}
     # The staging-profile samples (staging, ambient) take their ingress from Gateway API:
-    # istiod deploys it, no Helm gateway release.
-    assert {"base", "istiod"} | ({"gateway"} if profile != "staging" else set()) <= charts
+    # istiod deploys it, no Helm gateway release; ambient's cluster runs the node agents.
+    expected = {"gateway"} if profile != "staging" else {"cni", "ztunnel"}
+    assert {"base", "istiod"} | expected <= charts
     assert_keys_exist(apps)
 
 
@@ -183,6 +197,13 @@ def test_the_check_catches_a_misspelt_key() -> None:
     assert missing_values(version, "istiod", mesh) == [
         "meshConfig.trustDomian",
         "meshConfig.outboundTrafficPolicy.mod",
+    ]
+    assert missing_values(version, "istiod", {"profile": "ambiant"}) == ["profile"]
+    assert missing_values(version, "cni", {"profile": "ambient", "ambient": {"enable": 1}}) == [
+        "ambient.enable"
+    ]
+    assert missing_values(version, "ztunnel", {"multiCluster": {"name": "x"}}) == [
+        "multiCluster.name"
     ]
     provider = {"meshConfig": {"extensionProviders": [{"name": "o", "opentelemetry": {"srv": 1}}]}}
     assert missing_values(version, "istiod", provider) == [

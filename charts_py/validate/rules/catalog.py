@@ -382,6 +382,14 @@ RULES: tuple[Rule, ...] = (
         "add the waypoint Gateway, or remove the label",
     ),
     _rule(
+        "ambient-installed",
+        "E E E",
+        "a namespace labelled `istio.io/dataplane-mode: ambient` is in a cluster that installs "
+        "istio-cni and ztunnel, and istiod with ambient on",
+        "install the `cni` (profile ambient) and `ztunnel` charts and istiod with profile "
+        "ambient, or keep the namespace on sidecars",
+    ),
+    _rule(
         "http-policy-waypoint",
         "E E E",
         "in an ambient namespace, an AuthorizationPolicy with HTTP attributes targets a "

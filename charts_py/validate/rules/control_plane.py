@@ -1,4 +1,5 @@
-"""The control plane in the manifests: revisions in use exist, Telemetry providers are defined.
+"""The control plane in the manifests: revisions in use exist, Telemetry providers are defined,
+ambient namespaces have ambient's control plane.
 
 The istiod and gateway installations are Argo CD Applications of Istio's Helm charts
 (dist/_bootstrap/control-plane, checked with the environment they are labelled for). Their
@@ -18,6 +19,7 @@ from charts_py.jsonpointer import pointer
 from charts_py.naming import MESH_ROOT
 from charts_py.validate import groupkinds as gk
 from charts_py.validate.documents import Document
+from charts_py.validate.rules.ambient import DATAPLANE_MODE, ambient_namespaces
 from charts_py.validate.rules.base import Outcome, check, estate_check, fail, ok
 from charts_py.validate.scope import Scope, dig, items, mapping, namespace, pod_labels
 
@@ -110,6 +112,71 @@ def revision_exists(scope: Scope) -> Iterator[Outcome]:
         else:
             message = f"gateway on revision {gateway.revision!r}, not installed (have: {listed})"
             yield fail(gateway.doc, at, f"{message}: its pods would not be injected")
+
+
+AMBIENT_ENV = "PILOT_ENABLE_AMBIENT"
+"""The istiod setting ambient needs (the istiod chart's ambient profile sets it)."""
+
+
+@check("ambient-installed")
+def ambient_installed(scope: Scope) -> Iterator[Outcome]:
+    """An ambient namespace in a cluster without ambient's control plane: no istio-cni
+    redirects its pods' traffic and no ztunnel carries it, so they run outside the mesh (no
+    mTLS, no policy) while the namespace looks meshed. Judged by the control-plane
+    Applications in the manifests, else by the cluster's declared installation
+    (config/installation.py); with neither, the control plane is out of band: not judged."""
+    found = [d for d in scope.of(gk.NAMESPACE) if d.name in ambient_namespaces(scope)]
+    missing = _missing_for_ambient(scope) if found else None
+    if missing is None:
+        return
+    at = pointer("metadata", "labels", DATAPLANE_MODE)
+    for ns in found:
+        if not missing:
+            yield ok(ns, at, "istio-cni, ztunnel and an ambient istiod are installed")
+            continue
+        yield fail(
+            ns,
+            at,
+            f"ambient namespace {ns.name}, but {'; '.join(missing)}: its pods' traffic is "
+            "captured by nothing (no mTLS, no policy); install Istio's charts `cni` "
+            "(profile ambient) and `ztunnel`, and istiod with profile ambient, or keep the "
+            "namespace on sidecars",
+        )
+
+
+def _missing_for_ambient(scope: Scope) -> list[str] | None:
+    """What ambient needs and the cluster lacks; None when nothing says what it has."""
+    istiods = helm_releases(scope, "istiod")
+    if istiods:
+        missing = [
+            f"no {chart} release"
+            for chart in (installation.ISTIO_CNI.chart, installation.ZTUNNEL.chart)
+            if not helm_releases(scope, chart)
+        ]
+        missing += [
+            f"istio-cni {r.release} does not redirect for ambient (no profile ambient)"
+            for r in helm_releases(scope, installation.ISTIO_CNI.chart)
+            if not _ambient_on(r, mapping(r.values.get("ambient")).get("enabled"))
+        ]
+        missing += [
+            f"istiod {r.revision} runs without ambient (no profile ambient)"
+            for r in istiods
+            if not _ambient_on(
+                r, mapping(mapping(r.values.get("pilot")).get("env")).get(AMBIENT_ENV)
+            )
+        ]
+        return missing
+    if scope.installation.declared:
+        agents = ", ".join(a.release for a in installation.NODE_AGENTS)
+        return [] if scope.installation.ambient else [f"{scope.name} installs no {agents}"]
+    return None
+
+
+def _ambient_on(release: HelmRelease, setting: object) -> bool:
+    """The chart's ambient profile, or the value it sets (istiod's
+    `pilot.env.PILOT_ENABLE_AMBIENT`, istio-cni's `ambient.enabled`) set to true."""
+    on = str(setting).lower() == "true"
+    return release.values.get("profile") == installation.AMBIENT_PROFILE or on
 
 
 @check("telemetry-provider-defined")
