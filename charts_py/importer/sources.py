@@ -71,8 +71,9 @@ def from_dir(paths: Sequence[Path], namespace: str | None) -> Sources:
     (Lists), `helm template` output and plain manifests, in path order. Namespaced objects
     written without a namespace take `namespace` (else `default`, as kubectl would).
 
-    A file that does not parse is a ConfigError naming it and the line; YAML that is not a
-    Kubernetes object (Chart.yaml, values.yaml, kustomization.yaml) is skipped with a note.
+    A file that does not parse is a ConfigError naming it and the line (in a folder, a Go
+    template is skipped with a note instead); YAML that is not a Kubernetes object
+    (Chart.yaml, values.yaml, kustomization.yaml) is skipped with a note.
     """
     found = _Found()
     for path in paths:
@@ -103,7 +104,8 @@ def _go_template(file: Path) -> bool:
 
 def _files(path: Path, notes: list[str]) -> Iterator[Path]:
     """The manifest files under `path` in sorted order; hidden folders (.git) and a Helm
-    chart's templates (Go templates, not YAML) are not entered, the latter with a note."""
+    chart's templates (Go templates, not YAML) are not entered, the latter with a note, and
+    the files a kustomization lists as patches are skipped with one."""
     if path.is_file():
         yield path
         return
