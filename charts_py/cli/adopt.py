@@ -13,11 +13,15 @@ import sys
 from pathlib import Path
 from typing import Any, get_args
 
-from charts_py.cli import shared
+from charts_py.cli import author, shared
 from charts_py.cli.console import EXIT_OK
 from charts_py.config.model import Profile
 from charts_py.errors import ConfigError
+from charts_py.speed import process
 
+READERS = ("charts_py.kubeapi", "charts_py.config.environment")
+"""What import imports that needs no node and is slow to import: the Kubernetes client it
+reads a cluster with, the pydantic models of the file it writes."""
 NOT_EXPRESSIBLE = ("extension", "out-of-band")
 """`--not-expressible`: what becomes of an object no typed field can say (importer.model)."""
 
@@ -59,6 +63,7 @@ def register(commands: Any) -> None:
 
 
 def _import(args: argparse.Namespace) -> int:
+    process.imported(author.NODE_BOUND, meanwhile=READERS)  # node starts meanwhile, as for synth
     from charts_py.importer import formats, run
     from charts_py.importer.model import Inexpressible
 

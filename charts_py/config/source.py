@@ -75,24 +75,41 @@ def parse(text: str, display: str) -> Source:
         reason = "file is empty" if not nodes or nodes[0] is None else "expected one YAML document"
         raise ConfigError(display, "", reason)
     lines: dict[FieldPath, int] = {}
-    data = _convert(nodes[0], (), lines, display)
+    data = _Converter(display, lines).convert(nodes[0], ())
     return Source(display, data, lines)
 
 
-_SCALARS = yaml.SafeLoader("")
+_STR = "tag:yaml.org,2002:str"
 
 
-def _convert(node: yaml.Node, path: FieldPath, lines: dict[FieldPath, int], file: str) -> Any:
-    lines[path] = node.start_mark.line + 1
-    if isinstance(node, yaml.MappingNode):
-        result: dict[Any, Any] = {}
-        for key_node, value_node in node.value:
-            key = _SCALARS.construct_object(key_node)
-            if key in result:
-                field = ".".join(str(p) for p in (*path, key))
-                raise ConfigError(file, field, "duplicate key", key_node.start_mark.line + 1)
-            result[key] = _convert(value_node, (*path, str(key)), lines, file)
-        return result
-    if isinstance(node, yaml.SequenceNode):
-        return [_convert(item, (*path, i), lines, file) for i, item in enumerate(node.value)]
-    return _SCALARS.construct_object(node)
+class _Converter:
+    """One file's nodes as plain data, each path's line recorded in `lines`. Scalars other
+    than strings go through a safe constructor of this parse's own: PyYAML's keeps every node
+    it built until its next document, which a shared one never starts."""
+
+    def __init__(self, file: str, lines: dict[FieldPath, int]) -> None:
+        self.file, self.lines = file, lines
+        self.scalars = yaml.constructor.SafeConstructor()
+
+    def convert(self, node: yaml.Node, path: FieldPath) -> Any:
+        self.lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            result: dict[Any, Any] = {}
+            for key_node, value_node in node.value:
+                key = self.scalar(key_node)
+                if key in result:
+                    field = ".".join(str(p) for p in (*path, key))
+                    line = key_node.start_mark.line + 1
+                    raise ConfigError(self.file, field, "duplicate key", line)
+                result[key] = self.convert(value_node, (*path, str(key)))
+            return result
+        if isinstance(node, yaml.SequenceNode):
+            return [self.convert(item, (*path, i)) for i, item in enumerate(node.value)]
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.Node) -> Any:
+        """A string as written (most of a file: PyYAML's constructor returns the same
+        value), anything else as PyYAML's safe constructor builds it."""
+        if isinstance(node, yaml.ScalarNode) and node.tag == _STR:
+            return node.value
+        return self.scalars.construct_object(node)

@@ -38,20 +38,19 @@ def adopt(
     while True:
         plan = placement.plan(objects, target, demoted)
         text = yamlfile.dump(plan.data, list(HEADER))
-        rendered = verify.render(text, target.env, display)
-        verdicts = verify.verdicts(plan.placed, objects, rendered)
-        moved = _demotions(plan.placed, verdicts)
-        if not moved or all(ref in demoted and demoted[ref] == m for ref, m in moved.items()):
-            break
+        with verify.render(text, target.env, display) as rendered:
+            verdicts = verify.verdicts(plan.placed, objects, rendered)
+            moved = _demotions(plan.placed, verdicts)
+            if not moved or all(ref in demoted and demoted[ref] == m for ref, m in moved.items()):
+                report = Report(
+                    env=target.env,
+                    verdicts=tuple(verdicts),
+                    findings=tuple(findings.added(target.profile, verdicts, rendered)),
+                    refusals=tuple(verify.refusals(rendered)),  # validation ran meanwhile
+                    notes=tuple(notes),
+                )
+                return Adopted(text=text, report=report)
         demoted |= moved
-    report = Report(
-        env=target.env,
-        verdicts=tuple(verdicts),
-        findings=tuple(findings.added(target.profile, verdicts, rendered)),
-        refusals=tuple(verify.refusals(rendered)),
-        notes=tuple(notes),
-    )
-    return Adopted(text=text, report=report)
 
 
 def _demotions(

@@ -17,6 +17,7 @@ from charts_py.importer import adopt, formats, sources
 from charts_py.importer.model import Inexpressible
 from charts_py.importer.placement import Target
 from charts_py.objectref import group_of
+from charts_py.speed import process
 
 PLACEHOLDER_REPO = "https://git.example.com/REPLACE-ME.git"
 """`argocd.repoURL` when no environment file beside the new one says it."""
@@ -51,6 +52,14 @@ class Outcome:
 
 def run(options: Options) -> Outcome:
     """Import, verify, then write the file (and the report, when asked)."""
+    # The sources, the file's data and text, its nodes and the rendered objects are a few
+    # million acyclic maps and lists alive to the end: the cyclic collector rescanned them
+    # again and again, half of an import's time on the estate (docs/development.md).
+    with process.collector_paused():
+        return _run(options)
+
+
+def _run(options: Options) -> Outcome:
     output = options.output or options.environments / f"{options.env}.yaml"
     if not environment.ENV_NAME.match(options.env):
         raise ConfigError("--env", "", f"environment name {options.env!r} must be a DNS label")

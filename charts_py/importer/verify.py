@@ -6,7 +6,8 @@ quantities; drift/compare.py: every path that differs, both ways)."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -33,28 +34,36 @@ WHY = {
 
 @dataclass(frozen=True, kw_only=True)
 class Rendered:
-    """The loaded environment and every object it renders, by identity (group, kind, ns, name)."""
+    """The loaded environment, every object it renders, by identity (group, kind, ns, name),
+    and validate's verdict on them."""
 
     env: Environment
     manifests: list[Manifest]
+    verdict: checks.Verdict
+    """Waits for validation: its warnings, or raises ValidationFailed on errors."""
 
     @functools.cached_property
     def objects(self) -> dict[Key, dict[str, Any]]:
         return {ObjectRef.of(m.obj).key: m.obj for m in self.manifests}
 
 
-def render(text: str, name: str, display: str) -> Rendered:
-    """Load the file's text as synth would and render every object of the environment."""
+@contextmanager
+def render(text: str, name: str, display: str) -> Iterator[Rendered]:
+    """Load the file's text as synth would and render every object of the environment, with
+    validation beside it as synth runs it (render/checks.py: a worker forked now loads the
+    schemas while this process renders, then checks the objects while this one compares
+    them); use the result inside the block (the worker stops when it ends)."""
     env = environment.load_text(text, name, display)
-    return Rendered(env=env, manifests=synth.manifests([env], [env]))
+    with checks.in_background({env.name: env}, Path("dist")) as validate:  # synth's file names
+        manifests = synth.manifests([env], [env])
+        yield Rendered(env=env, manifests=manifests, verdict=validate(manifests))
 
 
 def refusals(rendered: Rendered) -> list[str]:
     """Validate's errors on the rendered objects, each one line: what would stop `meshops
     synth` (a conflict the running mesh already has, say two Gateways on one host:port)."""
-    envs = {rendered.env.name: rendered.env}
     try:
-        checks.validated(rendered.manifests, envs, Path("dist"))  # names files as synth would
+        rendered.verdict()
     except engine.ValidationFailed as failed:
         return [finding.text for finding in failed.report.errors]
     return []

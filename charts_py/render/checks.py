@@ -39,18 +39,15 @@ def validated(
 ) -> list[Finding]:
     """Check the rendered objects under each environment's profile: errors raise
     ValidationFailed (listing all of them); warnings are returned."""
-    report = _report(placed, envs, dist_dir)
-    if report.errors:
-        raise _failed(report)
-    return _warnings(report)
+    return _judged(_report(placed, envs, dist_dir))
 
 
 @contextmanager
 def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Check]:
     """Fork the worker now; call what this yields with the rendered objects (once), and the
     verdict it returns for the outcome. On leaving, a worker still running is stopped."""
-    if not fork.usable():
-        yield lambda placed: _done(validated(placed, envs, dist_dir))
+    if not fork.usable():  # validated here, its errors raised when the verdict is asked for
+        yield lambda placed: functools.partial(_judged, _report(placed, envs, dist_dir))
         return
     worker = fork.Worker(_work, envs, dist_dir)
 
@@ -74,10 +71,6 @@ def load_schemas() -> None:
         schemas.validator(kind.api_version, kind.kind)
 
 
-def _done(warnings: list[Finding]) -> Verdict:
-    return lambda: warnings
-
-
 def _outcome(worker: fork.Worker) -> list[Finding]:
     try:
         outcome = worker.conn.recv()
@@ -85,9 +78,14 @@ def _outcome(worker: fork.Worker) -> list[Finding]:
         outcome = RuntimeError(f"validation worker died (exit code {worker.exit_code()})")
     if isinstance(outcome, BaseException):
         raise outcome
-    if outcome.errors:
-        raise _failed(outcome)
-    return _warnings(outcome)
+    return _judged(outcome)
+
+
+def _judged(report: Report) -> list[Finding]:
+    """A report's warnings, or ValidationFailed listing its errors."""
+    if report.errors:
+        raise _failed(report)
+    return _warnings(report)
 
 
 def _failed(report: Report) -> Exception:

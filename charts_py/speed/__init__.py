@@ -2,13 +2,16 @@
 
 With `MESHOPS_PLAIN=1` in the environment each runs the plain way, which gives the same
 result more slowly: tests/unit/test_plain.py and tests/integration/test_plain.py prove that
-synth writes the same dist/ bytes and drift the same reports either way.
+synth writes the same dist/ bytes, drift the same reports and import the same files and
+table either way.
 
-- a forked worker (`fork`): render/checks.py validates while synth renders, drift/parse.py
-  parses half of git's files while drift reads the cluster. Plain: the work is done here.
+- a forked worker (`fork`): render/checks.py validates while synth renders (and while import
+  compares what it rendered again), drift/parse.py parses half of git's files while drift
+  reads the cluster. Plain: the work is done here.
 - start-up overlap (`process.imported`): `meshops synth` imports the pydantic models on a
   thread while node starts. Plain: imported in order.
-- the cyclic collector paused (`process.collector_paused`) for a drift run. Plain: left on.
+- the cyclic collector paused (`process.collector_paused`) for a drift or import run. Plain:
+  left on.
 - exit without teardown (`process.leave`): the console script skips the interpreter's
   teardown (after a synth, 0.1-0.15 s). Plain: `sys.exit`.
 """

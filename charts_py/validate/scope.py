@@ -174,6 +174,27 @@ class Scope:
             out.setdefault(external.namespace, []).append(dict(external.labels))
         return out
 
+    def selects_pods(self, ns: str, selector: Mapping[str, str]) -> bool:
+        """Whether some workload of `ns` (`pod_labels_in`) has every label of `selector`,
+        looked for among those that have its rarest label only: a Sidecar per service in a
+        namespace of thousands would otherwise be compared with every workload there."""
+        if not selector:
+            return bool(self.pod_labels_in(ns))
+        having = self._pods_by_label.get(ns, {})
+        fewest = min((having.get(item, []) for item in selector.items()), key=len)
+        return any(selector.items() <= pods.items() for pods in fewest)
+
+    @functools.cached_property
+    def _pods_by_label(self) -> dict[str, dict[tuple[str, str], list[dict[str, str]]]]:
+        """Each namespace's pod labels (`pod_labels_in`) by each label they have."""
+        out: dict[str, dict[tuple[str, str], list[dict[str, str]]]] = {}
+        for ns, pods in self._pod_labels_by_namespace.items():
+            having = out.setdefault(ns, {})
+            for labels in pods:
+                for item in labels.items():
+                    having.setdefault(item, []).append(labels)
+        return out
+
     def resolves(self, host: str) -> bool:
         """Whether an FQDN is a Service, a ServiceEntry host (wildcards too) or an out-of-band
         Service (Istio's own)."""

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from charts_py import cli
-from charts_py.config import environment
+from charts_py.config import environment, source
 from charts_py.errors import ConfigError
 from tests.conftest import sample, write_envs
 
@@ -205,3 +206,25 @@ def test_drift_rules_ignore_what_drift_does_not_read() -> None:
     """An error elsewhere in the file (synth's to report) does not stop the drift job."""
     text = "services: [{name: a, timeuot: 5s}]\ndrift: {controllers: [my-operator]}\n"
     assert environment.drift_rules(text, "x.yaml").controllers == ["my-operator"]
+
+
+SCALARS = """
+name: "80"
+port: 80
+weight: 1.5
+enabled: yes
+none: ~
+when: 2026-12-07
+hosts: [a.example.com, '*', 0x1F]
+80: eighty
+anchor: &same {retries: 3}
+alias: *same
+"""
+
+
+def test_a_file_reads_as_pyyaml_reads_it_with_each_line() -> None:
+    """Strings are taken as written, every other scalar as PyYAML's safe loader builds it."""
+    parsed = source.parse(SCALARS, "f.yaml")
+    assert parsed.data == yaml.safe_load(SCALARS)
+    assert parsed.line_of(("hosts", 2)) == 8
+    assert parsed.line_of(("alias", "retries")) == 10  # written at the anchor

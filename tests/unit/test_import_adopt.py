@@ -94,6 +94,12 @@ def _adopt(*texts: str, **target: Any) -> adopt.Adopted:
     return adopt.adopt(_objects(*texts), _target(**target), "environments/adopted.yaml")
 
 
+def _rendered(text: str) -> verify.Rendered:
+    """The file rendered again, as import verifies it."""
+    with verify.render(text, "adopted", "environments/adopted.yaml") as rendered:
+        return rendered
+
+
 def _verdict(adopted: adopt.Adopted, kind: str, name: str) -> Verdict:
     return next(v for v in adopted.report.verdicts if (v.ref.kind, v.ref.name) == (kind, name))
 
@@ -138,7 +144,7 @@ def test_exact_claims_hold_when_the_file_is_rendered_again() -> None:
     """Each `exact` verdict, checked independently of the engine: the written file,
     loaded and rendered, holds an object whose spec is the source's."""
     adopted = _adopt(WORKLOAD, ROUTES)
-    rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
+    rendered = _rendered(adopted.text)
     sources = {(o["kind"], o["metadata"]["name"]): o for o in _objects(WORKLOAD, ROUTES)}
     exact = [v for v in adopted.report.verdicts if v.status is Status.EXACT]
     assert len(exact) == 5
@@ -222,7 +228,7 @@ spec:
     assert verdict.differences == ()
     [extension] = yaml.safe_load(adopted.text)["extensions"]
     assert extension["plural"] == "canaryplen"
-    rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
+    rendered = _rendered(adopted.text)
     role = rendered.objects[("rbac.authorization.k8s.io", "Role", "shop", "meshops-drift")]
     assert {"apiGroups": ["rollouts.example.com"], "resources": ["canaryplen"]}.items() <= {
         **next(r for r in role["rules"] if r["apiGroups"] == ["rollouts.example.com"])
@@ -368,11 +374,11 @@ spec:
 def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> None:
     adopted = _adopt(WORKLOAD, ROUTES)
     assert adopted.report.findings == ()
-    rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
+    rendered = _rendered(adopted.text)
     kinds = {(k[1], k[2], k[3]) for k in rendered.objects}
     assert ("Namespace", "", "istio-system") not in kinds
     assert ("Namespace", "", "shop") in kinds  # found among the sources, labels kept
-    unseen = verify.render(_adopt(ROUTES).text, "adopted", "environments/adopted.yaml")
+    unseen = _rendered(_adopt(ROUTES).text)
     assert not any(kind == "Namespace" and name == "shop" for _, kind, _, name in unseen.objects)
     assert not any(kind == "Application" for kind, _, _ in kinds)
     mesh = {k for k in rendered.objects if k[0].endswith("istio.io")}

@@ -101,3 +101,10 @@ def test_what_synth_imports_while_node_starts_does_not_load_cdk8s() -> None:
     from charts_py.cli import author
 
     assert _probe(IMPORT_MODULES, *author.PURE_PYTHON)["loaded"] == []
+
+
+def test_what_import_imports_while_node_starts_does_not_load_cdk8s() -> None:
+    """meshops import does the same with the Kubernetes client and the models."""
+    from charts_py.cli import adopt
+
+    assert _probe(IMPORT_MODULES, *adopt.READERS)["loaded"] == []

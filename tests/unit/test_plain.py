@@ -14,13 +14,22 @@ import git
 import pytest
 import yaml
 
-from charts_py import speed, yamlio
+from charts_py import cli, speed, yamlio
 from charts_py.drift import parse, run
 from charts_py.report import formats
 from charts_py.speed import fork
 from tests.conftest import REPO
 
 SCRIPT = Path(sys.executable).parent / "meshops"
+BOOKINFO = REPO / "tests" / "testdata" / "istio" / "samples" / "bookinfo"
+SECOND_GATEWAY = """
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: blog, namespace: blog}
+spec:
+  selector: {istio: ingressgateway}
+  servers: [{port: {number: 8080, name: http, protocol: HTTP}, hosts: ["*"]}]
+"""
 CASES = REPO / "tests" / "testdata" / "drift"
 NAMES = sorted(p.name.removesuffix("-expected.yaml") for p in CASES.glob("*-expected.yaml"))
 
@@ -94,3 +103,31 @@ def _counted(init: Any, calls: list[Any]) -> Any:
         init(self, *args, **kwargs)
 
     return counted
+
+
+def test_import_writes_and_says_the_same_with_and_without_the_tricks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Bookinfo and a second Gateway on its host:port (a refusal: validation's verdict
+    matters), imported with validation in its worker (and the collector paused), then
+    plain: the same file, report and table."""
+    (tmp_path / "blog.yaml").write_text(SECOND_GATEWAY)
+    sources = [
+        BOOKINFO / "platform/kube/bookinfo.yaml",
+        BOOKINFO / "networking/bookinfo-gateway.yaml",
+    ]
+    forked: list[Any] = []
+    monkeypatch.setattr(fork, "_cores", lambda: 2)
+    monkeypatch.setattr(fork.Worker, "__init__", _counted(fork.Worker.__init__, forked))
+    said = {}
+    for switch in ("0", "1"):
+        monkeypatch.setenv(speed.SWITCH, switch)
+        folder = tmp_path / switch
+        argv = ["import", "--env", "bookinfo", "--environments", str(folder)]
+        argv += ["--report", str(folder / "report.json"), "--from-dir", *map(str, sources)]
+        assert cli.main([*argv, str(tmp_path / "blog.yaml")]) == 0
+        said[switch] = capsys.readouterr().out.replace(str(folder), "FOLDER")
+        assert len(forked) == 1  # the validation worker ran with the tricks only
+    assert "[gateway-host-port]" in said["0"]
+    assert said["0"] == said["1"]
+    assert _tree(tmp_path / "0") == _tree(tmp_path / "1")

@@ -73,7 +73,7 @@ def selector_matches_workload(scope: Scope) -> Iterator[Outcome]:
     release): said as an assumption."""
     for doc, at, selector in _selected(scope):
         ns = namespace(doc)
-        if not any(selector.items() <= pods.items() for pods in scope.pod_labels_in(ns)):
+        if not scope.selects_pods(ns, selector):
             message = f"selects no pods in {ns} ({selector}): it applies to nothing"
             yield fail(doc, at, message, assuming=f"every workload of {ns} is in these manifests")
 
