@@ -362,10 +362,10 @@ spec:
     assert "/metadata/annotations/istio.io~1dry-run" in (dry_run.reason or "")
     [extension] = yaml.safe_load(adopted.text)["extensions"]
     assert extension["annotations"] == {"istio.io/dry-run": "true"}
-    rendered = verify.render(adopted.text, "adopted", "environments/adopted.yaml")
-    policy = rendered.objects[
-        ("security.istio.io", "AuthorizationPolicy", "shop", "deny-path-headers")
-    ]
+    with verify.render(adopted.text, "adopted", "environments/adopted.yaml") as rendered:
+        policy = rendered.objects[
+            ("security.istio.io", "AuthorizationPolicy", "shop", "deny-path-headers")
+        ]
     assert policy["metadata"]["annotations"]["istio.io/dry-run"] == "true"
     charted = _verdict(adopted, "AuthorizationPolicy", "charted")
     assert (charted.status, charted.via) == (Status.EXACT, Via.MODEL)
