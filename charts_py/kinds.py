@@ -162,9 +162,14 @@ MESH_KINDS: tuple[Kind, ...] = (
 
 
 def extension(api_version: str, kind: str, plural: str | None = None) -> Kind:
-    """The kind an `extensions:` entry emits: one of the tables above when it names one,
-    else any namespaced kind (`plural`: its resource name, when not Kubernetes' guess)."""
-    for known in (*EXTENSION_KINDS, *MESH_KINDS):
-        if known.namespaced and (known.api_version, known.kind) == (api_version, kind):
-            return known
+    """The kind an `extensions:` entry emits: one of the tables above when it names one
+    (at the entry's own version: a Gateway API TLSRoute at `v1alpha2` syncs in the wave of
+    Gateway API's kinds, whose health Argo CD waits for), else any namespaced kind
+    (`plural`: its resource name, when not Kubernetes' guess)."""
+    group = group_of(api_version)
+    for known in (*EXTENSION_KINDS, *MESH_KINDS, *GATEWAY_API_KINDS):
+        if known.namespaced and (known.group, known.kind) == (group, kind):
+            if known.api_version == api_version:
+                return known
+            return Kind(api_version, kind, True, wave=known.wave, plural=plural or known.plural)
     return Kind(api_version, kind, namespaced=True, wave=-5, plural=plural or "")

@@ -93,8 +93,14 @@ class Extension(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
     api_version: str = Field(alias="apiVersion", pattern=r"^([a-z0-9.-]+/)?v[0-9]+[a-z0-9]*$")
-    kind: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    kind: str = Field(pattern=r"^[A-Za-z][A-Za-z0-9]*$")
+    """Kubernetes' rule for a custom kind (a DNS-1035 label once lower-cased): Mixer's
+    `config.istio.io` kinds (`rule`, `handler`, `instance`) start lower-case."""
     name: ObjectName
+    labels: dict[str, str] | None = None
+    annotations: dict[str, str] | None = None
+    """The object's own labels and annotations: those Istio reads (`istio.io/dry-run` on a
+    policy, `networking.istio.io/service-type` on a Gateway), which no typed field says."""
     spec: dict[str, Any]
     plural: str | None = Field(default=None, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
     """The kind's resource name (`envoyfilters`), which the drift job's Role and Argo CD's

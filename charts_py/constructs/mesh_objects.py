@@ -85,7 +85,16 @@ def _extension(
         spec = ambient.targeted(spec, service)  # Envoy filters run in its waypoint
     elif labels:
         spec = istio_spec.attached(kind.kind, spec, labels)
-    emit(scope, kind, entry.name.plain, {"spec": spec}, namespace=ns)
+    own = entry.plain
+    emit(
+        scope,
+        kind,
+        entry.name.plain,
+        {"spec": spec},
+        namespace=ns,
+        labels=own.labels,
+        annotations=own.annotations,
+    )
 
 
 class NamespaceObjects(Construct):

@@ -125,3 +125,53 @@ def as_written(obj: dict[str, Any]) -> dict[str, Any]:
         meta.pop("annotations", None)
     out["metadata"] = meta
     return out
+
+
+def as_sent(value: Any) -> Any:
+    """`value` as kubectl sends a YAML file to the API server: JSON, whose object keys are
+    strings. YAML's are not always: PeerAuthentication's `portLevelMtls: {80: ...}` has the
+    integer key 80, which kubectl (sigs.k8s.io/yaml) sends, and the server keeps, as "80"."""
+    if isinstance(value, dict):
+        return {_json_key(k): as_sent(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [as_sent(v) for v in value]
+    return value
+
+
+def _json_key(key: Any) -> str:
+    """A YAML key as sigs.k8s.io/yaml writes it in JSON (`true`, `80`, `null`)."""
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    return str(key)
+
+
+WRITTEN_BY_ISTIO = frozenset({"gateway.istio.io/controller-version"})
+"""Istio's keys its controllers write themselves (the gateway deployment controller's
+version stamp on a Gateway): bookkeeping, never the object's to say."""
+
+
+def istio_metadata(obj: dict[str, Any]) -> dict[str, dict[str, str]]:
+    """The object's labels and annotations in Istio's own domain (`istio.io/dry-run`,
+    `networking.istio.io/service-type`, `istio.io/rev`): Istio reads them, so they are part
+    of what the object does (a dry-run policy that enforces, a Gateway's Service made a
+    LoadBalancer, another revision's config, without them). Only those present."""
+    meta = obj.get("metadata") or {}
+    out = {}
+    for field in ("labels", "annotations"):
+        found = {
+            str(k): str(v)
+            for k, v in (meta.get(field) or {}).items()
+            if _istio_domain(str(k)) and k not in WRITTEN_BY_ISTIO
+        }
+        if found:
+            out[field] = found
+    return out
+
+
+def _istio_domain(key: str) -> bool:
+    domain = key.partition("/")[0] if "/" in key else ""
+    return domain == "istio.io" or domain.endswith(".istio.io")

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ValidationError
 
 from charts_py import kinds, naming
 from charts_py.config import gateway_api_objects, installation, istio_checks, istio_objects
-from charts_py.importer import service_fields, workloads
+from charts_py.importer import manifests, service_fields, workloads
 from charts_py.importer.model import Inexpressible, Via
 from charts_py.objectref import ObjectRef, group_of
 from charts_py.validate import crd_schema, schemas
@@ -313,8 +313,9 @@ class _Builder:
         spec = obj.get("spec")
         floor = self.demoted.get(ref, (level, None))[0]
         out_of_band = self.target.inexpressible is Inexpressible.OUT_OF_BAND
+        api_version = ref.api_version
         if isinstance(spec, dict):
-            blocked = _schema_problem(ref, spec)
+            api_version, blocked = _version_that_says(ref, spec)
         else:
             spec, blocked = {}, "an extension carries a `spec`, and this object has none"
         if blocked is not None:
@@ -322,13 +323,14 @@ class _Builder:
         if blocked is not None or floor > Level.EXTENSION or out_of_band:
             self._out_of_band(ref, why or "not expressible")
             return
-        entry: dict[str, Any] = {"apiVersion": ref.api_version, "kind": ref.kind, "name": ref.name}
+        entry: dict[str, Any] = {"apiVersion": api_version, "kind": ref.kind, "name": ref.name}
         plural = self.plurals.get((ref.group, ref.kind))
-        if plural is not None and plural != kinds.Kind(ref.api_version, ref.kind, True, 0).resource:
+        if plural is not None and plural != kinds.Kind(api_version, ref.kind, True, 0).resource:
             entry["plural"] = plural
+        entry |= manifests.istio_metadata(obj)
         entry["spec"] = spec
         self._list(ref.namespace, "extensions").append(entry)
-        rendered = kinds.extension(ref.api_version, ref.kind)
+        rendered = kinds.extension(api_version, ref.kind)
         at = ObjectRef(rendered.api_version, ref.kind, ref.namespace, ref.name)
         self.placed.append(
             Placed(ref=ref, level=Level.EXTENSION, via=Via.EXTENSION, rendered_as=at, reason=why)
@@ -390,11 +392,27 @@ def _custom(group: str) -> bool:
     return group in crd_schema.groups() or ("." in group and not group.endswith(".k8s.io"))
 
 
-def _schema_problem(ref: ObjectRef, spec: dict[str, Any]) -> str | None:
-    """What its kind's packaged schema rejects in `spec` (the API server would have pruned
-    or refused it: an extension must not say it), or None."""
+def _version_that_says(ref: ObjectRef, spec: dict[str, Any]) -> tuple[str, str | None]:
+    """The apiVersion an extension writes `spec` at: the source's, else another version its
+    kind's packaged CRD serves whose schema takes it (the server keeps one object for all
+    its versions: a TLSRoute without `hostnames`, read from a cluster at v1, which requires
+    them, is valid at v1alpha2). With the source version's problem when none does."""
+    problem = _schema_problem(ref, ref.api_version, spec)
+    if problem is None:
+        return ref.api_version, None
+    served = crd_schema.served(ref.group) if ref.group in crd_schema.groups() else {}
+    others = sorted(v for v, kind in served if kind == ref.kind and v != ref.api_version)
+    for version in others:
+        if _schema_problem(ref, version, spec) is None:
+            return version, None
+    return ref.api_version, problem
+
+
+def _schema_problem(ref: ObjectRef, api_version: str, spec: dict[str, Any]) -> str | None:
+    """What its kind's packaged schema at `api_version` rejects in `spec` (the API server
+    would have pruned or refused it: an extension must not say it), or None."""
     manifest = {
-        "apiVersion": ref.api_version,
+        "apiVersion": api_version,
         "kind": ref.kind,
         "metadata": {"name": ref.name, "namespace": ref.namespace},
         "spec": spec,

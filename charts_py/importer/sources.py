@@ -71,25 +71,47 @@ def from_dir(paths: Sequence[Path], namespace: str | None) -> Sources:
     (Lists), `helm template` output and plain manifests, in path order. Namespaced objects
     written without a namespace take `namespace` (else `default`, as kubectl would).
 
-    A file that does not parse is a ConfigError naming it and the line; YAML that is not a
-    Kubernetes object (Chart.yaml, values.yaml, kustomization.yaml) is skipped with a note.
+    A file that does not parse is a ConfigError naming it and the line (in a folder, a Go
+    template is skipped with a note instead); YAML that is not a Kubernetes object
+    (Chart.yaml, values.yaml, kustomization.yaml) is skipped with a note.
     """
     found = _Found()
     for path in paths:
         for file in _files(path, found.notes):
-            _read_file(file, namespace or DEFAULT_NAMESPACE, found)
+            try:
+                _read_file(file, namespace or DEFAULT_NAMESPACE, found)
+            except ConfigError:
+                if file == path or not _go_template(file):
+                    raise
+                found.notes.append(f"{file}: skipped: {GO_TEMPLATE}")
     return found.sources()
+
+
+GO_TEMPLATE = (
+    "a Go template (`{{ }}`), not YAML: render it first (`helm template`) and import the output"
+)
+
+
+def _go_template(file: Path) -> bool:
+    """Whether a file that does not parse holds Go template actions: a template found in a
+    folder (a chart's files outside `templates/`, a helmfile's) is skipped, so a whole
+    repository imports; the same file given by name is bad input."""
+    try:
+        return "{{" in file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
 
 
 def _files(path: Path, notes: list[str]) -> Iterator[Path]:
     """The manifest files under `path` in sorted order; hidden folders (.git) and a Helm
-    chart's templates (Go templates, not YAML) are not entered, the latter with a note."""
+    chart's templates (Go templates, not YAML) are not entered, the latter with a note, and
+    the files a kustomization lists as patches are skipped with one."""
     if path.is_file():
         yield path
         return
     if not path.is_dir():
         raise ConfigError(str(path), "--from-dir", "no such file or folder")
-    count = 0
+    found: list[Path] = []
     for folder, dirs, files in os.walk(path):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         if "Chart.yaml" in files and "templates" in dirs:
@@ -98,12 +120,39 @@ def _files(path: Path, notes: list[str]) -> Iterator[Path]:
                 f"{Path(folder) / 'templates'}: skipped: a Helm chart's templates are not "
                 "manifests; run `helm template` and import its output"
             )
-        for name in sorted(files):
-            if name.endswith(SUFFIXES):
-                count += 1
-                yield Path(folder) / name
-    if count == 0:
+        found += [Path(folder) / name for name in sorted(files) if name.endswith(SUFFIXES)]
+    if not found:
         raise ConfigError(str(path), "--from-dir", "no YAML or JSON files found")
+    patches = {p for file in found if file.name in KUSTOMIZATIONS for p in _patches_of(file)}
+    for file in found:
+        if file.resolve() in patches:
+            notes.append(f"{file}: skipped: {KUSTOMIZE_PATCH}")
+        else:
+            yield file
+
+
+KUSTOMIZATIONS = frozenset({"kustomization.yaml", "kustomization.yml", "Kustomization"})
+KUSTOMIZE_PATCH = (
+    "a kustomize patch (a kustomization beside it lists it), not a whole object: run "
+    "`kubectl kustomize` and import its output"
+)
+
+
+def _patches_of(kustomization: Path) -> Iterator[Path]:
+    """The files a kustomization applies as patches (`patchesStrategicMerge`, `patches`,
+    `patchesJson6902`): they look like objects, but hold only the fields they change, and
+    read as objects they would replace the whole ones they patch."""
+    try:
+        data = yamlio.load(kustomization.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return  # read again as a manifest, which says what is wrong with it
+    if not isinstance(data, dict):
+        return
+    listed = [p for p in data.get("patchesStrategicMerge") or [] if isinstance(p, str)]
+    for key in ("patches", "patchesJson6902"):
+        listed += [p["path"] for p in data.get(key) or [] if isinstance(p, dict) and "path" in p]
+    for relative in listed:
+        yield (kustomization.parent / str(relative)).resolve()
 
 
 def _read_file(file: Path, namespace: str, found: _Found) -> None:
@@ -117,7 +166,9 @@ def _read_file(file: Path, namespace: str, found: _Found) -> None:
             elif manifests.group_kind(item) == manifests.SECRET:
                 found.notes.append(f"{file}: {_ref(item, namespace)}: {SECRET_NOTE}")
             else:
-                found.add(_placed(manifests.as_written(item), namespace), str(file))
+                found.add(
+                    _placed(manifests.as_sent(manifests.as_written(item)), namespace), str(file)
+                )
     if skipped:
         found.notes.append(f"{file}: skipped: {'; '.join(sorted(set(skipped)))}")
 

@@ -16,6 +16,7 @@ from charts_py.config import environment
 from charts_py.config.environment import Environment
 from charts_py.drift import compare, normalize
 from charts_py.drift.model import Change
+from charts_py.importer import manifests
 from charts_py.importer.model import Difference, Status, Verdict, Via
 from charts_py.importer.placement import Placed
 from charts_py.objectref import Key, ObjectRef
@@ -104,20 +105,21 @@ def _verdict(placed: Placed, source: dict[str, Any], rendered: Rendered) -> Verd
 
 
 def differences_of(source: dict[str, Any], rendered: dict[str, Any]) -> list[Difference]:
-    """Where `rendered` differs from `source`: the spec, both ways, and for a Namespace its
-    labels (the injection labels an adoption must keep as found)."""
+    """Where `rendered` differs from `source`: the spec, both ways, and the labels and
+    annotations Istio reads (manifests.istio_metadata); for a Namespace its labels (the
+    injection labels an adoption must keep as found)."""
     if source.get("kind") == "Namespace":
         theirs, ours = _labels(source), _labels(rendered)
         ours = {k: v for k, v in ours.items() if k in theirs or not k.startswith(_OURS)}
         found = compare.predicted(ours, theirs)
         prefix = "/metadata/labels"
     else:
-        theirs = normalize.canonical(source.get("spec") or {})
-        ours = normalize.canonical(rendered.get("spec") or {})
+        theirs = _compared(source)
+        ours = _compared(rendered)
         if ours == theirs:  # the common case, without a diff's walk
             return []
         found = compare.predicted(ours, theirs)
-        prefix = "/spec"
+        prefix = ""
     return [
         Difference(
             path=prefix + (d.path if d.path != "/" else ""),
@@ -127,6 +129,14 @@ def differences_of(source: dict[str, Any], rendered: dict[str, Any]) -> list[Dif
         )
         for d in found
     ]
+
+
+def _compared(obj: dict[str, Any]) -> dict[str, Any]:
+    """What of an object a claim is about: its spec (canonical), and Istio's own labels and
+    annotations when it has any."""
+    istio = manifests.istio_metadata(obj)
+    metadata = {field: istio.get(field, {}) for field in ("labels", "annotations")}
+    return {"spec": normalize.canonical(obj.get("spec") or {}), "metadata": metadata}
 
 
 _OURS = ("app.kubernetes.io/managed-by", "meshops.dev/")

@@ -93,11 +93,11 @@ class Scope:
         return out
 
     @functools.cached_property
-    def _rules_by_host(self) -> dict[tuple[str, str], Document]:
-        out: dict[tuple[str, str], Document] = {}
+    def _rules_by_host(self) -> dict[tuple[str, str], list[Document]]:
+        out: dict[tuple[str, str], list[Document]] = {}
         for rule in self.of(gk.DESTINATION_RULE):
             ns = namespace(rule)
-            out.setdefault((ns, resolve(str(rule.spec.get("host", "")), ns)), rule)
+            out.setdefault((ns, resolve(str(rule.spec.get("host", "")), ns)), []).append(rule)
         return out
 
     @functools.cached_property
@@ -213,14 +213,22 @@ class Scope:
         return tuple(known[1:] for known in self.registry if known.startswith("*."))
 
     def destination_rule(self, host: str, client_namespace: str) -> Document | None:
-        """The DestinationRule Istio applies to `host` for a client in `client_namespace`:
-        the client's namespace first, then the host's, then the root namespace."""
+        """The DestinationRule Istio applies to `host` for a client in `client_namespace`
+        (the first of `destination_rules`, whose top-level settings win)."""
+        rules = self.destination_rules(host, client_namespace)
+        return rules[0] if rules else None
+
+    def destination_rules(self, host: str, client_namespace: str) -> list[Document]:
+        """The DestinationRules Istio merges for `host` for a client in `client_namespace`:
+        those of the client's namespace first, then the host's, then the root namespace's.
+        Istio merges the rules of one namespace for one host (the first's traffic policy,
+        every rule's subsets), so a subset may come from any of them."""
         host_ns = host.split(".")[1] if host.endswith(".svc.cluster.local") else None
         for ns in (client_namespace, host_ns, MESH_ROOT):
-            rule = self._rules_by_host.get((ns or "", host))
-            if rule is not None:
-                return rule
-        return None
+            rules = self._rules_by_host.get((ns or "", host))
+            if rules:
+                return rules
+        return []
 
     def workloads(self, ns: str) -> list[Document]:
         """Objects that run pods in namespace `ns`."""

@@ -20,7 +20,8 @@ from typing import Any
 import yaml
 
 from charts_py import apply, contract, kubeapi
-from charts_py.objectref import Key, ObjectRef
+from charts_py.importer import verify
+from charts_py.objectref import Key, ObjectRef, group_of
 from tests import tools
 from tests.conftest import REPO
 
@@ -165,6 +166,193 @@ SAMPLE_SET: tuple[Sample, ...] = (
 )
 
 
+GCP = REPO / "tests/testdata/GoogleCloudPlatform/istio-samples"
+KIALI = REPO / "tests/testdata/kiali/demos/electronic-shop"
+TUTORIAL = REPO / "tests/testdata/redhat-scholars/istio-tutorial"
+TUTORIAL_APP = (
+    *(
+        TUTORIAL / service / "kubernetes" / file
+        for service in ("customer", "preference", "recommendation")
+        for file in ("Deployment.yml", "Service.yml")
+    ),
+    TUTORIAL / "recommendation/kubernetes/Deployment-v2.yml",
+    TUTORIAL / "customer/kubernetes/Gateway.yml",
+)
+
+
+def _tutorial(*steps: str) -> tuple[Path, ...]:
+    """istio-tutorial's app (customer -> preference -> recommendation v1 and v2, behind its
+    Gateway), then the istiofiles of one of its chapters, in the order it applies them."""
+    return (*TUTORIAL_APP, *(TUTORIAL / "istiofiles" / step for step in steps))
+
+
+ISTIO_IO_TASKS = REPO / "tests/testdata/istio.io/tasks"
+ISTIO_IO_VARIANTS = (
+    "authz-http",
+    "authz-jwt",
+    "authz-dry-run",
+    "authn-policy-namespace",
+    "authn-policy-workload-port",
+    "authn-policy-precedence",
+    "authn-policy-enduser",
+    "circuit-breaking",
+    "egress-gateway-http",
+    "egress-gateway-https",
+    "egress-gateway-http-gateway-api",
+    "egress-gateway-https-gateway-api",
+    "telemetry-access-logging",
+)
+"""istio.io's tasks, each step with httpbin (Istio's sample) as the task installs it."""
+
+CORPORA: tuple[Sample, ...] = (
+    Sample(
+        "istio.io-tasks",
+        tuple(
+            Variant(step, (HTTPBIN / "httpbin.yaml", ISTIO_IO_TASKS / f"{step}.yaml"))
+            for step in ISTIO_IO_VARIANTS
+        ),
+    ),
+    Sample(
+        "gcp-istio-samples",
+        (
+            *(
+                Variant(
+                    f"dual-control-plane-{cluster}",
+                    tuple(
+                        GCP / "multicluster-gke/dual-control-plane" / cluster / f
+                        for f in (
+                            "deployments.yaml",
+                            "services-local.yaml",
+                            "istio-defaults.yaml",
+                            "service-entries.yaml",
+                        )
+                    ),
+                )
+                for cluster in ("cluster1", "cluster2")
+            ),
+            Variant(
+                "zone-printer",
+                tuple(
+                    GCP / "multicluster-ingress/zone_printer" / f
+                    for f in (  # its Deployment is apps/v1beta1, which no server serves now
+                        "service.yaml",
+                        "gateway.yaml",
+                        "virtualservice.yaml",
+                    )
+                ),
+            ),
+            Variant(
+                "canary",
+                (
+                    DEMO / "release/kubernetes-manifests.yaml",
+                    GCP / "istio-canary-gke/canary/destinationrule.yaml",
+                    GCP / "istio-canary-gke/canary/vs-split-traffic.yaml",
+                ),
+            ),
+            Variant(
+                "security-intro",
+                (
+                    DEMO / "release/kubernetes-manifests.yaml",
+                    *(
+                        GCP / "security-intro/manifests" / f
+                        for f in (
+                            "mtls-default-ns.yaml",
+                            "mtls-frontend.yaml",
+                            "authz-frontend.yaml",
+                            "jwt-frontend-request.yaml",
+                            "jwt-frontend-authz.yaml",
+                        )
+                    ),
+                ),
+            ),
+        ),
+    ),
+    Sample(
+        "kiali-electronic-shop",
+        (
+            Variant(
+                "egress-gateway",
+                (
+                    KIALI / "electronic-shop.yaml",
+                    KIALI / "bookstore-egress-service-entry.yaml",
+                    KIALI / "music-egress-service-entry.yaml",
+                ),
+            ),
+            Variant(
+                "service-entries",
+                (
+                    KIALI / "electronic-shop.yaml",
+                    KIALI / "bookstore-service-entry.yaml",
+                    KIALI / "games-service-entry.yaml",
+                ),
+            ),
+        ),
+    ),
+    Sample(
+        "istio-tutorial",
+        (
+            Variant(
+                "canary-75-25",
+                _tutorial(
+                    "destination-rule-recommendation-v1-v2.yml",
+                    "virtual-service-recommendation-v1_and_v2_75_25.yml",
+                ),
+            ),
+            Variant(
+                "header-routing",
+                _tutorial(
+                    "destination-rule-recommendation-v1-v2.yml",
+                    "virtual-service-safari-recommendation-v2.yml",
+                ),
+            ),
+            Variant(
+                "mirroring",
+                _tutorial(
+                    "destination-rule-recommendation-v1-v2.yml",
+                    "virtual-service-recommendation-v1-mirror-v2.yml",
+                ),
+            ),
+            Variant(
+                "fault-injection",
+                _tutorial(
+                    "destination-rule-recommendation-v1-v2.yml",
+                    "virtual-service-recommendation-503.yml",
+                ),
+            ),
+            Variant(
+                "delay",
+                _tutorial(
+                    "destination-rule-recommendation.yml",
+                    "virtual-service-recommendation-delay.yml",
+                ),
+            ),
+            Variant("retries", _tutorial("virtual-service-recommendation-v2_retry.yml")),
+            Variant(
+                "circuit-breaker",
+                _tutorial("destination-rule-recommendation_cb_policy_pool_ejection.yml"),
+            ),
+            Variant("egress", _tutorial("service-entry-egress-worldclockapi.yml")),
+            Variant(
+                "mtls-and-authorization",
+                _tutorial(
+                    "enable-mtls.yml",
+                    "authorization-policy-deny-all.yaml",
+                    "authorization-policy-allow-customer.yaml",
+                    "authorization-policy-allow-preference.yaml",
+                    "authorization-policy-allow-recommendation.yaml",
+                ),
+            ),
+            Variant(
+                "end-user-jwt",
+                _tutorial("enduser-authentication-jwt.yml", "authorization-policy-jwt.yaml"),
+            ),
+        ),
+    ),
+)
+"""Istio configuration from other public repositories (each pinned, with its license, in
+tests/testdata/<owner>/<repo>/: README.md there), installed as their READMEs do."""
+
+
 @dataclass(frozen=True)
 class Tools:
     """The real kubectl and helm, both pointed at the local control plane."""
@@ -183,14 +371,33 @@ class Tools:
         """The variant installed in `namespace` as its README (or Helm) does; the files that
         hold what was installed (a Helm release: its `helm template` output)."""
         if not variant.helm:
-            for file in variant.files:
+            files = [_moved(f, namespace, workdir) for f in variant.files]
+            for file in files:
                 self.kubectl("apply", "-n", namespace, "-f", str(file))
-            return list(variant.files)
+            return files
         chart = chart_of(variant, workdir / f"chart-{variant.name}")
         self.helm("install", variant.name, str(chart), "-n", namespace)
         rendered = workdir / f"{variant.name}-helm-template.yaml"
         rendered.write_text(self.helm("template", variant.name, str(chart), "-n", namespace))
         return [rendered]
+
+
+def _moved(file: Path, namespace: str, workdir: Path) -> Path:
+    """The file as is, or, when its objects name a namespace of their own (a tutorial's
+    `namespace: tutorial`), a copy with them moved into `namespace` (`kubectl apply -n`
+    refuses the mismatch): each variant keeps a namespace of its own."""
+    if file.is_dir():  # `kubectl apply -f DIR`: the samples' folders name no namespace
+        return file
+    docs = [d for d in yaml.safe_load_all(file.read_text()) if isinstance(d, dict)]
+    named = [d for d in docs if d.get("metadata", {}).get("namespace") not in (None, namespace)]
+    if not named:
+        return file
+    for doc in named:
+        doc["metadata"]["namespace"] = namespace
+    copy = workdir / "moved" / namespace / file.name
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    copy.write_text(yaml.safe_dump_all(docs, sort_keys=False))
+    return copy
 
 
 def tools_for(kubeconfig: str, kubectl_bin: Path) -> Tools:
@@ -249,7 +456,9 @@ def dry_run(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> FirstSy
                 kube.apply(obj, field_manager=contract.FIELD_MANAGER, dry_run=True)
             continue
         after = kube.apply(obj, field_manager=contract.FIELD_MANAGER, dry_run=True)
-        fields = sorted((before.keys() | after.keys()) - {"metadata", "status"})
+        # apiVersion aside: one object, read back at the version of another dist object of
+        # its kind (a TLSRoute extension at v1alpha2 beside a typed one at v1).
+        fields = sorted((before.keys() | after.keys()) - {"apiVersion", "metadata", "status"})
         moved = [f for f in fields if before.get(f) != after.get(f)]
         if moved:
             outcome.changed[ref] = moved
@@ -266,6 +475,48 @@ def _live(kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]]) -> dict[Key,
         for item in kube.list(resource, namespace=namespace or None):
             out[ObjectRef.of(item).key] = item
     return out
+
+
+def false_exact(
+    kube: kubeapi.Cluster, objects: Sequence[dict[str, Any]], report: dict[str, Any]
+) -> list[str]:
+    """Each object the import report claims `exact` whose rendered spec (in dist), as the
+    server makes it (a dry-run create of a copy: its defaults, its pruning), is not the live
+    object's under drift's normalisation (Namespaces: their labels), a line each. The claim
+    checked against the server, apart from import's own check in memory."""
+    rendered = {ObjectRef.of(o).key: o for o in objects}
+    wrong = []
+    for claim in report["objects"]:
+        if claim["status"] != "exact":
+            continue
+        at = claim["renderedAs"]
+        key = (group_of(at["apiVersion"]), at["kind"], at["namespace"] or "", at["name"])
+        resource = kube.served(claim["apiVersion"], claim["kind"])
+        live = kube.request("GET", resource.path(claim["namespace"], claim["name"]))
+        ours = rendered.get(key)
+        if ours is None:
+            wrong.append(f"{claim['kind']} {claim['namespace']}/{claim['name']}: not in dist")
+            continue
+        made = _as_server_makes(kube, ours) if claim["kind"] != "Namespace" else ours
+        for d in verify.differences_of(live, made):
+            name = f"{claim['kind']} {claim['namespace']}/{claim['name']}"
+            wrong.append(f"{name}: claimed exact, {d.path}: live {d.source!r}, dist {d.rendered!r}")
+    return wrong
+
+
+def _as_server_makes(kube: kubeapi.Cluster, obj: dict[str, Any]) -> dict[str, Any]:
+    """The object as the server would store it (a dry-run create of a copy under a
+    generated name, beside the real one)."""
+    meta = obj["metadata"]
+    copy = {
+        **obj,
+        "metadata": {"generateName": f"{meta['name'][:40]}-", "namespace": meta.get("namespace")},
+    }
+    resource = kube.served(obj["apiVersion"], obj["kind"])
+    made: dict[str, Any] = kube.request(
+        "POST", resource.path(meta.get("namespace")), query=[("dryRun", "All")], body=copy
+    )
+    return made
 
 
 def dist_objects(folder: Path) -> list[dict[str, Any]]:

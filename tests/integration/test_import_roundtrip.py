@@ -1,14 +1,17 @@
 """Adoption without change, on the real API server: Istio's samples and microservices-demo,
+and Istio configuration from other public repositories (`roundtrip.CORPORA`: istio.io's
+tasks, GoogleCloudPlatform/istio-samples, kiali/demos, redhat-scholars/istio-tutorial),
 installed as their READMEs do, imported (from the cluster, and again from their files),
 synthesised, and synced the way Argo CD's first sync would.
 
-For each sample and way: `meshops import` then `meshops synth`; every dist object
-server-side applied as `argocd-controller` with a dry-run changes no spec of an imported
-object and creates no object that changes traffic or security; after the sync itself,
-`meshops drift` is in sync, so the old managers (kubectl, Helm) raise no alarm. Apart from
-that: at least 90 % of the Istio objects import `exact`, every other object says why, and
-Gateway API objects are exact through typed fields. A line per variant is printed (run with
-`-s` to see them).
+For each sample and way: `meshops import` then `meshops synth`; every object claimed `exact`
+renders, as the server makes it, the live object's spec (and Istio's own labels and
+annotations); every dist object server-side applied as `argocd-controller` with a dry-run
+changes no spec of an imported object and creates no object that changes traffic or
+security; after the sync itself, `meshops drift` is in sync, so the old managers (kubectl,
+Helm) raise no alarm. Apart from that: at least 90 % of the Istio objects import `exact`,
+every other object says why, and the samples' Gateway API objects are exact through typed
+fields. A line per variant is printed (run with `-s` to see them).
 """
 
 from __future__ import annotations
@@ -72,9 +75,13 @@ class RoundTrip:
 
     reports: dict[str, dict[str, Any]] = field(default_factory=dict)
     failures: list[str] = field(default_factory=list)
+    all_typed: bool = True
+    """Every Gateway API object exact through a typed field: Istio's samples. Other
+    repositories' may say what the standard channel's v1 cannot (a TLSRoute without
+    hostnames) or carry an annotation Istio reads: an extension, with the reason."""
 
 
-CASES = [(sample, mode) for sample in roundtrip.SAMPLE_SET for mode in MODES]
+CASES = [(sample, mode) for sample in (*roundtrip.SAMPLE_SET, *roundtrip.CORPORA) for mode in MODES]
 
 
 @pytest.fixture(scope="module", params=CASES, ids=[f"{s.name}-{m}" for s, m in CASES])
@@ -115,7 +122,9 @@ def test_istio_objects_import_exact(round_trip: RoundTrip) -> None:
             assert obj["reason"]
     gateway_api = [o for o in objects if group_of(o["apiVersion"]) == GATEWAY_API]
     typed = [o for o in gateway_api if (o["status"], o["via"]) == ("exact", "model")]
-    assert typed == gateway_api, [f"{o['kind']} {o['name']}: {o['reason']}" for o in gateway_api]
+    assert typed == gateway_api or not round_trip.all_typed, [
+        f"{o['kind']} {o['name']}: {o['reason']}" for o in gateway_api
+    ]
 
 
 def _install(
@@ -160,11 +169,13 @@ def _round_trip(
 ) -> RoundTrip:
     repo = work / "repo"
     envs, dist = repo / "environments", repo / "dist"
-    outcome = RoundTrip(reports=_imported(sample, mode, installed, kubeconfig, envs))
+    reports = _imported(sample, mode, installed, kubeconfig, envs)
+    outcome = RoundTrip(reports=reports, all_typed=sample in roundtrip.SAMPLE_SET)
     assert cli.main(["synth", "--environments", str(envs), "--dist", str(dist)]) == 0
     _commit(repo)
     for env, variant in zip(outcome.reports, installed, strict=True):
         objects = roundtrip.dist_objects(dist / env)
+        outcome.failures += roundtrip.false_exact(kube, objects, outcome.reports[env])
         sync = roundtrip.dry_run(kube, objects)
         changed = sync.changed_among({_key(o) for o in outcome.reports[env]["objects"]})
         created = sync.created_traffic_or_security()

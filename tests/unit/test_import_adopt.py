@@ -3,13 +3,14 @@ rendering the written file again gives (docs/import.md)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
 from charts_py.config import environment
-from charts_py.importer import adopt, placement, verify
+from charts_py.importer import adopt, placement, sources, verify
 from charts_py.importer.model import Inexpressible, Status, Verdict, Via
 
 WORKLOAD = """
@@ -235,6 +236,139 @@ spec:
     project = rendered.objects[("argoproj.io", "AppProject", "argocd", "meshops")]
     allowed = project["spec"]["namespaceResourceWhitelist"]
     assert {"group": "rollouts.example.com", "kind": "CanaryPlan"} in allowed
+
+
+def test_a_lower_case_kind_is_an_extension_not_a_crash() -> None:
+    """Kubernetes allows a custom kind that starts lower-case (Mixer's `config.istio.io`
+    `rule`, `handler`, `instance`, in redhat-scholars/istio-tutorial): import carried it as
+    an extension; the environment file it wrote then failed to load (exit 2)."""
+    mixer = """
+apiVersion: config.istio.io/v1alpha2
+kind: rule
+metadata: {name: denycustomer, namespace: shop}
+spec:
+  match: destination.labels["app"] == "preference" && source.labels["app"] == "customer"
+  actions: [{handler: denycustomerhandler, instances: [denycustomerrequests]}]
+"""
+    adopted = _adopt(mixer)
+    verdict = _verdict(adopted, "rule", "denycustomer")
+    assert (verdict.status, verdict.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert verdict.differences == ()
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["kind"] == "rule"
+
+
+def test_a_port_keyed_peer_authentication_from_a_file_is_exact(tmp_path: Path) -> None:
+    """The object as a folder gives it (integer key 80, as istio.io's task writes it) is
+    exact through `peerAuthentications`, not an extension."""
+    file = tmp_path / "peer.yaml"
+    file.write_text(
+        "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata: {name: httpbin, namespace: shop}\n"
+        "spec:\n  selector: {matchLabels: {app: httpbin}}\n  mtls: {mode: STRICT}\n"
+        "  portLevelMtls:\n    80:\n      mode: DISABLE\n"
+    )
+    found = sources.from_dir([file], "shop")
+    adopted = adopt.adopt(found.objects, _target(), "environments/adopted.yaml")
+    verdict = _verdict(adopted, "PeerAuthentication", "httpbin")
+    assert (verdict.status, verdict.via) == (Status.EXACT, Via.MODEL)
+
+
+def test_a_gateway_api_extension_syncs_in_gateway_apis_wave() -> None:
+    """A TLSRoute at v1alpha2 without `hostnames` (istio.io's egress task: its parent is a
+    ServiceEntry) is valid there, not at v1, so it is an extension. It synced in the
+    extensions' wave -5, before Gateway API's typed objects (wave 0), and since Argo CD
+    waits for a TLSRoute's health, synth refused the file (sync-wave-health)."""
+    route = """
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: direct-cnn, namespace: shop}
+spec:
+  parentRefs: [{kind: ServiceEntry, group: networking.istio.io, name: cnn}]
+  rules: [{backendRefs: [{name: cnn-egress-gateway-istio, port: 443}]}]
+---
+apiVersion: gateway.networking.k8s.io/v1alpha2
+kind: TLSRoute
+metadata: {name: forward-cnn, namespace: shop}
+spec:
+  parentRefs: [{name: cnn-egress-gateway}]
+  hostnames: [edition.cnn.com]
+  rules:
+    - backendRefs:
+        - {kind: Hostname, group: networking.istio.io, name: edition.cnn.com, port: 443}
+"""
+    adopted = _adopt(route)
+    direct, forward = (
+        _verdict(adopted, "TLSRoute", "direct-cnn"),
+        _verdict(adopted, "TLSRoute", "forward-cnn"),
+    )
+    assert (direct.status, direct.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert "hostnames" in (direct.reason or "")
+    assert (forward.status, forward.via) == (Status.EXACT, Via.MODEL)
+    assert adopted.report.refusals == ()
+
+
+def test_an_extension_is_written_at_a_version_whose_schema_says_it() -> None:
+    """The same TLSRoute read back from a cluster comes at v1, whose schema requires
+    `hostnames`: it was left out of band ("the packaged schema rejects /spec"). The server
+    keeps one object for every version, so the extension says it at v1alpha2."""
+    route = """
+apiVersion: gateway.networking.k8s.io/v1
+kind: TLSRoute
+metadata: {name: direct-cnn, namespace: shop}
+spec:
+  parentRefs: [{kind: ServiceEntry, group: networking.istio.io, name: cnn}]
+  rules: [{backendRefs: [{name: cnn-egress-gateway-istio, port: 443}]}]
+"""
+    adopted = _adopt(route)
+    verdict = _verdict(adopted, "TLSRoute", "direct-cnn")
+    assert (verdict.status, verdict.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert verdict.differences == ()
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["apiVersion"] == "gateway.networking.k8s.io/v1alpha2"
+
+
+def test_an_annotation_istio_reads_is_never_dropped_under_an_exact_claim() -> None:
+    """istio.io's dry-run task: `istio.io/dry-run: "true"` makes a DENY policy log instead
+    of deny. The typed field carries no annotations, so the policy was claimed exact while
+    git held an enforcing one. It is an extension now, annotation and all; a label or
+    annotation outside Istio's domain (Helm's) keeps the typed field."""
+    policies = """
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: deny-path-headers
+  namespace: shop
+  annotations: {istio.io/dry-run: "true"}
+spec:
+  selector: {matchLabels: {app: httpbin}}
+  action: DENY
+  rules: [{to: [{operation: {paths: [/headers]}}]}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: charted
+  namespace: shop
+  labels: {app.kubernetes.io/managed-by: Helm, helm.sh/chart: shop-1.0.0}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: [/admin]}}]}]
+"""
+    adopted = _adopt(policies)
+    dry_run = _verdict(adopted, "AuthorizationPolicy", "deny-path-headers")
+    assert (dry_run.status, dry_run.via) == (Status.NOT_EXPRESSIBLE, Via.EXTENSION)
+    assert dry_run.differences == ()
+    assert "/metadata/annotations/istio.io~1dry-run" in (dry_run.reason or "")
+    [extension] = yaml.safe_load(adopted.text)["extensions"]
+    assert extension["annotations"] == {"istio.io/dry-run": "true"}
+    with verify.render(adopted.text, "adopted", "environments/adopted.yaml") as rendered:
+        policy = rendered.objects[
+            ("security.istio.io", "AuthorizationPolicy", "shop", "deny-path-headers")
+        ]
+    assert policy["metadata"]["annotations"]["istio.io/dry-run"] == "true"
+    charted = _verdict(adopted, "AuthorizationPolicy", "charted")
+    assert (charted.status, charted.via) == (Status.EXACT, Via.MODEL)
 
 
 def test_adoption_renders_no_control_plane_and_no_mesh_object_of_its_own() -> None:

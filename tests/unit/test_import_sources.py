@@ -5,6 +5,7 @@ real API server (tests/testdata/drift), and the bad input a user may point it at
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,30 @@ def test_microservices_demo_kustomization_is_skipped_with_one_note() -> None:
     assert "Deployment shop/frontend" in refs(found)
 
 
+def test_a_kustomize_patch_is_not_read_as_the_object_it_patches(tmp_path: Path) -> None:
+    """A kustomize overlay's patch looks like an object but holds only what it changes:
+    read as one, it replaced the whole VirtualService (the later copy wins). Every file a
+    kustomization lists as a patch is skipped with a note instead."""
+    (tmp_path / "base").mkdir()
+    (tmp_path / "overlay").mkdir()
+    whole = {
+        "apiVersion": "networking.istio.io/v1",
+        "kind": "VirtualService",
+        "metadata": {"name": "reviews"},
+        "spec": {"hosts": ["reviews"], "http": [{"route": [{"destination": {"host": "reviews"}}]}]},
+    }
+    patch = {**whole, "spec": {"http": [{"timeout": "3s"}]}}
+    (tmp_path / "base/vs.yaml").write_text(yaml.safe_dump(whole))
+    (tmp_path / "overlay/timeout.yaml").write_text(yaml.safe_dump(patch))
+    (tmp_path / "overlay/kustomization.yaml").write_text(
+        "resources: [../base]\npatches:\n- path: timeout.yaml\n"
+    )
+    found = sources.from_dir([tmp_path], "shop")
+    [vs] = found.objects
+    assert vs["spec"] == whole["spec"]
+    assert any(n.startswith(f"{tmp_path / 'overlay/timeout.yaml'}: skipped") for n in found.notes)
+
+
 def test_a_later_copy_of_an_object_replaces_the_earlier_with_a_note(tmp_path: Path) -> None:
     first = BOOKINFO / "networking/virtual-service-all-v1.yaml"
     second = BOOKINFO / "networking/virtual-service-reviews-v3.yaml"
@@ -83,6 +108,22 @@ def test_a_later_copy_of_an_object_replaces_the_earlier_with_a_note(tmp_path: Pa
     [reviews] = [o for o in found.objects if o["metadata"]["name"] == "reviews"]
     assert reviews["spec"] == documents(second)[0]["spec"]
     assert any("VirtualService bookinfo/reviews is also in" in n for n in found.notes)
+
+
+def test_yaml_keys_become_strings_as_kubectl_sends_them(tmp_path: Path) -> None:
+    """istio.io's mutual TLS task writes `portLevelMtls: {80: ...}`: an integer key in YAML,
+    "80" in the JSON kubectl sends and the server keeps. Read as an integer, the typed field
+    refused it and the object went to `extensions:`."""
+    file = tmp_path / "peer.yaml"
+    file.write_text(
+        "apiVersion: security.istio.io/v1beta1\nkind: PeerAuthentication\n"
+        "metadata: {name: httpbin, namespace: bar}\n"
+        "spec:\n  mtls: {mode: STRICT}\n  portLevelMtls:\n    80:\n      mode: DISABLE\n"
+        "  selector: {matchLabels: {true: yes}}\n"
+    )
+    [peer] = sources.from_dir([file], "bar").objects
+    assert peer["spec"]["portLevelMtls"] == {"80": {"mode": "DISABLE"}}
+    assert peer["spec"]["selector"] == {"matchLabels": {"true": True}}
 
 
 def test_helm_template_output(tmp_path: Path) -> None:
@@ -178,6 +219,22 @@ def test_a_file_that_is_not_yaml_names_file_and_line(tmp_path: Path) -> None:
     message = str(raised.value)
     assert message.startswith(f"{bad}:5: not YAML: ")
     assert "\n" not in message
+
+
+def test_a_go_template_in_a_folder_is_skipped_but_given_by_name_is_bad_input(
+    tmp_path: Path,
+) -> None:
+    """A repository holds Go templates outside a chart's `templates/` too (a chart's
+    helpers, a helmfile's values): one failed the whole folder (exit 2). In a folder it is
+    skipped with a note; named on its own, it is still a file that is not YAML."""
+    shutil.copy(BOOKINFO / "networking/virtual-service-all-v1.yaml", tmp_path)
+    template = tmp_path / "configmap.yaml"
+    template.write_text("{{- if .Values.enabled }}\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n")
+    found = sources.from_dir([tmp_path], "shop")
+    assert {o["kind"] for o in found.objects} == {"VirtualService"}
+    assert any(n.startswith(f"{template}: skipped: a Go template") for n in found.notes)
+    with pytest.raises(ConfigError, match="not YAML"):
+        sources.from_dir([template], "shop")
 
 
 def test_a_binary_file_is_not_yaml(tmp_path: Path) -> None:

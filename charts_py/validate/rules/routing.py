@@ -56,13 +56,18 @@ def subset_exists(scope: Scope) -> Iterator[Outcome]:
             if not subset:
                 continue
             host = resolve(str(dest.get("host", "")), ns)
-            rule = scope.destination_rule(host, ns)
-            if rule is None:
+            rules = scope.destination_rules(host, ns)
+            if not rules:
                 yield fail(vs, f"{at}/subset", f"no DestinationRule for {host} defines subsets")
                 continue
-            names = [s.get("name") for s in items(rule.spec.get("subsets")) if isinstance(s, dict)]
+            names = [
+                s.get("name")
+                for rule in rules
+                for s in items(rule.spec.get("subsets"))
+                if isinstance(s, dict)
+            ]
             if subset not in names:
-                where = f"DestinationRule {namespace(rule)}/{rule.name}"
+                where = ", ".join(f"DestinationRule {namespace(r)}/{r.name}" for r in rules)
                 yield fail(vs, f"{at}/subset", f"subset {subset!r} is not in {where} ({names})")
 
 
