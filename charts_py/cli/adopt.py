@@ -15,7 +15,7 @@ from typing import Any, get_args
 
 from charts_py.cli import author, shared
 from charts_py.cli.console import EXIT_OK
-from charts_py.config.model import Profile
+from charts_py.config.profiles import Profile
 from charts_py.errors import ConfigError
 from charts_py.speed import process
 

@@ -17,6 +17,7 @@ from charts_py import contract, jsonpointer
 from charts_py.config import gateway_api_objects as gwapi
 from charts_py.config import istio_api as istio
 from charts_py.config import istio_objects as objects
+from charts_py.config.profiles import Profile
 
 DNS_LABEL = r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$"
 DURATION = r"^[0-9]+(\.[0-9]+)?(ms|s|m|h)$"
@@ -31,8 +32,6 @@ ServiceRef = Annotated[
 Duration = Annotated[str, Field(pattern=DURATION)]
 Quantity = Annotated[str, Field(pattern=QUANTITY)]
 Percent = Annotated[float, Field(ge=0, le=100)]
-Profile = Literal["dev", "staging", "prod", "none"]
-"""`none` adds nothing to the mesh layer (for adopting a mesh as it runs: profiles.py)."""
 Off = Literal[False]
 """`false`: switch off what a profile would add here (no field, no object)."""
 Dataplane = Literal["sidecar", "ambient"]

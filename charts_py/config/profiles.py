@@ -8,9 +8,14 @@ reading: Istio's `attempts` counts retries after the first try, so "3 x 3s withi
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from charts_py.config import releases
+
+Profile = Literal["dev", "staging", "prod", "none"]
+"""What an environment's `profile:` may say; `none` adds nothing to the mesh layer (for
+adopting a mesh as it runs). Here, not in model.py, so that the command line can offer the
+names without importing pydantic (cli/adopt.py's `--profile`)."""
 
 _OUTLIER = {
     "consecutive5xxErrors": 5,

@@ -108,3 +108,18 @@ def test_leaving_runs_the_exit_handlers_and_skips_teardown_unless_plain(mode: st
     lines = done.stdout.splitlines()
     assert lines[0] == "x" * 100_000 and "exit handler ran" in lines
     assert ("teardown ran" in lines) is (mode == "plain")
+
+
+def test_the_command_line_loads_without_the_environment_models() -> None:
+    """synth imports the pydantic models on a thread while node starts (process.imported):
+    a command module importing them at the top would put their import, a third of a
+    second, before node's start instead of beside it."""
+    code = "import sys, charts_py.cli; print(sorted(m for m in sys.modules if m in {0}))"
+    heavy = {"pydantic", "charts_py.config.model", "cdk8s", "jsonschema"}
+    out = subprocess.run(
+        [sys.executable, "-c", code.format(sorted(heavy))],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "[]"
