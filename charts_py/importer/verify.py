@@ -54,9 +54,9 @@ def render(text: str, name: str, display: str) -> Iterator[Rendered]:
     schemas while this process renders, then checks the objects while this one compares
     them); use the result inside the block (the worker stops when it ends)."""
     env = environment.load_text(text, name, display)
-    with checks.in_background({env.name: env}, Path("dist")) as validate:  # synth's file names
-        manifests = synth.manifests([env], [env])
-        yield Rendered(env=env, manifests=manifests, verdict=validate(manifests))
+    with checks.in_background({env.name: env}, Path("dist")) as validation:  # synth's names
+        built = synth.rendered([env], [env], each=validation.add)
+        yield Rendered(env=env, manifests=built.manifests, verdict=validation.verdict())
 
 
 def refusals(rendered: Rendered) -> list[str]:

@@ -3,8 +3,10 @@
 Validation is pure Python and as long as rendering and writing together on a large estate;
 on two cores they overlap. The worker is forked once the environments are loaded; it imports
 the rules and loads the schemas of every kind the charts emit while this process builds the
-Apps (node does most of that, in jsii calls), then receives the objects through a pipe. It
-never calls into jsii, and this process never imports the rules unless there are errors.
+Apps (node does most of that, in jsii calls), then receives the objects through a pipe, a
+cluster at a time as they are rendered, and checks each against its schema at once (the bulk
+of the work), so that only the rules are left when the last one is in. It never calls into
+jsii, and this process never imports the rules unless there are errors.
 Where fork is missing (Windows), or with MESHOPS_PLAIN=1 (speed/), validation runs in this
 process once the objects exist.
 Either way nothing is swapped into dist/ until the verdict is in, and errors stop the synth.
@@ -17,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import Protocol
 
 from charts_py import kinds
 from charts_py.config.environment import Environment
@@ -30,8 +33,52 @@ from charts_py.validate.findings import Finding, Report, Severity
 Verdict = Callable[[], list[Finding]]
 """Waits for validation; returns its warnings or raises ValidationFailed on errors."""
 
-Check = Callable[[Sequence[Manifest]], Verdict]
-"""Hands the rendered objects to validation; returns their verdict."""
+
+class Validation(Protocol):
+    """Objects handed to validation as they are rendered, then its verdict once all are in."""
+
+    def add(self, placed: Sequence[Manifest]) -> None:
+        """More rendered objects (a cluster's, the bootstrap's), in the order of dist/."""
+
+    def verdict(self) -> Verdict:
+        """No more objects come: what this returns waits for validation of them all."""
+
+
+class _InProcess:
+    """Without a worker: the objects are kept, and validated when the verdict is asked for."""
+
+    def __init__(self, envs: dict[str, Environment], dist_dir: Path) -> None:
+        self._envs, self._dist_dir = envs, dist_dir
+        self._placed: list[Manifest] = []
+
+    def add(self, placed: Sequence[Manifest]) -> None:
+        self._placed += placed
+
+    def verdict(self) -> Verdict:
+        return functools.partial(_judged, _report(self._placed, self._envs, self._dist_dir))
+
+
+class _Forked:
+    """Each batch goes down the worker's pipe as it is added: the worker checks its objects
+    against their schemas (the bulk of validation) while this process renders the next
+    one, and runs every rule once the last is in."""
+
+    def __init__(self, worker: fork.Worker) -> None:
+        self._worker = worker
+
+    def add(self, placed: Sequence[Manifest]) -> None:
+        # A broken pipe: the worker failed before reading them; its outcome says why.
+        with suppress(BrokenPipeError):
+            self._worker.conn.send(list(placed))
+
+    def verdict(self) -> Verdict:
+        with suppress(BrokenPipeError):
+            self._worker.conn.send(_ALL_IN)
+        return functools.cache(lambda: _outcome(self._worker))
+
+
+_ALL_IN = None
+"""What tells the worker that no more objects come."""
 
 
 def validated(
@@ -43,29 +90,23 @@ def validated(
 
 
 @contextmanager
-def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Check]:
-    """Fork the worker now; call what this yields with the rendered objects (once), and the
-    verdict it returns for the outcome. On leaving, a worker still running is stopped."""
+def in_background(envs: dict[str, Environment], dist_dir: Path) -> Iterator[Validation]:
+    """Fork the worker now; hand what this yields the rendered objects, then ask it for the
+    verdict. On leaving, a worker still running is stopped."""
     if not fork.usable():  # validated here, its errors raised when the verdict is asked for
-        yield lambda placed: functools.partial(_judged, _report(placed, envs, dist_dir))
+        yield _InProcess(envs, dist_dir)
         return
     worker = fork.Worker(_work, envs, dist_dir)
-
-    def check(placed: Sequence[Manifest]) -> Verdict:
-        # A broken pipe: the worker failed before reading them; its outcome says why.
-        with suppress(BrokenPipeError):
-            worker.conn.send(list(placed))
-        return functools.cache(lambda: _outcome(worker))
-
     try:
-        yield check
+        yield _Forked(worker)
     finally:
         worker.stop()  # a worker still waiting for objects reads EOF and exits
 
 
 def load_schemas() -> None:
-    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins)."""
-    from charts_py.validate import schemas
+    """The validator of every kind the charts emit (CRDs and Kubernetes built-ins), and the
+    rules."""
+    from charts_py.validate import schemas, targets  # noqa: F401 (imported to be ready)
 
     for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
         schemas.validator(kind.api_version, kind.kind)
@@ -95,16 +136,20 @@ def _failed(report: Report) -> Exception:
 
 
 def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> None:
-    """The worker: the schemas, then the objects' report without its list of objects (only
-    findings cross back). Nothing, if the synth stopped before its objects were rendered."""
+    """The worker: the schemas, then each batch of objects against its schemas as it comes
+    (validate/schemas.py keeps each object's violations), then, all in, every rule over
+    them; only the findings cross back, not the objects. Nothing, if the synth stopped
+    before its objects were rendered."""
     try:
         load_schemas()
-        try:
-            placed = conn.recv()
-        except EOFError:
-            return
+        placed: list[Manifest] = []
+        while (batch := conn.recv()) is not _ALL_IN:
+            placed += batch
+            _checked_ahead(batch)
         report = _report(placed, envs, dist_dir)
         conn.send(Report(findings=report.findings))
+    except EOFError:
+        return
     except Exception as exc:  # any failure is the parent's to raise
         try:
             conn.send(exc)
@@ -112,6 +157,20 @@ def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> Non
             conn.send(RuntimeError(f"{type(exc).__name__}: {exc}"))
     finally:
         conn.close()
+
+
+def _checked_ahead(batch: Sequence[Manifest]) -> None:
+    """Each object against its schema now, and the alerting rules' expressions handed to
+    promtool, while later objects are rendered: the rules `schema` and
+    `prometheus-rule-expr` then find the answers (validate/schemas.py and promql.py
+    remember them)."""
+    from charts_py.validate import documents, promql, schemas
+    from charts_py.validate import groupkinds as gk
+
+    docs = documents.from_objects((m.path, m.obj) for m in batch)
+    for doc in docs:
+        schemas.violations(doc.obj)
+    promql.prefetch([d.spec for d in docs if d.group_kind == gk.PROMETHEUS_RULE])
 
 
 def _report(placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path) -> Report:

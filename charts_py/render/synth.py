@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,17 +43,24 @@ def manifests(envs: Sequence[Environment], all_envs: Sequence[Environment]) -> l
 
 
 def rendered(
-    envs: Sequence[Environment], all_envs: Sequence[Environment], environments: str = "environments"
+    envs: Sequence[Environment],
+    all_envs: Sequence[Environment],
+    environments: str = "environments",
+    each: Callable[[Sequence[Manifest]], None] = lambda _: None,
 ) -> Rendered:
     """`manifests`, with provenance; `environments` names the environments folder as the
-    repository has it (what each side file's `file` says)."""
+    repository has it (what each side file's `file` says). `each` is handed every cluster's
+    objects, then the bootstrap's, as soon as they exist (validation starts on them while
+    the next are built)."""
     out: list[Manifest] = []
     side_files: dict[str, bytes] = {}
     for env in envs:
         for cluster in env.spec.clusters:
             with objects.batch() as recorded:
                 app = mesh.build(env, cluster)
-            out += collect.manifests(app, f"{env.name}/{cluster.name}")
+            placed = collect.manifests(app, f"{env.name}/{cluster.name}")
+            each(placed)
+            out += placed
             file = f"{environments}/{env.name}.yaml"
             named = dataclasses.replace(
                 recorded,
@@ -71,10 +78,12 @@ def rendered(
     # and drift does not compare it.
     with objects.batch():
         app = bootstrap.build(list(all_envs))
-    out += collect.manifests(app, contract.BOOTSTRAP_DIR)
+    placed = collect.manifests(app, contract.BOOTSTRAP_DIR)
     with objects.batch():
         app = control_plane.build(list(all_envs))
-    out += collect.manifests(app, contract.BOOTSTRAP_DIR)
+    placed += collect.manifests(app, contract.BOOTSTRAP_DIR)
+    each(placed)
+    out += placed
     collect.check_unique(out)
     return Rendered(out, side_files)
 
@@ -112,9 +121,9 @@ def staging(
     inside the block (the worker stops when it ends)."""
     selected = environment.select(envs, names, str(environments))
     folder = environments.name
-    with checks.in_background(envs, dist_dir) as validate:
-        built = rendered(selected, list(envs.values()), folder)
-        verdict = validate(built.manifests)
+    with checks.in_background(envs, dist_dir) as validation:
+        built = rendered(selected, list(envs.values()), folder, each=validation.add)
+        verdict = validation.verdict()
         homes = team_files(selected, folder)
         files = {m.path: render(m.obj, _source(m, folder, homes)) for m in built.manifests}
         files |= pages(selected, folder) | built.side_files

@@ -132,7 +132,7 @@ _SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
 _SEEN_MAX = 50_000
 
 
-def violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def violations(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """(JSON Pointer, message) per violation, unknown fields pointed at one by one.
 
     Objects that differ only in label values (the same policy in every cluster of an
@@ -144,7 +144,7 @@ def violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
         found = tuple(_violations(obj))
         if len(_SEEN) < _SEEN_MAX:
             _SEEN[key] = found
-    yield from found
+    return found
 
 
 def _shape(obj: dict[str, Any]) -> str:

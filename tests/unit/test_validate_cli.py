@@ -3,6 +3,8 @@ and synth refusing to write manifests that break a rule."""
 
 from __future__ import annotations
 
+import copy
+import itertools
 import json
 import multiprocessing
 import shutil
@@ -11,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from charts_py import cli
+from charts_py import cli, speed
 from charts_py.config import environment
 from charts_py.render import checks
 from charts_py.render.dist import read_tree
@@ -235,10 +237,58 @@ def test_a_failing_validation_worker_fails_the_synth(
 
     monkeypatch.setattr(targets, "run", broken)  # the forked worker inherits it
     envs = environment.load_all(SAMPLE_ENVIRONMENTS)
-    with checks.in_background(envs, REPO / "dist") as validate:
-        verdict = validate(rendered)
+    with checks.in_background(envs, REPO / "dist") as validation:
+        validation.add(rendered)
+        verdict = validation.verdict()
         with pytest.raises(ValueError, match="rule crashed"):
             verdict()
+
+
+@pytest.fixture(params=["worker", "in-process"])
+def validation_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Validation forked beside rendering, or (MESHOPS_PLAIN=1) in this process."""
+    if request.param == "in-process":
+        monkeypatch.setenv(speed.SWITCH, "1")
+    else:
+        monkeypatch.delenv(speed.SWITCH, raising=False)
+    return str(request.param)
+
+
+def _broken(rendered: list[Manifest]) -> list[Manifest]:
+    """The sample's objects with a schema error (a typo) in the first cluster's first
+    Deployment, and prod-west's Telemetry sampling 20%: an error under prod's profile and,
+    as prod-east still samples 1%, a difference between the clusters of one environment."""
+    broken = [Manifest(m.path, m.chart, copy.deepcopy(m.obj)) for m in rendered]
+    first = next(m for m in broken if m.obj["kind"] == "Deployment")
+    first.obj["spec"]["replicaz"] = 2
+    telemetry = next(
+        m for m in broken if m.path.startswith("prod/prod-west/") and m.obj["kind"] == "Telemetry"
+    )
+    telemetry.obj["spec"]["tracing"][0]["randomSamplingPercentage"] = 20.0
+    return broken
+
+
+def test_objects_handed_over_cluster_by_cluster_get_the_verdict_of_all_at_once(
+    rendered: list[Manifest], validation_mode: str
+) -> None:
+    """synth hands validation each cluster's objects as they are rendered: the verdict is
+    the one of every object checked together (rules that relate clusters included), and
+    errors of every batch are in it."""
+    envs = environment.load_all(SAMPLE_ENVIRONMENTS)
+    broken = _broken(rendered)
+    with pytest.raises(engine.ValidationFailed) as together:
+        checks.validated(broken, envs, REPO / "dist")
+    clusters = [list(g) for _, g in itertools.groupby(broken, lambda m: m.path.split("/")[:2])]
+    assert len(clusters) > 5  # the sample's five clusters, then the bootstrap
+    with checks.in_background(envs, REPO / "dist") as validation:
+        for batch in clusters:
+            validation.add(batch)
+        verdict = validation.verdict()
+        with pytest.raises(engine.ValidationFailed) as streamed:
+            verdict()
+    assert streamed.value.report.findings == together.value.report.findings
+    errors = {f.rule for f in streamed.value.report.errors}
+    assert errors == {"schema", "tracing-sampling", "policy-identical"}
 
 
 def test_a_synth_that_stops_before_rendering_stops_its_worker() -> None:
