@@ -109,7 +109,7 @@ def load_schemas() -> None:
     from charts_py.validate import schemas, targets  # noqa: F401 (imported to be ready)
 
     for kind in (*kinds.MESH_KINDS, kinds.APP_PROJECT, kinds.APPLICATION_SET):
-        schemas.validator(kind.api_version, kind.kind)
+        schemas.prepare(kind.api_version, kind.kind)
 
 
 def _outcome(worker: fork.Worker) -> list[Finding]:
@@ -169,7 +169,7 @@ def _checked_ahead(batch: Sequence[Manifest]) -> None:
 
     docs = documents.from_objects((m.path, m.obj) for m in batch)
     for doc in docs:
-        schemas.violations(doc.obj)
+        schemas.check_ahead(doc.obj)
     promql.prefetch([d.spec for d in docs if d.group_kind == gk.PROMETHEUS_RULE])
 
 

@@ -26,7 +26,7 @@ import jsonschema
 import referencing
 
 from charts_py.jsonpointer import escape
-from charts_py.validate import crd_schema
+from charts_py.validate import crd_schema, schema_keys
 
 KUBERNETES_VERSION = "1.34.0"
 _DIR = f"kubernetes-json-schema/v{KUBERNETES_VERSION}-local-strict"
@@ -107,7 +107,7 @@ def _builtin(api_version: str, kind: str) -> jsonschema.protocols.Validator | No
         return None
     try:
         schema = _read(_file_name(api_version, kind))
-    except FileNotFoundError:
+    except OSError:  # no such kind (or a name too long to be a file: no such kind either)
         return None
     group, _, version = api_version.rpartition("/")
     gvks = schema.get("x-kubernetes-group-version-kind", [])
@@ -128,31 +128,67 @@ def plural(api_version: str, kind: str) -> str | None:
     return crd_schema.plural(api_version, kind)
 
 
-_SEEN: dict[str, tuple[tuple[str, str], ...]] = {}
-_SEEN_MAX = 50_000
+_PASSED: set[str] = set()
+"""The keys (schema_keys.key) of objects that passed their schema."""
+_PASSED_MAX = 50_000
+_AHEAD: dict[int, tuple[dict[str, Any], tuple[tuple[str, str], ...]]] = {}
+"""`check_ahead`'s answers by object identity, each with its object (kept alive, so that
+its id is not reused)."""
+
+
+def check_ahead(obj: dict[str, Any]) -> None:
+    """`violations(obj)` now, kept for this very object: when the rule `schema` asks later
+    it gets the answer without computing the key again. Only for objects that are not
+    changed afterwards (render/checks.py's worker: its copies of the rendered objects)."""
+    _AHEAD[id(obj)] = (obj, violations(obj))
 
 
 def violations(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     """(JSON Pointer, message) per violation, unknown fields pointed at one by one.
 
-    Objects that differ only in label values (the same policy in every cluster of an
-    environment) are validated once: schemas constrain label values to strings, nothing more.
+    Objects that differ only in strings their schema does not read (names, hosts: the same
+    policy for every service of an estate) are validated once (schema_keys.py): a passing
+    one vouches for the others. One that fails is validated itself, for messages that
+    quote its own values.
     """
-    key = _shape(obj)
-    found = _SEEN.get(key)
-    if found is None:
-        found = tuple(_violations(obj))
-        if len(_SEEN) < _SEEN_MAX:
-            _SEEN[key] = found
+    ahead = _AHEAD.get(id(obj))
+    if ahead is not None and ahead[0] is obj:
+        return ahead[1]
+    api_version, kind = str(obj.get("apiVersion", "")), str(obj.get("kind", ""))
+    what = _reads(api_version, kind)
+    if what is None:
+        return ()
+    key = f"{api_version} {kind} {schema_keys.key(obj, what)}"
+    if key in _PASSED:
+        return ()
+    found = tuple(_violations(obj))
+    if not found and len(_PASSED) < _PASSED_MAX:
+        _PASSED.add(key)
     return found
 
 
-def _shape(obj: dict[str, Any]) -> str:
-    meta = obj.get("metadata")
-    if isinstance(meta, dict) and isinstance(meta.get("labels"), dict):
-        labels = {k: "" if isinstance(v, str) else v for k, v in meta["labels"].items()}
-        obj = {**obj, "metadata": {**meta, "labels": labels}}
-    return json.dumps(obj, sort_keys=True, default=repr)
+def prepare(api_version: str, kind: str) -> None:
+    """Build the validator of a kind and find what its schema reads, ahead of its objects
+    (render/checks.py's worker does it while the objects are being rendered)."""
+    _reads(api_version, kind)
+
+
+@functools.cache
+def _reads(api_version: str, kind: str) -> schema_keys.Reads | None:
+    """What the schema of a kind reads of strings; None without a schema."""
+    check = validator(api_version, kind)
+    if check is None:
+        return None
+    base = check.schema.get("$id", "") if isinstance(check.schema, dict) else ""
+    return schema_keys.reads(check.schema, _resolving(_registry().resolver(base)))
+
+
+def _resolving(resolver: referencing._core.Resolver[Any]) -> schema_keys.Resolve:
+    def resolve(ref: str) -> tuple[Any, schema_keys.Resolve]:
+        found = resolver.lookup(ref)
+        return found.contents, _resolving(found.resolver)
+
+    return resolve
 
 
 def _violations(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
