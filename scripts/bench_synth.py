@@ -13,11 +13,16 @@ same load. Every dist/ is written in the checkout (under .bench/, which git igno
 user's synth writes beside its environments: on our machine, creating 800 small files in
 a folder under /tmp took 0.6-0.9 s against 0.03-0.05 s in the checkout (ext4 allocates
 inodes near the parent folder, and /tmp had seen tens of GB come and go), and that would
-time /tmp, not synth. Asserts nothing. With `--docs`, the results replace their blocks of
-docs/development.md (`synth-sample`, and `synth-estate` unless `--sample-only`).
+time /tmp, not synth. On the same machine the cost moved between folders of the checkout
+too (0.03-0.9 s for the sample's files), so the sample's row says how long writing its
+files alone took where it wrote; `--scratch DIR` writes elsewhere (a tmpfs such as
+/dev/shm takes the disk out of the measure). Asserts nothing. With `--docs`, the results
+replace their blocks of docs/development.md (`synth-sample`, and `synth-estate` unless
+`--sample-only`).
 
     .venv/bin/python scripts/bench_synth.py [--services 500] [--clusters 4] [--rounds 2]
                                             [--runs 5] [--against REF] [--sample-only] [--docs]
+                                            [--scratch DIR]
 """
 
 from __future__ import annotations
@@ -84,11 +89,15 @@ def estate(services: int, clusters: int) -> dict[str, Any]:
     }
 
 
-def scratch() -> tempfile.TemporaryDirectory[str]:
-    """A folder for one measurement, in the checkout beside dist/ (see the module's
-    docstring), removed afterwards."""
-    (REPO / ".bench").mkdir(exist_ok=True)
-    return tempfile.TemporaryDirectory(dir=REPO / ".bench")
+SCRATCH = REPO / ".bench"
+"""Where measurements write by default (`--scratch`)."""
+
+
+def scratch(where: Path) -> tempfile.TemporaryDirectory[str]:
+    """A folder for one measurement, under `where` (see the module's docstring), removed
+    afterwards."""
+    where.mkdir(parents=True, exist_ok=True)
+    return tempfile.TemporaryDirectory(dir=where)
 
 
 def timed_cli_synth(envs_dir: Path, out: Path, tree: Path = REPO) -> float:
@@ -135,17 +144,36 @@ def estate_round(work: Path) -> tuple[int, float, float]:
     return len(objects), synth_s, floor_s
 
 
-def sample_seconds(runs: int, trees: list[Path]) -> list[float]:
+def sample_seconds(runs: int, trees: list[Path], where: Path) -> tuple[list[float], float]:
     """Best wall time, per tree, of `runs` CLI synths of its sample environments into a
-    fresh dist/, the trees taking turns."""
+    fresh dist/, the trees taking turns; and the best time of writing the files of this
+    tree's synth alone, in the same folder, right after it (what this machine's file system
+    asks of any synth there)."""
     best = [float("inf")] * len(trees)
-    with scratch() as tmp:
+    writing = float("inf")
+    with scratch(where) as tmp:
         out = Path(tmp) / "dist"
         for _ in range(runs):
             for i, tree in enumerate(trees):
                 best[i] = min(best[i], timed_cli_synth(tree / "environments", out, tree))
+                if i == 0:
+                    writing = min(writing, timed_writing(dist.read_tree(out), Path(tmp)))
                 shutil.rmtree(out)
-    return best
+    return best, writing
+
+
+def timed_writing(files: dict[str, bytes], beside: Path) -> float:
+    """Seconds to write `files` (relative paths) into a new folder in `beside`, folders
+    made once each, as synth stages dist/ (render/dist.py); removed afterwards."""
+    started = time.perf_counter()
+    into = Path(tempfile.mkdtemp(dir=beside))
+    for folder in sorted({(into / rel).parent for rel in files}):
+        folder.mkdir(parents=True, exist_ok=True)
+    for rel, data in files.items():
+        (into / rel).write_bytes(data)
+    seconds = time.perf_counter() - started
+    shutil.rmtree(into)
+    return seconds
 
 
 def main() -> int:
@@ -157,17 +185,21 @@ def main() -> int:
     parser.add_argument("--against", metavar="REF", help="also time the sample CLI of git ref REF")
     parser.add_argument("--sample-only", action="store_true", help="skip the estate rounds")
     parser.add_argument("--docs", action="store_true", help="write docs/development.md's blocks")
+    parser.add_argument(
+        "--scratch", type=Path, default=SCRATCH, help="where to write (default: .bench/)"
+    )
     args = parser.parse_args()
+    where = args.scratch.resolve()
     if not args.sample_only:
         record = benchdoc.Record()
         record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
-        row = estate_rounds(args.services, args.clusters, args.rounds, record)
+        row = estate_rounds(args.services, args.clusters, args.rounds, record, where)
         record.say(f"load average {os.getloadavg()[0]:.1f} at the end")
         if args.docs:
             benchdoc.write("synth-estate", ESTATE_HEADER, [row], record)
     record = benchdoc.Record()
     record.say(f"load average {os.getloadavg()[0]:.1f} at the start")
-    row = sample_runs(args.runs, args.against, record)
+    row = sample_runs(args.runs, args.against, record, where)
     record.say(f"load average {os.getloadavg()[0]:.1f} at the end")
     if args.docs:
         benchdoc.write("synth-sample", SAMPLE_HEADER, [row], record)
@@ -185,30 +217,39 @@ def sample_size() -> str:
     return f"{len(envs)} environments, {clusters} clusters"
 
 
-def sample_runs(runs: int, against: str | None, record: benchdoc.Record) -> list[str]:
+def sample_runs(runs: int, against: str | None, record: benchdoc.Record, where: Path) -> list[str]:
     """Time and say the sample CLI's best of `runs` (and REF's, in turns); its table row."""
-    with scratch() as tmp:
+    with scratch(where) as tmp:
         trees = [REPO] + ([tree_at(against, Path(tmp))] if against else [])
-        sample_s, *base_s = sample_seconds(runs, trees)
+        (sample_s, *base_s), writing_s = sample_seconds(runs, trees, where)
     record.say(
         f"sample: `meshops synth` CLI, all environments, best of {runs}: "
         f"{sample_s:.2f}s (target <= 1.5 s)"
+    )
+    record.say(
+        f"  writing its files alone, in the same folder: {writing_s:.2f}s "
+        "(this file system's share, whatever writes them)"
     )
     if base_s:
         record.say(
             f"  {against} (taking turns with it): {base_s[0]:.2f}s; "
             f"this tree takes {sample_s / base_s[0]:.2f}x its time"
         )
-    what = f"`meshops synth`, sample ({sample_size()}), CLI wall time, best of {runs}"
+    what = (
+        f"`meshops synth`, sample ({sample_size()}), CLI wall time, best of {runs}, "
+        f"written under {where} (writing its files alone there: {writing_s:.2f} s)"
+    )
     base = f"{against}: {base_s[0]:.2f} s" if base_s else "(not measured)"
     ratio = f"{sample_s / base_s[0]:.2f}x" if base_s else ""
     target = f"<= 1.5 s: {benchdoc.verdict(sample_s <= 1.5)}"
     return [what, f"{sample_s:.2f} s", base, ratio, target]
 
 
-def estate_rounds(services: int, clusters: int, rounds: int, record: benchdoc.Record) -> list[str]:
+def estate_rounds(
+    services: int, clusters: int, rounds: int, record: benchdoc.Record, where: Path
+) -> list[str]:
     """Time and say `rounds` estate synths, each against its floor; their table row."""
-    with scratch() as tmp:
+    with scratch(where) as tmp:
         work = Path(tmp)
         (work / "envs").mkdir()
         (work / "envs/estate.yaml").write_text(yaml.safe_dump(estate(services, clusters)))

@@ -160,17 +160,14 @@ def _work(conn: Connection, envs: dict[str, Environment], dist_dir: Path) -> Non
 
 
 def _checked_ahead(batch: Sequence[Manifest]) -> None:
-    """Each object against its schema now, and the alerting rules' expressions handed to
-    promtool, while later objects are rendered: the rules `schema` and
-    `prometheus-rule-expr` then find the answers (validate/schemas.py and promql.py
-    remember them)."""
-    from charts_py.validate import documents, promql, schemas
-    from charts_py.validate import groupkinds as gk
+    """Each object against its schema now, while later objects are rendered: the rule
+    `schema` then finds the answers (validate/schemas.py keeps them). promtool is not
+    started per batch: it runs once for every alerting rule when all are in (five runs of
+    it, one per cluster of the sample, cost more than the wait they saved)."""
+    from charts_py.validate import schemas
 
-    docs = documents.from_objects((m.path, m.obj) for m in batch)
-    for doc in docs:
-        schemas.check_ahead(doc.obj)
-    promql.prefetch([d.spec for d in docs if d.group_kind == gk.PROMETHEUS_RULE])
+    for manifest in batch:
+        schemas.check_ahead(manifest.obj)
 
 
 def _report(placed: Sequence[Manifest], envs: dict[str, Environment], dist_dir: Path) -> Report:

@@ -8,8 +8,10 @@ services or environments disappear because they are simply not in the new tree.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import tempfile
+import threading
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -98,3 +100,118 @@ def _swap(new: Path, dist: Path) -> None:
         raise
     finally:
         shutil.rmtree(old, ignore_errors=True)
+
+
+class Stager:
+    """dist/'s new tree, written while a synth still renders it.
+
+    A synth hands over each cluster's files as they are rendered (`add`); a thread writes
+    them into a staging folder beside dist/ meanwhile: creating hundreds of files took
+    0.03 s on one disk and 0.9 s on another (docs/development.md, "Performance"), time the
+    thread spends while this process and node build the next cluster. A file equal to
+    dist/'s is hard-linked from it, not written; nothing is staged until one differs, so
+    a synth that changes nothing writes nothing. `finish` then does what `write` does with
+    the whole tree; leaving the block without it removes the staging folder.
+    """
+
+    def __init__(self, dist: Path) -> None:
+        self._dist = dist
+        self._files: dict[str, bytes] = {}
+        self._equal: list[str] = []
+        """Files found equal to dist/'s before anything was staged (linked once it starts)."""
+        self._staging: Path | None = None
+        self._folders: set[Path] = set()
+        self._failed: list[BaseException] = []
+        self._queue: queue.SimpleQueue[dict[str, bytes] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._run, name="meshops-stage", daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> Stager:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop()
+        if self._staging is not None:
+            shutil.rmtree(self._staging, ignore_errors=True)
+            self._staging = None
+
+    def add(self, files: dict[str, bytes]) -> None:
+        """More files of the new tree (paths relative to dist/), to be staged now."""
+        self._files |= files
+        self._queue.put(dict(files))
+
+    def finish(self, tops: Collection[str] | None, gate: Callable[[], object]) -> Changes:
+        """`write` of every file added: the staged tree swapped in once `gate` returned
+        (if it raises, dist/ stays as it was), unless nothing changed."""
+        self._stop()
+        if self._failed:
+            raise self._failed[0]
+        changes = compare(self._dist, self._files, tops)
+        if changes.empty and self._dist.is_dir():
+            gate()
+            return changes
+        staging = self._begun()
+        if tops is not None:
+            kept = [p for p in read_tree(self._dist) if p.split("/", 1)[0] not in tops]
+            for rel in kept:
+                self._link(rel, staging)
+        gate()
+        _swap(staging, self._dist)
+        self._staging = None
+        return changes
+
+    def _stop(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _run(self) -> None:
+        try:
+            while (files := self._queue.get()) is not None:
+                for rel, data in files.items():
+                    self._stage(rel, data)
+        except BaseException as exc:  # raised by `finish`, in the synth's thread
+            self._failed.append(exc)
+
+    def _stage(self, rel: str, data: bytes) -> None:
+        if _current(self._dist / rel) != data:
+            self._folder(self._begun() / rel).write_bytes(data)
+        elif self._staging is None:
+            self._equal.append(rel)
+        else:
+            self._link(rel, self._staging)
+
+    def _begun(self) -> Path:
+        """The staging folder, made on first use (beside dist/: the swap is a rename) with
+        the files found equal until then."""
+        if self._staging is None:
+            self._dist.parent.mkdir(parents=True, exist_ok=True)
+            prefix = f".{self._dist.name}.new-"
+            self._staging = Path(tempfile.mkdtemp(prefix=prefix, dir=self._dist.parent))
+            for rel in self._equal:
+                self._link(rel, self._staging)
+        return self._staging
+
+    def _link(self, rel: str, staging: Path) -> None:
+        """dist/'s file at `rel`, into the staging folder: a hard link (the old tree is
+        removed after the swap, so no file stays shared), else a copy of its bytes."""
+        target = self._folder(staging / rel)
+        try:
+            os.link(self._dist / rel, target)
+        except OSError:  # a file system without hard links
+            target.write_bytes((self._dist / rel).read_bytes())
+
+    def _folder(self, path: Path) -> Path:
+        """`path`, its folder made (once per folder)."""
+        if path.parent not in self._folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._folders.add(path.parent)
+        return path
+
+
+def _current(path: Path) -> bytes | None:
+    """The bytes of dist/'s file at `path`, None if there is none."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None

@@ -110,30 +110,52 @@ class Staged:
 def run(
     environments: Path, dist_dir: Path, names: Sequence[str] = (), *, check: bool = False
 ) -> Result:
-    """Render the selected environments; write them to `dist_dir` unless `check`."""
+    """Render the selected environments; write them to `dist_dir` unless `check` (staged
+    beside it while they render: dist.Stager)."""
     envs = environment.load_all(environments)
-    with staging(envs, environments, dist_dir, names) as staged:
-        if check:
+    if check:
+        with staging(envs, environments, dist_dir, names) as staged:
             changes = dist.compare(dist_dir, staged.files, staged.tops)
             return Result(staged.manifests, changes, staged.verdict())
-        return Result(staged.manifests, write(staged, dist_dir), staged.verdict())
+    with (
+        dist.Stager(dist_dir) as stager,
+        staging(envs, environments, dist_dir, names, into=stager) as staged,
+    ):
+        changes = stager.finish(staged.tops, gate=staged.verdict)
+        return Result(staged.manifests, changes, staged.verdict())
 
 
 @contextmanager
 def staging(
-    envs: dict[str, Environment], environments: Path, dist_dir: Path, names: Sequence[str] = ()
+    envs: dict[str, Environment],
+    environments: Path,
+    dist_dir: Path,
+    names: Sequence[str] = (),
+    into: dist.Stager | None = None,
 ) -> Iterator[Staged]:
     """Render loaded environments (read from `environments`, or an edited file: `meshops
     propose`) while validation runs in its worker; use the result, its verdict included,
-    inside the block (the worker stops when it ends)."""
+    inside the block (the worker stops when it ends). Each cluster's files are rendered
+    as soon as its objects exist, and handed to `into` if given."""
     selected = environment.select(envs, names, str(environments))
     folder = environments.name
+    homes = team_files(selected, folder)
+    files: dict[str, bytes] = {}
+
+    def placed(batch: Sequence[Manifest]) -> None:
+        validation.add(batch)
+        rendered_files = {m.path: render(m.obj, _source(m, folder, homes)) for m in batch}
+        files.update(rendered_files)
+        if into is not None:
+            into.add(rendered_files)
+
     with checks.in_background(envs, dist_dir) as validation:
-        built = rendered(selected, list(envs.values()), folder, each=validation.add)
+        built = rendered(selected, list(envs.values()), folder, each=placed)
         verdict = validation.verdict()
-        homes = team_files(selected, folder)
-        files = {m.path: render(m.obj, _source(m, folder, homes)) for m in built.manifests}
-        files |= pages(selected, folder) | built.side_files
+        last = pages(selected, folder) | built.side_files
+        files.update(last)
+        if into is not None:
+            into.add(last)
         tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
         yield Staged(built.manifests, files, tops, verdict)
 
