@@ -135,29 +135,33 @@ def staging(
 ) -> Iterator[Staged]:
     """Render loaded environments (read from `environments`, or an edited file: `meshops
     propose`) while validation runs in its worker; use the result, its verdict included,
-    inside the block (the worker stops when it ends). Each cluster's files are rendered
-    as soon as its objects exist, and handed to `into` if given."""
+    inside the block (the worker stops when it ends). The files are handed to `into`, if
+    given, a few hundred at a time as they are rendered."""
     selected = environment.select(envs, names, str(environments))
     folder = environments.name
     homes = team_files(selected, folder)
-    files: dict[str, bytes] = {}
-
-    def placed(batch: Sequence[Manifest]) -> None:
-        validation.add(batch)
-        rendered_files = {m.path: render(m.obj, _source(m, folder, homes)) for m in batch}
-        files.update(rendered_files)
-        if into is not None:
-            into.add(rendered_files)
-
     with checks.in_background(envs, dist_dir) as validation:
-        built = rendered(selected, list(envs.values()), folder, each=placed)
-        verdict = validation.verdict()
-        last = pages(selected, folder) | built.side_files
-        files.update(last)
-        if into is not None:
-            into.add(last)
+        built = rendered(selected, list(envs.values()), folder, each=validation.add)
+        verdict = validation.verdict()  # the worker runs the rules while the YAML is made
+        files: dict[str, bytes] = {}
+        for start in range(0, len(built.manifests), STAGED_AT_ONCE):
+            chunk = built.manifests[start : start + STAGED_AT_ONCE]
+            made = {m.path: render(m.obj, _source(m, folder, homes)) for m in chunk}
+            _handed(made, files, into)
+        _handed(pages(selected, folder) | built.side_files, files, into)
         tops = {e.name for e in selected} | {contract.BOOTSTRAP_DIR} if names else None
         yield Staged(built.manifests, files, tops, verdict)
+
+
+STAGED_AT_ONCE = 256
+"""Files rendered before they are handed to the Stager, whose thread writes them while the
+next ones are rendered."""
+
+
+def _handed(made: dict[str, bytes], files: dict[str, bytes], into: dist.Stager | None) -> None:
+    files.update(made)
+    if into is not None:
+        into.add(made)
 
 
 def write(staged: Staged, dist_dir: Path) -> dist.Changes:
