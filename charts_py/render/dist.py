@@ -125,7 +125,8 @@ class Stager:
         self._failed: list[BaseException] = []
         self._queue: queue.SimpleQueue[dict[str, bytes] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._run, name="meshops-stage", daemon=True)
-        self._thread.start()
+        # Started by the first `add`: after synth has forked its validation worker, which
+        # then inherits no thread (speed/fork.py).
 
     def __enter__(self) -> Stager:
         return self
@@ -140,6 +141,8 @@ class Stager:
         """More files of the new tree (paths relative to dist/), to be staged now."""
         self._files |= files
         self._queue.put(dict(files))
+        if self._thread.ident is None:
+            self._thread.start()
 
     def finish(self, tops: Collection[str] | None, gate: Callable[[], object]) -> Changes:
         """`write` of every file added: the staged tree swapped in once `gate` returned
@@ -162,6 +165,8 @@ class Stager:
         return changes
 
     def _stop(self) -> None:
+        if self._thread.ident is None:  # nothing was added: the thread never started
+            return
         if self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
