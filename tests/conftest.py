@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
+from charts_py import speed
 from charts_py.config import environment
 from charts_py.render import synth
 from charts_py.render.manifest import Manifest
@@ -29,6 +30,17 @@ def write_envs(directory: Path, **envs: dict[str, Any]) -> Path:
     for name, data in envs.items():
         (directory / f"{name}.yaml").write_text(yaml.safe_dump(data, sort_keys=False))
     return directory
+
+
+@pytest.fixture(params=["tricks", "plain"])
+def speed_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The test run twice: with meshops's speed tricks on (a forked worker, a thread), and
+    with `MESHOPS_PLAIN=1` (charts_py/speed/)."""
+    if request.param == "plain":
+        monkeypatch.setenv(speed.SWITCH, "1")
+    else:
+        monkeypatch.delenv(speed.SWITCH, raising=False)
+    return str(request.param)
 
 
 @pytest.fixture(scope="session")

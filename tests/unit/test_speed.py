@@ -17,17 +17,8 @@ from charts_py import speed
 from charts_py.speed import fork, process
 
 
-@pytest.fixture(params=["tricks", "plain"])
-def mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    if request.param == "plain":
-        monkeypatch.setenv(speed.SWITCH, "1")
-    else:
-        monkeypatch.delenv(speed.SWITCH, raising=False)
-    return str(request.param)
-
-
 def test_imports_are_done_and_the_thread_gone_on_return(
-    mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    speed_mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     (tmp_path / "slow_to_import.py").write_text("import time\ntime.sleep(0.3)\ndone = True\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -36,7 +27,7 @@ def test_imports_are_done_and_the_thread_gone_on_return(
     process.imported(("json",), meanwhile=("slow_to_import",))
     assert sys.modules["slow_to_import"].done  # imported whole, not still sleeping
     assert not [t for t in threading.enumerate() if t.name == process.THREAD]
-    assert seen == ([process.THREAD] if mode == "tricks" else [])
+    assert seen == ([process.THREAD] if speed_mode == "tricks" else [])
     monkeypatch.delitem(sys.modules, "slow_to_import")
 
 
@@ -50,15 +41,15 @@ def _recording(
     return recorded
 
 
-def test_an_import_failing_on_the_thread_fails_the_caller(mode: str) -> None:
+def test_an_import_failing_on_the_thread_fails_the_caller(speed_mode: str) -> None:
     with pytest.raises(ModuleNotFoundError, match="no_such_module"):
         process.imported(("json",), meanwhile=("charts_py.no_such_module",))
 
 
-def test_the_collector_is_paused_only_with_the_tricks_on(mode: str) -> None:
+def test_the_collector_is_paused_only_with_the_tricks_on(speed_mode: str) -> None:
     assert gc.isenabled()
     with process.collector_paused():
-        assert gc.isenabled() is (mode == "plain")
+        assert gc.isenabled() is (speed_mode == "plain")
     assert gc.isenabled()
 
 
@@ -67,9 +58,9 @@ def _echo(conn: Connection) -> None:
     conn.close()
 
 
-def test_a_worker_is_forked_only_with_the_tricks_on(mode: str) -> None:
-    assert fork.usable() is (mode == "tricks")
-    if mode == "tricks":
+def test_a_worker_is_forked_only_with_the_tricks_on(speed_mode: str) -> None:
+    assert fork.usable() is (speed_mode == "tricks")
+    if speed_mode == "tricks":
         worker = fork.Worker(_echo)
         worker.conn.send(21)
         assert worker.conn.recv() == 42
@@ -102,12 +93,12 @@ process.leave(4)
 """
 
 
-def test_leaving_runs_the_exit_handlers_and_skips_teardown_unless_plain(mode: str) -> None:
+def test_leaving_runs_the_exit_handlers_and_skips_teardown_unless_plain(speed_mode: str) -> None:
     done = subprocess.run([sys.executable, "-c", LEAVE], capture_output=True, text=True)
     assert done.returncode == 4
     lines = done.stdout.splitlines()
     assert lines[0] == "x" * 100_000 and "exit handler ran" in lines
-    assert ("teardown ran" in lines) is (mode == "plain")
+    assert ("teardown ran" in lines) is (speed_mode == "plain")
 
 
 def test_the_command_line_loads_without_the_environment_models() -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from charts_py import cli, speed
+from charts_py import cli
 from charts_py.config import environment
 from charts_py.render import checks
 from charts_py.render.dist import read_tree
@@ -244,16 +244,6 @@ def test_a_failing_validation_worker_fails_the_synth(
             verdict()
 
 
-@pytest.fixture(params=["worker", "in-process"])
-def validation_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Validation forked beside rendering, or (MESHOPS_PLAIN=1) in this process."""
-    if request.param == "in-process":
-        monkeypatch.setenv(speed.SWITCH, "1")
-    else:
-        monkeypatch.delenv(speed.SWITCH, raising=False)
-    return str(request.param)
-
-
 def _broken(rendered: list[Manifest]) -> list[Manifest]:
     """The sample's objects with a schema error (a typo) in the first cluster's first
     Deployment, and prod-west's Telemetry sampling 20%: an error under prod's profile and,
@@ -269,7 +259,7 @@ def _broken(rendered: list[Manifest]) -> list[Manifest]:
 
 
 def test_objects_handed_over_cluster_by_cluster_get_the_verdict_of_all_at_once(
-    rendered: list[Manifest], validation_mode: str
+    rendered: list[Manifest], speed_mode: str
 ) -> None:
     """synth hands validation each cluster's objects as they are rendered: the verdict is
     the one of every object checked together (rules that relate clusters included), and
