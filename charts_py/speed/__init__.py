@@ -12,6 +12,8 @@ table either way.
   thread while node starts. Plain: imported in order.
 - the cyclic collector paused (`process.collector_paused`) for a drift or import run. Plain:
   left on.
+- dist/ staged on a thread (`render/dist.Stager`): synth's files are written beside dist/
+  while the rest are rendered. Plain: written as they are handed over.
 - exit without teardown (`process.leave`): the console script skips the interpreter's
   teardown (after a synth, 0.1-0.15 s). Plain: `sys.exit`.
 """

@@ -30,7 +30,9 @@ def _written(root: Path, files: dict[str, bytes]) -> None:
         (root / "dist" / rel).write_bytes(data)
 
 
-def test_a_fresh_dist_is_written_whole_and_nothing_is_left_beside(tmp_path: Path) -> None:
+def test_a_fresh_dist_is_written_whole_and_nothing_is_left_beside(
+    tmp_path: Path, speed_mode: str
+) -> None:
     changes = _staged(tmp_path, [dict(list(OLD.items())[:2]), dict(list(OLD.items())[2:])], None)
     assert dist.read_tree(tmp_path / "dist") == OLD
     assert changes.added == sorted(OLD) and not changes.changed and not changes.removed
@@ -50,7 +52,7 @@ def test_the_same_tree_again_stages_nothing(
     assert (tmp_path / "dist").stat().st_ino == inode  # not even swapped
 
 
-def test_a_change_swaps_in_the_whole_new_tree(tmp_path: Path) -> None:
+def test_a_change_swaps_in_the_whole_new_tree(tmp_path: Path, speed_mode: str) -> None:
     _written(tmp_path, OLD)
     new = {**OLD, "prod/east/b.yaml": b"b2\n", "prod/west/d.yaml": b"d\n"}
     del new["dev/one/c.yaml"]
@@ -87,7 +89,7 @@ def test_only_removals_are_swapped_in_too(tmp_path: Path) -> None:
     assert dist.read_tree(tmp_path / "dist") == new and changes.removed == ["dev/one/c.yaml"]
 
 
-def test_a_gate_that_raises_leaves_dist_as_it_was(tmp_path: Path) -> None:
+def test_a_gate_that_raises_leaves_dist_as_it_was(tmp_path: Path, speed_mode: str) -> None:
     _written(tmp_path, OLD)
 
     def refuse() -> None:
@@ -107,8 +109,9 @@ def test_leaving_without_finishing_removes_what_was_staged(tmp_path: Path) -> No
     assert list(tmp_path.iterdir()) == []
 
 
-def test_a_file_that_cannot_be_staged_fails_the_finish(tmp_path: Path) -> None:
-    """`a.yaml` both a file and a folder: the thread's error is raised in the caller."""
+def test_a_file_that_cannot_be_staged_fails_the_synth(tmp_path: Path, speed_mode: str) -> None:
+    """`a.yaml` both a file and a folder: the thread's error is raised in the caller (by
+    `finish`; plain, by `add`)."""
     with pytest.raises(OSError), dist.Stager(tmp_path / "dist") as stager:
         stager.add({"prod/a.yaml": b"a\n"})
         stager.add({"prod/a.yaml/b.yaml": b"b\n"})
