@@ -65,28 +65,9 @@ def write(
     `gate` is called once the new tree is staged, just before it is swapped in: if it
     raises, dist/ stays as it was (synth waits for validation there, so both overlap).
     """
-    changes = compare(dist, files, tops)
-    if changes.empty and dist.is_dir():
-        gate()
-        return changes
-    dist.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{dist.name}.new-", dir=dist.parent))
-    try:
-        kept = (
-            {}
-            if tops is None
-            else {p: b for p, b in read_tree(dist).items() if p.split("/", 1)[0] not in tops}
-        )
-        everything = {**kept, **files}
-        for folder in sorted({(staging / rel).parent for rel in everything}):
-            folder.mkdir(parents=True, exist_ok=True)  # once per folder, not per file
-        for rel, data in everything.items():
-            (staging / rel).write_bytes(data)
-        gate()
-        _swap(staging, dist)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return changes
+    with Stager(dist) as stager:
+        stager.add(files)
+        return stager.finish(tops, gate)
 
 
 def _swap(new: Path, dist: Path) -> None:
@@ -113,8 +94,8 @@ class Stager:
     "Performance"), time the thread spends while this process renders the next files and
     the validation worker runs its rules. A file equal to dist/'s is hard-linked from it, not
     written; nothing is staged until one differs, so a synth that changes nothing writes
-    nothing. `finish` then does what `write` does with the whole tree; leaving the block
-    without it removes the staging folder.
+    nothing. `finish` swaps the tree in (what `write` does for a tree handed over whole);
+    leaving the block without it removes the staging folder.
     """
 
     def __init__(self, dist: Path) -> None:

@@ -1,5 +1,5 @@
-"""dist.Stager: a synth's new tree staged while it renders, swapped in whole or not at all,
-the same outcome as dist.write on the whole tree, and nothing staged when nothing changed."""
+"""dist.Stager (and dist.write, a Stager handed the whole tree): a synth's new tree staged
+while it renders, swapped in whole or not at all, and nothing staged when nothing changed."""
 
 from __future__ import annotations
 
